@@ -1,0 +1,8 @@
+/** The generic actor runtime: knows nothing of data management. */
+export * from "./types.ts";
+export * from "./clock.ts";
+export { TestClock } from "./test_clock.ts";
+export { ActorSystem, type ActorSystemOptions } from "./system.ts";
+export { ask, type AskOptions, AskTimeoutError } from "./ask.ts";
+export { type DeadLetter, DeadLetters, type InspectionEvent, InspectionHub } from "./inspection.ts";
+export { Mailbox } from "./mailbox.ts";
