@@ -231,7 +231,7 @@ export class ActorCell<M, S = any> {
         await this.#onChildExit(msg.child, undefined, false);
         return;
       case "restart_children":
-        await this.#restartChildren(msg.ids, msg.error);
+        this.#restartChildren(msg.ids, msg.error);
         return;
     }
   }
@@ -281,13 +281,13 @@ export class ActorCell<M, S = any> {
       });
       this.#pendingBackoffs.add(handle);
     } else {
-      await this.#restartChildren(ids, error);
+      this.#restartChildren(ids, error);
     }
   }
 
   #pendingBackoffs = new Set<TimerHandle>();
 
-  async #restartChildren(ids: string[], error: unknown): Promise<void> {
+  #restartChildren(ids: string[], error: unknown): void {
     for (const id of ids) {
       const child = this.children.find((c) => c.spec.id === id);
       if (!child) continue;
