@@ -1,0 +1,76 @@
+/**
+ * Rules for names that come from outside. Several of them end up in file
+ * system paths, actor addresses and URLs, so they are checked strictly here,
+ * once, at the edge of the model.
+ */
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const MAX_NAME = 500;
+
+/** Returns the reason a name is unacceptable, or `null` when it is fine. */
+export function nameProblem(
+  kind: "dataset" | "block" | "lfn" | "site" | "group" | "partition",
+  name: unknown,
+): string | null {
+  if (typeof name !== "string") return `expected a string, got ${describeType(name)}`;
+  if (name.length === 0) return "must not be empty";
+  if (name.length > MAX_NAME) return `must be at most ${MAX_NAME} characters, got ${name.length}`;
+  if (CONTROL.test(name)) return `must not contain control characters, got ${JSON.stringify(name)}`;
+  switch (kind) {
+    case "site":
+      return /^[A-Za-z0-9_.-]+$/.test(name) && name !== "." && name !== ".."
+        ? null
+        : `must contain only letters, digits, "_", "-" and ".", got ${JSON.stringify(name)}`;
+    case "lfn":
+      if (!name.startsWith("/")) {
+        return `must be an absolute path starting with "/", got ${JSON.stringify(name)}`;
+      }
+      return pathSegmentProblem(name);
+    case "dataset":
+      if (name.includes("#")) return `must not contain "#", got ${JSON.stringify(name)}`;
+      return pathSegmentProblem(name);
+    case "block":
+      if (name.includes("#") || name.includes("/")) {
+        return `must not contain "#" or "/", got ${JSON.stringify(name)}`;
+      }
+      return name === "." || name === ".." ? `must not be "." or "..", got ${JSON.stringify(name)}` : null;
+    case "group":
+    case "partition":
+      return name.trim() !== name
+        ? `must not start or end with whitespace, got ${JSON.stringify(name)}`
+        : null;
+  }
+}
+
+function pathSegmentProblem(name: string): string | null {
+  for (const segment of name.split("/")) {
+    if (segment === "." || segment === "..") {
+      return `must not contain "." or ".." path segments, got ${JSON.stringify(name)}`;
+    }
+  }
+  return null;
+}
+
+export function describeType(x: unknown): string {
+  if (x === null) return "null";
+  if (Array.isArray(x)) return "an array";
+  return typeof x === "object" ? "an object" : `${typeof x} ${JSON.stringify(x)}`;
+}
+
+/** Splits `dataset#block`; returns null when the form is wrong. */
+export function splitBlockFullName(full: string): [dataset: string, block: string] | null {
+  const i = full.indexOf("#");
+  if (i <= 0 || i === full.length - 1 || full.indexOf("#", i + 1) >= 0) return null;
+  return [full.slice(0, i), full.slice(i + 1)];
+}
+
+/** Shell-style wildcard (`*`, `?`) match of the whole name; `*` also matches `/`. */
+export function wildcardToRegExp(pattern: string): RegExp {
+  let re = "^";
+  for (const ch of pattern) {
+    if (ch === "*") re += ".*";
+    else if (ch === "?") re += ".";
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(re + "$", "s");
+}
