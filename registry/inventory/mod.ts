@@ -14,3 +14,4 @@ export * from "./snapshot.ts";
 export * from "./digest.ts";
 export * from "./injection.ts";
 export { fileNeeds } from "./file_needs.ts";
+export { InventoryLoader } from "./bulk_loader.ts";

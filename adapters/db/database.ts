@@ -1,0 +1,197 @@
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, sql } from "kysely";
+import { PostgresJSDialect } from "kysely-postgres-js";
+import postgres from "postgres";
+import { PGliteDialect } from "./pglite_driver.ts";
+import type { DB } from "./schema.ts";
+
+export type Cell = string | number | boolean | null;
+
+/**
+ * One database connection (pool) with what the stores need beyond Kysely:
+ * raw row arrays for fast loads, COPY for bulk loads and raw limits, and
+ * LISTEN/NOTIFY. PGlite (embedded, one connection) and PostgreSQL
+ * (postgres.js pool) behave the same from the outside; int8 comes back as a
+ * JavaScript number from both.
+ */
+export interface Database {
+  readonly kind: "pglite" | "postgres";
+  /** Where the data lives, without credentials (for logs). */
+  readonly description: string;
+  readonly kysely: Kysely<DB>;
+  transaction<T>(fn: (tx: Kysely<DB>) => Promise<T>): Promise<T>;
+  /** Rows as arrays, in column order (no object per row). */
+  queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
+  /** Several statements, no parameters (DDL). */
+  exec(text: string): Promise<void>;
+  /** Bulk insert with COPY … FROM (text format). */
+  copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void>;
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  /** PGlite only: a copy of the whole data directory (to clone databases quickly). */
+  dump?(): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** `postgres://…` for a PostgreSQL server; absent for embedded PGlite. */
+  url?: string;
+  /** PGlite data directory; absent means in memory. */
+  dataDir?: string;
+  /** PGlite: start from a dump of another instance (fast test databases). */
+  loadDataDir?: Blob | File;
+  /** PostgreSQL: schema to use (created if missing); isolates test runs. */
+  schema?: string;
+  /** PostgreSQL pool size. */
+  maxConnections?: number;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  if (options.url) return await openPostgres(options.url, options);
+  return await openPGlite(options);
+}
+
+async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.dataDir) await Deno.mkdir(options.dataDir, { recursive: true });
+  const pg = await PGlite.create({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pg) });
+  let closed = false;
+  return {
+    kind: "pglite",
+    description: options.dataDir ? `PGlite at ${options.dataDir}` : "PGlite in memory",
+    kysely,
+    transaction: (fn) => kysely.transaction().execute(fn),
+    async queryArrays(text, params = []) {
+      return (await pg.query<unknown[]>(text, params, { rowMode: "array" })).rows;
+    },
+    async exec(text) {
+      await pg.exec(text);
+    },
+    async copyFrom(table, columns, rows) {
+      const blob = new Blob([...copyText(rows)]);
+      await pg.query(
+        `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM '/dev/blob'`,
+        [],
+        {
+          blob,
+        },
+      );
+    },
+    async listen(channel, onNotify) {
+      const unsubscribe = await pg.listen(channel, onNotify);
+      return async () => {
+        if (!closed) await unsubscribe();
+      };
+    },
+    async notify(channel, payload) {
+      await pg.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    },
+    async dump() {
+      return await pg.dumpDataDir("none");
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pg.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new TypeError(`PostgreSQL schema name must be a lower-case identifier, got "${schema}"`);
+  }
+  const client = postgres(url, {
+    max: options.maxConnections ?? 8,
+    onnotice: () => {},
+    types: {
+      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+    },
+    ...(schema ? { connection: { search_path: schema } } : {}),
+  });
+  if (schema) await client.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const kysely = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) });
+  const safeUrl = new URL(url);
+  safeUrl.password = "";
+  return {
+    kind: "postgres",
+    description: `PostgreSQL at ${safeUrl.host}${safeUrl.pathname}${schema ? ` (schema ${schema})` : ""}`,
+    kysely,
+    transaction: (fn) => kysely.transaction().execute(fn),
+    async queryArrays(text, params = []) {
+      // deno-lint-ignore no-explicit-any
+      return await client.unsafe(text, params as any[]).values() as unknown[][];
+    },
+    async exec(text) {
+      await client.unsafe(text);
+    },
+    async copyFrom(table, columns, rows) {
+      const stream = await client.unsafe(
+        `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`,
+      ).writable();
+      const writer = new WritableStreamAdapter(stream);
+      for (const chunk of copyText(rows)) await writer.write(chunk);
+      await writer.end();
+    },
+    async listen(channel, onNotify) {
+      const { unlisten } = await client.listen(channel, onNotify);
+      return unlisten;
+    },
+    async notify(channel, payload) {
+      await client`SELECT pg_notify(${channel}, ${payload})`;
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Node-style writable (postgres.js COPY) with backpressure as promises. */
+class WritableStreamAdapter {
+  // deno-lint-ignore no-explicit-any
+  constructor(private readonly stream: any) {}
+  write(chunk: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ok = this.stream.write(chunk, (err: unknown) => (err ? reject(err) : undefined));
+      if (ok) resolve();
+      else this.stream.once("drain", resolve);
+    });
+  }
+  end(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.once("error", reject);
+      this.stream.once("finish", resolve);
+      this.stream.end();
+    });
+  }
+}
+
+/** COPY text format, in chunks of about 1 MB. */
+function* copyText(rows: Iterable<Cell[]>): Generator<string> {
+  let buf = "";
+  for (const row of rows) {
+    buf += row.map(copyCell).join("\t") + "\n";
+    if (buf.length > 1 << 20) {
+      yield buf;
+      buf = "";
+    }
+  }
+  if (buf.length > 0) yield buf;
+}
+
+function copyCell(v: Cell): string {
+  if (v === null) return "\\N";
+  if (typeof v === "boolean") return v ? "t" : "f";
+  if (typeof v === "number") return String(v);
+  return v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export { sql };

@@ -1,0 +1,529 @@
+import { CompiledQuery, type Kysely } from "kysely";
+import {
+  COMMAND_VERSION,
+  type DatasetStatus,
+  type DataType,
+  type FileAnnex,
+  type FileNeeds,
+  type FileRecord,
+  InventoryLoader,
+  type InventoryState,
+  type MappingChain,
+  type OwnershipLevel,
+  type PartitionDefinition,
+  PartitionTable,
+  type SiteStatus,
+  Snapshot,
+  type StorageType,
+} from "../../registry/inventory/mod.ts";
+import type { Database } from "./database.ts";
+import type { CommitBatch, InventoryStore, JournalEntry, LoadProgress } from "./inventory_store_port.ts";
+import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
+import type { DB } from "./schema.ts";
+
+/** Rows per page when streaming tables at start-up. */
+const PAGE = 50_000;
+/** Rows per statement for bulk writes. */
+const WRITE_CHUNK = 20_000;
+
+type ColumnType = "integer" | "bigint" | "text" | "boolean" | "jsonb";
+
+/** The inventory tables and journal in PostgreSQL or PGlite. */
+export class SqlInventoryStore implements InventoryStore {
+  constructor(private readonly db: Database) {}
+
+  // ---- loading -----------------------------------------------------------------
+
+  async loadTables(
+    definitions: readonly PartitionDefinition[],
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<InventoryState> {
+    const partitions = new PartitionTable(definitions, await this.#partitionIds(definitions));
+    const meta = await this.db.kysely.selectFrom("inventory_meta").selectAll().where("id", "=", 1)
+      .executeTakeFirstOrThrow();
+    const loader = new InventoryLoader(partitions);
+    const progress = (table: string, rows: number) => onProgress?.({ table, rows });
+
+    for (
+      const [id, name, olevel] of await this.db.queryArrays("SELECT id, name, olevel FROM groups ORDER BY id")
+    ) {
+      loader.addGroup(id as number, name as string, olevel as OwnershipLevel);
+    }
+    const siteRows = await this.db.queryArrays(
+      "SELECT id, name, host, storage_type, backend, status, filename_mappings FROM sites ORDER BY id",
+    );
+    for (const [id, name, host, storageType, backend, status, mappings] of siteRows) {
+      loader.addSite({
+        id: id as number,
+        name: name as string,
+        host: host as string,
+        storageType: storageType as StorageType,
+        backend: backend as string,
+        status: status as SiteStatus,
+        filenameMappings: mappings as Record<string, MappingChain[]>,
+      });
+    }
+    for (
+      const [siteId, partitionId, quota] of await this.db.queryArrays(
+        "SELECT site_id, partition_id, quota FROM quotas",
+      )
+    ) {
+      loader.addQuota(siteId as number, partitionId as number, quota as number);
+    }
+    let n = 0;
+    for await (
+      const page of this.#pages(
+        "datasets",
+        ["id"],
+        "id, name, status, data_type, software_version, last_update, is_open",
+      )
+    ) {
+      for (const [id, name, status, dataType, softwareVersion, lastUpdate, isOpen] of page) {
+        loader.addDataset({
+          id: id as number,
+          name: name as string,
+          status: status as DatasetStatus,
+          dataType: dataType as DataType,
+          softwareVersion: softwareVersion as string | null,
+          lastUpdate: lastUpdate as number,
+          isOpen: isOpen as boolean,
+        });
+      }
+      progress("datasets", n += page.length);
+    }
+    n = 0;
+    for await (
+      const page of this.#pages(
+        "blocks",
+        ["id"],
+        "id, dataset_id, name, size, num_files, is_open, last_update",
+      )
+    ) {
+      for (const [id, datasetId, name, size, numFiles, isOpen, lastUpdate] of page) {
+        loader.addBlock({
+          id: id as number,
+          datasetId: datasetId as number,
+          name: name as string,
+          size: size as number,
+          numFiles: numFiles as number,
+          isOpen: isOpen as boolean,
+          lastUpdate: lastUpdate as number,
+        });
+      }
+      progress("blocks", n += page.length);
+    }
+    n = 0;
+    for await (
+      const page of this.#pages(
+        "dataset_replicas",
+        ["dataset_id", "site_id"],
+        "dataset_id, site_id, growing, group_id",
+      )
+    ) {
+      for (const [datasetId, siteId, growing, groupId] of page) {
+        loader.addDatasetReplica(
+          datasetId as number,
+          siteId as number,
+          growing as boolean,
+          groupId as number,
+        );
+      }
+      progress("dataset_replicas", n += page.length);
+    }
+    n = 0;
+    for await (
+      const page of this.#pages(
+        "block_replicas",
+        ["block_id", "site_id"],
+        "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
+      )
+    ) {
+      for (const [blockId, siteId, groupId, isCustodial, size, lastUpdate, fileIds] of page) {
+        loader.addBlockReplica({
+          blockId: blockId as number,
+          siteId: siteId as number,
+          groupId: groupId as number,
+          isCustodial: isCustodial as boolean,
+          size: size as number,
+          lastUpdate: lastUpdate as number,
+          fileIds: fileIds === null ? null : Object.freeze(fileIds as number[]),
+          partitions: 0,
+        });
+      }
+      progress("block_replicas", n += page.length);
+    }
+    return loader.finish(meta.table_seq, {
+      nextDatasetId: meta.next_dataset_id,
+      nextBlockId: meta.next_block_id,
+      nextSiteId: meta.next_site_id,
+      nextGroupId: meta.next_group_id,
+      nextFileId: meta.next_file_id,
+    });
+  }
+
+  /** Persistent partition ids; partitions new to the configuration are inserted. */
+  async #partitionIds(definitions: readonly PartitionDefinition[]): Promise<Map<string, number>> {
+    const rows = await this.db.kysely.selectFrom("partitions").select(["id", "name"]).execute();
+    const ids = new Map(rows.map((r) => [r.name, r.id]));
+    let next = Math.max(0, ...ids.values()) + 1;
+    const missing = definitions.filter((d) => !ids.has(d.name)).map((d) => ({ id: next++, name: d.name }));
+    if (missing.length > 0) {
+      await this.db.kysely.insertInto("partitions").values(missing).execute();
+      for (const m of missing) ids.set(m.name, m.id);
+    }
+    return ids;
+  }
+
+  /** Keyset pagination: streams a table in key order without holding it all. */
+  async *#pages(table: string, keys: string[], columns: string): AsyncGenerator<unknown[][]> {
+    const order = keys.join(", ");
+    let last: unknown[] | null = null;
+    for (;;) {
+      const where: string = last ? `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})` : "";
+      const rows: unknown[][] = await this.db.queryArrays(
+        `SELECT ${columns} FROM ${table} ${where} ORDER BY ${order} LIMIT ${PAGE}`,
+        last ?? [],
+      );
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < PAGE) return;
+      last = rows[rows.length - 1]!.slice(0, keys.length);
+    }
+  }
+
+  // ---- journal and files -----------------------------------------------------------
+
+  async journalSince(afterSeq: number, limit = 1000): Promise<JournalEntry[]> {
+    const rows = await this.db.kysely.selectFrom("inventory_journal").selectAll()
+      .where("seq", ">", afterSeq).orderBy("seq").limit(limit).execute();
+    return rows.map((r) => ({
+      seq: r.seq,
+      atMs: r.at_ms,
+      version: r.version,
+      commands: r.commands as JournalEntry["commands"],
+      annex: r.annex as FileAnnex,
+    }));
+  }
+
+  async prefetchFiles(needs: FileNeeds): Promise<FileAnnex> {
+    const annex: FileAnnex = { files: [], blockFiles: [] };
+    const lfns = [...needs.lfns];
+    for (let i = 0; i < lfns.length; i += WRITE_CHUNK) {
+      const rows = await this.db.queryArrays(
+        "SELECT id, lfn, block_id, size, checksum FROM files WHERE lfn = ANY($1::text[])",
+        [lfns.slice(i, i + WRITE_CHUNK)],
+      );
+      for (const row of rows) annex.files.push(fileFromRow(row));
+    }
+    const blockIds = [...needs.blockIds];
+    if (blockIds.length > 0) {
+      const byBlock = new Map<number, number[]>(blockIds.map((id) => [id, []]));
+      const rows = await this.db.queryArrays(
+        "SELECT block_id, id FROM files WHERE block_id = ANY($1::integer[]) ORDER BY id",
+        [blockIds],
+      );
+      for (const [blockId, id] of rows) byBlock.get(blockId as number)!.push(id as number);
+      annex.blockFiles = [...byBlock];
+    }
+    return annex;
+  }
+
+  async filesOfBlock(blockId: number): Promise<FileRecord[]> {
+    const rows = await this.db.queryArrays(
+      "SELECT id, lfn, block_id, size, checksum FROM files WHERE block_id = $1 ORDER BY id",
+      [blockId],
+    );
+    return rows.map(fileFromRow);
+  }
+
+  // ---- committing --------------------------------------------------------------------
+
+  async commit({ entry, state, changes }: CommitBatch): Promise<void> {
+    const snap = new Snapshot(state);
+    await this.db.transaction(async (tx) => {
+      await run(
+        tx,
+        "INSERT INTO inventory_journal (seq, at_ms, version, commands, annex) VALUES ($1, $2, $3, $4::text::jsonb, $5::text::jsonb)",
+        [
+          entry.seq,
+          entry.atMs,
+          entry.version ?? COMMAND_VERSION,
+          JSON.stringify(entry.commands),
+          JSON.stringify(entry.annex),
+        ],
+      );
+
+      const datasetRows: unknown[][] = [];
+      const datasetGone: number[] = [];
+      for (const id of changes.datasets) {
+        const d = state.datasets.get(id);
+        if (d) {
+          datasetRows.push([d.id, d.name, d.status, d.dataType, d.softwareVersion, d.lastUpdate, d.isOpen]);
+        } else datasetGone.push(id);
+      }
+      await deleteByIds(tx, "datasets", "id", datasetGone);
+      await upsert(
+        tx,
+        "datasets",
+        [
+          ["id", "integer"],
+          ["name", "text"],
+          ["status", "text"],
+          ["data_type", "text"],
+          ["software_version", "text"],
+          ["last_update", "bigint"],
+          ["is_open", "boolean"],
+        ],
+        ["id"],
+        datasetRows,
+      );
+
+      const blockRows: unknown[][] = [];
+      const blockGone: number[] = [];
+      for (const id of changes.blocks) {
+        const b = state.blocks.get(id);
+        if (b) blockRows.push([b.id, b.datasetId, b.name, b.size, b.numFiles, b.isOpen, b.lastUpdate]);
+        else blockGone.push(id);
+      }
+      await deleteByIds(tx, "blocks", "id", blockGone);
+      await upsert(
+        tx,
+        "blocks",
+        [
+          ["id", "integer"],
+          ["dataset_id", "integer"],
+          ["name", "text"],
+          ["size", "bigint"],
+          ["num_files", "integer"],
+          ["is_open", "boolean"],
+          ["last_update", "bigint"],
+        ],
+        ["id"],
+        blockRows,
+      );
+
+      const siteRows: unknown[][] = [];
+      const siteGone: number[] = [];
+      for (const id of changes.sites) {
+        const s = state.sites.get(id);
+        if (s) {
+          siteRows.push([
+            s.id,
+            s.name,
+            s.host,
+            s.storageType,
+            s.backend,
+            s.status,
+            JSON.stringify(s.filenameMappings),
+          ]);
+        } else siteGone.push(id);
+      }
+      await deleteByIds(tx, "sites", "id", siteGone);
+      await upsert(
+        tx,
+        "sites",
+        [
+          ["id", "integer"],
+          ["name", "text"],
+          ["host", "text"],
+          ["storage_type", "text"],
+          ["backend", "text"],
+          ["status", "text"],
+          ["filename_mappings", "jsonb"],
+        ],
+        ["id"],
+        siteRows,
+      );
+
+      const groupRows: unknown[][] = [];
+      const groupGone: number[] = [];
+      for (const id of changes.groups) {
+        const g = state.groups.get(id);
+        if (g && g.name !== null) groupRows.push([g.id, g.name, g.olevel]);
+        else if (!g) groupGone.push(id);
+      }
+      await deleteByIds(tx, "groups", "id", groupGone);
+      await upsert(
+        tx,
+        "groups",
+        [["id", "integer"], ["name", "text"], ["olevel", "text"]],
+        ["id"],
+        groupRows,
+      );
+
+      if (changes.quotaSites.size > 0) {
+        const sites = [...changes.quotaSites];
+        await deleteByIds(tx, "quotas", "site_id", sites);
+        const quotaRows: unknown[][] = [];
+        for (const siteId of sites) {
+          const ledger = state.ledger.get(siteId);
+          if (!ledger) continue;
+          for (const p of state.partitions.basic) quotaRows.push([siteId, p.id, ledger.quota[p.bit!]]);
+        }
+        await upsert(
+          tx,
+          "quotas",
+          [["site_id", "integer"], ["partition_id", "integer"], ["quota", "bigint"]],
+          [
+            "site_id",
+            "partition_id",
+          ],
+          quotaRows,
+        );
+      }
+
+      const drRows: unknown[][] = [];
+      const drGone: [number, number][] = [];
+      for (const [datasetId, sites] of changes.datasetReplicas) {
+        for (const siteId of sites) {
+          const dr = snap.replica(datasetId, siteId);
+          if (dr) drRows.push([datasetId, siteId, dr.growing, dr.groupId]);
+          else drGone.push([datasetId, siteId]);
+        }
+      }
+      await deletePairs(tx, "dataset_replicas", ["dataset_id", "site_id"], drGone);
+      await upsert(
+        tx,
+        "dataset_replicas",
+        [
+          ["dataset_id", "integer"],
+          ["site_id", "integer"],
+          ["growing", "boolean"],
+          ["group_id", "integer"],
+        ],
+        ["dataset_id", "site_id"],
+        drRows,
+      );
+
+      const brRows: unknown[][] = [];
+      const brGone: [number, number][] = [];
+      for (const [blockId, sites] of changes.blockReplicas) {
+        const block = state.blocks.get(blockId);
+        for (const siteId of sites) {
+          const dr = block && snap.replica(block.datasetId, siteId);
+          const br = dr && snap.blockReplica(dr, blockId);
+          if (br) {
+            brRows.push([
+              blockId,
+              siteId,
+              br.groupId,
+              br.isCustodial,
+              br.size,
+              br.lastUpdate,
+              br.fileIds === null ? null : JSON.stringify(br.fileIds),
+            ]);
+          } else brGone.push([blockId, siteId]);
+        }
+      }
+      await deletePairs(tx, "block_replicas", ["block_id", "site_id"], brGone);
+      await upsert(
+        tx,
+        "block_replicas",
+        [
+          ["block_id", "integer"],
+          ["site_id", "integer"],
+          ["group_id", "integer"],
+          ["is_custodial", "boolean"],
+          ["size", "bigint"],
+          ["last_update", "bigint"],
+          ["file_ids", "jsonb"],
+        ],
+        ["block_id", "site_id"],
+        brRows,
+      );
+
+      await deleteByIds(tx, "files", "block_id", [...changes.purgedBlockIds]);
+      await deleteByIds(tx, "files", "id", [...changes.deletedFileIds]);
+      await upsert(
+        tx,
+        "files",
+        [["id", "bigint"], ["block_id", "integer"], ["lfn", "text"], ["size", "bigint"], [
+          "checksum",
+          "jsonb",
+        ]],
+        ["id"],
+        [...changes.newFiles.values()].map((
+          f,
+        ) => [f.id, f.blockId, f.lfn, f.size, JSON.stringify(f.checksum)]),
+      );
+
+      const c = state.counters;
+      await run(
+        tx,
+        `UPDATE inventory_meta SET table_seq = $1, next_dataset_id = $2, next_block_id = $3, next_site_id = $4,
+           next_group_id = $5, next_file_id = $6 WHERE id = 1`,
+        [entry.seq, c.nextDatasetId, c.nextBlockId, c.nextSiteId, c.nextGroupId, c.nextFileId],
+      );
+      await run(tx, "SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
+    });
+  }
+}
+
+function fileFromRow(row: unknown[]): FileRecord {
+  const [id, lfn, blockId, size, checksum] = row;
+  return Object.freeze({
+    id: id as number,
+    lfn: lfn as string,
+    blockId: blockId as number,
+    size: size as number,
+    checksum: Object.freeze(checksum as Record<string, string>),
+  });
+}
+
+async function run(tx: Kysely<DB>, text: string, params: unknown[] = []): Promise<void> {
+  await tx.executeQuery(CompiledQuery.raw(text, params));
+}
+
+/** `INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE`: one statement per chunk. */
+async function upsert(
+  tx: Kysely<DB>,
+  table: string,
+  columns: [name: string, type: ColumnType][],
+  keys: string[],
+  rows: unknown[][],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const names = columns.map(([n]) => n);
+  // postgres.js mis-types boolean arrays, and JSON goes as text: both are cast back in the SELECT.
+  const viaText = (t: ColumnType) => t === "jsonb" || t === "boolean";
+  const unnestArgs = columns.map(([, t], i) => `$${i + 1}::${viaText(t) ? "text" : t}[]`).join(", ");
+  const selectList = columns.map(([n, t]) => (viaText(t) ? `${n}::${t}` : n)).join(", ");
+  const updates = names.filter((n) => !keys.includes(n)).map((n) => `${n} = EXCLUDED.${n}`).join(", ");
+  const text = `INSERT INTO ${table} (${names.join(", ")})
+    SELECT ${selectList} FROM unnest(${unnestArgs}) AS u(${names.join(", ")})
+    ON CONFLICT (${keys.join(", ")}) DO ${updates ? `UPDATE SET ${updates}` : "NOTHING"}`;
+  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+    const chunk = rows.slice(i, i + WRITE_CHUNK);
+    await run(
+      tx,
+      text,
+      columns.map(([, t], c) =>
+        chunk.map((r) => (t === "boolean" && r[c] !== null ? String(r[c]) : r[c] ?? null))
+      ),
+    );
+  }
+}
+
+async function deleteByIds(tx: Kysely<DB>, table: string, column: string, ids: number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += WRITE_CHUNK) {
+    await run(tx, `DELETE FROM ${table} WHERE ${column} = ANY($1::bigint[])`, [
+      ids.slice(i, i + WRITE_CHUNK),
+    ]);
+  }
+}
+
+async function deletePairs(
+  tx: Kysely<DB>,
+  table: string,
+  [a, b]: [string, string],
+  pairs: [number, number][],
+): Promise<void> {
+  for (let i = 0; i < pairs.length; i += WRITE_CHUNK) {
+    const chunk = pairs.slice(i, i + WRITE_CHUNK);
+    await run(
+      tx,
+      `DELETE FROM ${table} t USING unnest($1::integer[], $2::integer[]) AS k(a, b) WHERE t.${a} = k.a AND t.${b} = k.b`,
+      [chunk.map((p) => p[0]), chunk.map((p) => p[1])],
+    );
+  }
+}

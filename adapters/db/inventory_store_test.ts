@@ -1,0 +1,95 @@
+import { assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
+import { dbTest } from "../../tests/helpers/db.ts";
+import {
+  catalogFromAnnex,
+  DEFAULT_PARTITIONS,
+  fileNeeds,
+  inventoryDigest,
+  parseCommand,
+  reduceBatch,
+} from "../../registry/inventory/mod.ts";
+import { SqlInventoryStore } from "./inventory_store.ts";
+import { migrate, SchemaVersionError } from "./migrate.ts";
+
+const COMMANDS = [
+  {
+    op: "site.upsert",
+    name: "T2_A",
+    storage_type: "disk",
+    status: "ready",
+    filename_mappings: { root: [[["^/(.*)$", "root://a//{0}"]]] },
+  },
+  { op: "site.upsert", name: "T2_B", storage_type: "disk" },
+  { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
+  { op: "quota.set", site: "T2_A", partition: "Default", quota: 5_000_000_000_000 },
+  { op: "dataset.upsert", name: "/A/B/RAW", status: "valid", software_version: "CMSSW_10_2_0" },
+  { op: "block.upsert", dataset: "/A/B/RAW", block: "b0" },
+  {
+    op: "files.add",
+    dataset: "/A/B/RAW",
+    block: "b0",
+    files: [{ lfn: "/store/a/0", size: 3_000_000_000, checksum: { adler32: "01020304" } }, {
+      lfn: "/store/a/1",
+      size: 7,
+    }],
+  },
+  { op: "block.upsert", dataset: "/A/B/RAW", block: "b1" },
+  { op: "files.add", dataset: "/A/B/RAW", block: "b1", files: [{ lfn: "/store/b/0", size: 11 }] },
+  { op: "dataset_replica.upsert", dataset: "/A/B/RAW", site: "T2_A", group: "AnalysisOps" },
+  { op: "block_replica.upsert", dataset: "/A/B/RAW", block: "b0", site: "T2_A" },
+  { op: "block_replica.upsert", dataset: "/A/B/RAW", block: "b1", site: "T2_A", files: [] },
+  { op: "dataset_replica.upsert", dataset: "/A/B/RAW", site: "T2_B", group: "AnalysisOps" },
+  { op: "block_replica.upsert", dataset: "/A/B/RAW", block: "b0", site: "T2_B", files: ["/store/a/1"] },
+];
+
+dbTest("committed batches load back to the same inventory", async ({ db }) => {
+  const store = new SqlInventoryStore(db);
+  let state = await store.loadTables(DEFAULT_PARTITIONS);
+  const batches = [COMMANDS.slice(0, 9), COMMANDS.slice(9), [
+    { op: "block_replica.delete", dataset: "/A/B/RAW", block: "b0", site: "T2_B" },
+    { op: "dataset.upsert", name: "/C/D/AOD" },
+    { op: "block.upsert", dataset: "/C/D/AOD", block: "x" },
+    { op: "block.delete", dataset: "/C/D/AOD", block: "x" },
+  ]];
+  for (const raw of batches) {
+    const commands = raw.map((c) => parseCommand(c));
+    const annex = await store.prefetchFiles(fileNeeds(state, commands));
+    const result = reduceBatch(
+      state,
+      [{ commands }],
+      catalogFromAnnex(annex),
+      1_800_000_000_000,
+      state.generation + 1,
+    );
+    assertEquals(result.outcomes.flat().map((o) => o.status), commands.map(() => "applied"));
+    await store.commit({
+      entry: {
+        seq: result.state.generation,
+        atMs: 1_800_000_000_000,
+        version: 1,
+        commands: result.applied,
+        annex,
+      },
+      state: result.state,
+      changes: result.changes,
+    });
+    state = result.state;
+  }
+  const loaded = await store.loadTables(DEFAULT_PARTITIONS);
+  assertEquals(loaded.generation, 3);
+  assertEquals(inventoryDigest(loaded), inventoryDigest(state));
+  const files = await store.filesOfBlock(state.names.blocks.get(1)!.get("b0")!);
+  assertEquals(files.map((f) => [f.lfn, f.size, f.checksum]), [
+    ["/store/a/0", 3_000_000_000, { adler32: "01020304" }],
+    ["/store/a/1", 7, {}],
+  ]);
+  assertEquals((await store.journalSince(1)).map((e) => [e.seq, e.commands.length]), [[2, 5], [3, 4]]);
+});
+
+dbTest("a database written by a newer Dynamo is refused with the unknown versions", async ({ db }) => {
+  await db.exec(
+    "INSERT INTO kysely_migration (name, timestamp) VALUES ('999_from_the_future', '2030-01-01')",
+  );
+  const e = await assertRejects(() => migrate(db), SchemaVersionError);
+  assertEquals(e.unknown, ["999_from_the_future"]);
+});

@@ -1,0 +1,86 @@
+import { type Database, openDatabase } from "../../adapters/db/database.ts";
+import { migrate } from "../../adapters/db/migrate.ts";
+
+/**
+ * Runs a test against real databases: always on embedded PGlite, and also on
+ * PostgreSQL when DYNAMO_TEST_DATABASE_URL is set (CI sets it). Each test gets
+ * a fresh, migrated database: PGlite from a dump of a migrated template
+ * (fast), PostgreSQL in a schema of its own that is dropped afterwards.
+ */
+export const TEST_DATABASE_URL = Deno.env.get("DYNAMO_TEST_DATABASE_URL");
+
+let template: Promise<Blob> | null = null;
+
+function migratedTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const db = await openDatabase();
+    await migrate(db);
+    const dump = await db.dump!();
+    await db.close();
+    return dump;
+  })();
+  return template;
+}
+
+let schemaCounter = 0;
+
+export interface DbTestContext {
+  kind: "pglite" | "postgres";
+  /** A fresh, migrated database. */
+  db: Database;
+  /** Opens another connection to the same database (e.g. after a simulated restart). PGlite: not available. */
+  reopen?: () => Promise<Database>;
+}
+
+/** A fresh migrated database for each listed kind. */
+export async function freshDatabase(
+  kind: "pglite" | "postgres",
+): Promise<{ db: Database; cleanup: () => Promise<void>; reopen?: () => Promise<Database> }> {
+  if (kind === "pglite") {
+    const db = await openDatabase({ loadDataDir: await migratedTemplate() });
+    return { db, cleanup: () => db.close() };
+  }
+  const schema = `t_${Deno.pid}_${Date.now().toString(36)}_${++schemaCounter}`;
+  const url = TEST_DATABASE_URL!;
+  const db = await openDatabase({ url, schema, maxConnections: 4 });
+  await migrate(db);
+  const opened: Database[] = [db];
+  return {
+    db,
+    reopen: async () => {
+      const again = await openDatabase({ url, schema, maxConnections: 4 });
+      opened.push(again);
+      return again;
+    },
+    cleanup: async () => {
+      for (const d of opened) await d.close().catch(() => {});
+      const admin = await openDatabase({ url, maxConnections: 1 });
+      await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.close();
+    },
+  };
+}
+
+export function databaseKinds(): ("pglite" | "postgres")[] {
+  return TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+}
+
+/** Registers `name` once per database kind. */
+export function dbTest(name: string, fn: (ctx: DbTestContext) => Promise<void>): void {
+  for (const kind of databaseKinds()) {
+    Deno.test({
+      name: `${name} [${kind}]`,
+      // PGlite and postgres.js keep background resources alive between tests by design.
+      sanitizeResources: false,
+      sanitizeOps: false,
+      fn: async () => {
+        const { db, cleanup, reopen } = await freshDatabase(kind);
+        try {
+          await fn({ kind, db, ...(reopen ? { reopen } : {}) });
+        } finally {
+          await cleanup();
+        }
+      },
+    });
+  }
+}
