@@ -3,21 +3,10 @@ import type {
   FileNeeds,
   FileRecord,
   InventoryChanges,
-  InventoryCommand,
   InventoryState,
+  JournalEntry,
   PartitionDefinition,
 } from "../../registry/inventory/mod.ts";
-
-/** One committed batch as the journal keeps it. */
-export interface JournalEntry {
-  /** Monotonic; equals the generation of the state after this batch. */
-  readonly seq: number;
-  /** The writer's clock when the batch was reduced (the reducer's "now"). */
-  readonly atMs: number;
-  readonly version: number;
-  readonly commands: readonly InventoryCommand[];
-  readonly annex: FileAnnex;
-}
 
 export interface CommitBatch {
   readonly entry: JournalEntry;
@@ -30,6 +19,8 @@ export interface LoadProgress {
   table: string;
   rows: number;
 }
+
+export type { JournalEntry };
 
 /** Durable inventory: tables + journal. Implemented by `adapters/db`. */
 export interface InventoryStore {

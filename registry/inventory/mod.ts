@@ -15,3 +15,4 @@ export * from "./digest.ts";
 export * from "./injection.ts";
 export { fileNeeds } from "./file_needs.ts";
 export { InventoryLoader } from "./bulk_loader.ts";
+export * from "./journal.ts";

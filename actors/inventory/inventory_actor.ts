@@ -1,0 +1,152 @@
+import {
+  catalogFromAnnex,
+  COMMAND_VERSION,
+  type CommandOutcome,
+  fileNeeds,
+  type InventoryState,
+  type JournalEntry,
+  type PartitionDefinition,
+  reduceBatch,
+  replayEntry,
+  type Submission,
+} from "../../registry/inventory/mod.ts";
+import type { InventoryStore } from "../../adapters/db/inventory_store_port.ts";
+import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { InventoryPublication } from "./publication.ts";
+
+export type SubmitReply =
+  | { ok: true; generation: number; outcomes: CommandOutcome[] }
+  | { ok: false; error: string };
+
+export type InventoryMsg =
+  | { type: "submit"; submission: Submission; replyTo: ActorRef<SubmitReply> }
+  | { type: "flush" };
+
+export interface InventoryActorOptions {
+  store: InventoryStore;
+  partitions: readonly PartitionDefinition[];
+  publication: InventoryPublication;
+  /** Upper bound of commands per transaction (group commit). */
+  maxBatchCommands?: number;
+  onLoadProgress?: (table: string, rows: number) => void;
+}
+
+interface State {
+  current: InventoryState;
+  pending: { submission: Submission; replyTo: ActorRef<SubmitReply> }[];
+  flushQueued: boolean;
+}
+
+/**
+ * The single writer of the inventory. Submissions queue up while a batch is
+ * being written; the next flush takes them all (group commit): prefetch the
+ * files they mention, reduce, write journal and tables in one transaction,
+ * then publish and acknowledge. A failed write publishes nothing, answers
+ * every caller with the error, and restarts the actor so that it reloads what
+ * is actually durable.
+ */
+export function inventoryActor(options: InventoryActorOptions): Behavior<InventoryMsg, State> {
+  const maxBatch = options.maxBatchCommands ?? 20_000;
+  return {
+    async init(ctx) {
+      const started = ctx.clock.now();
+      let state = await options.store.loadTables(
+        options.partitions,
+        (p) => options.onLoadProgress?.(p.table, p.rows),
+      );
+      const tablesAt = state.generation;
+      for (;;) {
+        const entries = await options.store.journalSince(state.generation, 1000);
+        if (entries.length === 0) break;
+        for (const entry of entries) state = replayEntry(state, entry);
+      }
+      options.publication.publishLoaded(state);
+      ctx.log.info("Inventory loaded", {
+        generation: state.generation,
+        replayed: state.generation - tablesAt,
+        datasets: state.counts.datasets,
+        blockReplicas: state.counts.blockReplicas,
+        ms: ctx.clock.now() - started,
+      });
+      return { current: state, pending: [], flushQueued: false };
+    },
+
+    async receive(state, msg, ctx) {
+      switch (msg.type) {
+        case "submit":
+          state.pending.push({ submission: msg.submission, replyTo: msg.replyTo });
+          if (!state.flushQueued) {
+            state.flushQueued = true;
+            ctx.self.tell({ type: "flush" });
+          }
+          return state;
+        case "flush": {
+          state.flushQueued = false;
+          const batch = takeBatch(state.pending, maxBatch);
+          if (state.pending.length > 0) {
+            state.flushQueued = true;
+            ctx.self.tell({ type: "flush" });
+          }
+          if (batch.length === 0) return state;
+          const submissions = batch.map((b) => b.submission);
+          const base = state.current;
+          const atMs = ctx.clock.now();
+          let entry: JournalEntry;
+          let next: InventoryState;
+          let outcomes: CommandOutcome[][];
+          try {
+            const annex = await options.store.prefetchFiles(
+              fileNeeds(base, submissions.flatMap((s) => s.commands)),
+            );
+            const result = reduceBatch(base, submissions, catalogFromAnnex(annex), atMs, base.generation + 1);
+            outcomes = result.outcomes;
+            if (result.applied.length === 0) {
+              batch.forEach((b, i) =>
+                b.replyTo.tell({ ok: true, generation: base.generation, outcomes: outcomes[i]! })
+              );
+              return state;
+            }
+            entry = {
+              seq: result.state.generation,
+              atMs,
+              version: COMMAND_VERSION,
+              commands: result.applied,
+              annex,
+            };
+            next = result.state;
+            await options.store.commit({ entry, state: next, changes: result.changes });
+          } catch (error) {
+            const message = `Inventory write failed: ${(error as Error)?.message ?? String(error)}`;
+            for (const b of batch) b.replyTo.tell({ ok: false, error: message });
+            // Whether the transaction committed is unknown: reload durable state.
+            throw error;
+          }
+          state.current = next;
+          options.publication.publishCommitted(entry, next);
+          batch.forEach((b, i) =>
+            b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
+          );
+          return state;
+        }
+      }
+    },
+
+    onStop(state) {
+      for (const p of state.pending) p.replyTo.tell({ ok: false, error: "The inventory writer stopped" });
+      state.pending = [];
+    },
+  };
+}
+
+/** Takes whole submissions from the front until the command budget is used (at least one). */
+function takeBatch<T extends { submission: Submission }>(pending: T[], maxCommands: number): T[] {
+  let n = 0;
+  let count = 0;
+  while (n < pending.length) {
+    const size = pending[n]!.submission.commands.length;
+    if (n > 0 && count + size > maxCommands) break;
+    count += size;
+    n += 1;
+  }
+  return pending.splice(0, n);
+}
