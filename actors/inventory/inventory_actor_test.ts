@@ -12,6 +12,7 @@ import {
 import { inventoryActor } from "./inventory_actor.ts";
 import { InventoryGateway } from "./inventory_gateway.ts";
 import { InventoryPublication } from "./publication.ts";
+import { ReaderReplica } from "./reader_replica.ts";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -134,4 +135,47 @@ dbTest("a snapshot held across 1,000 write batches never changes", async ({ db }
   assertEquals(held.dataset("/A/B/C")!.blockIds.length, 1);
   assertEquals(gateway.snapshot().dataset("/A/B/C")!.blockIds.length, 1001);
   await system.shutdown();
+});
+
+dbTest("a Worker reader replica fed by the committed journal reaches the writer's state", async ({ db }) => {
+  const { system, gateway, publication } = await startWriter(db);
+  await gateway.submit({ commands: SETUP });
+  const store = new SqlInventoryStore(db);
+  const replica = await ReaderReplica.start();
+  try {
+    // Half the history exists before the replica follows, half arrives live.
+    await replica.follow(publication, (seq) => store.journalSince(seq, 7));
+    await gateway.submit({
+      commands: [
+        c({ op: "dataset_replica.upsert", dataset: "/A/B/C", site: "T2_A", group: "G" }),
+        c({ op: "block_replica.upsert", dataset: "/A/B/C", block: "b0", site: "T2_A", files: [] }),
+      ],
+    });
+    for (let i = 0; i < 30; i++) {
+      await gateway.submit({
+        commands: [
+          c({ op: "block.upsert", dataset: "/A/B/C", block: `n${i}` }),
+          c({
+            op: "files.add",
+            dataset: "/A/B/C",
+            block: "b0",
+            files: [{ lfn: `/a/x${i}`, size: i + 1, site: "T2_A" }],
+          }),
+        ],
+      });
+    }
+    await gateway.submit({
+      commands: [
+        c({ op: "block_replica.upsert", dataset: "/A/B/C", block: "b0", site: "T2_A", files: ["/a/0"] }),
+      ],
+    });
+    const writer = gateway.snapshot();
+    await replica.caughtUp(writer.generation);
+    assertEquals(replica.error, null);
+    assertEquals(await replica.query({ kind: "generation" }), writer.generation);
+    assertEquals(await replica.query({ kind: "digest" }), inventoryDigest(writer.state));
+  } finally {
+    replica.close();
+    await system.shutdown();
+  }
 });

@@ -12,7 +12,7 @@ import {
   type StorageType,
 } from "./enums.ts";
 import { InventoryValidationError } from "./errors.ts";
-import { describeType, nameProblem } from "./names.ts";
+import { describeType, hasControlCharacters, nameProblem } from "./names.ts";
 import type { MappingChain } from "./records.ts";
 
 /**
@@ -287,7 +287,7 @@ function checkField(object: string, field: string, kind: FieldKind, value: unkno
     case "text":
       if (typeof value !== "string") fail(`expected a string, got ${describeType(value)}`);
       if ((value as string).length > 2000) fail("must be at most 2000 characters");
-      if (/[\u0000-\u001f\u007f]/.test(value as string)) fail("must not contain control characters");
+      if (hasControlCharacters(value as string)) fail("must not contain control characters");
       return value;
     case "textOrNull":
       return value === null ? null : checkField(object, field, "text", value);
@@ -409,7 +409,7 @@ function checkMappings(object: string, field: string, value: unknown): Record<st
         } catch (e) {
           fail(where, `invalid regular expression: ${(e as Error).message}`);
         }
-        if (/[\u0000-\u001f]/.test(template)) fail(where, "template must not contain control characters");
+        if (hasControlCharacters(template)) fail(where, "template must not contain control characters");
         return [pattern, template] as const;
       });
     });

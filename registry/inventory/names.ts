@@ -4,7 +4,6 @@
  * once, at the edge of the model.
  */
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_NAME = 500;
 
 /** Returns the reason a name is unacceptable, or `null` when it is fine. */
@@ -15,7 +14,7 @@ export function nameProblem(
   if (typeof name !== "string") return `expected a string, got ${describeType(name)}`;
   if (name.length === 0) return "must not be empty";
   if (name.length > MAX_NAME) return `must be at most ${MAX_NAME} characters, got ${name.length}`;
-  if (CONTROL.test(name)) return `must not contain control characters, got ${JSON.stringify(name)}`;
+  if (hasControlCharacters(name)) return `must not contain control characters, got ${JSON.stringify(name)}`;
   switch (kind) {
     case "site":
       return /^[A-Za-z0-9_.-]+$/.test(name) && name !== "." && name !== ".."
@@ -40,6 +39,15 @@ export function nameProblem(
         ? `must not start or end with whitespace, got ${JSON.stringify(name)}`
         : null;
   }
+}
+
+/** C0 and C1 control characters (NUL, newlines, escapes…) have no place in names or text fields. */
+export function hasControlCharacters(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
 }
 
 function pathSegmentProblem(name: string): string | null {
