@@ -9,21 +9,25 @@ import {
   reduceBatch,
   replayEntry,
   type Submission,
+  summarizeOutcomes,
 } from "../../registry/inventory/mod.ts";
 import type { InventoryStore } from "../../adapters/db/inventory_store_port.ts";
+import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/injection_queue_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
 
 export type SubmitReply =
-  | { ok: true; generation: number; outcomes: CommandOutcome[] }
+  /** `alreadySettled`: the queued injection had been applied or rejected before; nothing was done. */
+  | { ok: true; generation: number; outcomes: CommandOutcome[]; alreadySettled?: boolean }
   | { ok: false; error: string };
 
 export type InventoryMsg =
-  | { type: "submit"; submission: Submission; replyTo: ActorRef<SubmitReply> }
+  | { type: "submit"; submission: Submission; replyTo: ActorRef<SubmitReply>; injectionId?: number }
   | { type: "flush" };
 
 export interface InventoryActorOptions {
   store: InventoryStore;
+  injections: InjectionQueue;
   partitions: readonly PartitionDefinition[];
   publication: InventoryPublication;
   /** Upper bound of commands per transaction (group commit). */
@@ -31,9 +35,15 @@ export interface InventoryActorOptions {
   onLoadProgress?: (table: string, rows: number) => void;
 }
 
+interface Pending {
+  submission: Submission;
+  replyTo: ActorRef<SubmitReply>;
+  injectionId?: number;
+}
+
 interface State {
   current: InventoryState;
-  pending: { submission: Submission; replyTo: ActorRef<SubmitReply> }[];
+  pending: Pending[];
   flushQueued: boolean;
 }
 
@@ -74,7 +84,11 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
     async receive(state, msg, ctx) {
       switch (msg.type) {
         case "submit":
-          state.pending.push({ submission: msg.submission, replyTo: msg.replyTo });
+          state.pending.push({
+            submission: msg.submission,
+            replyTo: msg.replyTo,
+            ...(msg.injectionId !== undefined ? { injectionId: msg.injectionId } : {}),
+          });
           if (!state.flushQueued) {
             state.flushQueued = true;
             ctx.self.tell({ type: "flush" });
@@ -82,25 +96,29 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           return state;
         case "flush": {
           state.flushQueued = false;
-          const batch = takeBatch(state.pending, maxBatch);
+          const taken = takeBatch(state.pending, maxBatch);
           if (state.pending.length > 0) {
             state.flushQueued = true;
             ctx.self.tell({ type: "flush" });
           }
-          if (batch.length === 0) return state;
-          const submissions = batch.map((b) => b.submission);
+          if (taken.length === 0) return state;
           const base = state.current;
           const atMs = ctx.clock.now();
+          let batch = taken;
           let entry: JournalEntry;
           let next: InventoryState;
           let outcomes: CommandOutcome[][];
           try {
+            batch = await dropSettledInjections(taken, options.injections, base.generation);
+            const submissions = batch.map((b) => b.submission);
             const annex = await options.store.prefetchFiles(
               fileNeeds(base, submissions.flatMap((s) => s.commands)),
             );
             const result = reduceBatch(base, submissions, catalogFromAnnex(annex), atMs, base.generation + 1);
             outcomes = result.outcomes;
+            const injections = settlementsOf(batch, outcomes);
             if (result.applied.length === 0) {
+              await options.injections.settle(injections, atMs);
               batch.forEach((b, i) =>
                 b.replyTo.tell({ ok: true, generation: base.generation, outcomes: outcomes[i]! })
               );
@@ -114,10 +132,10 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
               annex,
             };
             next = result.state;
-            await options.store.commit({ entry, state: next, changes: result.changes });
+            await options.store.commit({ entry, state: next, changes: result.changes, injections });
           } catch (error) {
             const message = `Inventory write failed: ${(error as Error)?.message ?? String(error)}`;
-            for (const b of batch) b.replyTo.tell({ ok: false, error: message });
+            for (const b of taken) b.replyTo.tell({ ok: false, error: message });
             // Whether the transaction committed is unknown: reload durable state.
             throw error;
           }
@@ -136,6 +154,34 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
       state.pending = [];
     },
   };
+}
+
+/** Answers (and drops) submissions of injections that were settled by an earlier batch. */
+async function dropSettledInjections(
+  batch: Pending[],
+  queue: InjectionQueue,
+  generation: number,
+): Promise<Pending[]> {
+  const ids = batch.flatMap((b) => (b.injectionId !== undefined ? [b.injectionId] : []));
+  if (ids.length === 0) return batch;
+  const settled = await queue.settled(ids);
+  return batch.filter((b) => {
+    if (b.injectionId === undefined || !settled.has(b.injectionId)) return true;
+    b.replyTo.tell({ ok: true, generation, outcomes: [], alreadySettled: true });
+    return false;
+  });
+}
+
+function settlementsOf(batch: Pending[], outcomes: CommandOutcome[][]): InjectionSettlement[] {
+  return batch.flatMap((b, i) => {
+    if (b.injectionId === undefined) return [];
+    const o = outcomes[i]!;
+    return [{
+      id: b.injectionId,
+      status: o.every((x) => x.status === "applied") ? "applied" as const : "rejected" as const,
+      result: summarizeOutcomes(b.submission.commands, o),
+    }];
+  });
 }
 
 /** Takes whole submissions from the front until the command budget is used (at least one). */

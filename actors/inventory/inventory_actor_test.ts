@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
 import { ActorSystem, TestClock } from "../runtime/mod.ts";
 import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
+import { SqlInjectionQueue } from "../../adapters/db/injection_queue.ts";
 import type { Database } from "../../adapters/db/database.ts";
 import {
   DEFAULT_PARTITIONS,
@@ -23,7 +24,12 @@ async function startWriter(db: Database, clock = new TestClock()) {
     id: "inventory",
     restart: "permanent",
     behavior: () =>
-      inventoryActor({ store: new SqlInventoryStore(db), partitions: DEFAULT_PARTITIONS, publication }),
+      inventoryActor({
+        store: new SqlInventoryStore(db),
+        injections: new SqlInjectionQueue(db),
+        partitions: DEFAULT_PARTITIONS,
+        publication,
+      }),
   });
   const gateway = new InventoryGateway(system, writer, publication);
   await publication.ready;

@@ -46,13 +46,22 @@ export class InventoryGateway {
   }
 
   /** Resolves once the writer acknowledged: the applied commands are durable. */
-  async submit(submission: Submission, signal?: AbortSignal): Promise<SubmitReply> {
+  async submit(
+    submission: Submission,
+    options: { signal?: AbortSignal; injectionId?: number } = {},
+  ): Promise<SubmitReply> {
     const depth = this.queueDepth;
-    if (depth >= this.#highWater) throw new InventoryBusyError(depth);
+    if (depth >= this.#highWater && options.injectionId === undefined) throw new InventoryBusyError(depth);
+    const { injectionId, signal } = options;
     return await ask<InventoryMsg, SubmitReply>(
       this.system,
       this.writer,
-      (replyTo) => ({ type: "submit", submission, replyTo }),
+      (replyTo) => ({
+        type: "submit",
+        submission,
+        replyTo,
+        ...(injectionId !== undefined ? { injectionId } : {}),
+      }),
       { timeoutMs: this.#timeoutMs, ...(signal ? { signal } : {}) },
     );
   }

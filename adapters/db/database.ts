@@ -194,4 +194,12 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A JSON value bound as text and cast to jsonb. Binding a string straight to a
+ * jsonb parameter makes postgres.js encode it a second time.
+ */
+export function jsonb(value: unknown) {
+  return sql<unknown>`${JSON.stringify(value)}::text::jsonb`;
+}
+
 export { sql };

@@ -20,6 +20,7 @@ import type { Database } from "./database.ts";
 import type { CommitBatch, InventoryStore, JournalEntry, LoadProgress } from "./inventory_store_port.ts";
 import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
 import type { DB } from "./schema.ts";
+import { settleInjections } from "./injection_queue.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -238,7 +239,7 @@ export class SqlInventoryStore implements InventoryStore {
 
   // ---- committing --------------------------------------------------------------------
 
-  async commit({ entry, state, changes }: CommitBatch): Promise<void> {
+  async commit({ entry, state, changes, injections }: CommitBatch): Promise<void> {
     const snap = new Snapshot(state);
     await this.db.transaction(async (tx) => {
       await run(
@@ -454,6 +455,7 @@ export class SqlInventoryStore implements InventoryStore {
            next_group_id = $5, next_file_id = $6 WHERE id = 1`,
         [entry.seq, c.nextDatasetId, c.nextBlockId, c.nextSiteId, c.nextGroupId, c.nextFileId],
       );
+      if (injections) await settleInjections(tx, injections, entry.atMs, entry.seq);
       await run(tx, "SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
     });
   }

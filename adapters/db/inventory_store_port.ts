@@ -7,12 +7,15 @@ import type {
   JournalEntry,
   PartitionDefinition,
 } from "../../registry/inventory/mod.ts";
+import type { InjectionSettlement } from "./injection_queue_port.ts";
 
 export interface CommitBatch {
   readonly entry: JournalEntry;
   /** The state after the batch: rows are written from it. */
   readonly state: InventoryState;
   readonly changes: InventoryChanges;
+  /** Queued injections this batch settles, recorded in the same transaction (exactly once). */
+  readonly injections?: readonly InjectionSettlement[];
 }
 
 export interface LoadProgress {

@@ -16,3 +16,4 @@ export * from "./injection.ts";
 export { fileNeeds } from "./file_needs.ts";
 export { InventoryLoader } from "./bulk_loader.ts";
 export * from "./journal.ts";
+export * from "./outcome_summary.ts";

@@ -1,0 +1,82 @@
+import type { Kysely } from "kysely";
+import { type Database, jsonb } from "./database.ts";
+import {
+  INJECTION_CHANNEL,
+  type InjectionKind,
+  type InjectionQueue,
+  type InjectionRecord,
+  type InjectionSettlement,
+  type InjectionStatus,
+  type QueuedInjection,
+} from "./injection_queue_port.ts";
+import type { DB } from "./schema.ts";
+
+export class SqlInjectionQueue implements InjectionQueue {
+  constructor(private readonly db: Database) {}
+
+  async enqueue(kind: InjectionKind, payload: unknown, user: string, nowMs: number): Promise<number> {
+    const row = await this.db.kysely.insertInto("data_injections").values({
+      created_ms: nowMs,
+      updated_ms: nowMs,
+      user_name: user,
+      kind,
+      payload: jsonb(payload),
+      status: "queued",
+      result: null,
+      applied_seq: null,
+    }).returning("id").executeTakeFirstOrThrow();
+    await this.db.notify(INJECTION_CHANNEL, String(row.id));
+    return row.id;
+  }
+
+  async queued(afterId: number, limit: number): Promise<QueuedInjection[]> {
+    const rows = await this.db.kysely.selectFrom("data_injections").select(["id", "kind", "payload"])
+      .where("status", "=", "queued").where("id", ">", afterId).orderBy("id").limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, kind: r.kind as InjectionKind, payload: r.payload }));
+  }
+
+  async get(id: number): Promise<InjectionRecord | null> {
+    const r = await this.db.kysely.selectFrom("data_injections")
+      .select(["id", "kind", "user_name", "created_ms", "status", "result", "applied_seq"])
+      .where("id", "=", id).executeTakeFirst();
+    if (!r) return null;
+    return {
+      id: r.id,
+      kind: r.kind as InjectionKind,
+      user: r.user_name,
+      createdMs: r.created_ms,
+      status: r.status as InjectionStatus,
+      result: r.result,
+      appliedSeq: r.applied_seq,
+    };
+  }
+
+  async settled(ids: number[]): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.kysely.selectFrom("data_injections").select("id")
+      .where("id", "in", ids).where("status", "<>", "queued").execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async settle(settlements: InjectionSettlement[], nowMs: number): Promise<void> {
+    if (settlements.length === 0) return;
+    await this.db.transaction((tx) => settleInjections(tx, settlements, nowMs, null));
+  }
+}
+
+/** Marks injections settled; shared with the inventory commit so both happen in one transaction. */
+export async function settleInjections(
+  tx: Kysely<DB>,
+  settlements: readonly InjectionSettlement[],
+  nowMs: number,
+  appliedSeq: number | null,
+): Promise<void> {
+  for (const s of settlements) {
+    await tx.updateTable("data_injections").set({
+      status: s.status,
+      result: jsonb(s.result),
+      applied_seq: s.status === "applied" ? appliedSeq : null,
+      updated_ms: nowMs,
+    }).where("id", "=", s.id).where("status", "=", "queued").execute();
+  }
+}

@@ -1,0 +1,11 @@
+import { openDatabase } from "../adapters/db/database.ts";
+import { migrate } from "../adapters/db/migrate.ts";
+import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
+const db = await openDatabase();
+await migrate(db);
+const q = new SqlInjectionQueue(db);
+const id = await q.enqueue("inject", { a: 1 }, "x", 5);
+console.log(await q.queued(0, 10), await q.get(id));
+await q.settle([{ id, status: "applied", result: { ok: 1 } }], 6);
+console.log(await q.get(id), await q.settled([id]));
+await db.close();
