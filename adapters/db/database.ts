@@ -2,6 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Kysely, sql } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
+import { lockDataDir } from "./data_dir_lock.ts";
 import { PGliteDialect } from "./pglite_driver.ts";
 import type { DB } from "./schema.ts";
 
@@ -52,11 +53,17 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 }
 
 async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
-  if (options.dataDir) await Deno.mkdir(options.dataDir, { recursive: true });
-  const pg = await PGlite.create({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-  });
+  const unlock = options.dataDir ? await lockDataDir(options.dataDir) : async () => {};
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
   const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pg) });
   let closed = false;
   return {
@@ -96,6 +103,7 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
       if (closed) return;
       closed = true;
       await pg.close();
+      await unlock();
     },
   };
 }

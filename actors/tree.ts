@@ -1,0 +1,80 @@
+import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
+import type { InventoryStore } from "../adapters/db/inventory_store_port.ts";
+import type { PartitionDefinition } from "../registry/inventory/mod.ts";
+import { injectionDrainer } from "./inventory/injection_drainer.ts";
+import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
+import { InventoryGateway } from "./inventory/inventory_gateway.ts";
+import type { InventoryPublication } from "./inventory/publication.ts";
+import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
+
+export interface TreeDependencies {
+  store: InventoryStore;
+  injections: InjectionQueue;
+  partitions: readonly PartitionDefinition[];
+  publication: InventoryPublication;
+  onLoadProgress?: (table: string, rows: number) => void;
+}
+
+export interface ApplicationTree {
+  gateway: InventoryGateway;
+  writer: ActorRef<InventoryMsg>;
+  nudgeInjections(): void;
+}
+
+/**
+ * The application supervision tree (DESIGN.md §5):
+ *
+ *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
+ *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
+ *     /injections           permanent; stateless, re-reads the queue
+ *
+ * The writer restarts with backoff because its usual cause of failure is the
+ * database being unreachable; the drainer depends on the writer only through
+ * asks, so one_for_one is enough.
+ */
+export function startApplicationTree(system: ActorSystem, deps: TreeDependencies): ApplicationTree {
+  const writerSpec: ChildSpec<InventoryMsg> = {
+    id: "inventory",
+    restart: "permanent",
+    shutdownMs: 30_000,
+    behavior: () =>
+      inventoryActor({
+        store: deps.store,
+        injections: deps.injections,
+        partitions: deps.partitions,
+        publication: deps.publication,
+        ...(deps.onLoadProgress ? { onLoadProgress: deps.onLoadProgress } : {}),
+      }),
+  };
+  let gateway!: InventoryGateway;
+  system.spawn<never>({
+    id: "dynamo",
+    restart: "permanent",
+    behavior: {
+      supervision: {
+        strategy: "one_for_one",
+        intensity: { maxRestarts: 5, withinMs: 60_000 },
+        backoff: { initialMs: 1_000, maxMs: 30_000 },
+      },
+      init(ctx) {
+        const writer = ctx.spawn(writerSpec);
+        gateway = new InventoryGateway(system, writer, deps.publication);
+        ctx.spawn({
+          id: "injections",
+          restart: "permanent",
+          behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
+        });
+        return null;
+      },
+      receive: (s) => s,
+    },
+  });
+  const writer = system.refFor<InventoryMsg>("/dynamo/inventory");
+  return {
+    get gateway() {
+      return gateway;
+    },
+    writer,
+    nudgeInjections: () => system.refFor<{ type: "drain" }>("/dynamo/injections").tell({ type: "drain" }),
+  };
+}

@@ -1,0 +1,66 @@
+import { parse } from "./args.ts";
+import { type CliContext, CliError } from "./cli_context.ts";
+import { datasetsCommand, help, injectCommand, sitesCommand } from "./inventory_commands.ts";
+import { userCommand } from "./user_commands.ts";
+
+export const MAIN_HELP = `Dynamo on Deno: dynamic data management for multi-site scientific storage.
+
+Usage: dynamo COMMAND [options]     (deno task dynamo COMMAND …)
+
+Commands:
+  start       run the service: inventory writer and REST registry
+  inject      send an injection (or --delete an invalidation) document
+  datasets    list datasets
+  sites       list sites with quota and usage per partition
+  user        add, list and revoke registry users and tokens
+
+Every command has --help. Environment:
+  DYNAMO_HOME            data directory (default ./.dynamo); the embedded database is $DYNAMO_HOME/db
+  DYNAMO_DATABASE_URL    postgres://… to use a PostgreSQL server instead of the embedded database
+  DYNAMO_LISTEN          HOST:PORT the registry listens on (default 127.0.0.1:8080)
+  DYNAMO_URL             registry URL for client commands (default http://$DYNAMO_LISTEN)
+  DYNAMO_TOKEN           bearer token for client commands that write`;
+
+export const START_HELP = `Usage: dynamo start [--listen HOST:PORT]
+
+Loads the inventory (embedded PGlite in $DYNAMO_HOME/db, or DYNAMO_DATABASE_URL),
+starts the inventory writer and serves the REST registry until SIGINT/SIGTERM.`;
+
+/** Runs one CLI invocation; returns the process exit code. */
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        return help(ctx, MAIN_HELP);
+      case "start": {
+        const { values, positionals } = parse(args, { listen: { type: "string" } });
+        if (values.help) return help(ctx, START_HELP);
+        if (positionals.length > 0) {
+          throw new CliError(`start takes no arguments, got "${positionals[0]}"`, 2);
+        }
+        return await ctx.startService(values.listen ? { listen: values.listen } : {});
+      }
+      case "inject":
+        return await injectCommand(args, ctx);
+      case "datasets":
+        return await datasetsCommand(args, ctx);
+      case "sites":
+        return await sitesCommand(args, ctx);
+      case "user":
+        return await userCommand(args, ctx);
+      default:
+        throw new CliError(`Unknown command "${command}" (see dynamo --help)`, 2);
+    }
+  } catch (e) {
+    if (e instanceof CliError) {
+      ctx.err(`dynamo: ${e.message}`);
+      return e.exitCode;
+    }
+    ctx.err(`dynamo: ${(e as Error)?.message ?? String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,23 @@
+import type { UserStore } from "../db/user_store_port.ts";
+
+/** What CLI commands may use; the composition root (main.ts) provides it. */
+export interface CliContext {
+  out(line: string): void;
+  err(line: string): void;
+  env(name: string): string | undefined;
+  readStdin(): Promise<string>;
+  readTextFile(path: string): Promise<string>;
+  /** Opens the user store of the configured database (closes with the returned function). */
+  openUsers(): Promise<{ users: UserStore; close(): Promise<void> }>;
+  /** Runs the service until it is told to stop; resolves with the exit code. */
+  startService(options: { listen?: string }): Promise<number>;
+  now(): number;
+}
+
+/** A user-facing failure: printed as one line, exit code 1 (2 for usage errors). */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = "CliError";
+  }
+}

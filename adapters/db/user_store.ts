@@ -1,0 +1,163 @@
+import { hasControlCharacters } from "../../registry/inventory/mod.ts";
+import type { Database } from "./database.ts";
+import type {
+  Authorization,
+  NewUser,
+  Principal,
+  Role,
+  Target,
+  UserInfo,
+  UserStore,
+} from "./user_store_port.ts";
+
+const TOKEN_PREFIX = "dyn_";
+
+/**
+ * Users in the database. Tokens are 256 random bits; only their SHA-256 is
+ * stored (the token is shown once), which is sufficient for secrets of that
+ * entropy and keeps authentication to one indexed lookup.
+ */
+export class SqlUserStore implements UserStore {
+  constructor(private readonly db: Database) {}
+
+  async addUser(user: NewUser, nowMs: number): Promise<{ token: string }> {
+    checkUserName(user.name);
+    if (user.email !== undefined && (user.email.length > 320 || hasControlCharacters(user.email))) {
+      throw new TypeError(`Invalid email "${user.email}"`);
+    }
+    if (user.dn !== undefined && (user.dn.length > 1000 || hasControlCharacters(user.dn))) {
+      throw new TypeError("Invalid DN");
+    }
+    const token = TOKEN_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+    const hash = await sha256Hex(token);
+    await this.db.transaction(async (tx) => {
+      let row = await tx.selectFrom("users").select(["id", "revoked_ms"]).where("name", "=", user.name)
+        .executeTakeFirst();
+      if (!row) {
+        row = await tx.insertInto("users").values({
+          name: user.name,
+          email: user.email ?? null,
+          dn: user.dn ?? null,
+          created_ms: nowMs,
+          revoked_ms: null,
+        }).returning(["id", "revoked_ms"]).executeTakeFirstOrThrow();
+      } else {
+        await tx.updateTable("users").set({
+          revoked_ms: null,
+          ...(user.email !== undefined ? { email: user.email } : {}),
+          ...(user.dn !== undefined ? { dn: user.dn } : {}),
+        }).where("id", "=", row.id).execute();
+      }
+      for (const a of user.authorizations) {
+        await tx.insertInto("user_roles").values({ user_id: row.id, role: a.role, target: a.target })
+          .onConflict((oc) => oc.doNothing()).execute();
+      }
+      await tx.insertInto("user_tokens").values({
+        user_id: row.id,
+        token_hash: hash,
+        created_ms: nowMs,
+        revoked_ms: null,
+        last_used_ms: null,
+      }).execute();
+    });
+    return { token };
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    const users = await this.db.kysely.selectFrom("users").selectAll().orderBy("name").execute();
+    const roles = await this.db.kysely.selectFrom("user_roles").selectAll().execute();
+    const tokens = await this.db.kysely.selectFrom("user_tokens").select(["user_id"]).where(
+      "revoked_ms",
+      "is",
+      null,
+    ).execute();
+    return users.map((u) => ({
+      name: u.name,
+      email: u.email,
+      dn: u.dn,
+      createdMs: u.created_ms,
+      revoked: u.revoked_ms !== null,
+      authorizations: roles.filter((r) => r.user_id === u.id).map((r) => ({
+        role: r.role as Role,
+        target: r.target as Target,
+      })),
+      activeTokens: tokens.filter((t) => t.user_id === u.id).length,
+    }));
+  }
+
+  async revokeUser(name: string, nowMs: number): Promise<boolean> {
+    return await this.db.transaction(async (tx) => {
+      const user = await tx.selectFrom("users").select("id").where("name", "=", name).where(
+        "revoked_ms",
+        "is",
+        null,
+      )
+        .executeTakeFirst();
+      if (!user) return false;
+      await tx.updateTable("users").set({ revoked_ms: nowMs }).where("id", "=", user.id).execute();
+      await tx.updateTable("user_tokens").set({ revoked_ms: nowMs }).where("user_id", "=", user.id)
+        .where("revoked_ms", "is", null).execute();
+      return true;
+    });
+  }
+
+  async authenticateToken(token: string, nowMs: number): Promise<Principal | null> {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
+    const row = await this.db.kysely.selectFrom("user_tokens").innerJoin(
+      "users",
+      "users.id",
+      "user_tokens.user_id",
+    )
+      .select(["users.id as id", "users.name as name", "user_tokens.id as token_id"])
+      .where("user_tokens.token_hash", "=", await sha256Hex(token))
+      .where("user_tokens.revoked_ms", "is", null).where("users.revoked_ms", "is", null)
+      .executeTakeFirst();
+    if (!row) return null;
+    await this.db.kysely.updateTable("user_tokens").set({ last_used_ms: nowMs }).where(
+      "id",
+      "=",
+      row.token_id,
+    ).execute();
+    return { user: row.name, authorizations: await this.#authorizations(row.id) };
+  }
+
+  async authenticateDn(dn: string): Promise<Principal | null> {
+    // Proxy certificates append /CN=… components: retry with the DN progressively truncated.
+    for (
+      let candidate = dn;
+      candidate.length > 0;
+      candidate = candidate.slice(0, candidate.lastIndexOf("/"))
+    ) {
+      const row = await this.db.kysely.selectFrom("users").select(["id", "name"]).where("dn", "=", candidate)
+        .where("revoked_ms", "is", null).executeTakeFirst();
+      if (row) return { user: row.name, authorizations: await this.#authorizations(row.id) };
+      if (!candidate.includes("/")) break;
+    }
+    return null;
+  }
+
+  async #authorizations(userId: number): Promise<Authorization[]> {
+    const rows = await this.db.kysely.selectFrom("user_roles").select(["role", "target"]).where(
+      "user_id",
+      "=",
+      userId,
+    )
+      .execute();
+    return rows.map((r) => ({ role: r.role as Role, target: r.target as Target }));
+  }
+}
+
+function checkUserName(name: string): void {
+  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) {
+    throw new TypeError(`User names are 1-64 letters, digits, "_", ".", "@" or "-", got "${name}"`);
+  }
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

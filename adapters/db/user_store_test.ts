@@ -1,0 +1,50 @@
+import { assert, assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
+import { dbTest } from "../../tests/helpers/db.ts";
+import { SqlUserStore } from "./user_store.ts";
+import { hasRole, parseAuthorization } from "./user_store_port.ts";
+
+dbTest("a new user's token authenticates with their roles; revocation ends it", async ({ db }) => {
+  const users = new SqlUserStore(db);
+  const { token } = await users.addUser({
+    name: "alice",
+    authorizations: [parseAuthorization("admin:inventory")],
+  }, 1000);
+  assert(token.startsWith("dyn_") && token.length > 40);
+  const p = await users.authenticateToken(token, 2000);
+  assertEquals(p, { user: "alice", authorizations: [{ role: "admin", target: "inventory" }] });
+  assert(hasRole(p, "inventory") && !hasRole(p, "registry"));
+  // The token itself is not stored.
+  const stored = await db.queryArrays("SELECT token_hash FROM user_tokens");
+  assert(!JSON.stringify(stored).includes(token));
+  assertEquals(await users.authenticateToken(token.slice(0, -1) + "x", 2000), null);
+  assertEquals(await users.authenticateToken("garbage", 2000), null);
+  assertEquals(await users.authenticateToken("dyn_" + "a".repeat(500), 2000), null);
+  assertEquals(await users.revokeUser("alice", 3000), true);
+  assertEquals(await users.authenticateToken(token, 4000), null);
+  const [info] = await users.listUsers();
+  assertEquals([info!.name, info!.revoked, info!.activeTokens], ["alice", true, 0]);
+});
+
+dbTest("a proxy DN authenticates its owner; unknown DNs do not", async ({ db }) => {
+  const users = new SqlUserStore(db);
+  await users.addUser({
+    name: "bob",
+    dn: "/DC=ch/DC=cern/CN=Bob",
+    authorizations: [parseAuthorization("operator:registry")],
+  }, 1);
+  assertEquals((await users.authenticateDn("/DC=ch/DC=cern/CN=Bob/CN=proxy/CN=12345"))?.user, "bob");
+  assertEquals(await users.authenticateDn("/DC=ch/DC=cern/CN=Mallory"), null);
+  assertEquals(await users.authenticateDn("/DC=ch"), null);
+});
+
+dbTest("bad user names and roles are refused", async ({ db }) => {
+  const users = new SqlUserStore(db);
+  for (const name of ["", "a b", "x".repeat(65), "../root", "a\u0000b"]) {
+    let failed = false;
+    await users.addUser({ name, authorizations: [] }, 1).catch(() => failed = true);
+    assert(failed, `expected refusal of ${JSON.stringify(name)}`);
+  }
+  assertThrows(() => parseAuthorization("king:inventory"), TypeError);
+  assertThrows(() => parseAuthorization("admin"), TypeError);
+  assertThrows(() => parseAuthorization("admin:inventory:x"), TypeError);
+});

@@ -1,0 +1,130 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getLogger } from "@logtape/logtape";
+import { type AppEnv, envelope, ok } from "./context.ts";
+import { BadRequest, HttpError } from "./errors.ts";
+import { HttpMetrics } from "./http_metrics.ts";
+import { OPENAPI } from "./openapi.ts";
+import { type RegistryPort, UnavailableError } from "./port.ts";
+import { inventoryRoutes } from "./routes/inventory.ts";
+
+export interface RegistryAppOptions {
+  /** Largest accepted request body in bytes. */
+  maxBodyBytes?: number;
+  /**
+   * Name of a header carrying the client certificate DN, set by a trusted TLS
+   * proxy. Off (undefined) by default: otherwise anyone could claim a DN.
+   */
+  trustedDnHeader?: string;
+}
+
+const log = getLogger(["dynamo", "http"]);
+
+/** The REST registry: original `/data/<module>/<command>` paths with the `{result, message, data}` envelope. */
+export function createRegistryApp(port: RegistryPort, options: RegistryAppOptions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const metrics = new HttpMetrics();
+  const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  let requestCounter = 0;
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    c.set("requestId", `r${++requestCounter}`);
+    c.set("principal", null);
+    await next();
+    if (port.isReady()) c.header("X-Inventory-Generation", String(port.snapshot().generation));
+    c.header("X-Request-Id", c.get("requestId"));
+    const seconds = (performance.now() - started) / 1000;
+    const route = c.req.routePath ?? "unmatched";
+    metrics.record(route, c.req.method, c.res.status, seconds);
+    log.info("{method} {path} {status}", {
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      ms: Math.round(seconds * 1000),
+      user: c.get("principal")?.user ?? null,
+    });
+  });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBody,
+      onError: () => {
+        throw new BadRequest("body", `request body larger than ${maxBody} bytes`);
+      },
+    }),
+  );
+
+  // Authentication: anonymous is read-only; writes check roles in their handlers.
+  app.use("*", async (c, next) => {
+    const auth = c.req.header("Authorization");
+    if (auth !== undefined) {
+      const m = auth.match(/^Bearer\s+(\S+)$/i);
+      if (!m) throw new HttpError(401, "Authorization header must be: Bearer <token>");
+      const principal = await port.authenticateToken(m[1]!);
+      if (!principal) throw new HttpError(401, "Unknown or revoked token");
+      c.set("principal", principal);
+    } else if (options.trustedDnHeader) {
+      const dn = c.req.header(options.trustedDnHeader);
+      if (dn) {
+        const principal = await port.authenticateDn(dn);
+        if (!principal) throw new HttpError(403, "Unknown certificate DN");
+        c.set("principal", principal);
+      }
+    }
+    await next();
+  });
+
+  app.use("/data/*", async (_c, next) => {
+    if (!port.isReady()) throw new HttpError(503, "The inventory is still loading; retry shortly", 5);
+    await next();
+  });
+
+  app.get("/health", (c) => {
+    const ready = port.isReady();
+    return c.json(
+      envelope(ready ? 200 : 503, ready ? "ready" : "starting", {
+        status: ready ? "ready" : "starting",
+        generation: ready ? port.snapshot().generation : null,
+      }),
+      ready ? 200 : 503,
+    );
+  });
+
+  app.get("/metrics", (c) => {
+    c.header("Content-Type", "text/plain; version=0.0.4");
+    return c.body(port.metrics() + metrics.render());
+  });
+
+  app.get("/openapi.json", (c) => c.json(OPENAPI));
+  app.get("/data/whoami", (c) => ok(c, c.get("principal")));
+
+  inventoryRoutes(app, port);
+
+  app.notFound((c) =>
+    c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof UnavailableError) {
+      c.header("Retry-After", String(error.retryAfterSeconds));
+      return c.json(envelope(503, error.message), 503);
+    }
+    if (error instanceof HttpError) {
+      if (error.retryAfterSeconds !== undefined) c.header("Retry-After", String(error.retryAfterSeconds));
+      return c.json(
+        envelope(error.status, error.message, (error as HttpError & { data?: unknown }).data ?? null),
+        error.status,
+      );
+    }
+    log.error("Unhandled error in {path}: {error}", {
+      path: new URL(c.req.url).pathname,
+      error: String(error),
+    });
+    return c.json(envelope(500, "Internal error"), 500);
+  });
+
+  return app;
+}

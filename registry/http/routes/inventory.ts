@@ -1,0 +1,266 @@
+import type { Context, Hono } from "hono";
+import {
+  type Block,
+  type BlockReplica,
+  injectionToCommands,
+  invalidationToCommands,
+  type InventoryCommand,
+  InventoryValidationError,
+  type Snapshot,
+  splitBlockFullName,
+  summarizeOutcomes,
+  wildcardToRegExp,
+} from "../../inventory/mod.ts";
+import { BadRequest, HttpError } from "../errors.ts";
+import { type AppEnv, ok, requireRole } from "../context.ts";
+import { collectParams, parseParams, readJson } from "../params.ts";
+import type { RegistryPort } from "../port.ts";
+
+/** `/data/inventory/*`: the original inventory module (spec §8.2). */
+export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
+  app.get("/data/inventory/datasets", async (c) => {
+    const p = parseParams(await input(c), { dataset: { kind: "text" } });
+    const snap = port.snapshot();
+    // As the original: no pattern, no listing (a full dump is `dataset=*`).
+    const datasets = p.dataset === undefined ? [] : snap.datasetsMatching(p.dataset);
+    return ok(
+      c,
+      datasets.map((d) => ({
+        name: d.name,
+        size: d.size,
+        num_files: d.numFiles,
+        status: d.status,
+        type: d.dataType,
+        software_version: d.softwareVersion,
+        last_update: d.lastUpdate,
+        is_open: d.isOpen,
+        num_blocks: d.blockIds.length,
+        num_replicas: snap.replicasOf(d.id).length,
+      })),
+    );
+  });
+
+  app.get("/data/inventory/groups", async (c) => {
+    const p = parseParams(await input(c), { group: { kind: "text" } });
+    const groups = port.snapshot().groups();
+    if (p.group === undefined) {
+      return ok(c, groups.map((g) => ({ name: g.name ?? "(no group)", olevel: g.olevel })));
+    }
+    const re = wildcardToRegExp(p.group);
+    return ok(
+      c,
+      groups.filter((g) => g.name !== null && re.test(g.name)).map((g) => ({
+        name: g.name,
+        olevel: g.olevel,
+      })),
+    );
+  });
+
+  app.get("/data/inventory/sites", async (c) => {
+    const p = parseParams(await input(c), { site: { kind: "list" }, partition: { kind: "list" } });
+    const snap = port.snapshot();
+    const sites = p.site ? matching(snap.sites(), p.site, (s) => s.name) : snap.sites();
+    const partitions = p.partition
+      ? matching(snap.partitions(), p.partition, (x) => x.name)
+      : snap.partitions();
+    return ok(
+      c,
+      sites.map((site) => {
+        let totalQuota = 0;
+        let totalUsage = 0;
+        let totalProjected = 0;
+        for (const partition of snap.state.partitions.basic) {
+          const u = snap.sitePartition(site.id, partition)!;
+          totalQuota += u.quota;
+          totalUsage += u.physical;
+          totalProjected += u.projected;
+        }
+        return {
+          name: site.name,
+          host: site.host,
+          storage_type: site.storageType,
+          backend: site.backend,
+          status: site.status,
+          num_dataset_replicas: snap.replicaCountAt(site.id),
+          partitions: partitions.map((partition) => {
+            const u = snap.sitePartition(site.id, partition)!;
+            return {
+              name: partition.name,
+              type: partition.bit === null ? "composite" : "basic",
+              quota: u.quota,
+              usage: u.physical,
+              projected_usage: u.projected,
+              occupancy: finiteOrNull(u.occupancy),
+              projected_occupancy: finiteOrNull(u.projectedOccupancy),
+            };
+          }),
+          total_quota: totalQuota,
+          total_usage: totalUsage,
+          total_projected_usage: totalProjected,
+        };
+      }),
+    );
+  });
+
+  app.get("/data/inventory/blockreplicas", async (c) => {
+    const p = parseParams(await input(c), {
+      block: { kind: "text" },
+      dataset: { kind: "text" },
+      node: { kind: "text" },
+      complete: { kind: "yn" },
+      group: { kind: "text" },
+      update_since: { kind: "int" },
+      create_since: { kind: "int" },
+    });
+    const snap = port.snapshot();
+    let datasetPattern: string;
+    let blockPattern: RegExp | null = null;
+    if (p.block !== undefined) {
+      const parts = splitBlockFullName(p.block);
+      if (!parts) throw new BadRequest("block", `expected DATASET#BLOCK, got ${JSON.stringify(p.block)}`);
+      datasetPattern = parts[0];
+      blockPattern = wildcardToRegExp(parts[1]);
+    } else if (p.dataset !== undefined) {
+      datasetPattern = p.dataset;
+    } else {
+      return ok(c, { block: [] });
+    }
+    const node = p.node !== undefined ? wildcardToRegExp(p.node) : null;
+    const since = Math.max(p.update_since ?? 0, p.create_since ?? 0);
+    const out = [];
+    for (const d of snap.datasetsMatching(datasetPattern)) {
+      for (const block of snap.blocksOf(d)) {
+        if (blockPattern && !blockPattern.test(block.name)) continue;
+        const replicas = snap.blockReplicasOf(block).filter((br) => {
+          const site = snap.siteById(br.siteId)!;
+          if (node && !node.test(site.name)) return false;
+          if (p.complete !== undefined && (br.fileIds === null) !== p.complete) return false;
+          if (p.group !== undefined && (snap.groupById(br.groupId)?.name ?? "None") !== p.group) return false;
+          return br.lastUpdate >= since;
+        });
+        if (replicas.length === 0) continue;
+        out.push(blockEntry(snap, block, replicas));
+      }
+    }
+    return ok(c, { block: out });
+  });
+
+  app.post("/data/inventory/inject", (c) => enqueue(c, port, "inject"));
+  app.post("/data/inventory/delete", (c) => enqueue(c, port, "delete"));
+  app.post("/data/inventory/injectsync", (c) => applyNow(c, port, "inject"));
+  app.post("/data/inventory/deletesync", (c) => applyNow(c, port, "delete"));
+
+  app.get("/data/inventory/injection", async (c) => {
+    const p = parseParams(await input(c), { id: { kind: "int", required: true } });
+    const record = await port.injection(p.id!);
+    if (!record) throw new HttpError(404, `No injection with id ${p.id}`);
+    return ok(c, {
+      id: record.id,
+      kind: record.kind,
+      user: record.user,
+      created: Math.floor(record.createdMs / 1000),
+      status: record.status,
+      result: record.result,
+      applied_generation: record.appliedSeq,
+    });
+  });
+}
+
+function input(c: Context<AppEnv>) {
+  return collectParams(c.req.raw, new URL(c.req.url), true);
+}
+
+/** Matches names against a list of exact names or wildcards; unknown names simply match nothing. */
+function matching<T>(items: T[], patterns: string[], name: (t: T) => string): T[] {
+  const res = patterns.map(wildcardToRegExp);
+  return items.filter((item) => res.some((re) => re.test(name(item))));
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function blockEntry(snap: Snapshot, block: Block, replicas: BlockReplica[]) {
+  const yn = (b: boolean) => (b ? "y" : "n");
+  return {
+    name: snap.blockFullName(block),
+    id: block.id,
+    files: block.numFiles,
+    bytes: block.size,
+    is_open: yn(block.isOpen),
+    replica: replicas.map((br) => {
+      const site = snap.siteById(br.siteId)!;
+      const group = snap.groupById(br.groupId);
+      return {
+        node: site.name,
+        node_id: site.id,
+        se: site.host,
+        files: br.fileIds === null ? block.numFiles : br.fileIds.length,
+        bytes: br.size,
+        complete: yn(br.fileIds === null),
+        time_create: br.lastUpdate,
+        time_update: br.lastUpdate,
+        group: group?.name ?? null,
+        custodial: yn(br.isCustodial),
+        subscribed: yn(br.groupId !== 0),
+      };
+    }),
+  };
+}
+
+/** Reads and structurally validates an injection or invalidation document. */
+async function documentCommands(
+  c: Context<AppEnv>,
+  kind: "inject" | "delete",
+): Promise<{ doc: unknown; commands: InventoryCommand[] }> {
+  const url = new URL(c.req.url);
+  if ([...url.searchParams.keys()].length > 0) {
+    throw new BadRequest(
+      [...url.searchParams.keys()][0]!,
+      "unknown parameter; the document goes in the JSON body",
+    );
+  }
+  const doc = await readJson(c.req.raw);
+  if (doc === null) throw new BadRequest("body", "expected a JSON document");
+  try {
+    return { doc, commands: kind === "inject" ? injectionToCommands(doc) : invalidationToCommands(doc) };
+  } catch (e) {
+    if (e instanceof InventoryValidationError) throw new BadRequest(e.field ?? "body", e.reason);
+    throw e;
+  }
+}
+
+async function enqueue(c: Context<AppEnv>, port: RegistryPort, kind: "inject" | "delete") {
+  const principal = requireRole(c, "inventory", ["admin"]);
+  const { doc, commands } = await documentCommands(c, kind);
+  if (commands.length === 0) throw new BadRequest("body", "the document contains nothing to do");
+  const id = await port.enqueueInjection(kind, doc, principal.user);
+  return ok(
+    c,
+    { injection_id: id, commands: commands.length },
+    kind === "inject"
+      ? "Data will be injected in the regular update cycle later. Poll /data/inventory/injection?id=" + id
+      : "Data will be deleted in the regular update cycle later. Poll /data/inventory/injection?id=" + id,
+  );
+}
+
+async function applyNow(c: Context<AppEnv>, port: RegistryPort, kind: "inject" | "delete") {
+  requireRole(c, "inventory", ["admin"]);
+  const { commands } = await documentCommands(c, kind);
+  if (commands.length === 0) throw new BadRequest("body", "the document contains nothing to do");
+  const result = await port.submit({ commands, atomic: true }, c.req.raw.signal);
+  if (!result.ok) throw new HttpError(503, result.error, 5);
+  const summary = summarizeOutcomes(commands, result.outcomes);
+  const first = summary.rejected[0];
+  if (first) {
+    // Atomic: nothing was applied. Name the first offending object and field.
+    const e = new BadRequest(first.field ? `${first.object}.${first.field}` : first.object, first.reason);
+    (e as BadRequest & { data?: unknown }).data = summary;
+    throw e;
+  }
+  return ok(
+    c,
+    { generation: result.generation, ...summary },
+    kind === "inject" ? "Data is injected." : "Data is deleted.",
+  );
+}
