@@ -19,6 +19,8 @@ export interface Database {
   readonly kind: "pglite" | "postgres";
   /** Where the data lives, without credentials (for logs). */
   readonly description: string;
+  /** The PostgreSQL schema holding our tables. */
+  readonly schema: string;
   readonly kysely: Kysely<DB>;
   transaction<T>(fn: (tx: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Rows as arrays, in column order (no object per row). */
@@ -69,6 +71,7 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
   return {
     kind: "pglite",
     description: options.dataDir ? `PGlite at ${options.dataDir}` : "PGlite in memory",
+    schema: "public",
     kysely,
     transaction: (fn) => kysely.transaction().execute(fn),
     async queryArrays(text, params = []) {
@@ -128,6 +131,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   return {
     kind: "postgres",
     description: `PostgreSQL at ${safeUrl.host}${safeUrl.pathname}${schema ? ` (schema ${schema})` : ""}`,
+    schema: schema ?? "public",
     kysely,
     transaction: (fn) => kysely.transaction().execute(fn),
     async queryArrays(text, params = []) {

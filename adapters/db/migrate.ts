@@ -28,7 +28,8 @@ const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRA
 
 /** Brings the schema up to date; refuses a schema newer than the code. */
 export async function migrate(db: Database): Promise<{ applied: string[] }> {
-  const migrator = new Migrator({ db: db.kysely, provider });
+  // Pin the schema: the Migrator otherwise looks for its tables in every schema of the database.
+  const migrator = new Migrator({ db: db.kysely, provider, migrationTableSchema: db.schema });
   const unknown = await executedMigrationNames(db);
   const extra = unknown.filter((name) => !(name in MIGRATIONS));
   if (extra.length > 0) throw new SchemaVersionError(extra);
@@ -39,7 +40,7 @@ export async function migrate(db: Database): Promise<{ applied: string[] }> {
 
 async function executedMigrationNames(db: Database): Promise<string[]> {
   try {
-    const rows = await db.queryArrays("SELECT name FROM kysely_migration ORDER BY name");
+    const rows = await db.queryArrays(`SELECT name FROM "${db.schema}".kysely_migration ORDER BY name`);
     return rows.map((r) => String(r[0]));
   } catch {
     return []; // no migration table yet: a fresh database

@@ -22,8 +22,6 @@ function migratedTemplate(): Promise<Blob> {
   return template;
 }
 
-let schemaCounter = 0;
-
 export interface DbTestContext {
   kind: "pglite" | "postgres";
   /** A fresh, migrated database. */
@@ -40,7 +38,8 @@ export async function freshDatabase(
     const db = await openDatabase({ loadDataDir: await migratedTemplate() });
     return { db, cleanup: () => db.close() };
   }
-  const schema = `t_${Deno.pid}_${Date.now().toString(36)}_${++schemaCounter}`;
+  // Test files run in parallel workers of one process: names must be unique across them.
+  const schema = `t_${crypto.randomUUID().replaceAll("-", "")}`;
   const url = TEST_DATABASE_URL!;
   const db = await openDatabase({ url, schema, maxConnections: 4 });
   await migrate(db);

@@ -1,0 +1,197 @@
+/**
+ * The README's promise, end to end with real processes: start a server on the
+ * embedded database, inject over the CLI, kill -9 the server, start it again,
+ * and find everything that was acknowledged.
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function dynamo(env: Record<string, string>, args: string[], stdin?: string): Promise<Run> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { ...env, NO_COLOR: "1" },
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = cmd.spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function startServer(env: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "start"],
+    env: { ...env, NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Polls /health until ready (the process is real: wall-clock polling is the only way). */
+async function waitReady(url: string, child: Deno.ChildProcess): Promise<void> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  for (let i = 0; i < 600 && !exited; i++) {
+    try {
+      const res = await fetch(`${url}/health`);
+      const body = await res.json();
+      if (res.ok && body.data.status === "ready") return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Server at ${url} did not become ready`);
+}
+
+async function drain(child: Deno.ChildProcess): Promise<string> {
+  return await new Response(child.stderr).text();
+}
+
+Deno.test({
+  name: "a server killed with SIGKILL restarts with everything it acknowledged",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "dynamo_e2e_" });
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { DYNAMO_HOME: home, DYNAMO_LISTEN: `127.0.0.1:${port}` };
+    try {
+      const added = await dynamo(env, ["user", "add", "ops", "--role", "admin:inventory"]);
+      assertEquals(added.code, 0, added.stderr);
+      const token = added.stdout.trim().split("\n").at(-1)!;
+      assertMatch(token, /^dyn_[A-Za-z0-9_-]{40,}$/);
+      const authed = { ...env, DYNAMO_TOKEN: token };
+
+      let server = startServer(env);
+      await waitReady(url, server);
+
+      // The embedded database belongs to the server while it runs.
+      const locked = await dynamo(env, ["user", "list"]);
+      assertEquals(locked.code, 1);
+      assertStringIncludes(locked.stderr, "in use by process");
+
+      const file = `${home}/inject.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({
+          site: [{ name: "T2_TEST", storage_type: "disk", status: "ready" }],
+          group: [{ name: "Ops", olevel: "Dataset" }],
+          dataset: [{
+            name: "/Sync/Data/RAW",
+            blocks: [{ name: "b1", files: [{ name: "/store/sync/1", size: 42 }] }],
+          }],
+          datasetreplica: [{
+            dataset: "/Sync/Data/RAW",
+            site: "T2_TEST",
+            group: "Ops",
+            blockreplicas: [{ block: "b1" }],
+          }],
+        }),
+      );
+      const sync = await dynamo(authed, ["inject", file, "--sync"]);
+      assertEquals(sync.code, 0, sync.stderr);
+      assertStringIncludes(sync.stdout, "Data is injected.");
+      const queued = await dynamo(
+        authed,
+        ["inject", "-"],
+        JSON.stringify({ dataset: [{ name: "/Async/Data/AOD" }] }),
+      );
+      assertEquals(queued.code, 0, queued.stderr);
+      assertMatch(queued.stdout, /Queued as injection \d+/);
+      const anonymous = await dynamo(env, ["inject", file]);
+      assertEquals(anonymous.code, 1);
+      assertStringIncludes(anonymous.stderr, "Unauthorized");
+
+      const listed = await dynamo(env, ["datasets"]);
+      assertEquals(listed.code, 0, listed.stderr);
+      assertStringIncludes(listed.stdout, "/Sync/Data/RAW");
+
+      server.kill("SIGKILL");
+      await server.status;
+      await drain(server);
+
+      server = startServer(env);
+      await waitReady(url, server);
+      // The queued injection was durable: the restarted drainer applies it.
+      let datasets = "";
+      for (let i = 0; i < 100 && !datasets.includes("/Async/Data/AOD"); i++) {
+        datasets = (await dynamo(env, ["datasets", "/*/Data/*"])).stdout;
+      }
+      assertStringIncludes(datasets, "/Sync/Data/RAW");
+      assertStringIncludes(datasets, "/Async/Data/AOD");
+      const sites = await dynamo(env, ["sites", "--json"]);
+      const site = JSON.parse(sites.stdout)[0];
+      assertEquals([site.name, site.partitions[0].usage], ["T2_TEST", 42]);
+
+      server.kill("SIGTERM");
+      const status = await server.status;
+      const log = await drain(server);
+      assertEquals(status.code, 0, log);
+      assertStringIncludes(log, "Shutting down");
+    } finally {
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "every CLI command has --help; mistakes exit non-zero with one line",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = { DYNAMO_HOME: "/nonexistent/dynamo", DYNAMO_URL: "http://127.0.0.1:9" };
+    for (
+      const args of [["--help"], ["start", "--help"], ["inject", "--help"], ["datasets", "--help"], [
+        "sites",
+        "--help",
+      ], ["user", "--help"]]
+    ) {
+      const r = await dynamo(env, args);
+      assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      assertStringIncludes(r.stdout, "Usage:");
+    }
+    const cases: [string[], number, RegExp][] = [
+      [["frobnicate"], 2, /Unknown command "frobnicate"/],
+      [["datasets", "--colour"], 2, /Unknown option '--colour'/],
+      [["inject"], 2, /exactly one FILE/],
+      [["inject", "/nonexistent/file.json"], 1, /Cannot read/],
+      [["user", "add", "x", "--role", "king:of-the-hill"], 2, /ROLE:TARGET/],
+      [["datasets"], 1, /Cannot reach the Dynamo server/],
+      [["start", "--listen", "nowhere"], 1, /--listen must be HOST:PORT/],
+    ];
+    for (const [args, code, pattern] of cases) {
+      const r = await dynamo(env, args);
+      assertEquals(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("time="));
+      assertEquals(lines.length, 1, r.stderr);
+      assertMatch(lines[0]!, pattern);
+    }
+    assert(true);
+  },
+});
