@@ -42,8 +42,19 @@ export async function freshDatabase(
   const schema = `t_${crypto.randomUUID().replaceAll("-", "")}`;
   const url = TEST_DATABASE_URL!;
   const db = await openDatabase({ url, schema, maxConnections: 4 });
-  await migrate(db);
   const opened: Database[] = [db];
+  const dropSchema = async () => {
+    for (const d of opened) await d.close().catch(() => {});
+    const admin = await openDatabase({ url, maxConnections: 1 });
+    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.close();
+  };
+  try {
+    await migrate(db);
+  } catch (e) {
+    await dropSchema();
+    throw e;
+  }
   return {
     db,
     reopen: async () => {
@@ -51,12 +62,7 @@ export async function freshDatabase(
       opened.push(again);
       return again;
     },
-    cleanup: async () => {
-      for (const d of opened) await d.close().catch(() => {});
-      const admin = await openDatabase({ url, maxConnections: 1 });
-      await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.close();
-    },
+    cleanup: dropSchema,
   };
 }
 
