@@ -132,7 +132,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
               annex,
             };
             next = result.state;
-            await options.store.commit({ entry, state: next, changes: result.changes, injections });
+            await options.store.commit({ entry, base, state: next, changes: result.changes, injections });
           } catch (error) {
             const message = `Inventory write failed: ${(error as Error)?.message ?? String(error)}`;
             for (const b of taken) b.replyTo.tell({ ok: false, error: message });

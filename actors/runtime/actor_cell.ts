@@ -29,7 +29,7 @@ type SystemMessage =
   | { kind: "stop"; reason: StopReason };
 
 /** Messages handled per turn before yielding to the event loop (fairness with I/O). */
-const TURN = 256;
+const TURN = 1024;
 
 /**
  * One actor: its mailbox, its current incarnation's state and timers, and its

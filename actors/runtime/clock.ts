@@ -1,3 +1,5 @@
+import { setImmediate } from "node:timers";
+
 /**
  * Time, randomness and identifiers are injected everywhere (DESIGN.md §2.3).
  * This module is the only place outside the composition root that touches the
@@ -49,7 +51,8 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
  * Not a delay: it does not depend on any clock.
  */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  // setImmediate runs after pending I/O callbacks without setTimeout's clamping.
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A seeded pseudo-random generator (decisions must be reproducible from a seed). */

@@ -8,6 +8,13 @@ import type { DB } from "./schema.ts";
 
 export type Cell = string | number | boolean | null;
 
+/** A transaction with raw SQL and COPY, for bulk writes that Kysely cannot express. */
+export interface BulkTransaction {
+  /** Rows as arrays. */
+  query(text: string, params?: unknown[]): Promise<unknown[][]>;
+  copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void>;
+}
+
 /**
  * One database connection (pool) with what the stores need beyond Kysely:
  * raw row arrays for fast loads, COPY for bulk loads and raw limits, and
@@ -23,6 +30,7 @@ export interface Database {
   readonly schema: string;
   readonly kysely: Kysely<DB>;
   transaction<T>(fn: (tx: Kysely<DB>) => Promise<T>): Promise<T>;
+  bulkTransaction<T>(fn: (tx: BulkTransaction) => Promise<T>): Promise<T>;
   /** Rows as arrays, in column order (no object per row). */
   queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
   /** Several statements, no parameters (DDL). */
@@ -74,6 +82,18 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
     schema: "public",
     kysely,
     transaction: (fn) => kysely.transaction().execute(fn),
+    bulkTransaction: (fn) =>
+      pg.transaction((tx) =>
+        fn({
+          query: async (text, params = []) =>
+            (await tx.query<unknown[]>(text, params, { rowMode: "array" })).rows,
+          copyFrom: async (table, columns, rows) => {
+            await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+              blob: new Blob([...copyText(rows)]),
+            });
+          },
+        })
+      ),
     async queryArrays(text, params = []) {
       return (await pg.query<unknown[]>(text, params, { rowMode: "array" })).rows;
     },
@@ -81,14 +101,9 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
       await pg.exec(text);
     },
     async copyFrom(table, columns, rows) {
-      const blob = new Blob([...copyText(rows)]);
-      await pg.query(
-        `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM '/dev/blob'`,
-        [],
-        {
-          blob,
-        },
-      );
+      await pg.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+        blob: new Blob([...copyText(rows)]),
+      });
     },
     async listen(channel, onNotify) {
       const unsubscribe = await pg.listen(channel, onNotify);
@@ -134,6 +149,14 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     schema: schema ?? "public",
     kysely,
     transaction: (fn) => kysely.transaction().execute(fn),
+    bulkTransaction: async (fn) =>
+      await client.begin((sql) =>
+        fn({
+          // deno-lint-ignore no-explicit-any
+          query: async (text, params = []) => await sql.unsafe(text, params as any[]).values() as unknown[][],
+          copyFrom: (table, columns, rows) => copyToPostgres(sql, table, columns, rows),
+        })
+      ) as Awaited<ReturnType<typeof fn>>,
     async queryArrays(text, params = []) {
       // deno-lint-ignore no-explicit-any
       return await client.unsafe(text, params as any[]).values() as unknown[][];
@@ -141,14 +164,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     async exec(text) {
       await client.unsafe(text);
     },
-    async copyFrom(table, columns, rows) {
-      const stream = await client.unsafe(
-        `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`,
-      ).writable();
-      const writer = new WritableStreamAdapter(stream);
-      for (const chunk of copyText(rows)) await writer.write(chunk);
-      await writer.end();
-    },
+    copyFrom: (table, columns, rows) => copyToPostgres(client, table, columns, rows),
     async listen(channel, onNotify) {
       const { unlisten } = await client.listen(channel, onNotify);
       return unlisten;
@@ -160,6 +176,23 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       await client.end({ timeout: 5 });
     },
   };
+}
+
+function copyStatement(table: string, columns: string[], source: string): string {
+  return `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM ${source}`;
+}
+
+// deno-lint-ignore no-explicit-any
+async function copyToPostgres(
+  sql: any,
+  table: string,
+  columns: string[],
+  rows: Iterable<Cell[]>,
+): Promise<void> {
+  const stream = await sql.unsafe(copyStatement(table, columns, "STDIN")).writable();
+  const writer = new WritableStreamAdapter(stream);
+  for (const chunk of copyText(rows)) await writer.write(chunk);
+  await writer.end();
 }
 
 /** Node-style writable (postgres.js COPY) with backpressure as promises. */

@@ -1,5 +1,4 @@
-import type { Kysely } from "kysely";
-import { type Database, jsonb } from "./database.ts";
+import { type BulkTransaction, type Database, jsonb } from "./database.ts";
 import {
   INJECTION_CHANNEL,
   type InjectionKind,
@@ -9,7 +8,6 @@ import {
   type InjectionStatus,
   type QueuedInjection,
 } from "./injection_queue_port.ts";
-import type { DB } from "./schema.ts";
 
 export class SqlInjectionQueue implements InjectionQueue {
   constructor(private readonly db: Database) {}
@@ -60,23 +58,22 @@ export class SqlInjectionQueue implements InjectionQueue {
 
   async settle(settlements: InjectionSettlement[], nowMs: number): Promise<void> {
     if (settlements.length === 0) return;
-    await this.db.transaction((tx) => settleInjections(tx, settlements, nowMs, null));
+    await this.db.bulkTransaction((tx) => settleInjections(tx, settlements, nowMs, null));
   }
 }
 
 /** Marks injections settled; shared with the inventory commit so both happen in one transaction. */
 export async function settleInjections(
-  tx: Kysely<DB>,
+  tx: BulkTransaction,
   settlements: readonly InjectionSettlement[],
   nowMs: number,
   appliedSeq: number | null,
 ): Promise<void> {
   for (const s of settlements) {
-    await tx.updateTable("data_injections").set({
-      status: s.status,
-      result: jsonb(s.result),
-      applied_seq: s.status === "applied" ? appliedSeq : null,
-      updated_ms: nowMs,
-    }).where("id", "=", s.id).where("status", "=", "queued").execute();
+    await tx.query(
+      `UPDATE data_injections SET status = $1, result = $2::text::jsonb, applied_seq = $3, updated_ms = $4
+       WHERE id = $5 AND status = 'queued'`,
+      [s.status, JSON.stringify(s.result), s.status === "applied" ? appliedSeq : null, nowMs, s.id],
+    );
   }
 }

@@ -11,6 +11,8 @@ import type { InjectionSettlement } from "./injection_queue_port.ts";
 
 export interface CommitBatch {
   readonly entry: JournalEntry;
+  /** The state before the batch: rows absent from it are inserted with COPY. */
+  readonly base: InventoryState;
   /** The state after the batch: rows are written from it. */
   readonly state: InventoryState;
   readonly changes: InventoryChanges;

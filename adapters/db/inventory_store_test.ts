@@ -70,6 +70,7 @@ dbTest("committed batches load back to the same inventory", async ({ db }) => {
         commands: result.applied,
         annex,
       },
+      base: state,
       state: result.state,
       changes: result.changes,
     });

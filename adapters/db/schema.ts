@@ -47,7 +47,7 @@ export interface DB {
     last_update: number;
     file_ids: unknown;
   };
-  inventory_journal: { seq: number; at_ms: number; version: number; commands: unknown; annex: unknown };
+  inventory_journal: { seq: number; at_ms: number; version: number; commands: string; annex: string };
   inventory_meta: {
     id: number;
     table_seq: number;

@@ -7,7 +7,7 @@ export * from "./commands.ts";
 export * from "./partitions.ts";
 export * from "./file_catalog.ts";
 export * from "./state.ts";
-export { indexOfBlock, type InventoryChanges, StateBuilder } from "./state_builder.ts";
+export { indexOfBlock, type InventoryChanges, pairKey, pairOf, StateBuilder } from "./state_builder.ts";
 export { applyCommand } from "./reducer.ts";
 export * from "./reduce_batch.ts";
 export * from "./snapshot.ts";

@@ -39,7 +39,7 @@ export function reduceBatch(
   nowMs: number,
   generation: number,
 ): BatchResult {
-  const fixed = new Map<string, CommandOutcome>();
+  const fixed = new Map<number, CommandOutcome>();
   const excludedSubmissions = new Set<number>();
   for (;;) {
     const b = new StateBuilder(base, catalog, Math.floor(nowMs / 1000));
@@ -51,8 +51,8 @@ export function reduceBatch(
       const row: CommandOutcome[] = [];
       outcomes.push(row);
       for (let j = 0; j < sub.commands.length; j++) {
-        const key = `${i}:${j}`;
-        const known = fixed.get(key);
+        const key = i * 2 ** 26 + j;
+        const known = fixed.size > 0 ? fixed.get(key) : undefined;
         if (known || excludedSubmissions.has(i)) {
           row.push(
             known ?? { status: "aborted", reason: "another command of this atomic submission was rejected" },

@@ -11,7 +11,22 @@ import type { StateBuilder } from "./state_builder.ts";
  * spec §1.2.
  */
 export function applyCommand(b: StateBuilder, cmd: InventoryCommand): void {
-  const where = commandObject(cmd);
+  try {
+    dispatch(b, cmd);
+  } catch (e) {
+    // Handlers name the object lazily: building labels for commands that succeed is measurable.
+    if (e instanceof InventoryValidationError && e.object === THIS_COMMAND) {
+      throw new InventoryValidationError(commandObject(cmd), e.field, e.reason);
+    }
+    throw e;
+  }
+}
+
+/** Placeholder object label, replaced by the command's own label when an error leaves applyCommand. */
+const THIS_COMMAND = "\u0000this command";
+
+function dispatch(b: StateBuilder, cmd: InventoryCommand): void {
+  const where = THIS_COMMAND;
   switch (cmd.op) {
     case "dataset.upsert":
       return upsertDataset(b, cmd);

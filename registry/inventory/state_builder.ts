@@ -1,3 +1,4 @@
+import { InventoryValidationError } from "./errors.ts";
 import type { FileCatalog } from "./file_catalog.ts";
 import type { IdSetBuilder } from "./persistent_id_set.ts";
 import { PersistentIdSet } from "./persistent_id_set.ts";
@@ -21,10 +22,10 @@ export interface InventoryChanges {
   readonly groups: Set<number>;
   /** Sites whose quotas changed (or that were created or removed). */
   readonly quotaSites: Set<number>;
-  /** dataset id → site ids */
-  readonly datasetReplicas: Map<number, Set<number>>;
-  /** block id → site ids */
-  readonly blockReplicas: Map<number, Set<number>>;
+  /** `pairKey(datasetId, siteId)` of changed dataset replicas */
+  readonly datasetReplicas: Set<number>;
+  /** `pairKey(blockId, siteId)` of changed block replicas */
+  readonly blockReplicas: Set<number>;
   readonly newFiles: Map<number, FileRecord>;
   readonly deletedFileIds: Set<number>;
   /** Blocks whose files were all removed from the store (block deleted). */
@@ -38,18 +39,23 @@ function newChanges(): InventoryChanges {
     sites: new Set(),
     groups: new Set(),
     quotaSites: new Set(),
-    datasetReplicas: new Map(),
-    blockReplicas: new Map(),
+    datasetReplicas: new Set(),
+    blockReplicas: new Set(),
     newFiles: new Map(),
     deletedFileIds: new Set(),
     purgedBlockIds: new Set(),
   };
 }
 
-function addPair(map: Map<number, Set<number>>, a: number, b: number): void {
-  let s = map.get(a);
-  if (!s) map.set(a, s = new Set());
-  s.add(b);
+/** Site ids stay below 2^21; the pair fits a safe integer without allocating. */
+const SITE_SPAN = 2 ** 21;
+
+export function pairKey(id: number, siteId: number): number {
+  return id * SITE_SPAN + siteId;
+}
+
+export function pairOf(key: number): [id: number, siteId: number] {
+  return [Math.floor(key / SITE_SPAN), key % SITE_SPAN];
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -182,6 +188,13 @@ export class StateBuilder {
   siteIdFor(name: string): number {
     const known = this.base.names.sites.get(name);
     if (reusable(known, this.#counters.nextSiteId, this.#sites)) return known!;
+    if (this.#counters.nextSiteId >= SITE_SPAN) {
+      throw new InventoryValidationError(
+        `site ${JSON.stringify(name)}`,
+        null,
+        `at most ${SITE_SPAN - 1} sites can ever be created`,
+      );
+    }
     return this.#counters.nextSiteId++;
   }
   groupIdFor(name: string): number {
@@ -308,7 +321,7 @@ export class StateBuilder {
       : { datasetId, siteId, growing: fields.growing, groupId: fields.groupId, blockReplicas: [] };
     this.#owned.add(next);
     this.#setReplicaInList(datasetId, next);
-    addPair(this.changes.datasetReplicas, datasetId, siteId);
+    this.changes.datasetReplicas.add(pairKey(datasetId, siteId));
     if (!old) {
       this.#counts.datasetReplicas += 1;
       this.#siteSet(siteId).add(datasetId);
@@ -322,7 +335,7 @@ export class StateBuilder {
     const next = list.filter((r) => r.siteId !== siteId);
     this.#replicas.set(datasetId, next.length > 0 ? next : undefined);
     this.#siteSet(siteId).delete(datasetId);
-    addPair(this.changes.datasetReplicas, datasetId, siteId);
+    this.changes.datasetReplicas.add(pairKey(datasetId, siteId));
     this.#counts.datasetReplicas -= 1;
   }
 
@@ -353,7 +366,7 @@ export class StateBuilder {
     }
     if (!old && br) this.#counts.blockReplicas += 1;
     if (old && !br) this.#counts.blockReplicas -= 1;
-    if (options.persist !== false) addPair(this.changes.blockReplicas, blockId, siteId);
+    if (options.persist !== false) this.changes.blockReplicas.add(pairKey(blockId, siteId));
   }
 
   /** Removes every block replica of a dataset replica at once (cascades of big replicas). */
@@ -363,7 +376,7 @@ export class StateBuilder {
     for (const br of current.blockReplicas) {
       const blockSize = this.#blocks.get(br.blockId)?.size ?? 0;
       if (br.partitions !== 0) this.#addToLedger(siteId, br.partitions, -br.size, -blockSize);
-      addPair(this.changes.blockReplicas, br.blockId, siteId);
+      this.changes.blockReplicas.add(pairKey(br.blockId, siteId));
     }
     this.#counts.blockReplicas -= current.blockReplicas.length;
     const dr = this.#writableReplica(datasetId, siteId);

@@ -6,6 +6,8 @@ import { runStatements } from "./run_statements.ts";
  * single writer keeps them consistent, and bulk writes stay fast. Incomplete
  * block replicas store their file list as a JSON array, replaced whole on
  * every change (the original's row-per-file upsert left stale rows behind).
+ * The journal keeps commands as JSON text: it is written far more often than
+ * it is read, and text is twice as fast to insert as jsonb.
  */
 // deno-lint-ignore no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
@@ -47,7 +49,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     );
     CREATE TABLE inventory_journal (
       seq bigint PRIMARY KEY, at_ms bigint NOT NULL, version integer NOT NULL,
-      commands jsonb NOT NULL, annex jsonb NOT NULL
+      commands text NOT NULL, annex text NOT NULL
     );
     CREATE TABLE inventory_meta (
       id integer PRIMARY KEY CHECK (id = 1), table_seq bigint NOT NULL,

@@ -1,0 +1,314 @@
+/**
+ * `deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL]`
+ *
+ * Prints one JSON object of figures, each beside the raw limit measured in the
+ * same run on the same machine (DESIGN.md §9). Default scale runs in under a
+ * minute; `--scale cms` is the CMS-scale inventory. Never used by tests.
+ */
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { ActorSystem, SystemClock, yieldToEventLoop } from "../actors/runtime/mod.ts";
+import { inventoryActor } from "../actors/inventory/inventory_actor.ts";
+import { InventoryGateway } from "../actors/inventory/inventory_gateway.ts";
+import { InventoryPublication } from "../actors/inventory/publication.ts";
+import { type Database, openDatabase } from "../adapters/db/database.ts";
+import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
+import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
+import { migrate } from "../adapters/db/migrate.ts";
+import {
+  catalogFromAnnex,
+  DEFAULT_PARTITIONS,
+  EMPTY_ANNEX,
+  type InventoryCommand,
+  type InventoryState,
+  reduceBatch,
+  Snapshot,
+} from "../registry/inventory/mod.ts";
+import { SeededRng } from "../actors/runtime/clock.ts";
+import { datasetName, generateInventory, SCALES } from "./generate.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    scale: { type: "string", default: "small" },
+    seed: { type: "string", default: "1" },
+    "database-url": { type: "string" },
+  },
+});
+const scale = SCALES[values.scale!];
+if (!scale) {
+  throw new TypeError(`--scale must be one of ${Object.keys(SCALES).join(", ")}, got "${values.scale}"`);
+}
+const seed = Number(values.seed);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const hr = () => Number(process.hrtime.bigint()) / 1e3; // microseconds
+const log = (msg: string) => console.error(`bench: ${msg}`);
+
+const figures: Record<string, unknown> = {
+  scale: scale.name,
+  seed,
+  database: values["database-url"] ? "postgres" : "pglite",
+};
+
+// ---- actor runtime throughput -------------------------------------------------------
+{
+  const N = 100_000;
+  const system = new ActorSystem({
+    clock: new SystemClock(),
+    logger: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
+  });
+  let count = 0;
+  const ref = system.spawn<number>({
+    id: "counter",
+    restart: "permanent",
+    mailbox: { capacity: N + 1 },
+    behavior: { init: () => 0, receive: (s, n) => s + n },
+  });
+  await system.runUntilIdle();
+  let t = performance.now();
+  for (let i = 0; i < N; i++) ref.tell(1);
+  await system.runUntilIdle();
+  const actorSeconds = (performance.now() - t) / 1000;
+  // The limit: the same handler called directly in a loop.
+  const handler = (s: number, n: number) => s + n;
+  t = performance.now();
+  for (let i = 0; i < N; i++) count = handler(count, 1);
+  const rawSeconds = Math.max((performance.now() - t) / 1000, 1e-6);
+  figures["actors.messages"] = N;
+  figures["actors.messages_per_second"] = Math.round(N / actorSeconds);
+  figures["actors.direct_calls_per_second_limit"] = Math.round(N / rawSeconds);
+  await system.shutdown();
+  if (count !== N) throw new Error("direct loop miscounted");
+}
+
+// ---- the inventory in the database ----------------------------------------------------
+const db: Database = await openDatabase(
+  values["database-url"] ? { url: values["database-url"], schema: `bench_${Date.now()}` } : {},
+);
+await migrate(db);
+const store = new SqlInventoryStore(db);
+await store.loadTables(DEFAULT_PARTITIONS); // registers the partitions
+log(`generating the ${scale.name} inventory`);
+let t = performance.now();
+const generated = await generateInventory(db, scale, seed);
+const rowsWritten = generated.datasets + generated.blocks + generated.datasetReplicas +
+  generated.blockReplicas;
+figures["setup.copy_rows_per_second"] = Math.round(rowsWritten / ((performance.now() - t) / 1000));
+
+// Load through the store (builds the in-memory inventory) vs the same rows streamed with a bare SELECT.
+log("loading");
+gc();
+const heapBefore = Deno.memoryUsage().heapUsed;
+t = performance.now();
+let state: InventoryState = await store.loadTables(DEFAULT_PARTITIONS);
+const loadSeconds = (performance.now() - t) / 1000;
+gc();
+const heapAfter = Deno.memoryUsage().heapUsed;
+const objects = state.counts.datasets + state.counts.blocks + state.counts.sites + state.counts.groups +
+  state.counts.datasetReplicas + state.counts.blockReplicas;
+t = performance.now();
+let bare = 0;
+for (
+  const [table, keys, columns] of [
+    ["groups", ["id"], "id, name, olevel"],
+    ["sites", ["id"], "id, name, host, storage_type, backend, status, filename_mappings"],
+    ["datasets", ["id"], "id, name, status, data_type, software_version, last_update, is_open"],
+    ["blocks", ["id"], "id, dataset_id, name, size, num_files, is_open, last_update"],
+    ["dataset_replicas", ["dataset_id", "site_id"], "dataset_id, site_id, growing, group_id"],
+    [
+      "block_replicas",
+      ["block_id", "site_id"],
+      "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
+    ],
+  ] as const
+) {
+  let last: unknown[] | null = null;
+  for (;;) {
+    const where = last ? `WHERE (${keys.join(", ")}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})` : "";
+    const rows: unknown[][] = await db.queryArrays(
+      `SELECT ${columns} FROM ${table} ${where} ORDER BY ${keys.join(", ")} LIMIT 50000`,
+      last ?? [],
+    );
+    bare += rows.length;
+    if (rows.length < 50_000) break;
+    last = rows[rows.length - 1]!.slice(0, keys.length);
+  }
+}
+const bareSeconds = (performance.now() - t) / 1000;
+figures["inventory.objects"] = objects;
+figures["inventory.rows_loaded"] = bare;
+figures["inventory.bytes_per_object"] = Math.round((heapAfter - heapBefore) / objects);
+figures["inventory.load_seconds"] = round(loadSeconds, 3);
+figures["inventory.load_limit_seconds"] = round(bareSeconds, 3);
+figures["inventory.load_ratio"] = round(loadSeconds / bareSeconds, 2);
+
+// ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
+{
+  const rng = new SeededRng(seed + 1);
+  const samples: number[] = [];
+  let s = state;
+  for (let i = 0; i < 40; i++) {
+    const commands: InventoryCommand[] = [];
+    for (let k = 0; k < 100; k++) {
+      const d = 1 + rng.int(scale.datasets);
+      commands.push({ op: "dataset.upsert", name: datasetName(d), last_update: 1_700_000_000 + i * 100 + k });
+    }
+    const started = hr();
+    const result = reduceBatch(
+      s,
+      [{ commands }],
+      catalogFromAnnex(EMPTY_ANNEX),
+      Date.now(),
+      s.generation + 1,
+    );
+    new Snapshot(result.state);
+    samples.push(hr() - started);
+    s = result.state;
+  }
+  figures["snapshot.publish_ms"] = round(median(samples) / 1000, 3);
+}
+
+// ---- durable commands through the writer vs raw COPY of the same rows ----------------------
+log("journal throughput");
+const system = new ActorSystem({
+  clock: new SystemClock(),
+  logger: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
+});
+const publication = new InventoryPublication();
+const writer = system.spawn({
+  id: "inventory",
+  restart: "permanent",
+  behavior: () =>
+    inventoryActor({
+      store,
+      injections: new SqlInjectionQueue(db),
+      partitions: DEFAULT_PARTITIONS,
+      publication,
+    }),
+});
+const gateway = new InventoryGateway(system, writer, publication, { highWaterMark: 1_000_000 });
+await publication.ready;
+state = publication.snapshot().state;
+const journalCommands = scale.name === "cms" ? 200_000 : 50_000;
+const perBatch = 2_000;
+const reads: number[] = [];
+{
+  await gateway.submit({
+    commands: [{ op: "site.upsert", name: "T3_BENCH", storage_type: "disk", status: "ready" }],
+  });
+  // New replicas of existing datasets at one new site: one dataset replica row, then block replica rows.
+  const commands: InventoryCommand[] = [];
+  for (let d = 1; commands.length < journalCommands; d++) {
+    commands.push({
+      op: "dataset_replica.upsert",
+      dataset: datasetName(d),
+      site: "T3_BENCH",
+      group: "AnalysisOps",
+    });
+    const snap = publication.snapshot();
+    const ds = snap.dataset(datasetName(d))!;
+    for (const blockId of ds.blockIds) {
+      commands.push({
+        op: "block_replica.upsert",
+        dataset: ds.name,
+        block: snap.blockById(blockId)!.name,
+        site: "T3_BENCH",
+        files: [],
+      });
+    }
+  }
+  t = performance.now();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < commands.length; i += perBatch) {
+    pending.push(
+      gateway.submit({ commands: commands.slice(i, i + perBatch) }).then((r) => {
+        if (!r.ok) throw new Error(r.error);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const journalSeconds = (performance.now() - t) / 1000;
+  figures["journal.commands"] = commands.length;
+  figures["journal.commands_per_second"] = Math.round(commands.length / journalSeconds);
+  figures["journal.transactions"] = publication.snapshot().generation - state.generation - 1;
+
+  // The limit: the same number of block replica rows copied raw into the same database (best of three).
+  const rows: (number | boolean | null)[][] = [];
+  for (let i = 0; i < commands.length; i++) rows.push([i + 1, 1, 1, false, 0, 1_700_000_000, null]);
+  let best = 0;
+  for (let k = 0; k < 3; k++) {
+    await db.exec(`CREATE TABLE bench_copy_${k} (LIKE block_replicas INCLUDING ALL)`);
+    t = performance.now();
+    await db.copyFrom(`bench_copy_${k}`, [
+      "block_id",
+      "site_id",
+      "group_id",
+      "is_custodial",
+      "size",
+      "last_update",
+      "file_ids",
+    ], rows);
+    best = Math.max(best, rows.length / ((performance.now() - t) / 1000));
+    await db.exec(`DROP TABLE bench_copy_${k}`);
+  }
+  figures["journal.copy_rows_per_second"] = Math.round(best);
+  figures["journal.ratio_to_copy"] = round(
+    (figures["journal.commands_per_second"] as number) / (figures["journal.copy_rows_per_second"] as number),
+    3,
+  );
+}
+// ---- reads while the writer commits one 100-command batch after another ----------------------
+{
+  const rng = new SeededRng(seed + 2);
+  let writing = true;
+  const reader = (async () => {
+    while (writing) {
+      for (let i = 0; i < 100; i++) {
+        const started = hr();
+        const snap = publication.snapshot();
+        const d = snap.dataset(datasetName(1 + rng.int(scale.datasets)));
+        if (d) {
+          snap.replicasOf(d.id);
+          snap.blockById(d.blockIds[0]!);
+        }
+        reads.push(hr() - started);
+      }
+      await yieldToEventLoop();
+    }
+  })();
+  for (let b = 0; b < 500; b++) {
+    const commands: InventoryCommand[] = [];
+    for (let k = 0; k < 100; k++) {
+      commands.push({
+        op: "dataset.upsert",
+        name: datasetName(1 + rng.int(scale.datasets)),
+        last_update: 1_800_000_000 + b,
+      });
+    }
+    const r = await gateway.submit({ commands });
+    if (!r.ok) throw new Error(r.error);
+    // PGlite answers in microtasks: without a macrotask turn here the reader would never run.
+    await yieldToEventLoop();
+  }
+  writing = false;
+  await reader;
+}
+reads.sort((a, b) => a - b);
+figures["snapshot.reads_while_writing"] = reads.length;
+figures["snapshot.read_p50_us_while_writing"] = round(reads[Math.floor(reads.length * 0.5)] ?? 0, 2);
+figures["snapshot.read_p99_us_while_writing"] = round(reads[Math.floor(reads.length * 0.99)] ?? 0, 2);
+
+await system.shutdown();
+if (values["database-url"]) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
+await db.close();
+console.log(JSON.stringify(figures, null, 2));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
