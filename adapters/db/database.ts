@@ -182,9 +182,8 @@ function copyStatement(table: string, columns: string[], source: string): string
   return `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM ${source}`;
 }
 
-// deno-lint-ignore no-explicit-any
 async function copyToPostgres(
-  sql: any,
+  sql: Pick<postgres.Sql, "unsafe">,
   table: string,
   columns: string[],
   rows: Iterable<Cell[]>,
