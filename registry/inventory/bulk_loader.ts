@@ -145,10 +145,8 @@ export class InventoryLoader {
       (list as DatasetReplica[]).sort((a, b) => a.siteId - b.siteId);
       for (const dr of list) {
         siteDatasets.get(dr.siteId)!.push(dr.datasetId);
-        Object.freeze(dr.blockReplicas);
         Object.freeze(dr);
       }
-      Object.freeze(list);
     }
     for (const site of this.#sites.values()) {
       const usage = this.#usage(site.id);
@@ -156,9 +154,9 @@ export class InventoryLoader {
       ledger.set(
         site.id,
         Object.freeze({
-          quota: Object.freeze(quota),
-          physical: Object.freeze(usage.physical),
-          projected: Object.freeze(usage.projected),
+          quota,
+          physical: usage.physical,
+          projected: usage.projected,
         }),
       );
     }
@@ -169,7 +167,6 @@ export class InventoryLoader {
       siteSets.set(siteId, b.build());
     }
     for (const d of this.#datasets.values()) {
-      Object.freeze(d.blockIds);
       Object.freeze(d);
     }
     return {

@@ -512,7 +512,8 @@ export class StateBuilder {
     for (const [siteId, b] of this.#siteDatasetBuilders) {
       if (this.#sites.get(siteId)) this.#siteDatasets.set(siteId, b.build());
     }
-    for (const o of this.#owned) Object.freeze(o);
+    // Records are frozen; arrays stay mutable-but-unshared (see records.ts).
+    for (const o of this.#owned) if (!Array.isArray(o)) Object.freeze(o);
     return {
       generation,
       datasets: this.#datasets.build(),
