@@ -25,8 +25,6 @@ import { settleInjections } from "./injection_queue.ts";
 const PAGE = 50_000;
 /** Rows per statement for bulk writes. */
 const WRITE_CHUNK = 20_000;
-/** New rows at or above this count go in with COPY. */
-const COPY_THRESHOLD = 500;
 
 /** The inventory tables and journal in PostgreSQL or PGlite. */
 export class SqlInventoryStore implements InventoryStore {
@@ -247,6 +245,7 @@ export class SqlInventoryStore implements InventoryStore {
   async commit({ entry, base, state, changes, injections }: CommitBatch): Promise<void> {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
+    const copyThreshold = this.db.copyThreshold;
     await this.db.bulkTransaction(async (tx) => {
       await tx.query(
         "INSERT INTO inventory_journal (seq, at_ms, version, commands, annex) VALUES ($1, $2, $3, $4, $5)",
@@ -273,7 +272,7 @@ export class SqlInventoryStore implements InventoryStore {
             d.isOpen,
           ]);}
       }
-      await datasets.write(tx, "datasets", DATASET_COLUMNS, ["id"]);
+      await datasets.write(tx, "datasets", DATASET_COLUMNS, ["id"], copyThreshold);
 
       const blocks = new RowSet();
       for (const id of changes.blocks) {
@@ -289,7 +288,7 @@ export class SqlInventoryStore implements InventoryStore {
             b.lastUpdate,
           ]);}
       }
-      await blocks.write(tx, "blocks", BLOCK_COLUMNS, ["id"]);
+      await blocks.write(tx, "blocks", BLOCK_COLUMNS, ["id"], copyThreshold);
 
       const sites = new RowSet();
       for (const id of changes.sites) {
@@ -307,7 +306,7 @@ export class SqlInventoryStore implements InventoryStore {
           ]);
         }
       }
-      await sites.write(tx, "sites", SITE_COLUMNS, ["id"]);
+      await sites.write(tx, "sites", SITE_COLUMNS, ["id"], copyThreshold);
 
       const groups = new RowSet();
       for (const id of changes.groups) {
@@ -315,7 +314,7 @@ export class SqlInventoryStore implements InventoryStore {
         if (!g) groups.gone.push([id]);
         else if (g.name !== null) groups.put(base.groups.has(id), [g.id, g.name, g.olevel]);
       }
-      await groups.write(tx, "groups", GROUP_COLUMNS, ["id"]);
+      await groups.write(tx, "groups", GROUP_COLUMNS, ["id"], copyThreshold);
 
       if (changes.quotaSites.size > 0) {
         const siteIds = [...changes.quotaSites];
@@ -326,7 +325,7 @@ export class SqlInventoryStore implements InventoryStore {
           if (!ledger) continue;
           for (const p of state.partitions.basic) quotas.put(false, [siteId, p.id, ledger.quota[p.bit!]!]);
         }
-        await quotas.write(tx, "quotas", QUOTA_COLUMNS, ["site_id", "partition_id"]);
+        await quotas.write(tx, "quotas", QUOTA_COLUMNS, ["site_id", "partition_id"], copyThreshold);
       }
 
       const datasetReplicas = new RowSet();
@@ -341,7 +340,7 @@ export class SqlInventoryStore implements InventoryStore {
             dr.groupId,
           ]);}
       }
-      await datasetReplicas.write(tx, "dataset_replicas", DATASET_REPLICA_COLUMNS, ["dataset_id", "site_id"]);
+      await datasetReplicas.write(tx, "dataset_replicas", DATASET_REPLICA_COLUMNS, ["dataset_id", "site_id"], copyThreshold);
 
       const blockReplicas = new RowSet();
       for (const key of changes.blockReplicas) {
@@ -361,7 +360,7 @@ export class SqlInventoryStore implements InventoryStore {
           br.fileIds === null ? null : JSON.stringify(br.fileIds),
         ]);
       }
-      await blockReplicas.write(tx, "block_replicas", BLOCK_REPLICA_COLUMNS, ["block_id", "site_id"]);
+      await blockReplicas.write(tx, "block_replicas", BLOCK_REPLICA_COLUMNS, ["block_id", "site_id"], copyThreshold);
 
       if (changes.purgedBlockIds.size > 0) {
         await tx.query("DELETE FROM files WHERE block_id = ANY($1::integer[])", [[
@@ -376,7 +375,7 @@ export class SqlInventoryStore implements InventoryStore {
       for (const f of changes.newFiles.values()) {
         files.put(false, [f.id, f.blockId, f.lfn, f.size, JSON.stringify(f.checksum)]);
       }
-      await files.write(tx, "files", FILE_COLUMNS, ["id"]);
+      await files.write(tx, "files", FILE_COLUMNS, ["id"], copyThreshold);
 
       const c = state.counters;
       await tx.query(
@@ -464,10 +463,10 @@ class RowSet {
     (existed ? this.existing : this.fresh).push(row);
   }
 
-  async write(tx: BulkTransaction, table: string, columns: Columns, keys: string[]): Promise<void> {
+  async write(tx: BulkTransaction, table: string, columns: Columns, keys: string[], copyThreshold: number): Promise<void> {
     if (this.gone.length > 0) await deleteKeys(tx, table, keys, this.gone);
-    // COPY has a fixed cost (about 90 ms per statement with postgres.js): small sets take the upsert.
-    const viaCopy = this.fresh.length >= COPY_THRESHOLD;
+    // COPY has a fixed cost per statement (see Database.copyThreshold): small sets take the upsert.
+    const viaCopy = this.fresh.length >= copyThreshold;
     const upserted = viaCopy ? this.existing : [...this.existing, ...this.fresh];
     if (upserted.length > 0) await upsert(tx, table, columns, keys, upserted);
     if (viaCopy) await tx.copyFrom(table, columns.map(([n]) => n), this.fresh);

@@ -51,6 +51,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       seq bigint PRIMARY KEY, at_ms bigint NOT NULL, version integer NOT NULL,
       commands text NOT NULL, annex text NOT NULL
     );
+
     CREATE TABLE inventory_meta (
       id integer PRIMARY KEY CHECK (id = 1), table_seq bigint NOT NULL,
       next_dataset_id integer NOT NULL, next_block_id integer NOT NULL, next_site_id integer NOT NULL,
