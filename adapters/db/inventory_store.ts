@@ -340,7 +340,13 @@ export class SqlInventoryStore implements InventoryStore {
             dr.groupId,
           ]);}
       }
-      await datasetReplicas.write(tx, "dataset_replicas", DATASET_REPLICA_COLUMNS, ["dataset_id", "site_id"], copyThreshold);
+      await datasetReplicas.write(
+        tx,
+        "dataset_replicas",
+        DATASET_REPLICA_COLUMNS,
+        ["dataset_id", "site_id"],
+        copyThreshold,
+      );
 
       const blockReplicas = new RowSet();
       for (const key of changes.blockReplicas) {
@@ -360,7 +366,13 @@ export class SqlInventoryStore implements InventoryStore {
           br.fileIds === null ? null : JSON.stringify(br.fileIds),
         ]);
       }
-      await blockReplicas.write(tx, "block_replicas", BLOCK_REPLICA_COLUMNS, ["block_id", "site_id"], copyThreshold);
+      await blockReplicas.write(
+        tx,
+        "block_replicas",
+        BLOCK_REPLICA_COLUMNS,
+        ["block_id", "site_id"],
+        copyThreshold,
+      );
 
       if (changes.purgedBlockIds.size > 0) {
         await tx.query("DELETE FROM files WHERE block_id = ANY($1::integer[])", [[
@@ -463,7 +475,13 @@ class RowSet {
     (existed ? this.existing : this.fresh).push(row);
   }
 
-  async write(tx: BulkTransaction, table: string, columns: Columns, keys: string[], copyThreshold: number): Promise<void> {
+  async write(
+    tx: BulkTransaction,
+    table: string,
+    columns: Columns,
+    keys: string[],
+    copyThreshold: number,
+  ): Promise<void> {
     if (this.gone.length > 0) await deleteKeys(tx, table, keys, this.gone);
     // COPY has a fixed cost per statement (see Database.copyThreshold): small sets take the upsert.
     const viaCopy = this.fresh.length >= copyThreshold;

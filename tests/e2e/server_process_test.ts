@@ -3,7 +3,7 @@
  * embedded database, inject over the CLI, kill -9 the server, start it again,
  * and find everything that was acknowledged.
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -176,7 +176,7 @@ Deno.test({
       assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
       assertStringIncludes(r.stdout, "Usage:");
     }
-    const cases: [string[], number, RegExp][] = [
+    const cases: [string[], number, RegExp, Record<string, string>?][] = [
       [["frobnicate"], 2, /Unknown command "frobnicate"/],
       [["datasets", "--colour"], 2, /Unknown option '--colour'/],
       [["inject"], 2, /exactly one FILE/],
@@ -184,14 +184,20 @@ Deno.test({
       [["user", "add", "x", "--role", "king:of-the-hill"], 2, /ROLE:TARGET/],
       [["datasets"], 1, /Cannot reach the Dynamo server/],
       [["start", "--listen", "nowhere"], 1, /--listen must be HOST:PORT/],
+      [["start"], 1, /DYNAMO_LISTEN must be HOST:PORT, got "127.0.0.1:99999"/, {
+        DYNAMO_LISTEN: "127.0.0.1:99999",
+      }],
+      [["start"], 1, /DYNAMO_MAX_BODY_BYTES must be a positive integer, got "-5"/, {
+        DYNAMO_MAX_BODY_BYTES: "-5",
+      }],
+      [["datasets"], 2, /DYNAMO_LOG_LEVEL must be one of .* got "loud"/, { DYNAMO_LOG_LEVEL: "loud" }],
     ];
-    for (const [args, code, pattern] of cases) {
-      const r = await dynamo(env, args);
+    for (const [args, code, pattern, extraEnv] of cases) {
+      const r = await dynamo({ ...env, ...extraEnv }, args);
       assertEquals(r.code, code, `${args.join(" ")}: ${r.stderr}`);
       const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("time="));
       assertEquals(lines.length, 1, r.stderr);
       assertMatch(lines[0]!, pattern);
     }
-    assert(true);
   },
 });
