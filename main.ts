@@ -73,7 +73,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   const db = options.database ?? await openDatabase(url ? { url } : { dataDir: `${home}/db` });
   const ownsDb = !options.database;
   try {
-    const { applied } = await migrate(db);
+    const { applied } = await migrate(db, (options.clock ?? new SystemClock()).now());
     if (applied.length > 0) log.info("Database schema migrated: {applied}", { applied: applied.join(", ") });
   } catch (e) {
     if (ownsDb) await db.close();
@@ -229,7 +229,7 @@ function cliContext(): CliContext {
     async openUsers() {
       const url = Deno.env.get("DYNAMO_DATABASE_URL");
       const db = await openDatabase(url ? { url, maxConnections: 1 } : { dataDir: `${home}/db` });
-      await migrate(db);
+      await migrate(db, Date.now());
       return { users: new SqlUserStore(db), close: () => db.close() };
     },
     startService,

@@ -85,7 +85,7 @@ const figures: Record<string, unknown> = {
 const db: Database = await openDatabase(
   values["database-url"] ? { url: values["database-url"], schema: `bench_${Date.now()}` } : {},
 );
-await migrate(db);
+await migrate(db, Date.now());
 const store = new SqlInventoryStore(db);
 await store.loadTables(DEFAULT_PARTITIONS); // registers the partitions
 log(`generating the ${scale.name} inventory`);

@@ -23,7 +23,8 @@ export type SubmitReply =
 
 export type InventoryMsg =
   | { type: "submit"; submission: Submission; replyTo: ActorRef<SubmitReply>; injectionId?: number }
-  | { type: "flush" };
+  | { type: "flush" }
+  | { type: "commit_failed"; error: unknown };
 
 export interface InventoryActorOptions {
   store: InventoryStore;
@@ -42,7 +43,10 @@ interface Pending {
 }
 
 interface State {
-  current: InventoryState;
+  /** The last reduced version; it may still be being committed. */
+  head: InventoryState;
+  /** The commit of `head` when it is in flight (settles after publication). */
+  inflight: Promise<void> | null;
   pending: Pending[];
   flushQueued: boolean;
 }
@@ -51,9 +55,17 @@ interface State {
  * The single writer of the inventory. Submissions queue up while a batch is
  * being written; the next flush takes them all (group commit): prefetch the
  * files they mention, reduce, write journal and tables in one transaction,
- * then publish and acknowledge. A failed write publishes nothing, answers
- * every caller with the error, and restarts the actor so that it reloads what
- * is actually durable.
+ * then publish and acknowledge.
+ *
+ * Commits are pipelined one deep: the next batch is reduced (in memory, on the
+ * not-yet-durable head) while the previous one is being written, and its own
+ * commit starts only after the previous one is durable and published. Batches
+ * that must read the database (files, queued injections) first wait for the
+ * write in flight, since the database does not have it yet.
+ *
+ * A failed write publishes nothing, answers its callers and every later
+ * batch's with the error, and restarts the actor, which reloads what is
+ * actually durable.
  */
 export function inventoryActor(options: InventoryActorOptions): Behavior<InventoryMsg, State> {
   const maxBatch = options.maxBatchCommands ?? 20_000;
@@ -78,7 +90,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
         blockReplicas: state.counts.blockReplicas,
         ms: ctx.clock.now() - started,
       });
-      return { current: state, pending: [], flushQueued: false };
+      return { head: state, inflight: null, pending: [], flushQueued: false };
     },
 
     async receive(state, msg, ctx) {
@@ -94,6 +106,11 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             ctx.self.tell({ type: "flush" });
           }
           return state;
+
+        case "commit_failed":
+          // Whether that transaction committed is unknown: reload durable state.
+          throw msg.error;
+
         case "flush": {
           state.flushQueued = false;
           const taken = takeBatch(state.pending, maxBatch);
@@ -102,54 +119,91 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             ctx.self.tell({ type: "flush" });
           }
           if (taken.length === 0) return state;
-          const base = state.current;
-          const atMs = ctx.clock.now();
-          let batch = taken;
-          let entry: JournalEntry;
-          let next: InventoryState;
-          let outcomes: CommandOutcome[][];
-          try {
-            batch = await dropSettledInjections(taken, options.injections, base.generation);
-            const submissions = batch.map((b) => b.submission);
-            const annex = await options.store.prefetchFiles(
-              fileNeeds(base, submissions.flatMap((s) => s.commands)),
-            );
-            const result = reduceBatch(base, submissions, catalogFromAnnex(annex), atMs, base.generation + 1);
-            outcomes = result.outcomes;
-            const injections = settlementsOf(batch, outcomes);
-            if (result.applied.length === 0) {
-              await options.injections.settle(injections, atMs);
-              batch.forEach((b, i) =>
-                b.replyTo.tell({ ok: true, generation: base.generation, outcomes: outcomes[i]! })
-              );
-              return state;
-            }
-            entry = {
-              seq: result.state.generation,
-              atMs,
-              version: COMMAND_VERSION,
-              commands: result.applied,
-              annex,
-            };
-            next = result.state;
-            await options.store.commit({ entry, base, state: next, changes: result.changes, injections });
-          } catch (error) {
+          const fail = (error: unknown): never => {
             const message = `Inventory write failed: ${(error as Error)?.message ?? String(error)}`;
             for (const b of taken) b.replyTo.tell({ ok: false, error: message });
-            // Whether the transaction committed is unknown: reload durable state.
             throw error;
+          };
+          const awaitInflight = async () => {
+            if (!state.inflight) return;
+            try {
+              await state.inflight;
+            } catch (error) {
+              fail(error);
+            }
+            state.inflight = null;
+          };
+          const commands = taken.flatMap((b) => b.submission.commands);
+          const needs = fileNeeds(state.head, commands);
+          if (
+            needs.lfns.size > 0 || needs.blockIds.size > 0 || taken.some((b) => b.injectionId !== undefined)
+          ) {
+            await awaitInflight();
           }
-          state.current = next;
-          options.publication.publishCommitted(entry, next);
-          batch.forEach((b, i) =>
-            b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
-          );
+          const base = state.head;
+          const atMs = ctx.clock.now();
+          let batch = taken;
+          let annex;
+          try {
+            batch = await dropSettledInjections(taken, options.injections, base.generation);
+            annex = await options.store.prefetchFiles(needs);
+          } catch (error) {
+            fail(error);
+          }
+          const submissions = batch.map((b) => b.submission);
+          const result = reduceBatch(base, submissions, catalogFromAnnex(annex!), atMs, base.generation + 1);
+          const outcomes = result.outcomes;
+          const injections = settlementsOf(batch, outcomes);
+          // One commit in flight at most: ours starts once the previous one is durable and published.
+          await awaitInflight();
+          if (result.applied.length === 0) {
+            try {
+              await options.injections.settle(injections, atMs);
+            } catch (error) {
+              fail(error);
+            }
+            batch.forEach((b, i) =>
+              b.replyTo.tell({ ok: true, generation: base.generation, outcomes: outcomes[i]! })
+            );
+            return state;
+          }
+          const next = result.state;
+          const entry: JournalEntry = {
+            seq: next.generation,
+            atMs,
+            version: COMMAND_VERSION,
+            commands: result.applied,
+            annex: annex!,
+          };
+          state.head = next;
+          state.inflight = options.store.commit({
+            entry,
+            base,
+            state: next,
+            changes: result.changes,
+            injections,
+          })
+            .then(() => {
+              options.publication.publishCommitted(entry, next);
+              batch.forEach((b, i) =>
+                b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
+              );
+            }, (error) => {
+              const message = `Inventory write failed: ${(error as Error)?.message ?? String(error)}`;
+              for (const b of taken) b.replyTo.tell({ ok: false, error: message });
+              ctx.self.tell({ type: "commit_failed", error });
+              throw error;
+            });
+          // The rejection is handled by the next flush or by commit_failed; keep it from being "unhandled".
+          state.inflight.catch(() => {});
           return state;
         }
       }
     },
 
-    onStop(state) {
+    async onStop(state) {
+      // Let the write in flight finish (and answer its callers) before the actor goes.
+      await state.inflight?.catch(() => {});
       for (const p of state.pending) p.replyTo.tell({ ok: false, error: "The inventory writer stopped" });
       state.pending = [];
     },

@@ -1,7 +1,10 @@
-import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "./database.ts";
 import * as m001 from "./migrations/001_inventory.ts";
 import * as m002 from "./migrations/002_registry_and_users.ts";
+
+// deno-lint-ignore no-explicit-any
+type Migration = { up(db: Kysely<any>): Promise<void> };
 
 /** Migrations live in code, in order; their names are the schema versions. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,25 +27,28 @@ export class SchemaVersionError extends Error {
   }
 }
 
-const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
-
-/** Brings the schema up to date; refuses a schema newer than the code. */
-export async function migrate(db: Database): Promise<{ applied: string[] }> {
-  // Pin the schema: the Migrator otherwise looks for its tables in every schema of the database.
-  const migrator = new Migrator({ db: db.kysely, provider, migrationTableSchema: db.schema });
-  const unknown = await executedMigrationNames(db);
-  const extra = unknown.filter((name) => !(name in MIGRATIONS));
-  if (extra.length > 0) throw new SchemaVersionError(extra);
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return { applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName) };
-}
-
-async function executedMigrationNames(db: Database): Promise<string[]> {
-  try {
-    const rows = await db.queryArrays(`SELECT name FROM "${db.schema}".kysely_migration ORDER BY name`);
-    return rows.map((r) => String(r[0]));
-  } catch {
-    return []; // no migration table yet: a fresh database
-  }
+/**
+ * Brings the schema up to date in one transaction, or refuses a schema newer
+ * than the code. An advisory lock serialises processes starting together. (Our
+ * own runner rather than Kysely's Migrator: that one introspects every schema
+ * of the database and fails when another schema is dropped meanwhile.)
+ */
+export async function migrate(db: Database, nowMs: number): Promise<{ applied: string[] }> {
+  return await db.transaction(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.dynamo_migrations'))`.execute(tx);
+    await sql`CREATE TABLE IF NOT EXISTS dynamo_migrations (name text PRIMARY KEY, applied_ms bigint NOT NULL)`
+      .execute(tx);
+    const rows = await sql<{ name: string }>`SELECT name FROM dynamo_migrations ORDER BY name`.execute(tx);
+    const done = new Set(rows.rows.map((r) => r.name));
+    const unknown = [...done].filter((name) => !(name in MIGRATIONS));
+    if (unknown.length > 0) throw new SchemaVersionError(unknown);
+    const applied: string[] = [];
+    for (const [name, migration] of Object.entries(MIGRATIONS)) {
+      if (done.has(name)) continue;
+      await migration.up(tx);
+      await sql`INSERT INTO dynamo_migrations (name, applied_ms) VALUES (${name}, ${nowMs})`.execute(tx);
+      applied.push(name);
+    }
+    return { applied };
+  });
 }

@@ -14,7 +14,7 @@ let template: Promise<Blob> | null = null;
 function migratedTemplate(): Promise<Blob> {
   template ??= (async () => {
     const db = await openDatabase();
-    await migrate(db);
+    await migrate(db, Date.now());
     const dump = await db.dump!();
     await db.close();
     return dump;
@@ -50,7 +50,7 @@ export async function freshDatabase(
     await admin.close();
   };
   try {
-    await migrate(db);
+    await migrate(db, Date.now());
   } catch (e) {
     await dropSchema();
     throw e;
