@@ -1,15 +1,8 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
-import { ActorSystem, TestClock } from "../runtime/mod.ts";
-import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
-import { SqlInjectionQueue } from "../../adapters/db/injection_queue.ts";
-import { DEFAULT_PARTITIONS, injectionToCommands } from "../../registry/inventory/mod.ts";
-import { inventoryActor } from "./inventory_actor.ts";
-import { InventoryGateway } from "./inventory_gateway.ts";
+import { startWriter } from "../../tests/helpers/writer.ts";
+import { injectionToCommands } from "../../registry/inventory/mod.ts";
 import { injectionDrainer } from "./injection_drainer.ts";
-import { InventoryPublication } from "./publication.ts";
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 const PAYLOAD = {
   site: [{ name: "T2_A", storage_type: "disk" }],
@@ -19,23 +12,7 @@ const PAYLOAD = {
 dbTest(
   "queued injections are applied in order, exactly once, and their status can be polled",
   async ({ db }) => {
-    const clock = new TestClock();
-    const system = new ActorSystem({ clock, logger: () => silent });
-    const publication = new InventoryPublication();
-    const queue = new SqlInjectionQueue(db);
-    const writer = system.spawn({
-      id: "inventory",
-      restart: "permanent",
-      behavior: () =>
-        inventoryActor({
-          store: new SqlInventoryStore(db),
-          injections: queue,
-          partitions: DEFAULT_PARTITIONS,
-          publication,
-        }),
-    });
-    const gateway = new InventoryGateway(system, writer, publication);
-    await publication.ready;
+    const { system, gateway, queue, clock } = await startWriter(db);
 
     const first = await queue.enqueue("inject", PAYLOAD, "alice", clock.now());
     const bad = await queue.enqueue("delete", { dataset: [{ name: "/No/Such/X" }] }, "alice", clock.now());

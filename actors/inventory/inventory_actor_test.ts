@@ -1,40 +1,9 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
-import { ActorSystem, TestClock } from "../runtime/mod.ts";
 import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
-import { SqlInjectionQueue } from "../../adapters/db/injection_queue.ts";
-import type { Database } from "../../adapters/db/database.ts";
-import {
-  DEFAULT_PARTITIONS,
-  type InventoryCommand,
-  inventoryDigest,
-  parseCommand,
-} from "../../registry/inventory/mod.ts";
-import { inventoryActor } from "./inventory_actor.ts";
-import { InventoryGateway } from "./inventory_gateway.ts";
-import { InventoryPublication } from "./publication.ts";
+import { type InventoryCommand, inventoryDigest, parseCommand } from "../../registry/inventory/mod.ts";
+import { startWriter } from "../../tests/helpers/writer.ts";
 import { ReaderReplica } from "./reader_replica.ts";
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function startWriter(db: Database, clock = new TestClock()) {
-  const system = new ActorSystem({ clock, logger: () => silent });
-  const publication = new InventoryPublication();
-  const writer = system.spawn({
-    id: "inventory",
-    restart: "permanent",
-    behavior: () =>
-      inventoryActor({
-        store: new SqlInventoryStore(db),
-        injections: new SqlInjectionQueue(db),
-        partitions: DEFAULT_PARTITIONS,
-        publication,
-      }),
-  });
-  const gateway = new InventoryGateway(system, writer, publication);
-  await publication.ready;
-  return { system, publication, gateway };
-}
 
 const c = (raw: Record<string, unknown>): InventoryCommand => parseCommand(raw);
 

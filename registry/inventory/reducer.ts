@@ -93,6 +93,15 @@ function mustSite(b: StateBuilder, name: string, where: string, field: string): 
   return s;
 }
 
+function mustBlockAtSite(
+  b: StateBuilder,
+  cmd: { dataset: string; block: string; site: string },
+  where: string,
+): { d: Dataset; block: Block; site: Site } {
+  const d = mustDataset(b, cmd.dataset, where, "dataset");
+  return { d, block: mustBlock(b, d, cmd.block, where), site: mustSite(b, cmd.site, where, "site") };
+}
+
 function mustGroupId(b: StateBuilder, name: string | null, where: string, field: string): number {
   const g = b.groupByName(name);
   if (!g) throw new InventoryValidationError(where, field, `unknown group ${JSON.stringify(name)}`);
@@ -517,9 +526,7 @@ function upsertBlockReplica(
   cmd: Extract<InventoryCommand, { op: "block_replica.upsert" }>,
   where: string,
 ): void {
-  const d = mustDataset(b, cmd.dataset, where, "dataset");
-  const block = mustBlock(b, d, cmd.block, where);
-  const site = mustSite(b, cmd.site, where, "site");
+  const { d, block, site } = mustBlockAtSite(b, cmd, where);
   const dr = b.replica(d.id, site.id);
   if (!dr) {
     throw new InventoryValidationError(
@@ -587,9 +594,7 @@ function deleteBlockReplica(
   cmd: Extract<InventoryCommand, { op: "block_replica.delete" }>,
   where: string,
 ): void {
-  const d = mustDataset(b, cmd.dataset, where, "dataset");
-  const block = mustBlock(b, d, cmd.block, where);
-  const site = mustSite(b, cmd.site, where, "site");
+  const { d, block, site } = mustBlockAtSite(b, cmd, where);
   const dr = b.replica(d.id, site.id);
   if (!dr || !b.blockReplica(dr, block.id)) throw new InventoryValidationError(where, null, "does not exist");
   removeBlockReplicaCascading(b, d.id, site.id, block.id);
