@@ -1,0 +1,514 @@
+/**
+ * The Detox algorithm of spec §3.2, as a pure function of (image, policy,
+ * options). Every replica is evaluated top-down against the policy stack;
+ * Dismiss candidates at triggered sites are deleted one site at a time (the
+ * site with the most protected data first), at most `deletionPerIteration` of
+ * its quota per iteration, until its `Until` condition holds; then everything
+ * a deletion can have changed is evaluated again. "Last copy" protection is
+ * what that re-evaluation yields (§3.3).
+ *
+ * Re-evaluation is incremental: a replica's result depends only on its own
+ * block replicas and on the other replicas of its dataset, so only replicas
+ * of datasets that lost (or changed owners of) block replicas are evaluated
+ * again, in the same order a full re-evaluation would use. `incremental:
+ * false` re-evaluates everything and gives the same decisions (tested).
+ */
+import type { DetoxPolicy, PolicyLine } from "./detox_policy.ts";
+import {
+  type ImageBlockReplica,
+  type ImageReplica,
+  type ImageSite,
+  PartitionImage,
+} from "./partition_image.ts";
+
+export interface DetoxOptions {
+  /** Fraction of a site's quota deleted per iteration (default 0.01). */
+  deletionPerIteration?: number;
+  /** Re-evaluate only replicas a deletion can affect (default true). */
+  incremental?: boolean;
+}
+
+export type DecisionKind = "delete" | "keep" | "protect";
+
+/** What happened to (some of) the block replicas of one dataset replica, and which line decided it. */
+export interface ReplicaDecision {
+  readonly siteId: number;
+  readonly datasetId: number;
+  readonly decision: DecisionKind;
+  /** Line number of the policy line; the default decision's line for the default. */
+  readonly line: number;
+  readonly size: number;
+  /** Block ids concerned, ascending. */
+  readonly blockIds: readonly number[];
+}
+
+export interface SiteOutcome {
+  readonly siteId: number;
+  readonly quota: number;
+  readonly usedBefore: number;
+  readonly usedAfter: number;
+  readonly triggered: boolean;
+  /** Still above its Until condition with nothing left to delete. */
+  readonly stillTriggered: boolean;
+  readonly protectedBytes: number;
+  readonly deletedBytes: number;
+  readonly keptBytes: number;
+}
+
+export interface Reassignment {
+  readonly siteId: number;
+  readonly datasetId: number;
+  readonly blockIds: readonly number[];
+  readonly groupId: number;
+}
+
+export interface DetoxResult {
+  readonly decisions: readonly ReplicaDecision[];
+  /** Block replicas to delete, per (site, dataset): what is committed. */
+  readonly deletions: readonly {
+    siteId: number;
+    datasetId: number;
+    blockIds: readonly number[];
+    size: number;
+  }[];
+  /** Block replicas handed over to the dataset-level owner instead of being deleted (§3.6). */
+  readonly reassignments: readonly Reassignment[];
+  readonly sites: readonly SiteOutcome[];
+  readonly iterations: number;
+  readonly evaluations: number;
+  /** Policy lines that matched nothing (worth a warning). */
+  readonly unmatchedLines: readonly number[];
+}
+
+type Action =
+  | { kind: "ProtectBlock" | "DeleteBlock" | "DismissBlock"; line: number; blocks: ImageBlockReplica[] }
+  | { kind: "Protect" | "Delete" | "Dismiss" | "Ignore"; line: number };
+
+interface Entry {
+  line: number;
+  blocks: ImageBlockReplica[];
+}
+
+export function runDetox(
+  image: PartitionImage,
+  policy: DetoxPolicy,
+  options: DetoxOptions = {},
+): DetoxResult {
+  return new DetoxRun(image, policy, options).run();
+}
+
+class DetoxRun {
+  readonly dpi: number;
+  readonly incremental: boolean;
+  readonly matched = new Set<number>();
+  readonly protectedSets = new Map<ImageReplica, Map<number, Set<ImageBlockReplica>>>();
+  readonly protectedBytes = new Map<ImageSite, number>();
+  readonly deleted = new Map<ImageReplica, Map<number, Set<ImageBlockReplica>>>();
+  readonly reowned = new Map<ImageReplica, Map<ImageBlockReplica, number>>();
+  /** Latest Dismiss entries of each live replica. */
+  readonly dismiss = new Map<ImageReplica, Entry[]>();
+  readonly candidatesAt = new Map<ImageSite, Set<ImageReplica>>();
+  readonly dropped = new Set<ImageReplica>();
+  readonly usedBefore = new Map<ImageSite, number>();
+  readonly triggeredAtStart = new Set<ImageSite>();
+  evaluations = 0;
+  iterations = 0;
+  /** Incremental bookkeeping for the current pass. */
+  dirty = new Set<ImageReplica>();
+  heap = new IndexHeap();
+  position = -1;
+
+  constructor(readonly image: PartitionImage, readonly policy: DetoxPolicy, options: DetoxOptions) {
+    this.dpi = options.deletionPerIteration ?? 0.01;
+    this.incremental = options.incremental ?? true;
+  }
+
+  run(): DetoxResult {
+    for (const site of this.image.sites) {
+      site.triggered = this.policy.triggers.some((c) => c.match(site));
+      if (site.triggered) this.triggeredAtStart.add(site);
+      this.usedBefore.set(site, site.used);
+      this.protectedBytes.set(site, 0);
+      this.candidatesAt.set(site, new Set());
+    }
+    let first = true;
+    for (;;) {
+      this.iterations += 1;
+      this.pass(first);
+      first = false;
+      const sites = this.image.sites.filter((s) => s.triggered && this.candidatesAt.get(s)!.size > 0);
+      if (sites.length === 0) break;
+      if (this.policy.iterative) this.deleteAtOneSite(sites);
+      else this.deleteEverywhere(sites);
+    }
+    return this.result();
+  }
+
+  // ---- evaluation ---------------------------------------------------------------
+
+  /** One evaluation pass in index order: everything, or only what changed. */
+  pass(first: boolean): void {
+    const live = (r: ImageReplica) => !r.removed && !this.dropped.has(r);
+    if (first || !this.incremental) {
+      this.dirty.clear();
+      for (const r of this.image.replicas) if (live(r)) this.heap.push(r);
+    } else {
+      for (const r of this.dirty) if (live(r)) this.heap.push(r);
+      this.dirty.clear();
+    }
+    for (let r = this.heap.pop(); r; r = this.heap.pop()) {
+      if (!live(r)) continue;
+      this.position = r.index;
+      this.process(r, this.evaluate(r));
+    }
+    this.position = -1;
+  }
+
+  /** The policy stack top-down (spec §3.2 step 1); block-level matches hide their blocks from later lines. */
+  evaluate(r: ImageReplica): Action[] {
+    this.evaluations += 1;
+    const actions: Action[] = [];
+    const hidden = new Set<ImageBlockReplica>();
+    r.hidden = hidden;
+    try {
+      for (const line of this.policy.lines) {
+        if (!line.condition.match(r)) continue;
+        this.matched.add(line.line);
+        if (isBlockLine(line)) {
+          const visible = r.visible();
+          const matching = visible.filter((b) => line.condition.match(b));
+          if (matching.length === visible.length) {
+            actions.push({ kind: datasetLevel(line.action), line: line.line });
+            return actions;
+          }
+          actions.push({
+            kind: line.action as "ProtectBlock" | "DeleteBlock" | "DismissBlock",
+            line: line.line,
+            blocks: matching,
+          });
+          for (const b of matching) hidden.add(b);
+          continue;
+        }
+        actions.push({ kind: line.action as "Protect" | "Delete" | "Dismiss" | "Ignore", line: line.line });
+        return actions;
+      }
+      actions.push({ kind: this.policy.defaultAction, line: this.policy.defaultLine });
+      return actions;
+    } finally {
+      r.hidden = null;
+    }
+  }
+
+  /** Applies one replica's actions (main loop body of spec §3.2). */
+  process(r: ImageReplica, actions: Action[]): void {
+    const remaining = new Set(r.blocks);
+    const dismiss: Entry[] = [];
+    let drop = false;
+    for (const a of actions) {
+      switch (a.kind) {
+        case "ProtectBlock":
+          this.protect(r, a.line, a.blocks);
+          for (const b of a.blocks) remaining.delete(b);
+          break;
+        case "DeleteBlock":
+          for (const b of this.delete(r, a.line, a.blocks)) remaining.delete(b);
+          break;
+        case "DismissBlock":
+          if (a.blocks.length > 0) dismiss.push({ line: a.line, blocks: a.blocks });
+          for (const b of a.blocks) remaining.delete(b);
+          break;
+        case "Ignore":
+          drop = true;
+          break;
+        case "Protect":
+          this.protect(r, a.line, [...remaining]);
+          drop = true;
+          break;
+        case "Delete":
+          this.delete(r, a.line, [...remaining]);
+          break;
+        case "Dismiss":
+          if (remaining.size > 0) dismiss.push({ line: a.line, blocks: [...remaining] });
+          break;
+      }
+    }
+    if (drop || r.removed) {
+      this.dropped.add(r);
+      this.setDismiss(r, []);
+    } else {
+      this.setDismiss(r, dismiss);
+    }
+  }
+
+  setDismiss(r: ImageReplica, entries: Entry[]): void {
+    const candidates = this.candidatesAt.get(r.imageSite)!;
+    if (entries.length === 0) {
+      this.dismiss.delete(r);
+      candidates.delete(r);
+    } else {
+      this.dismiss.set(r, entries);
+      candidates.add(r);
+    }
+  }
+
+  protect(r: ImageReplica, line: number, blocks: ImageBlockReplica[]): void {
+    const set = nested(this.protectedSets, r, line);
+    let added = 0;
+    for (const b of blocks) {
+      if (set.has(b)) continue;
+      set.add(b);
+      added += b.br.size;
+    }
+    this.protectedBytes.set(r.imageSite, this.protectedBytes.get(r.imageSite)! + added);
+  }
+
+  /**
+   * Deletes block replicas from the image, handing over to the dataset-level
+   * owner what a Block-level owner holds in a dataset owned at Dataset level
+   * (spec §3.6). Returns the block replicas that left the image.
+   */
+  delete(r: ImageReplica, line: number, blocks: ImageBlockReplica[]): ImageBlockReplica[] {
+    if (blocks.length === 0) return [];
+    const unlinked: ImageBlockReplica[] = [];
+    const handedOver: ImageBlockReplica[] = [];
+    if (blocks.length === r.blocks.length) {
+      unlinked.push(...blocks);
+    } else {
+      const owner = r.blocks.find((b) => this.image.group(b.groupId).olevel === "Dataset");
+      if (!owner) {
+        unlinked.push(...blocks);
+      } else {
+        for (const b of blocks) {
+          if (this.image.group(b.groupId).olevel === "Dataset") {
+            unlinked.push(b);
+            continue;
+          }
+          b.groupId = owner.groupId;
+          handedOver.push(b);
+          let reowned = this.reowned.get(r);
+          if (!reowned) this.reowned.set(r, reowned = new Map());
+          reowned.set(b, owner.groupId);
+          if (!this.image.stillInPartition(b, owner.groupId)) unlinked.push(b);
+        }
+      }
+    }
+    const handed = new Set(handedOver);
+    const set = nested(this.deleted, r, line);
+    for (const b of unlinked) if (!handed.has(b)) set.add(b);
+    this.image.unlink(r, unlinked);
+    if (unlinked.length > 0 || handedOver.length > 0) this.touch(r.dataset.id);
+    return unlinked;
+  }
+
+  /** The replicas of a dataset must be evaluated again: later in this pass if they come after us. */
+  touch(datasetId: number): void {
+    for (const other of this.image.imageReplicasOf(datasetId)) {
+      if (this.dropped.has(other)) continue;
+      if (this.position >= 0 && other.index > this.position && this.incremental) this.heap.push(other);
+      else this.dirty.add(other);
+    }
+  }
+
+  // ---- deletion -------------------------------------------------------------------
+
+  protectedFraction(site: ImageSite): number {
+    if (site.quota <= 0) return 1;
+    return this.protectedBytes.get(site)! / site.quota;
+  }
+
+  deleteAtOneSite(sites: ImageSite[]): void {
+    const site = sites.reduce((best, s) => {
+      const d = this.protectedFraction(s) - this.protectedFraction(best);
+      return d > 0 || (d === 0 && s.site.name < best.site.name) ? s : best;
+    });
+    const list = this.sorted([...this.candidatesAt.get(site)!]);
+    let volume = 0;
+    for (const r of list) {
+      if (!site.triggered) break;
+      if (site.quota > 0 && volume / site.quota > this.dpi) break;
+      volume += this.deleteCandidate(r);
+    }
+  }
+
+  deleteEverywhere(sites: ImageSite[]): void {
+    const list = this.sorted(sites.flatMap((s) => [...this.candidatesAt.get(s)!]));
+    for (const r of list) {
+      if (!r.imageSite.triggered) continue;
+      this.deleteCandidate(r);
+    }
+  }
+
+  /** Deletes a candidate's dismissed blocks and checks its site's stop condition. */
+  deleteCandidate(r: ImageReplica): number {
+    const entries = this.dismiss.get(r) ?? [];
+    let size = 0;
+    for (const e of entries) {
+      const current = new Set(r.blocks);
+      const present = e.blocks.filter((b) => current.has(b));
+      const gone = this.delete(r, e.line, present);
+      const handed = this.reowned.get(r);
+      for (const b of gone) if (!handed?.has(b)) size += b.br.size;
+    }
+    this.setDismiss(r, []);
+    const site = r.imageSite;
+    if (this.policy.stops.some((c) => c.match(site))) site.triggered = false;
+    return size;
+  }
+
+  /** Candidate order: the policy's Order keys, then evaluation order (deterministic). */
+  sorted(list: ImageReplica[]): ImageReplica[] {
+    const keys = this.policy.order;
+    if (keys.length === 0) return list.sort((a, b) => a.index - b.index);
+    const values = new Map(
+      list.map((r) => [r, keys.map((k) => (k.direction === "decreasing" ? -1 : 1) * k.get(r))]),
+    );
+    return list.sort((a, b) => {
+      const va = values.get(a)!;
+      const vb = values.get(b)!;
+      for (let i = 0; i < va.length; i++) if (va[i] !== vb[i]) return va[i]! < vb[i]! ? -1 : 1;
+      return a.index - b.index;
+    });
+  }
+
+  // ---- the result -------------------------------------------------------------------
+
+  result(): DetoxResult {
+    const decisions: ReplicaDecision[] = [];
+    const deletedBlocks = new Map<ImageReplica, Set<ImageBlockReplica>>();
+    for (const [r, byLine] of this.deleted) {
+      const all = new Set<ImageBlockReplica>();
+      for (const [line, set] of byLine) {
+        if (set.size === 0) continue;
+        for (const b of set) all.add(b);
+        decisions.push(decision(r, "delete", line, [...set]));
+      }
+      deletedBlocks.set(r, all);
+    }
+    for (const [r, byLine] of this.protectedSets) {
+      const gone = deletedBlocks.get(r);
+      for (const [line, set] of byLine) {
+        const blocks = [...set].filter((b) => !gone?.has(b));
+        if (blocks.length > 0) decisions.push(decision(r, "protect", line, blocks));
+      }
+    }
+    for (const [r, entries] of this.dismiss) {
+      for (const e of entries) decisions.push(decision(r, "keep", e.line, e.blocks));
+    }
+    decisions.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.line - b.line);
+    const sum = (d: DecisionKind, site: ImageSite) =>
+      decisions.filter((x) => x.decision === d && x.siteId === site.site.id).reduce((s, x) => s + x.size, 0);
+    const deletions = [...deletedBlocks].filter(([, set]) => set.size > 0).map(([r, set]) => ({
+      siteId: r.site.id,
+      datasetId: r.dataset.id,
+      blockIds: [...set].map((b) => b.block.id).sort((a, b) => a - b),
+      size: [...set].reduce((s, b) => s + b.br.size, 0),
+    })).sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId);
+    const reassignments: Reassignment[] = [];
+    for (const [r, map] of this.reowned) {
+      const byGroup = new Map<number, number[]>();
+      for (const [b, groupId] of map) byGroup.set(groupId, [...byGroup.get(groupId) ?? [], b.block.id]);
+      for (const [groupId, blockIds] of byGroup) {
+        reassignments.push({
+          siteId: r.site.id,
+          datasetId: r.dataset.id,
+          blockIds: blockIds.sort((a, b) => a - b),
+          groupId,
+        });
+      }
+    }
+    return {
+      decisions,
+      deletions,
+      reassignments,
+      sites: this.image.sites.map((s) => ({
+        siteId: s.site.id,
+        quota: s.quota,
+        usedBefore: this.usedBefore.get(s)!,
+        usedAfter: s.used,
+        triggered: this.triggeredAtStart.has(s),
+        stillTriggered: s.triggered,
+        protectedBytes: sum("protect", s),
+        deletedBytes: sum("delete", s),
+        keptBytes: sum("keep", s),
+      })),
+      iterations: this.iterations,
+      evaluations: this.evaluations,
+      unmatchedLines: this.policy.lines.map((l) => l.line).filter((l) => !this.matched.has(l)),
+    };
+  }
+}
+
+function decision(
+  r: ImageReplica,
+  kind: DecisionKind,
+  line: number,
+  blocks: ImageBlockReplica[],
+): ReplicaDecision {
+  return {
+    siteId: r.site.id,
+    datasetId: r.dataset.id,
+    decision: kind,
+    line,
+    size: blocks.reduce((s, b) => s + b.br.size, 0),
+    blockIds: blocks.map((b) => b.block.id).sort((a, b) => a - b),
+  };
+}
+
+function isBlockLine(line: PolicyLine): boolean {
+  return line.action.endsWith("Block");
+}
+
+function datasetLevel(action: string): "Protect" | "Delete" | "Dismiss" {
+  return action.slice(0, -"Block".length) as "Protect" | "Delete" | "Dismiss";
+}
+
+function nested<K, T>(map: Map<K, Map<number, Set<T>>>, key: K, line: number): Set<T> {
+  let byLine = map.get(key);
+  if (!byLine) map.set(key, byLine = new Map());
+  let set = byLine.get(line);
+  if (!set) byLine.set(line, set = new Set());
+  return set;
+}
+
+/** A min-heap of replicas by evaluation index, without duplicates. */
+class IndexHeap {
+  #items: ImageReplica[] = [];
+  #members = new Set<ImageReplica>();
+
+  push(r: ImageReplica): void {
+    if (this.#members.has(r)) return;
+    this.#members.add(r);
+    const a = this.#items;
+    a.push(r);
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.index <= a[i]!.index) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+
+  pop(): ImageReplica | undefined {
+    const a = this.#items;
+    if (a.length === 0) return undefined;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      for (let i = 0;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]!.index < a[m]!.index) m = l;
+        if (r < a.length && a[r]!.index < a[m]!.index) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    this.#members.delete(top);
+    return top;
+  }
+}
+
+export { PartitionImage };

@@ -1,0 +1,404 @@
+import { DATASET_STATUSES, SITE_STATUSES, STORAGE_TYPES } from "../../registry/inventory/mod.ts";
+import {
+  type EvalBlockReplica,
+  type EvalReplica,
+  type EvalSite,
+  isBlockReplica,
+  type ReplicaTarget,
+} from "./targets.ts";
+
+export type ValueType = "bool" | "numeric" | "text" | "time";
+export type Value = boolean | number | string;
+
+/**
+ * A policy variable. Replica variables take a dataset replica or a block
+ * replica (navigating up or down as spec §2.2 says: block-replica variables
+ * on a dataset replica yield one value per visible block replica, and a
+ * predicate is then true if it holds for any of them). Site variables take a
+ * site partition.
+ */
+export interface ReplicaVariable {
+  readonly name: string;
+  readonly type: ValueType;
+  /** Symbols → values for enumerations (`VALID`, `MSS`, `PARTIAL`…). */
+  readonly symbols?: Readonly<Record<string, number>>;
+  /** Depends only on the block replica, its block, dataset, site and owner: usable in partitions. */
+  readonly local: boolean;
+  /** The producer attribute it needs (for configuration checks and summaries). */
+  readonly attribute?: string;
+  get(t: ReplicaTarget): Value | readonly Value[];
+}
+
+export interface SiteVariable {
+  readonly name: string;
+  readonly type: ValueType;
+  readonly symbols?: Readonly<Record<string, number>>;
+  get(s: EvalSite): Value;
+}
+
+const enumOf = (values: readonly string[], offset = 1) =>
+  Object.freeze(Object.fromEntries(values.map((v, i) => [v.toUpperCase(), i + offset])));
+
+const STATUS = enumOf(DATASET_STATUSES);
+const SITE_STATUS = enumOf(SITE_STATUSES);
+const STORAGE = enumOf(STORAGE_TYPES);
+const ON_TAPE = Object.freeze({ NONE: 0, FULL: 1, PARTIAL: 2 });
+
+const replicaOf = (t: ReplicaTarget): EvalReplica => (isBlockReplica(t) ? t.replica : t);
+const datasetOf = (t: ReplicaTarget) => replicaOf(t).dataset;
+/** Block-replica scope: one value, or one per visible block replica of a dataset replica. */
+const perBlock = <T extends Value>(f: (b: EvalBlockReplica) => T) => (t: ReplicaTarget): T | readonly T[] =>
+  isBlockReplica(t) ? f(t) : t.visible().map(f);
+
+function isComplete(b: EvalBlockReplica): boolean {
+  return b.br.fileIds === null;
+}
+
+/** Has every block of the dataset, each complete. */
+export function isFull(r: EvalReplica): boolean {
+  const visible = r.visible();
+  return visible.length === r.dataset.blockIds.length && visible.every(isComplete);
+}
+
+function owners(r: EvalReplica): Set<number> {
+  return new Set(r.visible().map((b) => b.groupId));
+}
+
+function sharesOwner(a: Set<number>, r: EvalReplica): boolean {
+  for (const b of r.visible()) if (a.has(b.groupId)) return true;
+  return false;
+}
+
+function onTape(r: EvalReplica): number {
+  let state: number = ON_TAPE.NONE;
+  for (const other of r.world.replicasOf(r.dataset.id)) {
+    if (other.site.storageType !== "mss") continue;
+    if (isFull(other)) return ON_TAPE.FULL;
+    state = ON_TAPE.PARTIAL;
+  }
+  return state;
+}
+
+function otherReplicasOfBlock(b: EvalBlockReplica): EvalBlockReplica[] {
+  const out: EvalBlockReplica[] = [];
+  for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
+    for (const other of r.visible()) if (other.block.id === b.block.id) out.push(other);
+  }
+  return out;
+}
+
+function release(version: string | null): string {
+  if (!version) return "";
+  return version.replace(/^[^0-9]*/, "");
+}
+
+const vars: ReplicaVariable[] = [
+  // ---- dataset scope ----
+  { name: "dataset.name", type: "text", local: true, get: (t) => datasetOf(t).name },
+  {
+    name: "dataset.status",
+    type: "numeric",
+    symbols: STATUS,
+    local: true,
+    get: (t) => STATUS[datasetOf(t).status.toUpperCase()]!,
+  },
+  {
+    name: "dataset.on_tape",
+    type: "numeric",
+    symbols: ON_TAPE,
+    local: false,
+    get: (t) => onTape(replicaOf(t)),
+  },
+  {
+    name: "dataset.tape_copy_requested",
+    type: "bool",
+    local: false,
+    attribute: "tape_copy_requested",
+    get: (t) => replicaOf(t).world.attrs.tapeCopyRequested(datasetOf(t).id),
+  },
+  { name: "dataset.size", type: "numeric", local: true, get: (t) => datasetOf(t).size },
+  { name: "dataset.last_update", type: "time", local: true, get: (t) => datasetOf(t).lastUpdate },
+  {
+    name: "dataset.last_access",
+    type: "time",
+    local: false,
+    attribute: "last_access",
+    get: (t) => replicaOf(t).world.attrs.lastAccess(datasetOf(t).id),
+  },
+  {
+    name: "dataset.num_full_disk_copy",
+    type: "numeric",
+    local: false,
+    get: (t) => {
+      const r = replicaOf(t);
+      return r.world.replicasOf(r.dataset.id).filter((o) =>
+        o.site.storageType === "disk" && o.site.status === "ready" && isFull(o)
+      ).length;
+    },
+  },
+  {
+    name: "dataset.usage_rank",
+    type: "numeric",
+    local: false,
+    attribute: "global_usage_rank",
+    get: (t) => replicaOf(t).world.attrs.usageRank(datasetOf(t).id),
+  },
+  {
+    name: "dataset.demand_rank",
+    type: "numeric",
+    local: false,
+    attribute: "global_demand_rank",
+    get: (t) => replicaOf(t).world.attrs.demandRank(datasetOf(t).id),
+  },
+  { name: "dataset.release", type: "text", local: true, get: (t) => release(datasetOf(t).softwareVersion) },
+  {
+    name: "dataset.is_latest_production_release",
+    type: "bool",
+    local: false,
+    attribute: "latest_production_release",
+    get: (t) => replicaOf(t).world.attrs.isLatestProductionRelease(datasetOf(t).id),
+  },
+  {
+    name: "dataset.on_protected_site",
+    type: "bool",
+    local: false,
+    attribute: "on_protected_site",
+    get: (t) => replicaOf(t).world.attrs.onProtectedSite(datasetOf(t).id),
+  },
+  {
+    name: "dataset.unknown_in_all_dbs",
+    type: "bool",
+    local: false,
+    attribute: "unknown_in_all_dbs",
+    get: (t) => replicaOf(t).world.attrs.unknownInAllDbs(datasetOf(t).id),
+  },
+  {
+    name: "dataset.unhandled_copy_exists",
+    type: "bool",
+    local: false,
+    attribute: "unhandled_copy_exists",
+    get: (t) => replicaOf(t).world.attrs.unhandledCopyExists(datasetOf(t).id),
+  },
+  // ---- dataset replica scope ----
+  {
+    name: "replica.size",
+    type: "numeric",
+    local: false,
+    get: (t) => replicaOf(t).visible().reduce((s, b) => s + b.br.size, 0),
+  },
+  {
+    name: "replica.incomplete",
+    type: "bool",
+    local: false,
+    get: (t) => replicaOf(t).visible().some((b) => !isComplete(b)),
+  },
+  {
+    name: "replica.last_block_created",
+    type: "time",
+    local: false,
+    get: (t) => replicaOf(t).visible().reduce((m, b) => Math.max(m, b.br.lastUpdate), 0),
+  },
+  {
+    name: "replica.first_block_created",
+    type: "time",
+    local: false,
+    get: (t) => replicaOf(t).visible().reduce((m, b) => Math.min(m, b.br.lastUpdate), 0xffffffff),
+  },
+  {
+    name: "replica.num_access",
+    type: "numeric",
+    local: false,
+    attribute: "num_access",
+    get: (t) => replicaOf(t).world.attrs.numAccess(datasetOf(t).id),
+  },
+  {
+    name: "replica.num_full_disk_copy_common_owner",
+    type: "numeric",
+    local: false,
+    get: (t) => {
+      const r = replicaOf(t);
+      const mine = owners(r);
+      return r.world.replicasOf(r.dataset.id).filter((o) =>
+        o.site.storageType === "disk" && o.site.status === "ready" && isFull(o) && sharesOwner(mine, o)
+      ).length;
+    },
+  },
+  {
+    name: "replica.num_full_other_copy_common_owner",
+    type: "numeric",
+    local: false,
+    get: (t) => {
+      const r = replicaOf(t);
+      const mine = owners(r);
+      return r.world.replicasOf(r.dataset.id).filter((o) =>
+        o.site.id !== r.site.id && o.site.status === "ready" && isFull(o) && sharesOwner(mine, o)
+      ).length;
+    },
+  },
+  {
+    name: "replica.enforcer_protected",
+    type: "bool",
+    local: false,
+    attribute: "enforcer_protected_replicas",
+    get: (t) => replicaOf(t).world.attrs.enforcerProtected(datasetOf(t).id, replicaOf(t).site.id),
+  },
+  // ---- block replica scope ----
+  {
+    name: "blockreplica.is_last_transfer_source",
+    type: "bool",
+    local: false,
+    get: perBlock((b) => {
+      if (!isComplete(b)) return false;
+      let transferOngoing = false;
+      for (const other of otherReplicasOfBlock(b)) {
+        if (other === b) continue;
+        if (isComplete(other)) {
+          if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
+            return false;
+          }
+        } else {
+          transferOngoing = true;
+        }
+      }
+      return transferOngoing;
+    }),
+  },
+  { name: "blockreplica.last_update", type: "time", local: true, get: perBlock((b) => b.br.lastUpdate) },
+  {
+    name: "blockreplica.owner",
+    type: "text",
+    local: true,
+    get: perBlock((b) => b.replica.world.group(b.groupId).name ?? "None"),
+  },
+  {
+    name: "blockreplica.is_locked",
+    type: "bool",
+    local: false,
+    attribute: "locked_blocks",
+    get: perBlock((b) => {
+      const locked = b.replica.world.attrs.lockedBlocks(b.replica.dataset.id, b.replica.site.id);
+      return locked === null || (locked !== undefined && locked.has(b.block.id));
+    }),
+  },
+  {
+    name: "blockreplica.num_full_disk_copy",
+    type: "numeric",
+    local: false,
+    get: perBlock((b) => otherReplicasOfBlock(b).filter(isComplete).length),
+  },
+  {
+    name: "blockreplica.on_tape",
+    type: "bool",
+    local: false,
+    get: perBlock((b) =>
+      isComplete(b) &&
+      otherReplicasOfBlock(b).some((o) => o.replica.site.storageType === "mss" && isComplete(o))
+    ),
+  },
+  {
+    name: "blockreplica.age_relative_to_newest",
+    type: "numeric",
+    local: false,
+    attribute: "blockreplica_relative_age",
+    get: perBlock((b) => b.replica.world.attrs.relativeAge(b.block.id, b.replica.site.id)),
+  },
+  { name: "blockreplica.is_custodial", type: "bool", local: true, get: perBlock((b) => b.br.isCustodial) },
+  // ---- the replica's site ----
+  { name: "site.name", type: "text", local: true, get: (t) => replicaOf(t).site.name },
+  {
+    name: "site.status",
+    type: "numeric",
+    symbols: SITE_STATUS,
+    local: true,
+    get: (t) => SITE_STATUS[replicaOf(t).site.status.toUpperCase()]!,
+  },
+  {
+    name: "site.storage_type",
+    type: "numeric",
+    symbols: STORAGE,
+    local: true,
+    get: (t) => STORAGE[replicaOf(t).site.storageType.toUpperCase()]!,
+  },
+];
+
+/**
+ * Version-1 variables still found in old policies (spec §2.2 "Legacy"),
+ * mapped onto current ones.
+ */
+const legacy: ReplicaVariable[] = [
+  {
+    name: "replica.last_used",
+    type: "time",
+    local: false,
+    attribute: "last_access",
+    get: (t) => {
+      const r = replicaOf(t);
+      const lastBlock = r.visible().reduce((m, b) => Math.max(m, b.br.lastUpdate), 0);
+      return Math.max(lastBlock, r.world.attrs.lastAccess(r.dataset.id));
+    },
+  },
+  {
+    name: "replica.owners",
+    type: "text",
+    local: false,
+    get: (t) => [...owners(replicaOf(t))].map((g) => replicaOf(t).world.group(g).name ?? "None"),
+  },
+  {
+    name: "replica.has_locked_block",
+    type: "bool",
+    local: false,
+    attribute: "locked_blocks",
+    get: (t) => {
+      const r = replicaOf(t);
+      const locked = r.world.attrs.lockedBlocks(r.dataset.id, r.site.id);
+      return locked === null || (locked !== undefined && r.visible().some((b) => locked.has(b.block.id)));
+    },
+  },
+];
+
+export const REPLICA_VARIABLES: ReadonlyMap<string, ReplicaVariable> = new Map(
+  [...vars, ...legacy].map((v) => [v.name, v]),
+);
+
+/** The v1 `site.active` states, mapped to site statuses. */
+const SITE_ACTIVE = Object.freeze({
+  AVAILABLE: SITE_STATUS.READY!,
+  NOCOPY: SITE_STATUS.WAITROOM!,
+  IGNORE: SITE_STATUS.MORGUE!,
+});
+
+const siteVars: SiteVariable[] = [
+  { name: "site.name", type: "text", get: (s: EvalSite) => s.site.name },
+  {
+    name: "site.status",
+    type: "numeric",
+    symbols: SITE_STATUS,
+    get: (s: EvalSite) => SITE_STATUS[s.site.status.toUpperCase()]!,
+  },
+  {
+    name: "site.storage_type",
+    type: "numeric",
+    symbols: STORAGE,
+    get: (s: EvalSite) => STORAGE[s.site.storageType.toUpperCase()]!,
+  },
+  { name: "site.occupancy", type: "numeric", get: (s: EvalSite) => s.occupancy },
+  // The original referenced an undefined name here; this is the partition quota in bytes.
+  { name: "site.quota", type: "numeric", get: (s: EvalSite) => s.quota },
+  {
+    name: "site.active",
+    type: "numeric",
+    symbols: SITE_ACTIVE,
+    get: (s: EvalSite) => {
+      const status = SITE_STATUS[s.site.status.toUpperCase()]!;
+      return status === SITE_STATUS.READY
+        ? SITE_ACTIVE.AVAILABLE
+        : status === SITE_STATUS.WAITROOM
+        ? SITE_ACTIVE.NOCOPY
+        : SITE_ACTIVE.IGNORE;
+    },
+  },
+  { name: "always", type: "bool", get: () => true },
+  { name: "never", type: "bool", get: () => false },
+];
+
+export const SITE_VARIABLES: ReadonlyMap<string, SiteVariable> = new Map(siteVars.map((v) => [v.name, v]));
