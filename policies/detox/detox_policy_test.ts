@@ -5,7 +5,8 @@ import { parsePartitions } from "../partitions.ts";
 import { parseDetoxPolicy } from "./detox_policy.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
-const fixture = (name: string) => Deno.readTextFileSync(new URL(`../../tests/fixtures/policies/${name}`, import.meta.url));
+const fixture = (name: string) =>
+  Deno.readTextFileSync(new URL(`../../tests/fixtures/policies/${name}`, import.meta.url));
 
 Deno.test("a policy in the production style parses with every construct", () => {
   const p = parseDetoxPolicy(fixture("analysis.txt"), { file: "analysis.txt", nowMs: NOW });
@@ -21,7 +22,10 @@ Deno.test("a policy in the production style parses with every construct", () => 
     "DeleteBlock",
   ]);
   assertEquals([p.defaultAction, p.iterative], ["Dismiss", true]);
-  assertEquals(p.order.map((k) => `${k.direction} ${k.variable}`), ["decreasing dataset.usage_rank", "increasing replica.size"]);
+  assertEquals(p.order.map((k) => `${k.direction} ${k.variable}`), [
+    "decreasing dataset.usage_rank",
+    "increasing replica.size",
+  ]);
   assertEquals([...p.attributes].sort(), [
     "enforcer_protected_replicas",
     "global_usage_rank",
@@ -36,12 +40,23 @@ Deno.test("a policy in the production style parses with every construct", () => 
 Deno.test("no Order line means no ordering; Algo Static turns iteration off; names may contain spaces", () => {
   const p = parseDetoxPolicy(fixture("greedy.txt"), { nowMs: NOW });
   assertEquals([p.partition, p.order.length, p.iterative], ["Scratch Space", 0, false]);
-  assertEquals(parseDetoxPolicy(fixture("greedy.txt").replace("Algo Static", "Order none"), { nowMs: NOW }).iterative, true);
+  assertEquals(
+    parseDetoxPolicy(fixture("greedy.txt").replace("Algo Static", "Order none"), { nowMs: NOW }).iterative,
+    true,
+  );
 });
 
 Deno.test("a partitions file with superpartitions and names with spaces", () => {
   const defs = parsePartitions(fixture("partitions.txt"), "partitions.txt");
-  assertEquals(defs.map((d) => d.name), ["Analysis", "Production", "Team Alpha", "Unowned", "Express", "Tape", "Physics"]);
+  assertEquals(defs.map((d) => d.name), [
+    "Analysis",
+    "Production",
+    "Team Alpha",
+    "Unowned",
+    "Express",
+    "Tape",
+    "Physics",
+  ]);
   assertEquals(defs.at(-1)!.subpartitions, ["Analysis", "Production", "Tape"]);
 });
 
@@ -52,11 +67,31 @@ Deno.test("policy files that are wrong say where and why", () => {
     ["Partition P\nOn always\nUntil never\nDismiss\n", 5, /missing When line/],
     ["Partition P\nOn always\nWhen always\nDismiss\n", 5, /missing Until line/],
     ["Partition P\nOn always\nWhen always\nUntil never\n", 5, /missing default decision/],
-    ["Partition P\nOn always\nWhen always\nUntil never\nDismiss\nProtect replica.incomplete\n", 6, /never be reached/],
-    ["Partition P\nOn always\nWhen always\nUntil never\nKeep replica.incomplete\nDismiss\n", 5, /unknown line type "Keep"/],
-    ["Partition P\nOn always\nWhen always\nUntil never\nDismissBlock\n", 5, /block actions cannot be the default/],
-    ["Partition P\nOn always\nWhen always\nUntil never\nDismiss\nOrder upward replica.size\n", 6, /"increasing" or "decreasing"/],
-    ["Partition P\nOn always\nWhen always\nUntil never\nDismiss\nOrder increasing dataset.name\n", 6, /not a numeric or time/],
+    [
+      "Partition P\nOn always\nWhen always\nUntil never\nDismiss\nProtect replica.incomplete\n",
+      6,
+      /never be reached/,
+    ],
+    [
+      "Partition P\nOn always\nWhen always\nUntil never\nKeep replica.incomplete\nDismiss\n",
+      5,
+      /unknown line type "Keep"/,
+    ],
+    [
+      "Partition P\nOn always\nWhen always\nUntil never\nDismissBlock\n",
+      5,
+      /block actions cannot be the default/,
+    ],
+    [
+      "Partition P\nOn always\nWhen always\nUntil never\nDismiss\nOrder upward replica.size\n",
+      6,
+      /"increasing" or "decreasing"/,
+    ],
+    [
+      "Partition P\nOn always\nWhen always\nUntil never\nDismiss\nOrder increasing dataset.name\n",
+      6,
+      /not a numeric or time/,
+    ],
     ["Partition P\nOn always\nWhen always\nUntil never\nDismiss\nAlgo Dynamic\n", 6, /"Algo Static"/],
     ["Partition P\nOn site.occupancy >> 1\nWhen always\nUntil never\nDismiss\n", 2, /unknown operator ">>"/],
     ["Partition P\nPartition Q\n", 2, /already given/],
@@ -82,7 +117,26 @@ Deno.test("policy files that are wrong say where and why", () => {
 /** Random edits of a valid file: deletions, duplications, swaps and garbage characters. */
 function mutate(text: string, rng: SeededRng): string {
   const chars = [...text];
-  const garbage = ["", " ", "[", "]", "(", ")", '"', "#", "\n", "==", " and ", " or ", "*", "\\", "\u0000", "é", "not ", "0.9"];
+  const garbage = [
+    "",
+    " ",
+    "[",
+    "]",
+    "(",
+    ")",
+    '"',
+    "#",
+    "\n",
+    "==",
+    " and ",
+    " or ",
+    "*",
+    "\\",
+    "\u0000",
+    "é",
+    "not ",
+    "0.9",
+  ];
   for (let k = 1 + rng.int(4); k > 0; k--) {
     const i = rng.int(chars.length + 1);
     switch (rng.int(4)) {

@@ -30,13 +30,33 @@ function world() {
       last_update: NOW / 1000 - 10 * DAY,
       software_version: "CMSSW_10_2_5",
     },
-    { op: "block.upsert", dataset: "/Prim/Run2018A-v1/MINIAOD", block: "b1", last_update: NOW / 1000 - 100 * DAY },
-    { op: "files.add", dataset: "/Prim/Run2018A-v1/MINIAOD", block: "b1", files: [{ lfn: "/f1", size: 100 }] },
+    {
+      op: "block.upsert",
+      dataset: "/Prim/Run2018A-v1/MINIAOD",
+      block: "b1",
+      last_update: NOW / 1000 - 100 * DAY,
+    },
+    {
+      op: "files.add",
+      dataset: "/Prim/Run2018A-v1/MINIAOD",
+      block: "b1",
+      files: [{ lfn: "/f1", size: 100 }],
+    },
     { op: "block.upsert", dataset: "/Prim/Run2018A-v1/MINIAOD", block: "b2" },
     { op: "files.add", dataset: "/Prim/Run2018A-v1/MINIAOD", block: "b2", files: [{ lfn: "/f2", size: 30 }] },
-    { op: "dataset_replica.upsert", dataset: "/Prim/Run2018A-v1/MINIAOD", site: "T1_US_FNAL_MSS", group: "DataOps" },
+    {
+      op: "dataset_replica.upsert",
+      dataset: "/Prim/Run2018A-v1/MINIAOD",
+      site: "T1_US_FNAL_MSS",
+      group: "DataOps",
+    },
     { op: "block_replica.upsert", dataset: "/Prim/Run2018A-v1/MINIAOD", block: "b1", site: "T1_US_FNAL_MSS" },
-    { op: "dataset_replica.upsert", dataset: "/Prim/Run2018A-v1/MINIAOD", site: "T2_CH_CERN", group: "IB RelVal" },
+    {
+      op: "dataset_replica.upsert",
+      dataset: "/Prim/Run2018A-v1/MINIAOD",
+      site: "T2_CH_CERN",
+      group: "IB RelVal",
+    },
     {
       op: "block_replica.upsert",
       dataset: "/Prim/Run2018A-v1/MINIAOD",
@@ -55,7 +75,9 @@ function world() {
     },
   );
   const snap = new Snapshot(h.state);
-  const policy = parseDetoxPolicy("Partition All\nOn always\nWhen never\nUntil never\nDismiss\n", { nowMs: NOW });
+  const policy = parseDetoxPolicy("Partition All\nOn always\nWhen never\nUntil never\nDismiss\n", {
+    nowMs: NOW,
+  });
   const image = PartitionImage.build(snap, policy, NO_ATTRIBUTES);
   const disk = image.replicas.find((r) => r.site.name === "T2_CH_CERN")!;
   return { image, disk, tape: image.replicas.find((r) => r.site.name === "T1_US_FNAL_MSS")! };
@@ -128,7 +150,17 @@ Deno.test("time expressions against the injected clock, with time_shift", () => 
   assertEquals(parseTimeExpression("2019-06-04", NOW), Date.UTC(2019, 5, 4) / 1000);
   assertEquals(parseTimeExpression("2019-06-04T10:30:00Z", NOW), Date.UTC(2019, 5, 4, 10, 30) / 1000);
   assertEquals(parseTimeExpression("yesterday", NOW), Date.UTC(2026, 10, 24) / 1000);
-  for (const bad of ["", "soon", "February 31", "2019-13-01", "13 fortnights hence", "1 parsec ago", "2019-06-04 25:00"]) {
+  for (
+    const bad of [
+      "",
+      "soon",
+      "February 31",
+      "2019-13-01",
+      "13 fortnights hence",
+      "1 parsec ago",
+      "2019-06-04 25:00",
+    ]
+  ) {
     assertEquals(parseTimeExpression(bad, NOW), null, bad);
   }
 });
@@ -145,7 +177,11 @@ Deno.test("extensions: or, parentheses, quoted values", () => {
 
 Deno.test("site conditions: occupancy, quota, status, always, never", () => {
   const site = { name: "T2_CH_CERN", status: "morgue", storageType: "disk" } as const;
-  const s = { site: { id: 1, host: "", backend: "", filenameMappings: {}, ...site }, quota: 1000, occupancy: 0.93 };
+  const s = {
+    site: { id: 1, host: "", backend: "", filenameMappings: {}, ...site },
+    quota: 1000,
+    occupancy: 0.93,
+  };
   const holdsAt = (text: string) => compileSiteCondition(text, { nowMs: NOW }).match(s);
   assert(holdsAt("site.occupancy > 0.9"));
   assert(holdsAt("site.status == MORGUE"));
@@ -171,15 +207,27 @@ Deno.test("errors say where and what was expected", () => {
   assertMatch(e.reason, /unknown variable "dataset.nmae"; expected one of/);
   e = err("dataset.name === x");
   assertEquals(e.column, 5 + "dataset.name ".length);
-  assertMatch(e.reason, /unknown operator "==="; expected one of == != =~ !=~ < > older_than newer_than in notin/);
-  assertMatch(err("dataset.status == SHINY").reason, /not a value of dataset.status; expected one of UNKNOWN, DELETED/);
+  assertMatch(
+    e.reason,
+    /unknown operator "==="; expected one of == != =~ !=~ < > older_than newer_than in notin/,
+  );
+  assertMatch(
+    err("dataset.status == SHINY").reason,
+    /not a value of dataset.status; expected one of UNKNOWN, DELETED/,
+  );
   assertMatch(err("dataset.size > big").reason, /expected a number, got "big"/);
   assertMatch(err("dataset.last_update older_than last tuesday").reason, /expected a date such as/);
   assertMatch(err("dataset.name =~ ([unclosed").reason, /invalid regular expression/);
   assertMatch(err("dataset.name").reason, /"dataset.name" is text: expected an operator/);
   assertMatch(err("not dataset.size").reason, /"not" applies to true\/false variables/);
-  assertMatch(err("replica.incomplete == true").reason, /does not apply to "replica.incomplete", which is true\/false/);
-  assertMatch(err("dataset.size older_than 1 day ago").reason, /does not apply to "dataset.size", which is a number/);
+  assertMatch(
+    err("replica.incomplete == true").reason,
+    /does not apply to "replica.incomplete", which is true\/false/,
+  );
+  assertMatch(
+    err("dataset.size older_than 1 day ago").reason,
+    /does not apply to "dataset.size", which is a number/,
+  );
   assertMatch(err("site.name in T2_*").reason, /expected "\[" starting a list/);
   assertMatch(err("site.name in [T2_*").reason, /expected "\]" closing the list/);
   assertMatch(err("site.name in []").reason, /the list is empty/);
