@@ -1,0 +1,50 @@
+/**
+ * Popularity (spec §2.5, CRABAccessHistory): from daily access records of the
+ * last two years, per dataset the last access, the number of accesses, and
+ * the usage rank
+ *
+ *   rank = days since max(last access, last update, newest block replica)
+ *          − accesses / (dataset size in GB)
+ *
+ * Higher means less popular (Physics dismisses rank > 100).
+ */
+import type { Snapshot } from "../../registry/inventory/mod.ts";
+
+export interface AccessRecord {
+  readonly dataset: string;
+  readonly site: string;
+  /** Unix seconds of the day (UTC midnight). */
+  readonly day: number;
+  readonly accesses: number;
+}
+
+export interface Popularity {
+  lastAccess: Map<number, number>;
+  numAccess: Map<number, number>;
+  usageRank: Map<number, number>;
+}
+
+export const ACCESS_HISTORY_SECONDS = 2 * 365 * 86400;
+
+export function popularity(snapshot: Snapshot, records: readonly AccessRecord[], now: number): Popularity {
+  const lastAccess = new Map<number, number>();
+  const numAccess = new Map<number, number>();
+  for (const r of records) {
+    if (r.day < now - ACCESS_HISTORY_SECONDS || r.day > now) continue;
+    const d = snapshot.dataset(r.dataset);
+    if (!d) continue;
+    lastAccess.set(d.id, Math.max(lastAccess.get(d.id) ?? 0, r.day));
+    numAccess.set(d.id, (numAccess.get(d.id) ?? 0) + r.accesses);
+  }
+  const usageRank = new Map<number, number>();
+  for (const d of snapshot.datasets()) {
+    let newest = Math.max(lastAccess.get(d.id) ?? 0, d.lastUpdate);
+    for (const dr of snapshot.replicasOf(d.id)) {
+      for (const br of dr.blockReplicas) newest = Math.max(newest, br.lastUpdate);
+    }
+    const idleDays = Math.max(0, (now - newest) / 86400);
+    const gb = d.size / 1e9;
+    usageRank.set(d.id, idleDays - (gb > 0 ? (numAccess.get(d.id) ?? 0) / gb : 0));
+  }
+  return { lastAccess, numAccess, usageRank };
+}

@@ -1,0 +1,42 @@
+/**
+ * `locked_blocks` (spec §2.5, MySQLReplicaLock): from the active Detox locks,
+ * which block replicas are locked at which site. A dataset whose every block
+ * is locked at a site collapses to `null` (the whole replica).
+ */
+import { type Snapshot, splitBlockFullName, wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { type DetoxLock, lockActive } from "../../registry/requests/detox_lock.ts";
+
+/** dataset id → site id → locked block ids, or null for the whole replica. */
+export type LockedBlocks = Map<number, Map<number, Set<number> | null>>;
+
+export function lockedBlocks(snapshot: Snapshot, locks: readonly DetoxLock[], now: number): LockedBlocks {
+  const out: LockedBlocks = new Map();
+  for (const lock of locks) {
+    if (!lockActive(lock, now)) continue;
+    const parts = lock.item.includes("#") ? splitBlockFullName(lock.item) : null;
+    const datasets = snapshot.datasetsMatching(parts ? parts[0] : lock.item);
+    const siteRes = lock.sites.map(wildcardToRegExp);
+    const groupRes = lock.groups.map(wildcardToRegExp);
+    for (const d of datasets) {
+      const blockRe = parts ? wildcardToRegExp(parts[1]) : null;
+      for (const dr of snapshot.replicasOf(d.id)) {
+        const site = snapshot.siteById(dr.siteId)!;
+        if (siteRes.length > 0 && !siteRes.some((re) => re.test(site.name))) continue;
+        let perSite = out.get(d.id);
+        if (!perSite) out.set(d.id, perSite = new Map());
+        if (perSite.get(dr.siteId) === null) continue; // already wholly locked
+        const blocks = dr.blockReplicas.filter((br) => {
+          if (blockRe && !blockRe.test(snapshot.blockById(br.blockId)!.name)) return false;
+          if (groupRes.length === 0) return true;
+          const owner = snapshot.groupById(br.groupId)?.name ?? "None";
+          return groupRes.some((re) => re.test(owner));
+        });
+        if (blocks.length === 0) continue;
+        const set = perSite.get(dr.siteId) ?? new Set<number>();
+        for (const br of blocks) set.add(br.blockId);
+        perSite.set(dr.siteId, set.size === d.blockIds.length ? null : set);
+      }
+    }
+  }
+  return out;
+}
