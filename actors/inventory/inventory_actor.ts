@@ -22,7 +22,14 @@ export type SubmitReply =
   | { ok: false; error: string };
 
 export type InventoryMsg =
-  | { type: "submit"; submission: Submission; replyTo: ActorRef<SubmitReply>; injectionId?: number }
+  | {
+    type: "submit";
+    submission: Submission;
+    replyTo: ActorRef<SubmitReply>;
+    injectionId?: number;
+    /** Written in the same transaction, if every command of the submission applies. */
+    operations?: readonly NewDeletionOperation[];
+  }
   | { type: "flush" }
   | { type: "commit_failed"; error: unknown };
 
@@ -40,6 +47,7 @@ interface Pending {
   submission: Submission;
   replyTo: ActorRef<SubmitReply>;
   injectionId?: number;
+  operations?: readonly NewDeletionOperation[];
 }
 
 interface State {
@@ -100,6 +108,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             submission: msg.submission,
             replyTo: msg.replyTo,
             ...(msg.injectionId !== undefined ? { injectionId: msg.injectionId } : {}),
+            ...(msg.operations ? { operations: msg.operations } : {}),
           });
           if (!state.flushQueued) {
             state.flushQueued = true;

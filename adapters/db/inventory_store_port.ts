@@ -8,6 +8,7 @@ import type {
   PartitionDefinition,
 } from "../../registry/inventory/mod.ts";
 import type { InjectionSettlement } from "./injection_queue_port.ts";
+import type { NewDeletionOperation } from "./detox_ports.ts";
 
 export interface CommitBatch {
   readonly entry: JournalEntry;
@@ -18,6 +19,8 @@ export interface CommitBatch {
   readonly changes: InventoryChanges;
   /** Queued injections this batch settles, recorded in the same transaction (exactly once). */
   readonly injections?: readonly InjectionSettlement[];
+  /** Deletion operations that must exist exactly when these commands are durable. */
+  readonly deletionOperations?: readonly NewDeletionOperation[];
 }
 
 export interface LoadProgress {

@@ -2,6 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "./database.ts";
 import * as m001 from "./migrations/001_inventory.ts";
 import * as m002 from "./migrations/002_registry_and_users.ts";
+import * as m003 from "./migrations/003_detox.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -10,6 +11,7 @@ type Migration = { up(db: Kysely<any>): Promise<void> };
 export const MIGRATIONS: Record<string, Migration> = {
   "001_inventory": m001,
   "002_registry_and_users": m002,
+  "003_detox": m003,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -5,7 +5,7 @@ import type { Generated } from "kysely";
  * JavaScript numbers; times are Unix seconds (inventory) or milliseconds
  * (`*_ms` columns). JSON columns hold small structured values.
  */
-export interface DB {
+export interface DB extends DetoxTables {
   partitions: { id: number; name: string };
   groups: { id: number; name: string; olevel: string };
   sites: {
@@ -84,5 +84,74 @@ export interface DB {
     created_ms: number;
     revoked_ms: number | null;
     last_used_ms: number | null;
+  };
+}
+
+/** Tables of the Detox history, locks, popularity and deletion operations (migration 003). */
+export interface DetoxTables {
+  detox_locks: {
+    id: Generated<number>;
+    item: string;
+    sites: unknown;
+    groups: unknown;
+    user_name: string;
+    service: string | null;
+    comment: string | null;
+    created_ms: number;
+    expires_ms: number;
+    unlocked_ms: number | null;
+  };
+  dataset_accesses: { dataset: string; site: string; day: number; accesses: number };
+  detox_policies: { hash: string; partition: string; text: string; created_ms: number };
+  detox_cycles: {
+    id: Generated<number>;
+    partition: string;
+    mode: string;
+    policy_hash: string;
+    generation: number;
+    started_ms: number;
+    ended_ms: number | null;
+    time_shift_days: number;
+    comment: string | null;
+    status: string;
+    iterations: number | null;
+    evaluations: number | null;
+    deleted_bytes: number | null;
+    committed_generation: number | null;
+    unmatched_lines: unknown;
+  };
+  detox_decisions: {
+    cycle_id: number;
+    site: string;
+    dataset: string;
+    decision: string;
+    line: number;
+    size: number;
+    num_blocks: number;
+    blocks: unknown;
+  };
+  detox_sites: {
+    cycle_id: number;
+    site: string;
+    status: string;
+    quota: number;
+    used_before: number;
+    used_after: number;
+    triggered: boolean;
+    still_triggered: boolean;
+    protected_bytes: number;
+    deleted_bytes: number;
+    kept_bytes: number;
+  };
+  deletion_operations: {
+    id: Generated<number>;
+    cycle_id: number | null;
+    site: string;
+    dataset: string;
+    blocks: unknown;
+    size: number;
+    status: string;
+    created_ms: number;
+    updated_ms: number;
   };
 }

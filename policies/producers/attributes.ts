@@ -27,7 +27,9 @@ export function produceAttributes(snapshot: Snapshot, inputs: ProducerInputs): D
   const locks = lockedBlocks(snapshot, inputs.locks ?? [], inputs.now);
   const pop = popularity(snapshot, inputs.accesses ?? [], inputs.now);
   const protectedSite = onProtectedSite(snapshot, inputs.protectedSites ?? []);
-  const enforced = inputs.enforcer ? enforcerProtection(snapshot, inputs.enforcer) : new Map<number, Set<number>>();
+  const enforced = inputs.enforcer
+    ? enforcerProtection(snapshot, inputs.enforcer)
+    : new Map<number, Set<number>>();
   const unhandled = unhandledCopies(snapshot, inputs.pendingCopies ?? []);
   return {
     ...NO_ATTRIBUTES,

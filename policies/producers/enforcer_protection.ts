@@ -25,7 +25,9 @@ export function enforcerProtection(snapshot: Snapshot, rules: EnforcerRules): En
     for (const d of snapshot.datasets()) {
       const replicas = world.replicasOf(d.id);
       if (!replicas.some((r) => rule.replicas.some((c) => c.match(r)))) continue;
-      const atDestinations = replicas.filter((r) => rule.destinations.some((c) => c.match(siteView(r.site.id))));
+      const atDestinations = replicas.filter((r) =>
+        rule.destinations.some((c) => c.match(siteView(r.site.id)))
+      );
       if (atDestinations.length === 0 || atDestinations.length > rule.numCopies) continue;
       let set = out.get(d.id);
       if (!set) out.set(d.id, set = new Set());

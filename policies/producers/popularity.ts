@@ -9,14 +9,9 @@
  * Higher means less popular (Physics dismisses rank > 100).
  */
 import type { Snapshot } from "../../registry/inventory/mod.ts";
+import type { AccessRecord } from "../../registry/requests/access_record.ts";
 
-export interface AccessRecord {
-  readonly dataset: string;
-  readonly site: string;
-  /** Unix seconds of the day (UTC midnight). */
-  readonly day: number;
-  readonly accesses: number;
-}
+export type { AccessRecord };
 
 export interface Popularity {
   lastAccess: Map<number, number>;

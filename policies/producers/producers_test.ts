@@ -26,15 +26,34 @@ function snapshot() {
     cmds.push({ op: "dataset.upsert", name, last_update: NOW - 50 * DAY });
     for (const b of ["b1", "b2"]) {
       cmds.push({ op: "block.upsert", dataset: name, block: b });
-      cmds.push({ op: "files.add", dataset: name, block: b, files: [{ lfn: `${name}/${b}`, size: size / 2 }] });
+      cmds.push({
+        op: "files.add",
+        dataset: name,
+        block: b,
+        files: [{ lfn: `${name}/${b}`, size: size / 2 }],
+      });
     }
   }
   h.apply(...cmds);
   const replica = (dataset: string, site: string, groups: [string, string]) =>
     h.apply(
       { op: "dataset_replica.upsert", dataset, site, group: groups[0], growing: false },
-      { op: "block_replica.upsert", dataset, block: "b1", site, group: groups[0], last_update: NOW - 40 * DAY },
-      { op: "block_replica.upsert", dataset, block: "b2", site, group: groups[1], last_update: NOW - 40 * DAY },
+      {
+        op: "block_replica.upsert",
+        dataset,
+        block: "b1",
+        site,
+        group: groups[0],
+        last_update: NOW - 40 * DAY,
+      },
+      {
+        op: "block_replica.upsert",
+        dataset,
+        block: "b2",
+        site,
+        group: groups[1],
+        last_update: NOW - 40 * DAY,
+      },
     );
   replica("/A/x/MINIAOD", "T2_US_MIT", ["AnalysisOps", "DataOps"]);
   replica("/A/x/MINIAOD", "T2_CH_CERN", ["AnalysisOps", "AnalysisOps"]);
@@ -75,7 +94,11 @@ Deno.test("locks: dataset wildcards, blocks, site and group patterns, expiry, co
   assertEquals(locked.get(id("/A/x/MINIAOD"))!.get(site("T2_CH_CERN")), undefined);
 
   locked = lockedBlocks(s, [lock("/A/x/MINIAOD", { groups: ["DataOps"] })], NOW);
-  assertEquals(locked.get(id("/A/x/MINIAOD"))!.get(site("T2_US_MIT"))!.size, 1, "only the DataOps block at MIT");
+  assertEquals(
+    locked.get(id("/A/x/MINIAOD"))!.get(site("T2_US_MIT"))!.size,
+    1,
+    "only the DataOps block at MIT",
+  );
   assertEquals(locked.get(id("/A/x/MINIAOD"))!.get(site("T2_CH_CERN")), undefined);
 
   // Two block locks together cover the dataset: the replica is wholly locked.
@@ -151,7 +174,11 @@ Deno.test("enforcer protection: the copies a protecting rule keeps are protected
   }));
   const p = enforcerProtection(s, rules);
   assertEquals([...p.get(s.dataset("/A/x/MINIAOD")!.id)!], [s.site("T2_US_MIT")!.id]);
-  assertEquals(p.get(s.dataset("/A/y/MINIAOD")!.id), undefined, "no US copy, and the CERN rule does not protect");
+  assertEquals(
+    p.get(s.dataset("/A/y/MINIAOD")!.id),
+    undefined,
+    "no US copy, and the CERN rule does not protect",
+  );
   assertEquals(p.get(s.dataset("/B/z/AOD")!.id), undefined);
 });
 
@@ -166,9 +193,25 @@ Deno.test("protected sites and unhandled copy requests flag datasets", () => {
 Deno.test("enforcer rule files that are wrong are refused with the rule and key", () => {
   const cases: [unknown, RegExp][] = [
     [[], /expected an object/],
-    [{ partition: "P", default_destination_group: "G", rules: { r: { replicas: [], num_copies: 1, destinations: ["always"], sources: ["always"] } } }, /rules\.r\.replicas: expected a non-empty list/],
-    [{ partition: "P", default_destination_group: "G", rules: { r: { replicas: ["dataset.nam == x"], num_copies: 1, destinations: ["always"], sources: ["always"] } } }, /rules\.r\.replicas: "dataset.nam == x": unknown variable/],
-    [{ partition: "P", default_destination_group: "G", rules: { r: { replicas: ["dataset.name == x"], num_copies: 0, destinations: ["always"], sources: ["always"] } } }, /num_copies: expected a positive integer/],
+    [{
+      partition: "P",
+      default_destination_group: "G",
+      rules: { r: { replicas: [], num_copies: 1, destinations: ["always"], sources: ["always"] } },
+    }, /rules\.r\.replicas: expected a non-empty list/],
+    [{
+      partition: "P",
+      default_destination_group: "G",
+      rules: {
+        r: { replicas: ["dataset.nam == x"], num_copies: 1, destinations: ["always"], sources: ["always"] },
+      },
+    }, /rules\.r\.replicas: "dataset.nam == x": unknown variable/],
+    [{
+      partition: "P",
+      default_destination_group: "G",
+      rules: {
+        r: { replicas: ["dataset.name == x"], num_copies: 0, destinations: ["always"], sources: ["always"] },
+      },
+    }, /num_copies: expected a positive integer/],
     [{ partition: "P", default_destination_group: "G", rules: {}, extra: 1 }, /extra: unknown key/],
   ];
   for (const [doc, pattern] of cases) {

@@ -49,15 +49,24 @@ export function checkLockRequest(r: LockRequest, now: number): LockRequest {
   if (pattern && nameProblem("block", pattern[1])) fail("item", nameProblem("block", pattern[1])!);
   if (!Number.isFinite(r.expiresAt)) fail("expires", "expected a date");
   if (r.expiresAt <= now) fail("expires", "the expiry date is in the past");
-  for (const s of r.sites) if (nameProblem("site", s.replaceAll("*", "x").replaceAll("?", "x"))) fail("sites", `invalid site pattern ${JSON.stringify(s)}`);
-  for (const g of r.groups) if (nameProblem("group", g)) fail("groups", `invalid group pattern ${JSON.stringify(g)}`);
-  if (r.service !== null && (r.service.length > 100 || nameProblem("group", r.service))) fail("service", "invalid service name");
+  for (const s of r.sites) {
+    if (nameProblem("site", s.replaceAll("*", "x").replaceAll("?", "x"))) {
+      fail("sites", `invalid site pattern ${JSON.stringify(s)}`);
+    }
+  }
+  for (const g of r.groups) {
+    if (nameProblem("group", g)) fail("groups", `invalid group pattern ${JSON.stringify(g)}`);
+  }
+  if (r.service !== null && (r.service.length > 100 || nameProblem("group", r.service))) {
+    fail("service", "invalid service name");
+  }
   if (r.comment !== null && r.comment.length > 1000) fail("comment", "at most 1000 characters");
   return r;
 }
 
 /** The caller's lock that a new request updates instead of duplicating (same item, sites and groups). */
 export function sameLockTarget(lock: DetoxLock, r: LockRequest): boolean {
-  const eq = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  const eq = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
   return lock.item === r.item && eq(lock.sites, r.sites) && eq(lock.groups, r.groups);
 }

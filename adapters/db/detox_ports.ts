@@ -1,0 +1,116 @@
+/**
+ * Interfaces of the Detox-related stores (implemented beside this file):
+ * locks, access records, cycle history, and deletion operations.
+ */
+import type { DetoxLock, LockRequest } from "../../registry/requests/detox_lock.ts";
+import type { AccessRecord } from "../../registry/requests/access_record.ts";
+
+export interface LockFilter {
+  /** Only locks in force at this time (Unix seconds); all (with history) when absent. */
+  activeAt?: number;
+  user?: string;
+  ids?: number[];
+  /** Item pattern (shell wildcards). */
+  item?: string;
+}
+
+export interface LockStore {
+  listLocks(filter: LockFilter): Promise<DetoxLock[]>;
+  /** Creates a lock, or updates the caller's lock on the same item, sites and groups. */
+  lock(user: string, request: LockRequest, nowMs: number): Promise<DetoxLock>;
+  /** Moves locks to history. `user` null: any user's (administrators). Returns how many. */
+  unlock(user: string | null, ids: number[], nowMs: number): Promise<number>;
+  /** Makes the caller's active locks exactly `requests`. */
+  setLocks(
+    user: string,
+    requests: LockRequest[],
+    nowMs: number,
+  ): Promise<{ created: number; updated: number; unlocked: number }>;
+}
+
+export interface AccessStore {
+  /** Adds or replaces (dataset, site, day) records; returns how many. */
+  recordAccesses(records: readonly AccessRecord[]): Promise<number>;
+  accessesSince(day: number): Promise<AccessRecord[]>;
+}
+
+export type DetoxMode = "normal" | "dry-run" | "snapshot";
+
+export interface CycleStart {
+  partition: string;
+  mode: DetoxMode;
+  policyHash: string;
+  policyText: string;
+  generation: number;
+  startedMs: number;
+  timeShiftDays: number;
+  comment: string | null;
+}
+
+export interface DecisionRow {
+  site: string;
+  dataset: string;
+  decision: "delete" | "keep" | "protect";
+  line: number;
+  size: number;
+  blocks: string[];
+}
+
+export interface SiteRow {
+  site: string;
+  status: string;
+  quota: number;
+  usedBefore: number;
+  usedAfter: number;
+  triggered: boolean;
+  stillTriggered: boolean;
+  protectedBytes: number;
+  deletedBytes: number;
+  keptBytes: number;
+}
+
+export interface CycleEnd {
+  status: "done" | "failed";
+  endedMs: number;
+  iterations: number;
+  evaluations: number;
+  deletedBytes: number;
+  committedGeneration: number | null;
+  unmatchedLines: number[];
+  decisions: DecisionRow[];
+  sites: SiteRow[];
+}
+
+export interface CycleRecord extends CycleStart {
+  id: number;
+  endedMs: number | null;
+  status: string;
+  iterations: number | null;
+  evaluations: number | null;
+  deletedBytes: number | null;
+  committedGeneration: number | null;
+  unmatchedLines: number[];
+}
+
+export interface DetoxHistory {
+  startCycle(start: CycleStart): Promise<number>;
+  finishCycle(id: number, end: CycleEnd): Promise<void>;
+  cycles(filter: { partition?: string; modes?: DetoxMode[]; limit?: number }): Promise<CycleRecord[]>;
+  cycle(id: number): Promise<CycleRecord | null>;
+  sites(cycleId: number): Promise<SiteRow[]>;
+  decisions(
+    cycleId: number,
+    filter: { site?: string; dataset?: string; limit?: number },
+  ): Promise<DecisionRow[]>;
+  policyText(hash: string): Promise<string | null>;
+}
+
+/** A deletion to be executed by the file-operations layer (consumed by the file-operations issue). */
+export interface NewDeletionOperation {
+  cycleId: number | null;
+  site: string;
+  dataset: string;
+  /** Block names; null = the whole dataset replica. */
+  blocks: string[] | null;
+  size: number;
+}
