@@ -13,6 +13,7 @@ import {
 } from "../../registry/inventory/mod.ts";
 import type { InventoryStore } from "../../adapters/db/inventory_store_port.ts";
 import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/injection_queue_port.ts";
+import type { NewDeletionOperation } from "../../adapters/db/detox_ports.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
 
@@ -185,12 +186,16 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             annex: annex!,
           };
           state.head = next;
+          const deletionOperations = batch.flatMap((b, i) =>
+            b.operations && outcomes[i]!.every((o) => o.status === "applied") ? b.operations : []
+          );
           state.inflight = options.store.commit({
             entry,
             base,
             state: next,
             changes: result.changes,
             injections,
+            deletionOperations,
           })
             .then(() => {
               options.publication.publishCommitted(entry, next);
