@@ -28,6 +28,15 @@ import { DEFAULT_PARTITIONS, type PartitionDefinition } from "./registry/invento
 import { createRegistryApp } from "./registry/http/app.ts";
 import type { AppEnv } from "./registry/http/context.ts";
 import { type RegistryPort, UnavailableError } from "./registry/http/port.ts";
+import type { DetoxPort } from "./registry/http/detox_port.ts";
+import { SqlLockStore } from "./adapters/db/lock_store.ts";
+import { SqlAccessStore } from "./adapters/db/access_store.ts";
+import { SqlDetoxHistory } from "./adapters/db/detox_history.ts";
+import type { DetoxMsg, DetoxPolicySource } from "./actors/agents/detox.ts";
+import { parseDetoxPolicy } from "./policies/detox/detox_policy.ts";
+import { type EnforcerRules, parseEnforcerRules } from "./policies/enforcer_rules.ts";
+import { parsePartitions } from "./policies/partitions.ts";
+import { ask } from "./actors/runtime/mod.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -40,6 +49,8 @@ export interface DynamoOptions {
   clock?: Clock;
   maxBodyBytes?: number;
   trustedDnHeader?: string;
+  /** Detox policies and settings; without policies Detox only serves history and locks. */
+  detox?: DetoxConfig;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
 }
@@ -88,12 +99,30 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   const publication = new InventoryPublication();
   const injections = new SqlInjectionQueue(db);
   const users = new SqlUserStore(db);
+  const locks = new SqlLockStore(db);
+  const accesses = new SqlAccessStore(db);
+  const history = new SqlDetoxHistory(db);
+  const detoxConfig = options.detox;
   const tree = startApplicationTree(system, {
     store: new SqlInventoryStore(db),
     injections,
     partitions: options.partitions ?? DEFAULT_PARTITIONS,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
+    ...(detoxConfig && detoxConfig.policies.length > 0
+      ? {
+        detox: {
+          history,
+          locks,
+          accesses,
+          policies: detoxConfig.policies,
+          intervalMs: detoxConfig.intervalMs,
+          deletionPerIteration: detoxConfig.deletionPerIteration,
+          protectedSites: detoxConfig.protectedSites,
+          enforcer: detoxConfig.enforcer,
+        },
+      }
+      : {}),
   });
   const metrics = new ServiceMetrics(system, publication);
   const port: RegistryPort = {
@@ -118,10 +147,33 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     metrics: () => metrics.render(),
     now: () => clock.now(),
   };
+  const detoxPort: DetoxPort = {
+    configured: () => tree.detox !== null,
+    async run(request) {
+      if (!tree.detox) return { error: "No Detox policy is configured" };
+      return await ask<DetoxMsg, unknown>(
+        system,
+        tree.detox,
+        (replyTo) => ({ type: "run", request, replyTo }),
+        {
+          timeoutMs: 30 * 60_000,
+        },
+      );
+    },
+    cycles: (f) => history.cycles(f),
+    cycle: (id) => history.cycle(id),
+    sites: (id) => history.sites(id),
+    decisions: (id, f) => history.decisions(id, f),
+    listLocks: (f) => locks.listLocks(f),
+    lock: (user, request) => locks.lock(user, request, clock.now()),
+    unlock: (user, ids) => locks.unlock(user, ids, clock.now()),
+    setLocks: (user, requests) => locks.setLocks(user, requests, clock.now()),
+    recordAccesses: (records) => accesses.recordAccesses(records),
+  };
   const app = createRegistryApp(port, {
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
-  });
+  }, detoxPort);
   let closed = false;
   return {
     app,
@@ -139,6 +191,69 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       closed = true;
       await system.shutdown();
       if (ownsDb) await db.close();
+    },
+  };
+}
+
+export interface DetoxConfig {
+  policies: DetoxPolicySource[];
+  intervalMs: number;
+  deletionPerIteration: number;
+  protectedSites: string[];
+  enforcer: EnforcerRules | null;
+}
+
+/**
+ * Detox and partition settings from the environment (a JSON configuration file
+ * replaces this with the service issue). Policies are parsed here so that a
+ * broken file stops the start with its line and column.
+ */
+export async function detoxConfigFromEnv(env: (name: string) => string | undefined, nowMs: number): Promise<{
+  partitions: readonly PartitionDefinition[];
+  detox: DetoxConfig;
+}> {
+  const read = async (variable: string, path: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (e) {
+      throw new TypeError(`${variable}: cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  const partitionsFile = env("DYNAMO_PARTITIONS");
+  const partitions = partitionsFile
+    ? parsePartitions(await read("DYNAMO_PARTITIONS", partitionsFile), partitionsFile)
+    : DEFAULT_PARTITIONS;
+  const policies: DetoxPolicySource[] = [];
+  for (const file of (env("DYNAMO_DETOX_POLICIES") ?? "").split(",").map((s) => s.trim()).filter((s) => s)) {
+    const text = await read("DYNAMO_DETOX_POLICIES", file);
+    const policy = parseDetoxPolicy(text, { file, nowMs });
+    if (!partitions.some((p) => p.name === policy.partition)) {
+      throw new TypeError(
+        `DYNAMO_DETOX_POLICIES: ${file} names partition "${policy.partition}", which is not defined`,
+      );
+    }
+    policies.push({ file, text });
+  }
+  const number = (variable: string, fallback: number, min: number, max: number) => {
+    const text = env(variable);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new TypeError(`${variable} must be a number from ${min} to ${max}, got "${text}"`);
+    }
+    return n;
+  };
+  const enforcerFile = env("DYNAMO_ENFORCER_RULES");
+  return {
+    partitions,
+    detox: {
+      policies,
+      intervalMs: number("DYNAMO_DETOX_INTERVAL", 14_400, 0, 31 * 86400) * 1000,
+      deletionPerIteration: number("DYNAMO_DETOX_DELETION_PER_ITERATION", 0.01, 0.0001, 1),
+      protectedSites: (env("DYNAMO_PROTECTED_SITES") ?? "").split(",").map((s) => s.trim()).filter((s) => s),
+      enforcer: enforcerFile
+        ? parseEnforcerRules(await read("DYNAMO_ENFORCER_RULES", enforcerFile), enforcerFile, nowMs)
+        : null,
     },
   };
 }
@@ -187,7 +302,10 @@ async function startService(options: { listen?: string }): Promise<number> {
   const trustedDnHeader = Deno.env.get("DYNAMO_TRUSTED_DN_HEADER");
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
+  const { partitions, detox } = await detoxConfigFromEnv((n) => Deno.env.get(n), Date.now());
   const dynamo = await createDynamo({
+    partitions,
+    detox,
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
     onFatal: () => fatal.resolve(1),

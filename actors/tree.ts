@@ -2,6 +2,7 @@ import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { InventoryStore } from "../adapters/db/inventory_store_port.ts";
 import type { PartitionDefinition } from "../registry/inventory/mod.ts";
 import { injectionDrainer } from "./inventory/injection_drainer.ts";
+import { detoxAgent, type DetoxAgentOptions, type DetoxMsg } from "./agents/detox.ts";
 import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
 import { InventoryGateway } from "./inventory/inventory_gateway.ts";
 import type { InventoryPublication } from "./inventory/publication.ts";
@@ -13,11 +14,14 @@ export interface TreeDependencies {
   partitions: readonly PartitionDefinition[];
   publication: InventoryPublication;
   onLoadProgress?: (table: string, rows: number) => void;
+  /** Detox, when policies are configured. */
+  detox?: Omit<DetoxAgentOptions, "gateway">;
 }
 
 export interface ApplicationTree {
   gateway: InventoryGateway;
   writer: ActorRef<InventoryMsg>;
+  detox: ActorRef<DetoxMsg> | null;
   nudgeInjections(): void;
 }
 
@@ -27,6 +31,7 @@ export interface ApplicationTree {
  *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
  *     /injections           permanent; stateless, re-reads the queue
+ *     /detox                permanent; one cycle at a time, on its schedule and on request
  *
  * The writer restarts with backoff because its usual cause of failure is the
  * database being unreachable; the drainer depends on the writer only through
@@ -64,6 +69,14 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
           restart: "permanent",
           behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
         });
+        if (deps.detox) {
+          const detox = deps.detox;
+          ctx.spawn<DetoxMsg>({
+            id: "detox",
+            restart: "permanent",
+            behavior: () => detoxAgent({ ...detox, gateway }),
+          });
+        }
         return null;
       },
       receive: (s) => s,
@@ -75,6 +88,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
       return gateway;
     },
     writer,
+    detox: deps.detox ? system.refFor<DetoxMsg>("/dynamo/detox") : null,
     nudgeInjections: () => system.refFor<{ type: "drain" }>("/dynamo/injections").tell({ type: "drain" }),
   };
 }

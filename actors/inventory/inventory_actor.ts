@@ -13,7 +13,7 @@ import {
 } from "../../registry/inventory/mod.ts";
 import type { InventoryStore } from "../../adapters/db/inventory_store_port.ts";
 import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/injection_queue_port.ts";
-import type { NewDeletionOperation } from "../../adapters/db/detox_ports.ts";
+import type { NewDeletionOperation } from "../../adapters/db/detox_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
 

@@ -2,6 +2,7 @@ import type { Snapshot, Submission } from "../../registry/inventory/mod.ts";
 import { type ActorRef, type ActorSystem, ask } from "../runtime/mod.ts";
 import type { InventoryMsg, SubmitReply } from "./inventory_actor.ts";
 import type { InventoryPublication } from "./publication.ts";
+import type { NewDeletionOperation } from "../../adapters/db/detox_port.ts";
 
 /** The writer is too busy: callers should retry later (HTTP 503). */
 export class InventoryBusyError extends Error {
@@ -48,11 +49,12 @@ export class InventoryGateway {
   /** Resolves once the writer acknowledged: the applied commands are durable. */
   async submit(
     submission: Submission,
-    options: { signal?: AbortSignal; injectionId?: number } = {},
+    options: { signal?: AbortSignal; injectionId?: number; operations?: readonly NewDeletionOperation[] } =
+      {},
   ): Promise<SubmitReply> {
     const depth = this.queueDepth;
     if (depth >= this.#highWater && options.injectionId === undefined) throw new InventoryBusyError(depth);
-    const { injectionId, signal } = options;
+    const { injectionId, signal, operations } = options;
     return await ask<InventoryMsg, SubmitReply>(
       this.system,
       this.writer,
@@ -61,6 +63,7 @@ export class InventoryGateway {
         submission,
         replyTo,
         ...(injectionId !== undefined ? { injectionId } : {}),
+        ...(operations ? { operations } : {}),
       }),
       { timeoutMs: this.#timeoutMs, ...(signal ? { signal } : {}) },
     );

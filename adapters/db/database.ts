@@ -167,7 +167,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       ) as Awaited<ReturnType<typeof fn>>,
     async queryArrays(text, params = []) {
       // deno-lint-ignore no-explicit-any
-      return await client.unsafe(text, params as any[]).values() as unknown[][];
+      return [...await client.unsafe(text, params as any[]).values()] as unknown[][];
     },
     async exec(text) {
       await client.unsafe(text);

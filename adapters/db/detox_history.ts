@@ -8,7 +8,7 @@ import type {
   DetoxMode,
   NewDeletionOperation,
   SiteRow,
-} from "./detox_ports.ts";
+} from "./detox_port.ts";
 
 /** Detox cycles, their policy text, decisions and per-site outcomes. */
 export class SqlDetoxHistory implements DetoxHistory {

@@ -8,7 +8,7 @@ import type {
   PartitionDefinition,
 } from "../../registry/inventory/mod.ts";
 import type { InjectionSettlement } from "./injection_queue_port.ts";
-import type { NewDeletionOperation } from "./detox_ports.ts";
+import type { NewDeletionOperation } from "./detox_port.ts";
 
 export interface CommitBatch {
   readonly entry: JournalEntry;

@@ -1,7 +1,7 @@
 import { type DetoxLock, type LockRequest, sameLockTarget } from "../../registry/requests/detox_lock.ts";
 import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
 import { type Database, jsonb } from "./database.ts";
-import type { LockFilter, LockStore } from "./detox_ports.ts";
+import type { LockFilter, LockStore } from "./detox_port.ts";
 
 export class SqlLockStore implements LockStore {
   constructor(private readonly db: Database) {}

@@ -7,6 +7,8 @@ import { HttpMetrics } from "./http_metrics.ts";
 import { OPENAPI } from "./openapi.ts";
 import { type RegistryPort, UnavailableError } from "./port.ts";
 import { inventoryRoutes } from "./routes/inventory.ts";
+import { detoxRoutes } from "./routes/detox.ts";
+import type { DetoxPort } from "./detox_port.ts";
 
 export interface RegistryAppOptions {
   /** Largest accepted request body in bytes. */
@@ -21,7 +23,11 @@ export interface RegistryAppOptions {
 const log = getLogger(["dynamo", "http"]);
 
 /** The REST registry: original `/data/<module>/<command>` paths with the `{result, message, data}` envelope. */
-export function createRegistryApp(port: RegistryPort, options: RegistryAppOptions = {}): Hono<AppEnv> {
+export function createRegistryApp(
+  port: RegistryPort,
+  options: RegistryAppOptions = {},
+  detox?: DetoxPort,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const metrics = new HttpMetrics();
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
@@ -102,6 +108,7 @@ export function createRegistryApp(port: RegistryPort, options: RegistryAppOption
   app.get("/data/whoami", (c) => ok(c, c.get("principal")));
 
   inventoryRoutes(app, port);
+  if (detox) detoxRoutes(app, port, detox);
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)

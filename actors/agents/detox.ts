@@ -1,0 +1,221 @@
+/**
+ * The Detox agent: on its schedule (and on request) runs a cycle per policy
+ * (spec §3.1). Everything that decides is pure (`policies/detox`); this actor
+ * reads the inputs, records the cycle, and commits the deletions through the
+ * inventory writer together with the deletion operations.
+ */
+import { parseDetoxPolicy } from "../../policies/detox/detox_policy.ts";
+import { type DetoxResult, runDetox } from "../../policies/detox/detox_engine.ts";
+import { deletionPlan } from "../../policies/detox/deletion_plan.ts";
+import { PartitionImage } from "../../policies/detox/partition_image.ts";
+import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
+import { produceAttributes } from "../../policies/producers/attributes.ts";
+import { ACCESS_HISTORY_SECONDS } from "../../policies/producers/popularity.ts";
+import type { Snapshot } from "../../registry/inventory/mod.ts";
+import type {
+  AccessStore,
+  DecisionRow,
+  DetoxHistory,
+  DetoxMode,
+  LockStore,
+  NewDeletionOperation,
+  SiteRow,
+} from "../../adapters/db/detox_port.ts";
+import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
+
+export interface DetoxPolicySource {
+  /** Where the text came from (for messages). */
+  readonly file: string;
+  readonly text: string;
+}
+
+export interface DetoxAgentOptions {
+  gateway: InventoryGateway;
+  history: DetoxHistory;
+  locks: LockStore;
+  accesses: AccessStore;
+  policies: readonly DetoxPolicySource[];
+  /** Between scheduled cycles; 0 disables the schedule (cycles only on request). */
+  intervalMs: number;
+  deletionPerIteration?: number;
+  protectedSites?: readonly string[];
+  enforcer?: EnforcerRules | null;
+  /** Items of copy requests not yet acted upon (copy requests arrive with the Dealer). */
+  pendingCopies?: () => Promise<readonly string[]>;
+}
+
+export interface CycleSummary {
+  cycleId: number;
+  partition: string;
+  mode: DetoxMode;
+  generation: number;
+  committedGeneration: number | null;
+  deletedBytes: number;
+  deletions: number;
+  iterations: number;
+  evaluations: number;
+  seconds: number;
+  unmatchedLines: number[];
+  error?: string;
+}
+
+export type DetoxRequest = { partition?: string; mode: DetoxMode; timeShiftDays?: number; comment?: string };
+
+export type DetoxMsg =
+  | { type: "tick" }
+  | { type: "run"; request: DetoxRequest; replyTo: ActorRef<CycleSummary[] | { error: string }> };
+
+export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null> {
+  return {
+    init(ctx) {
+      if (options.intervalMs > 0) ctx.timers.startPeriodic("cycle", options.intervalMs, { type: "tick" });
+      return null;
+    },
+    async receive(state, msg, ctx) {
+      switch (msg.type) {
+        case "tick":
+          for (const source of options.policies) {
+            const summary = await runCycle(options, source, { mode: "normal" }, () => ctx.clock.now());
+            ctx.log.info("Detox cycle done", { ...summary });
+          }
+          return state;
+        case "run": {
+          const sources = options.policies.filter((p) => {
+            if (!msg.request.partition) return true;
+            try {
+              return parseDetoxPolicy(p.text, { nowMs: ctx.clock.now(), file: p.file }).partition ===
+                msg.request.partition;
+            } catch {
+              return false;
+            }
+          });
+          if (sources.length === 0) {
+            msg.replyTo.tell({ error: `No Detox policy for partition "${msg.request.partition}"` });
+            return state;
+          }
+          const summaries: CycleSummary[] = [];
+          for (const source of sources) {
+            summaries.push(await runCycle(options, source, msg.request, () => ctx.clock.now()));
+          }
+          msg.replyTo.tell(summaries);
+          return state;
+        }
+      }
+    },
+  };
+}
+
+/** One cycle: producers, engine, history, and (normal mode) the commit. */
+export async function runCycle(
+  options: DetoxAgentOptions,
+  source: DetoxPolicySource,
+  request: DetoxRequest,
+  now: () => number,
+): Promise<CycleSummary> {
+  const started = now();
+  const snapshot = options.gateway.snapshot();
+  const policy = parseDetoxPolicy(source.text, {
+    file: source.file,
+    nowMs: started,
+    ...(request.timeShiftDays ? { timeShiftDays: request.timeShiftDays } : {}),
+  });
+  const nowSeconds = Math.floor(started / 1000);
+  const attrs = produceAttributes(snapshot, {
+    now: nowSeconds,
+    locks: policy.attributes.includes("locked_blocks")
+      ? await options.locks.listLocks({ activeAt: nowSeconds })
+      : [],
+    accesses: await options.accesses.accessesSince(nowSeconds - ACCESS_HISTORY_SECONDS),
+    protectedSites: options.protectedSites ?? [],
+    enforcer: options.enforcer ?? null,
+    pendingCopies: options.pendingCopies ? await options.pendingCopies() : [],
+  });
+  const image = PartitionImage.build(snapshot, policy, attrs);
+  const result = runDetox(image, policy, { deletionPerIteration: options.deletionPerIteration ?? 0.01 });
+  const cycleId = await options.history.startCycle({
+    partition: policy.partition,
+    mode: request.mode,
+    policyHash: policy.hash,
+    policyText: policy.text,
+    generation: snapshot.generation,
+    startedMs: started,
+    timeShiftDays: request.timeShiftDays ?? 0,
+    comment: request.comment ?? null,
+  });
+  let committedGeneration: number | null = null;
+  let error: string | undefined;
+  const deletedBytes = result.deletions.reduce((s, d) => s + d.size, 0);
+  if (request.mode === "normal" && (result.deletions.length > 0 || result.reassignments.length > 0)) {
+    const plan = deletionPlan(snapshot, result);
+    const operations: NewDeletionOperation[] = plan.operations.map((o) => ({
+      cycleId,
+      site: snapshot.siteById(o.siteId)!.name,
+      dataset: snapshot.datasetById(o.datasetId)!.name,
+      blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+      size: o.size,
+    }));
+    const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, { operations });
+    if (!reply.ok) error = reply.error;
+    else if (reply.outcomes.some((o) => o.status !== "applied")) {
+      const rejected = reply.outcomes.find((o) => o.status === "rejected");
+      error = `The inventory changed since the snapshot; nothing committed (${
+        rejected?.status === "rejected" ? rejected.error.message : "aborted"
+      })`;
+    } else committedGeneration = reply.generation;
+  }
+  await options.history.finishCycle(cycleId, {
+    status: error ? "failed" : "done",
+    endedMs: now(),
+    iterations: result.iterations,
+    evaluations: result.evaluations,
+    deletedBytes: committedGeneration !== null || request.mode !== "normal" ? deletedBytes : 0,
+    committedGeneration,
+    unmatchedLines: [...result.unmatchedLines],
+    decisions: decisionRows(snapshot, result),
+    sites: siteRows(snapshot, result),
+  });
+  return {
+    cycleId,
+    partition: policy.partition,
+    mode: request.mode,
+    generation: snapshot.generation,
+    committedGeneration,
+    deletedBytes,
+    deletions: result.deletions.length,
+    iterations: result.iterations,
+    evaluations: result.evaluations,
+    seconds: (now() - started) / 1000,
+    unmatchedLines: [...result.unmatchedLines],
+    ...(error ? { error } : {}),
+  };
+}
+
+function decisionRows(snapshot: Snapshot, result: DetoxResult): DecisionRow[] {
+  return result.decisions.map((d) => ({
+    site: snapshot.siteById(d.siteId)!.name,
+    dataset: snapshot.datasetById(d.datasetId)!.name,
+    decision: d.decision,
+    line: d.line,
+    size: d.size,
+    blocks: d.blockIds.map((id) => snapshot.blockById(id)!.name),
+  }));
+}
+
+function siteRows(snapshot: Snapshot, result: DetoxResult): SiteRow[] {
+  return result.sites.map((s) => {
+    const site = snapshot.siteById(s.siteId)!;
+    return {
+      site: site.name,
+      status: site.status,
+      quota: s.quota,
+      usedBefore: s.usedBefore,
+      usedAfter: s.usedAfter,
+      triggered: s.triggered,
+      stillTriggered: s.stillTriggered,
+      protectedBytes: s.protectedBytes,
+      deletedBytes: s.deletedBytes,
+      keptBytes: s.keptBytes,
+    };
+  });
+}

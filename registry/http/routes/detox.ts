@@ -1,0 +1,380 @@
+import type { Context, Hono } from "hono";
+import { parseTimeExpression } from "../../../policies/language/time_expression.ts";
+import { describeType, InventoryValidationError, wildcardToRegExp } from "../../inventory/mod.ts";
+import { parseAccessRecords } from "../../requests/access_record.ts";
+import { checkLockRequest, type DetoxLock, type LockRequest } from "../../requests/detox_lock.ts";
+import { type AppEnv, ok, requireRole } from "../context.ts";
+import type { CycleView, DetoxMode, DetoxPort } from "../detox_port.ts";
+import { BadRequest, HttpError } from "../errors.ts";
+import { collectParams, parseParams, readJson } from "../params.ts";
+import type { RegistryPort } from "../port.ts";
+
+const MODES: DetoxMode[] = ["normal", "dry-run", "snapshot"];
+const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as const;
+
+/** `/data/detox/*` (spec §8.2 "detox"), the lock API, and popularity ingestion. */
+export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxPort): void {
+  const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
+  const now = () => Math.floor(port.now() / 1000);
+
+  /** The cycle a request names, or the latest (recorded) one of a partition. */
+  async function cycleOf(p: { cycle?: number; partition?: string }): Promise<CycleView> {
+    if (p.cycle !== undefined) {
+      const c = await detox.cycle(p.cycle);
+      if (!c) throw new HttpError(404, `No Detox cycle ${p.cycle}`);
+      return c;
+    }
+    const [latest] = await detox.cycles({ ...(p.partition ? { partition: p.partition } : {}), limit: 1 });
+    if (!latest) {
+      throw new HttpError(
+        404,
+        p.partition ? `No Detox cycle for partition "${p.partition}"` : "No Detox cycle yet",
+      );
+    }
+    return latest;
+  }
+
+  const lineText = (c: CycleView, line: number) => c.policyText.split(/\r?\n/)[line - 1]?.trim() ?? "";
+
+  app.get("/data/detox/partitions", async (c) => {
+    parseParams(await input(c), {});
+    const cycles = await detox.cycles({ limit: 1000 });
+    const names = [
+      ...new Set([...port.snapshot().partitions().map((p) => p.name), ...cycles.map((x) => x.partition)]),
+    ];
+    return ok(
+      c,
+      names.map((name) => {
+        const mine = cycles.filter((x) => x.partition === name);
+        return { partition: name, cycles: mine.length, latest_cycle: mine[0]?.id ?? null };
+      }),
+    );
+  });
+
+  app.get("/data/detox/cycles", async (c) => {
+    const p = parseParams(await input(c), {
+      partition: { kind: "text" },
+      mode: { kind: "list" },
+      limit: { kind: "int" },
+    });
+    for (const m of p.mode ?? []) {
+      if (!MODES.includes(m as DetoxMode)) {
+        throw new BadRequest("mode", `expected ${MODES.join(", ")}, got "${m}"`);
+      }
+    }
+    const cycles = await detox.cycles({
+      ...(p.partition ? { partition: p.partition } : {}),
+      ...(p.mode ? { modes: p.mode as DetoxMode[] } : {}),
+      limit: Math.min(p.limit ?? 100, 10_000),
+    });
+    return ok(c, cycles.map(cycleJson));
+  });
+
+  app.get("/data/detox/summary", async (c) => {
+    const cycle = await cycleOf(parseParams(await input(c), CYCLE_PARAMS));
+    const sites = await detox.sites(cycle.id);
+    const [previous] = (await detox.cycles({ partition: cycle.partition, limit: 1000 })).filter((x) =>
+      x.id < cycle.id
+    );
+    const before = previous ? new Map((await detox.sites(previous.id)).map((s) => [s.site, s])) : new Map();
+    return ok(c, {
+      cycle: cycleJson(cycle),
+      previous_cycle: previous?.id ?? null,
+      sites: sites.map((s) => ({
+        site: s.site,
+        status: s.status,
+        quota: s.quota,
+        used_before: s.usedBefore,
+        used_after: s.usedAfter,
+        triggered: s.triggered,
+        still_triggered: s.stillTriggered,
+        protect: s.protectedBytes,
+        delete: s.deletedBytes,
+        keep: s.keptBytes,
+        previous: before.has(s.site)
+          ? {
+            protect: before.get(s.site).protectedBytes,
+            delete: before.get(s.site).deletedBytes,
+            keep: before.get(s.site).keptBytes,
+          }
+          : null,
+      })),
+    });
+  });
+
+  app.get("/data/detox/sitedetail", async (c) => {
+    const p = parseParams(await input(c), { ...CYCLE_PARAMS, site: { kind: "text", required: true } });
+    const cycle = await cycleOf(p);
+    const rows = await detox.decisions(cycle.id, { site: p.site! });
+    return ok(c, {
+      cycle: cycle.id,
+      site: p.site,
+      datasets: rows.map((r) => ({ ...decisionJson(r), reason: r.line ? lineText(cycle, r.line) : "" })),
+    });
+  });
+
+  app.get("/data/detox/datasets", async (c) => {
+    const p = parseParams(await input(c), { ...CYCLE_PARAMS, dataset: { kind: "text", required: true } });
+    const cycle = await cycleOf(p);
+    const exact = !p.dataset!.includes("*") && !p.dataset!.includes("?");
+    const rows = await detox.decisions(cycle.id, exact ? { dataset: p.dataset! } : {});
+    const re = wildcardToRegExp(p.dataset!);
+    return ok(c, {
+      cycle: cycle.id,
+      decisions: rows.filter((r) => re.test(r.dataset)).map((r) => ({
+        ...decisionJson(r),
+        site: r.site,
+        reason: lineText(cycle, r.line),
+      })),
+    });
+  });
+
+  app.get("/data/detox/policy", async (c) => {
+    const cycle = await cycleOf(parseParams(await input(c), CYCLE_PARAMS));
+    return ok(c, {
+      cycle: cycle.id,
+      partition: cycle.partition,
+      hash: cycle.policyHash,
+      text: cycle.policyText,
+    });
+  });
+
+  app.post("/data/detox/run", async (c) => {
+    requireRole(c, "application", ["admin", "operator"]);
+    const p = parseParams(await input(c), {
+      partition: { kind: "text" },
+      mode: { kind: "text" },
+      time_shift: { kind: "text" },
+      comment: { kind: "text" },
+    });
+    if (!detox.configured()) {
+      throw new HttpError(503, "No Detox policy is configured on this server (DYNAMO_DETOX_POLICIES)");
+    }
+    const mode = (p.mode ?? "normal") as DetoxMode;
+    if (!MODES.includes(mode)) throw new BadRequest("mode", `expected ${MODES.join(", ")}, got "${p.mode}"`);
+    const shift = p.time_shift === undefined ? 0 : Number(p.time_shift);
+    if (!Number.isFinite(shift) || shift < 0 || shift > 3650) {
+      throw new BadRequest("time_shift", "expected a number of days between 0 and 3650");
+    }
+    const result = await detox.run({
+      mode,
+      ...(p.partition ? { partition: p.partition } : {}),
+      ...(shift ? { timeShiftDays: shift } : {}),
+      ...(p.comment ? { comment: p.comment } : {}),
+    });
+    if (result && typeof result === "object" && "error" in result) {
+      throw new HttpError(400, String((result as { error: string }).error));
+    }
+    return ok(c, result);
+  });
+
+  // ---- locks (aliases under /registry/detoxlock as in the original) ----
+
+  for (const prefix of ["/data/detox/lock", "/registry/detoxlock"]) {
+    app.get(`${prefix}/list`, async (c) => {
+      const p = parseParams(await input(c), {
+        lockid: { kind: "list" },
+        user: { kind: "text" },
+        item: { kind: "text" },
+        showall: { kind: "yn" },
+      });
+      const locks = await detox.listLocks({
+        ...(p.showall ? {} : { activeAt: now() }),
+        ...(p.user ? { user: p.user } : {}),
+        ...(p.item ? { item: p.item } : {}),
+        ...(p.lockid ? { ids: p.lockid.map((x) => intParam("lockid", x)) } : {}),
+      });
+      return ok(c, locks.map(lockJson));
+    });
+
+    app.post(`${prefix}/lock`, async (c) => {
+      const user = requireAuthenticated(c);
+      const p = parseParams(await input(c), {
+        item: { kind: "text", required: true },
+        expires: { kind: "text", required: true },
+        sites: { kind: "list" },
+        groups: { kind: "list" },
+        service: { kind: "text" },
+        comment: { kind: "text" },
+      });
+      const request = lockRequest(p, now());
+      return ok(c, lockJson(await detox.lock(user, request)));
+    });
+
+    app.post(`${prefix}/unlock`, async (c) => {
+      const principal = c.get("principal");
+      const user = requireAuthenticated(c);
+      const p = parseParams(await input(c), { lockid: { kind: "list" }, item: { kind: "text" } });
+      if (!p.lockid && !p.item) throw new BadRequest("lockid", "give lockid or item");
+      const admin = principal!.authorizations.some((a) => a.target === "registry" && a.role === "admin");
+      const ids = p.lockid
+        ? p.lockid.map((x) => intParam("lockid", x))
+        : (await detox.listLocks({ activeAt: now(), item: p.item!, ...(admin ? {} : { user }) })).map((l) =>
+          l.id
+        );
+      const unlocked = await detox.unlock(admin ? null : user, ids);
+      return ok(c, { unlocked });
+    });
+
+    app.post(`${prefix}/set`, async (c) => {
+      const user = requireAuthenticated(c);
+      const body = await readJson(c.req.raw);
+      if (!Array.isArray(body)) {
+        throw new BadRequest("body", `expected a JSON list of locks, got ${describeType(body)}`);
+      }
+      const requests = body.map((raw, i) => {
+        if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+          throw new BadRequest(`body[${i}]`, "expected an object");
+        }
+        const r = raw as Record<string, unknown>;
+        for (const key of Object.keys(r)) {
+          if (!["item", "expires", "sites", "groups", "service", "comment"].includes(key)) {
+            throw new BadRequest(`body[${i}].${key}`, "unknown field");
+          }
+        }
+        const list = (
+          k: string,
+        ) => (r[k] === undefined
+          ? undefined
+          : Array.isArray(r[k]) && (r[k] as unknown[]).every((x) => typeof x === "string")
+          ? r[k] as string[]
+          : (() => {
+            throw new BadRequest(`body[${i}].${k}`, "expected a list of strings");
+          })());
+        const text = (
+          k: string,
+        ) => (r[k] === undefined
+          ? undefined
+          : typeof r[k] === "string" || typeof r[k] === "number"
+          ? String(r[k])
+          : (() => {
+            throw new BadRequest(`body[${i}].${k}`, "expected text");
+          })());
+        try {
+          return lockRequest({
+            item: text("item"),
+            expires: text("expires"),
+            sites: list("sites"),
+            groups: list("groups"),
+            service: text("service"),
+            comment: text("comment"),
+          }, now());
+        } catch (e) {
+          if (e instanceof BadRequest) {
+            throw new BadRequest(`body[${i}].${e.parameter}`, e.message.replace(/^Parameter "[^"]*": /, ""));
+          }
+          throw e;
+        }
+      });
+      return ok(c, await detox.setLocks(user, requests));
+    });
+  }
+
+  app.post("/data/popularity/accesses", async (c) => {
+    requireRole(c, "registry", ["admin", "operator"]);
+    const body = await readJson(c.req.raw);
+    let records;
+    try {
+      records = parseAccessRecords(body, now());
+    } catch (e) {
+      if (e instanceof InventoryValidationError) {
+        throw new BadRequest(e.field ? `${e.object}.${e.field}` : e.object, e.reason);
+      }
+      throw e;
+    }
+    return ok(c, { recorded: await detox.recordAccesses(records) });
+  });
+}
+
+function requireAuthenticated(c: Context<AppEnv>): string {
+  const principal = c.get("principal");
+  if (!principal) {
+    throw new HttpError(401, "This operation needs authentication: send Authorization: Bearer <token>");
+  }
+  return principal.user;
+}
+
+function intParam(name: string, value: string): number {
+  if (!/^\d{1,12}$/.test(value)) {
+    throw new BadRequest(name, `expected an integer, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function lockRequest(
+  p: {
+    item?: string | undefined;
+    expires?: string | undefined;
+    sites?: string[] | undefined;
+    groups?: string[] | undefined;
+    service?: string | undefined;
+    comment?: string | undefined;
+  },
+  now: number,
+): LockRequest {
+  if (!p.item) throw new BadRequest("item", "is required");
+  if (!p.expires) throw new BadRequest("expires", "is required");
+  const expiresAt = /^\d{9,12}$/.test(p.expires)
+    ? Number(p.expires)
+    : parseTimeExpression(p.expires, now * 1000);
+  if (expiresAt === null) {
+    throw new BadRequest(
+      "expires",
+      `expected a date (YYYY-MM-DD) or Unix seconds, got ${JSON.stringify(p.expires)}`,
+    );
+  }
+  try {
+    return checkLockRequest({
+      item: p.item,
+      expiresAt,
+      sites: p.sites ?? [],
+      groups: p.groups ?? [],
+      service: p.service ?? null,
+      comment: p.comment ?? null,
+    }, now);
+  } catch (e) {
+    if (e instanceof InventoryValidationError) throw new BadRequest(e.field ?? "item", e.reason);
+    throw e;
+  }
+}
+
+function cycleJson(c: CycleView) {
+  return {
+    cycle: c.id,
+    partition: c.partition,
+    mode: c.mode,
+    status: c.status,
+    policy_hash: c.policyHash,
+    generation: c.generation,
+    committed_generation: c.committedGeneration,
+    started: Math.floor(c.startedMs / 1000),
+    ended: c.endedMs === null ? null : Math.floor(c.endedMs / 1000),
+    time_shift_days: c.timeShiftDays,
+    iterations: c.iterations,
+    evaluations: c.evaluations,
+    deleted_bytes: c.deletedBytes,
+    unmatched_lines: c.unmatchedLines,
+    comment: c.comment,
+  };
+}
+
+function decisionJson(
+  r: { dataset: string; decision: string; line: number; size: number; blocks: string[] },
+) {
+  return { dataset: r.dataset, decision: r.decision, line: r.line, size: r.size, blocks: r.blocks };
+}
+
+function lockJson(l: DetoxLock) {
+  return {
+    lockid: l.id,
+    item: l.item,
+    sites: l.sites,
+    groups: l.groups,
+    user: l.user,
+    service: l.service,
+    comment: l.comment,
+    created: l.createdAt,
+    expires: l.expiresAt,
+    unlocked: l.unlockedAt,
+  };
+}
