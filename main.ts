@@ -36,6 +36,7 @@ import type { DetoxMsg, DetoxPolicySource } from "./actors/agents/detox.ts";
 import { parseDetoxPolicy } from "./policies/detox/detox_policy.ts";
 import { type EnforcerRules, parseEnforcerRules } from "./policies/enforcer_rules.ts";
 import { parsePartitions } from "./policies/partitions.ts";
+import { describePolicyFile } from "./policies/describe_policy_file.ts";
 import { ask } from "./actors/runtime/mod.ts";
 
 export interface DynamoOptions {
@@ -352,6 +353,7 @@ function cliContext(): CliContext {
     },
     startService,
     now: () => Date.now(),
+    describePolicyFile: (text, file) => describePolicyFile(text, file, Date.now()),
   };
 }
 

@@ -2,6 +2,7 @@ import { parse } from "./args.ts";
 import { type CliContext, CliError } from "./cli_context.ts";
 import { datasetsCommand, help, injectCommand, sitesCommand } from "./inventory_commands.ts";
 import { userCommand } from "./user_commands.ts";
+import { detoxCommand, partitionsCommand, policyCommand, popularityCommand } from "./detox_commands.ts";
 
 export const MAIN_HELP = `Dynamo on Deno: dynamic data management for multi-site scientific storage.
 
@@ -11,7 +12,11 @@ Commands:
   start       run the service: inventory writer and REST registry
   inject      send an injection (or --delete an invalidation) document
   datasets    list datasets
-  sites       list sites with quota and usage per partition
+  sites       list sites with quota and usage per partition; set quotas
+  partitions  list partitions with per-site quota and usage
+  policy      check Detox policy, partitions and enforcer rule files
+  detox       run Detox cycles, explain decisions, manage locks
+  popularity  import dataset access records
   user        add, list and revoke registry users and tokens
 
 Every command has --help. Environment:
@@ -19,7 +24,9 @@ Every command has --help. Environment:
   DYNAMO_DATABASE_URL    postgres://… to use a PostgreSQL server instead of the embedded database
   DYNAMO_LISTEN          HOST:PORT the registry listens on (default 127.0.0.1:8080)
   DYNAMO_URL             registry URL for client commands (default http://$DYNAMO_LISTEN)
-  DYNAMO_TOKEN           bearer token for client commands that write`;
+  DYNAMO_TOKEN           bearer token for client commands that write
+  DYNAMO_PARTITIONS      partitions file (default: one partition "Default" of owned replicas)
+  DYNAMO_DETOX_POLICIES  comma-separated Detox policy files run by the server`;
 
 export const START_HELP = `Usage: dynamo start [--listen HOST:PORT]
 
@@ -52,6 +59,14 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await sitesCommand(args, ctx);
       case "user":
         return await userCommand(args, ctx);
+      case "policy":
+        return await policyCommand(args, ctx);
+      case "partitions":
+        return await partitionsCommand(args, ctx);
+      case "detox":
+        return await detoxCommand(args, ctx);
+      case "popularity":
+        return await popularityCommand(args, ctx);
       default:
         throw new CliError(`Unknown command "${command}" (see dynamo --help)`, 2);
     }

@@ -12,6 +12,8 @@ export interface CliContext {
   /** Runs the service until it is told to stop; resolves with the exit code. */
   startService(options: { listen?: string }): Promise<number>;
   now(): number;
+  /** Describes a policy, partitions or enforcer file, or throws an error with its position. */
+  describePolicyFile(text: string, file: string): string[];
 }
 
 /** A user-facing failure: printed as one line, exit code 1 (2 for usage errors). */

@@ -88,8 +88,11 @@ export async function datasetsCommand(args: string[], ctx: CliContext): Promise<
 }
 
 export const SITES_HELP = `Usage: dynamo sites [PATTERN…] [--partition NAME] [--json] [--server URL]
+       dynamo sites set-quota SITE PARTITION SIZE [--token TOKEN]
 
 Lists sites with their status, storage type, and per-partition quota and usage.
+set-quota sets a partition's quota at a site: SIZE in bytes or with a unit
+(500TB, 1.5PB); 0 means the site cannot host the partition, -1 no limit.
 ${CONNECTION_HELP}`;
 
 export async function sitesCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -100,6 +103,20 @@ export async function sitesCommand(args: string[], ctx: CliContext): Promise<num
   });
   if (values.help) return help(ctx, SITES_HELP);
   const client = registryFromEnv(ctx.env, values.server, values.token);
+  if (positionals[0] === "set-quota") {
+    if (positionals.length !== 4) throw new CliError("sites set-quota needs SITE PARTITION SIZE", 2);
+    const [, site, partition, quota] = positionals as [string, string, string, string];
+    const { data } = await client.post<{ quota: number; generation: number }>(
+      `/data/inventory/setquota?${new URLSearchParams({ site, partition, quota })}`,
+      {},
+    );
+    ctx.out(
+      `Quota of ${partition} at ${site}: ${
+        data.quota === 0 ? "none" : humanBytes(data.quota)
+      } (generation ${data.generation}).`,
+    );
+    return 0;
+  }
   const rows = await client.get<{
     name: string;
     status: string;

@@ -150,6 +150,30 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
   app.post("/data/inventory/injectsync", (c) => applyNow(c, port, "inject"));
   app.post("/data/inventory/deletesync", (c) => applyNow(c, port, "delete"));
 
+  app.post("/data/inventory/setquota", async (c) => {
+    requireRole(c, "inventory", ["admin"]);
+    const p = parseParams(await input(c), {
+      site: { kind: "text", required: true },
+      partition: { kind: "text", required: true },
+      quota: { kind: "text", required: true },
+    });
+    const quota = parseBytes(p.quota!);
+    if (quota === null) {
+      throw new BadRequest(
+        "quota",
+        `expected bytes, e.g. 500TB, 1.5PB, 0 (none) or -1 (infinite), got ${JSON.stringify(p.quota)}`,
+      );
+    }
+    const command = { op: "quota.set", site: p.site!, partition: p.partition!, quota } as InventoryCommand;
+    const result = await port.submit({ commands: [command], atomic: true }, c.req.raw.signal);
+    if (!result.ok) throw new HttpError(503, result.error, 5);
+    const outcome = result.outcomes[0]!;
+    if (outcome.status === "rejected") {
+      throw new BadRequest(outcome.error.field ?? "site", outcome.error.reason);
+    }
+    return ok(c, { site: p.site, partition: p.partition, quota, generation: result.generation });
+  });
+
   app.get("/data/inventory/injection", async (c) => {
     const p = parseParams(await input(c), { id: { kind: "int", required: true } });
     const record = await port.injection(p.id!);
@@ -206,6 +230,16 @@ function blockEntry(snap: Snapshot, block: Block, replicas: BlockReplica[]) {
       };
     }),
   };
+}
+
+const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 };
+
+/** `500TB`, `1.5 PB`, `123456` → bytes (SI units, as storage is quoted at sites). */
+export function parseBytes(text: string): number | null {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*([kKmMgGtTpP]?[bB])?\s*$/.exec(text);
+  if (!m) return null;
+  const bytes = Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()]! : 1);
+  return Number.isSafeInteger(Math.round(bytes)) ? Math.round(bytes) : null;
 }
 
 /** Reads and structurally validates an injection or invalidation document. */

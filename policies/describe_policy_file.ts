@@ -1,0 +1,54 @@
+/**
+ * `dynamo policy check`: parses a Detox policy, a partitions file, or an
+ * enforcer rules file (recognised by content) and describes it, or throws
+ * PolicySyntaxError with its position.
+ */
+import { parseDetoxPolicy } from "./detox/detox_policy.ts";
+import { parseEnforcerRules } from "./enforcer_rules.ts";
+import { sourceLines } from "./language/source_lines.ts";
+import { parsePartitions } from "./partitions.ts";
+
+const DETOX_KEYWORDS =
+  /^(Partition|On|When|Until|Order|Algo|Protect|Delete|Dismiss|Ignore|ProtectBlock|DeleteBlock|DismissBlock)(\s|$)/;
+
+export function describePolicyFile(text: string, file: string, nowMs: number): string[] {
+  if (text.trimStart().startsWith("{")) {
+    const r = parseEnforcerRules(text, file, nowMs);
+    return [
+      `${file}: enforcer rules for partition ${r.partition} (default destination group ${r.defaultDestinationGroup})`,
+      ...r.rules.map((rule) =>
+        `  ${rule.name}: ${rule.numCopies} cop${
+          rule.numCopies === 1 ? "y" : "ies"
+        } of ${rule.replicas.length} replica pattern(s), ` +
+        `${rule.destinations.length} destination and ${rule.sources.length} source condition(s)${
+          rule.protect ? ", protected" : ""
+        }`
+      ),
+    ];
+  }
+  const first = sourceLines(text)[0];
+  if (first && DETOX_KEYWORDS.test(first.text)) {
+    const p = parseDetoxPolicy(text, { file, nowMs });
+    const perAction = new Map<string, number>();
+    for (const l of p.lines) perAction.set(l.action, (perAction.get(l.action) ?? 0) + 1);
+    return [
+      `${file}: Detox policy for partition ${p.partition} (hash ${p.hash})`,
+      `  targets: ${p.targets.map((c) => c.text).join(" | ")}`,
+      `  deletion trigger: ${p.triggers.map((c) => c.text).join(" | ")}`,
+      `  stop condition: ${p.stops.map((c) => c.text).join(" | ")}`,
+      `  rules: ${
+        [...perAction].map(([a, n]) => `${n} ${a}`).join(", ") || "none"
+      }; default ${p.defaultAction}`,
+      `  order: ${p.order.length ? p.order.map((k) => `${k.direction} ${k.variable}`).join(", ") : "none"}; ${
+        p.iterative ? "iterative" : "static"
+      }`,
+      `  variables: ${p.variables.join(", ")}`,
+      `  attributes needed: ${p.attributes.join(", ") || "none"}`,
+    ];
+  }
+  const defs = parsePartitions(text, file);
+  return [
+    `${file}: ${defs.length} partitions`,
+    ...defs.map((d) => `  ${d.name}: ${d.subpartitions ? `[${d.subpartitions.join(", ")}]` : d.text}`),
+  ];
+}
