@@ -17,7 +17,6 @@ import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
 import {
   catalogFromAnnex,
-  DEFAULT_PARTITIONS,
   EMPTY_ANNEX,
   type InventoryCommand,
   type InventoryState,
@@ -25,7 +24,13 @@ import {
   Snapshot,
 } from "../registry/inventory/mod.ts";
 import { SeededRng } from "../actors/runtime/clock.ts";
-import { datasetName, generateInventory, SCALES } from "./generate.ts";
+import { BENCH_PARTITIONS, datasetName, generateInventory, SCALES } from "./generate.ts";
+import { parsePartitions } from "../policies/partitions.ts";
+import { parseDetoxPolicy } from "../policies/detox/detox_policy.ts";
+import { evaluateOnce, runDetox } from "../policies/detox/detox_engine.ts";
+import { PartitionImage } from "../policies/detox/partition_image.ts";
+import { produceAttributes } from "../policies/producers/attributes.ts";
+import { PHYSICS_POLICY } from "./physics_policy.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -44,6 +49,7 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const hr = () => Number(process.hrtime.bigint()) / 1e3; // microseconds
 const log = (msg: string) => console.error(`bench: ${msg}`);
 
+const partitions = parsePartitions(BENCH_PARTITIONS, "bench partitions");
 const figures: Record<string, unknown> = {
   scale: scale.name,
   seed,
@@ -87,7 +93,7 @@ const db: Database = await openDatabase(
 );
 await migrate(db, Date.now());
 const store = new SqlInventoryStore(db);
-await store.loadTables(DEFAULT_PARTITIONS); // registers the partitions
+await store.loadTables(partitions); // registers the partitions
 log(`generating the ${scale.name} inventory`);
 let t = performance.now();
 const generated = await generateInventory(db, scale, seed);
@@ -100,7 +106,7 @@ log("loading");
 gc();
 const heapBefore = Deno.memoryUsage().heapUsed;
 t = performance.now();
-let state: InventoryState = await store.loadTables(DEFAULT_PARTITIONS);
+let state: InventoryState = await store.loadTables(partitions);
 const loadSeconds = (performance.now() - t) / 1000;
 gc();
 const heapAfter = Deno.memoryUsage().heapUsed;
@@ -142,6 +148,46 @@ figures["inventory.load_seconds"] = round(loadSeconds, 3);
 figures["inventory.load_limit_seconds"] = round(bareSeconds, 3);
 figures["inventory.load_ratio"] = round(loadSeconds / bareSeconds, 2);
 
+// ---- Detox: a Physics-style cycle vs one evaluation pass over every replica ----------------------
+{
+  log("detox");
+  const snap = new Snapshot(state);
+  const nowMs = Date.UTC(2026, 10, 25);
+  const rng = new SeededRng(seed + 3);
+  const accesses = Array.from({ length: Math.round(scale.datasets / 2) }, () => ({
+    dataset: datasetName(1 + rng.int(scale.datasets)),
+    site: "any",
+    day: nowMs / 1000 - 86400 * (1 + rng.int(600)),
+    accesses: rng.int(2000),
+  }));
+  const policy = parseDetoxPolicy(PHYSICS_POLICY, { nowMs, file: "physics" });
+  // Warm up the evaluator (JIT) so that neither figure pays for it.
+  evaluateOnce(
+    PartitionImage.build(snap, policy, produceAttributes(snap, { now: nowMs / 1000, accesses })),
+    policy,
+  );
+  let t = performance.now();
+  const single = evaluateOnce(
+    PartitionImage.build(snap, policy, produceAttributes(snap, { now: nowMs / 1000, accesses })),
+    policy,
+  );
+  const singleSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  const attrs = produceAttributes(snap, { now: nowMs / 1000, accesses });
+  const result = runDetox(PartitionImage.build(snap, policy, attrs), policy);
+  const cycleSeconds = (performance.now() - t) / 1000;
+  figures["detox.replicas_evaluated_single_pass"] = single;
+  figures["detox.single_pass_seconds"] = round(singleSeconds, 3);
+  figures["detox.cycle_seconds"] = round(cycleSeconds, 3);
+  figures["detox.cycle_to_single_pass"] = round(cycleSeconds / singleSeconds, 2);
+  figures["detox.iterations"] = result.iterations;
+  figures["detox.evaluations"] = result.evaluations;
+  figures["detox.sites_triggered"] = result.sites.filter((s) => s.triggered).length;
+  figures["detox.sites_still_triggered"] = result.sites.filter((s) => s.stillTriggered).length;
+  figures["detox.replicas_deleted"] = result.deletions.length;
+  figures["detox.bytes_deleted"] = result.deletions.reduce((a, d) => a + d.size, 0);
+}
+
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
 {
   const rng = new SeededRng(seed + 1);
@@ -182,7 +228,7 @@ const writer = system.spawn({
     inventoryActor({
       store,
       injections: new SqlInjectionQueue(db),
-      partitions: DEFAULT_PARTITIONS,
+      partitions: partitions,
       publication,
     }),
 });

@@ -1,3 +1,13 @@
+/** Partitions in the CMS style for the benchmark inventory. */
+export const BENCH_PARTITIONS = `
+AnalysisOps: blockreplica.owner == AnalysisOps and site.storage_type == DISK
+DataOps:     blockreplica.owner == DataOps and site.storage_type == DISK
+RelVal:      blockreplica.owner == RelVal and site.storage_type == DISK
+local:       blockreplica.owner == local and site.storage_type == DISK
+Tape:        site.storage_type == MSS
+Physics:     [AnalysisOps, DataOps, Tape]
+`;
+
 /**
  * A deterministic inventory at a given scale, written straight into the
  * tables with COPY (the benchmark's set-up, not a measured figure).
@@ -147,11 +157,13 @@ export async function generateInventory(db: Database, scale: Scale, seed: number
     ["dataset_id", "site_id", "growing", "group_id"],
     (function* () {
       for (let d = 1; d <= scale.datasets; d++) {
-        for (const s of replicaSites[d - 1]!) yield [d, s, false, 1];
+        for (const s of replicaSites[d - 1]!) yield [d, s, false, 1 + ((d + s) % GROUPS.length)];
       }
     })(),
   );
   let blockReplicas = 0;
+  // Bytes per (site, group) to size the quotas afterwards.
+  const usage = new Map<string, number>();
   await db.copyFrom(
     "block_replicas",
     ["block_id", "site_id", "group_id", "is_custodial", "size", "last_update", "file_ids"],
@@ -164,11 +176,35 @@ export async function generateInventory(db: Database, scale: Scale, seed: number
           const incomplete = blockReplicas % 100 === 0;
           const fileIds = incomplete ? JSON.stringify([b * 1000, b * 1000 + 1]) : null;
           const size = incomplete ? Math.floor(blockSize[b]! / blockFiles[b]!) * 2 : blockSize[b]!;
-          yield [b, s, 1 + ((b + s) % GROUPS.length), s <= scale.tapeSites, size, t0 + b, fileIds];
+          const group = 1 + ((d + s) % GROUPS.length);
+          usage.set(`${s}:${group}`, (usage.get(`${s}:${group}`) ?? 0) + size);
+          yield [b, s, group, s <= scale.tapeSites, size, t0 + b, fileIds];
         }
       }
     })(),
   );
+  // Quotas: each group's partition at a disk site is 80–98 % full (half the sites above the
+  // 90 % watermark), as in production; tape partitions are half full.
+  const partitionIds = new Map(
+    (await db.queryArrays("SELECT name, id FROM partitions")).map((
+      [name, id],
+    ) => [name as string, id as number]),
+  );
+  const quotaRows: Cell[][] = [];
+  for (let s = 1; s <= scale.sites; s++) {
+    for (const [g, name] of GROUPS.entries()) {
+      const used = usage.get(`${s}:${g + 1}`) ?? 0;
+      const partition = s <= scale.tapeSites ? (g === 0 ? "Tape" : null) : name;
+      const id = partition ? partitionIds.get(partition) : undefined;
+      if (id === undefined) continue;
+      const total = s <= scale.tapeSites
+        ? GROUPS.reduce((t, _, i) => t + (usage.get(`${s}:${i + 1}`) ?? 0), 0)
+        : used;
+      const fill = s <= scale.tapeSites ? 0.5 : 0.8 + rng.next() * 0.18;
+      quotaRows.push([s, id, Math.max(1, Math.round(total / fill))]);
+    }
+  }
+  await db.copyFrom("quotas", ["site_id", "partition_id", "quota"], quotaRows);
   await db.exec(
     `UPDATE inventory_meta SET next_dataset_id = ${scale.datasets + 1}, next_block_id = ${blocks + 1},
      next_site_id = ${scale.sites + 1}, next_group_id = ${GROUPS.length + 1}, next_file_id = ${

@@ -97,6 +97,17 @@ export function runDetox(
   return new DetoxRun(image, policy, options).run();
 }
 
+/** One evaluation of the whole stack over every replica: the lower bound of a cycle (benchmarks). */
+export function evaluateOnce(image: PartitionImage, policy: DetoxPolicy): number {
+  const run = new DetoxRun(image, policy, {});
+  for (const site of image.sites) {
+    run.candidatesAt.set(site, new Set());
+    run.protectedBytes.set(site, 0);
+  }
+  run.pass(true);
+  return run.evaluations;
+}
+
 class DetoxRun {
   readonly dpi: number;
   readonly incremental: boolean;
