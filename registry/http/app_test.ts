@@ -305,3 +305,39 @@ dbTest("health, metrics, OpenAPI and unknown paths", async (ctx) => {
     await h.dynamo.close();
   }
 });
+
+dbTest("setquota sets a partition quota at a site; bad sizes and names are refused", async (ctx) => {
+  const h = await harness(ctx);
+  try {
+    await h.call("POST", "/data/inventory/injectsync", { body: INJECTION, token: h.admin });
+    const set = await h.call(
+      "POST",
+      "/data/inventory/setquota?site=T2_US_MIT&partition=Default&quota=1.5TB",
+      { token: h.admin },
+    );
+    assertEquals([set.status, (set.body.data as { quota: number }).quota], [200, 1_500_000_000_000]);
+    const sites = await h.call("GET", "/data/inventory/sites?site=T2_US_MIT");
+    assertEquals(
+      (sites.body.data as { partitions: { quota: number }[] }[])[0]!.partitions[0]!.quota,
+      1_500_000_000_000,
+    );
+    const cases: [string, RegExp][] = [
+      ["site=T2_US_MIT&partition=Default&quota=lots", /"quota": expected bytes/],
+      ["site=T2_US_MIT&partition=Default&quota=1e999", /"quota"/],
+      ["site=T2_US_MIT&partition=Nope&quota=1TB", /"partition": unknown partition "Nope"/],
+      ["site=T9_NONE&partition=Default&quota=1TB", /"site": unknown site "T9_NONE"/],
+      ["site=T2_US_MIT&quota=1TB", /"partition": is required/],
+    ];
+    for (const [query, pattern] of cases) {
+      const r = await h.call("POST", `/data/inventory/setquota?${query}`, { token: h.admin });
+      assertEquals(r.status, 400, query);
+      assertMatch(r.body.message, pattern);
+    }
+    assertEquals(
+      (await h.call("POST", "/data/inventory/setquota?site=T2_US_MIT&partition=Default&quota=1TB")).status,
+      401,
+    );
+  } finally {
+    await h.dynamo.close();
+  }
+});

@@ -167,10 +167,18 @@ Deno.test({
   async fn() {
     const env = { DYNAMO_HOME: "/nonexistent/dynamo", DYNAMO_URL: "http://127.0.0.1:9" };
     for (
-      const args of [["--help"], ["start", "--help"], ["inject", "--help"], ["datasets", "--help"], [
-        "sites",
-        "--help",
-      ], ["user", "--help"]]
+      const args of [
+        ["--help"],
+        ["start", "--help"],
+        ["inject", "--help"],
+        ["datasets", "--help"],
+        ["sites", "--help"],
+        ["user", "--help"],
+        ["policy", "--help"],
+        ["partitions", "--help"],
+        ["detox", "--help"],
+        ["popularity", "--help"],
+      ]
     ) {
       const r = await dynamo(env, args);
       assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
@@ -199,5 +207,33 @@ Deno.test({
       assertEquals(lines.length, 1, r.stderr);
       assertMatch(lines[0]!, pattern);
     }
+  },
+});
+
+Deno.test({
+  name: "policy check describes good files and places errors in bad ones",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const fixtures = new URL("../fixtures/policies/", import.meta.url).pathname;
+    const good = await dynamo({}, [
+      "policy",
+      "check",
+      `${fixtures}analysis.txt`,
+      `${fixtures}partitions.txt`,
+    ]);
+    assertEquals(good.code, 0, good.stderr);
+    assertStringIncludes(good.stdout, "Detox policy for partition Analysis");
+    assertStringIncludes(good.stdout, "rules: 1 Ignore, 3 ProtectBlock");
+    assertStringIncludes(good.stdout, "7 partitions");
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(
+      `${dir}/bad.txt`,
+      "Partition P\nOn always\nWhen site.occupancy >> 0.9\nUntil never\nDismiss\n",
+    );
+    const bad = await dynamo({}, ["policy", "check", `${dir}/bad.txt`]);
+    await Deno.remove(dir, { recursive: true });
+    assertEquals(bad.code, 1);
+    assertMatch(bad.stderr.trim(), /bad\.txt:3:21: unknown operator ">>"; expected one of/);
   },
 });
