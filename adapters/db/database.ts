@@ -75,6 +75,9 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
     pg = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      // int8 (OID 20) as a JS number, as postgres.js is configured below: PGlite would
+      // return BigInt above 2^53 (tape quotas) and the byte arithmetic would throw.
+      parsers: { 20: (text: string) => Number(text) },
     });
   } catch (e) {
     await unlock();

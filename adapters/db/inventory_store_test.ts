@@ -3,6 +3,7 @@ import { dbTest } from "../../tests/helpers/db.ts";
 import {
   catalogFromAnnex,
   DEFAULT_PARTITIONS,
+  EMPTY_ANNEX,
   fileNeeds,
   inventoryDigest,
   parseCommand,
@@ -85,6 +86,28 @@ dbTest("committed batches load back to the same inventory", async ({ db }) => {
     ["/store/a/1", 7, {}],
   ]);
   assertEquals((await store.journalSince(1)).map((e) => [e.seq, e.commands.length]), [[2, 5], [3, 4]]);
+});
+
+dbTest("quotas beyond 2^53 bytes load back as numbers", async ({ db }) => {
+  // PGlite hands int8 values above 2^53 back as BigInt unless told otherwise; the
+  // quota arithmetic then throws "Cannot mix BigInt and other types".
+  const store = new SqlInventoryStore(db);
+  const state = await store.loadTables(DEFAULT_PARTITIONS);
+  const commands = [
+    { op: "site.upsert", name: "T1_X_MSS", storage_type: "mss" },
+    { op: "quota.set", site: "T1_X_MSS", partition: "Default", quota: 2e16 },
+  ].map((c) => parseCommand(c));
+  const result = reduceBatch(state, [{ commands }], catalogFromAnnex(EMPTY_ANNEX), 0, 1);
+  await store.commit({
+    entry: { seq: 1, atMs: 0, version: 1, commands: result.applied, annex: EMPTY_ANNEX },
+    base: state,
+    state: result.state,
+    changes: result.changes,
+  });
+  const loaded = await store.loadTables(DEFAULT_PARTITIONS);
+  const quota = loaded.ledger.get(loaded.names.sites.get("T1_X_MSS")!)!.quota;
+  assertEquals(quota.map((q) => typeof q), quota.map(() => "number"));
+  assertEquals(Math.max(...quota), 2e16);
 });
 
 dbTest("a database written by a newer Dynamo is refused with the unknown versions", async ({ db }) => {

@@ -316,6 +316,15 @@ dbTest("setquota sets a partition quota at a site; bad sizes and names are refus
       { token: h.admin },
     );
     assertEquals([set.status, (set.body.data as { quota: number }).quota], [200, 1_500_000_000_000]);
+    const tape = await h.call(
+      "POST",
+      "/data/inventory/setquota?site=T2_US_MIT&partition=Default&quota=20PB",
+      { token: h.admin },
+    );
+    assertEquals([tape.status, (tape.body.data as { quota: number }).quota], [200, 2e16]);
+    await h.call("POST", "/data/inventory/setquota?site=T2_US_MIT&partition=Default&quota=1.5TB", {
+      token: h.admin,
+    });
     const sites = await h.call("GET", "/data/inventory/sites?site=T2_US_MIT");
     assertEquals(
       (sites.body.data as { partitions: { quota: number }[] }[])[0]!.partitions[0]!.quota,
@@ -324,6 +333,7 @@ dbTest("setquota sets a partition quota at a site; bad sizes and names are refus
     const cases: [string, RegExp][] = [
       ["site=T2_US_MIT&partition=Default&quota=lots", /"quota": expected bytes/],
       ["site=T2_US_MIT&partition=Default&quota=1e999", /"quota"/],
+      ["site=T2_US_MIT&partition=Default&quota=10000000PB", /"quota"/],
       ["site=T2_US_MIT&partition=Nope&quota=1TB", /"partition": unknown partition "Nope"/],
       ["site=T9_NONE&partition=Default&quota=1TB", /"site": unknown site "T9_NONE"/],
       ["site=T2_US_MIT&quota=1TB", /"partition": is required/],

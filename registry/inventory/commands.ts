@@ -280,8 +280,13 @@ function checkField(object: string, field: string, kind: FieldKind, value: unkno
     case "bytes":
       return checkBytes(value, fail);
     case "quota":
-      if (!Number.isSafeInteger(value)) {
+      // Tape quotas reach tens of PB, beyond 2^53; a quota need not be exact to the byte,
+      // so any integral double the database's int8 column can hold is accepted.
+      if (!Number.isInteger(value)) {
         fail(`expected an integer number of bytes, got ${describeType(value)}`);
+      }
+      if (Math.abs(value as number) > MAX_QUOTA_BYTES) {
+        fail(`must be at most ${MAX_QUOTA_BYTES} bytes in magnitude, got ${value}`);
       }
       return value;
     case "text":
@@ -317,6 +322,9 @@ function checkField(object: string, field: string, kind: FieldKind, value: unkno
       return checkMappings(object, field, value);
   }
 }
+
+/** The largest quota magnitude: below PostgreSQL's int8 limit (about 9.22e18). */
+export const MAX_QUOTA_BYTES = 9e18;
 
 function checkBytes(value: unknown, fail: (reason: string) => never): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) {

@@ -103,3 +103,11 @@ Deno.test("valid commands come back typed, with checksums normalised", () => {
   });
   assertEquals(parseCommand({ op: "quota.set", site: "S", partition: "P", quota: -1 }).op, "quota.set");
 });
+
+Deno.test("quotas beyond 2^53 bytes (tape sites hold tens of PB) are accepted up to the database range", () => {
+  const tape = parseCommand({ op: "quota.set", site: "T1_X_MSS", partition: "Tape", quota: 2e16 });
+  assertEquals(tape, { op: "quota.set", site: "T1_X_MSS", partition: "Tape", quota: 2e16 });
+  rejects({ op: "quota.set", site: "S", partition: "P", quota: 1e19 }, "quota", "at most");
+  rejects({ op: "quota.set", site: "S", partition: "P", quota: 1.5 }, "quota", "integer");
+  rejects({ op: "quota.set", site: "S", partition: "P", quota: Number.NaN }, "quota", "integer");
+});

@@ -6,6 +6,7 @@ import {
   invalidationToCommands,
   type InventoryCommand,
   InventoryValidationError,
+  MAX_QUOTA_BYTES,
   type Snapshot,
   splitBlockFullName,
   summarizeOutcomes,
@@ -239,7 +240,8 @@ export function parseBytes(text: string): number | null {
   const m = /^\s*(-?\d+(?:\.\d+)?)\s*([kKmMgGtTpP]?[bB])?\s*$/.exec(text);
   if (!m) return null;
   const bytes = Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()]! : 1);
-  return Number.isSafeInteger(Math.round(bytes)) ? Math.round(bytes) : null;
+  const rounded = Math.round(bytes);
+  return Number.isFinite(rounded) && Math.abs(rounded) <= MAX_QUOTA_BYTES ? rounded : null;
 }
 
 /** Reads and structurally validates an injection or invalidation document. */
