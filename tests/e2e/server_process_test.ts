@@ -221,11 +221,13 @@ Deno.test({
       "check",
       `${fixtures}analysis.txt`,
       `${fixtures}partitions.txt`,
+      new URL("../../examples/detox/default.txt", import.meta.url).pathname,
     ]);
     assertEquals(good.code, 0, good.stderr);
     assertStringIncludes(good.stdout, "Detox policy for partition Analysis");
     assertStringIncludes(good.stdout, "rules: 1 Ignore, 3 ProtectBlock");
     assertStringIncludes(good.stdout, "7 partitions");
+    assertStringIncludes(good.stdout, "Detox policy for partition Default");
     const dir = await Deno.makeTempDir();
     await Deno.writeTextFile(
       `${dir}/bad.txt`,
@@ -235,5 +237,66 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
     assertEquals(bad.code, 1);
     assertMatch(bad.stderr.trim(), /bad\.txt:3:21: unknown operator ">>"; expected one of/);
+  },
+});
+
+Deno.test({
+  name: "the README's Detox walkthrough: the example policy deletes the second copy, never the last",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const examples = new URL("../../examples/", import.meta.url).pathname;
+    const home = await Deno.makeTempDir({ prefix: "dynamo_e2e_" });
+    const port = freePort();
+    const env = {
+      DYNAMO_HOME: home,
+      DYNAMO_LISTEN: `127.0.0.1:${port}`,
+      DYNAMO_DETOX_POLICIES: `${examples}detox/default.txt`,
+      DYNAMO_DETOX_INTERVAL: "0",
+    };
+    try {
+      const added = await dynamo(env, [
+        "user",
+        "add",
+        "alice",
+        "--role",
+        "admin:inventory",
+        "--role",
+        "admin:application",
+        "--role",
+        "admin:registry",
+      ]);
+      assertEquals(added.code, 0, added.stderr);
+      const authed = { ...env, DYNAMO_TOKEN: added.stdout.trim().split("\n").at(-1)! };
+      const server = startServer(env);
+      await waitReady(`http://127.0.0.1:${port}`, server);
+      const ok = async (args: string[]) => {
+        const r = await dynamo(authed, args);
+        assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+        return r.stdout;
+      };
+      await ok(["inject", `${examples}injection.json`, "--sync"]);
+      await ok(["sites", "set-quota", "T2_US_MIT", "Default", "8kB"]);
+      await ok(["sites", "set-quota", "T2_DE_DESY", "Default", "1TB"]);
+      assertMatch(await ok(["detox", "run", "--dry-run"]), /7\.00 kB would be deleted/);
+      assertMatch(await ok(["detox", "run"]), /1 replica\(s\), 7\.00 kB deleted/);
+      const explained = await ok(["detox", "explain", "/Prim/*"]);
+      assertMatch(explained, /AOD at T2_US_MIT: DELETE 7\.00 kB .*line 24: Dismiss/);
+      assertMatch(explained, /AOD at T2_DE_DESY: PROTECT .*num_full_disk_copy < 2/);
+      assertMatch(explained, /MINIAOD at T2_US_MIT: PROTECT .*num_full_disk_copy < 2/);
+      const sites = JSON.parse(await ok(["sites", "--json"])) as {
+        name: string;
+        partitions: { usage: number }[];
+      }[];
+      assertEquals(sites.map((s) => [s.name, s.partitions[0]!.usage]), [["T2_DE_DESY", 7000], [
+        "T2_US_MIT",
+        500,
+      ]]);
+      server.kill("SIGTERM");
+      assertEquals((await server.status).code, 0);
+      await drain(server);
+    } finally {
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
   },
 });
