@@ -33,6 +33,7 @@ import { SqlLockStore } from "./adapters/db/lock_store.ts";
 import { SqlAccessStore } from "./adapters/db/access_store.ts";
 import { SqlDetoxHistory } from "./adapters/db/detox_history.ts";
 import type { DetoxMsg, DetoxPolicySource } from "./actors/agents/detox.ts";
+import type { DetoxRunSummary } from "./registry/requests/detox_run.ts";
 import { parseDetoxPolicy } from "./policies/detox/detox_policy.ts";
 import { type EnforcerRules, parseEnforcerRules } from "./policies/enforcer_rules.ts";
 import { parsePartitions } from "./policies/partitions.ts";
@@ -152,7 +153,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     configured: () => tree.detox !== null,
     async run(request) {
       if (!tree.detox) return { error: "No Detox policy is configured" };
-      return await ask<DetoxMsg, unknown>(
+      return await ask<DetoxMsg, DetoxRunSummary[] | { error: string }>(
         system,
         tree.detox,
         (replyTo) => ({ type: "run", request, replyTo }),

@@ -12,11 +12,11 @@ import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
 import { produceAttributes } from "../../policies/producers/attributes.ts";
 import { ACCESS_HISTORY_SECONDS } from "../../policies/producers/popularity.ts";
 import type { Snapshot } from "../../registry/inventory/mod.ts";
+import type { DetoxRunRequest, DetoxRunSummary } from "../../registry/requests/detox_run.ts";
 import type {
   AccessStore,
   DecisionRow,
   DetoxHistory,
-  DetoxMode,
   LockStore,
   NewDeletionOperation,
   SiteRow,
@@ -45,26 +45,9 @@ export interface DetoxAgentOptions {
   pendingCopies?: () => Promise<readonly string[]>;
 }
 
-export interface CycleSummary {
-  cycleId: number;
-  partition: string;
-  mode: DetoxMode;
-  generation: number;
-  committedGeneration: number | null;
-  deletedBytes: number;
-  deletions: number;
-  iterations: number;
-  evaluations: number;
-  seconds: number;
-  unmatchedLines: number[];
-  error?: string;
-}
-
-export type DetoxRequest = { partition?: string; mode: DetoxMode; timeShiftDays?: number; comment?: string };
-
 export type DetoxMsg =
   | { type: "tick" }
-  | { type: "run"; request: DetoxRequest; replyTo: ActorRef<CycleSummary[] | { error: string }> };
+  | { type: "run"; request: DetoxRunRequest; replyTo: ActorRef<DetoxRunSummary[] | { error: string }> };
 
 export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null> {
   return {
@@ -94,7 +77,7 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
             msg.replyTo.tell({ error: `No Detox policy for partition "${msg.request.partition}"` });
             return state;
           }
-          const summaries: CycleSummary[] = [];
+          const summaries: DetoxRunSummary[] = [];
           for (const source of sources) {
             summaries.push(await runCycle(options, source, msg.request, () => ctx.clock.now()));
           }
@@ -110,9 +93,9 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
 export async function runCycle(
   options: DetoxAgentOptions,
   source: DetoxPolicySource,
-  request: DetoxRequest,
+  request: DetoxRunRequest,
   now: () => number,
-): Promise<CycleSummary> {
+): Promise<DetoxRunSummary> {
   const started = now();
   const snapshot = options.gateway.snapshot();
   const policy = parseDetoxPolicy(source.text, {

@@ -112,7 +112,7 @@ dbTest(
       const dry = await call("POST", "/data/detox/run?mode=dry-run", { token: admin });
       assertEquals(dry.status, 200, dry.body.message);
       assertEquals(dry.body.data[0].mode, "dry-run");
-      assertEquals(dry.body.data[0].committedGeneration, null);
+      assertEquals(dry.body.data[0].committed_generation, null);
       const generation = dynamo.port.snapshot().generation;
       assertEquals(await db.queryArrays("SELECT count(*) FROM deletion_operations"), [[0]]);
 
@@ -131,7 +131,7 @@ dbTest(
       const run = await call("POST", "/data/detox/run", { token: admin });
       assertEquals(run.status, 200, run.body.message);
       const summary = run.body.data[0];
-      assert(summary.committedGeneration > generation, "the deletions were committed");
+      assert(summary.committed_generation > generation, "the deletions were committed");
       const snap = dynamo.port.snapshot();
       const owner = (dataset: string, site: string) => {
         const d = snap.dataset(dataset)!;
@@ -188,7 +188,11 @@ dbTest(
       assertEquals(policy.body.data.text, POLICY);
 
       const again = await call("POST", "/data/detox/run", { token: admin });
-      assertEquals(again.body.data[0].deletions, 0, "a second cycle right after the first deletes nothing");
+      assertEquals(
+        again.body.data[0].deleted_replicas,
+        0,
+        "a second cycle right after the first deletes nothing",
+      );
 
       // Unlocking keeps the lock as history.
       const lockId = locked.body.data.lockid;

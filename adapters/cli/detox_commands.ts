@@ -133,20 +133,20 @@ export async function detoxCommand(args: string[], ctx: CliContext): Promise<num
       const { data } = await client.post<Record<string, unknown>[]>(`/data/detox/run?${query}`, {});
       for (const c of data) {
         ctx.out(
-          `Cycle ${c.cycleId} (${c.partition}, ${c.mode}): ${c.deletions} replica(s), ${
-            humanBytes(c.deletedBytes as number)
+          `Cycle ${c.cycle} (${c.partition}, ${c.mode}): ${c.deleted_replicas} replica(s), ${
+            humanBytes(c.deleted_bytes as number)
           } ` +
             `${
               c.mode === "normal"
-                ? (c.committedGeneration !== null
-                  ? `deleted (generation ${c.committedGeneration})`
+                ? (c.committed_generation !== null
+                  ? `deleted (generation ${c.committed_generation})`
                   : "to delete")
                 : "would be deleted"
             }; ` +
             `${c.iterations} iterations, ${(c.seconds as number).toFixed(2)} s` +
             (c.error ? `; ERROR: ${c.error}` : ""),
         );
-        const unmatched = c.unmatchedLines as number[];
+        const unmatched = c.unmatched_lines as number[];
         if (unmatched.length) ctx.out(`  policy lines that matched nothing: ${unmatched.join(", ")}`);
       }
       return data.some((c) => c.error) ? 1 : 0;

@@ -4,6 +4,7 @@
  */
 import type { DetoxLock, LockRequest } from "../../registry/requests/detox_lock.ts";
 import type { AccessRecord } from "../../registry/requests/access_record.ts";
+import type { DetoxMode } from "../../registry/requests/detox_run.ts";
 
 export interface LockFilter {
   /** Only locks in force at this time (Unix seconds); all (with history) when absent. */
@@ -34,7 +35,7 @@ export interface AccessStore {
   accessesSince(day: number): Promise<AccessRecord[]>;
 }
 
-export type DetoxMode = "normal" | "dry-run" | "snapshot";
+export type { DetoxMode };
 
 export interface CycleStart {
   partition: string;

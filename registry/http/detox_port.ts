@@ -1,8 +1,9 @@
 import type { DetoxLock, LockRequest } from "../requests/detox_lock.ts";
 import type { AccessRecord } from "../requests/access_record.ts";
+import type { DetoxMode, DetoxRunRequest, DetoxRunSummary } from "../requests/detox_run.ts";
 
 /** What the Detox and popularity routes need (implemented by the composition root). */
-export type DetoxMode = "normal" | "dry-run" | "snapshot";
+export type { DetoxMode, DetoxRunRequest, DetoxRunSummary };
 
 export interface CycleView {
   id: number;
@@ -49,8 +50,8 @@ export interface DetoxPort {
   /** Whether Detox policies are configured (runs are possible). */
   configured(): boolean;
   run(
-    request: { partition?: string; mode: DetoxMode; timeShiftDays?: number; comment?: string },
-  ): Promise<unknown>;
+    request: DetoxRunRequest,
+  ): Promise<DetoxRunSummary[] | { error: string }>;
   cycles(filter: { partition?: string; modes?: DetoxMode[]; limit?: number }): Promise<CycleView[]>;
   cycle(id: number): Promise<CycleView | null>;
   sites(cycleId: number): Promise<SiteView[]>;

@@ -4,12 +4,12 @@ import { describeType, InventoryValidationError, wildcardToRegExp } from "../../
 import { parseAccessRecords } from "../../requests/access_record.ts";
 import { checkLockRequest, type DetoxLock, type LockRequest } from "../../requests/detox_lock.ts";
 import { type AppEnv, ok, requireRole } from "../context.ts";
-import type { CycleView, DetoxMode, DetoxPort } from "../detox_port.ts";
+import type { CycleView, DetoxPort } from "../detox_port.ts";
+import { DETOX_MODES, type DetoxMode, type DetoxRunSummary } from "../../requests/detox_run.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
 
-const MODES: DetoxMode[] = ["normal", "dry-run", "snapshot"];
 const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as const;
 
 /** `/data/detox/*` (spec §8.2 "detox"), the lock API, and popularity ingestion. */
@@ -58,8 +58,8 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       limit: { kind: "int" },
     });
     for (const m of p.mode ?? []) {
-      if (!MODES.includes(m as DetoxMode)) {
-        throw new BadRequest("mode", `expected ${MODES.join(", ")}, got "${m}"`);
+      if (!DETOX_MODES.includes(m as DetoxMode)) {
+        throw new BadRequest("mode", `expected ${DETOX_MODES.join(", ")}, got "${m}"`);
       }
     }
     const cycles = await detox.cycles({
@@ -151,7 +151,9 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       throw new HttpError(503, "No Detox policy is configured on this server (DYNAMO_DETOX_POLICIES)");
     }
     const mode = (p.mode ?? "normal") as DetoxMode;
-    if (!MODES.includes(mode)) throw new BadRequest("mode", `expected ${MODES.join(", ")}, got "${p.mode}"`);
+    if (!DETOX_MODES.includes(mode)) {
+      throw new BadRequest("mode", `expected ${DETOX_MODES.join(", ")}, got "${p.mode}"`);
+    }
     const shift = p.time_shift === undefined ? 0 : Number(p.time_shift);
     if (!Number.isFinite(shift) || shift < 0 || shift > 3650) {
       throw new BadRequest("time_shift", "expected a number of days between 0 and 3650");
@@ -162,10 +164,8 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       ...(shift ? { timeShiftDays: shift } : {}),
       ...(p.comment ? { comment: p.comment } : {}),
     });
-    if (result && typeof result === "object" && "error" in result) {
-      throw new HttpError(400, String((result as { error: string }).error));
-    }
-    return ok(c, result);
+    if ("error" in result) throw new HttpError(400, result.error);
+    return ok(c, result.map(runJson));
   });
 
   // ---- locks (aliases under /registry/detoxlock as in the original) ----
@@ -355,6 +355,23 @@ function cycleJson(c: CycleView) {
     deleted_bytes: c.deletedBytes,
     unmatched_lines: c.unmatchedLines,
     comment: c.comment,
+  };
+}
+
+function runJson(r: DetoxRunSummary) {
+  return {
+    cycle: r.cycleId,
+    partition: r.partition,
+    mode: r.mode,
+    generation: r.generation,
+    committed_generation: r.committedGeneration,
+    deleted_replicas: r.deletions,
+    deleted_bytes: r.deletedBytes,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    seconds: r.seconds,
+    unmatched_lines: r.unmatchedLines,
+    ...(r.error ? { error: r.error } : {}),
   };
 }
 

@@ -1,0 +1,36 @@
+/**
+ * A Detox cycle run on request (spec §8.2 `detox/run`, CLI `detox run`) and
+ * what it did. Shared by the registry, which accepts the request, and the
+ * Detox agent, which runs it.
+ */
+
+/** normal: decide and commit; dry-run: decide and record only; snapshot: record for monitoring. */
+export type DetoxMode = "normal" | "dry-run" | "snapshot";
+export const DETOX_MODES: readonly DetoxMode[] = ["normal", "dry-run", "snapshot"];
+
+export interface DetoxRunRequest {
+  /** Only the policy of this partition; all configured policies when absent. */
+  partition?: string;
+  mode: DetoxMode;
+  /** Evaluate dates as if this many days had passed. */
+  timeShiftDays?: number;
+  comment?: string;
+}
+
+export interface DetoxRunSummary {
+  cycleId: number;
+  partition: string;
+  mode: DetoxMode;
+  /** The inventory generation the cycle decided on. */
+  generation: number;
+  /** The generation that committed the deletions (normal mode), else null. */
+  committedGeneration: number | null;
+  deletedBytes: number;
+  deletions: number;
+  iterations: number;
+  evaluations: number;
+  seconds: number;
+  /** Policy lines no replica matched: usually a sign of a stale policy. */
+  unmatchedLines: number[];
+  error?: string;
+}
