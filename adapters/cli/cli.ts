@@ -26,7 +26,11 @@ Every command has --help. Environment:
   DYNAMO_URL             registry URL for client commands (default http://$DYNAMO_LISTEN)
   DYNAMO_TOKEN           bearer token for client commands that write
   DYNAMO_PARTITIONS      partitions file (default: one partition "Default" of owned replicas)
-  DYNAMO_DETOX_POLICIES  comma-separated Detox policy files run by the server`;
+  DYNAMO_DETOX_POLICIES  comma-separated Detox policy files run by the server
+  DYNAMO_DETOX_INTERVAL  seconds between Detox cycles (default 14400; 0 = only on request)
+  DYNAMO_ENFORCER_RULES  enforcer rules JSON for replica.enforcer_protected
+  DYNAMO_PROTECTED_SITES comma-separated sites for dataset.on_protected_site
+See README.md for the complete list.`;
 
 export const START_HELP = `Usage: dynamo start [--listen HOST:PORT]
 
