@@ -254,6 +254,27 @@ dbTest("Detox and lock endpoints refuse bad input and missing rights", async ({ 
         400,
         /body\[0\]\.colour/,
       ],
+      ["POST", "/data/detox/lock/set", alice, [null], 400, /body\[0\].*expected an object/],
+      [
+        "POST",
+        "/data/detox/lock/set",
+        alice,
+        [{ item: "/S/two/AOD", expires: "2027-01-01" }, {
+          item: "/S/two/AOD",
+          expires: "2027-01-01",
+          sites: "T2_*",
+        }],
+        400,
+        /body\[1\]\.sites.*list of strings/,
+      ],
+      [
+        "POST",
+        "/data/detox/lock/set",
+        alice,
+        [{ item: "/S/two/AOD", expires: "soonish" }],
+        400,
+        /body\[0\]\.expires.*expected a date/,
+      ],
       ["POST", "/data/popularity/accesses", alice, [], 403, /role admin or operator on "registry"/],
       [
         "POST",

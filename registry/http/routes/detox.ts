@@ -222,50 +222,7 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       if (!Array.isArray(body)) {
         throw new BadRequest("body", `expected a JSON list of locks, got ${describeType(body)}`);
       }
-      const requests = body.map((raw, i) => {
-        if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-          throw new BadRequest(`body[${i}]`, "expected an object");
-        }
-        const r = raw as Record<string, unknown>;
-        for (const key of Object.keys(r)) {
-          if (!["item", "expires", "sites", "groups", "service", "comment"].includes(key)) {
-            throw new BadRequest(`body[${i}].${key}`, "unknown field");
-          }
-        }
-        const list = (
-          k: string,
-        ) => (r[k] === undefined
-          ? undefined
-          : Array.isArray(r[k]) && (r[k] as unknown[]).every((x) => typeof x === "string")
-          ? r[k] as string[]
-          : (() => {
-            throw new BadRequest(`body[${i}].${k}`, "expected a list of strings");
-          })());
-        const text = (
-          k: string,
-        ) => (r[k] === undefined
-          ? undefined
-          : typeof r[k] === "string" || typeof r[k] === "number"
-          ? String(r[k])
-          : (() => {
-            throw new BadRequest(`body[${i}].${k}`, "expected text");
-          })());
-        try {
-          return lockRequest({
-            item: text("item"),
-            expires: text("expires"),
-            sites: list("sites"),
-            groups: list("groups"),
-            service: text("service"),
-            comment: text("comment"),
-          }, now());
-        } catch (e) {
-          if (e instanceof BadRequest) {
-            throw new BadRequest(`body[${i}].${e.parameter}`, e.message.replace(/^Parameter "[^"]*": /, ""));
-          }
-          throw e;
-        }
-      });
+      const requests = body.map((raw, i) => lockRequestFromJson(raw, `body[${i}]`, now()));
       return ok(c, await detox.setLocks(user, requests));
     });
   }
@@ -299,6 +256,46 @@ function intParam(name: string, value: string): number {
     throw new BadRequest(name, `expected an integer, got ${JSON.stringify(value)}`);
   }
   return Number(value);
+}
+
+const LOCK_FIELDS = ["item", "expires", "sites", "groups", "service", "comment"];
+
+/** One entry of a `lock/set` list; errors name it (`body[3].expires`). */
+function lockRequestFromJson(raw: unknown, at: string, now: number): LockRequest {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new BadRequest(at, "expected an object");
+  }
+  const r = raw as Record<string, unknown>;
+  const unknown = Object.keys(r).find((k) => !LOCK_FIELDS.includes(k));
+  if (unknown !== undefined) throw new BadRequest(`${at}.${unknown}`, "unknown field");
+  const list = (k: string): string[] | undefined => {
+    if (r[k] === undefined) return undefined;
+    if (Array.isArray(r[k]) && (r[k] as unknown[]).every((x) => typeof x === "string")) {
+      return r[k] as string[];
+    }
+    throw new BadRequest(`${at}.${k}`, "expected a list of strings");
+  };
+  const text = (k: string): string | undefined => {
+    if (r[k] === undefined) return undefined;
+    if (typeof r[k] === "string" || typeof r[k] === "number") return String(r[k]);
+    throw new BadRequest(`${at}.${k}`, "expected text");
+  };
+  const fields = {
+    item: text("item"),
+    expires: text("expires"),
+    sites: list("sites"),
+    groups: list("groups"),
+    service: text("service"),
+    comment: text("comment"),
+  };
+  try {
+    return lockRequest(fields, now);
+  } catch (e) {
+    if (e instanceof BadRequest) {
+      throw new BadRequest(`${at}.${e.parameter}`, e.message.replace(/^Parameter "[^"]*": /, ""));
+    }
+    throw e;
+  }
 }
 
 function lockRequest(
