@@ -8,6 +8,26 @@ const NOW = Date.UTC(2026, 10, 25);
 const fixture = (name: string) =>
   Deno.readTextFileSync(new URL(`../../tests/fixtures/policies/${name}`, import.meta.url));
 
+/**
+ * The real CMS files live beside the checkout (`../shared`, as in CI), not in
+ * the repository: they are another project's. Without them the tests that
+ * need them say so by name and are reported as ignored.
+ */
+const CMS = new URL("../../../shared/reference/cms-policies/", import.meta.url);
+const cmsFiles: { name: string; text: string }[] = (() => {
+  try {
+    const detox = [...Deno.readDirSync(new URL("detox/", CMS))].filter((e) => e.name.endsWith(".txt"));
+    return detox.map((e) => ({
+      name: `detox/${e.name}`,
+      text: Deno.readTextFileSync(new URL(`detox/${e.name}`, CMS)),
+    })).concat([{ name: "partitions.txt", text: Deno.readTextFileSync(new URL("partitions.txt", CMS)) }]);
+  } catch {
+    return [];
+  }
+})();
+const cmsDetoxPolicies = cmsFiles.filter((f) => f.name.startsWith("detox/"));
+const cmsPartitions = cmsFiles.find((f) => f.name === "partitions.txt");
+
 Deno.test("a policy in the production style parses with every construct", () => {
   const p = parseDetoxPolicy(fixture("analysis.txt"), { file: "analysis.txt", nowMs: NOW });
   assertEquals(p.partition, "Analysis");
@@ -157,6 +177,40 @@ function mutate(text: string, rng: SeededRng): string {
   }
   return chars.join("");
 }
+
+Deno.test({
+  name: "the real CMS policy and partition files parse unchanged (needs ../shared/reference/cms-policies)",
+  ignore: cmsFiles.length === 0,
+  fn() {
+    assert(cmsDetoxPolicies.length >= 4, "Physics, RelVal, Express, Unsubscribed");
+    for (const f of cmsDetoxPolicies) {
+      const p = parseDetoxPolicy(f.text, { file: f.name, nowMs: NOW });
+      assert(p.lines.length > 0, f.name);
+    }
+    const partitions = parsePartitions(cmsPartitions!.text, "partitions.txt");
+    for (const policy of cmsDetoxPolicies.map((f) => parseDetoxPolicy(f.text, { nowMs: NOW }))) {
+      assert(partitions.some((d) => d.name === policy.partition), `partition ${policy.partition} is defined`);
+    }
+  },
+});
+
+Deno.test({
+  name: "fuzz: mutated real CMS files give PolicySyntaxError or a policy, never a crash (needs ../shared)",
+  ignore: cmsFiles.length === 0,
+  fn() {
+    for (let seed = 1; seed <= 1000; seed++) {
+      const rng = new SeededRng(seed);
+      const source = cmsFiles[seed % cmsFiles.length]!;
+      const text = mutate(source.text, rng);
+      try {
+        if (source === cmsPartitions) parsePartitions(text);
+        else parseDetoxPolicy(text, { nowMs: NOW });
+      } catch (e) {
+        if (!(e instanceof PolicySyntaxError)) throw new Error(`seed ${seed} (${source.name}): ${String(e)}`);
+      }
+    }
+  },
+});
 
 Deno.test("fuzz: mutated policy and partition files give PolicySyntaxError or a policy, never a crash", () => {
   const sources = [fixture("analysis.txt"), fixture("greedy.txt")];
