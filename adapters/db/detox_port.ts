@@ -4,7 +4,13 @@
  */
 import type { DetoxLock, LockRequest } from "../../registry/requests/detox_lock.ts";
 import type { AccessRecord } from "../../registry/requests/access_record.ts";
-import type { DetoxMode } from "../../registry/requests/detox_run.ts";
+import type {
+  CycleRecord,
+  CycleStart,
+  DecisionRow,
+  DetoxMode,
+  SiteRow,
+} from "../../registry/requests/detox_run.ts";
 
 export interface LockFilter {
   /** Only locks in force at this time (Unix seconds); all (with history) when absent. */
@@ -35,40 +41,7 @@ export interface AccessStore {
   accessesSince(day: number): Promise<AccessRecord[]>;
 }
 
-export type { DetoxMode };
-
-export interface CycleStart {
-  partition: string;
-  mode: DetoxMode;
-  policyHash: string;
-  policyText: string;
-  generation: number;
-  startedMs: number;
-  timeShiftDays: number;
-  comment: string | null;
-}
-
-export interface DecisionRow {
-  site: string;
-  dataset: string;
-  decision: "delete" | "keep" | "protect";
-  line: number;
-  size: number;
-  blocks: string[];
-}
-
-export interface SiteRow {
-  site: string;
-  status: string;
-  quota: number;
-  usedBefore: number;
-  usedAfter: number;
-  triggered: boolean;
-  stillTriggered: boolean;
-  protectedBytes: number;
-  deletedBytes: number;
-  keptBytes: number;
-}
+export type { CycleRecord, CycleStart, DecisionRow, DetoxMode, SiteRow };
 
 export interface CycleEnd {
   status: "done" | "failed";
@@ -80,17 +53,6 @@ export interface CycleEnd {
   unmatchedLines: number[];
   decisions: DecisionRow[];
   sites: SiteRow[];
-}
-
-export interface CycleRecord extends CycleStart {
-  id: number;
-  endedMs: number | null;
-  status: string;
-  iterations: number | null;
-  evaluations: number | null;
-  deletedBytes: number | null;
-  committedGeneration: number | null;
-  unmatchedLines: number[];
 }
 
 export interface DetoxHistory {

@@ -1,6 +1,6 @@
 import { type DetoxLock, type LockRequest, sameLockTarget } from "../../registry/requests/detox_lock.ts";
 import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import { type Database, jsonb } from "./database.ts";
 import type { DB } from "./schema.ts";
 import type { LockFilter, LockStore } from "./detox_port.ts";
@@ -90,18 +90,7 @@ async function unlockIn(db: Kysely<DB>, user: string | null, ids: number[], nowM
   return Number(r.numUpdatedRows);
 }
 
-function toLock(row: {
-  id: number;
-  item: string;
-  sites: unknown;
-  groups: unknown;
-  user_name: string;
-  service: string | null;
-  comment: string | null;
-  created_ms: number;
-  expires_ms: number;
-  unlocked_ms: number | null;
-}): DetoxLock {
+function toLock(row: Selectable<DB["detox_locks"]>): DetoxLock {
   return {
     id: row.id,
     item: row.item,

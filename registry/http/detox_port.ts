@@ -1,50 +1,16 @@
 import type { DetoxLock, LockRequest } from "../requests/detox_lock.ts";
 import type { AccessRecord } from "../requests/access_record.ts";
-import type { DetoxMode, DetoxRunRequest, DetoxRunSummary } from "../requests/detox_run.ts";
+import type {
+  CycleRecord as CycleView,
+  DecisionRow as DecisionView,
+  DetoxMode,
+  DetoxRunRequest,
+  DetoxRunSummary,
+  SiteRow as SiteView,
+} from "../requests/detox_run.ts";
 
 /** What the Detox and popularity routes need (implemented by the composition root). */
-export type { DetoxMode, DetoxRunRequest, DetoxRunSummary };
-
-export interface CycleView {
-  id: number;
-  partition: string;
-  mode: string;
-  policyHash: string;
-  policyText: string;
-  generation: number;
-  startedMs: number;
-  endedMs: number | null;
-  timeShiftDays: number;
-  comment: string | null;
-  status: string;
-  iterations: number | null;
-  evaluations: number | null;
-  deletedBytes: number | null;
-  committedGeneration: number | null;
-  unmatchedLines: number[];
-}
-
-export interface SiteView {
-  site: string;
-  status: string;
-  quota: number;
-  usedBefore: number;
-  usedAfter: number;
-  triggered: boolean;
-  stillTriggered: boolean;
-  protectedBytes: number;
-  deletedBytes: number;
-  keptBytes: number;
-}
-
-export interface DecisionView {
-  site: string;
-  dataset: string;
-  decision: string;
-  line: number;
-  size: number;
-  blocks: string[];
-}
+export type { CycleView, DecisionView, DetoxMode, DetoxRunRequest, DetoxRunSummary, SiteView };
 
 export interface DetoxPort {
   /** Whether Detox policies are configured (runs are possible). */

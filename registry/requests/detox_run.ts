@@ -34,3 +34,48 @@ export interface DetoxRunSummary {
   unmatchedLines: number[];
   error?: string;
 }
+
+/** What the history keeps of each cycle, of each site in it, and of each decision. */
+export interface CycleStart {
+  partition: string;
+  mode: DetoxMode;
+  policyHash: string;
+  policyText: string;
+  generation: number;
+  startedMs: number;
+  timeShiftDays: number;
+  comment: string | null;
+}
+
+export interface DecisionRow {
+  site: string;
+  dataset: string;
+  decision: "delete" | "keep" | "protect";
+  line: number;
+  size: number;
+  blocks: string[];
+}
+
+export interface SiteRow {
+  site: string;
+  status: string;
+  quota: number;
+  usedBefore: number;
+  usedAfter: number;
+  triggered: boolean;
+  stillTriggered: boolean;
+  protectedBytes: number;
+  deletedBytes: number;
+  keptBytes: number;
+}
+
+export interface CycleRecord extends CycleStart {
+  id: number;
+  endedMs: number | null;
+  status: string;
+  iterations: number | null;
+  evaluations: number | null;
+  deletedBytes: number | null;
+  committedGeneration: number | null;
+  unmatchedLines: number[];
+}
