@@ -18,11 +18,11 @@ import type {
   DecisionRow,
   DetoxHistory,
   LockStore,
-  NewDeletionOperation,
   SiteRow,
 } from "../../adapters/db/detox_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
+import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 
 export interface DetoxPolicySource {
   /** Where the text came from (for messages). */
@@ -131,8 +131,10 @@ export async function runCycle(
   const deletedBytes = result.deletions.reduce((s, d) => s + d.size, 0);
   if (request.mode === "normal" && (result.deletions.length > 0 || result.reassignments.length > 0)) {
     const plan = deletionPlan(snapshot, result);
-    const operations: NewDeletionOperation[] = plan.operations.map((o) => ({
+    const operations: NewReplicaOperation[] = plan.operations.map((o) => ({
+      kind: "deletion",
       cycleId,
+      requestId: null,
       site: snapshot.siteById(o.siteId)!.name,
       dataset: snapshot.datasetById(o.datasetId)!.name,
       blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),

@@ -114,7 +114,7 @@ dbTest(
       assertEquals(dry.body.data[0].mode, "dry-run");
       assertEquals(dry.body.data[0].committed_generation, null);
       const generation = dynamo.port.snapshot().generation;
-      assertEquals(await db.queryArrays("SELECT count(*) FROM deletion_operations"), [[0]]);
+      assertEquals(await db.queryArrays("SELECT count(*) FROM replica_operations"), [[0]]);
 
       // Alice locks /S/two at T2_B; B must then give up /S/one (the popular one) instead.
       const locked = await call(
@@ -146,7 +146,7 @@ dbTest(
       assertEquals(owner("/S/two/AOD", "T2_B"), "AnalysisOps");
       assertEquals(
         await db.queryArrays(
-          "SELECT site, dataset, blocks IS NULL, status FROM deletion_operations ORDER BY site",
+          "SELECT site, dataset, blocks IS NULL, status FROM replica_operations WHERE kind = 'deletion' ORDER BY site",
         ),
         [
           ["T2_A", "/S/two/AOD", true, "new"],

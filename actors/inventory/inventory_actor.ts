@@ -13,7 +13,7 @@ import {
 } from "../../registry/inventory/mod.ts";
 import type { InventoryStore } from "../../adapters/db/inventory_store_port.ts";
 import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/injection_queue_port.ts";
-import type { NewDeletionOperation } from "../../adapters/db/detox_port.ts";
+import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
 
@@ -29,7 +29,7 @@ export type InventoryMsg =
     replyTo: ActorRef<SubmitReply>;
     injectionId?: number;
     /** Written in the same transaction, if every command of the submission applies. */
-    operations?: readonly NewDeletionOperation[];
+    operations?: readonly NewReplicaOperation[];
   }
   | { type: "flush" }
   | { type: "commit_failed"; error: unknown };
@@ -48,7 +48,7 @@ interface Pending {
   submission: Submission;
   replyTo: ActorRef<SubmitReply>;
   injectionId?: number;
-  operations?: readonly NewDeletionOperation[];
+  operations?: readonly NewReplicaOperation[];
 }
 
 interface State {
@@ -186,7 +186,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             annex: annex!,
           };
           state.head = next;
-          const deletionOperations = batch.flatMap((b, i) =>
+          const operations = batch.flatMap((b, i) =>
             b.operations && outcomes[i]!.every((o) => o.status === "applied") ? b.operations : []
           );
           state.inflight = options.store.commit({
@@ -195,7 +195,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             state: next,
             changes: result.changes,
             injections,
-            deletionOperations,
+            operations,
           })
             .then(() => {
               options.publication.publishCommitted(entry, next);

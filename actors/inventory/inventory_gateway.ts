@@ -2,7 +2,7 @@ import type { Snapshot, Submission } from "../../registry/inventory/mod.ts";
 import { type ActorRef, type ActorSystem, ask } from "../runtime/mod.ts";
 import type { InventoryMsg, SubmitReply } from "./inventory_actor.ts";
 import type { InventoryPublication } from "./publication.ts";
-import type { NewDeletionOperation } from "../../adapters/db/detox_port.ts";
+import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 
 /** The writer is too busy: callers should retry later (HTTP 503). */
 export class InventoryBusyError extends Error {
@@ -49,8 +49,7 @@ export class InventoryGateway {
   /** Resolves once the writer acknowledged: the applied commands are durable. */
   async submit(
     submission: Submission,
-    options: { signal?: AbortSignal; injectionId?: number; operations?: readonly NewDeletionOperation[] } =
-      {},
+    options: { signal?: AbortSignal; injectionId?: number; operations?: readonly NewReplicaOperation[] } = {},
   ): Promise<SubmitReply> {
     const depth = this.queueDepth;
     if (depth >= this.#highWater && options.injectionId === undefined) throw new InventoryBusyError(depth);

@@ -1,4 +1,4 @@
-import type { BulkTransaction, Database } from "./database.ts";
+import type { Database } from "./database.ts";
 import type {
   CycleEnd,
   CycleRecord,
@@ -6,7 +6,6 @@ import type {
   DecisionRow,
   DetoxHistory,
   DetoxMode,
-  NewDeletionOperation,
   SiteRow,
 } from "./detox_port.ts";
 
@@ -203,26 +202,4 @@ function toCycle(r: Record<string, unknown>): CycleRecord {
     committedGeneration: r.committed_generation as number | null,
     unmatchedLines: (r.unmatched_lines as number[] | null) ?? [],
   };
-}
-
-/** Records deletion operations; called inside the inventory commit so both land together. */
-export async function insertDeletionOperations(
-  tx: BulkTransaction,
-  operations: readonly NewDeletionOperation[],
-  nowMs: number,
-): Promise<void> {
-  if (operations.length === 0) return;
-  await tx.query(
-    `INSERT INTO deletion_operations (cycle_id, site, dataset, blocks, size, status, created_ms, updated_ms)
-     SELECT c, s, d, b::jsonb, z, 'new', $6, $6 FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-       AS u(c, s, d, b, z)`,
-    [
-      operations.map((o) => o.cycleId),
-      operations.map((o) => o.site),
-      operations.map((o) => o.dataset),
-      operations.map((o) => (o.blocks === null ? null : JSON.stringify(o.blocks))),
-      operations.map((o) => o.size),
-      nowMs,
-    ],
-  );
 }

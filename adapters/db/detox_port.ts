@@ -67,13 +67,3 @@ export interface DetoxHistory {
   ): Promise<DecisionRow[]>;
   policyText(hash: string): Promise<string | null>;
 }
-
-/** A deletion to be executed by the file-operations layer (consumed by the file-operations issue). */
-export interface NewDeletionOperation {
-  cycleId: number | null;
-  site: string;
-  dataset: string;
-  /** Block names; null = the whole dataset replica. */
-  blocks: string[] | null;
-  size: number;
-}

@@ -20,7 +20,7 @@ import type { BulkTransaction, Cell, Database } from "./database.ts";
 import type { CommitBatch, InventoryStore, JournalEntry, LoadProgress } from "./inventory_store_port.ts";
 import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
 import { settleInjections } from "./injection_queue.ts";
-import { insertDeletionOperations } from "./detox_history.ts";
+import { insertReplicaOperations } from "./replica_operations.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -243,7 +243,7 @@ export class SqlInventoryStore implements InventoryStore {
    * state cannot be in the tables, so they go in with COPY; changed rows are
    * upserted and vanished rows deleted.
    */
-  async commit({ entry, base, state, changes, injections, deletionOperations }: CommitBatch): Promise<void> {
+  async commit({ entry, base, state, changes, injections, operations }: CommitBatch): Promise<void> {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
@@ -397,7 +397,7 @@ export class SqlInventoryStore implements InventoryStore {
         [entry.seq, c.nextDatasetId, c.nextBlockId, c.nextSiteId, c.nextGroupId, c.nextFileId],
       );
       if (injections) await settleInjections(tx, injections, entry.atMs, entry.seq);
-      if (deletionOperations) await insertDeletionOperations(tx, deletionOperations, entry.atMs);
+      if (operations) await insertReplicaOperations(tx, operations, entry.atMs);
       await tx.query("SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
     });
   }

@@ -8,7 +8,7 @@ import type {
   PartitionDefinition,
 } from "../../registry/inventory/mod.ts";
 import type { InjectionSettlement } from "./injection_queue_port.ts";
-import type { NewDeletionOperation } from "./detox_port.ts";
+import type { NewReplicaOperation } from "./replica_operations_port.ts";
 
 export interface CommitBatch {
   readonly entry: JournalEntry;
@@ -19,8 +19,8 @@ export interface CommitBatch {
   readonly changes: InventoryChanges;
   /** Queued injections this batch settles, recorded in the same transaction (exactly once). */
   readonly injections?: readonly InjectionSettlement[];
-  /** Deletion operations that must exist exactly when these commands are durable. */
-  readonly deletionOperations?: readonly NewDeletionOperation[];
+  /** Replica operations that must exist exactly when these commands are durable. */
+  readonly operations?: readonly NewReplicaOperation[];
 }
 
 export interface LoadProgress {

@@ -143,9 +143,11 @@ export interface DetoxTables {
     deleted_bytes: number;
     kept_bytes: number;
   };
-  deletion_operations: {
+  replica_operations: {
     id: Generated<number>;
+    kind: "copy" | "deletion";
     cycle_id: number | null;
+    request_id: number | null;
     site: string;
     dataset: string;
     blocks: unknown;

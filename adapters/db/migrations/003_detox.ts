@@ -42,11 +42,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       protected_bytes bigint NOT NULL, deleted_bytes bigint NOT NULL, kept_bytes bigint NOT NULL,
       PRIMARY KEY (cycle_id, site)
     );
-    CREATE TABLE deletion_operations (
-      id bigserial PRIMARY KEY, cycle_id integer, site text NOT NULL, dataset text NOT NULL, blocks jsonb,
-      size bigint NOT NULL, status text NOT NULL, created_ms bigint NOT NULL, updated_ms bigint NOT NULL
+    CREATE TABLE replica_operations (
+      id bigserial PRIMARY KEY, kind text NOT NULL CHECK (kind IN ('copy', 'deletion')), cycle_id integer,
+      request_id integer, site text NOT NULL, dataset text NOT NULL, blocks jsonb, size bigint NOT NULL,
+      status text NOT NULL, created_ms bigint NOT NULL, updated_ms bigint NOT NULL
     );
-    CREATE INDEX deletion_operations_status ON deletion_operations (status, id);
+    CREATE INDEX replica_operations_status ON replica_operations (status, id);
   `,
   );
 }
