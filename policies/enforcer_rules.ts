@@ -10,6 +10,9 @@ import {
   compileSiteCondition,
   type Condition,
   type EvalSite,
+  isJsonObject,
+  lineOfKey,
+  parseJsonSource,
   PolicySyntaxError,
   type ReplicaTarget,
 } from "./language/mod.ts";
@@ -31,16 +34,13 @@ export interface EnforcerRules {
 }
 
 export function parseEnforcerRules(text: string, file = "<enforcer rules>", nowMs = 0): EnforcerRules {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new PolicySyntaxError(file, 1, 1, `malformed JSON: ${(e as Error).message}`);
-  }
+  const doc = parseJsonSource(text, file);
   const fail = (path: string, reason: string): never => {
-    throw new PolicySyntaxError(file, lineOf(text, path), 1, `${path}: ${reason}`);
+    throw new PolicySyntaxError(file, lineOfKey(text, path), 1, `${path}: ${reason}`);
   };
-  if (!isObject(doc)) fail("(top)", "expected an object with partition, default_destination_group and rules");
+  if (!isJsonObject(doc)) {
+    fail("(top)", "expected an object with partition, default_destination_group and rules");
+  }
   const top = doc as Record<string, unknown>;
   for (const key of Object.keys(top)) {
     if (!["partition", "default_destination_group", "rules"].includes(key)) fail(key, "unknown key");
@@ -51,11 +51,11 @@ export function parseEnforcerRules(text: string, file = "<enforcer rules>", nowM
   if (typeof top.default_destination_group !== "string") {
     fail("default_destination_group", "expected a group name");
   }
-  if (!isObject(top.rules)) fail("rules", "expected an object of named rules");
+  if (!isJsonObject(top.rules)) fail("rules", "expected an object of named rules");
   const rules: EnforcerRule[] = [];
   for (const [name, raw] of Object.entries(top.rules as Record<string, unknown>)) {
     const at = `rules.${name}`;
-    if (!isObject(raw)) fail(at, "expected an object");
+    if (!isJsonObject(raw)) fail(at, "expected an object");
     const r = raw as Record<string, unknown>;
     for (const key of Object.keys(r)) {
       if (
@@ -71,7 +71,7 @@ export function parseEnforcerRules(text: string, file = "<enforcer rules>", nowM
       }
       return v as string[];
     };
-    const loc = (key: string) => ({ file, line: lineOf(text, name), column: 1, key });
+    const loc = (key: string) => ({ file, line: lineOfKey(text, name), column: 1, key });
     const compileAll = <T>(
       key: string,
       compile: (t: string, o: { nowMs: number; loc: { file: string; line: number; column: number } }) => T,
@@ -108,15 +108,4 @@ export function parseEnforcerRules(text: string, file = "<enforcer rules>", nowM
     defaultDestinationGroup: top.default_destination_group as string,
     rules,
   };
-}
-
-function isObject(x: unknown): boolean {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
-
-/** Best-effort line of the first mention of a key, for error positions in JSON. */
-function lineOf(text: string, key: string): number {
-  const last = key.split(".").at(-1)!;
-  const i = text.indexOf(`"${last}"`);
-  return i < 0 ? 1 : text.slice(0, i).split("\n").length;
 }

@@ -5,3 +5,4 @@ export * from "./targets.ts";
 export * from "./variables.ts";
 export * from "./condition.ts";
 export * from "./source_lines.ts";
+export * from "./json_source.ts";

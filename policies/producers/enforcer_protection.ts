@@ -38,7 +38,7 @@ export function enforcerProtection(snapshot: Snapshot, rules: EnforcerRules): En
 }
 
 /** The whole inventory as evaluation targets (no attributes: rules look at names and sites). */
-function snapshotWorld(snapshot: Snapshot): EvalWorld {
+export function snapshotWorld(snapshot: Snapshot): EvalWorld {
   const cache = new Map<number, EvalReplica[]>();
   const world: EvalWorld = {
     replicasOf(datasetId) {

@@ -193,6 +193,36 @@ export class Snapshot {
     return this.sites().map((s) => this.sitePartition(s.id, partition)!);
   }
 
+  /**
+   * Whether a complete replica of a block at a site, owned by a group, would
+   * belong to a partition: where a new copy may go (the Dealer's placement rule).
+   */
+  wouldBelong(partition: Partition, blockId: number, siteId: number, groupId: number): boolean {
+    const block = this.state.blocks.get(blockId);
+    const site = this.state.sites.get(siteId);
+    const group = this.state.groups.get(groupId);
+    if (!block || !site || !group) return false;
+    const dataset = this.state.datasets.get(block.datasetId)!;
+    const mask = this.state.partitions.membership({
+      blockReplica: {
+        blockId,
+        siteId,
+        groupId,
+        isCustodial: false,
+        size: block.size,
+        lastUpdate: 0,
+        fileIds: null,
+        partitions: 0,
+      },
+      block,
+      dataset,
+      datasetReplica: this.replica(dataset.id, siteId),
+      site,
+      group,
+    });
+    return (mask & this.state.partitions.maskOf(partition)) !== 0;
+  }
+
   /** Whether a block replica belongs to a partition. */
   inPartition(br: BlockReplica, partition: Partition): boolean {
     return (br.partitions & this.state.partitions.maskOf(partition)) !== 0;
