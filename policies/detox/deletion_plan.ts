@@ -30,38 +30,10 @@ export function deletionPlan(snapshot: Snapshot, result: DetoxResult): DeletionP
     a.datasetId - b.datasetId
   );
   for (const d of sorted) {
-    const dataset = snapshot.datasetById(d.datasetId)!;
-    const site = snapshot.siteById(d.siteId)!;
-    const dr = snapshot.replica(d.datasetId, d.siteId);
-    if (!dr) continue; // gone since the snapshot (cannot happen within one writer batch)
-    const present = new Set(dr.blockReplicas.map((br) => br.blockId));
-    const blockIds = d.blockIds.filter((id) => present.has(id));
-    if (blockIds.length === 0) continue;
-    const whole = blockIds.length === dr.blockReplicas.length;
-    operations.push({
-      siteId: d.siteId,
-      datasetId: d.datasetId,
-      blockIds: whole ? null : blockIds,
-      size: d.size,
-    });
-    if (whole) {
-      commands.push({
-        op: "dataset_replica.upsert",
-        dataset: dataset.name,
-        site: site.name,
-        growing: false,
-        group: null,
-      });
-    }
-    for (const id of blockIds) {
-      commands.push({
-        op: "block_replica.upsert",
-        dataset: dataset.name,
-        block: snapshot.blockById(id)!.name,
-        site: site.name,
-        group: null,
-      });
-    }
+    const deletion = replicaDeletion(snapshot, d.siteId, d.datasetId, d.blockIds, d.size);
+    if (!deletion) continue; // gone since the snapshot (cannot happen within one writer batch)
+    commands.push(...deletion.commands);
+    operations.push(deletion.operation);
   }
   for (const r of result.reassignments) {
     const dataset = snapshot.datasetById(r.datasetId)!;
@@ -77,4 +49,54 @@ export function deletionPlan(snapshot: Snapshot, result: DetoxResult): DeletionP
     }
   }
   return { commands, operations };
+}
+
+/**
+ * Deleting blocks of a dataset replica at a site: they pass to the null group
+ * ("being deleted"), a whole replica stops growing, and one deletion
+ * operation describes the work. null when none of the blocks is there.
+ */
+export function replicaDeletion(
+  snapshot: Snapshot,
+  siteId: number,
+  datasetId: number,
+  wanted: readonly number[],
+  size?: number,
+): { commands: InventoryCommand[]; operation: DeletionOperation } | null {
+  const dataset = snapshot.datasetById(datasetId);
+  const site = snapshot.siteById(siteId);
+  const dr = dataset && site ? snapshot.replica(datasetId, siteId) : undefined;
+  if (!dr) return null;
+  const present = new Map(dr.blockReplicas.map((br) => [br.blockId, br]));
+  const blockIds = wanted.filter((id) => present.has(id));
+  if (blockIds.length === 0) return null;
+  const whole = blockIds.length === dr.blockReplicas.length;
+  const commands: InventoryCommand[] = [];
+  if (whole) {
+    commands.push({
+      op: "dataset_replica.upsert",
+      dataset: dataset!.name,
+      site: site!.name,
+      growing: false,
+      group: null,
+    });
+  }
+  for (const id of blockIds) {
+    commands.push({
+      op: "block_replica.upsert",
+      dataset: dataset!.name,
+      block: snapshot.blockById(id)!.name,
+      site: site!.name,
+      group: null,
+    });
+  }
+  return {
+    commands,
+    operation: {
+      siteId,
+      datasetId,
+      blockIds: whole ? null : blockIds,
+      size: size ?? blockIds.reduce((s, id) => s + present.get(id)!.size, 0),
+    },
+  };
 }
