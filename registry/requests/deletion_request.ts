@@ -1,0 +1,168 @@
+/**
+ * Deletion requests (spec §4.4 step 4, §8.2 `request/delete`): a user asks
+ * for items to be deleted at sites. On the next pass each (item, site) where
+ * the item is present becomes an action, executed like a Detox deletion (the
+ * block replicas pass to the null group and a deletion operation is written
+ * in the same transaction) and completed when the replica is gone. Two rules
+ * of ours that the original did not have: an action that would remove the
+ * last complete copy of a block anywhere, or that touches data under a Detox
+ * lock, fails with the reason instead of deleting.
+ */
+import { InventoryValidationError, NULL_GROUP_ID, type Snapshot } from "../inventory/mod.ts";
+import type { InventoryCommand } from "../inventory/mod.ts";
+import { replicaDeletion } from "../../policies/detox/deletion_plan.ts";
+import { checkItemsAndSites, expandSites, itemAt, resolveItem } from "./request_item.ts";
+
+export type DeletionRequestStatus = "new" | "activated" | "completed" | "rejected" | "failed";
+export type DeletionActionStatus = "queued" | "completed" | "failed";
+
+export interface DeletionAction {
+  readonly item: string;
+  readonly site: string;
+  readonly status: DeletionActionStatus;
+  readonly reason: string | null;
+  readonly updatedAt: number;
+}
+
+export interface DeletionRequest {
+  readonly id: number;
+  readonly user: string;
+  readonly items: readonly string[];
+  readonly sites: readonly string[];
+  readonly status: DeletionRequestStatus;
+  readonly reason: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly lastRequestAt: number;
+  readonly requestCount: number;
+  readonly actions: readonly DeletionAction[];
+}
+
+export interface DeletionSubmission {
+  items: string[];
+  sites: string[];
+}
+
+export function checkDeletionSubmission(s: DeletionSubmission): DeletionSubmission {
+  checkItemsAndSites(s.items, s.sites);
+  if (s.sites.length === 0) throw new InventoryValidationError("request", "site", "is required");
+  return { items: [...new Set(s.items)].sort(), sites: [...new Set(s.sites)].sort() };
+}
+
+export function sameDeletionRequest(r: DeletionRequest, user: string, s: DeletionSubmission): boolean {
+  const eq = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  return r.user === user && (r.status === "new" || r.status === "activated") && eq(r.items, s.items) &&
+    eq(r.sites, s.sites);
+}
+
+/** Locked blocks of a dataset at a site: null = all of them, undefined = none. */
+export type LockedBlocks = (datasetId: number, siteId: number) => ReadonlySet<number> | null | undefined;
+
+export interface DeletionWork {
+  readonly requests: DeletionRequest[];
+  readonly commands: InventoryCommand[];
+  readonly operations: {
+    requestId: number;
+    siteId: number;
+    datasetId: number;
+    blockIds: readonly number[] | null;
+    size: number;
+  }[];
+}
+
+/** Activates new deletion requests: decides every action and the inventory commands that carry it out. */
+export function planDeletionRequests(
+  snapshot: Snapshot,
+  requests: readonly DeletionRequest[],
+  locked: LockedBlocks,
+  now: number,
+): DeletionWork {
+  const commands: InventoryCommand[] = [];
+  const operations: DeletionWork["operations"] = [];
+  // Block replicas already given up this pass, so two requests cannot together remove a last copy.
+  const doomed = new Set<string>();
+  const out = requests.map((r): DeletionRequest => {
+    if (r.status !== "new") return r;
+    const reject = (reason: string): DeletionRequest => ({
+      ...r,
+      status: "rejected",
+      reason,
+      updatedAt: now,
+    });
+    const items = [];
+    for (const name of r.items) {
+      const x = resolveItem(snapshot, name);
+      if (typeof x === "string") return reject(x);
+      items.push(x);
+    }
+    const sites = expandSites(snapshot, r.sites);
+    if (sites.length === 0) return reject("no known site matches the request");
+    const actions: DeletionAction[] = [];
+    for (const item of items) {
+      const dataset = snapshot.datasetById(item.datasetId)!;
+      for (const site of sites) {
+        if (itemAt(snapshot, item, site.id).state === "none") continue;
+        const dr = snapshot.replica(item.datasetId, site.id)!;
+        const blocks = (item.blockIds ?? dataset.blockIds).filter((id) => snapshot.blockReplica(dr, id));
+        const fail = (reason: string) =>
+          actions.push({ item: item.item, site: site.name, status: "failed", reason, updatedAt: now });
+        const locks = locked(item.datasetId, site.id);
+        if (locks === null || (locks && blocks.some((id) => locks.has(id)))) {
+          fail("locked by a Detox lock");
+          continue;
+        }
+        const last = blocks.find((id) => {
+          const block = snapshot.blockById(id)!;
+          return !snapshot.blockReplicasOf(block).some((br) =>
+            br.siteId !== site.id && br.fileIds === null && br.groupId !== NULL_GROUP_ID &&
+            !doomed.has(`${br.siteId}:${id}`)
+          );
+        });
+        if (last !== undefined) {
+          fail(`would delete the last complete copy of ${dataset.name}#${snapshot.blockById(last)!.name}`);
+          continue;
+        }
+        for (const id of blocks) doomed.add(`${site.id}:${id}`);
+        const owned = blocks.filter((id) => snapshot.blockReplica(dr, id)!.groupId !== NULL_GROUP_ID);
+        const deletion = owned.length > 0 ? replicaDeletion(snapshot, site.id, item.datasetId, owned) : null;
+        if (deletion) {
+          commands.push(...deletion.commands);
+          operations.push({ requestId: r.id, ...deletion.operation });
+        }
+        actions.push({ item: item.item, site: site.name, status: "queued", reason: null, updatedAt: now });
+      }
+    }
+    if (actions.length === 0) {
+      return { ...r, status: "completed", reason: "nothing to delete", updatedAt: now };
+    }
+    return settleDeletion({ ...r, status: "activated", reason: null, updatedAt: now, actions }, now);
+  });
+  return { requests: out, commands, operations };
+}
+
+/** Queued actions complete when the item is gone from the site. */
+export function trackDeletionRequest(snapshot: Snapshot, r: DeletionRequest, now: number): DeletionRequest {
+  if (r.status !== "activated") return r;
+  const actions = r.actions.map((a): DeletionAction => {
+    if (a.status !== "queued") return a;
+    const item = resolveItem(snapshot, a.item);
+    const site = snapshot.site(a.site);
+    if (typeof item === "string" || !site || itemAt(snapshot, item, site.id).state === "none") {
+      return { ...a, status: "completed", reason: null, updatedAt: now };
+    }
+    return a;
+  });
+  return settleDeletion({ ...r, actions }, now);
+}
+
+function settleDeletion(r: DeletionRequest, now: number): DeletionRequest {
+  if (r.status !== "activated" || r.actions.some((a) => a.status === "queued")) return r;
+  const failed = r.actions.find((a) => a.status === "failed");
+  return {
+    ...r,
+    status: failed ? "failed" : "completed",
+    reason: failed ? `${failed.item} at ${failed.site}: ${failed.reason}` : null,
+    updatedAt: now,
+  };
+}
