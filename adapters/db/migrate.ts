@@ -3,6 +3,7 @@ import type { Database } from "./database.ts";
 import * as m001 from "./migrations/001_inventory.ts";
 import * as m002 from "./migrations/002_registry_and_users.ts";
 import * as m003 from "./migrations/003_detox.ts";
+import * as m004 from "./migrations/004_dealer.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -12,6 +13,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "001_inventory": m001,
   "002_registry_and_users": m002,
   "003_detox": m003,
+  "004_dealer": m004,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -5,7 +5,7 @@ import type { Generated } from "kysely";
  * JavaScript numbers; times are Unix seconds (inventory) or milliseconds
  * (`*_ms` columns). JSON columns hold small structured values.
  */
-export interface DB extends DetoxTables {
+export interface DB extends DetoxTables, DealerTables {
   partitions: { id: number; name: string };
   groups: { id: number; name: string; olevel: string };
   sites: {
@@ -155,5 +155,75 @@ export interface DetoxTables {
     status: string;
     created_ms: number;
     updated_ms: number;
+  };
+}
+
+/** Requests, application locks, job demand and the Dealer history (migration 004). */
+export interface DealerTables {
+  copy_requests: {
+    id: Generated<number>;
+    user_name: string;
+    group_name: string | null;
+    n: number;
+    items: unknown;
+    sites: unknown;
+    status: string;
+    reason: string | null;
+    actions: unknown;
+    created_ms: number;
+    updated_ms: number;
+    last_request_ms: number;
+    request_count: number;
+  };
+  deletion_requests: {
+    id: Generated<number>;
+    user_name: string;
+    items: unknown;
+    sites: unknown;
+    status: string;
+    reason: string | null;
+    actions: unknown;
+    created_ms: number;
+    updated_ms: number;
+    last_request_ms: number;
+    request_count: number;
+  };
+  app_locks: {
+    app: string;
+    user_name: string;
+    service: string | null;
+    note: string | null;
+    since_ms: number;
+  };
+  job_demand: { dataset: string; queued: number; jobs: number };
+  dealer_cycles: {
+    id: Generated<number>;
+    partition: string;
+    mode: string;
+    status: string;
+    generation: number;
+    committed_generation: number | null;
+    started_ms: number;
+    ended_ms: number | null;
+    targets: number | null;
+    accepted: number | null;
+    rejected: number | null;
+    bytes: number | null;
+    rejections: unknown;
+    comment: string | null;
+    error: string | null;
+  };
+  dealer_decisions: {
+    cycle_id: number;
+    seq: number;
+    plugin: string;
+    dataset: string;
+    blocks: unknown;
+    site: string | null;
+    accepted: boolean;
+    reason: string;
+    why: string;
+    bytes: number;
+    request_id: number | null;
   };
 }
