@@ -1,0 +1,126 @@
+/** Small federations for Dealer tests, driven by the pure reducer. */
+import { SeededRng } from "../../actors/runtime/clock.ts";
+import { parseDealerConfig } from "../../policies/dealer/dealer_config.ts";
+import type { CopyPlan } from "../../policies/dealer/copy_plan.ts";
+import { Snapshot } from "../../registry/inventory/mod.ts";
+import { ReducerHarness } from "./inventory.ts";
+
+export const EXAMPLE_DEALER_CONFIG = Deno.readTextFileSync(
+  new URL("../../examples/dealer/dealer.json", import.meta.url),
+);
+
+/** The example configuration with some fields replaced. */
+export function dealerConfig(overrides: Record<string, unknown> = {}) {
+  return parseDealerConfig(JSON.stringify({ ...JSON.parse(EXAMPLE_DEALER_CONFIG), ...overrides }));
+}
+
+export interface SiteSpec {
+  name: string;
+  /** Bytes of the Default partition. */
+  quota: number;
+  status?: "ready" | "morgue" | "waitroom";
+  type?: "disk" | "mss";
+}
+
+export interface DatasetSpec {
+  name: string;
+  blocks: number;
+  filesPerBlock?: number;
+  fileSize: number;
+  /** Sites holding a complete replica. */
+  at: string[];
+  group?: string;
+  status?: string;
+}
+
+export const NOW = Math.floor(Date.UTC(2026, 10, 25) / 1000);
+
+export function lfn(dataset: string, block: number, file: number): string {
+  return `/store${dataset.toLowerCase()}/b${block}/f${file}.root`;
+}
+
+export function dealerFederation(sites: SiteSpec[], datasets: DatasetSpec[]): ReducerHarness {
+  const h = new ReducerHarness();
+  h.nowMs = NOW * 1000;
+  h.apply(
+    ...sites.map((s) => ({
+      op: "site.upsert",
+      name: s.name,
+      storage_type: s.type ?? "disk",
+      status: s.status ?? "ready",
+    })),
+    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
+    { op: "group.upsert", name: "DataOps", olevel: "Block" },
+    ...sites.map((s) => ({ op: "quota.set", site: s.name, partition: "Default", quota: s.quota })),
+  );
+  const cmds: Record<string, unknown>[] = [];
+  for (const d of datasets) {
+    cmds.push({ op: "dataset.upsert", name: d.name, status: d.status ?? "valid", last_update: NOW - 86400 });
+    for (let b = 0; b < d.blocks; b++) {
+      cmds.push({ op: "block.upsert", dataset: d.name, block: `b${b}` });
+      cmds.push({
+        op: "files.add",
+        dataset: d.name,
+        block: `b${b}`,
+        files: Array.from({ length: d.filesPerBlock ?? 2 }, (_, f) => ({ lfn: lfn(d.name, b, f), size: d.fileSize })),
+      });
+    }
+    for (const [i, site] of d.at.entries()) {
+      cmds.push({
+        op: "dataset_replica.upsert",
+        dataset: d.name,
+        site,
+        group: d.group ?? "AnalysisOps",
+        growing: i > 0,
+      });
+      for (let b = 0; b < d.blocks; b++) cmds.push({ op: "block_replica.upsert", dataset: d.name, block: `b${b}`, site });
+    }
+  }
+  if (cmds.length) h.apply(...cmds);
+  return h;
+}
+
+export function snap(h: ReducerHarness): Snapshot {
+  return new Snapshot(h.state);
+}
+
+/** Commits a copy plan as the Dealer agent would. */
+export function applyPlan(h: ReducerHarness, plan: CopyPlan): void {
+  if (plan.commands.length) h.apply(...plan.commands as unknown as Record<string, unknown>[]);
+}
+
+/** The file-operations layer finishing every transfer: incomplete replicas become complete. */
+export function completeTransfers(h: ReducerHarness): void {
+  const s = snap(h);
+  const cmds: Record<string, unknown>[] = [];
+  for (const d of s.datasets()) {
+    for (const dr of s.replicasOf(d.id)) {
+      for (const br of dr.blockReplicas) {
+        if (br.fileIds === null) continue;
+        const block = s.blockById(br.blockId)!;
+        const index = Number(block.name.slice(1));
+        cmds.push({
+          op: "block_replica.upsert",
+          dataset: d.name,
+          block: block.name,
+          site: s.siteById(dr.siteId)!.name,
+          files: Array.from({ length: block.numFiles }, (_, f) => lfn(d.name, index, f)),
+        });
+      }
+    }
+  }
+  if (cmds.length) h.apply(...cmds);
+}
+
+export function rng(seed = 1) {
+  return new SeededRng(seed);
+}
+
+/** Full disk copies of a dataset (every block complete). */
+export function fullCopies(h: ReducerHarness, dataset: string): string[] {
+  const s = snap(h);
+  const d = s.dataset(dataset)!;
+  return s.replicasOf(d.id)
+    .filter((dr) => dr.blockReplicas.length === d.blockIds.length && dr.blockReplicas.every((br) => br.fileIds === null))
+    .map((dr) => s.siteById(dr.siteId)!.name).sort();
+}
