@@ -32,7 +32,11 @@ export function checkApp(app: unknown): LockableApp {
 export function checkLockText(field: "service" | "note", value: string | null): string | null {
   if (value === null) return null;
   if (value.length > (field === "note" ? 1000 : 100)) {
-    throw new InventoryValidationError("applock", field, `at most ${field === "note" ? 1000 : 100} characters`);
+    throw new InventoryValidationError(
+      "applock",
+      field,
+      `at most ${field === "note" ? 1000 : 100} characters`,
+    );
   }
   return value;
 }

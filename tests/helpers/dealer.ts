@@ -62,7 +62,10 @@ export function dealerFederation(sites: SiteSpec[], datasets: DatasetSpec[]): Re
         op: "files.add",
         dataset: d.name,
         block: `b${b}`,
-        files: Array.from({ length: d.filesPerBlock ?? 2 }, (_, f) => ({ lfn: lfn(d.name, b, f), size: d.fileSize })),
+        files: Array.from(
+          { length: d.filesPerBlock ?? 2 },
+          (_, f) => ({ lfn: lfn(d.name, b, f), size: d.fileSize }),
+        ),
       });
     }
     for (const [i, site] of d.at.entries()) {
@@ -73,7 +76,9 @@ export function dealerFederation(sites: SiteSpec[], datasets: DatasetSpec[]): Re
         group: d.group ?? "AnalysisOps",
         growing: i > 0,
       });
-      for (let b = 0; b < d.blocks; b++) cmds.push({ op: "block_replica.upsert", dataset: d.name, block: `b${b}`, site });
+      for (let b = 0; b < d.blocks; b++) {
+        cmds.push({ op: "block_replica.upsert", dataset: d.name, block: `b${b}`, site });
+      }
     }
   }
   if (cmds.length) h.apply(...cmds);
@@ -121,6 +126,8 @@ export function fullCopies(h: ReducerHarness, dataset: string): string[] {
   const s = snap(h);
   const d = s.dataset(dataset)!;
   return s.replicasOf(d.id)
-    .filter((dr) => dr.blockReplicas.length === d.blockIds.length && dr.blockReplicas.every((br) => br.fileIds === null))
+    .filter((dr) =>
+      dr.blockReplicas.length === d.blockIds.length && dr.blockReplicas.every((br) => br.fileIds === null)
+    )
     .map((dr) => s.siteById(dr.siteId)!.name).sort();
 }
