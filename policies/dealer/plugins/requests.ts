@@ -167,12 +167,14 @@ function activate(ctx: RequestsContext, r: CopyRequest): CopyRequest {
     updatedAt: ctx.now,
   });
   if (r.n === 0) {
-    const refused = listed.find((s) => !ledger.isTarget(s.id));
-    if (refused) return reject(`${refused.name} cannot receive copies now`);
     for (const item of items) {
       for (const s of listed) {
         const at = itemAt(snapshot, item, s.id, group.id);
-        if (!(at.state === "complete" && at.owned)) actions.push(action(item, s.name));
+        if (at.state === "complete" && at.owned) continue;
+        if (!ledger.isTarget(s.id) || !ledger.qualifies(s.id, item.bytes)) {
+          return reject(`${s.name} cannot receive ${item.item} now`);
+        }
+        actions.push(action(item, s.name));
       }
     }
   } else {
