@@ -103,13 +103,12 @@ export function completeTransfers(h: ReducerHarness): void {
       for (const br of dr.blockReplicas) {
         if (br.fileIds === null) continue;
         const block = s.blockById(br.blockId)!;
-        const index = Number(block.name.slice(1));
         cmds.push({
           op: "block_replica.upsert",
           dataset: d.name,
           block: block.name,
           site: s.siteById(dr.siteId)!.name,
-          files: Array.from({ length: block.numFiles }, (_, f) => lfn(d.name, index, f)),
+          files: [...h.files.byId.values()].filter((f) => f.blockId === block.id).map((f) => f.lfn),
         });
       }
     }
