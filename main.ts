@@ -38,7 +38,16 @@ import { parseDetoxPolicy } from "./policies/detox/detox_policy.ts";
 import { type EnforcerRules, parseEnforcerRules } from "./policies/enforcer_rules.ts";
 import { parsePartitions } from "./policies/partitions.ts";
 import { describePolicyFile } from "./policies/describe_policy_file.ts";
-import { ask } from "./actors/runtime/mod.ts";
+import { ask, SeededRng } from "./actors/runtime/mod.ts";
+import { SqlRequestStore } from "./adapters/db/request_store.ts";
+import { SqlAppLockStore } from "./adapters/db/app_lock_store.ts";
+import { SqlDemandStore } from "./adapters/db/demand_store.ts";
+import { SqlDealerHistory } from "./adapters/db/dealer_history.ts";
+import type { DealerMsg } from "./actors/agents/dealer.ts";
+import type { DealerPort } from "./registry/http/dealer_port.ts";
+import type { DealerRunSummary } from "./registry/requests/dealer_run.ts";
+import type { CopyRequest } from "./registry/requests/copy_request.ts";
+import { type DealerConfig, parseDealerConfig } from "./policies/dealer/dealer_config.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -53,6 +62,10 @@ export interface DynamoOptions {
   trustedDnHeader?: string;
   /** Detox policies and settings; without policies Detox only serves history and locks. */
   detox?: DetoxConfig;
+  /** The Dealer; without it requests are accepted and tracked, but no copies are made. */
+  dealer?: DealerSettings | null;
+  /** Between request-tracker passes (default 300 s; 0 = only when a request arrives). */
+  requestIntervalMs?: number;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
 }
@@ -104,11 +117,21 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   const locks = new SqlLockStore(db);
   const accesses = new SqlAccessStore(db);
   const history = new SqlDetoxHistory(db);
+  const requests = new SqlRequestStore(db);
+  const appLocks = new SqlAppLockStore(db);
+  const demand = new SqlDemandStore(db);
+  const dealerHistory = new SqlDealerHistory(db);
   const detoxConfig = options.detox;
+  const dealerSettings = options.dealer ?? null;
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  if (dealerSettings && !partitions.some((p) => p.name === dealerSettings.config.partition)) {
+    if (ownsDb) await db.close();
+    throw new TypeError(`The Dealer's partition "${dealerSettings.config.partition}" is not defined`);
+  }
   const tree = startApplicationTree(system, {
     store: new SqlInventoryStore(db),
     injections,
-    partitions: options.partitions ?? DEFAULT_PARTITIONS,
+    partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
     ...(detoxConfig && detoxConfig.policies.length > 0
@@ -122,9 +145,27 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
           deletionPerIteration: detoxConfig.deletionPerIteration,
           protectedSites: detoxConfig.protectedSites,
           enforcer: detoxConfig.enforcer,
+          appLocks,
+          pendingCopies: async () => unhandledItems(await requests.openCopyRequests()),
         },
       }
       : {}),
+    ...(dealerSettings
+      ? {
+        dealer: {
+          config: dealerSettings.config,
+          enforcer: dealerSettings.enforcer,
+          requests,
+          demand,
+          history: dealerHistory,
+          detoxHistory: history,
+          appLocks,
+          intervalMs: dealerSettings.intervalMs,
+          random: (seed) => new SeededRng(seed),
+        },
+      }
+      : {}),
+    tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 },
   });
   const metrics = new ServiceMetrics(system, publication);
   const port: RegistryPort = {
@@ -172,10 +213,37 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     setLocks: (user, requests) => locks.setLocks(user, requests, clock.now()),
     recordAccesses: (records) => accesses.recordAccesses(records),
   };
-  const app = createRegistryApp(port, {
-    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-    ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
-  }, detoxPort);
+  const dealerPort: DealerPort = {
+    submitCopy: (user, s) => requests.submitCopy(user, s, clock.now()),
+    submitDeletion: (user, s) => requests.submitDeletion(user, s, clock.now()),
+    copyRequests: (q) => requests.copyRequests(q),
+    deletionRequests: (q) => requests.deletionRequests(q),
+    cancelCopy: (id, user) => requests.cancelCopy(id, user, clock.now()),
+    lockApp: (lock) => appLocks.lockApp({ ...lock, since: Math.floor(clock.now() / 1000) }),
+    unlockApp: (app, user) => appLocks.unlockApp(app, user),
+    appLocks: () => appLocks.appLocks(),
+    recordJobs: (records) => demand.recordJobs(records),
+    dealerConfigured: () => tree.dealer !== null,
+    async runDealer(mode, comment) {
+      return await ask<DealerMsg, DealerRunSummary>(
+        system,
+        tree.dealer!,
+        (replyTo) => ({ type: "run", mode, ...(comment ? { comment } : {}), replyTo }),
+        { timeoutMs: 30 * 60_000 },
+      );
+    },
+    dealerCycles: (limit) => dealerHistory.cycles({ limit }),
+    dealerDecisions: (f) => dealerHistory.decisions(f),
+  };
+  const app = createRegistryApp(
+    port,
+    {
+      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
+    },
+    detoxPort,
+    { port: dealerPort, nudgeTracker: () => tree.nudgeTracker() },
+  );
   let closed = false;
   return {
     app,
@@ -197,6 +265,20 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   };
 }
 
+export interface DealerSettings {
+  config: DealerConfig;
+  /** Rules of the enforcer plugin, read from its `policy` file. */
+  enforcer: EnforcerRules | null;
+  intervalMs: number;
+}
+
+/** Items that copy requests still wait for (Detox's `dataset.unhandled_copy_exists`). */
+function unhandledItems(open: readonly CopyRequest[]): string[] {
+  return open.flatMap((r) =>
+    r.status === "new" ? [...r.items] : r.actions.filter((a) => a.status === "new").map((a) => a.item)
+  );
+}
+
 export interface DetoxConfig {
   policies: DetoxPolicySource[];
   intervalMs: number;
@@ -210,9 +292,11 @@ export interface DetoxConfig {
  * replaces this with the service issue). Policies are parsed here so that a
  * broken file stops the start with its line and column.
  */
-export async function detoxConfigFromEnv(env: (name: string) => string | undefined, nowMs: number): Promise<{
+export async function agentsConfigFromEnv(env: (name: string) => string | undefined, nowMs: number): Promise<{
   partitions: readonly PartitionDefinition[];
   detox: DetoxConfig;
+  dealer: DealerSettings | null;
+  requestIntervalMs: number;
 }> {
   const read = async (variable: string, path: string) => {
     try {
@@ -246,8 +330,25 @@ export async function detoxConfigFromEnv(env: (name: string) => string | undefin
     return n;
   };
   const enforcerFile = env("DYNAMO_ENFORCER_RULES");
+  const dealerFile = env("DYNAMO_DEALER_CONFIG");
+  let dealer: DealerSettings | null = null;
+  if (dealerFile) {
+    const config = parseDealerConfig(await read("DYNAMO_DEALER_CONFIG", dealerFile), dealerFile);
+    if (!partitions.some((p) => p.name === config.partition)) {
+      throw new TypeError(`DYNAMO_DEALER_CONFIG: partition "${config.partition}" is not defined`);
+    }
+    let enforcer: EnforcerRules | null = null;
+    for (const plugin of config.plugins) {
+      if (plugin.module !== "EnforcerHandler") continue;
+      const path = resolvePolicyPath(plugin.config.policy, dealerFile, env("DYNAMO_POLICIES"));
+      enforcer = parseEnforcerRules(await read("DYNAMO_DEALER_CONFIG", path), path, nowMs);
+    }
+    dealer = { config, enforcer, intervalMs: number("DYNAMO_DEALER_INTERVAL", 3600, 0, 31 * 86400) * 1000 };
+  }
   return {
     partitions,
+    dealer,
+    requestIntervalMs: number("DYNAMO_REQUEST_INTERVAL", 300, 0, 86400) * 1000,
     detox: {
       policies,
       intervalMs: number("DYNAMO_DETOX_INTERVAL", 14_400, 0, 31 * 86400) * 1000,
@@ -258,6 +359,22 @@ export async function detoxConfigFromEnv(env: (name: string) => string | undefin
         : null,
     },
   };
+}
+
+/**
+ * A path in a Dealer configuration: `$(DYNAMO_POLICIES)` is the policies
+ * directory (as in the CMS files); relative paths are relative to the file.
+ */
+export function resolvePolicyPath(path: string, configFile: string, policiesDir: string | undefined): string {
+  if (path.includes("$(DYNAMO_POLICIES)")) {
+    if (!policiesDir) {
+      throw new TypeError(`DYNAMO_DEALER_CONFIG: ${path} needs DYNAMO_POLICIES (the policies directory)`);
+    }
+    return path.replaceAll("$(DYNAMO_POLICIES)", policiesDir);
+  }
+  if (path.startsWith("/")) return path;
+  const dir = configFile.includes("/") ? configFile.slice(0, configFile.lastIndexOf("/")) : ".";
+  return `${dir}/${path}`;
 }
 
 /** `HOST:PORT` → listen options; errors name the variable or flag. */
@@ -304,10 +421,15 @@ async function startService(options: { listen?: string }): Promise<number> {
   const trustedDnHeader = Deno.env.get("DYNAMO_TRUSTED_DN_HEADER");
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
-  const { partitions, detox } = await detoxConfigFromEnv((n) => Deno.env.get(n), Date.now());
+  const { partitions, detox, dealer, requestIntervalMs } = await agentsConfigFromEnv(
+    (n) => Deno.env.get(n),
+    Date.now(),
+  );
   const dynamo = await createDynamo({
     partitions,
     detox,
+    dealer,
+    requestIntervalMs,
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
     onFatal: () => fatal.resolve(1),

@@ -3,6 +3,8 @@ import type { InventoryStore } from "../adapters/db/inventory_store_port.ts";
 import type { PartitionDefinition } from "../registry/inventory/mod.ts";
 import { injectionDrainer } from "./inventory/injection_drainer.ts";
 import { detoxAgent, type DetoxAgentOptions, type DetoxMsg } from "./agents/detox.ts";
+import { dealerAgent, type DealerAgentOptions, type DealerMsg } from "./agents/dealer.ts";
+import { requestTracker, type RequestTrackerOptions, type TrackerMsg } from "./agents/request_tracker.ts";
 import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
 import { InventoryGateway } from "./inventory/inventory_gateway.ts";
 import type { InventoryPublication } from "./inventory/publication.ts";
@@ -16,13 +18,21 @@ export interface TreeDependencies {
   onLoadProgress?: (table: string, rows: number) => void;
   /** Detox, when policies are configured. */
   detox?: Omit<DetoxAgentOptions, "gateway">;
+  /** The Dealer, when configured. */
+  dealer?: Omit<DealerAgentOptions, "gateway">;
+  /** The request tracker (always: requests exist with or without a Dealer). */
+  tracker?: Omit<RequestTrackerOptions, "gateway">;
 }
 
 export interface ApplicationTree {
   gateway: InventoryGateway;
   writer: ActorRef<InventoryMsg>;
   detox: ActorRef<DetoxMsg> | null;
+  dealer: ActorRef<DealerMsg> | null;
+  tracker: ActorRef<TrackerMsg> | null;
   nudgeInjections(): void;
+  /** A request arrived: the tracker makes a pass now rather than at its next tick. */
+  nudgeTracker(): void;
 }
 
 /**
@@ -32,6 +42,8 @@ export interface ApplicationTree {
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
  *     /injections           permanent; stateless, re-reads the queue
  *     /detox                permanent; one cycle at a time, on its schedule and on request
+ *     /dealer               permanent; likewise
+ *     /requests             permanent; follows copy requests, carries out deletion requests
  *
  * The writer restarts with backoff because its usual cause of failure is the
  * database being unreachable; the drainer depends on the writer only through
@@ -77,6 +89,22 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             behavior: () => detoxAgent({ ...detox, gateway }),
           });
         }
+        if (deps.dealer) {
+          const dealer = deps.dealer;
+          ctx.spawn<DealerMsg>({
+            id: "dealer",
+            restart: "permanent",
+            behavior: () => dealerAgent({ ...dealer, gateway }),
+          });
+        }
+        if (deps.tracker) {
+          const tracker = deps.tracker;
+          ctx.spawn<TrackerMsg>({
+            id: "requests",
+            restart: "permanent",
+            behavior: () => requestTracker({ ...tracker, gateway }),
+          });
+        }
         return null;
       },
       receive: (s) => s,
@@ -89,6 +117,11 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     },
     writer,
     detox: deps.detox ? system.refFor<DetoxMsg>("/dynamo/detox") : null,
+    dealer: deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null,
+    tracker: deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
+    nudgeTracker: () => {
+      if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });
+    },
     nudgeInjections: () => system.refFor<{ type: "drain" }>("/dynamo/injections").tell({ type: "drain" }),
   };
 }

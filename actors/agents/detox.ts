@@ -23,6 +23,8 @@ import type {
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
+import { firstRejection } from "./commit_errors.ts";
+import type { AppLockStore } from "../../adapters/db/dealer_port.ts";
 
 export interface DetoxPolicySource {
   /** Where the text came from (for messages). */
@@ -41,8 +43,10 @@ export interface DetoxAgentOptions {
   deletionPerIteration?: number;
   protectedSites?: readonly string[];
   enforcer?: EnforcerRules | null;
-  /** Items of copy requests not yet acted upon (copy requests arrive with the Dealer). */
+  /** Items of copy requests not yet acted upon. */
   pendingCopies?: () => Promise<readonly string[]>;
+  /** An application lock on `detox` pauses the agent. */
+  appLocks?: AppLockStore;
 }
 
 export type DetoxMsg =
@@ -57,13 +61,24 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
     },
     async receive(state, msg, ctx) {
       switch (msg.type) {
-        case "tick":
+        case "tick": {
+          const locked = await lockHolder(options);
+          if (locked) {
+            ctx.log.info("Detox cycles skipped: {lock}", { lock: locked });
+            return state;
+          }
           for (const source of options.policies) {
             const summary = await runCycle(options, source, { mode: "normal" }, () => ctx.clock.now());
             ctx.log.info("Detox cycle done", { ...summary });
           }
           return state;
+        }
         case "run": {
+          const locked = await lockHolder(options);
+          if (locked) {
+            msg.replyTo.tell({ error: `Detox is ${locked}` });
+            return state;
+          }
           const sources = options.policies.filter((p) => {
             if (!msg.request.partition) return true;
             try {
@@ -87,6 +102,12 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
       }
     },
   };
+}
+
+/** "locked by USER (note)" when an application lock pauses Detox. */
+async function lockHolder(options: DetoxAgentOptions): Promise<string | null> {
+  const lock = (await options.appLocks?.appLocks())?.find((l) => l.app === "detox");
+  return lock ? `locked by ${lock.user}${lock.note ? ` (${lock.note})` : ""}` : null;
 }
 
 /** One cycle: producers, engine, history, and (normal mode) the commit. */
@@ -142,12 +163,8 @@ export async function runCycle(
     }));
     const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, { operations });
     if (!reply.ok) error = reply.error;
-    else if (reply.outcomes.some((o) => o.status !== "applied")) {
-      const rejected = reply.outcomes.find((o) => o.status === "rejected");
-      error = `The inventory changed since the snapshot; nothing committed (${
-        rejected?.status === "rejected" ? rejected.error.message : "aborted"
-      })`;
-    } else committedGeneration = reply.generation;
+    else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
+    else committedGeneration = reply.generation;
   }
   await options.history.finishCycle(cycleId, {
     status: error ? "failed" : "done",

@@ -3,6 +3,14 @@ import type { AppLock, LockableApp } from "../../registry/requests/app_lock.ts";
 import type { CopyRequest, CopySubmission } from "../../registry/requests/copy_request.ts";
 import type { DeletionRequest, DeletionSubmission } from "../../registry/requests/deletion_request.ts";
 import type { JobRecord } from "../../registry/requests/job_record.ts";
+import type {
+  DealerCycleEnd,
+  DealerCycleRecord,
+  DealerCycleStart,
+  DealerDecisionRow,
+} from "../../registry/requests/dealer_run.ts";
+
+export type { DealerCycleEnd, DealerCycleRecord, DealerCycleStart, DealerDecisionRow };
 
 export interface RequestFilter {
   ids?: number[];
@@ -50,52 +58,6 @@ export interface AppLockStore {
 export interface DemandStore {
   recordJobs(records: readonly JobRecord[]): Promise<number>;
   jobsSince(seconds: number): Promise<JobRecord[]>;
-}
-
-export interface DealerCycleStart {
-  partition: string;
-  mode: string;
-  generation: number;
-  startedMs: number;
-  comment: string | null;
-}
-
-export interface DealerDecisionRow {
-  plugin: string;
-  dataset: string;
-  blocks: string[] | null;
-  site: string | null;
-  accepted: boolean;
-  reason: string;
-  why: string;
-  bytes: number;
-  requestId: number | null;
-}
-
-export interface DealerCycleEnd {
-  status: "done" | "failed" | "skipped";
-  endedMs: number;
-  committedGeneration: number | null;
-  targets: number;
-  accepted: number;
-  rejected: number;
-  bytes: number;
-  rejections: Record<string, number>;
-  error: string | null;
-  decisions: DealerDecisionRow[];
-}
-
-export interface DealerCycleRecord extends DealerCycleStart {
-  id: number;
-  status: string;
-  endedMs: number | null;
-  committedGeneration: number | null;
-  targets: number | null;
-  accepted: number | null;
-  rejected: number | null;
-  bytes: number | null;
-  rejections: Record<string, number>;
-  error: string | null;
 }
 
 export interface DealerHistory {

@@ -9,6 +9,9 @@ import { type RegistryPort, UnavailableError } from "./port.ts";
 import { inventoryRoutes } from "./routes/inventory.ts";
 import { detoxRoutes } from "./routes/detox.ts";
 import type { DetoxPort } from "./detox_port.ts";
+import type { DealerPort } from "./dealer_port.ts";
+import { requestRoutes } from "./routes/requests.ts";
+import { dealerRoutes } from "./routes/dealer.ts";
 
 export interface RegistryAppOptions {
   /** Largest accepted request body in bytes. */
@@ -27,6 +30,7 @@ export function createRegistryApp(
   port: RegistryPort,
   options: RegistryAppOptions = {},
   detox?: DetoxPort,
+  dealer?: { port: DealerPort; nudgeTracker: () => void },
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const metrics = new HttpMetrics();
@@ -109,6 +113,10 @@ export function createRegistryApp(
 
   inventoryRoutes(app, port);
   if (detox) detoxRoutes(app, port, detox);
+  if (dealer) {
+    requestRoutes(app, port, dealer.port, dealer.nudgeTracker);
+    dealerRoutes(app, dealer.port);
+  }
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)

@@ -1,7 +1,7 @@
 /** An error with an HTTP status, turned into the Dynamo envelope by the app. */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 500 | 503,
     message: string,
     readonly retryAfterSeconds?: number,
   ) {
@@ -25,6 +25,7 @@ export const REASONS: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };

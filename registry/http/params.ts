@@ -117,3 +117,11 @@ export function parseParams<S extends Record<string, ParamSpec>>(raw: RawParams,
   }
   return out as ParamValues<S>;
 }
+
+/** One element of a list parameter that must be a non-negative integer (an id). */
+export function intParam(name: string, value: string): number {
+  if (!/^\d{1,12}$/.test(value)) {
+    throw new BadRequest(name, `expected an integer, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}

@@ -3,11 +3,11 @@ import { parseTimeExpression } from "../../../policies/language/time_expression.
 import { describeType, InventoryValidationError, wildcardToRegExp } from "../../inventory/mod.ts";
 import { parseAccessRecords } from "../../requests/access_record.ts";
 import { checkLockRequest, type DetoxLock, type LockRequest } from "../../requests/detox_lock.ts";
-import { type AppEnv, ok, requireRole } from "../context.ts";
+import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../context.ts";
 import type { CycleView, DetoxPort } from "../detox_port.ts";
 import { DETOX_MODES, type DetoxMode, type DetoxRunSummary } from "../../requests/detox_run.ts";
 import { BadRequest, HttpError } from "../errors.ts";
-import { collectParams, parseParams, readJson } from "../params.ts";
+import { collectParams, intParam, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
 
 const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as const;
@@ -206,7 +206,7 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       const user = requireAuthenticated(c);
       const p = parseParams(await input(c), { lockid: { kind: "list" }, item: { kind: "text" } });
       if (!p.lockid && !p.item) throw new BadRequest("lockid", "give lockid or item");
-      const admin = principal!.authorizations.some((a) => a.target === "registry" && a.role === "admin");
+      const admin = isAdmin(principal, "registry");
       const ids = p.lockid
         ? p.lockid.map((x) => intParam("lockid", x))
         : (await detox.listLocks({ activeAt: now(), item: p.item!, ...(admin ? {} : { user }) })).map((l) =>
@@ -241,21 +241,6 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
     }
     return ok(c, { recorded: await detox.recordAccesses(records) });
   });
-}
-
-function requireAuthenticated(c: Context<AppEnv>): string {
-  const principal = c.get("principal");
-  if (!principal) {
-    throw new HttpError(401, "This operation needs authentication: send Authorization: Bearer <token>");
-  }
-  return principal.user;
-}
-
-function intParam(name: string, value: string): number {
-  if (!/^\d{1,12}$/.test(value)) {
-    throw new BadRequest(name, `expected an integer, got ${JSON.stringify(value)}`);
-  }
-  return Number(value);
 }
 
 const LOCK_FIELDS = ["item", "expires", "sites", "groups", "service", "comment"];

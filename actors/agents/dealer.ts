@@ -1,0 +1,216 @@
+/**
+ * The Dealer agent: on its schedule (and on request) runs a Dealer cycle
+ * (spec §4.2). Everything that decides is pure (`policies/dealer`); this
+ * actor reads the inputs (requests, job demand, the last Detox cycle, copy
+ * outcomes), records the cycle, commits the copies through the inventory
+ * writer together with their copy operations, and then records what became of
+ * each request action. An application lock on `dealer` pauses it.
+ */
+import type { DealerConfig } from "../../policies/dealer/dealer_config.ts";
+import { dealerCycle } from "../../policies/dealer/dealer_cycle.ts";
+import type { RandomSource } from "../../policies/dealer/interleave.ts";
+import type { DetoxProtection } from "../../policies/dealer/plugins/balancer.ts";
+import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
+import type { Snapshot } from "../../registry/inventory/mod.ts";
+import { JOB_HISTORY_SECONDS } from "../../registry/requests/job_record.ts";
+import type { DealerMode, DealerRunSummary } from "../../registry/requests/dealer_run.ts";
+import type {
+  AppLockStore,
+  DealerHistory,
+  DemandStore,
+  RequestStore,
+} from "../../adapters/db/dealer_port.ts";
+import type { DetoxHistory } from "../../adapters/db/detox_port.ts";
+import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
+import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
+import { firstRejection } from "./commit_errors.ts";
+
+export interface DealerAgentOptions {
+  gateway: InventoryGateway;
+  config: DealerConfig;
+  enforcer: EnforcerRules | null;
+  requests: RequestStore;
+  demand: DemandStore;
+  history: DealerHistory;
+  detoxHistory: DetoxHistory;
+  appLocks: AppLockStore;
+  /** Between scheduled cycles; 0 disables the schedule. */
+  intervalMs: number;
+  /** A fresh seeded random source per cycle (the seed is logged with the cycle). */
+  random: (cycleSeed: number) => RandomSource;
+}
+
+export type DealerMsg =
+  | { type: "tick" }
+  | { type: "run"; mode: DealerMode; comment?: string; replyTo: ActorRef<DealerRunSummary> };
+
+/** Copy outcomes this far back make a site's reliability. */
+export const RELIABILITY_WINDOW_MS = 7 * 86400_000;
+
+export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, null> {
+  return {
+    init(ctx) {
+      if (options.intervalMs > 0) ctx.timers.startPeriodic("cycle", options.intervalMs, { type: "tick" });
+      return null;
+    },
+    async receive(state, msg, ctx) {
+      const now = () => ctx.clock.now();
+      const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
+      if (msg.type === "tick") {
+        if (locked) {
+          ctx.log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
+        } else ctx.log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
+        return state;
+      }
+      msg.replyTo.tell(
+        locked
+          ? {
+            ...emptySummary(msg.mode, options.gateway.snapshot().generation),
+            error: `The dealer is locked by ${locked.user}${locked.note ? ` (${locked.note})` : ""}`,
+          }
+          : await runDealerCycle(options, msg.mode, msg.comment ?? null, now),
+      );
+      return state;
+    },
+  };
+}
+
+function emptySummary(mode: DealerMode, generation: number): DealerRunSummary {
+  return {
+    cycleId: null,
+    mode,
+    generation,
+    committedGeneration: null,
+    copies: 0,
+    bytes: 0,
+    accepted: 0,
+    rejected: 0,
+    rejections: {},
+    seconds: 0,
+  };
+}
+
+/** One cycle: inputs, decisions, history, and (normal mode) the commit. */
+export async function runDealerCycle(
+  options: DealerAgentOptions,
+  mode: DealerMode,
+  comment: string | null,
+  now: () => number,
+): Promise<DealerRunSummary> {
+  const started = now();
+  const nowSeconds = Math.floor(started / 1000);
+  const snapshot = options.gateway.snapshot();
+  const cycleId = await options.history.startCycle({
+    partition: options.config.partition,
+    mode,
+    generation: snapshot.generation,
+    startedMs: started,
+    comment,
+  });
+  const copyRequests = await options.requests.openCopyRequests();
+  const out = dealerCycle({
+    snapshot,
+    config: options.config,
+    rng: options.random(cycleId),
+    now: nowSeconds,
+    copyRequests,
+    jobs: await options.demand.jobsSince(nowSeconds - JOB_HISTORY_SECONDS),
+    enforcer: options.enforcer,
+    detox: await lastDetoxProtection(options.detoxHistory, snapshot, options.config.partition),
+    transferOutcomes: await options.history.transferOutcomes(started - RELIABILITY_WINDOW_MS),
+  });
+  const { result, plan } = out;
+  let committedGeneration: number | null = null;
+  let error: string | null = null;
+  if (mode === "normal") {
+    if (plan.commands.length > 0) {
+      const operations: NewReplicaOperation[] = plan.operations.map((o) => ({
+        kind: "copy",
+        cycleId,
+        requestId: o.requestIds[0] ?? null,
+        site: snapshot.siteById(o.siteId)!.name,
+        dataset: snapshot.datasetById(o.datasetId)!.name,
+        blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+        size: o.bytes,
+      }));
+      const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, { operations });
+      if (!reply.ok) error = reply.error;
+      else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
+      else committedGeneration = reply.generation;
+    }
+    // Request states follow only what was committed (or that needed no commit).
+    if (error === null) {
+      await options.requests.saveCopyRequests(
+        copyRequests.map((before, i) => ({ before, after: out.copyRequests[i]! })),
+      );
+    }
+  }
+  const accepted = result.decisions.filter((d) => d.accepted).length;
+  await options.history.finishCycle(cycleId, {
+    status: error ? "failed" : "done",
+    endedMs: now(),
+    committedGeneration,
+    targets: result.targets.length,
+    accepted,
+    rejected: result.decisions.length - accepted,
+    bytes: result.totalBytes,
+    rejections: Object.fromEntries(result.rejections),
+    error,
+    decisions: result.decisions.map((d) => {
+      const dataset = snapshot.datasetById(d.proposal.datasetId);
+      return {
+        plugin: d.proposal.plugin,
+        dataset: dataset?.name ?? `#${d.proposal.datasetId}`,
+        blocks: d.proposal.blockIds === null
+          ? null
+          : d.proposal.blockIds.map((id) => snapshot.blockById(id)?.name ?? `#${id}`),
+        site: d.siteId === null ? null : snapshot.siteById(d.siteId)!.name,
+        accepted: d.accepted,
+        reason: d.reason,
+        why: d.proposal.why,
+        bytes: d.bytes,
+        requestId: d.proposal.requestId ?? null,
+      };
+    }),
+  });
+  return {
+    cycleId,
+    mode,
+    generation: snapshot.generation,
+    committedGeneration,
+    copies: result.copies.length,
+    bytes: result.totalBytes,
+    accepted,
+    rejected: result.decisions.length - accepted,
+    rejections: Object.fromEntries(result.rejections),
+    seconds: (now() - started) / 1000,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** The balancer's input: the latest recorded Detox cycle of the partition, by ids. */
+async function lastDetoxProtection(
+  history: DetoxHistory,
+  snapshot: Snapshot,
+  partition: string,
+): Promise<DetoxProtection | null> {
+  const [cycle] = await history.cycles({ partition, modes: ["normal", "snapshot"], limit: 1 });
+  if (!cycle) return null;
+  const lines = cycle.policyText.split(/\r?\n/);
+  // The reason is the condition of the protecting line, without its action word.
+  const reason = (line: number) => (lines[line - 1] ?? "").trim().replace(/^\S+\s*/, "");
+  const sites = (await history.sites(cycle.id)).flatMap((s) => {
+    const site = snapshot.site(s.site);
+    return site ? [{ siteId: site.id, quota: s.quota, protectedBytes: s.protectedBytes }] : [];
+  });
+  const protectedReplicas = (await history.decisions(cycle.id, {})).flatMap((d) => {
+    if (d.decision !== "protect") return [];
+    const site = snapshot.site(d.site);
+    const dataset = snapshot.dataset(d.dataset);
+    return site && dataset
+      ? [{ siteId: site.id, datasetId: dataset.id, size: d.size, reason: reason(d.line) }]
+      : [];
+  });
+  return { sites, protectedReplicas };
+}

@@ -1,0 +1,116 @@
+/**
+ * The request tracker (spec §4.4 `track_requests`): follows copy requests to
+ * completion and carries out deletion requests, on its schedule and when a
+ * request arrives. Deletions are committed through the inventory writer with
+ * their deletion operations, exactly like Detox's. An application lock on
+ * `requests` pauses it.
+ */
+import { lockedBlocks } from "../../policies/producers/replica_locks.ts";
+import { trackCopyRequest } from "../../registry/requests/copy_request.ts";
+import { planDeletionRequests, trackDeletionRequest } from "../../registry/requests/deletion_request.ts";
+import type { AppLockStore, RequestStore } from "../../adapters/db/dealer_port.ts";
+import type { LockStore } from "../../adapters/db/detox_port.ts";
+import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
+import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
+import { firstRejection } from "./commit_errors.ts";
+
+export interface RequestTrackerOptions {
+  gateway: InventoryGateway;
+  requests: RequestStore;
+  locks: LockStore;
+  appLocks: AppLockStore;
+  intervalMs: number;
+}
+
+export interface TrackerPassSummary {
+  copyRequestsChanged: number;
+  deletionRequestsChanged: number;
+  committedGeneration: number | null;
+  skipped?: string;
+  error?: string;
+}
+
+export type TrackerMsg =
+  | { type: "tick" }
+  | { type: "pass"; replyTo: ActorRef<TrackerPassSummary> };
+
+export function requestTracker(options: RequestTrackerOptions): Behavior<TrackerMsg, null> {
+  return {
+    init(ctx) {
+      if (options.intervalMs > 0) ctx.timers.startPeriodic("pass", options.intervalMs, { type: "tick" });
+      return null;
+    },
+    async receive(state, msg, ctx) {
+      const summary = await trackerPass(options, ctx.clock.now());
+      if (summary.error) ctx.log.warn("Request tracking failed: {error}", { error: summary.error });
+      if (msg.type === "pass") msg.replyTo.tell(summary);
+      return state;
+    },
+  };
+}
+
+export async function trackerPass(
+  options: RequestTrackerOptions,
+  nowMs: number,
+): Promise<TrackerPassSummary> {
+  const locked = (await options.appLocks.appLocks()).find((l) => l.app === "requests");
+  if (locked) {
+    return {
+      copyRequestsChanged: 0,
+      deletionRequestsChanged: 0,
+      committedGeneration: null,
+      skipped: `locked by ${locked.user}`,
+    };
+  }
+  const now = Math.floor(nowMs / 1000);
+  const snapshot = options.gateway.snapshot();
+  const copies = await options.requests.openCopyRequests();
+  const copyRequestsChanged = await options.requests.saveCopyRequests(
+    copies.map((before) => ({ before, after: trackCopyRequest(snapshot, before, now) })),
+  );
+  const deletions = await options.requests.openDeletionRequests();
+  const tracked = deletions.map((r) => trackDeletionRequest(snapshot, r, now));
+  const locks = lockedBlocks(snapshot, await options.locks.listLocks({ activeAt: now }), now);
+  const work = planDeletionRequests(
+    snapshot,
+    tracked,
+    (datasetId, siteId) => locks.get(datasetId)?.get(siteId),
+    now,
+  );
+  let committedGeneration: number | null = null;
+  if (work.commands.length > 0) {
+    const operations: NewReplicaOperation[] = work.operations.map((o) => ({
+      kind: "deletion",
+      cycleId: null,
+      requestId: o.requestId,
+      site: snapshot.siteById(o.siteId)!.name,
+      dataset: snapshot.datasetById(o.datasetId)!.name,
+      blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+      size: o.size,
+    }));
+    const reply = await options.gateway.submit({ commands: work.commands, atomic: true }, { operations });
+    const error = !reply.ok
+      ? reply.error
+      : reply.outcomes.some((o) => o.status !== "applied")
+      ? firstRejection(reply.outcomes)
+      : null;
+    if (error || !reply.ok) {
+      // Nothing was deleted: keep the tracking, leave new requests to the next pass.
+      const changed = await options.requests.saveDeletionRequests(
+        deletions.map((before, i) => ({ before, after: before.status === "new" ? before : tracked[i]! })),
+      );
+      return {
+        copyRequestsChanged,
+        deletionRequestsChanged: changed,
+        committedGeneration: null,
+        error: error!,
+      };
+    }
+    committedGeneration = reply.generation;
+  }
+  const deletionRequestsChanged = await options.requests.saveDeletionRequests(
+    deletions.map((before, i) => ({ before, after: work.requests[i]! })),
+  );
+  return { copyRequestsChanged, deletionRequestsChanged, committedGeneration };
+}

@@ -1,0 +1,219 @@
+import type { Context, Hono } from "hono";
+import { InventoryValidationError } from "../../inventory/mod.ts";
+import { checkApp, checkLockText, type LockableApp } from "../../requests/app_lock.ts";
+import { checkCopySubmission, type CopyRequest } from "../../requests/copy_request.ts";
+import { checkDeletionSubmission, type DeletionRequest } from "../../requests/deletion_request.ts";
+import { parseJobRecords } from "../../requests/job_record.ts";
+import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../context.ts";
+import type { DealerPort, RequestQuery } from "../dealer_port.ts";
+import { BadRequest, HttpError } from "../errors.ts";
+import { collectParams, intParam, parseParams, readJson } from "../params.ts";
+import type { RegistryPort } from "../port.ts";
+
+const POLL = {
+  request_id: { kind: "list" },
+  item: { kind: "text" },
+  site: { kind: "text" },
+  status: { kind: "list" },
+  user: { kind: "text" },
+  all: { kind: "yn" },
+} as const;
+
+/**
+ * `/data/request/*` (spec §8.2 "request", also under `/registry/request/`),
+ * `/data/applock/*`, and job demand ingestion at `/data/demand/jobs`.
+ */
+export function requestRoutes(
+  app: Hono<AppEnv>,
+  port: RegistryPort,
+  dealer: DealerPort,
+  nudge: () => void,
+): void {
+  const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
+  const now = () => Math.floor(port.now() / 1000);
+
+  for (const prefix of ["/data/request", "/registry/request"]) {
+    app.post(`${prefix}/copy`, async (c) => {
+      const user = requireAuthenticated(c);
+      const p = parseParams(await input(c), {
+        item: { kind: "list", required: true },
+        site: { kind: "list" },
+        group: { kind: "text" },
+        n: { kind: "int" },
+      });
+      const submission = validated(() =>
+        checkCopySubmission({ items: p.item!, sites: p.site ?? [], group: p.group ?? null, n: p.n ?? 1 })
+      );
+      const { request, created } = await dealer.submitCopy(user, submission);
+      nudge();
+      return ok(c, copyJson(request), created ? "Request created" : "Request updated");
+    });
+
+    app.get(`${prefix}/pollcopy`, async (c) => {
+      const q = pollQuery(parseParams(await input(c), POLL));
+      return ok(c, (await dealer.copyRequests(q)).map(copyJson));
+    });
+
+    app.post(`${prefix}/cancelcopy`, async (c) => {
+      const user = requireAuthenticated(c);
+      const p = parseParams(await input(c), { request_id: { kind: "int", required: true } });
+      const result = await dealer.cancelCopy(
+        p.request_id!,
+        isAdmin(c.get("principal"), "registry") ? null : user,
+      );
+      if (typeof result === "string") throw new HttpError(result.startsWith("no copy") ? 404 : 409, result);
+      return ok(c, copyJson(result), "Request cancelled");
+    });
+
+    app.post(`${prefix}/delete`, async (c) => {
+      const user = requireAuthenticated(c);
+      const p = parseParams(await input(c), {
+        item: { kind: "list", required: true },
+        site: { kind: "list", required: true },
+      });
+      const submission = validated(() => checkDeletionSubmission({ items: p.item!, sites: p.site! }));
+      const { request, created } = await dealer.submitDeletion(user, submission);
+      nudge();
+      return ok(c, deletionJson(request), created ? "Request created" : "Request updated");
+    });
+
+    app.get(`${prefix}/polldelete`, async (c) => {
+      const q = pollQuery(parseParams(await input(c), POLL));
+      return ok(c, (await dealer.deletionRequests(q)).map(deletionJson));
+    });
+  }
+
+  app.get("/data/applock/check", async (c) => {
+    const p = parseParams(await input(c), { app: { kind: "text", required: true } });
+    const app = validated(() => checkApp(p.app));
+    const lock = (await dealer.appLocks()).find((l) => l.app === app);
+    return ok(c, { app, locked: lock !== undefined, lock: lock ? appLockJson(lock) : null });
+  });
+
+  app.get("/data/applock/current", async (c) => {
+    parseParams(await input(c), {});
+    return ok(c, (await dealer.appLocks()).map(appLockJson));
+  });
+
+  app.post("/data/applock/lock", async (c) => {
+    const principal = requireRole(c, "application", ["admin", "operator"]);
+    const p = parseParams(await input(c), {
+      app: { kind: "text", required: true },
+      service: { kind: "text" },
+      note: { kind: "text" },
+    });
+    const lock = validated(() => ({
+      app: checkApp(p.app),
+      service: checkLockText("service", p.service ?? null),
+      note: checkLockText("note", p.note ?? null),
+    }));
+    const result = await dealer.lockApp({ ...lock, user: principal.user });
+    if (!result.ok) {
+      throw new HttpError(
+        409,
+        `${lock.app} is already locked by ${result.lock.user} since ${result.lock.since}`,
+      );
+    }
+    return ok(c, appLockJson(result.lock), `${lock.app} locked`);
+  });
+
+  app.post("/data/applock/unlock", async (c) => {
+    const principal = requireRole(c, "application", ["admin", "operator"]);
+    const p = parseParams(await input(c), { app: { kind: "text", required: true } });
+    const app: LockableApp = validated(() => checkApp(p.app));
+    const released = await dealer.unlockApp(app, isAdmin(principal, "application") ? null : principal.user);
+    if (!released) throw new HttpError(409, `${app} is not locked by ${principal.user}`);
+    return ok(c, { app, locked: false }, `${app} unlocked`);
+  });
+
+  app.post("/data/demand/jobs", async (c) => {
+    requireRole(c, "registry", ["admin", "operator"]);
+    const body = await readJson(c.req.raw);
+    const records = validated(() => parseJobRecords(body, now()));
+    return ok(c, { recorded: await dealer.recordJobs(records) });
+  });
+}
+
+/** Runs a model check; its validation error becomes a 400 naming the parameter. */
+function validated<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof InventoryValidationError) {
+      throw new BadRequest(
+        e.field ? (e.object.includes("[") ? `${e.object}.${e.field}` : e.field) : e.object,
+        e.reason,
+      );
+    }
+    throw e;
+  }
+}
+
+function pollQuery(p: {
+  request_id?: string[];
+  item?: string;
+  site?: string;
+  status?: string[];
+  user?: string;
+  all?: boolean;
+}): RequestQuery {
+  return {
+    ...(p.request_id ? { ids: p.request_id.map((x) => intParam("request_id", x)) } : {}),
+    ...(p.item ? { item: p.item } : {}),
+    ...(p.site ? { site: p.site } : {}),
+    ...(p.status ? { statuses: p.status } : {}),
+    ...(p.user ? { user: p.user } : {}),
+    ...(p.all ? { all: true } : {}),
+  };
+}
+
+/** The original's request JSON. */
+function copyJson(r: CopyRequest) {
+  return {
+    request_id: r.id,
+    item: r.items,
+    site: r.sites,
+    status: r.status,
+    user: r.user,
+    group: r.group,
+    n: r.n,
+    first_request: r.createdAt,
+    last_request: r.lastRequestAt,
+    request_count: r.requestCount,
+    reason: r.reason,
+    active: r.actions.map((a) => ({
+      item: a.item,
+      site: a.site,
+      status: a.status,
+      updated: a.updatedAt,
+      ...(a.reason ? { reason: a.reason } : {}),
+    })),
+  };
+}
+
+function deletionJson(r: DeletionRequest) {
+  return {
+    request_id: r.id,
+    item: r.items,
+    site: r.sites,
+    status: r.status,
+    user: r.user,
+    first_request: r.createdAt,
+    last_request: r.lastRequestAt,
+    request_count: r.requestCount,
+    reason: r.reason,
+    active: r.actions.map((a) => ({
+      item: a.item,
+      site: a.site,
+      status: a.status,
+      updated: a.updatedAt,
+      ...(a.reason ? { reason: a.reason } : {}),
+    })),
+  };
+}
+
+function appLockJson(
+  l: { app: string; user: string; service: string | null; note: string | null; since: number },
+) {
+  return { app: l.app, user: l.user, service: l.service, note: l.note, since: l.since };
+}
