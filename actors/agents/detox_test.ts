@@ -6,6 +6,7 @@ import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../runtime/mod.ts";
 import { parsePartitions } from "../../policies/partitions.ts";
 import { parseCommand } from "../../registry/inventory/mod.ts";
+import { caller } from "../../tests/helpers/http.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
 
@@ -80,20 +81,7 @@ async function setUp(db: Dynamo["db"]) {
   }
   const reply = await dynamo.port.submit({ commands: commands.map((c) => parseCommand(c)), atomic: true });
   assert(reply.ok && reply.outcomes.every((o) => o.status === "applied"));
-  const call = async (method: string, path: string, init: { body?: unknown; token?: string } = {}) => {
-    const headers = new Headers();
-    if (init.token) headers.set("Authorization", `Bearer ${init.token}`);
-    if (init.body !== undefined) headers.set("Content-Type", "application/json");
-    const res = await dynamo.app.fetch(
-      new Request(`http://dynamo.test${path}`, {
-        method,
-        headers,
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      }),
-    );
-    // deno-lint-ignore no-explicit-any
-    return { status: res.status, body: await res.json() as { result: string; message: string; data: any } };
-  };
+  const call = caller(dynamo.app);
   return { dynamo, admin, alice, call };
 }
 

@@ -4,16 +4,13 @@ import { createDynamo, type Dynamo } from "../../main.ts";
 import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../actors/runtime/mod.ts";
+import { caller } from "../../tests/helpers/http.ts";
 
 interface Harness {
   dynamo: Dynamo;
   admin: string;
   operator: string;
-  call(
-    method: string,
-    path: string,
-    init?: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string },
-  ): Promise<{ status: number; body: { result: string; message: string; data: unknown }; headers: Headers }>;
+  call: ReturnType<typeof caller>;
 }
 
 async function harness(
@@ -36,23 +33,7 @@ async function harness(
     dynamo,
     admin,
     operator,
-    async call(method, path, init = {}) {
-      const headers = new Headers(init.headers);
-      if (init.token) headers.set("Authorization", `Bearer ${init.token}`);
-      let body: string | undefined = init.raw;
-      if (init.body !== undefined) {
-        body = JSON.stringify(init.body);
-        headers.set("Content-Type", "application/json");
-      }
-      const res = await dynamo.app.fetch(
-        new Request(`http://dynamo.test${path}`, {
-          method,
-          headers,
-          ...(body !== undefined ? { body } : {}),
-        }),
-      );
-      return { status: res.status, body: await res.json(), headers: res.headers };
-    },
+    call: caller(dynamo.app),
   };
 }
 
