@@ -3,6 +3,7 @@ import { type CliContext, CliError } from "./cli_context.ts";
 import { datasetsCommand, help, injectCommand, sitesCommand } from "./inventory_commands.ts";
 import { userCommand } from "./user_commands.ts";
 import { detoxCommand, partitionsCommand, policyCommand, popularityCommand } from "./detox_commands.ts";
+import { applockCommand, dealerCommand, demandCommand, requestCommand } from "./dealer_commands.ts";
 
 export const MAIN_HELP = `Dynamo on Deno: dynamic data management for multi-site scientific storage.
 
@@ -17,6 +18,10 @@ Commands:
   policy      check Detox policy, partitions and enforcer rule files
   detox       run Detox cycles, explain decisions, manage locks
   popularity  import dataset access records
+  request     ask for copies or deletions; poll and cancel requests
+  dealer      run Dealer cycles, explain its decisions
+  demand      import job demand (drives popularity-based copies)
+  applock     pause and resume agents (detox, dealer, requests)
   user        add, list and revoke registry users and tokens
 
 Every command has --help. Environment:
@@ -30,6 +35,8 @@ Every command has --help. Environment:
   DYNAMO_DETOX_INTERVAL  seconds between Detox cycles (default 14400; 0 = only on request)
   DYNAMO_ENFORCER_RULES  enforcer rules JSON for replica.enforcer_protected
   DYNAMO_PROTECTED_SITES comma-separated sites for dataset.on_protected_site
+  DYNAMO_DEALER_CONFIG   Dealer configuration JSON (CMS dealer_config.json format)
+  DYNAMO_DEALER_INTERVAL seconds between Dealer cycles (default 3600; 0 = only on request)
 See README.md for the complete list.`;
 
 export const START_HELP = `Usage: dynamo start [--listen HOST:PORT]
@@ -71,6 +78,14 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await detoxCommand(args, ctx);
       case "popularity":
         return await popularityCommand(args, ctx);
+      case "request":
+        return await requestCommand(args, ctx);
+      case "dealer":
+        return await dealerCommand(args, ctx);
+      case "demand":
+        return await demandCommand(args, ctx);
+      case "applock":
+        return await applockCommand(args, ctx);
       default:
         throw new CliError(`Unknown command "${command}" (see dynamo --help)`, 2);
     }

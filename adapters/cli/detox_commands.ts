@@ -2,6 +2,7 @@ import { humanBytes, parse, table } from "./args.ts";
 import { type CliContext, CliError } from "./cli_context.ts";
 import { help } from "./inventory_commands.ts";
 import { registryFromEnv } from "./registry_client.ts";
+import { readRecordFile } from "./record_files.ts";
 
 const connection = { server: { type: "string" }, token: { type: "string" } } as const;
 
@@ -311,24 +312,12 @@ export async function popularityCommand(args: string[], ctx: CliContext): Promis
   const { values, positionals } = parse(rest, connection);
   if (values.help) return help(ctx, POPULARITY_HELP);
   if (positionals.length !== 1) throw new CliError("popularity import needs exactly one FILE (or -)", 2);
-  const path = positionals[0]!;
-  const text = path === "-" ? await ctx.readStdin() : await ctx.readTextFile(path).catch((e) => {
-    throw new CliError(`Cannot read ${path}: ${(e as Error).message}`);
-  });
-  let records: unknown;
-  if (text.trimStart().startsWith("[")) {
-    try {
-      records = JSON.parse(text);
-    } catch (e) {
-      throw new CliError(`${path} is not valid JSON: ${(e as Error).message}`);
-    }
-  } else {
-    records = text.split(/\r?\n/).filter((l) => l.trim() && !l.startsWith("#")).map((line, i) => {
-      const parts = line.split(",").map((s) => s.trim());
-      if (parts.length !== 4) throw new CliError(`${path}:${i + 1}: expected dataset,site,date,accesses`);
-      return { dataset: parts[0], site: parts[1], date: parts[2], accesses: Number(parts[3]) };
-    });
-  }
+  const records = await readRecordFile(
+    positionals[0]!,
+    ctx,
+    ["dataset", "site", "date", "accesses"],
+    ["accesses"],
+  );
   const client = registryFromEnv(ctx.env, values.server, values.token);
   const { data } = await client.post<{ recorded: number }>("/data/popularity/accesses", records);
   ctx.out(`${data.recorded} access record(s) recorded.`);

@@ -6,6 +6,7 @@
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const DEALER_EXAMPLE = new URL("../../examples/dealer/dealer.json", import.meta.url).pathname;
 
 interface Run {
   code: number;
@@ -166,6 +167,13 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const env = { DYNAMO_HOME: "/nonexistent/dynamo", DYNAMO_URL: "http://127.0.0.1:9" };
+    const tmp = await Deno.makeTempDir({ prefix: "dynamo_cli_" });
+    await Deno.writeTextFile(`${tmp}/bad_dealer.json`, JSON.stringify({ colour: "red" }));
+    await Deno.writeTextFile(
+      `${tmp}/other_partition.json`,
+      JSON.stringify({ ...JSON.parse(await Deno.readTextFile(DEALER_EXAMPLE)), partition_name: "Nowhere" }),
+    );
+    await Deno.writeTextFile(`${tmp}/bad_jobs.csv`, "/A/B/C,1700000000,3\n/A/B/C;1700000000;3\n");
     for (
       const args of [
         ["--help"],
@@ -178,6 +186,10 @@ Deno.test({
         ["partitions", "--help"],
         ["detox", "--help"],
         ["popularity", "--help"],
+        ["request", "--help"],
+        ["dealer", "--help"],
+        ["demand", "--help"],
+        ["applock", "--help"],
       ]
     ) {
       const r = await dynamo(env, args);
@@ -199,6 +211,25 @@ Deno.test({
         DYNAMO_MAX_BODY_BYTES: "-5",
       }],
       [["datasets"], 2, /DYNAMO_LOG_LEVEL must be one of .* got "loud"/, { DYNAMO_LOG_LEVEL: "loud" }],
+      [["start"], 1, /DYNAMO_DEALER_CONFIG: cannot read \/nonexistent\/dealer.json/, {
+        DYNAMO_DEALER_CONFIG: "/nonexistent/dealer.json",
+      }],
+      [["start"], 1, /bad_dealer.json:1:1: colour: unknown key/, {
+        DYNAMO_DEALER_CONFIG: `${tmp}/bad_dealer.json`,
+      }],
+      [["start"], 1, /DYNAMO_DEALER_INTERVAL must be a number from 0 to/, {
+        DYNAMO_DEALER_CONFIG: DEALER_EXAMPLE,
+        DYNAMO_DEALER_INTERVAL: "soon",
+      }],
+      [["start"], 1, /DYNAMO_DEALER_CONFIG: partition "Nowhere" is not defined/, {
+        DYNAMO_DEALER_CONFIG: `${tmp}/other_partition.json`,
+      }],
+      [["request", "copy"], 2, /request copy needs at least one ITEM/],
+      [["request", "delete", "/A/B/C"], 2, /request delete needs --site/],
+      [["request", "frobnicate"], 2, /Unknown request command/],
+      [["dealer", "frobnicate"], 2, /Unknown dealer command/],
+      [["demand", "import", `${tmp}/bad_jobs.csv`], 1, /bad_jobs.csv:2: expected dataset,queued,jobs/],
+      [["applock", "lock"], 2, /applock lock needs exactly one APP/],
     ];
     for (const [args, code, pattern, extraEnv] of cases) {
       const r = await dynamo({ ...env, ...extraEnv }, args);
@@ -207,6 +238,7 @@ Deno.test({
       assertEquals(lines.length, 1, r.stderr);
       assertMatch(lines[0]!, pattern);
     }
+    await Deno.remove(tmp, { recursive: true });
   },
 });
 
@@ -241,7 +273,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the README's Detox walkthrough: the example policy deletes the second copy, never the last",
+  name: "the README walkthrough: Detox deletes the second copy, never the last; the Dealer serves a copy request",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -253,6 +285,8 @@ Deno.test({
       DYNAMO_LISTEN: `127.0.0.1:${port}`,
       DYNAMO_DETOX_POLICIES: `${examples}detox/default.txt`,
       DYNAMO_DETOX_INTERVAL: "0",
+      DYNAMO_DEALER_CONFIG: `${examples}dealer/dealer.json`,
+      DYNAMO_DEALER_INTERVAL: "0",
     };
     try {
       const added = await dynamo(env, [
@@ -292,6 +326,18 @@ Deno.test({
         "T2_US_MIT",
         500,
       ]]);
+      // The Dealer part: a copy request, a cycle that schedules it, the request queued.
+      assertMatch(
+        await ok(["request", "copy", "/Prim/Proc-v1/MINIAOD", "--site", "T2_DE_DESY"]),
+        /copy request 1 \(new\)/,
+      );
+      assertMatch(await ok(["dealer", "run", "--dry-run"]), /1 proposal\(s\) accepted.*would be scheduled/);
+      assertMatch(await ok(["dealer", "run"]), /1 copy, 500 B scheduled/);
+      assertMatch(await ok(["request", "poll", "1"]), /MINIAOD at T2_DE_DESY: queued/);
+      assertMatch(
+        await ok(["dealer", "explain", "/Prim/Proc-v1/MINIAOD"]),
+        /requests: ACCEPTED at T2_DE_DESY/,
+      );
       server.kill("SIGTERM");
       assertEquals((await server.status).code, 0);
       await drain(server);
