@@ -273,7 +273,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the README walkthrough: Detox deletes the second copy, never the last; the Dealer serves a copy request",
+  name:
+    "the README walkthrough: Detox deletes the second copy, never the last; the Dealer serves a copy request",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
