@@ -24,13 +24,19 @@ import {
   Snapshot,
 } from "../registry/inventory/mod.ts";
 import { SeededRng } from "../actors/runtime/clock.ts";
-import { BENCH_PARTITIONS, datasetName, generateInventory, SCALES } from "./generate.ts";
+import { BENCH_PARTITIONS, datasetName, generateInventory, SCALES, siteName } from "./generate.ts";
 import { parsePartitions } from "../policies/partitions.ts";
 import { parseDetoxPolicy } from "../policies/detox/detox_policy.ts";
 import { evaluateOnce, runDetox } from "../policies/detox/detox_engine.ts";
 import { PartitionImage } from "../policies/detox/partition_image.ts";
 import { produceAttributes } from "../policies/producers/attributes.ts";
 import { PHYSICS_POLICY } from "./physics_policy.ts";
+import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
+import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
+import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
+import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
+import { parseEnforcerRules } from "../policies/enforcer_rules.ts";
+import type { CopyRequest } from "../registry/requests/copy_request.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -149,6 +155,7 @@ figures["inventory.load_limit_seconds"] = round(bareSeconds, 3);
 figures["inventory.load_ratio"] = round(loadSeconds / bareSeconds, 2);
 
 // ---- Detox: a Physics-style cycle vs one evaluation pass over every replica ----------------------
+let detoxProtection: DetoxProtection;
 {
   log("detox");
   const snap = new Snapshot(state);
@@ -186,6 +193,103 @@ figures["inventory.load_ratio"] = round(loadSeconds / bareSeconds, 2);
   figures["detox.sites_still_triggered"] = result.sites.filter((s) => s.stillTriggered).length;
   figures["detox.replicas_deleted"] = result.deletions.length;
   figures["detox.bytes_deleted"] = result.deletions.reduce((a, d) => a + d.size, 0);
+  const lines = policy.text.split("\n");
+  detoxProtection = {
+    sites: result.sites.map((s) => ({ siteId: s.siteId, quota: s.quota, protectedBytes: s.protectedBytes })),
+    protectedReplicas: result.decisions.filter((d) => d.decision === "protect").map((d) => ({
+      siteId: d.siteId,
+      datasetId: d.datasetId,
+      size: d.size,
+      reason: (lines[d.line - 1] ?? "").trim().replace(/^\S+\s*/, ""),
+    })),
+  };
+}
+
+// ---- Dealer: a CMS-configured cycle with every plugin busy, vs a bare scan of every block replica --
+{
+  log("dealer");
+  const nowS = Date.UTC(2026, 10, 25) / 1000;
+  const rng = new SeededRng(seed + 5);
+  // Two disk sites go to the morgue so that the Undertaker has work.
+  const morgue = [siteName(scale.tapeSites * 2, scale), siteName(scale.tapeSites * 2 + 1, scale)];
+  const dealerState = reduceBatch(
+    state,
+    [{ commands: morgue.map((name) => ({ op: "site.upsert", name, status: "morgue" }) as InventoryCommand) }],
+    catalogFromAnnex(EMPTY_ANNEX),
+    nowS * 1000,
+    state.generation + 1,
+  ).state;
+  const snap = new Snapshot(dealerState);
+  const t2 = snap.sites().filter((s) => s.name.startsWith("T2_")).map((s) => s.name);
+  const copyRequests: CopyRequest[] = Array.from({ length: 1000 }, (_, i) => ({
+    id: i + 1,
+    user: "bench",
+    group: null,
+    n: 1 + rng.int(2),
+    items: [datasetName(1 + rng.int(scale.datasets))],
+    sites: [t2[rng.int(t2.length)]!, t2[rng.int(t2.length)]!],
+    status: "new",
+    reason: null,
+    createdAt: nowS,
+    updatedAt: nowS,
+    lastRequestAt: nowS,
+    requestCount: 1,
+    actions: [],
+  }));
+  const jobs = Array.from({ length: Math.round(scale.datasets / 50) }, () => ({
+    dataset: datasetName(1 + rng.int(scale.datasets)),
+    queued: nowS - rng.int(3 * 86400),
+    jobs: 1 + rng.int(20),
+  }));
+  const enforcer = parseEnforcerRules(
+    JSON.stringify({
+      partition: "Physics",
+      default_destination_group: "AnalysisOps",
+      rules: {
+        raw_on_t1: {
+          replicas: ["dataset.name == /*/*/RAW"],
+          num_copies: 1,
+          destinations: ["site.name == T1_*_Disk"],
+          sources: ["site.name == T*"],
+        },
+      },
+    }),
+    "bench enforcer",
+    nowS * 1000,
+  );
+  const config = parseDealerConfig(JSON.stringify(BENCH_DEALER_CONFIG), "bench dealer");
+  const inputs = {
+    snapshot: snap,
+    config,
+    now: nowS,
+    copyRequests,
+    jobs,
+    enforcer,
+    detox: detoxProtection!,
+    transferOutcomes: new Map(),
+  };
+  dealerCycle({ ...inputs, rng: new SeededRng(seed) }); // warm-up (JIT)
+  let t = performance.now();
+  const out = dealerCycle({ ...inputs, rng: new SeededRng(seed) });
+  const cycleSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  let scanned = 0;
+  for (const d of snap.datasets()) {
+    for (const dr of snap.replicasOf(d.id)) scanned += dr.blockReplicas.length;
+  }
+  const scanSeconds = (performance.now() - t) / 1000;
+  const byPlugin: Record<string, number> = {};
+  for (const d of out.result.decisions) byPlugin[d.proposal.plugin] = (byPlugin[d.proposal.plugin] ?? 0) + 1;
+  figures["dealer.cycle_seconds"] = round(cycleSeconds, 3);
+  figures["dealer.block_replica_scan_seconds"] = round(scanSeconds, 3);
+  figures["dealer.block_replicas_scanned"] = scanned;
+  figures["dealer.proposals"] = out.result.decisions.length;
+  figures["dealer.proposals_by_plugin"] = byPlugin;
+  figures["dealer.accepted"] = out.result.decisions.filter((d) => d.accepted).length;
+  figures["dealer.copies"] = out.result.copies.length;
+  figures["dealer.bytes_scheduled"] = out.result.totalBytes;
+  figures["dealer.target_sites"] = out.result.targets.length;
+  figures["dealer.rejections"] = Object.fromEntries(out.result.rejections);
 }
 
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
