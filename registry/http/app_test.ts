@@ -279,7 +279,13 @@ dbTest("health, metrics, OpenAPI and unknown paths", async (ctx) => {
     assertMatch(text, /dynamo_actor_mailbox_depth\{actor="\/dynamo\/inventory"\} 0/);
     assertMatch(text, /dynamo_http_requests_total\{route="\/health",method="GET",status="200"\} 1/);
     const openapi = await h.dynamo.app.fetch(new Request("http://dynamo.test/openapi.json"));
-    assert(((await openapi.json()).paths as Record<string, unknown>)["/data/inventory/inject"]);
+    const paths = (await openapi.json()).paths as Record<string, Record<string, unknown>>;
+    // Every route the registry serves is documented, with its method.
+    const served = h.dynamo.app.routes.filter((r) => r.method !== "ALL");
+    assert(served.length > 40, `only ${served.length} routes?`);
+    for (const r of served) {
+      assert(paths[r.path]?.[r.method.toLowerCase()], `${r.method} ${r.path} is missing from /openapi.json`);
+    }
     const missing = await h.call("GET", "/data/nope/nothing");
     assertEquals([missing.status, missing.body.result], [404, "Not Found"]);
   } finally {

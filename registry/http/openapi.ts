@@ -13,20 +13,53 @@ const read = (summary: string, params: string[]) => ({
   },
 });
 
-const write = (summary: string) => ({
+const responses = (role: string) => ({
+  "200": { description: "OK", content: { "application/json": { schema: envelope } } },
+  "400": { description: "Bad input: the message names the parameter; nothing was applied" },
+  "401": { description: "No or unknown token" },
+  "403": { description: `Missing role: ${role}` },
+  "409": { description: "Conflicts with the current state (the message says which)" },
+  "503": { description: "Starting, overloaded or not configured: retry after Retry-After seconds" },
+});
+
+/** A write whose input is a JSON document. */
+const write = (summary: string, role = "admin on inventory") => ({
   post: {
     summary,
     security: [{ bearer: [] }],
-    requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
-    responses: {
-      "200": { description: "OK", content: { "application/json": { schema: envelope } } },
-      "400": { description: "Bad input: the message names the parameter; nothing was applied" },
-      "401": { description: "No or unknown token" },
-      "403": { description: "Missing role admin on inventory" },
-      "503": { description: "Starting or overloaded: retry after Retry-After seconds" },
-    },
+    requestBody: { required: true, content: { "application/json": { schema: {} } } },
+    responses: responses(role),
   },
 });
+
+/** A write whose input is parameters (query string, form, or a JSON object of them). */
+const action = (summary: string, params: string[], role: string) => ({
+  post: {
+    summary,
+    security: [{ bearer: [] }],
+    parameters: params.map((name) => ({ name, in: "query", required: false, schema: { type: "string" } })),
+    responses: responses(role),
+  },
+});
+
+const LOCK_LIST = read("Detox locks (active, or all with showall=y)", ["lockid", "user", "item", "showall"]);
+const LOCK = action("Lock an item against Detox until a date", [
+  "item",
+  "expires",
+  "sites",
+  "groups",
+  "service",
+  "comment",
+], "any authenticated user");
+const UNLOCK = action(
+  "Release locks by id or item",
+  ["lockid", "item"],
+  "any user (admin on registry: anyone's)",
+);
+const LOCK_SET = write("Make the caller's locks exactly this JSON list", "any authenticated user");
+const COPY = action("Request copies", ["item", "site", "group", "n"], "any authenticated user");
+const POLL = ["request_id", "item", "site", "status", "user", "all"];
+const DELETE = action("Request deletions", ["item", "site"], "any authenticated user");
 
 export const OPENAPI = {
   openapi: "3.1.0",
@@ -52,5 +85,77 @@ export const OPENAPI = {
     "/data/inventory/injectsync": write("Inject now (atomic)"),
     "/data/inventory/delete": write("Queue an invalidation (asynchronous)"),
     "/data/inventory/deletesync": write("Invalidate now (atomic)"),
+    "/data/inventory/setquota": action("Set a partition's quota at a site", [
+      "site",
+      "partition",
+      "quota",
+    ], "admin on inventory"),
+    "/openapi.json": read("This document", []),
+    "/data/whoami": read("The authenticated user and roles", []),
+    "/data/detox/partitions": read("Partitions with Detox cycles", []),
+    "/data/detox/cycles": read("Detox cycles, newest first", ["partition", "mode", "limit"]),
+    "/data/detox/summary": read("Per-site outcome of a cycle, with the previous", ["cycle", "partition"]),
+    "/data/detox/sitedetail": read("Every decision at a site in a cycle", ["site", "cycle", "partition"]),
+    "/data/detox/datasets": read("Why each replica of a dataset was kept, protected or deleted", [
+      "dataset",
+      "cycle",
+      "partition",
+    ]),
+    "/data/detox/policy": read("The policy text a cycle ran", ["cycle", "partition"]),
+    "/data/detox/run": action(
+      "Run a Detox cycle now",
+      ["partition", "mode", "time_shift", "comment"],
+      "admin or operator on application",
+    ),
+    "/data/detox/lock/list": LOCK_LIST,
+    "/data/detox/lock/lock": LOCK,
+    "/data/detox/lock/unlock": UNLOCK,
+    "/data/detox/lock/set": LOCK_SET,
+    "/registry/detoxlock/list": LOCK_LIST,
+    "/registry/detoxlock/lock": LOCK,
+    "/registry/detoxlock/unlock": UNLOCK,
+    "/registry/detoxlock/set": LOCK_SET,
+    "/data/popularity/accesses": write(
+      "Record dataset accesses (JSON list)",
+      "admin or operator on registry",
+    ),
+    "/data/request/copy": COPY,
+    "/data/request/pollcopy": read("Copy requests", POLL),
+    "/data/request/cancelcopy": action(
+      "Cancel a new copy request",
+      ["request_id"],
+      "the requester or admin on registry",
+    ),
+    "/data/request/delete": DELETE,
+    "/data/request/polldelete": read("Deletion requests", POLL),
+    "/registry/request/copy": COPY,
+    "/registry/request/pollcopy": read("Copy requests", POLL),
+    "/registry/request/cancelcopy": action(
+      "Cancel a new copy request",
+      ["request_id"],
+      "the requester or admin on registry",
+    ),
+    "/registry/request/delete": DELETE,
+    "/registry/request/polldelete": read("Deletion requests", POLL),
+    "/data/applock/check": read("Whether an application is locked", ["app"]),
+    "/data/applock/current": read("Application locks", []),
+    "/data/applock/lock": action(
+      "Pause an application",
+      ["app", "service", "note"],
+      "admin or operator on application",
+    ),
+    "/data/applock/unlock": action("Resume an application", ["app"], "admin or operator on application"),
+    "/data/demand/jobs": write("Record job demand (JSON list)", "admin or operator on registry"),
+    "/data/dealer/run": action(
+      "Run a Dealer cycle now",
+      ["mode", "comment"],
+      "admin or operator on application",
+    ),
+    "/data/dealer/cycles": read("Dealer cycles, newest first", ["limit"]),
+    "/data/dealer/decisions": read("Every proposal's fate, by dataset or cycle", [
+      "dataset",
+      "cycle",
+      "limit",
+    ]),
   },
 };
