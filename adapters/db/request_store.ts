@@ -6,6 +6,7 @@ import type {
   DeletionSubmission,
 } from "../../registry/requests/deletion_request.ts";
 import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { sameItemsAndSites } from "../../registry/requests/request_item.ts";
 import { type Database, jsonb } from "./database.ts";
 import type { Created, RequestFilter, RequestStore } from "./dealer_port.ts";
 import type { DB } from "./schema.ts";
@@ -18,7 +19,7 @@ export class SqlRequestStore implements RequestStore {
   async submitCopy(user: string, s: CopySubmission, nowMs: number): Promise<Created<CopyRequest>> {
     return await this.db.transaction(async (tx) => {
       const open = (await openRows(tx, "copy_requests", user)).map(toCopyRequest);
-      const same = open.find((r) => sameLists(r, s));
+      const same = open.find((r) => sameItemsAndSites(r, s));
       if (same) {
         const editable = same.status === "new";
         const row = await tx.updateTable("copy_requests").set({
@@ -29,18 +30,9 @@ export class SqlRequestStore implements RequestStore {
         return { request: toCopyRequest(row), created: false };
       }
       const row = await tx.insertInto("copy_requests").values({
-        user_name: user,
+        ...newRequestRow(user, s, nowMs),
         group_name: s.group,
         n: s.n,
-        items: jsonb(s.items),
-        sites: jsonb(s.sites),
-        status: "new",
-        reason: null,
-        actions: jsonb([]),
-        created_ms: nowMs,
-        updated_ms: nowMs,
-        last_request_ms: nowMs,
-        request_count: 1,
       }).returningAll().executeTakeFirstOrThrow();
       return { request: toCopyRequest(row), created: true };
     });
@@ -53,7 +45,7 @@ export class SqlRequestStore implements RequestStore {
   ): Promise<Created<DeletionRequest>> {
     return await this.db.transaction(async (tx) => {
       const open = (await openRows(tx, "deletion_requests", user)).map(toDeletionRequest);
-      const same = open.find((r) => sameLists(r, s));
+      const same = open.find((r) => sameItemsAndSites(r, s));
       if (same) {
         const row = await tx.updateTable("deletion_requests").set({
           request_count: same.requestCount + 1,
@@ -61,18 +53,8 @@ export class SqlRequestStore implements RequestStore {
         }).where("id", "=", same.id).returningAll().executeTakeFirstOrThrow();
         return { request: toDeletionRequest(row), created: false };
       }
-      const row = await tx.insertInto("deletion_requests").values({
-        user_name: user,
-        items: jsonb(s.items),
-        sites: jsonb(s.sites),
-        status: "new",
-        reason: null,
-        actions: jsonb([]),
-        created_ms: nowMs,
-        updated_ms: nowMs,
-        last_request_ms: nowMs,
-        request_count: 1,
-      }).returningAll().executeTakeFirstOrThrow();
+      const row = await tx.insertInto("deletion_requests").values(newRequestRow(user, s, nowMs))
+        .returningAll().executeTakeFirstOrThrow();
       return { request: toDeletionRequest(row), created: true };
     });
   }
@@ -147,6 +129,22 @@ export class SqlRequestStore implements RequestStore {
 
 type RequestTable = "copy_requests" | "deletion_requests";
 
+/** The columns every new request starts with. */
+function newRequestRow(user: string, s: { items: string[]; sites: string[] }, nowMs: number) {
+  return {
+    user_name: user,
+    items: jsonb(s.items),
+    sites: jsonb(s.sites),
+    status: "new",
+    reason: null,
+    actions: jsonb([]),
+    created_ms: nowMs,
+    updated_ms: nowMs,
+    last_request_ms: nowMs,
+    request_count: 1,
+  };
+}
+
 async function openRows<T extends RequestTable>(db: Kysely<DB>, table: T, user?: string) {
   let q = db.selectFrom(table as RequestTable).selectAll().where("status", "in", OPEN).orderBy("id");
   if (user !== undefined) q = q.where("user_name", "=", user);
@@ -175,15 +173,6 @@ async function filtered<T extends RequestTable>(db: Kysely<DB>, table: T, f: Req
 /** Without `all`, a poll by item and site shows only the newest request (as the original). */
 function latestOnly<T extends { id: number }>(f: RequestFilter, rows: T[]): T[] {
   return f.all || !(f.item && f.site) ? rows : rows.slice(0, 1);
-}
-
-function sameLists(
-  r: { items: readonly string[]; sites: readonly string[] },
-  s: { items: string[]; sites: string[] },
-) {
-  const eq = (a: readonly string[], b: readonly string[]) =>
-    a.length === b.length && a.every((x, i) => x === b[i]);
-  return eq(r.items, s.items) && eq(r.sites, s.sites);
 }
 
 function toCopyRequest(row: Selectable<DB["copy_requests"]>): CopyRequest {

@@ -9,11 +9,10 @@
  * `cancelled` is possible only while `new`.
  */
 import { InventoryValidationError, nameProblem, type Snapshot } from "../inventory/mod.ts";
-import { checkItemsAndSites, itemAt, resolveItem } from "./request_item.ts";
+import { checkItemsAndSites, itemAt, resolveItem, settleRequest } from "./request_item.ts";
 
 export type CopyRequestStatus = "new" | "activated" | "completed" | "rejected" | "cancelled" | "failed";
 export type CopyActionStatus = "new" | "queued" | "completed" | "failed";
-export const TERMINAL_REQUEST_STATES: readonly string[] = ["completed", "rejected", "cancelled", "failed"];
 
 export interface CopyAction {
   readonly item: string;
@@ -67,14 +66,6 @@ export function checkCopySubmission(s: CopySubmission): CopySubmission {
   return { ...s, items: [...new Set(s.items)].sort(), sites: [...new Set(s.sites)].sort() };
 }
 
-/** The open request a repeated submission re-touches instead of duplicating. */
-export function sameCopyRequest(r: CopyRequest, user: string, s: CopySubmission): boolean {
-  const eq = (a: readonly string[], b: readonly string[]) =>
-    a.length === b.length && a.every((x, i) => x === b[i]);
-  return r.user === user && (r.status === "new" || r.status === "activated") && eq(r.items, s.items) &&
-    eq(r.sites, s.sites);
-}
-
 /**
  * Follows the inventory (spec §4.4 `track_requests`): queued actions whose
  * replica is complete are completed; those whose replica has disappeared go
@@ -105,14 +96,5 @@ export function trackCopyRequest(snapshot: Snapshot, r: CopyRequest, now: number
 
 /** A request whose actions have all ended ends too. */
 export function settle(r: CopyRequest, now: number): CopyRequest {
-  if (r.status !== "activated" || r.actions.some((a) => a.status === "new" || a.status === "queued")) {
-    return r;
-  }
-  const failed = r.actions.find((a) => a.status === "failed");
-  return {
-    ...r,
-    status: failed ? "failed" : "completed",
-    reason: failed ? `${failed.item} at ${failed.site}: ${failed.reason}` : null,
-    updatedAt: now,
-  };
+  return settleRequest(r, now);
 }

@@ -11,7 +11,7 @@
 import { InventoryValidationError, NULL_GROUP_ID, type Snapshot } from "../inventory/mod.ts";
 import type { InventoryCommand } from "../inventory/mod.ts";
 import { replicaDeletion } from "../../policies/detox/deletion_plan.ts";
-import { checkItemsAndSites, expandSites, itemAt, resolveItem } from "./request_item.ts";
+import { checkItemsAndSites, expandSites, itemAt, resolveItem, settleRequest } from "./request_item.ts";
 
 export type DeletionRequestStatus = "new" | "activated" | "completed" | "rejected" | "failed";
 export type DeletionActionStatus = "queued" | "completed" | "failed";
@@ -47,13 +47,6 @@ export function checkDeletionSubmission(s: DeletionSubmission): DeletionSubmissi
   checkItemsAndSites(s.items, s.sites);
   if (s.sites.length === 0) throw new InventoryValidationError("request", "site", "is required");
   return { items: [...new Set(s.items)].sort(), sites: [...new Set(s.sites)].sort() };
-}
-
-export function sameDeletionRequest(r: DeletionRequest, user: string, s: DeletionSubmission): boolean {
-  const eq = (a: readonly string[], b: readonly string[]) =>
-    a.length === b.length && a.every((x, i) => x === b[i]);
-  return r.user === user && (r.status === "new" || r.status === "activated") && eq(r.items, s.items) &&
-    eq(r.sites, s.sites);
 }
 
 /** Locked blocks of a dataset at a site: null = all of them, undefined = none. */
@@ -157,12 +150,5 @@ export function trackDeletionRequest(snapshot: Snapshot, r: DeletionRequest, now
 }
 
 function settleDeletion(r: DeletionRequest, now: number): DeletionRequest {
-  if (r.status !== "activated" || r.actions.some((a) => a.status === "queued")) return r;
-  const failed = r.actions.find((a) => a.status === "failed");
-  return {
-    ...r,
-    status: failed ? "failed" : "completed",
-    reason: failed ? `${failed.item} at ${failed.site}: ${failed.reason}` : null,
-    updatedAt: now,
-  };
+  return settleRequest(r, now);
 }

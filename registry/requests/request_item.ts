@@ -92,3 +92,37 @@ export function itemAt(
   if (present < blocks.length) return { state: "some", owned };
   return { state: complete === blocks.length ? "complete" : "partial", owned };
 }
+
+/** Whether a submission names the same items and sites as a request (both sorted, as checked submissions are). */
+export function sameItemsAndSites(
+  r: { items: readonly string[]; sites: readonly string[] },
+  s: { items: readonly string[]; sites: readonly string[] },
+): boolean {
+  const eq = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  return eq(r.items, s.items) && eq(r.sites, s.sites);
+}
+
+interface Settleable {
+  readonly status: string;
+  readonly reason: string | null;
+  readonly updatedAt: number;
+  readonly actions: readonly { item: string; site: string; status: string; reason: string | null }[];
+}
+
+/**
+ * An activated request whose actions have all ended ends too: completed, or
+ * failed with the first failure as its reason.
+ */
+export function settleRequest<R extends Settleable>(r: R, now: number): R {
+  if (r.status !== "activated" || r.actions.some((a) => a.status === "new" || a.status === "queued")) {
+    return r;
+  }
+  const failed = r.actions.find((a) => a.status === "failed");
+  return {
+    ...r,
+    status: failed ? "failed" : "completed",
+    reason: failed ? `${failed.item} at ${failed.site}: ${failed.reason}` : null,
+    updatedAt: now,
+  };
+}

@@ -168,15 +168,13 @@ function pollQuery(p: {
 }
 
 /** The original's request JSON. */
-function copyJson(r: CopyRequest) {
+function requestJson(r: CopyRequest | DeletionRequest) {
   return {
     request_id: r.id,
     item: r.items,
     site: r.sites,
     status: r.status,
     user: r.user,
-    group: r.group,
-    n: r.n,
     first_request: r.createdAt,
     last_request: r.lastRequestAt,
     request_count: r.requestCount,
@@ -191,26 +189,11 @@ function copyJson(r: CopyRequest) {
   };
 }
 
-function deletionJson(r: DeletionRequest) {
-  return {
-    request_id: r.id,
-    item: r.items,
-    site: r.sites,
-    status: r.status,
-    user: r.user,
-    first_request: r.createdAt,
-    last_request: r.lastRequestAt,
-    request_count: r.requestCount,
-    reason: r.reason,
-    active: r.actions.map((a) => ({
-      item: a.item,
-      site: a.site,
-      status: a.status,
-      updated: a.updatedAt,
-      ...(a.reason ? { reason: a.reason } : {}),
-    })),
-  };
+function copyJson(r: CopyRequest) {
+  return { ...requestJson(r), group: r.group, n: r.n };
 }
+
+const deletionJson = requestJson;
 
 function appLockJson(
   l: { app: string; user: string; service: string | null; note: string | null; since: number },
