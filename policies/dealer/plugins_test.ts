@@ -15,6 +15,7 @@ import { parseDetoxPolicy } from "../detox/detox_policy.ts";
 import { PartitionImage } from "../detox/partition_image.ts";
 import { parseEnforcerRules } from "../enforcer_rules.ts";
 import { NO_ATTRIBUTES } from "../language/mod.ts";
+import { popularity } from "../producers/popularity.ts";
 import { dealerCycle, type DealerCycleInputs } from "./dealer_cycle.ts";
 import { balancerProposals } from "./plugins/balancer.ts";
 import { enforcerProposals } from "./plugins/enforcer.ts";
@@ -278,4 +279,30 @@ Deno.test("the group reassigner hands legacy groups' replicas to the default gro
     "AnalysisOps",
     "AnalysisOps",
   ]);
+});
+
+Deno.test("a fresh copy makes its dataset look recently used, so Detox does not take it first", () => {
+  const h = dealerFederation(
+    [{ name: "T2_A", quota: 100 * TB }, { name: "T2_B", quota: 100 * TB }],
+    [{ name: "/Fresh/Copy/AOD", blocks: 2, fileSize: GB, at: ["T2_A"] }],
+  );
+  // Replicas last touched 200 days ago: an idle dataset.
+  h.apply(
+    ...[0, 1].map((b) => ({
+      op: "block_replica.upsert",
+      dataset: "/Fresh/Copy/AOD",
+      block: `b${b}`,
+      site: "T2_A",
+      last_update: NOW - 200 * 86400,
+    })),
+    { op: "dataset.upsert", name: "/Fresh/Copy/AOD", last_update: NOW - 200 * 86400 },
+  );
+  const id = snap(h).dataset("/Fresh/Copy/AOD")!.id;
+  assert(popularity(snap(h), [], NOW).usageRank.get(id)! > 199);
+  const out = dealerCycle({
+    ...cycleInputs(h, 1),
+    jobs: [{ dataset: "/Fresh/Copy/AOD", queued: NOW - 60, jobs: 10 }],
+  });
+  applyPlan(h, out.plan);
+  assertEquals(popularity(snap(h), [], NOW).usageRank.get(id), 0, "the copy's blocks were created now");
 });
