@@ -17,3 +17,4 @@ export { fileNeeds } from "./file_needs.ts";
 export { InventoryLoader } from "./bulk_loader.ts";
 export * from "./journal.ts";
 export * from "./outcome_summary.ts";
+export * from "./lfn_mapping.ts";

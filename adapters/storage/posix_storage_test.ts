@@ -1,0 +1,106 @@
+import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
+import { storageConformance } from "../../tests/helpers/storage_conformance.ts";
+import { Adler32, adler32Hex, sameAdler32 } from "./adler32.ts";
+import { PosixStorage } from "./posix_storage.ts";
+import { StorageError } from "./storage_adapter.ts";
+import { openSiteStorage } from "./site_storage.ts";
+
+async function twoRoots() {
+  const dir = await Deno.makeTempDir({ prefix: "dynamo-posix-" });
+  await Deno.mkdir(`${dir}/a`);
+  await Deno.mkdir(`${dir}/b`);
+  return { dir, a: await PosixStorage.open(`${dir}/a`), b: await PosixStorage.open(`${dir}/b`) };
+}
+
+Deno.test("posix storage passes the conformance suite", async (t) => {
+  const { dir, a, b } = await twoRoots();
+  try {
+    await storageConformance(t, { site: a, other: b });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("adler32 matches known values, in one piece or in chunks", () => {
+  assertEquals(adler32Hex(new TextEncoder().encode("Wikipedia")), "11e60398");
+  assertEquals(adler32Hex(new Uint8Array()), "00000001");
+  const big = new Uint8Array(100_000).fill(255);
+  assertEquals(adler32Hex(big), "149a302c"); // zlib.adler32
+  assertEquals(new Adler32().update(big.subarray(0, 7)).update(big.subarray(7)).hex(), "149a302c");
+  assert(sameAdler32("0A1B2C3D", "a1b2c3d") && sameAdler32("0x0000000f", "f"));
+  assert(!sameAdler32("xyz", "xyz") && !sameAdler32("", ""));
+});
+
+Deno.test("posix storage: symlinks out of the root are refused for reads, writes and listings", async () => {
+  const { dir, a } = await twoRoots();
+  try {
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.writeTextFile(`${dir}/outside/secret`, "secret");
+    await Deno.symlink(`${dir}/outside`, `${dir}/a/link`);
+    await Deno.symlink(`${dir}/outside/secret`, `${dir}/a/file_link`);
+    for (const path of ["/link/secret", "/file_link", "/link/new/x"]) {
+      const e = await assertRejects(() => a.read(path), StorageError);
+      assertEquals(e.code, "EACCES", e.message);
+    }
+    await assertRejects(
+      () => a.write("/link/new/x", ReadableStream.from([new Uint8Array(1)]), { size: 1 }),
+      StorageError,
+      "outside the site root",
+    );
+    await assertRejects(() => a.delete("/file_link"), StorageError, "outside the site root");
+    assertEquals(await Deno.readTextFile(`${dir}/outside/secret`), "secret");
+    assertEquals(await Array.fromAsync(Deno.readDir(`${dir}/outside`)).then((x) => x.length), 1);
+    assertEquals((await Array.fromAsync(a.list("/", { recursive: true }))).map((e) => e.path), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("posix storage: a crash mid-write leaves only a temporary name, which is never listed", async () => {
+  const { dir, a } = await twoRoots();
+  try {
+    const never = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new Uint8Array(10));
+        c.error(new Error("connection lost"));
+      },
+    });
+    await assertRejects(() => a.write("/store/f", never, { size: 20 }), StorageError, "connection lost");
+    assertEquals(await a.stat("/store/f"), null);
+    assertEquals((await Array.fromAsync(Deno.readDir(`${dir}/a/store`))).length, 0);
+    await Deno.writeTextFile(`${dir}/a/store/f.1234abcd.dynamo-part`, "left by a killed process");
+    assertEquals((await Array.fromAsync(a.list("/", { recursive: true }))).map((e) => e.path), ["/store"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("site backends: garbage and hostile URLs are clear errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [string, string, string][] = [
+      ["gsiftp://host/x", "disk", "is not served"],
+      ["file://host/x", "disk", "must not name a host"],
+      ["file:///does/not/exist", "disk", "ENOENT"],
+      [`file://${dir}?stage_seconds=1`, "disk", "only tape"],
+      [`file://${dir}?rm=1`, "mss", "unknown tape parameter"],
+      [`file://${dir}?stage_seconds=-1`, "mss", "non-negative"],
+      ["root://", "disk", "root://host:port//path"],
+      ["root://h:99999//x", "disk", "port out of range"],
+      ["root://h:1094//a/../b", "disk", "not allowed"],
+    ];
+    for (const [backend, storageType, message] of cases) {
+      await assertRejects(
+        () => openSiteStorage({ name: "T2_X", backend, storageType }, Date.now),
+        StorageError,
+        message,
+      );
+    }
+    assertEquals(
+      (await openSiteStorage({ name: "T2_X", backend: `file://${dir}`, storageType: "disk" }, Date.now)).kind,
+      "posix",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,76 @@
+/**
+ * Which storage adapter serves a site, read from the site's inventory record:
+ * its backend URL says where (`file:///srv/T2_A` a POSIX root,
+ * `root://host:port//path` an XRootD endpoint) and its storage type says how
+ * (`mss` with a file:// backend is the tape emulation, whose timing is given
+ * as `?stage_seconds=…&pin_seconds=…`). Adapters are cached per backend.
+ */
+import { PosixStorage } from "./posix_storage.ts";
+import { type StorageAdapter, StorageError } from "./storage_adapter.ts";
+import { TapeStorage, type TapeTiming } from "./tape_storage.ts";
+import { XrootdStorage } from "./xrootd_storage.ts";
+
+export interface SiteStorageRecord {
+  readonly name: string;
+  readonly backend: string;
+  readonly storageType: string;
+}
+
+export const DEFAULT_TAPE_TIMING: TapeTiming = { stageSeconds: 600, pinSeconds: 36_000 };
+
+export class SiteStorage {
+  readonly #cache = new Map<string, Promise<StorageAdapter>>();
+
+  constructor(private readonly nowMs: () => number = Date.now) {}
+
+  /** The adapter of a site; a site without a usable backend is a StorageError naming it. */
+  adapter(site: SiteStorageRecord): Promise<StorageAdapter> {
+    const key = `${site.storageType} ${site.backend}`;
+    let adapter = this.#cache.get(key);
+    if (!adapter) {
+      adapter = openSiteStorage(site, this.nowMs);
+      adapter.catch(() => this.#cache.delete(key)); // a root created later is found on the next try
+      this.#cache.set(key, adapter);
+    }
+    return adapter;
+  }
+}
+
+/** The LFN-mapping protocol a site's chains are written for. */
+export function mappingProtocol(adapter: StorageAdapter): string {
+  return adapter.kind === "xrootd" ? "xrootd" : "posix";
+}
+
+export async function openSiteStorage(site: SiteStorageRecord, nowMs: () => number): Promise<StorageAdapter> {
+  const backend = site.backend;
+  if (backend.startsWith("root://")) return new XrootdStorage(backend);
+  if (!backend.startsWith("file://")) {
+    throw new StorageError(
+      "EINVAL",
+      site.name,
+      `backend ${JSON.stringify(backend)} is not served: use file:///path or root://host:port//path`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(backend);
+  } catch {
+    throw new StorageError("EINVAL", site.name, `backend ${JSON.stringify(backend)} is not a valid URL`);
+  }
+  if (url.host !== "") throw new StorageError("EINVAL", site.name, "a file:// backend must not name a host");
+  const root = decodeURIComponent(url.pathname);
+  if (site.storageType !== "mss") {
+    if (url.search !== "") {
+      throw new StorageError("EINVAL", site.name, "only tape (mss) backends take parameters");
+    }
+    return await PosixStorage.open(root);
+  }
+  const timing = { ...DEFAULT_TAPE_TIMING };
+  for (const [key, value] of url.searchParams) {
+    const n = Number(value);
+    if (key === "stage_seconds") timing.stageSeconds = n;
+    else if (key === "pin_seconds") timing.pinSeconds = n;
+    else throw new StorageError("EINVAL", site.name, `unknown tape parameter ${JSON.stringify(key)}`);
+  }
+  return await TapeStorage.openTape(root, timing, nowMs);
+}

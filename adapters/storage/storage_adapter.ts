@@ -1,0 +1,125 @@
+/**
+ * What the file-operations layer needs from a storage site (spec §5, DESIGN
+ * §4 adapters/storage). Paths are site-namespace paths ("/store/data/…"),
+ * the result of the site's LFN → PFN mapping; each adapter confines them to
+ * its root. Failures are StorageErrors carrying an errno-like code, which the
+ * transfer layer classifies as recoverable or not.
+ */
+export interface StorageCapabilities {
+  readonly stat: boolean;
+  readonly list: boolean;
+  readonly read: boolean;
+  readonly write: boolean;
+  readonly delete: boolean;
+  readonly checksum: boolean;
+  readonly mkdir: boolean;
+  /** The adapter can pull a file from another site of the same kind without passing the bytes through us. */
+  readonly thirdPartyCopy: boolean;
+  /** Files must be staged (brought online) before they can be read: tape. */
+  readonly stage: boolean;
+}
+
+export interface StorageEntry {
+  /** Site-namespace path. */
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly isDirectory: boolean;
+}
+
+/** What a written file must be; a mismatch fails the write and leaves nothing under the final name. */
+export interface WriteExpectation {
+  readonly size: number;
+  /** Adler-32 hex; absent when the catalogue has none (size is still checked). */
+  readonly adler32?: string;
+}
+
+export type StorageErrorCode =
+  | "ENOENT"
+  | "EEXIST"
+  | "EACCES"
+  | "EISDIR"
+  | "ENOTDIR"
+  | "ENOSPC"
+  | "EINVAL"
+  | "ECHECKSUM"
+  | "ESIZE"
+  | "ETIMEDOUT"
+  | "ECONNREFUSED"
+  | "ENOTSTAGED"
+  | "EIO";
+
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${code}: ${path}: ${message}`);
+    this.name = "StorageError";
+  }
+}
+
+export interface StorageAdapter {
+  readonly kind: "posix" | "xrootd" | "tape";
+  readonly capabilities: StorageCapabilities;
+  /** The PFN users and other tools would use for a path (file:///…, root://host:port//…). */
+  url(path: string): string;
+  /** null when nothing is there. */
+  stat(path: string): Promise<StorageEntry | null>;
+  /** Files (and, when recursive, files below sub-directories) under a directory; empty if it does not exist. */
+  list(dir: string, options?: { recursive?: boolean }): AsyncIterable<StorageEntry>;
+  read(path: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Writes under a temporary name, checks size and checksum, then renames:
+   * a failure or a crash never leaves a partial file under the final name.
+   * An existing file is replaced.
+   */
+  write(path: string, data: ReadableStream<Uint8Array>, expect: WriteExpectation): Promise<void>;
+  /**
+   * Copies from another adapter the fastest way the pair allows (a kernel
+   * copy between POSIX roots, a server-side read between XRootD endpoints),
+   * with the same guarantees as write(); falls back to read() → write().
+   */
+  copyFrom(source: StorageAdapter, sourcePath: string, path: string, expect: WriteExpectation): Promise<void>;
+  /** true when a file was removed, false when there was none. */
+  delete(path: string): Promise<boolean>;
+  /** Adler-32 hex of a stored file. */
+  checksum(path: string): Promise<string>;
+  /** Creates a directory and its parents. */
+  mkdir(dir: string): Promise<void>;
+  /** Removes an empty directory; false when it was not there. */
+  rmdir(dir: string): Promise<boolean>;
+  /** Tape: asks for a file to be brought online (idempotent). */
+  stage?(path: string): Promise<void>;
+  /** Tape: whether a file is online now. */
+  isStaged?(path: string): Promise<boolean>;
+}
+
+/**
+ * Checks a site-namespace path: absolute, no NUL or control characters, no
+ * empty, "." or ".." segments. Returned normalized (no trailing slash).
+ */
+export function checkNamespacePath(path: string): string {
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw new StorageError("EINVAL", String(path), "a site path must be absolute (start with /)");
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) {
+    throw new StorageError("EINVAL", JSON.stringify(path), "control characters are not allowed in a path");
+  }
+  if (path.length > 4096) throw new StorageError("EINVAL", path.slice(0, 64) + "…", "path too long");
+  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  if (trimmed === "/") return "/";
+  for (const segment of trimmed.slice(1).split("/")) {
+    if (segment === "" || segment === "." || segment === "..") {
+      throw new StorageError("EINVAL", path, `segment ${JSON.stringify(segment)} is not allowed`);
+    }
+  }
+  return trimmed;
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}

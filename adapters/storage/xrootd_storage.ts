@@ -1,0 +1,292 @@
+/**
+ * A storage site behind an XRootD endpoint (`root://host:port//base`), driven
+ * with the XRootD client tools `xrdfs` and `xrdcp` (Debian: xrootd-client).
+ * Every call is a child process with a timeout; its error text is mapped to
+ * the errno-like codes the transfer layer classifies.
+ */
+import { sameAdler32 } from "./adler32.ts";
+import { PosixStorage } from "./posix_storage.ts";
+import {
+  checkNamespacePath,
+  type StorageAdapter,
+  type StorageCapabilities,
+  type StorageEntry,
+  StorageError,
+  type StorageErrorCode,
+  type WriteExpectation,
+} from "./storage_adapter.ts";
+
+export interface XrootdEndpoint {
+  /** host:port */
+  readonly host: string;
+  /** Server-side directory that is the site's "/" ("" for the export root). */
+  readonly base: string;
+}
+
+/** Parses `root://host[:port]//base`; anything else is a clear error. */
+export function parseXrootdUrl(url: string): XrootdEndpoint {
+  const m = /^root:\/\/([A-Za-z0-9.\-]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?\/(\/.*)?$/.exec(url);
+  if (!m) throw new StorageError("EINVAL", url, "an XRootD site must look like root://host:port//path");
+  const port = m[2] === undefined ? 1094 : Number(m[2]);
+  if (port < 1 || port > 65535) throw new StorageError("EINVAL", url, "port out of range");
+  const base = m[3] === undefined || m[3] === "/" ? "" : checkNamespacePath(m[3]);
+  return { host: `${m[1]}:${port}`, base };
+}
+
+export interface XrootdOptions {
+  /** Seconds for metadata calls (stat, ls, rm, query). */
+  metadataTimeoutS?: number;
+  /** Seconds for one file copy. */
+  copyTimeoutS?: number;
+}
+
+export class XrootdStorage implements StorageAdapter {
+  readonly kind = "xrootd" as const;
+  readonly capabilities: StorageCapabilities = {
+    stat: true,
+    list: true,
+    read: true,
+    write: true,
+    delete: true,
+    checksum: true,
+    mkdir: true,
+    thirdPartyCopy: false,
+    stage: false,
+  };
+  readonly endpoint: XrootdEndpoint;
+  readonly #metadataMs: number;
+  readonly #copyMs: number;
+
+  constructor(url: string, options: XrootdOptions = {}) {
+    this.endpoint = parseXrootdUrl(url);
+    this.#metadataMs = (options.metadataTimeoutS ?? 60) * 1000;
+    this.#copyMs = (options.copyTimeoutS ?? 3600) * 1000;
+  }
+
+  url(path: string): string {
+    return `root://${this.endpoint.host}/${this.#server(path)}`;
+  }
+
+  async stat(path: string): Promise<StorageEntry | null> {
+    const out = await this.#xrdfs(["stat", this.#server(path)], path, { missingOk: true });
+    if (out === null) return null;
+    const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "m").exec(out)?.[1]?.trim() ?? "";
+    return {
+      path: checkNamespacePath(path),
+      size: Number(field("Size")) || 0,
+      mtimeMs: parseXrootdTime(field("MTime")),
+      isDirectory: /IsDir/.test(field("Flags")),
+    };
+  }
+
+  async *list(dir: string, options: { recursive?: boolean } = {}): AsyncIterable<StorageEntry> {
+    const args = ["ls", "-l", ...(options.recursive ? ["-R"] : []), this.#server(dir)];
+    const out = await this.#xrdfs(args, dir, { missingOk: true });
+    if (out === null) return;
+    const entries: StorageEntry[] = [];
+    for (const line of out.split("\n")) {
+      // drwxr-xr-x owner group 4096 2026-11-25 04:07:20 /base/a/b
+      const m = /^([d-])\S*\s+\S+\s+\S+\s+(\d+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+(\/.*)$/.exec(line);
+      if (!m) continue;
+      const local = this.#local(m[4]!);
+      if (local === null || local.endsWith(PART_SUFFIX)) continue;
+      entries.push({
+        path: local,
+        size: Number(m[2]),
+        mtimeMs: parseXrootdTime(m[3]!),
+        isDirectory: m[1] === "d",
+      });
+    }
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    yield* entries;
+  }
+
+  read(path: string): Promise<ReadableStream<Uint8Array>> {
+    const child = new Deno.Command("xrdcp", {
+      args: ["-s", "-f", this.url(path), "-"],
+      stdout: "piped",
+      stderr: "piped",
+      env: CLIENT_ENV,
+      signal: AbortSignal.timeout(this.#copyMs),
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    // The exit status arrives after the last byte: a failed read errors the stream at its end.
+    return Promise.resolve(child.stdout.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        async flush() {
+          const status = await child.status;
+          if (!status.success) throw xrootdError(await stderr, path);
+        },
+      }),
+    ));
+  }
+
+  async write(path: string, data: ReadableStream<Uint8Array>, expect: WriteExpectation): Promise<void> {
+    await this.#writeVia(path, expect, async (tmpUrl) => {
+      const child = new Deno.Command("xrdcp", {
+        args: ["-s", "-f", "-", tmpUrl],
+        stdin: "piped",
+        stdout: "null",
+        stderr: "piped",
+        env: CLIENT_ENV,
+        signal: AbortSignal.timeout(this.#copyMs),
+      }).spawn();
+      const stderr = new Response(child.stderr).text();
+      await data.pipeTo(child.stdin).catch(() => {}); // a dead child shows in its status
+      const status = await child.status;
+      if (!status.success) throw xrootdError(await stderr, path);
+    });
+  }
+
+  async copyFrom(
+    source: StorageAdapter,
+    sourcePath: string,
+    path: string,
+    expect: WriteExpectation,
+  ): Promise<void> {
+    // xrdcp reads a local file or another endpoint itself; tape goes through read() for its staging check.
+    let from: string | null = null;
+    if (source instanceof XrootdStorage) from = source.url(sourcePath);
+    else if (source instanceof PosixStorage && !source.capabilities.stage) {
+      from = await source.localPath(sourcePath);
+    }
+    if (from === null) return await this.write(path, await source.read(sourcePath), expect);
+    const origin = from;
+    await this.#writeVia(path, expect, async (tmpUrl) => {
+      await this.#run("xrdcp", ["-s", "-f", origin, tmpUrl], path, this.#copyMs);
+    });
+  }
+
+  async delete(path: string): Promise<boolean> {
+    return (await this.#xrdfs(["rm", this.#server(path)], path, { missingOk: true })) !== null;
+  }
+
+  async checksum(path: string): Promise<string> {
+    const out = await this.#xrdfs(["query", "checksum", this.#server(path)], path);
+    const m = /adler32\s+([0-9a-fA-F]{1,8})/.exec(out!);
+    if (!m) throw new StorageError("EIO", path, `the server gave no adler32 checksum: ${out!.trim()}`);
+    return m[1]!.toLowerCase().padStart(8, "0");
+  }
+
+  async mkdir(dir: string): Promise<void> {
+    await this.#xrdfs(["mkdir", "-p", this.#server(dir)], dir);
+  }
+
+  async rmdir(dir: string): Promise<boolean> {
+    if (checkNamespacePath(dir) === "/") {
+      throw new StorageError("EINVAL", dir, "the site root cannot be removed");
+    }
+    // `xrdfs rmdir` of a missing directory succeeds silently, so ask first.
+    if (!(await this.stat(dir))) return false;
+    return (await this.#xrdfs(["rmdir", this.#server(dir)], dir, { missingOk: true })) !== null;
+  }
+
+  async #writeVia(path: string, expect: WriteExpectation, fill: (tmpUrl: string) => Promise<void>) {
+    const checked = checkNamespacePath(path);
+    if (checked === "/") throw new StorageError("EISDIR", path, "the site root is a directory");
+    const tmp = `${checked}.${crypto.randomUUID().slice(0, 8)}${PART_SUFFIX}`;
+    try {
+      await fill(this.url(tmp));
+      const stat = await this.stat(tmp);
+      if (!stat || stat.size !== expect.size) {
+        throw new StorageError(
+          "ESIZE",
+          path,
+          `size mismatch: wrote ${stat?.size ?? 0} bytes, expected ${expect.size}`,
+        );
+      }
+      if (expect.adler32 !== undefined) {
+        const sum = await this.checksum(tmp);
+        if (!sameAdler32(sum, expect.adler32)) {
+          throw new StorageError(
+            "ECHECKSUM",
+            path,
+            `checksum mismatch: adler32 ${sum}, expected ${expect.adler32}`,
+          );
+        }
+      }
+      await this.delete(checked); // xrdfs mv does not replace
+      await this.#xrdfs(["mv", this.#server(tmp), this.#server(checked)], path);
+    } catch (e) {
+      await this.delete(tmp).catch(() => {});
+      throw e;
+    }
+  }
+
+  #server(path: string): string {
+    const checked = checkNamespacePath(path);
+    return checked === "/" ? (this.endpoint.base || "/") : this.endpoint.base + checked;
+  }
+
+  #local(serverPath: string): string | null {
+    const base = this.endpoint.base;
+    if (base === "") return serverPath;
+    if (serverPath === base) return "/";
+    return serverPath.startsWith(base + "/") ? serverPath.slice(base.length) : null;
+  }
+
+  async #xrdfs(args: string[], path: string, options: { missingOk?: boolean } = {}): Promise<string | null> {
+    try {
+      return await this.#run("xrdfs", [this.endpoint.host, ...args], path, this.#metadataMs);
+    } catch (e) {
+      if (options.missingOk && e instanceof StorageError && e.code === "ENOENT") return null;
+      throw e;
+    }
+  }
+
+  async #run(command: string, args: string[], path: string, timeoutMs: number): Promise<string> {
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(command, {
+        args,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: CLIENT_ENV,
+        signal: AbortSignal.timeout(timeoutMs),
+      }).output();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new StorageError("EIO", path, `${command} is not installed (Debian package xrootd-client)`);
+      }
+      throw new StorageError("EIO", path, e instanceof Error ? e.message : String(e));
+    }
+    if (out.signal === "SIGTERM" || out.signal === "SIGKILL") {
+      throw new StorageError("ETIMEDOUT", path, `${command} timed out after ${timeoutMs / 1000} s`);
+    }
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) throw xrootdError(new TextDecoder().decode(out.stderr) + text, path);
+    return text;
+  }
+}
+
+const PART_SUFFIX = ".dynamo-part";
+
+/**
+ * The client retries an unreachable endpoint for minutes by default; one try
+ * within 10 s lets the transfer layer count the failure and pick another source.
+ */
+const CLIENT_ENV = { XRD_CONNECTIONRETRY: "1", XRD_CONNECTIONWINDOW: "10" };
+
+/** Maps the clients' error text ("[3011] … no such file or directory") to a code. */
+export function xrootdError(text: string, path: string): StorageError {
+  const message = text.trim().split("\n").filter((l) => l.trim() !== "").pop() ?? "xrootd client failed";
+  const table: [RegExp, StorageErrorCode][] = [
+    [/\[3011\]|no such file|not found/i, "ENOENT"],
+    [/\[3010\]|permission denied|not authorized|unable to.*access/i, "EACCES"],
+    [/\[3018\]|file exists|already exists/i, "EEXIST"],
+    [/is a directory/i, "EISDIR"],
+    [/not a directory/i, "ENOTDIR"],
+    [/no space|\[3019\]/i, "ENOSPC"],
+    [/checksum/i, "ECHECKSUM"],
+    [/timed? ?out|timeout/i, "ETIMEDOUT"],
+    [/connection (error|refused)|\[3\d\d\]|socket/i, "ECONNREFUSED"],
+  ];
+  const code = table.find(([re]) => re.test(text))?.[1] ?? "EIO";
+  return new StorageError(code, path, message.replace(/^\[ERROR\]\s*/, ""));
+}
+
+function parseXrootdTime(text: string): number {
+  const ms = Date.parse(text.replace(" ", "T") + "Z");
+  return Number.isNaN(ms) ? 0 : ms;
+}
