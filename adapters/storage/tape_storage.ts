@@ -80,6 +80,7 @@ export class TapeStorage extends PosixStorage {
   }
 
   override async read(path: string): Promise<ReadableStream<Uint8Array>> {
+    if (!(await this.stat(path))) throw new StorageError("ENOENT", path, "no such file on tape");
     if (!(await this.isStaged(path))) {
       throw new StorageError(
         "ENOTSTAGED",
