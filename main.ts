@@ -48,6 +48,15 @@ import type { DealerPort } from "./registry/http/dealer_port.ts";
 import type { DealerRunSummary } from "./registry/requests/dealer_run.ts";
 import type { CopyRequest } from "./registry/requests/copy_request.ts";
 import { type DealerConfig, parseDealerConfig } from "./policies/dealer/dealer_config.ts";
+import { SqlFileOpsStore } from "./adapters/db/fileops_store.ts";
+import { SiteStorage } from "./adapters/storage/site_storage.ts";
+import type { FileOpsMsg } from "./actors/transfer/fileops_agent.ts";
+import type { FileOpsLimits, FileOpsPassSummary } from "./actors/transfer/fileops_engine.ts";
+import type { JsonRow } from "./registry/http/fileops_port.ts";
+import type { FileOpsStore, Subscription } from "./adapters/db/fileops_port.ts";
+import { mappingProtocol } from "./adapters/storage/storage_port.ts";
+import { type FileOpsPort, LfnError } from "./registry/http/fileops_port.ts";
+import { LfnMappingError, mapLfn, type Snapshot } from "./registry/inventory/mod.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -66,6 +75,8 @@ export interface DynamoOptions {
   dealer?: DealerSettings | null;
   /** Between request-tracker passes (default 300 s; 0 = only when a request arrives). */
   requestIntervalMs?: number;
+  /** File operations (default: a pass every 30 s); null turns them off. */
+  fileops?: FileOpsSettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
 }
@@ -121,6 +132,9 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   const appLocks = new SqlAppLockStore(db);
   const demand = new SqlDemandStore(db);
   const dealerHistory = new SqlDealerHistory(db);
+  const fileopsStore = new SqlFileOpsStore(db);
+  const storage = new SiteStorage(() => clock.now());
+  const fileopsSettings = options.fileops === undefined ? { intervalMs: 30_000 } : options.fileops;
   const detoxConfig = options.detox;
   const dealerSettings = options.dealer ?? null;
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
@@ -166,6 +180,18 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }
       : {}),
     tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 },
+    ...(fileopsSettings
+      ? {
+        fileops: {
+          store: fileopsStore,
+          storage,
+          node: `${Deno.hostname()}:${url ? "postgres" : home}`,
+          intervalMs: fileopsSettings.intervalMs,
+          random: Math.random,
+          ...(fileopsSettings.limits ? { limits: fileopsSettings.limits } : {}),
+        },
+      }
+      : {}),
   });
   const metrics = new ServiceMetrics(system, publication);
   const port: RegistryPort = {
@@ -243,6 +269,16 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     },
     detoxPort,
     { port: dealerPort, nudgeTracker: () => tree.nudgeTracker() },
+    fileopsPort(fileopsStore, storage, () => publication.snapshot(), async () => {
+      if (!tree.fileops) return { error: "File operations are turned off on this server" };
+      const r = await ask<FileOpsMsg, FileOpsPassSummary | { error: string }>(
+        system,
+        tree.fileops,
+        (replyTo) => ({ type: "run", replyTo }),
+        { timeoutMs: 6 * 3600_000 },
+      );
+      return r as JsonRow | { error: string };
+    }, () => clock.now()),
   );
   let closed = false;
   return {
@@ -263,6 +299,12 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       if (ownsDb) await db.close();
     },
   };
+}
+
+export interface FileOpsSettings {
+  /** Between passes; 0 = only on request. */
+  intervalMs: number;
+  limits?: Partial<FileOpsLimits>;
 }
 
 export interface DealerSettings {
@@ -488,4 +530,86 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   Deno.exit(await runCli(Deno.args, cliContext()));
+}
+
+/** The registry's view of file operations: store rows in their JSON shape, and LFN → PFN. */
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+function subscriptionJson(s: Subscription): JsonRow {
+  return {
+    id: s.id,
+    kind: s.kind,
+    lfn: s.lfn,
+    dataset: s.dataset,
+    block: s.block,
+    size: s.size,
+    source: s.source,
+    site: s.site,
+    status: s.status,
+    task_state: s.taskState,
+    hold_reason: s.holdReason,
+    attempts: s.attempts,
+  };
+}
+
+export function fileopsPort(
+  store: FileOpsStore,
+  storage: SiteStorage,
+  snapshot: () => Snapshot,
+  run: () => Promise<JsonRow | { error: string }>,
+  nowMs: () => number,
+): FileOpsPort {
+  return {
+    current: async (limit) => (await store.current(limit)).map(subscriptionJson),
+    transferHistory: async (limit, since) =>
+      (await store.transferHistory(limit, since * 1000)).map((r) => ({
+        id: r.id,
+        lfn: r.lfn,
+        source: r.source,
+        destination: r.destination,
+        size: r.size,
+        exit_code: r.exitCode,
+        error: r.code,
+        message: r.message,
+        started: seconds(r.startedMs),
+        finished: seconds(r.finishedMs),
+      })),
+    deletionHistory: async (limit, since) =>
+      (await store.deletionHistory(limit, since * 1000)).map((r) => ({
+        id: r.id,
+        lfn: r.lfn,
+        site: r.site,
+        size: r.size,
+        exit_code: r.exitCode,
+        error: r.code,
+        message: r.message,
+        started: seconds(r.startedMs),
+        finished: seconds(r.finishedMs),
+      })),
+    heldSummary: async () => await store.heldSummary(),
+    heldDetail: async (limit) =>
+      (await store.held(limit)).map((s) => ({ ...subscriptionJson(s), last_error: s.lastError })),
+    release: (ids) => store.release(ids, nowMs()),
+    run,
+    async lfn2pfn(siteName, lfn) {
+      const site = snapshot().site(siteName);
+      if (!site) throw new LfnError("site", `unknown site ${JSON.stringify(siteName)}`);
+      let adapter;
+      try {
+        adapter = await storage.adapter({
+          name: site.name,
+          backend: site.backend,
+          storageType: site.storageType,
+        });
+      } catch (e) {
+        throw new LfnError("site", e instanceof Error ? e.message : String(e));
+      }
+      try {
+        return adapter.url(mapLfn(site, lfn, mappingProtocol(adapter)));
+      } catch (e) {
+        if (e instanceof LfnMappingError) throw new LfnError("lfn", e.message);
+        throw e;
+      }
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { injectionDrainer } from "./inventory/injection_drainer.ts";
 import { detoxAgent, type DetoxAgentOptions, type DetoxMsg } from "./agents/detox.ts";
 import { dealerAgent, type DealerAgentOptions, type DealerMsg } from "./agents/dealer.ts";
 import { requestTracker, type RequestTrackerOptions, type TrackerMsg } from "./agents/request_tracker.ts";
+import { fileOpsAgent, type FileOpsAgentOptions, type FileOpsMsg } from "./transfer/fileops_agent.ts";
 import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
 import { InventoryGateway } from "./inventory/inventory_gateway.ts";
 import type { InventoryPublication } from "./inventory/publication.ts";
@@ -22,6 +23,8 @@ export interface TreeDependencies {
   dealer?: Omit<DealerAgentOptions, "gateway">;
   /** The request tracker (always: requests exist with or without a Dealer). */
   tracker?: Omit<RequestTrackerOptions, "gateway">;
+  /** File operations (transfers, deletions, the updater), when sites have storage. */
+  fileops?: Omit<FileOpsAgentOptions, "snapshot" | "submit">;
 }
 
 export interface ApplicationTree {
@@ -30,6 +33,7 @@ export interface ApplicationTree {
   detox: ActorRef<DetoxMsg> | null;
   dealer: ActorRef<DealerMsg> | null;
   tracker: ActorRef<TrackerMsg> | null;
+  fileops: ActorRef<FileOpsMsg> | null;
   nudgeInjections(): void;
   /** A request arrived: the tracker makes a pass now rather than at its next tick. */
   nudgeTracker(): void;
@@ -44,6 +48,8 @@ export interface ApplicationTree {
  *     /detox                permanent; one cycle at a time, on its schedule and on request
  *     /dealer               permanent; likewise
  *     /requests             permanent; follows copy requests, carries out deletion requests
+ *     /fileops              permanent; transfers and deletions on the sites, and the updater; a new
+ *                           incarnation gives back the tasks the crashed one held and carries on
  *
  * The writer restarts with backoff because its usual cause of failure is the
  * database being unreachable; the drainer depends on the writer only through
@@ -105,6 +111,23 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             behavior: () => requestTracker({ ...tracker, gateway }),
           });
         }
+        if (deps.fileops) {
+          const fileops = deps.fileops;
+          ctx.spawn<FileOpsMsg>({
+            id: "fileops",
+            restart: "permanent",
+            shutdownMs: 60_000,
+            behavior: () =>
+              fileOpsAgent({
+                ...fileops,
+                snapshot: () => gateway.snapshot(),
+                submit: async (commands) => {
+                  const reply = await gateway.submit({ commands, atomic: false });
+                  if (!reply.ok) throw new Error(`inventory update failed: ${reply.error}`);
+                },
+              }),
+          });
+        }
         return null;
       },
       receive: (s) => s,
@@ -119,6 +142,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     detox: deps.detox ? system.refFor<DetoxMsg>("/dynamo/detox") : null,
     dealer: deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null,
     tracker: deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
+    fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
     nudgeTracker: () => {
       if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });
     },

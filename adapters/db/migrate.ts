@@ -4,6 +4,7 @@ import * as m001 from "./migrations/001_inventory.ts";
 import * as m002 from "./migrations/002_registry_and_users.ts";
 import * as m003 from "./migrations/003_detox.ts";
 import * as m004 from "./migrations/004_dealer.ts";
+import * as m005 from "./migrations/005_fileops.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "002_registry_and_users": m002,
   "003_detox": m003,
   "004_dealer": m004,
+  "005_fileops": m005,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

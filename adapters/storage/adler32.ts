@@ -38,9 +38,4 @@ export function adler32Hex(bytes: Uint8Array): string {
   return new Adler32().update(bytes).hex();
 }
 
-/** The inventory may hold "0A1B2C3D", "a1b2c3d" or "0x…": compare as numbers. */
-export function sameAdler32(a: string, b: string): boolean {
-  const parse = (s: string) => /^(0x)?[0-9a-f]{1,8}$/i.test(s) ? parseInt(s.replace(/^0x/i, ""), 16) : NaN;
-  const x = parse(a);
-  return !Number.isNaN(x) && x === parse(b);
-}
+export { sameAdler32 } from "./storage_port.ts";

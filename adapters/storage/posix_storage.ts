@@ -14,7 +14,7 @@ import {
   StorageError,
   type StorageErrorCode,
   type WriteExpectation,
-} from "./storage_adapter.ts";
+} from "./storage_port.ts";
 
 /** Temporary names of files being written; never listed, so never taken for orphans. */
 const PART_SUFFIX = ".dynamo-part";

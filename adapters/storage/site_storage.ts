@@ -6,7 +6,7 @@
  * as `?stage_seconds=…&pin_seconds=…`). Adapters are cached per backend.
  */
 import { PosixStorage } from "./posix_storage.ts";
-import { type StorageAdapter, StorageError } from "./storage_adapter.ts";
+import { type SiteStorageResolver, type StorageAdapter, StorageError } from "./storage_port.ts";
 import { TapeStorage, type TapeTiming } from "./tape_storage.ts";
 import { XrootdStorage } from "./xrootd_storage.ts";
 
@@ -18,7 +18,7 @@ export interface SiteStorageRecord {
 
 export const DEFAULT_TAPE_TIMING: TapeTiming = { stageSeconds: 600, pinSeconds: 36_000 };
 
-export class SiteStorage {
+export class SiteStorage implements SiteStorageResolver {
   readonly #cache = new Map<string, Promise<StorageAdapter>>();
 
   constructor(private readonly nowMs: () => number = Date.now) {}
@@ -34,11 +34,6 @@ export class SiteStorage {
     }
     return adapter;
   }
-}
-
-/** The LFN-mapping protocol a site's chains are written for. */
-export function mappingProtocol(adapter: StorageAdapter): string {
-  return adapter.kind === "xrootd" ? "xrootd" : "posix";
 }
 
 export async function openSiteStorage(site: SiteStorageRecord, nowMs: () => number): Promise<StorageAdapter> {

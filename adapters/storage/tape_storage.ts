@@ -7,7 +7,7 @@
  * injected so tests move time instead of waiting.
  */
 import { PosixStorage, realRoot } from "./posix_storage.ts";
-import { checkNamespacePath, type StorageCapabilities, StorageError } from "./storage_adapter.ts";
+import { checkNamespacePath, type StorageCapabilities, StorageError } from "./storage_port.ts";
 
 export interface TapeTiming {
   /** Seconds between a bring-online request and the file being readable. */

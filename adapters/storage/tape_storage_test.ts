@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { storageConformance } from "../../tests/helpers/storage_conformance.ts";
-import { StorageError } from "./storage_adapter.ts";
+import { StorageError } from "./storage_port.ts";
 import { TapeStorage } from "./tape_storage.ts";
 
 async function tapes() {

@@ -14,7 +14,7 @@ import {
   StorageError,
   type StorageErrorCode,
   type WriteExpectation,
-} from "./storage_adapter.ts";
+} from "./storage_port.ts";
 
 export interface XrootdEndpoint {
   /** host:port */

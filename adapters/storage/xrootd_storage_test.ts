@@ -2,7 +2,7 @@ import { assertEquals, assertRejects, assertThrows } from "../../tests/helpers/a
 import { storageConformance } from "../../tests/helpers/storage_conformance.ts";
 import { startXrootd, xrootdAvailable } from "../../tests/helpers/xrootd_server.ts";
 import { PosixStorage } from "./posix_storage.ts";
-import { StorageError } from "./storage_adapter.ts";
+import { StorageError } from "./storage_port.ts";
 import { parseXrootdUrl, xrootdError, XrootdStorage } from "./xrootd_storage.ts";
 
 const available = await xrootdAvailable();

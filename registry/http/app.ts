@@ -12,6 +12,8 @@ import type { DetoxPort } from "./detox_port.ts";
 import type { DealerPort } from "./dealer_port.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { dealerRoutes } from "./routes/dealer.ts";
+import { fileopsRoutes } from "./routes/fileops.ts";
+import type { FileOpsPort } from "./fileops_port.ts";
 
 export interface RegistryAppOptions {
   /** Largest accepted request body in bytes. */
@@ -31,6 +33,7 @@ export function createRegistryApp(
   options: RegistryAppOptions = {},
   detox?: DetoxPort,
   dealer?: { port: DealerPort; nudgeTracker: () => void },
+  fileops?: FileOpsPort,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const metrics = new HttpMetrics();
@@ -117,6 +120,7 @@ export function createRegistryApp(
     requestRoutes(app, port, dealer.port, dealer.nudgeTracker);
     dealerRoutes(app, dealer.port);
   }
+  if (fileops) fileopsRoutes(app, fileops);
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)

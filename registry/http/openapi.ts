@@ -152,6 +152,18 @@ export const OPENAPI = {
       "admin or operator on application",
     ),
     "/data/dealer/cycles": read("Dealer cycles, newest first", ["limit"]),
+    "/data/transfers/current": read("File transfers queued or in flight", ["limit"]),
+    "/data/transfers/history": read("Finished file transfers, newest first", ["limit", "since"]),
+    "/data/transfers/held/summary": read("Held files per site, kind and reason", []),
+    "/data/transfers/held/detail": read("Held files with their last error", ["limit"]),
+    "/data/transfers/release": action(
+      "Release held files (ids or all=y)",
+      ["id", "all"],
+      "admin or operator on application",
+    ),
+    "/data/deletions/history": read("Finished file deletions, newest first", ["limit", "since"]),
+    "/data/fileops/run": action("Run one file-operations pass now", [], "admin or operator on application"),
+    "/data/inventory/lfn2pfn": read("The PFN of an LFN at a site", ["site", "lfn"]),
     "/data/dealer/decisions": read("Every proposal's fate, by dataset or cycle", [
       "dataset",
       "cycle",

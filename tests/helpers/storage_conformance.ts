@@ -9,7 +9,7 @@ import {
   type StorageAdapter,
   StorageError,
   type StorageErrorCode,
-} from "../../adapters/storage/storage_adapter.ts";
+} from "../../adapters/storage/storage_port.ts";
 
 export interface ConformanceSites {
   site: StorageAdapter;

@@ -123,3 +123,20 @@ export function parentOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
 }
+
+/** Which adapter serves a site (implemented by SiteStorage over the sites' backends). */
+export interface SiteStorageResolver {
+  adapter(site: { name: string; backend: string; storageType: string }): Promise<StorageAdapter>;
+}
+
+/** The LFN-mapping protocol a site's chains are written for. */
+export function mappingProtocol(adapter: StorageAdapter): string {
+  return adapter.kind === "xrootd" ? "xrootd" : "posix";
+}
+
+/** The inventory may hold "0A1B2C3D", "a1b2c3d" or "0x…": compare as numbers. */
+export function sameAdler32(a: string, b: string): boolean {
+  const parse = (s: string) => /^(0x)?[0-9a-f]{1,8}$/i.test(s) ? parseInt(s.replace(/^0x/i, ""), 16) : NaN;
+  const x = parse(a);
+  return !Number.isNaN(x) && x === parse(b);
+}

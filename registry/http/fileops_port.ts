@@ -1,0 +1,27 @@
+/**
+ * What the file-operations routes need (implemented by the composition root
+ * over the file-operations store and agent). Rows are already in their JSON
+ * shape: snake_case, times in Unix seconds.
+ */
+export type JsonRow = Record<string, string | number | boolean | null>;
+
+export interface FileOpsPort {
+  current(limit: number): Promise<JsonRow[]>;
+  transferHistory(limit: number, sinceSeconds: number): Promise<JsonRow[]>;
+  deletionHistory(limit: number, sinceSeconds: number): Promise<JsonRow[]>;
+  heldSummary(): Promise<JsonRow[]>;
+  heldDetail(limit: number): Promise<JsonRow[]>;
+  /** Held subscriptions back to new; returns how many. */
+  release(ids: number[] | "all"): Promise<number>;
+  /** One pass now (subscribe, plan, transfer, delete, update the inventory). */
+  run(): Promise<JsonRow | { error: string }>;
+  /** The PFN of an LFN at a site; throws LfnError for an unknown site or an unmappable LFN. */
+  lfn2pfn(site: string, lfn: string): Promise<string>;
+}
+
+export class LfnError extends Error {
+  constructor(readonly param: "site" | "lfn", message: string) {
+    super(message);
+    this.name = "LfnError";
+  }
+}
