@@ -339,6 +339,7 @@ export async function agentsConfigFromEnv(env: (name: string) => string | undefi
   detox: DetoxConfig;
   dealer: DealerSettings | null;
   requestIntervalMs: number;
+  fileops: FileOpsSettings;
 }> {
   const read = async (variable: string, path: string) => {
     try {
@@ -391,6 +392,13 @@ export async function agentsConfigFromEnv(env: (name: string) => string | undefi
     partitions,
     dealer,
     requestIntervalMs: number("DYNAMO_REQUEST_INTERVAL", 300, 0, 86400) * 1000,
+    fileops: {
+      intervalMs: number("DYNAMO_FILEOPS_INTERVAL", 30, 0, 86400) * 1000,
+      limits: {
+        linkParallelism: number("DYNAMO_LINK_PARALLELISM", 4, 1, 1000),
+        siteParallelism: number("DYNAMO_SITE_PARALLELISM", 8, 1, 10000),
+      },
+    },
     detox: {
       policies,
       intervalMs: number("DYNAMO_DETOX_INTERVAL", 14_400, 0, 31 * 86400) * 1000,
@@ -463,7 +471,7 @@ async function startService(options: { listen?: string }): Promise<number> {
   const trustedDnHeader = Deno.env.get("DYNAMO_TRUSTED_DN_HEADER");
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
-  const { partitions, detox, dealer, requestIntervalMs } = await agentsConfigFromEnv(
+  const { partitions, detox, dealer, requestIntervalMs, fileops } = await agentsConfigFromEnv(
     (n) => Deno.env.get(n),
     Date.now(),
   );
@@ -472,6 +480,7 @@ async function startService(options: { listen?: string }): Promise<number> {
     detox,
     dealer,
     requestIntervalMs,
+    fileops,
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
     onFatal: () => fatal.resolve(1),

@@ -3,6 +3,7 @@ import { type CliContext, CliError } from "./cli_context.ts";
 import { datasetsCommand, help, injectCommand, sitesCommand } from "./inventory_commands.ts";
 import { userCommand } from "./user_commands.ts";
 import { detoxCommand, partitionsCommand, policyCommand, popularityCommand } from "./detox_commands.ts";
+import { fileopsCommand, transfersCommand } from "./fileops_commands.ts";
 import { applockCommand, dealerCommand, demandCommand, requestCommand } from "./dealer_commands.ts";
 
 export const MAIN_HELP = `Dynamo on Deno: dynamic data management for multi-site scientific storage.
@@ -22,6 +23,8 @@ Commands:
   dealer      run Dealer cycles, explain its decisions
   demand      import job demand (drives popularity-based copies)
   applock     pause and resume agents (detox, dealer, requests)
+  transfers   file transfers and deletions in flight, held ones, release
+  fileops     run one file-operations pass
   user        add, list and revoke registry users and tokens
 
 Every command has --help. Environment:
@@ -84,6 +87,10 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await dealerCommand(args, ctx);
       case "demand":
         return await demandCommand(args, ctx);
+      case "transfers":
+        return await transfersCommand(args, ctx);
+      case "fileops":
+        return await fileopsCommand(args, ctx);
       case "applock":
         return await applockCommand(args, ctx);
       default:

@@ -89,10 +89,13 @@ export async function datasetsCommand(args: string[], ctx: CliContext): Promise<
 
 export const SITES_HELP = `Usage: dynamo sites [PATTERN…] [--partition NAME] [--json] [--server URL]
        dynamo sites set-quota SITE PARTITION SIZE [--token TOKEN]
+       dynamo sites set-status SITE ready|waitroom|morgue [--token TOKEN]
 
 Lists sites with their status, storage type, and per-partition quota and usage.
 set-quota sets a partition's quota at a site: SIZE in bytes or with a unit
 (500TB, 1.5PB); 0 means the site cannot host the partition, -1 no limit.
+set-status puts a site in or out of service: transfers to and from a site
+that is not ready are held (site_unavailable) until it is ready again.
 ${CONNECTION_HELP}`;
 
 export async function sitesCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -115,6 +118,16 @@ export async function sitesCommand(args: string[], ctx: CliContext): Promise<num
         data.quota === 0 ? "none" : humanBytes(data.quota)
       } (generation ${data.generation}).`,
     );
+    return 0;
+  }
+  if (positionals[0] === "set-status") {
+    if (positionals.length !== 3) throw new CliError("sites set-status needs SITE STATUS", 2);
+    const [, site, status] = positionals as [string, string, string];
+    const { data } = await client.post<{ generation: number }>(
+      `/data/inventory/setstatus?${new URLSearchParams({ site, status })}`,
+      {},
+    );
+    ctx.out(`${site} is now ${status} (generation ${data.generation}).`);
     return 0;
   }
   const rows = await client.get<{

@@ -163,6 +163,7 @@ export const OPENAPI = {
     ),
     "/data/deletions/history": read("Finished file deletions, newest first", ["limit", "since"]),
     "/data/fileops/run": action("Run one file-operations pass now", [], "admin or operator on application"),
+    "/data/inventory/setstatus": action("Set a site's status", ["site", "status"], "admin on inventory"),
     "/data/inventory/lfn2pfn": read("The PFN of an LFN at a site", ["site", "lfn"]),
     "/data/dealer/decisions": read("Every proposal's fate, by dataset or cycle", [
       "dataset",

@@ -7,6 +7,7 @@ import {
   type InventoryCommand,
   InventoryValidationError,
   MAX_QUOTA_BYTES,
+  SITE_STATUSES,
   type Snapshot,
   splitBlockFullName,
   summarizeOutcomes,
@@ -173,6 +174,32 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
       throw new BadRequest(outcome.error.field ?? "site", outcome.error.reason);
     }
     return ok(c, { site: p.site, partition: p.partition, quota, generation: result.generation });
+  });
+
+  app.post("/data/inventory/setstatus", async (c) => {
+    requireRole(c, "inventory", ["admin"]);
+    const p = parseParams(await input(c), {
+      site: { kind: "text", required: true },
+      status: { kind: "text", required: true },
+    });
+    if (!SITE_STATUSES.includes(p.status as typeof SITE_STATUSES[number])) {
+      throw new BadRequest(
+        "status",
+        `expected one of ${SITE_STATUSES.join(", ")}, got ${JSON.stringify(p.status)}`,
+      );
+    }
+    // An upsert would create a site: only existing sites change status here.
+    if (!port.snapshot().site(p.site!)) {
+      throw new BadRequest("site", `unknown site ${JSON.stringify(p.site)}`);
+    }
+    const command = { op: "site.upsert", name: p.site!, status: p.status } as InventoryCommand;
+    const result = await port.submit({ commands: [command], atomic: true }, c.req.raw.signal);
+    if (!result.ok) throw new HttpError(503, result.error, 5);
+    const outcome = result.outcomes[0]!;
+    if (outcome.status === "rejected") {
+      throw new BadRequest(outcome.error.field ?? "site", outcome.error.reason);
+    }
+    return ok(c, { site: p.site, status: p.status, generation: result.generation });
   });
 
   app.get("/data/inventory/injection", async (c) => {
