@@ -32,6 +32,7 @@ import { PartitionImage } from "../policies/detox/partition_image.ts";
 import { produceAttributes } from "../policies/producers/attributes.ts";
 import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
+import { benchFileops } from "./fileops.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
 import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
@@ -291,6 +292,10 @@ let detoxProtection: DetoxProtection;
   figures["dealer.target_sites"] = out.result.targets.length;
   figures["dealer.rejections"] = Object.fromEntries(out.result.rejections);
 }
+
+// ---- file operations: verified POSIX copies vs cp ------------------------------------------
+log("file operations");
+Object.assign(figures, await benchFileops());
 
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
 {
