@@ -9,7 +9,7 @@
  * verified file at the destination counts as done and writes go through a
  * temporary name.
  */
-import type { FileOpsStore, PlanUpdate, Subscription, TaskOutcome } from "../../adapters/db/fileops_port.ts";
+import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
 import {
   mappingProtocol,
   parentOf,
@@ -323,7 +323,11 @@ export class FileOpsEngine {
       if (!(await this.#alreadyThere(to, toPath, expect))) {
         await to.copyFrom(from, fromPath, toPath, expect);
       }
-      await this.#finish(task, { ok: true, startedMs: started, finishedMs: this.deps.nowMs() });
+      await this.deps.store.finish(task, this.deps.worker, {
+        ok: true,
+        startedMs: started,
+        finishedMs: this.deps.nowMs(),
+      });
       return true;
     } catch (e) {
       await this.#fail(task, e, started);
@@ -339,7 +343,11 @@ export class FileOpsEngine {
       const path = mapLfn(site, task.lfn, mappingProtocol(storage));
       await storage.delete(path); // a file already gone counts as deleted (spec §5.2)
       await storage.rmdir(parentOf(path)).catch(() => {}); // empty directories go with their last file
-      await this.#finish(task, { ok: true, startedMs: started, finishedMs: this.deps.nowMs() });
+      await this.deps.store.finish(task, this.deps.worker, {
+        ok: true,
+        startedMs: started,
+        finishedMs: this.deps.nowMs(),
+      });
       return true;
     } catch (e) {
       await this.#fail(task, e, started);
@@ -371,16 +379,12 @@ export class FileOpsEngine {
     });
   }
 
-  async #finish(task: Subscription, outcome: TaskOutcome): Promise<void> {
-    await this.deps.store.finish(task, this.deps.worker, outcome);
-  }
-
   async #fail(task: Subscription, e: unknown, started: number): Promise<void> {
     const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : null;
     const message = e instanceof Error ? e.message : String(e);
     const failure = classifyFailure(code, message);
     const now = this.deps.nowMs();
-    await this.#finish(task, {
+    await this.deps.store.finish(task, this.deps.worker, {
       ok: false,
       code: failure.name,
       exitCode: failure.exitCode,

@@ -37,5 +37,3 @@ export class Adler32 {
 export function adler32Hex(bytes: Uint8Array): string {
   return new Adler32().update(bytes).hex();
 }
-
-export { sameAdler32 } from "./storage_port.ts";

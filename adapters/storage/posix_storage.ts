@@ -4,34 +4,25 @@
  * physically (the real path of whatever exists, symlinks resolved, must lie
  * under the root's real path), so neither ".." nor a symlink leads out.
  */
-import { Adler32, sameAdler32 } from "./adler32.ts";
+import { Adler32 } from "./adler32.ts";
 import {
   checkNamespacePath,
+  DISK_CAPABILITIES,
   parentOf,
+  PART_SUFFIX,
   type StorageAdapter,
   type StorageCapabilities,
   type StorageEntry,
   StorageError,
   type StorageErrorCode,
+  temporaryName,
+  verifyWritten,
   type WriteExpectation,
 } from "./storage_port.ts";
 
-/** Temporary names of files being written; never listed, so never taken for orphans. */
-const PART_SUFFIX = ".dynamo-part";
-
 export class PosixStorage implements StorageAdapter {
   readonly kind: "posix" | "tape" = "posix";
-  readonly capabilities: StorageCapabilities = {
-    stat: true,
-    list: true,
-    read: true,
-    write: true,
-    delete: true,
-    checksum: true,
-    mkdir: true,
-    thirdPartyCopy: false,
-    stage: false,
-  };
+  readonly capabilities: StorageCapabilities = DISK_CAPABILITIES;
 
   protected constructor(readonly root: string) {}
 
@@ -178,27 +169,14 @@ export class PosixStorage implements StorageAdapter {
     if (checked === "/") throw new StorageError("EISDIR", path, "the site root is a directory");
     await this.mkdir(parentOf(checked));
     const final = this.#lexical(checked);
-    const tmp = `${final}.${crypto.randomUUID().slice(0, 8)}${PART_SUFFIX}`;
+    const tmp = temporaryName(final);
     try {
       try {
         await fill(tmp);
       } catch (e) {
         throw storageError(e, path);
       }
-      const size = (await Deno.stat(tmp)).size;
-      if (size !== expect.size) {
-        throw new StorageError("ESIZE", path, `size mismatch: wrote ${size} bytes, expected ${expect.size}`);
-      }
-      if (expect.adler32 !== undefined) {
-        const sum = await checksumOf(tmp);
-        if (!sameAdler32(sum, expect.adler32)) {
-          throw new StorageError(
-            "ECHECKSUM",
-            path,
-            `checksum mismatch: adler32 ${sum}, expected ${expect.adler32}`,
-          );
-        }
-      }
+      await verifyWritten(path, expect, (await Deno.stat(tmp)).size, () => checksumOf(tmp));
       await Deno.rename(tmp, final);
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { storageConformance } from "../../tests/helpers/storage_conformance.ts";
-import { Adler32, adler32Hex, sameAdler32 } from "./adler32.ts";
+import { Adler32, adler32Hex } from "./adler32.ts";
+import { sameAdler32 } from "./storage_port.ts";
 import { PosixStorage } from "./posix_storage.ts";
 import { StorageError } from "./storage_port.ts";
 import { openSiteStorage } from "./site_storage.ts";

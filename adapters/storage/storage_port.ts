@@ -140,3 +140,45 @@ export function sameAdler32(a: string, b: string): boolean {
   const x = parse(a);
   return !Number.isNaN(x) && x === parse(b);
 }
+
+/** What a disk site offers (tape adds staging; nobody offers third-party copy yet). */
+export const DISK_CAPABILITIES: StorageCapabilities = Object.freeze({
+  stat: true,
+  list: true,
+  read: true,
+  write: true,
+  delete: true,
+  checksum: true,
+  mkdir: true,
+  thirdPartyCopy: false,
+  stage: false,
+});
+
+/** Suffix of files being written; never listed, so never taken for orphans. */
+export const PART_SUFFIX = ".dynamo-part";
+
+/** A fresh temporary name beside a path, for temp-then-rename writes. */
+export function temporaryName(path: string): string {
+  return `${path}.${crypto.randomUUID().slice(0, 8)}${PART_SUFFIX}`;
+}
+
+/** The check every write makes before its rename: the size, then (when known) the Adler-32. */
+export async function verifyWritten(
+  path: string,
+  expect: WriteExpectation,
+  size: number,
+  checksum: () => Promise<string>,
+): Promise<void> {
+  if (size !== expect.size) {
+    throw new StorageError("ESIZE", path, `size mismatch: wrote ${size} bytes, expected ${expect.size}`);
+  }
+  if (expect.adler32 === undefined) return;
+  const sum = await checksum();
+  if (!sameAdler32(sum, expect.adler32)) {
+    throw new StorageError(
+      "ECHECKSUM",
+      path,
+      `checksum mismatch: adler32 ${sum}, expected ${expect.adler32}`,
+    );
+  }
+}

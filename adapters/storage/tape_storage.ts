@@ -7,7 +7,12 @@
  * injected so tests move time instead of waiting.
  */
 import { PosixStorage, realRoot } from "./posix_storage.ts";
-import { checkNamespacePath, type StorageCapabilities, StorageError } from "./storage_port.ts";
+import {
+  checkNamespacePath,
+  DISK_CAPABILITIES,
+  type StorageCapabilities,
+  StorageError,
+} from "./storage_port.ts";
 
 export interface TapeTiming {
   /** Seconds between a bring-online request and the file being readable. */
@@ -20,17 +25,7 @@ const STAGING_DIR = ".staging";
 
 export class TapeStorage extends PosixStorage {
   override readonly kind = "tape" as const;
-  override readonly capabilities: StorageCapabilities = {
-    stat: true,
-    list: true,
-    read: true,
-    write: true,
-    delete: true,
-    checksum: true,
-    mkdir: true,
-    thirdPartyCopy: false,
-    stage: true,
-  };
+  override readonly capabilities: StorageCapabilities = { ...DISK_CAPABILITIES, stage: true };
 
   private constructor(root: string, readonly timing: TapeTiming, private readonly nowMs: () => number) {
     super(root);

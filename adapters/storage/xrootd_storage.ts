@@ -4,15 +4,18 @@
  * Every call is a child process with a timeout; its error text is mapped to
  * the errno-like codes the transfer layer classifies.
  */
-import { sameAdler32 } from "./adler32.ts";
 import { PosixStorage } from "./posix_storage.ts";
 import {
   checkNamespacePath,
+  DISK_CAPABILITIES,
+  PART_SUFFIX,
   type StorageAdapter,
   type StorageCapabilities,
   type StorageEntry,
   StorageError,
   type StorageErrorCode,
+  temporaryName,
+  verifyWritten,
   type WriteExpectation,
 } from "./storage_port.ts";
 
@@ -42,17 +45,7 @@ export interface XrootdOptions {
 
 export class XrootdStorage implements StorageAdapter {
   readonly kind = "xrootd" as const;
-  readonly capabilities: StorageCapabilities = {
-    stat: true,
-    list: true,
-    read: true,
-    write: true,
-    delete: true,
-    checksum: true,
-    mkdir: true,
-    thirdPartyCopy: false,
-    stage: false,
-  };
+  readonly capabilities: StorageCapabilities = DISK_CAPABILITIES;
   readonly endpoint: XrootdEndpoint;
   readonly #metadataMs: number;
   readonly #copyMs: number;
@@ -184,27 +177,10 @@ export class XrootdStorage implements StorageAdapter {
   async #writeVia(path: string, expect: WriteExpectation, fill: (tmpUrl: string) => Promise<void>) {
     const checked = checkNamespacePath(path);
     if (checked === "/") throw new StorageError("EISDIR", path, "the site root is a directory");
-    const tmp = `${checked}.${crypto.randomUUID().slice(0, 8)}${PART_SUFFIX}`;
+    const tmp = temporaryName(checked);
     try {
       await fill(this.url(tmp));
-      const stat = await this.stat(tmp);
-      if (!stat || stat.size !== expect.size) {
-        throw new StorageError(
-          "ESIZE",
-          path,
-          `size mismatch: wrote ${stat?.size ?? 0} bytes, expected ${expect.size}`,
-        );
-      }
-      if (expect.adler32 !== undefined) {
-        const sum = await this.checksum(tmp);
-        if (!sameAdler32(sum, expect.adler32)) {
-          throw new StorageError(
-            "ECHECKSUM",
-            path,
-            `checksum mismatch: adler32 ${sum}, expected ${expect.adler32}`,
-          );
-        }
-      }
+      await verifyWritten(path, expect, (await this.stat(tmp))?.size ?? 0, () => this.checksum(tmp));
       await this.delete(checked); // xrdfs mv does not replace
       await this.#xrdfs(["mv", this.#server(tmp), this.#server(checked)], path);
     } catch (e) {
@@ -259,8 +235,6 @@ export class XrootdStorage implements StorageAdapter {
     return text;
   }
 }
-
-const PART_SUFFIX = ".dynamo-part";
 
 /**
  * The client retries an unreachable endpoint for minutes by default; one try

@@ -102,7 +102,7 @@ export function parseDealerConfig(text: string, file = "<dealer config>"): Deale
   const d = (isJsonObject(top.dealer) ? top.dealer : top) as Record<string, unknown>;
   const at = d === top ? "" : "dealer.";
   const r = reader(d, at, fail);
-  r.only([
+  r.allowKeys([
     "partition_name",
     "group_name",
     "target_sites",
@@ -127,7 +127,7 @@ export function parseDealerConfig(text: string, file = "<dealer config>"): Deale
         fail(`${at}attrs.${name}`, "unknown producer; expected GlobalQueueRequestHistory");
       }
       const a = reader(raw, `${at}attrs.${name}.`, fail);
-      a.only(["weight_halflife", ...IGNORED_KEYS]);
+      a.allowKeys(["weight_halflife", ...IGNORED_KEYS]);
       halfLife = a.number("weight_halflife", 3, 0.001, 3650);
     }
   }
@@ -150,7 +150,7 @@ function parsePlugin(
   fail: (path: string, reason: string) => never,
 ): PluginEntry {
   const p = reader(raw, `${at}.`, fail);
-  p.only(["module", "priority", "config"]);
+  p.allowKeys(["module", "priority", "config"]);
   const module = p.text("module") as PluginModule;
   if (!MODULES.includes(module)) {
     fail(`${at}.module`, `unknown module "${module}"; expected ${MODULES.join(", ")}`);
@@ -160,7 +160,7 @@ function parsePlugin(
   const base = { name, priority };
   switch (module) {
     case "CopyRequestsHandler":
-      c.only(["max_size", "block_request_max", "overwritten_groups", "max_attempts", ...IGNORED_KEYS]);
+      c.allowKeys(["max_size", "block_request_max", "overwritten_groups", "max_attempts", ...IGNORED_KEYS]);
       return {
         ...base,
         module,
@@ -172,9 +172,9 @@ function parsePlugin(
         },
       };
     case "EnforcerHandler": {
-      c.only(["enforcer", ...IGNORED_KEYS]);
+      c.allowKeys(["enforcer", ...IGNORED_KEYS]);
       const e = reader(c.object("enforcer"), `${at}.config.enforcer.`, fail);
-      e.only(["max_dataset_size", "policy"]);
+      e.allowKeys(["max_dataset_size", "policy"]);
       return {
         ...base,
         module,
@@ -182,7 +182,7 @@ function parsePlugin(
       };
     }
     case "PopularityHandler":
-      c.only(["source_groups", "max_dataset_size", "max_replication", "request_to_replica_threshold"]);
+      c.allowKeys(["source_groups", "max_dataset_size", "max_replication", "request_to_replica_threshold"]);
       return {
         ...base,
         module,
@@ -194,7 +194,7 @@ function parsePlugin(
         },
       };
     case "BalancingHandler": {
-      c.only(["max_dataset_size", "max_cycle_volume", "target_reasons", ...IGNORED_KEYS]);
+      c.allowKeys(["max_dataset_size", "max_cycle_volume", "target_reasons", ...IGNORED_KEYS]);
       const reasons = c.object("target_reasons", {});
       const targetReasons = new Map<string, number>();
       for (const [reason, copies] of Object.entries(reasons)) {
@@ -214,10 +214,10 @@ function parsePlugin(
       };
     }
     case "Undertaker":
-      c.only(["additional_sites", ...IGNORED_KEYS]);
+      c.allowKeys(["additional_sites", ...IGNORED_KEYS]);
       return { ...base, module, config: { additionalSites: c.texts("additional_sites", []) } };
     case "GroupReassigner":
-      c.only(["from_groups", ...IGNORED_KEYS]);
+      c.allowKeys(["from_groups", ...IGNORED_KEYS]);
       return { ...base, module, config: { fromGroups: c.texts("from_groups") } };
   }
 }
@@ -227,7 +227,7 @@ function reader(raw: unknown, at: string, fail: (path: string, reason: string) =
   if (!isJsonObject(raw)) fail(at.replace(/\.$/, "") || "(top)", "expected an object");
   const o = raw as Record<string, unknown>;
   return {
-    only(keys: string[]) {
+    allowKeys(keys: string[]) {
       for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${at}${k}`, "unknown key");
     },
     text(key: string): string {
