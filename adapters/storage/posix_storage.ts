@@ -172,6 +172,9 @@ export class PosixStorage implements StorageAdapter {
     const tmp = temporaryName(final);
     try {
       try {
+        await Deno.remove(tmp).catch((e) => { // left by a killed writer of this file
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        });
         await fill(tmp);
       } catch (e) {
         throw storageError(e, path);
@@ -224,10 +227,14 @@ export async function realRoot(root: string): Promise<string> {
   }
 }
 
+/** Read in 1 MiB pieces: the stream's small default chunks cost more in calls than the sum itself. */
 async function checksumOf(full: string): Promise<string> {
   const sum = new Adler32();
-  const file = await Deno.open(full, { read: true });
-  for await (const chunk of file.readable) sum.update(chunk);
+  using file = await Deno.open(full, { read: true });
+  const buffer = new Uint8Array(1 << 20);
+  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+    sum.update(buffer.subarray(0, n));
+  }
   return sum.hex();
 }
 

@@ -157,9 +157,14 @@ export const DISK_CAPABILITIES: StorageCapabilities = Object.freeze({
 /** Suffix of files being written; never listed, so never taken for orphans. */
 export const PART_SUFFIX = ".dynamo-part";
 
-/** A fresh temporary name beside a path, for temp-then-rename writes. */
+/**
+ * The temporary name beside a path, for temp-then-rename writes. One name per
+ * file, not per attempt: a writer killed mid-copy leaves its part file, and the
+ * re-run of the same task (only one worker holds it) writes over it instead of
+ * leaving it behind for ever.
+ */
 export function temporaryName(path: string): string {
-  return `${path}.${crypto.randomUUID().slice(0, 8)}${PART_SUFFIX}`;
+  return `${path}${PART_SUFFIX}`;
 }
 
 /** The check every write makes before its rename: the size, then (when known) the Adler-32. */
