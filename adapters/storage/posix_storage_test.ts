@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
+import { assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { adler32Hex } from "./adler32.ts";
 import { storageConformance } from "../../tests/helpers/storage_conformance.ts";
 import { PosixStorage } from "./posix_storage.ts";
