@@ -21,6 +21,8 @@ export interface SiteSpec {
   type?: "disk" | "mss";
   status?: string;
   backend?: string;
+  /** The local directory behind the site when the backend is not a file:// root (an XRootD server's). */
+  root?: string;
 }
 
 export async function fileopsFederation(db: Database, sites: SiteSpec[]) {
@@ -38,14 +40,14 @@ export async function fileopsFederation(db: Database, sites: SiteSpec[]) {
   });
   await dynamo.ready;
   const call = caller(dynamo.app);
-  const rootOf = (site: string) => `${dir}/${site}`;
+  const rootOf = (site: string) => sites.find((s) => s.name === site)?.root ?? `${dir}/${site}`;
   const commands: Record<string, unknown>[] = [{
     op: "group.upsert",
     name: "AnalysisOps",
     olevel: "Dataset",
   }];
   for (const s of sites) {
-    await Deno.mkdir(rootOf(s.name));
+    if (!s.root) await Deno.mkdir(rootOf(s.name));
     commands.push({
       op: "site.upsert",
       name: s.name,

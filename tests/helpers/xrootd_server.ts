@@ -84,6 +84,8 @@ export async function startXrootd(): Promise<XrootdServer> {
   for (let i = 0; i < 100; i++) {
     const ping = await new Deno.Command("xrdfs", {
       args: [host, "stat", "/"],
+      // One quick try: by default the client keeps retrying a closed port for two minutes.
+      env: { XRD_CONNECTIONRETRY: "1", XRD_CONNECTIONWINDOW: "1", XRD_REQUESTTIMEOUT: "2" },
       stdout: "null",
       stderr: "null",
     })
