@@ -6,3 +6,4 @@ export { ActorSystem, type ActorSystemOptions } from "./system.ts";
 export { ask, type AskOptions, AskTimeoutError } from "./ask.ts";
 export { type DeadLetter, DeadLetters, type InspectionEvent, InspectionHub } from "./inspection.ts";
 export { Mailbox } from "./mailbox.ts";
+export { replyChannel } from "./reply.ts";

@@ -1,15 +1,31 @@
 /**
  * The file-operations agent (/dynamo/fileops): on its schedule and on request
- * runs one FileOpsEngine pass. A new incarnation first gives back the tasks
- * an earlier incarnation of this node had claimed (it died holding them), so
- * a crash or kill -9 costs one re-run per in-flight file, never a lost file.
+ * runs one FileOpsEngine pass. It supervises the workers that touch storage,
+ * started as work appears and kept: a site actor per site (slots, status),
+ * a transfer actor per link (link:SRC:DST) and a deletion actor per site
+ * (delete:SITE), in file_worker.ts.
+ *
+ * A new incarnation first gives back the tasks an earlier incarnation of this
+ * node had claimed (it died holding them), so a crash or kill -9 costs one
+ * re-run per in-flight file, never a lost file.
  */
 import type { FileOpsStore } from "../../adapters/db/fileops_port.ts";
-import type { ActorRef, Behavior } from "../runtime/mod.ts";
-import { type FileOpsDeps, FileOpsEngine, type FileOpsPassSummary } from "./fileops_engine.ts";
+import type { SiteStorageResolver } from "../../adapters/storage/storage_port.ts";
+import { type ActorContext, type ActorRef, type Behavior, replyChannel } from "../runtime/mod.ts";
+import { siteActor, type SiteMsg } from "../site/site_actor.ts";
+import {
+  DEFAULT_FILEOPS_LIMITS,
+  type FileOpsDeps,
+  FileOpsEngine,
+  type FileOpsExecutor,
+  type FileOpsPassSummary,
+} from "./fileops_engine.ts";
+import type { FileTaskDeps } from "./file_task.ts";
+import { deletionActor, type DrainReply, type FileWorkerMsg, transferActor } from "./file_worker.ts";
 
-export interface FileOpsAgentOptions extends Omit<FileOpsDeps, "worker" | "nowMs"> {
+export interface FileOpsAgentOptions extends Omit<FileOpsDeps, "executor" | "nowMs"> {
   store: FileOpsStore;
+  storage: SiteStorageResolver;
   /** Identifies this node (host and data directory); worker ids start with it. */
   node: string;
   /** Between passes; 0 = only on request. */
@@ -24,16 +40,19 @@ let incarnations = 0;
 
 export function fileOpsAgent(options: FileOpsAgentOptions): Behavior<FileOpsMsg, FileOpsEngine> {
   return {
+    // Workers restart on their own (a crashed link must not stop the others); a burst escalates.
+    supervision: { strategy: "one_for_one", intensity: { maxRestarts: 20, withinMs: 60_000 } },
     async init(ctx) {
       const recovered = await options.store.recoverTasks(ctx.clock.now(), `${options.node}:`);
       if (recovered > 0) {
         ctx.log.info("File operations: {n} tasks of a dead worker given back", { n: recovered });
       }
       if (options.intervalMs > 0) ctx.timers.startPeriodic("pass", options.intervalMs, { type: "tick" });
+      const worker = `${options.node}:${Deno.pid}:${++incarnations}`;
       return new FileOpsEngine({
         ...options,
-        worker: `${options.node}:${Deno.pid}:${++incarnations}`,
         nowMs: () => ctx.clock.now(),
+        executor: workerTree(ctx, options, worker),
       });
     },
     async receive(engine, msg, ctx) {
@@ -55,4 +74,81 @@ export function fileOpsAgent(options: FileOpsAgentOptions): Behavior<FileOpsMsg,
       }
     },
   };
+}
+
+/** The agent's children, spawned the first time a site or link has work. */
+function workerTree(
+  ctx: ActorContext<FileOpsMsg>,
+  options: FileOpsAgentOptions,
+  worker: string,
+): FileOpsExecutor {
+  const limits = { ...DEFAULT_FILEOPS_LIMITS, ...options.limits };
+  const tasks: FileTaskDeps = {
+    store: options.store,
+    storage: options.storage,
+    snapshot: options.snapshot,
+    nowMs: () => ctx.clock.now(),
+    maxAttempts: limits.maxAttempts,
+    stageCheckMs: limits.stageCheckMs,
+  };
+  const sites = new Map<string, ActorRef<SiteMsg>>();
+  const workers = new Map<string, ActorRef<FileWorkerMsg>>();
+  const site = (name: string) => {
+    let ref = sites.get(name);
+    if (!ref) {
+      ref = ctx.spawn<SiteMsg>({
+        id: `site:${idPart(name)}`,
+        restart: "permanent",
+        behavior: () =>
+          siteActor({ site: name, parallelism: limits.siteParallelism, snapshot: options.snapshot }),
+      });
+      sites.set(name, ref);
+    }
+    return ref;
+  };
+  const drain = (id: string, behavior: (workerPrefix: string) => Behavior<FileWorkerMsg, unknown>) => {
+    let ref = workers.get(id);
+    if (!ref) {
+      ref = ctx.spawn<FileWorkerMsg>({
+        id,
+        restart: "permanent",
+        shutdownMs: 60_000,
+        behavior: () => behavior(`${worker}/${id}#`),
+      });
+      workers.set(id, ref);
+    }
+    const { ref: replyTo, reply } = replyChannel<DrainReply>(`${ctx.address}/${id}/drain`);
+    ref.tell({ type: "drain", replyTo });
+    return reply;
+  };
+  return {
+    drainLink: (source, destination) =>
+      drain(
+        `link:${idPart(source)}:${idPart(destination)}`,
+        (workerPrefix) =>
+          transferActor(source, destination, {
+            tasks,
+            workerPrefix,
+            lanes: limits.linkParallelism,
+            batch: 1,
+            leaseMs: limits.leaseMs,
+            sites: [site(source), site(destination)],
+          }),
+      ),
+    drainDeletions: (name) =>
+      drain(`delete:${idPart(name)}`, (workerPrefix) =>
+        deletionActor(name, {
+          tasks,
+          workerPrefix,
+          lanes: Math.min(limits.linkParallelism, limits.siteParallelism),
+          batch: limits.deletionBatch,
+          leaseMs: limits.leaseMs,
+          sites: [site(name)],
+        })),
+  };
+}
+
+/** A site name as part of an actor id: characters an id may not hold become @XX. */
+function idPart(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, (c) => `@${c.charCodeAt(0).toString(16)}`);
 }

@@ -10,20 +10,9 @@
  * temporary name.
  */
 import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
-import {
-  mappingProtocol,
-  parentOf,
-  sameAdler32,
-  type SiteStorageResolver,
-  type StorageAdapter,
-} from "../../adapters/storage/storage_port.ts";
-import { classifyFailure } from "../../policies/fileops/error_classes.ts";
-import {
-  chooseSource,
-  retryDelaySeconds,
-  type SourceCandidate,
-} from "../../policies/fileops/source_selection.ts";
-import { type InventoryCommand, mapLfn, type Site, type Snapshot } from "../../registry/inventory/mod.ts";
+import { chooseSource, type SourceCandidate } from "../../policies/fileops/source_selection.ts";
+import type { DrainReply } from "./file_worker.ts";
+import { type InventoryCommand, type Snapshot } from "../../registry/inventory/mod.ts";
 
 export interface FileOpsLimits {
   /** Concurrent transfers on one link (source → destination). */
@@ -36,6 +25,8 @@ export interface FileOpsLimits {
   leaseMs: number;
   /** How often a tape source is asked again whether a staged file is online. */
   stageCheckMs: number;
+  /** Deletions a deletion actor claims at once. */
+  deletionBatch: number;
 }
 
 export const DEFAULT_FILEOPS_LIMITS: FileOpsLimits = {
@@ -44,18 +35,23 @@ export const DEFAULT_FILEOPS_LIMITS: FileOpsLimits = {
   maxAttempts: 10,
   leaseMs: 10 * 60_000,
   stageCheckMs: 60_000,
+  deletionBatch: 50,
 };
+
+/** Who runs the tasks: the per-link transfer actors and per-site deletion actors. */
+export interface FileOpsExecutor {
+  drainLink(source: string, destination: string): Promise<DrainReply>;
+  drainDeletions(site: string): Promise<DrainReply>;
+}
 
 export interface FileOpsDeps {
   store: FileOpsStore;
-  storage: SiteStorageResolver;
+  executor: FileOpsExecutor;
   snapshot(): Snapshot;
   /** Applies updater commands (non-atomic: each stands alone); resolves when durable. */
   submit(commands: InventoryCommand[]): Promise<void>;
   nowMs(): number;
   random(): number;
-  /** This process's worker id; tasks it claims carry it. */
-  worker: string;
   limits?: Partial<FileOpsLimits>;
 }
 
@@ -69,12 +65,13 @@ export interface FileOpsPassSummary {
   staging: number;
   deletions_done: number;
   deletions_failed: number;
+  /** Transfer or deletion actors that crashed (and were restarted) during the pass. */
+  worker_crashes: number;
   inventory_commands: number;
 }
 
 export class FileOpsEngine {
   readonly limits: FileOpsLimits;
-  readonly #siteSlots = new Map<string, number>();
 
   constructor(private readonly deps: FileOpsDeps) {
     this.limits = { ...DEFAULT_FILEOPS_LIMITS, ...deps.limits };
@@ -92,6 +89,7 @@ export class FileOpsEngine {
       staging: 0,
       deletions_done: 0,
       deletions_failed: 0,
+      worker_crashes: 0,
       inventory_commands: 0,
     };
     summary.recovered = await this.deps.store.recoverTasks(this.deps.nowMs());
@@ -235,167 +233,43 @@ export class FileOpsEngine {
     return { queued, held };
   }
 
-  /** Runs claimable tasks, link by link and site by site, until none is left (staging ones wait). */
+  /**
+   * Runs claimable tasks until none is left (staging ones wait): every link
+   * and deletion site with work drains at once, through the executor (the
+   * link and deletion actors); again while a round made progress.
+   */
   async execute(summary: FileOpsPassSummary): Promise<void> {
     for (;;) {
       const work = await this.deps.store.claimableWork(this.deps.nowMs());
       if (work.links.length === 0 && work.deletionSites.length === 0) return;
-      const before = summary.transfers_done + summary.transfers_failed + summary.deletions_done +
-        summary.deletions_failed + summary.staging;
-      await Promise.all([
-        ...work.links.map((l) => this.#drain("copy", { source: l.source, site: l.site }, summary)),
-        ...work.deletionSites.map((d) => this.#drain("deletion", { site: d.site }, summary)),
+      const replies = await Promise.all([
+        ...work.links.map(async (l) =>
+          ["copy", await this.deps.executor.drainLink(l.source, l.site)] as const
+        ),
+        ...work.deletionSites.map(async (d) =>
+          ["deletion", await this.deps.executor.drainDeletions(d.site)] as const
+        ),
       ]);
-      const after = summary.transfers_done + summary.transfers_failed + summary.deletions_done +
-        summary.deletions_failed + summary.staging;
-      if (after === before) return; // another process holds what is left
-    }
-  }
-
-  /** One link (or deletion site): `linkParallelism` lanes claiming one task at a time. */
-  async #drain(
-    kind: "copy" | "deletion",
-    filter: { site: string; source?: string },
-    summary: FileOpsPassSummary,
-  ) {
-    const lane = async () => {
-      for (;;) {
-        const sites = [filter.site, ...(filter.source ? [filter.source] : [])];
-        const granted = sites.map((s) => this.#acquire(s));
-        if (!granted.every((g) => g)) {
-          for (const s of sites) this.#release(s);
-          return;
+      let progress = 0;
+      for (const [kind, reply] of replies) {
+        if ("error" in reply) {
+          // The restarted worker gives its tasks back; the next pass plans and re-runs them
+          // (not this one: a worker that crashes on every task must not spin here).
+          summary.worker_crashes++;
+          continue;
         }
-        try {
-          const [task] = await this.deps.store.claim(
-            kind,
-            filter,
-            this.deps.worker,
-            1,
-            this.deps.nowMs(),
-            this.limits.leaseMs,
-          );
-          if (!task) return;
-          const result = kind === "copy" ? await this.#copy(task) : await this.#delete(task);
-          if (result === "staging") summary.staging++;
-          else if (kind === "copy") result ? summary.transfers_done++ : summary.transfers_failed++;
-          else result ? summary.deletions_done++ : summary.deletions_failed++;
-        } finally {
-          for (const s of sites) this.#release(s);
+        progress += reply.done + reply.failed + reply.staging;
+        summary.staging += reply.staging;
+        if (kind === "copy") {
+          summary.transfers_done += reply.done;
+          summary.transfers_failed += reply.failed;
+        } else {
+          summary.deletions_done += reply.done;
+          summary.deletions_failed += reply.failed;
         }
       }
-    };
-    await Promise.all(Array.from({ length: this.limits.linkParallelism }, lane));
-  }
-
-  #acquire(site: string): boolean {
-    const used = this.#siteSlots.get(site) ?? 0;
-    this.#siteSlots.set(site, used + 1);
-    return used < this.limits.siteParallelism;
-  }
-
-  #release(site: string): void {
-    this.#siteSlots.set(site, (this.#siteSlots.get(site) ?? 1) - 1);
-  }
-
-  async #copy(task: Subscription): Promise<boolean | "staging"> {
-    const started = this.deps.nowMs();
-    try {
-      const snapshot = this.deps.snapshot();
-      const [source, destination] = [
-        this.#readySite(snapshot, task.source!),
-        this.#readySite(snapshot, task.site),
-      ];
-      const [from, to] = await Promise.all([this.#adapter(source), this.#adapter(destination)]);
-      const fromPath = mapLfn(source, task.lfn, mappingProtocol(from));
-      const toPath = mapLfn(destination, task.lfn, mappingProtocol(to));
-      if (from.capabilities.stage && !(await from.isStaged!(fromPath))) {
-        await from.stage!(fromPath);
-        await this.deps.store.markStaging(
-          task.id,
-          this.deps.worker,
-          this.deps.nowMs() + this.limits.stageCheckMs,
-          this.deps.nowMs(),
-        );
-        return "staging";
-      }
-      const expect = { size: task.size, ...(task.adler32 ? { adler32: task.adler32 } : {}) };
-      if (!(await this.#alreadyThere(to, toPath, expect))) {
-        await to.copyFrom(from, fromPath, toPath, expect);
-      }
-      await this.deps.store.finish(task, this.deps.worker, {
-        ok: true,
-        startedMs: started,
-        finishedMs: this.deps.nowMs(),
-      });
-      return true;
-    } catch (e) {
-      await this.#fail(task, e, started);
-      return false;
+      if (progress === 0) return; // another process holds what is left, the sites refuse, or a worker crashed
     }
-  }
-
-  async #delete(task: Subscription): Promise<boolean> {
-    const started = this.deps.nowMs();
-    try {
-      const site = this.#readySite(this.deps.snapshot(), task.site);
-      const storage = await this.#adapter(site);
-      const path = mapLfn(site, task.lfn, mappingProtocol(storage));
-      await storage.delete(path); // a file already gone counts as deleted (spec §5.2)
-      await storage.rmdir(parentOf(path)).catch(() => {}); // empty directories go with their last file
-      await this.deps.store.finish(task, this.deps.worker, {
-        ok: true,
-        startedMs: started,
-        finishedMs: this.deps.nowMs(),
-      });
-      return true;
-    } catch (e) {
-      await this.#fail(task, e, started);
-      return false;
-    }
-  }
-
-  /** A re-run after a crash finds the verified file in place: EEXIST is success (spec §5.2). */
-  async #alreadyThere(to: StorageAdapter, path: string, expect: { size: number; adler32?: string }) {
-    const stat = await to.stat(path);
-    if (!stat || stat.isDirectory || stat.size !== expect.size) return false;
-    return expect.adler32 === undefined || sameAdler32(await to.checksum(path), expect.adler32);
-  }
-
-  #readySite(snapshot: Snapshot, name: string): Site {
-    const site = snapshot.site(name);
-    if (!site) throw Object.assign(new Error(`site ${name} is not in the inventory`), { code: "EINVAL" });
-    if (site.status !== "ready") {
-      throw Object.assign(new Error(`site ${name} is ${site.status}`), { code: "ECONNREFUSED" });
-    }
-    return site;
-  }
-
-  #adapter(site: Site): Promise<StorageAdapter> {
-    return this.deps.storage.adapter({
-      name: site.name,
-      backend: site.backend,
-      storageType: site.storageType,
-    });
-  }
-
-  async #fail(task: Subscription, e: unknown, started: number): Promise<void> {
-    const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : null;
-    const message = e instanceof Error ? e.message : String(e);
-    const failure = classifyFailure(code, message);
-    const now = this.deps.nowMs();
-    await this.deps.store.finish(task, this.deps.worker, {
-      ok: false,
-      code: failure.name,
-      exitCode: failure.exitCode,
-      recoverable: failure.recoverable,
-      message,
-      startedMs: started,
-      finishedMs: now,
-      retryAtMs: task.attempts + 1 >= this.limits.maxAttempts
-        ? null
-        : now + retryDelaySeconds(task.attempts + 1) * 1000,
-    });
   }
 
   /**

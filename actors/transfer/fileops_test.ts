@@ -202,3 +202,34 @@ dbTest("lfn2pfn maps through the site's chains and refuses hostile names", async
     await f.close();
   }
 });
+
+dbTest(
+  "a transfer actor that crashes is restarted and the next pass re-runs its tasks exactly once",
+  async ({ db }) => {
+    const f = await fileopsFederation(db, [{ name: "T2_A" }, { name: "T2_B" }]);
+    const restarts: string[] = [];
+    f.dynamo.system.inspection.subscribe((e) => e.type === "restart" && restarts.push(e.address));
+    try {
+      const files = await f.dataset("/Crash/Worker/AOD", 20, ["T2_A"]);
+      await f.scheduleCopy("/Crash/Worker/AOD", "T2_B");
+      // The database refuses the history rows: finishing a task throws, which is a crash, not a failed copy.
+      await db.exec("ALTER TABLE file_transfers RENAME TO file_transfers_away");
+      const crashed = await f.pass();
+      assertEquals([crashed.worker_crashes, crashed.transfers_done, crashed.transfers_failed], [1, 0, 0]);
+      assertEquals(restarts, ["/dynamo/fileops/link:T2_A:T2_B"]);
+      await db.exec("ALTER TABLE file_transfers_away RENAME TO file_transfers");
+      const resumed = await f.pass();
+      assertEquals([resumed.worker_crashes, resumed.transfers_done, resumed.transfers_failed], [0, 20, 0]);
+      for (const file of files) {
+        assertEquals(await checksumAt(`${f.rootOf("T2_B")}${file.lfn}`), adler32Hex(file.bytes));
+      }
+      assertEquals(
+        await db.queryArrays("SELECT count(*), count(DISTINCT lfn) FROM file_transfers WHERE exit_code = 0"),
+        [[20, 20]],
+      );
+      assertEquals(f.blockReplica("/Crash/Worker/AOD", "T2_B")?.fileIds, null, "complete");
+    } finally {
+      await f.close();
+    }
+  },
+);

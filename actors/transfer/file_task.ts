@@ -1,0 +1,119 @@
+/**
+ * One file task on real storage: a copy (staging a tape source first) or a
+ * deletion, with its outcome written to the FileOpsStore (history, failure
+ * classification and retry time). Used by the link and deletion actors; the
+ * store rows, not this object, are the state, so a crash anywhere costs a
+ * re-run of the task, which finds a verified file in place and counts it done.
+ */
+import type { FileOpsStore, Subscription } from "../../adapters/db/fileops_port.ts";
+import {
+  mappingProtocol,
+  parentOf,
+  sameAdler32,
+  type SiteStorageResolver,
+  type StorageAdapter,
+} from "../../adapters/storage/storage_port.ts";
+import { classifyFailure } from "../../policies/fileops/error_classes.ts";
+import { retryDelaySeconds } from "../../policies/fileops/source_selection.ts";
+import { mapLfn, type Site, type Snapshot } from "../../registry/inventory/mod.ts";
+
+export interface FileTaskDeps {
+  store: FileOpsStore;
+  storage: SiteStorageResolver;
+  snapshot(): Snapshot;
+  nowMs(): number;
+  /** Failed attempts before a file is held as all_failed (no retry time after the last). */
+  maxAttempts: number;
+  /** How often a tape source is asked again whether a staged file is online. */
+  stageCheckMs: number;
+}
+
+export type TaskResult = "done" | "failed" | "staging";
+
+export async function runCopy(deps: FileTaskDeps, worker: string, task: Subscription): Promise<TaskResult> {
+  const started = deps.nowMs();
+  try {
+    const snapshot = deps.snapshot();
+    const [source, destination] = [readySite(snapshot, task.source!), readySite(snapshot, task.site)];
+    const [from, to] = await Promise.all([adapterOf(deps, source), adapterOf(deps, destination)]);
+    const fromPath = mapLfn(source, task.lfn, mappingProtocol(from));
+    const toPath = mapLfn(destination, task.lfn, mappingProtocol(to));
+    if (from.capabilities.stage && !(await from.isStaged!(fromPath))) {
+      await from.stage!(fromPath);
+      await deps.store.markStaging(task.id, worker, deps.nowMs() + deps.stageCheckMs, deps.nowMs());
+      return "staging";
+    }
+    const expect = { size: task.size, ...(task.adler32 ? { adler32: task.adler32 } : {}) };
+    if (!(await alreadyThere(to, toPath, expect))) await to.copyFrom(from, fromPath, toPath, expect);
+  } catch (e) {
+    await recordFailure(deps, worker, task, e, started);
+    return "failed";
+  }
+  await deps.store.finish(task, worker, { ok: true, startedMs: started, finishedMs: deps.nowMs() });
+  return "done";
+}
+
+export async function runDeletion(
+  deps: FileTaskDeps,
+  worker: string,
+  task: Subscription,
+): Promise<TaskResult> {
+  const started = deps.nowMs();
+  try {
+    const site = readySite(deps.snapshot(), task.site);
+    const storage = await adapterOf(deps, site);
+    const path = mapLfn(site, task.lfn, mappingProtocol(storage));
+    await storage.delete(path); // a file already gone counts as deleted (spec §5.2)
+    await storage.rmdir(parentOf(path)).catch(() => {}); // empty directories go with their last file
+  } catch (e) {
+    await recordFailure(deps, worker, task, e, started);
+    return "failed";
+  }
+  await deps.store.finish(task, worker, { ok: true, startedMs: started, finishedMs: deps.nowMs() });
+  return "done";
+}
+
+/** A re-run after a crash finds the verified file in place: EEXIST is success (spec §5.2). */
+async function alreadyThere(to: StorageAdapter, path: string, expect: { size: number; adler32?: string }) {
+  const stat = await to.stat(path);
+  if (!stat || stat.isDirectory || stat.size !== expect.size) return false;
+  return expect.adler32 === undefined || sameAdler32(await to.checksum(path), expect.adler32);
+}
+
+function readySite(snapshot: Snapshot, name: string): Site {
+  const site = snapshot.site(name);
+  if (!site) throw Object.assign(new Error(`site ${name} is not in the inventory`), { code: "EINVAL" });
+  if (site.status !== "ready") {
+    throw Object.assign(new Error(`site ${name} is ${site.status}`), { code: "ECONNREFUSED" });
+  }
+  return site;
+}
+
+function adapterOf(deps: FileTaskDeps, site: Site): Promise<StorageAdapter> {
+  return deps.storage.adapter({ name: site.name, backend: site.backend, storageType: site.storageType });
+}
+
+async function recordFailure(
+  deps: FileTaskDeps,
+  worker: string,
+  task: Subscription,
+  e: unknown,
+  started: number,
+): Promise<void> {
+  const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : null;
+  const message = e instanceof Error ? e.message : String(e);
+  const failure = classifyFailure(code, message);
+  const now = deps.nowMs();
+  await deps.store.finish(task, worker, {
+    ok: false,
+    code: failure.name,
+    exitCode: failure.exitCode,
+    recoverable: failure.recoverable,
+    message,
+    startedMs: started,
+    finishedMs: now,
+    retryAtMs: task.attempts + 1 >= deps.maxAttempts
+      ? null
+      : now + retryDelaySeconds(task.attempts + 1) * 1000,
+  });
+}
