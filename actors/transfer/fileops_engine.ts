@@ -12,7 +12,7 @@
 import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
 import { chooseSource, type SourceCandidate } from "../../policies/fileops/source_selection.ts";
 import type { DrainReply } from "./file_worker.ts";
-import { type InventoryCommand, type Snapshot } from "../../registry/inventory/mod.ts";
+import { type InventoryCommand, NULL_GROUP_ID, type Snapshot } from "../../registry/inventory/mod.ts";
 
 export interface FileOpsLimits {
   /** Concurrent transfers on one link (source → destination). */
@@ -68,6 +68,8 @@ export interface FileOpsPassSummary {
   /** Transfer or deletion actors that crashed (and were restarted) during the pass. */
   worker_crashes: number;
   inventory_commands: number;
+  /** Files an incomplete replica lacked with nothing moving them, subscribed again. */
+  resubscribed: number;
 }
 
 export class FileOpsEngine {
@@ -91,6 +93,7 @@ export class FileOpsEngine {
       deletions_failed: 0,
       worker_crashes: 0,
       inventory_commands: 0,
+      resubscribed: 0,
     };
     summary.recovered = await this.deps.store.recoverTasks(this.deps.nowMs());
     summary.subscribed = await this.subscribe();
@@ -99,6 +102,7 @@ export class FileOpsEngine {
     summary.held = planned.held;
     await this.execute(summary);
     summary.inventory_commands = await this.reconcile();
+    summary.resubscribed = await this.resubscribeLost();
     await this.deps.store.settleOperations(this.deps.nowMs());
     return summary;
   }
@@ -270,6 +274,46 @@ export class FileOpsEngine {
       }
       if (progress === 0) return; // another process holds what is left, the sites refuse, or a worker crashed
     }
+  }
+
+  /**
+   * Updater step 3 (spec §5.3): an incomplete block replica that is not being
+   * deleted (not owned by the null group) and whose missing files nothing is
+   * copying (their subscriptions were lost, or the replica was injected
+   * partial) gets them subscribed again; the next pass plans them. At most
+   * `limit` block replicas a pass, so a large backlog is worked off in steps.
+   */
+  async resubscribeLost(limit = 2000): Promise<number> {
+    const snapshot = this.deps.snapshot();
+    const wanted = new Map<string, { site: string; block: string; present: Set<number> }[]>();
+    let found = 0;
+    scan: for (const site of snapshot.sites()) {
+      if (site.status !== "ready") continue;
+      for (const dr of snapshot.replicasAt(site.id)) {
+        for (const br of dr.blockReplicas) {
+          if (br.fileIds === null || br.groupId === NULL_GROUP_ID) continue;
+          const block = snapshot.blockById(br.blockId)!;
+          if (br.fileIds.length >= block.numFiles) continue;
+          const dataset = snapshot.datasetById(dr.datasetId)!.name;
+          wanted.set(dataset, [
+            ...(wanted.get(dataset) ?? []),
+            { site: site.name, block: block.name, present: new Set(br.fileIds) },
+          ]);
+          if (++found >= limit) break scan;
+        }
+      }
+    }
+    const files = [];
+    for (const [dataset, replicas] of wanted) {
+      const byBlock = await this.deps.store.blockFiles(dataset, [...new Set(replicas.map((r) => r.block))]);
+      for (const r of replicas) {
+        for (const f of byBlock.get(r.block) ?? []) {
+          if (r.present.has(f.id)) continue;
+          files.push({ site: r.site, lfn: f.lfn, dataset, block: r.block, size: f.size, adler32: f.adler32 });
+        }
+      }
+    }
+    return await this.deps.store.resubscribe(files, this.deps.nowMs());
   }
 
   /**

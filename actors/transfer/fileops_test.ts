@@ -233,3 +233,46 @@ dbTest(
     }
   },
 );
+
+dbTest(
+  "an incomplete replica whose missing files nothing is copying gets them subscribed again (updater step 3)",
+  async ({ db }) => {
+    const f = await fileopsFederation(db, [{ name: "T2_A" }, { name: "T2_B" }]);
+    try {
+      const files = await f.dataset("/Lost/Subscriptions/AOD", 5, ["T2_A"]);
+      // T2_B holds two of the five files and no operation is copying the rest.
+      for (const file of files.slice(0, 2)) {
+        await Deno.mkdir(`${f.rootOf("T2_B")}${file.lfn.slice(0, file.lfn.lastIndexOf("/"))}`, {
+          recursive: true,
+        });
+        await Deno.writeFile(`${f.rootOf("T2_B")}${file.lfn}`, file.bytes);
+      }
+      await f.submit([
+        {
+          op: "dataset_replica.upsert",
+          dataset: "/Lost/Subscriptions/AOD",
+          site: "T2_B",
+          group: "AnalysisOps",
+        },
+        {
+          op: "block_replica.upsert",
+          dataset: "/Lost/Subscriptions/AOD",
+          block: "b1",
+          site: "T2_B",
+          files: files.slice(0, 2).map((x) => x.lfn),
+        },
+      ]);
+      const first = await f.pass();
+      assertEquals([first.resubscribed, first.transfers_done], [3, 0]);
+      const second = await f.pass();
+      assertEquals([second.resubscribed, second.transfers_done], [0, 3]);
+      assertEquals(f.blockReplica("/Lost/Subscriptions/AOD", "T2_B")?.fileIds, null, "complete");
+      for (const file of files) {
+        assertEquals(await checksumAt(`${f.rootOf("T2_B")}${file.lfn}`), adler32Hex(file.bytes));
+      }
+      assertEquals((await f.pass()).resubscribed, 0, "nothing left to re-subscribe");
+    } finally {
+      await f.close();
+    }
+  },
+);

@@ -101,6 +101,12 @@ export interface FileOpsStore {
    * same file and site) and marks the operation active, or done when empty.
    */
   subscribe(op: PendingOperation, files: NewSubscription[], nowMs: number): Promise<number>;
+  /**
+   * Copy subscriptions, without an operation, for files a block replica lacks
+   * and nothing is moving (updater step 3); files already subscribed are left
+   * alone. Returns how many were added.
+   */
+  resubscribe(files: (NewSubscription & { site: string })[], nowMs: number): Promise<number>;
   /** Gives back tasks whose lease ran out, or whose worker belonged to a dead incarnation of this node. */
   recoverTasks(nowMs: number, deadWorkerPrefix?: string): Promise<number>;
   /** new/retry subscriptions due now, held ones waiting for their site, and the failures of each. */

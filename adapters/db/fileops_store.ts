@@ -119,6 +119,27 @@ export class SqlFileOpsStore implements FileOpsStore {
     });
   }
 
+  async resubscribe(files: (NewSubscription & { site: string })[], nowMs: number): Promise<number> {
+    if (files.length === 0) return 0;
+    const rows = await this.db.queryArrays(
+      `INSERT INTO file_subscriptions (kind, site, lfn, dataset, block, size, adler32, status, created_ms, updated_ms)
+       SELECT 'copy', s, l, d, b, z, c, 'new', $7, $7
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(s, l, d, b, z, c)
+       ON CONFLICT (lfn, site, kind) DO NOTHING
+       RETURNING id`,
+      [
+        files.map((f) => f.site),
+        files.map((f) => f.lfn),
+        files.map((f) => f.dataset),
+        files.map((f) => f.block),
+        files.map((f) => f.size),
+        files.map((f) => f.adler32),
+        nowMs,
+      ],
+    );
+    return rows.length;
+  }
+
   async recoverTasks(nowMs: number, deadWorkerPrefix?: string): Promise<number> {
     const rows = await this.db.queryArrays(
       `UPDATE file_subscriptions SET status = 'new', task_state = NULL, worker = NULL, lease_until_ms = NULL,
