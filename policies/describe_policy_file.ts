@@ -1,12 +1,13 @@
 /**
- * `dynamo policy check`: parses a Detox policy, a partitions file, or an
- * enforcer rules file (recognised by content) and describes it, or throws
- * PolicySyntaxError with its position.
+ * `dynamo policy check`: parses a Detox policy, a partitions file, an
+ * enforcer rules file or a scheduler sequence file (recognised by content)
+ * and describes it, or throws PolicySyntaxError with its position.
  */
 import { parseDetoxPolicy } from "./detox/detox_policy.ts";
 import { parseEnforcerRules } from "./enforcer_rules.ts";
 import { sourceLines } from "./language/source_lines.ts";
 import { parsePartitions } from "./partitions.ts";
+import { parseSequenceFile } from "./scheduler/sequence_file.ts";
 
 const DETOX_KEYWORDS =
   /^(Partition|On|When|Until|Order|Algo|Protect|Delete|Dismiss|Ignore|ProtectBlock|DeleteBlock|DismissBlock)(\s|$)/;
@@ -24,6 +25,18 @@ export function describePolicyFile(text: string, file: string, nowMs: number): s
           rule.protect ? ", protected" : ""
         }`
       ),
+    ];
+  }
+  if (/^\s*\[SEQUENCE\s/m.test(text)) {
+    const seq = parseSequenceFile(text, file);
+    return [
+      `${file}: ${seq.apps.size} applications, ${seq.sequences.length} sequences`,
+      ...[...seq.apps.values()].map((a) => `  ${a.write ? `<${a.title}>` : `{${a.title}}`} = ${a.path}`),
+      ...seq.sequences.map((s) => {
+        const runs = s.steps.filter((step) => step.kind === "run").length;
+        const wait = s.steps.reduce((sum, step) => sum + (step.kind === "wait" ? step.seconds : 0), 0);
+        return `  [${s.name}]${s.restart ? " restart" : ""}: ${runs} step(s), waits ${wait} s`;
+      }),
     ];
   }
   const first = sourceLines(text)[0];

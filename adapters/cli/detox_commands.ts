@@ -8,9 +8,10 @@ const connection = { server: { type: "string" }, token: { type: "string" } } as 
 
 export const POLICY_HELP = `Usage: dynamo policy check FILE…
 
-Checks Detox policy files, partitions files and enforcer rule files (JSON), and
-describes each: partition, target sites, triggers, rules per action, order,
-variables and the attributes they need. Errors give file:line:column and what
+Checks Detox policy files, partitions files, enforcer rule files (JSON) and
+scheduler sequence files (the cms.seq format), and describes each: partition,
+target sites, triggers, rules per action, order, variables and the attributes
+they need; a sequence file's applications and sequences. Errors give file:line:column and what
 was expected. Exit 1 if any file is wrong.`;
 
 export async function policyCommand(args: string[], ctx: CliContext): Promise<number> {
