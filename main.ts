@@ -38,6 +38,7 @@ import { parseDetoxPolicy } from "./policies/detox/detox_policy.ts";
 import { type EnforcerRules, parseEnforcerRules } from "./policies/enforcer_rules.ts";
 import { parsePartitions } from "./policies/partitions.ts";
 import { describePolicyFile } from "./policies/describe_policy_file.ts";
+import { inConfigTerms, parseServiceConfig, type ServiceConfig, siteCommands } from "./service_config.ts";
 import { ask, SeededRng } from "./actors/runtime/mod.ts";
 import { SqlRequestStore } from "./adapters/db/request_store.ts";
 import { SqlAppLockStore } from "./adapters/db/app_lock_store.ts";
@@ -51,7 +52,11 @@ import { type DealerConfig, parseDealerConfig } from "./policies/dealer/dealer_c
 import { SqlFileOpsStore } from "./adapters/db/fileops_store.ts";
 import { SiteStorage } from "./adapters/storage/site_storage.ts";
 import type { FileOpsMsg } from "./actors/transfer/fileops_agent.ts";
-import type { FileOpsLimits, FileOpsPassSummary } from "./actors/transfer/fileops_engine.ts";
+import {
+  DEFAULT_FILEOPS_LIMITS,
+  type FileOpsLimits,
+  type FileOpsPassSummary,
+} from "./actors/transfer/fileops_engine.ts";
 import type { JsonRow } from "./registry/http/fileops_port.ts";
 import type { FileOpsStore, Subscription } from "./adapters/db/fileops_port.ts";
 import { mappingProtocol } from "./adapters/storage/storage_port.ts";
@@ -460,22 +465,28 @@ async function configureLogging(): Promise<void> {
 }
 
 /** `dynamo start`: serve until SIGINT/SIGTERM, then shut down gracefully (exit 0). */
-async function startService(options: { listen?: string }): Promise<number> {
-  const listenText = options.listen ?? Deno.env.get("DYNAMO_LISTEN") ?? "127.0.0.1:8080";
+async function startService(options: { listen?: string; config?: string }): Promise<number> {
+  const config = options.config ? await readServiceConfig(options.config) : null;
+  const env = (name: string) => config?.env[name] ?? Deno.env.get(name);
+  const listenText = options.listen ?? env("DYNAMO_LISTEN") ?? "127.0.0.1:8080";
   const listen = parseListen(listenText, options.listen ? "--listen" : "DYNAMO_LISTEN");
-  const maxBodyText = Deno.env.get("DYNAMO_MAX_BODY_BYTES");
+  const maxBodyText = env("DYNAMO_MAX_BODY_BYTES");
   const maxBodyBytes = maxBodyText === undefined ? undefined : Number(maxBodyText);
   if (maxBodyBytes !== undefined && !(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
     throw new TypeError(`DYNAMO_MAX_BODY_BYTES must be a positive integer, got "${maxBodyText}"`);
   }
-  const trustedDnHeader = Deno.env.get("DYNAMO_TRUSTED_DN_HEADER");
+  const trustedDnHeader = env("DYNAMO_TRUSTED_DN_HEADER");
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
-  const { partitions, detox, dealer, requestIntervalMs, fileops } = await agentsConfigFromEnv(
-    (n) => Deno.env.get(n),
-    Date.now(),
-  );
+  const { partitions, detox, dealer, requestIntervalMs, fileops } = await agentsConfigFromEnv(env, Date.now())
+    .catch((e) => {
+      throw config && e instanceof TypeError ? new TypeError(inConfigTerms(e.message, config)) : e;
+    });
+  const home = env("DYNAMO_HOME");
+  const databaseUrl = env("DYNAMO_DATABASE_URL");
   const dynamo = await createDynamo({
+    ...(home ? { home } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
     partitions,
     detox,
     dealer,
@@ -492,10 +503,23 @@ async function startService(options: { listen?: string }): Promise<number> {
     db: dynamo.db.description,
   });
   dynamo.ready.then(
-    () =>
+    async () => {
+      if (config && config.sites.length > 0) {
+        const reply = await dynamo.tree.gateway.submit({
+          commands: siteCommands(config.sites),
+          atomic: true,
+        });
+        if (!reply.ok) {
+          log.error("The configured sites could not be written: {error}", { error: reply.error });
+          fatal.resolve(1);
+          return;
+        }
+        log.info("{n} configured sites written to the inventory", { n: config.sites.length });
+      }
       log.info("Inventory ready at generation {generation}", {
         generation: dynamo.port.snapshot().generation,
-      }),
+      });
+    },
     () => {},
   );
   const signal = Promise.withResolvers<number>();
@@ -526,6 +550,7 @@ function cliContext(): CliContext {
       return { users: new SqlUserStore(db), close: () => db.close() };
     },
     startService,
+    checkConfig,
     now: () => Date.now(),
     describePolicyFile: (text, file) => describePolicyFile(text, file, Date.now()),
   };
@@ -621,4 +646,44 @@ export function fileopsPort(
       }
     },
   };
+}
+
+async function readServiceConfig(file: string): Promise<ServiceConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new TypeError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  return parseServiceConfig(text, file);
+}
+
+/** `dynamo config check FILE`: the file, then every file it names, as the start would read them. */
+async function checkConfig(file: string): Promise<string[]> {
+  const config = await readServiceConfig(file);
+  const env = (name: string) => config.env[name] ?? Deno.env.get(name);
+  parseListen(env("DYNAMO_LISTEN") ?? "127.0.0.1:8080", "listen");
+  const agents = await agentsConfigFromEnv(env, Date.now()).catch((e) => {
+    throw e instanceof TypeError ? new TypeError(inConfigTerms(e.message, config)) : e;
+  });
+  const database = env("DYNAMO_DATABASE_URL")
+    ? "PostgreSQL"
+    : `PGlite in ${env("DYNAMO_HOME") ?? "./.dynamo"}/db`;
+  return [
+    `${file}: OK`,
+    `  listen ${env("DYNAMO_LISTEN") ?? "127.0.0.1:8080"}; database ${database}`,
+    `  partitions: ${agents.partitions.map((p) => p.name).join(", ")}`,
+    `  detox: ${agents.detox.policies.length} polic${
+      agents.detox.policies.length === 1 ? "y" : "ies"
+    }, every ${agents.detox.intervalMs / 1000} s`,
+    `  dealer: ${
+      agents.dealer
+        ? `partition ${agents.dealer.config.partition}, every ${agents.dealer.intervalMs / 1000} s`
+        : "off"
+    }`,
+    `  file operations: every ${agents.fileops.intervalMs / 1000} s, ${
+      agents.fileops.limits?.linkParallelism ?? DEFAULT_FILEOPS_LIMITS.linkParallelism
+    } per link, ${agents.fileops.limits?.siteParallelism ?? DEFAULT_FILEOPS_LIMITS.siteParallelism} per site`,
+    `  sites: ${config.sites.map((s) => `${s.name} (${s.storageType}, ${s.status})`).join(", ") || "none"}`,
+  ];
 }

@@ -12,11 +12,12 @@ Usage: dynamo COMMAND [options]     (deno task dynamo COMMAND …)
 
 Commands:
   start       run the service: inventory writer and REST registry
+  config      check a service configuration file
   inject      send an injection (or --delete an invalidation) document
   datasets    list datasets
   sites       list sites with quota and usage per partition; set quotas
   partitions  list partitions with per-site quota and usage
-  policy      check Detox policy, partitions and enforcer rule files
+  policy      check Detox policy, partitions, enforcer rule and sequence files
   detox       run Detox cycles, explain decisions, manage locks
   popularity  import dataset access records
   request     ask for copies or deletions; poll and cancel requests
@@ -42,10 +43,18 @@ Every command has --help. Environment:
   DYNAMO_DEALER_INTERVAL seconds between Dealer cycles (default 3600; 0 = only on request)
 See README.md for the complete list.`;
 
-export const START_HELP = `Usage: dynamo start [--listen HOST:PORT]
+export const START_HELP = `Usage: dynamo start [--listen HOST:PORT] [--config FILE]
 
 Loads the inventory (embedded PGlite in $DYNAMO_HOME/db, or DYNAMO_DATABASE_URL),
-starts the inventory writer and serves the REST registry until SIGINT/SIGTERM.`;
+starts the inventory writer and serves the REST registry until SIGINT/SIGTERM.
+--config FILE: the JSON service configuration (see the README); it is checked
+before anything starts, and its sites are written to the inventory.`;
+
+export const CONFIG_HELP = `Usage: dynamo config check FILE
+
+Checks a service configuration file and every file it names (partitions,
+policies, Dealer configuration) without starting anything, and describes it.
+Errors name the key and the problem. Exit 1 if anything is wrong.`;
 
 /** Runs one CLI invocation; returns the process exit code. */
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
@@ -58,12 +67,28 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       case "-h":
         return help(ctx, MAIN_HELP);
       case "start": {
-        const { values, positionals } = parse(args, { listen: { type: "string" } });
+        const { values, positionals } = parse(args, {
+          listen: { type: "string" },
+          config: { type: "string" },
+        });
         if (values.help) return help(ctx, START_HELP);
         if (positionals.length > 0) {
           throw new CliError(`start takes no arguments, got "${positionals[0]}"`, 2);
         }
-        return await ctx.startService(values.listen ? { listen: values.listen } : {});
+        return await ctx.startService({
+          ...(values.listen ? { listen: values.listen } : {}),
+          ...(values.config ? { config: values.config } : {}),
+        });
+      }
+      case "config": {
+        const [sub, ...rest] = args;
+        if (sub === undefined || sub === "--help" || sub === "-h") return help(ctx, CONFIG_HELP);
+        if (sub !== "check") throw new CliError(`Unknown config command "${sub}" (check)`, 2);
+        const { values, positionals } = parse(rest, {});
+        if (values.help) return help(ctx, CONFIG_HELP);
+        if (positionals.length !== 1) throw new CliError("config check needs exactly one FILE", 2);
+        for (const line of await ctx.checkConfig(positionals[0]!)) ctx.out(line);
+        return 0;
       }
       case "inject":
         return await injectCommand(args, ctx);

@@ -10,7 +10,9 @@ export interface CliContext {
   /** Opens the user store of the configured database (closes with the returned function). */
   openUsers(): Promise<{ users: UserStore; close(): Promise<void> }>;
   /** Runs the service until it is told to stop; resolves with the exit code. */
-  startService(options: { listen?: string }): Promise<number>;
+  startService(options: { listen?: string; config?: string }): Promise<number>;
+  /** Checks a service configuration and the files it names; describes it, or throws with the key. */
+  checkConfig(file: string): Promise<string[]>;
   now(): number;
   /** Describes a policy, partitions or enforcer file, or throws an error with its position. */
   describePolicyFile(text: string, file: string): string[];

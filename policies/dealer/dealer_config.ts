@@ -6,7 +6,7 @@
  * `copy_op`) are accepted and ignored; anything else unknown is an error.
  */
 import { PolicySyntaxError } from "../language/errors.ts";
-import { isJsonObject, lineOfKey, parseJsonSource } from "../language/json_source.ts";
+import { isJsonObject, jsonReader, lineOfKey, parseJsonSource } from "../language/json_source.ts";
 
 export const TB = 1e12;
 
@@ -101,7 +101,7 @@ export function parseDealerConfig(text: string, file = "<dealer config>"): Deale
   const top = doc as Record<string, unknown>;
   const d = (isJsonObject(top.dealer) ? top.dealer : top) as Record<string, unknown>;
   const at = d === top ? "" : "dealer.";
-  const r = reader(d, at, fail);
+  const r = jsonReader(d, at, fail);
   r.allowKeys([
     "partition_name",
     "group_name",
@@ -126,7 +126,7 @@ export function parseDealerConfig(text: string, file = "<dealer config>"): Deale
       if (name !== "GlobalQueueRequestHistory") {
         fail(`${at}attrs.${name}`, "unknown producer; expected GlobalQueueRequestHistory");
       }
-      const a = reader(raw, `${at}attrs.${name}.`, fail);
+      const a = jsonReader(raw, `${at}attrs.${name}.`, fail);
       a.allowKeys(["weight_halflife", ...IGNORED_KEYS]);
       halfLife = a.number("weight_halflife", 3, 0.001, 3650);
     }
@@ -149,14 +149,14 @@ function parsePlugin(
   at: string,
   fail: (path: string, reason: string) => never,
 ): PluginEntry {
-  const p = reader(raw, `${at}.`, fail);
+  const p = jsonReader(raw, `${at}.`, fail);
   p.allowKeys(["module", "priority", "config"]);
   const module = p.text("module") as PluginModule;
   if (!MODULES.includes(module)) {
     fail(`${at}.module`, `unknown module "${module}"; expected ${MODULES.join(", ")}`);
   }
   const priority = p.number("priority", undefined, 0, 1000);
-  const c = reader(p.object("config"), `${at}.config.`, fail);
+  const c = jsonReader(p.object("config"), `${at}.config.`, fail);
   const base = { name, priority };
   switch (module) {
     case "CopyRequestsHandler":
@@ -173,7 +173,7 @@ function parsePlugin(
       };
     case "EnforcerHandler": {
       c.allowKeys(["enforcer", ...IGNORED_KEYS]);
-      const e = reader(c.object("enforcer"), `${at}.config.enforcer.`, fail);
+      const e = jsonReader(c.object("enforcer"), `${at}.config.enforcer.`, fail);
       e.allowKeys(["max_dataset_size", "policy"]);
       return {
         ...base,
@@ -223,39 +223,3 @@ function parsePlugin(
 }
 
 /** Typed field access with errors that name the key. */
-function reader(raw: unknown, at: string, fail: (path: string, reason: string) => never) {
-  if (!isJsonObject(raw)) fail(at.replace(/\.$/, "") || "(top)", "expected an object");
-  const o = raw as Record<string, unknown>;
-  return {
-    allowKeys(keys: string[]) {
-      for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${at}${k}`, "unknown key");
-    },
-    text(key: string): string {
-      const v = o[key];
-      if (typeof v !== "string" || v.trim() === "") return fail(`${at}${key}`, "expected a non-empty string");
-      return v;
-    },
-    texts(key: string, fallback?: string[]): string[] {
-      const v = o[key];
-      if (v === undefined && fallback) return fallback;
-      if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && x.trim() !== "")) {
-        return fail(`${at}${key}`, "expected a list of strings");
-      }
-      return v as string[];
-    },
-    number(key: string, fallback: number | undefined, min: number, max: number): number {
-      const v = o[key];
-      if (v === undefined && fallback !== undefined) return fallback;
-      if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
-        return fail(`${at}${key}`, `expected a number from ${min} to ${max}`);
-      }
-      return v;
-    },
-    object(key: string, fallback?: Record<string, unknown>): Record<string, unknown> {
-      const v = o[key];
-      if (v === undefined && fallback) return fallback;
-      if (!isJsonObject(v)) return fail(`${at}${key}`, "expected an object");
-      return v as Record<string, unknown>;
-    },
-  };
-}

@@ -23,3 +23,60 @@ export function lineOfKey(text: string, path: string): number {
   const i = text.indexOf(`"${last}"`);
   return i < 0 ? 1 : text.slice(0, i).split("\n").length;
 }
+
+/**
+ * Typed access to one JSON object of a configuration file; every mistake goes
+ * to `fail` with the key's dotted path (`at` is the prefix, ending in ".").
+ */
+export function jsonReader(raw: unknown, at: string, fail: (path: string, reason: string) => never) {
+  if (!isJsonObject(raw)) fail(at.replace(/\.$/, "") || "(top)", "expected an object");
+  const o = raw as Record<string, unknown>;
+  return {
+    allowKeys(keys: string[]) {
+      for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${at}${k}`, "unknown key");
+    },
+    text(key: string): string {
+      const v = o[key];
+      if (typeof v !== "string" || v.trim() === "") return fail(`${at}${key}`, "expected a non-empty string");
+      return v;
+    },
+    texts(key: string, fallback?: string[]): string[] {
+      const v = o[key];
+      if (v === undefined && fallback) return fallback;
+      if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && x.trim() !== "")) {
+        return fail(`${at}${key}`, "expected a list of strings");
+      }
+      return v as string[];
+    },
+    number(key: string, fallback: number | undefined, min: number, max: number): number {
+      const v = o[key];
+      if (v === undefined && fallback !== undefined) return fallback;
+      if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
+        return fail(`${at}${key}`, `expected a number from ${min} to ${max}`);
+      }
+      return v;
+    },
+    /** An optional string: undefined when absent. */
+    optionalText(key: string): string | undefined {
+      return o[key] === undefined ? undefined : this.text(key);
+    },
+    boolean(key: string, fallback: boolean): boolean {
+      const v = o[key];
+      if (v === undefined) return fallback;
+      if (typeof v !== "boolean") return fail(`${at}${key}`, "expected true or false");
+      return v;
+    },
+    list(key: string): unknown[] {
+      const v = o[key];
+      if (v === undefined) return [];
+      if (!Array.isArray(v)) return fail(`${at}${key}`, "expected a list");
+      return v;
+    },
+    object(key: string, fallback?: Record<string, unknown>): Record<string, unknown> {
+      const v = o[key];
+      if (v === undefined && fallback) return fallback;
+      if (!isJsonObject(v)) return fail(`${at}${key}`, "expected an object");
+      return v as Record<string, unknown>;
+    },
+  };
+}

@@ -113,6 +113,7 @@ Deno.test({
       const args of [
         ["--help"],
         ["start", "--help"],
+        ["config", "--help"],
         ["inject", "--help"],
         ["datasets", "--help"],
         ["sites", "--help"],

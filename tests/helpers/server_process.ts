@@ -36,14 +36,11 @@ export function freePort(): number {
   return port;
 }
 
-export function startServer(
-  env: Record<string, string>,
-  stdout: "null" | "piped" = "null",
-): Deno.ChildProcess {
+export function startServer(env: Record<string, string>, args: string[] = []): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "start"],
+    args: ["run", "-A", MAIN, "start", ...args],
     env: { ...env, NO_COLOR: "1" },
-    stdout,
+    stdout: "null",
     stderr: "piped",
   }).spawn();
 }
