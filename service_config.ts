@@ -71,72 +71,55 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     "fileops",
     "sites",
   ]);
+  const resolved = (p: string | undefined) => (p === undefined ? undefined : path(p));
   const listen = top.optionalText("listen");
   if (listen !== undefined && !/^[^\s:]+:\d{1,5}$/.test(listen)) fail("listen", "expected HOST:PORT");
   set("DYNAMO_LISTEN", listen);
-  if (doc && (doc as Record<string, unknown>).database !== undefined) {
-    const db = jsonReader(top.object("database"), "database.", fail);
-    db.allowKeys(["url", "home"]);
-    const url = db.optionalText("url");
-    const home = db.optionalText("home");
+  const database = top.optionalSection("database");
+  if (database) {
+    database.allowKeys(["url", "home"]);
+    const url = database.optionalText("url");
+    const home = database.optionalText("home");
     if ((url === undefined) === (home === undefined)) fail("database", 'give exactly one of "url" or "home"');
     if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) fail("database.url", "expected postgres://…");
     set("DYNAMO_DATABASE_URL", url);
-    set("DYNAMO_HOME", home === undefined ? undefined : path(home));
+    set("DYNAMO_HOME", resolved(home));
   }
-  const o = doc as Record<string, unknown>;
-  if (o.max_body_bytes !== undefined) {
-    set("DYNAMO_MAX_BODY_BYTES", top.number("max_body_bytes", undefined, 1, 2 ** 31));
+  set("DYNAMO_MAX_BODY_BYTES", top.optionalNumber("max_body_bytes", 1, 2 ** 31));
+  set("DYNAMO_PARTITIONS", resolved(top.optionalText("partitions")));
+  set("DYNAMO_POLICIES", resolved(top.optionalText("policies_dir")));
+  const detox = top.optionalSection("detox");
+  if (detox) {
+    detox.allowKeys([
+      "policies",
+      "interval_s",
+      "deletion_per_iteration",
+      "protected_sites",
+      "enforcer_rules",
+    ]);
+    set("DYNAMO_DETOX_POLICIES", detox.optionalTexts("policies")?.map(path).join(","));
+    set("DYNAMO_DETOX_INTERVAL", detox.optionalNumber("interval_s", 0, 31 * 86400));
+    set("DYNAMO_DETOX_DELETION_PER_ITERATION", detox.optionalNumber("deletion_per_iteration", 0.0001, 1));
+    set("DYNAMO_PROTECTED_SITES", detox.optionalTexts("protected_sites")?.join(","));
+    set("DYNAMO_ENFORCER_RULES", resolved(detox.optionalText("enforcer_rules")));
   }
-  const partitions = top.optionalText("partitions");
-  set("DYNAMO_PARTITIONS", partitions === undefined ? undefined : path(partitions));
-  const policiesDir = top.optionalText("policies_dir");
-  set("DYNAMO_POLICIES", policiesDir === undefined ? undefined : path(policiesDir));
-  const seconds = (
-    r: ReturnType<typeof jsonReader>,
-    raw: Record<string, unknown>,
-    key: string,
-    max: number,
-  ) => raw[key] === undefined ? undefined : r.number(key, undefined, 0, max);
-  if (o.detox !== undefined) {
-    const raw = top.object("detox");
-    const d = jsonReader(raw, "detox.", fail);
-    d.allowKeys(["policies", "interval_s", "deletion_per_iteration", "protected_sites", "enforcer_rules"]);
-    if (raw.policies !== undefined) set("DYNAMO_DETOX_POLICIES", d.texts("policies").map(path).join(","));
-    set("DYNAMO_DETOX_INTERVAL", seconds(d, raw, "interval_s", 31 * 86400));
-    if (raw.deletion_per_iteration !== undefined) {
-      set("DYNAMO_DETOX_DELETION_PER_ITERATION", d.number("deletion_per_iteration", undefined, 0.0001, 1));
-    }
-    if (raw.protected_sites !== undefined) {
-      set("DYNAMO_PROTECTED_SITES", d.texts("protected_sites").join(","));
-    }
-    const enforcer = d.optionalText("enforcer_rules");
-    set("DYNAMO_ENFORCER_RULES", enforcer === undefined ? undefined : path(enforcer));
+  const dealer = top.optionalSection("dealer");
+  if (dealer) {
+    dealer.allowKeys(["config", "interval_s"]);
+    set("DYNAMO_DEALER_CONFIG", path(dealer.text("config")));
+    set("DYNAMO_DEALER_INTERVAL", dealer.optionalNumber("interval_s", 0, 31 * 86400));
   }
-  if (o.dealer !== undefined) {
-    const raw = top.object("dealer");
-    const d = jsonReader(raw, "dealer.", fail);
-    d.allowKeys(["config", "interval_s"]);
-    set("DYNAMO_DEALER_CONFIG", path(d.text("config")));
-    set("DYNAMO_DEALER_INTERVAL", seconds(d, raw, "interval_s", 31 * 86400));
+  const requests = top.optionalSection("requests");
+  if (requests) {
+    requests.allowKeys(["interval_s"]);
+    set("DYNAMO_REQUEST_INTERVAL", requests.optionalNumber("interval_s", 0, 86400));
   }
-  if (o.requests !== undefined) {
-    const raw = top.object("requests");
-    const r = jsonReader(raw, "requests.", fail);
-    r.allowKeys(["interval_s"]);
-    set("DYNAMO_REQUEST_INTERVAL", seconds(r, raw, "interval_s", 86400));
-  }
-  if (o.fileops !== undefined) {
-    const raw = top.object("fileops");
-    const f = jsonReader(raw, "fileops.", fail);
-    f.allowKeys(["interval_s", "link_parallelism", "site_parallelism"]);
-    set("DYNAMO_FILEOPS_INTERVAL", seconds(f, raw, "interval_s", 86400));
-    if (raw.link_parallelism !== undefined) {
-      set("DYNAMO_LINK_PARALLELISM", f.number("link_parallelism", undefined, 1, 1000));
-    }
-    if (raw.site_parallelism !== undefined) {
-      set("DYNAMO_SITE_PARALLELISM", f.number("site_parallelism", undefined, 1, 10000));
-    }
+  const fileops = top.optionalSection("fileops");
+  if (fileops) {
+    fileops.allowKeys(["interval_s", "link_parallelism", "site_parallelism"]);
+    set("DYNAMO_FILEOPS_INTERVAL", fileops.optionalNumber("interval_s", 0, 86400));
+    set("DYNAMO_LINK_PARALLELISM", fileops.optionalNumber("link_parallelism", 1, 1000));
+    set("DYNAMO_SITE_PARALLELISM", fileops.optionalNumber("site_parallelism", 1, 10000));
   }
   const sites: ConfiguredSite[] = [];
   top.list("sites").forEach((raw, i) => {

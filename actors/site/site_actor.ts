@@ -13,8 +13,7 @@ export type SiteGrant = { granted: true } | { granted: false; status: string };
 
 export type SiteMsg =
   | { type: "acquire"; replyTo: ActorRef<SiteGrant> }
-  | { type: "release" }
-  | { type: "usage"; replyTo: ActorRef<{ running: number; waiting: number; parallelism: number }> };
+  | { type: "release" };
 
 export interface SiteActorOptions {
   site: string;
@@ -58,13 +57,6 @@ export function siteActor(options: SiteActorOptions): Behavior<SiteMsg, SiteStat
           }
           return state;
         }
-        case "usage":
-          msg.replyTo.tell({
-            running: state.running,
-            waiting: state.waiting.length,
-            parallelism: options.parallelism,
-          });
-          return state;
       }
     },
   };

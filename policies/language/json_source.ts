@@ -60,6 +60,18 @@ export function jsonReader(raw: unknown, at: string, fail: (path: string, reason
     optionalText(key: string): string | undefined {
       return o[key] === undefined ? undefined : this.text(key);
     },
+    /** An optional number in range: undefined when absent. */
+    optionalNumber(key: string, min: number, max: number): number | undefined {
+      return o[key] === undefined ? undefined : this.number(key, undefined, min, max);
+    },
+    /** An optional list of strings: undefined when absent. */
+    optionalTexts(key: string): string[] | undefined {
+      return o[key] === undefined ? undefined : this.texts(key);
+    },
+    /** An optional nested object, read with its own dotted prefix: undefined when absent. */
+    optionalSection(key: string) {
+      return o[key] === undefined ? undefined : jsonReader(this.object(key), `${at}${key}.`, fail);
+    },
     boolean(key: string, fallback: boolean): boolean {
       const v = o[key];
       if (v === undefined) return fallback;
