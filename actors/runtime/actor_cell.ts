@@ -210,6 +210,19 @@ export class ActorCell<M, S = any> {
 
   // ---- failure and supervision ----------------------------------------------
 
+  /**
+   * Fails the current incarnation now, as if its handler had thrown (Erlang's
+   * `exit(Pid, kill)`): its supervisor then restarts it or gives up as its
+   * spec says. A message being handled is abandoned: its result is dropped.
+   * Returns false when there is no live incarnation to kill.
+   */
+  kill(error: unknown): boolean {
+    if (this.#status !== "running" && this.#status !== "starting") return false;
+    this.host.busy(+1);
+    this.#fail(error).finally(() => this.host.busy(-1));
+    return true;
+  }
+
   async #fail(error: unknown): Promise<void> {
     this.#status = "failed";
     this.log.error("Actor failed", { error: describeError(error) });

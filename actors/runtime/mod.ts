@@ -2,7 +2,7 @@
 export * from "./types.ts";
 export * from "./clock.ts";
 export { TestClock } from "./test_clock.ts";
-export { ActorSystem, type ActorSystemOptions } from "./system.ts";
+export { ActorKilledError, ActorSystem, type ActorSystemOptions } from "./system.ts";
 export { ask, type AskOptions, AskTimeoutError } from "./ask.ts";
 export { type DeadLetter, DeadLetters, type InspectionEvent, InspectionHub } from "./inspection.ts";
 export { Mailbox } from "./mailbox.ts";

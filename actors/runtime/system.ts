@@ -108,6 +108,14 @@ export class ActorSystem {
     cell.tell(msg);
   }
 
+  /**
+   * Kills the live incarnation at `address` (a failure its supervisor handles,
+   * not a stop): for operators' and tests' fault injection. False if none.
+   */
+  kill(address: string, reason = "killed"): boolean {
+    return this.#cells.get(address)?.kill(new ActorKilledError(address, reason)) ?? false;
+  }
+
   /** Stops a top-level actor (and its subtree) for good. */
   async stop(ref: ActorRef<unknown>): Promise<void> {
     const cell = this.#cells.get(ref.address);
@@ -174,6 +182,14 @@ export class ActorSystem {
     this.#logger("/").error("Root supervisor gave up", { error: describeError(error) });
     this.#fatal.resolve(error);
     this.#onFatal(error);
+  }
+}
+
+/** The failure a killed actor's supervisor sees. */
+export class ActorKilledError extends Error {
+  constructor(readonly address: string, reason: string) {
+    super(`${address} was killed: ${reason}`);
+    this.name = "ActorKilledError";
   }
 }
 

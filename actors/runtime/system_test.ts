@@ -580,3 +580,46 @@ Deno.test("a child that does not stop within shutdownMs is abandoned", async () 
   await stopping;
   assertEquals(system.exists("/stuck"), false);
 });
+
+Deno.test("kill fails the live incarnation, even in the middle of a handler; the supervisor restarts it", async () => {
+  const system = newSystem();
+  const log: string[] = [];
+  const gate = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  type M = CounterMsg | { type: "slow" };
+  system.spawn(supervisorSpec("sup", { strategy: "one_for_one", intensity: lenient }, [
+    {
+      id: "w",
+      restart: "permanent",
+      behavior: () => {
+        const base = counter("w", log);
+        return {
+          ...base,
+          receive: async (n: number, msg: M, ctx) => {
+            if (msg.type !== "slow") return base.receive(n, msg, ctx);
+            started.resolve();
+            await gate.promise;
+            log.push("slow finished");
+            return n + 1000; // dropped: the incarnation that began it was killed
+          },
+        } as Behavior<M, number>;
+      },
+    },
+  ]));
+  await system.runUntilIdle();
+  const w = system.refFor<M>("/sup/w");
+  w.tell({ type: "add", n: 5 });
+  w.tell({ type: "slow" });
+  await started.promise;
+  assert(system.kill("/sup/w", "test"), "a live actor is killed");
+  gate.resolve();
+  await system.runUntilIdle();
+  assertEquals(system.incarnationOf("/sup/w"), 2);
+  assertEquals(log.filter((l) => l.startsWith("stop") || l.startsWith("restart")), [
+    "stop w failure",
+    "restart w",
+  ]);
+  assertEquals(await get(system, w as ActorRef<CounterMsg>), 0, "the new incarnation starts from init");
+  assertEquals(system.kill("/nobody"), false);
+  await system.shutdown();
+});

@@ -5,6 +5,7 @@ import * as m002 from "./migrations/002_registry_and_users.ts";
 import * as m003 from "./migrations/003_detox.ts";
 import * as m004 from "./migrations/004_dealer.ts";
 import * as m005 from "./migrations/005_fileops.ts";
+import * as m006 from "./migrations/006_scheduler.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -16,6 +17,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "003_detox": m003,
   "004_dealer": m004,
   "005_fileops": m005,
+  "006_scheduler": m006,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -5,7 +5,7 @@ import type { Generated } from "kysely";
  * JavaScript numbers; times are Unix seconds (inventory) or milliseconds
  * (`*_ms` columns). JSON columns hold small structured values.
  */
-export interface DB extends DetoxTables, DealerTables {
+export interface DB extends DetoxTables, DealerTables, SchedulerTables {
   partitions: { id: number; name: string };
   groups: { id: number; name: string; olevel: string };
   sites: {
@@ -225,5 +225,23 @@ export interface DealerTables {
     why: string;
     bytes: number;
     request_id: number | null;
+  };
+}
+
+/** Sequence positions and application runs (migration 006). */
+export interface SchedulerTables {
+  scheduler_sequences: { name: string; enabled: boolean; position: number; updated_ms: number };
+  applications: {
+    id: Generated<number>;
+    title: string;
+    args: unknown;
+    write: boolean;
+    sequence: string | null;
+    user_name: string | null;
+    status: string;
+    message: string | null;
+    created_ms: number;
+    started_ms: number | null;
+    finished_ms: number | null;
   };
 }
