@@ -12,7 +12,7 @@ import {
   parseLogLevel,
 } from "@logtape/logtape";
 import type { Hono } from "hono";
-import { ActorSystem, type Clock, SystemClock } from "./actors/runtime/mod.ts";
+import { type ActorRef, ActorSystem, type Clock, SystemClock } from "./actors/runtime/mod.ts";
 import { InventoryPublication } from "./actors/inventory/publication.ts";
 import { InventoryBusyError } from "./actors/inventory/inventory_gateway.ts";
 import { ServiceMetrics } from "./actors/observability/service_metrics.ts";
@@ -62,6 +62,10 @@ import type { FileOpsStore, Subscription } from "./adapters/db/fileops_port.ts";
 import { mappingProtocol } from "./adapters/storage/storage_port.ts";
 import { type FileOpsPort, LfnError } from "./registry/http/fileops_port.ts";
 import { LfnMappingError, mapLfn, type Snapshot } from "./registry/inventory/mod.ts";
+import { parseSequenceFile, type SequenceFile } from "./policies/scheduler/sequence_file.ts";
+import { SqlSchedulerStore } from "./adapters/db/scheduler_store.ts";
+import type { SchedulerMsg, SchedulerReply, SequenceView } from "./actors/agents/scheduler.ts";
+import type { SchedulerPort } from "./registry/http/scheduler_port.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -82,6 +86,8 @@ export interface DynamoOptions {
   requestIntervalMs?: number;
   /** File operations (default: a pass every 30 s); null turns them off. */
   fileops?: FileOpsSettings | null;
+  /** The scheduler and its sequence file; without it each agent runs on its own interval. */
+  scheduler?: SchedulerSettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
 }
@@ -197,6 +203,15 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
+    ...(options.scheduler
+      ? {
+        scheduler: {
+          ...options.scheduler,
+          store: new SqlSchedulerStore(db),
+          appLocks,
+        },
+      }
+      : {}),
   });
   const metrics = new ServiceMetrics(system, publication);
   const port: RegistryPort = {
@@ -284,6 +299,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       );
       return r as JsonRow | { error: string };
     }, () => clock.now()),
+    tree.scheduler ? schedulerPort(system, tree.scheduler, new SqlSchedulerStore(db)) : undefined,
   );
   let closed = false;
   return {
@@ -303,6 +319,62 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       await system.shutdown();
       if (ownsDb) await db.close();
     },
+  };
+}
+
+export interface SchedulerSettings {
+  file: SequenceFile;
+  /** How often blocked and waiting steps are looked at (default 10 s). */
+  tickMs?: number;
+  retryDelayMs?: number;
+  defaultTimeoutMs?: number;
+  /** How long the scheduler waits for an agent's answer (default 24 h). */
+  askTimeoutMs?: number;
+}
+
+/** The registry's view of the scheduler: asks to its actor, runs from its store. */
+function schedulerPort(
+  system: ActorSystem,
+  ref: ActorRef<SchedulerMsg>,
+  store: SqlSchedulerStore,
+): SchedulerPort {
+  const call = <T>(make: (replyTo: ActorRef<SchedulerReply<T>>) => SchedulerMsg) =>
+    ask<SchedulerMsg, SchedulerReply<T>>(system, ref, make, { timeoutMs: 30_000 });
+  const sequenceJson = (v: SequenceView): JsonRow => ({
+    name: v.name,
+    enabled: v.enabled,
+    restart: v.restart,
+    position: v.position,
+    steps: v.steps,
+    line: v.line,
+    status: v.status,
+    not_before: v.notBefore === null ? null : Math.floor(v.notBefore / 1000),
+  });
+  const viewReply = (r: SchedulerReply<SequenceView>) => ("error" in r ? r : sequenceJson(r));
+  return {
+    sequences: async () =>
+      (await ask<SchedulerMsg, SequenceView[]>(system, ref, (replyTo) => ({ type: "list", replyTo }), {
+        timeoutMs: 30_000,
+      })).map(sequenceJson),
+    startSequence: async (name) => viewReply(await call((replyTo) => ({ type: "start", name, replyTo }))),
+    stopSequence: async (name) => viewReply(await call((replyTo) => ({ type: "stop", name, replyTo }))),
+    applications: async (limit) =>
+      (await store.runs(limit)).map((r) => ({
+        id: r.id,
+        title: r.title,
+        args: r.args.join(" "),
+        write: r.write,
+        sequence: r.sequence,
+        user: r.user,
+        status: r.status,
+        message: r.message,
+        created: Math.floor(r.createdMs / 1000),
+        started: r.startedMs === null ? null : Math.floor(r.startedMs / 1000),
+        finished: r.finishedMs === null ? null : Math.floor(r.finishedMs / 1000),
+      })),
+    runApplication: (title, args, user) =>
+      call<{ id: number }>((replyTo) => ({ type: "submit", title, args, user, replyTo })),
+    killApplication: (id) => call<{ killed: boolean }>((replyTo) => ({ type: "kill", id, replyTo })),
   };
 }
 
@@ -345,6 +417,7 @@ export async function agentsConfigFromEnv(env: (name: string) => string | undefi
   dealer: DealerSettings | null;
   requestIntervalMs: number;
   fileops: FileOpsSettings;
+  scheduler: SchedulerSettings | null;
 }> {
   const read = async (variable: string, path: string) => {
     try {
@@ -377,6 +450,16 @@ export async function agentsConfigFromEnv(env: (name: string) => string | undefi
     }
     return n;
   };
+  const sequencesFile = env("DYNAMO_SEQUENCES");
+  const scheduler: SchedulerSettings | null = sequencesFile
+    ? {
+      file: parseSequenceFile(await read("DYNAMO_SEQUENCES", sequencesFile), sequencesFile),
+      tickMs: number("DYNAMO_SCHEDULER_TICK", 10, 1, 3600) * 1000,
+    }
+    : null;
+  // With a sequence file the scheduler drives the agents: their own timers default to off.
+  const interval = (variable: string, fallback: number, max: number) =>
+    number(variable, scheduler ? 0 : fallback, 0, max) * 1000;
   const enforcerFile = env("DYNAMO_ENFORCER_RULES");
   const dealerFile = env("DYNAMO_DEALER_CONFIG");
   let dealer: DealerSettings | null = null;
@@ -391,14 +474,15 @@ export async function agentsConfigFromEnv(env: (name: string) => string | undefi
       const path = resolvePolicyPath(plugin.config.policy, dealerFile, env("DYNAMO_POLICIES"));
       enforcer = parseEnforcerRules(await read("DYNAMO_DEALER_CONFIG", path), path, nowMs);
     }
-    dealer = { config, enforcer, intervalMs: number("DYNAMO_DEALER_INTERVAL", 3600, 0, 31 * 86400) * 1000 };
+    dealer = { config, enforcer, intervalMs: interval("DYNAMO_DEALER_INTERVAL", 3600, 31 * 86400) };
   }
   return {
     partitions,
     dealer,
-    requestIntervalMs: number("DYNAMO_REQUEST_INTERVAL", 300, 0, 86400) * 1000,
+    scheduler,
+    requestIntervalMs: interval("DYNAMO_REQUEST_INTERVAL", 300, 86400),
     fileops: {
-      intervalMs: number("DYNAMO_FILEOPS_INTERVAL", 30, 0, 86400) * 1000,
+      intervalMs: interval("DYNAMO_FILEOPS_INTERVAL", 30, 86400),
       limits: {
         linkParallelism: number("DYNAMO_LINK_PARALLELISM", 4, 1, 1000),
         siteParallelism: number("DYNAMO_SITE_PARALLELISM", 8, 1, 10000),
@@ -406,7 +490,7 @@ export async function agentsConfigFromEnv(env: (name: string) => string | undefi
     },
     detox: {
       policies,
-      intervalMs: number("DYNAMO_DETOX_INTERVAL", 14_400, 0, 31 * 86400) * 1000,
+      intervalMs: interval("DYNAMO_DETOX_INTERVAL", 14_400, 31 * 86400),
       deletionPerIteration: number("DYNAMO_DETOX_DELETION_PER_ITERATION", 0.01, 0.0001, 1),
       protectedSites: (env("DYNAMO_PROTECTED_SITES") ?? "").split(",").map((s) => s.trim()).filter((s) => s),
       enforcer: enforcerFile
@@ -478,7 +562,10 @@ async function startService(options: { listen?: string; config?: string }): Prom
   const trustedDnHeader = env("DYNAMO_TRUSTED_DN_HEADER");
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
-  const { partitions, detox, dealer, requestIntervalMs, fileops } = await agentsConfigFromEnv(env, Date.now())
+  const { partitions, detox, dealer, requestIntervalMs, fileops, scheduler } = await agentsConfigFromEnv(
+    env,
+    Date.now(),
+  )
     .catch((e) => {
       throw config && e instanceof TypeError ? new TypeError(inConfigTerms(e.message, config)) : e;
     });
@@ -492,6 +579,7 @@ async function startService(options: { listen?: string; config?: string }): Prom
     dealer,
     requestIntervalMs,
     fileops,
+    scheduler,
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
     onFatal: () => fatal.resolve(1),
@@ -684,6 +772,13 @@ async function checkConfig(file: string): Promise<string[]> {
     `  file operations: every ${agents.fileops.intervalMs / 1000} s, ${
       agents.fileops.limits?.linkParallelism ?? DEFAULT_FILEOPS_LIMITS.linkParallelism
     } per link, ${agents.fileops.limits?.siteParallelism ?? DEFAULT_FILEOPS_LIMITS.siteParallelism} per site`,
+    `  scheduler: ${
+      agents.scheduler
+        ? `${
+          agents.scheduler.file.sequences.map((s) => s.name).join(", ") || "no"
+        } sequence(s), ${agents.scheduler.file.apps.size} application(s)`
+        : "off (each agent on its own interval)"
+    }`,
     `  sites: ${config.sites.map((s) => `${s.name} (${s.storageType}, ${s.status})`).join(", ") || "none"}`,
   ];
 }

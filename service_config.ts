@@ -14,6 +14,7 @@
  *     "dealer": { "config": "dealer.json", "interval_s": 3600 },
  *     "requests": { "interval_s": 300 },
  *     "fileops": { "interval_s": 30, "link_parallelism": 4, "site_parallelism": 8 },
+ *     "scheduler": { "sequences": "dynamo.seq", "tick_s": 10 },
  *     "sites": [{ "name": "T2_A", "backend": "file:///srv/T2_A", "storage_type": "disk",
  *                 "status": "ready", "quotas_tb": { "Physics": 100 } }]
  *   }
@@ -69,6 +70,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     "dealer",
     "requests",
     "fileops",
+    "scheduler",
     "sites",
   ]);
   const resolved = (p: string | undefined) => (p === undefined ? undefined : path(p));
@@ -120,6 +122,12 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     set("DYNAMO_FILEOPS_INTERVAL", fileops.optionalNumber("interval_s", 0, 86400));
     set("DYNAMO_LINK_PARALLELISM", fileops.optionalNumber("link_parallelism", 1, 1000));
     set("DYNAMO_SITE_PARALLELISM", fileops.optionalNumber("site_parallelism", 1, 10000));
+  }
+  const scheduler = top.optionalSection("scheduler");
+  if (scheduler) {
+    scheduler.allowKeys(["sequences", "tick_s"]);
+    set("DYNAMO_SEQUENCES", path(scheduler.text("sequences")));
+    set("DYNAMO_SCHEDULER_TICK", scheduler.optionalNumber("tick_s", 1, 3600));
   }
   const sites: ConfiguredSite[] = [];
   top.list("sites").forEach((raw, i) => {
@@ -173,6 +181,8 @@ const KEY_OF: Record<string, string> = {
   DYNAMO_FILEOPS_INTERVAL: "fileops.interval_s",
   DYNAMO_LINK_PARALLELISM: "fileops.link_parallelism",
   DYNAMO_SITE_PARALLELISM: "fileops.site_parallelism",
+  DYNAMO_SEQUENCES: "scheduler.sequences",
+  DYNAMO_SCHEDULER_TICK: "scheduler.tick_s",
 };
 
 /** Rewrites "DYNAMO_X: …" in an error about a setting the file gave as "FILE: key: …". */

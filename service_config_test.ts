@@ -20,6 +20,7 @@ Deno.test("service config: every section becomes the settings the environment wo
       dealer: { config: "dealer.json", interval_s: 1800 },
       requests: { interval_s: 120 },
       fileops: { interval_s: 5, link_parallelism: 2, site_parallelism: 4 },
+      scheduler: { sequences: "dynamo.seq", tick_s: 5 },
       sites: [
         { name: "T1_TAPE", backend: "file:///srv/tape", storage_type: "mss", quotas_tb: { Tape: 5000 } },
         { name: "T2_A", backend: "root://xrd:1094//store", status: "waitroom" },
@@ -44,6 +45,8 @@ Deno.test("service config: every section becomes the settings the environment wo
     DYNAMO_FILEOPS_INTERVAL: "5",
     DYNAMO_LINK_PARALLELISM: "2",
     DYNAMO_SITE_PARALLELISM: "4",
+    DYNAMO_SEQUENCES: "/etc/dynamo/dynamo.seq",
+    DYNAMO_SCHEDULER_TICK: "5",
   });
   assertEquals(siteCommands(config.sites), [
     { op: "site.upsert", name: "T1_TAPE", storage_type: "mss", status: "ready", backend: "file:///srv/tape" },
@@ -76,6 +79,9 @@ Deno.test("service config: garbage and hostile values are errors naming the key"
     [`{"dealer": {}}`, /dealer.config: expected a non-empty string/],
     [`{"fileops": {"link_parallelism": 0}}`, /fileops.link_parallelism: expected a number from 1/],
     [`{"fileops": {"interval_s": "soon"}}`, /fileops.interval_s: expected a number/],
+    [`{"scheduler": {}}`, /scheduler.sequences: expected a non-empty string/],
+    [`{"scheduler": {"sequences": "a.seq", "tick_s": 0}}`, /scheduler.tick_s: expected a number from 1/],
+    [`{"scheduler": {"sequences": "a.seq", "cron": "*"}}`, /scheduler.cron: unknown key/],
     [`{"sites": {}}`, /sites: expected a list/],
     [`{"sites": ["T2_A"]}`, /sites\[0\]: expected an object/],
     [`{"sites": [{"name": "../../etc", "backend": "file:///x"}]}`, /sites\[0\].name: not a site name/],

@@ -10,6 +10,8 @@ import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.t
 import { InventoryGateway } from "./inventory/inventory_gateway.ts";
 import type { InventoryPublication } from "./inventory/publication.ts";
 import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
+import { scheduler, type SchedulerMsg, type SchedulerOptions } from "./agents/scheduler.ts";
+import { resolveApplications } from "./agents/builtin_apps.ts";
 
 export interface TreeDependencies {
   store: InventoryStore;
@@ -25,6 +27,8 @@ export interface TreeDependencies {
   tracker?: Omit<RequestTrackerOptions, "gateway">;
   /** File operations (transfers, deletions, the updater), when sites have storage. */
   fileops?: Omit<FileOpsAgentOptions, "snapshot" | "submit">;
+  /** The scheduler, when a sequence file is configured: it runs the agents above as its applications. */
+  scheduler?: Omit<SchedulerOptions, "resolve"> & { askTimeoutMs?: number };
 }
 
 export interface ApplicationTree {
@@ -34,6 +38,7 @@ export interface ApplicationTree {
   dealer: ActorRef<DealerMsg> | null;
   tracker: ActorRef<TrackerMsg> | null;
   fileops: ActorRef<FileOpsMsg> | null;
+  scheduler: ActorRef<SchedulerMsg> | null;
   nudgeInjections(): void;
   /** A request arrived: the tracker makes a pass now rather than at its next tick. */
   nudgeTracker(): void;
@@ -50,6 +55,9 @@ export interface ApplicationTree {
  *     /requests             permanent; follows copy requests, carries out deletion requests
  *     /fileops              permanent; transfers and deletions on the sites, and the updater; a new
  *                           incarnation gives back the tasks the crashed one held and carries on
+ *     /scheduler            permanent; runs the sequences of the sequence file with the agents above
+ *                           as its applications; a new incarnation marks the runs it had going as
+ *                           interrupted and resumes each sequence at its saved step
  *
  * The writer restarts with backoff because its usual cause of failure is the
  * database being unreachable; the drainer depends on the writer only through
@@ -128,6 +136,23 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
               }),
           });
         }
+        if (deps.scheduler) {
+          const { askTimeoutMs, ...options } = deps.scheduler;
+          const resolve = resolveApplications({
+            system,
+            detox: deps.detox ? system.refFor<DetoxMsg>("/dynamo/detox") : null,
+            detoxPolicies: deps.detox?.policies ?? [],
+            dealer: deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null,
+            tracker: deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
+            fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
+            ...(askTimeoutMs !== undefined ? { askTimeoutMs } : {}),
+          });
+          ctx.spawn<SchedulerMsg>({
+            id: "scheduler",
+            restart: "permanent",
+            behavior: () => scheduler({ ...options, resolve, ready: () => deps.publication.isReady }),
+          });
+        }
         return null;
       },
       receive: (s) => s,
@@ -143,6 +168,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     dealer: deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null,
     tracker: deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
     fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
+    scheduler: deps.scheduler ? system.refFor<SchedulerMsg>("/dynamo/scheduler") : null,
     nudgeTracker: () => {
       if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });
     },

@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   store: SchedulerStore;
   resolve: ResolveApplication;
   appLocks?: AppLockStore;
+  /** False while the inventory loads: nothing starts before it is ready (the agents would refuse). */
+  ready?: () => boolean;
   /** How often locked or waiting steps are looked at again (original: 10 s). */
   tickMs?: number;
   /** Before a failed `&` step runs again. */
@@ -254,6 +256,11 @@ async function dispatch(
   options: SchedulerOptions,
   ctx: ActorContext<SchedulerMsg>,
 ): Promise<void> {
+  if (options.ready && !options.ready()) {
+    for (const sequence of state.sequences.values()) sequence.blocked = "waiting for the inventory to load";
+    ctx.timers.startSingle("ready", 1000, { type: "tick" });
+    return;
+  }
   const locks = (await options.appLocks?.appLocks()) ?? [];
   const lockOf = (app: AppDefinition) => {
     const name = options.resolve(app)?.lockName ?? app.title;

@@ -4,6 +4,7 @@ import { datasetsCommand, help, injectCommand, sitesCommand } from "./inventory_
 import { userCommand } from "./user_commands.ts";
 import { detoxCommand, partitionsCommand, policyCommand, popularityCommand } from "./detox_commands.ts";
 import { fileopsCommand, transfersCommand } from "./fileops_commands.ts";
+import { appCommand, sequenceCommand } from "./scheduler_commands.ts";
 import { applockCommand, dealerCommand, demandCommand, requestCommand } from "./dealer_commands.ts";
 
 export const MAIN_HELP = `Dynamo on Deno: dynamic data management for multi-site scientific storage.
@@ -24,6 +25,8 @@ Commands:
   dealer      run Dealer cycles, explain its decisions
   demand      import job demand (drives popularity-based copies)
   applock     pause and resume agents (detox, dealer, requests)
+  sequence    the scheduler's sequences: list, start, stop
+  app         application runs of the scheduler: list, run, kill
   transfers   file transfers and deletions in flight, held ones, release
   fileops     run one file-operations pass
   user        add, list and revoke registry users and tokens
@@ -41,6 +44,7 @@ Every command has --help. Environment:
   DYNAMO_PROTECTED_SITES comma-separated sites for dataset.on_protected_site
   DYNAMO_DEALER_CONFIG   Dealer configuration JSON (CMS dealer_config.json format)
   DYNAMO_DEALER_INTERVAL seconds between Dealer cycles (default 3600; 0 = only on request)
+  DYNAMO_SEQUENCES       scheduler sequence file (cms.seq format); the agents then run as its steps
 See README.md for the complete list.`;
 
 export const START_HELP = `Usage: dynamo start [--listen HOST:PORT] [--config FILE]
@@ -118,6 +122,10 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await fileopsCommand(args, ctx);
       case "applock":
         return await applockCommand(args, ctx);
+      case "sequence":
+        return await sequenceCommand(args, ctx);
+      case "app":
+        return await appCommand(args, ctx);
       default:
         throw new CliError(`Unknown command "${command}" (see dynamo --help)`, 2);
     }

@@ -44,7 +44,12 @@ export class SqlSchedulerStore implements SchedulerStore {
       .where("id", "=", id).execute();
   }
 
-  async finishRun(id: number, status: ApplicationStatus, message: string | null, nowMs: number): Promise<void> {
+  async finishRun(
+    id: number,
+    status: ApplicationStatus,
+    message: string | null,
+    nowMs: number,
+  ): Promise<void> {
     await this.db.kysely.updateTable("applications").set({ status, message, finished_ms: nowMs })
       .where("id", "=", id).execute();
   }
@@ -63,7 +68,11 @@ export class SqlSchedulerStore implements SchedulerStore {
 
   async failInterrupted(nowMs: number): Promise<number> {
     const result = await this.db.kysely.updateTable("applications")
-      .set({ status: "failed", message: "interrupted: the scheduler stopped while it ran", finished_ms: nowMs })
+      .set({
+        status: "failed",
+        message: "interrupted: the scheduler stopped while it ran",
+        finished_ms: nowMs,
+      })
       .where((eb) =>
         eb.or([eb("status", "=", "run"), eb.and([eb("status", "=", "new"), eb("sequence", "is not", null)])])
       )

@@ -16,7 +16,11 @@ export interface CursorMove {
 }
 
 /** The step after `position` ran with `outcome`. */
-export function nextPosition(sequence: SequenceDefinition, position: number, outcome: StepOutcome): CursorMove {
+export function nextPosition(
+  sequence: SequenceDefinition,
+  position: number,
+  outcome: StepOutcome,
+): CursorMove {
   const step = sequence.steps[position];
   const after = (position + 1) % sequence.steps.length;
   if (!step || step.kind !== "run" || outcome === "done") return { position: after, retry: false };

@@ -14,6 +14,8 @@ import { requestRoutes } from "./routes/requests.ts";
 import { dealerRoutes } from "./routes/dealer.ts";
 import { fileopsRoutes } from "./routes/fileops.ts";
 import type { FileOpsPort } from "./fileops_port.ts";
+import { schedulerRoutes } from "./routes/scheduler.ts";
+import type { SchedulerPort } from "./scheduler_port.ts";
 
 export interface RegistryAppOptions {
   /** Largest accepted request body in bytes. */
@@ -34,6 +36,7 @@ export function createRegistryApp(
   detox?: DetoxPort,
   dealer?: { port: DealerPort; nudgeTracker: () => void },
   fileops?: FileOpsPort,
+  scheduler?: SchedulerPort,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const metrics = new HttpMetrics();
@@ -121,6 +124,7 @@ export function createRegistryApp(
     dealerRoutes(app, dealer.port);
   }
   if (fileops) fileopsRoutes(app, fileops);
+  if (scheduler) schedulerRoutes(app, scheduler);
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)

@@ -163,6 +163,28 @@ export const OPENAPI = {
     ),
     "/data/deletions/history": read("Finished file deletions, newest first", ["limit", "since"]),
     "/data/fileops/run": action("Run one file-operations pass now", [], "admin or operator on application"),
+    "/data/scheduler/sequences": read("Sequences of the sequence file: position, status, next wake-up", []),
+    "/data/scheduler/sequence/start": action(
+      "Start (resume) a sequence",
+      ["sequence"],
+      "admin or operator on application",
+    ),
+    "/data/scheduler/sequence/stop": action(
+      "Stop a sequence after its running step",
+      ["sequence"],
+      "admin or operator on application",
+    ),
+    "/data/scheduler/applications": read("Application runs, newest first", ["limit"]),
+    "/data/scheduler/application/run": action(
+      "Queue a run of an application of the sequence file (arg[] its arguments)",
+      ["app", "arg"],
+      "admin or operator on application",
+    ),
+    "/data/scheduler/application/kill": action(
+      "Kill a queued or running application run",
+      ["id"],
+      "admin or operator on application",
+    ),
     "/data/inventory/setstatus": action("Set a site's status", ["site", "status"], "admin on inventory"),
     "/data/inventory/lfn2pfn": read("The PFN of an LFN at a site", ["site", "lfn"]),
     "/data/dealer/decisions": read("Every proposal's fate, by dataset or cycle", [

@@ -64,3 +64,77 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a configured sequence file runs in the service; sequence and app commands drive it; a broken one names the key",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "dynamo_sched_" });
+    try {
+      const port = freePort();
+      await Deno.writeTextFile(
+        `${dir}/dynamo.seq`,
+        "<updater> = $(DYNAMO_BASE)/exec/updater\n{track_copy_requests} = /x/track_copy_requests\n" +
+          "[SEQUENCE ops]\n| <updater>\nWAIT 3600\n",
+      );
+      await Deno.writeTextFile(
+        `${dir}/dynamo.json`,
+        JSON.stringify({
+          listen: `127.0.0.1:${port}`,
+          database: { home: "state" },
+          scheduler: { sequences: "dynamo.seq" },
+        }),
+      );
+      const check = await dynamo({}, ["config", "check", `${dir}/dynamo.json`]);
+      assertEquals(check.code, 0, check.stderr);
+      assertStringIncludes(check.stdout, "scheduler: ops sequence(s), 2 application(s)");
+      const user = await dynamo({ DYNAMO_HOME: `${dir}/state` }, [
+        "user",
+        "add",
+        "ops",
+        "--role",
+        "admin:application",
+      ]);
+      assertEquals(user.code, 0, user.stderr);
+      const token = user.stdout.match(/dyn_[A-Za-z0-9_-]+/)![0];
+      const server = startServer({}, ["--config", `${dir}/dynamo.json`]);
+      const log = drain(server);
+      const client = { DYNAMO_URL: `http://127.0.0.1:${port}`, DYNAMO_TOKEN: token };
+      try {
+        await waitReady(`http://127.0.0.1:${port}`, server);
+        let list = "";
+        const waited = /waiting\s+20/; // the first round is over
+        for (let i = 0; i < 200 && !waited.test(list); i++) {
+          list = (await dynamo(client, ["sequence", "list"])).stdout;
+          if (!waited.test(list)) await new Promise((r) => setTimeout(r, 50)); // a real server, real time
+        }
+        assertMatch(list, /ops\s+1\/2\s+4\s+waiting\s+20/); // the WAIT is over at NEXT; then step 1
+        const run = await dynamo(client, ["app", "run", "track_copy_requests"]);
+        assertEquals(run.code, 0, run.stderr);
+        assertStringIncludes(run.stdout, "application track_copy_requests queued: run 2");
+        const stop = await dynamo(client, ["sequence", "stop", "ops"]);
+        assertStringIncludes(stop.stdout, "sequence ops: stopped (stopped)");
+        const apps = await dynamo(client, ["app", "list"]);
+        assertMatch(apps.stdout, /1\s+<updater>\s+ops\s+done/);
+        const badKill = await dynamo(client, ["app", "kill", "x"]);
+        assertEquals([badKill.code, badKill.stderr.trim()], [
+          2,
+          "dynamo: app kill needs one run ID (a number)",
+        ]);
+      } finally {
+        server.kill("SIGTERM");
+        assertEquals((await server.status).code, 0, await log);
+      }
+
+      await Deno.writeTextFile(`${dir}/bad.seq`, "[SEQUENCE s]\n| <nothing>\n");
+      await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify({ scheduler: { sequences: "bad.seq" } }));
+      const bad = await dynamo({}, ["config", "check", `${dir}/bad.json`]);
+      assertEquals(bad.code, 1);
+      assertMatch(bad.stderr, /bad\.seq:2:1: .*nothing/);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -8,7 +8,7 @@ import type { Database } from "../../adapters/db/database.ts";
 import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../actors/runtime/mod.ts";
-import { createDynamo } from "../../main.ts";
+import { createDynamo, type DynamoOptions } from "../../main.ts";
 import { parseCommand } from "../../registry/inventory/mod.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import { assert } from "./assert.ts";
@@ -25,7 +25,11 @@ export interface SiteSpec {
   root?: string;
 }
 
-export async function fileopsFederation(db: Database, sites: SiteSpec[]) {
+export async function fileopsFederation(
+  db: Database,
+  sites: SiteSpec[],
+  options: Partial<DynamoOptions> = {},
+) {
   const dir = await Deno.makeTempDir({ prefix: "dynamo-fileops-" });
   const clock = new TestClock(NOW);
   const { token } = await new SqlUserStore(db).addUser({
@@ -37,6 +41,7 @@ export async function fileopsFederation(db: Database, sites: SiteSpec[]) {
     clock,
     fileops: { intervalMs: 0 },
     requestIntervalMs: 0,
+    ...options,
   });
   await dynamo.ready;
   const call = caller(dynamo.app);
