@@ -3,11 +3,13 @@
  * file work is running against a site. Transfer and deletion workers ask it
  * for a slot before each task; it grants at most `parallelism` at a time,
  * queueing the rest in arrival order, and refuses while the inventory says
- * the site is not ready (downtime: its subscriptions are held by the planner
- * and nothing new starts there).
+ * the site is down (waitroom, unknown: its subscriptions are held by the
+ * planner and nothing new starts there). A site in morgue still works: it is
+ * being evacuated (the planner sends it no new copies).
  */
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { Snapshot } from "../../registry/inventory/mod.ts";
+import { siteWorkable } from "../../policies/fileops/site_access.ts";
 
 export type SiteGrant = { granted: true } | { granted: false; status: string };
 
@@ -36,7 +38,7 @@ export function siteActor(options: SiteActorOptions): Behavior<SiteMsg, SiteStat
       switch (msg.type) {
         case "acquire": {
           const now = status();
-          if (now !== "ready") msg.replyTo.tell({ granted: false, status: now });
+          if (!siteWorkable(now)) msg.replyTo.tell({ granted: false, status: now });
           else if (state.running < options.parallelism) {
             state.running++;
             msg.replyTo.tell({ granted: true });
@@ -48,7 +50,7 @@ export function siteActor(options: SiteActorOptions): Behavior<SiteMsg, SiteStat
           const next = state.waiting.shift();
           if (next) {
             const now = status();
-            if (now === "ready") {
+            if (siteWorkable(now)) {
               state.running++;
               next.tell({ granted: true });
             } else {

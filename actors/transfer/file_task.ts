@@ -5,6 +5,7 @@
  * store rows, not this object, are the state, so a crash anywhere costs a
  * re-run of the task, which finds a verified file in place and counts it done.
  */
+import { siteAllows, type SiteUse } from "../../policies/fileops/site_access.ts";
 import type { FileOpsStore, Subscription } from "../../adapters/db/fileops_port.ts";
 import {
   mappingProtocol,
@@ -34,7 +35,10 @@ export async function runCopy(deps: FileTaskDeps, worker: string, task: Subscrip
   const started = deps.nowMs();
   try {
     const snapshot = deps.snapshot();
-    const [source, destination] = [readySite(snapshot, task.source!), readySite(snapshot, task.site)];
+    const [source, destination] = [
+      usableSite(snapshot, task.source!, "serve"),
+      usableSite(snapshot, task.site, "receive"),
+    ];
     const [from, to] = await Promise.all([adapterOf(deps, source), adapterOf(deps, destination)]);
     const fromPath = mapLfn(source, task.lfn, mappingProtocol(from));
     const toPath = mapLfn(destination, task.lfn, mappingProtocol(to));
@@ -60,7 +64,7 @@ export async function runDeletion(
 ): Promise<TaskResult> {
   const started = deps.nowMs();
   try {
-    const site = readySite(deps.snapshot(), task.site);
+    const site = usableSite(deps.snapshot(), task.site, "delete");
     const storage = await adapterOf(deps, site);
     const path = mapLfn(site, task.lfn, mappingProtocol(storage));
     await storage.delete(path); // a file already gone counts as deleted (spec §5.2)
@@ -80,10 +84,11 @@ async function alreadyThere(to: StorageAdapter, path: string, expect: { size: nu
   return expect.adler32 === undefined || sameAdler32(await to.checksum(path), expect.adler32);
 }
 
-function readySite(snapshot: Snapshot, name: string): Site {
+/** The site, if its status allows this use now (it may have changed since the task was planned). */
+function usableSite(snapshot: Snapshot, name: string, use: SiteUse): Site {
   const site = snapshot.site(name);
   if (!site) throw Object.assign(new Error(`site ${name} is not in the inventory`), { code: "EINVAL" });
-  if (site.status !== "ready") {
+  if (!siteAllows(site.status, use)) {
     throw Object.assign(new Error(`site ${name} is ${site.status}`), { code: "ECONNREFUSED" });
   }
   return site;

@@ -11,6 +11,7 @@
  */
 import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
 import { chooseSource, type SourceCandidate } from "../../policies/fileops/source_selection.ts";
+import { siteAllows } from "../../policies/fileops/site_access.ts";
 import type { DrainReply } from "./file_worker.ts";
 import { type InventoryCommand, NULL_GROUP_ID, type Snapshot } from "../../registry/inventory/mod.ts";
 
@@ -182,7 +183,7 @@ export class FileOpsEngine {
         updates.push({ id: s.id, status: "cancelled" });
         continue;
       }
-      if (site.status !== "ready") {
+      if (!siteAllows(site.status, s.kind === "deletion" ? "delete" : "receive")) {
         if (s.status !== "held") updates.push({ id: s.id, status: "held", reason: "site_unavailable" });
         held++;
         continue;
@@ -208,7 +209,7 @@ export class FileOpsEngine {
       const candidates: SourceCandidate[] = [];
       for (const other of snapshot.blockReplicasOf(block!)) {
         const source = snapshot.siteById(other.siteId)!;
-        if (source.id === site.id || source.status !== "ready") continue;
+        if (source.id === site.id || !siteAllows(source.status, "serve")) continue;
         if (other.fileIds !== null && !other.fileIds.includes(fileId)) continue;
         candidates.push({ site: source.name, tape: source.storageType === "mss" });
       }

@@ -88,6 +88,35 @@ dbTest(
 );
 
 dbTest(
+  "a site in morgue is evacuated: it serves as a source and its deletions run, but nothing is copied into it",
+  async ({ db }) => {
+    const f = await fileopsFederation(db, [{ name: "T2_A" }, { name: "T2_B" }, { name: "T2_OLD" }]);
+    try {
+      const files = await f.dataset("/Evacuate/AOD", 3, ["T2_OLD"]);
+      await f.dataset("/Extra/AOD", 2, ["T2_A", "T2_OLD"]);
+      await f.dataset("/New/AOD", 1, ["T2_A"]);
+      await f.submit([{ op: "site.upsert", name: "T2_OLD", status: "morgue" }]);
+      await f.scheduleCopy("/Evacuate/AOD", "T2_B");
+      await f.scheduleDeletion("/Extra/AOD", "T2_OLD");
+      await f.scheduleCopy("/New/AOD", "T2_OLD");
+      const pass = await f.pass();
+      assertEquals([pass.transfers_done, pass.deletions_done, pass.held], [3, 2, 1]);
+      assertEquals(f.blockReplica("/Evacuate/AOD", "T2_B")?.fileIds, null, "copied out of the morgue site");
+      for (const file of files) {
+        assertEquals(await checksumAt(`${f.rootOf("T2_B")}${file.lfn}`), adler32Hex(file.bytes));
+      }
+      assertEquals(f.blockReplica("/Extra/AOD", "T2_OLD"), undefined, "deleted at the morgue site");
+      const held = await f.call("GET", "/data/transfers/held/summary");
+      assertEquals(held.body.data, [
+        { site: "T2_OLD", kind: "copy", reason: "site_unavailable", files: 1, bytes: 1000 },
+      ]);
+    } finally {
+      await f.close();
+    }
+  },
+);
+
+dbTest(
   "no source holds a file as no_source; a site in downtime holds it until it is ready again",
   async ({ db }) => {
     const f = await fileopsFederation(db, [{ name: "T2_A" }, { name: "T2_B" }, {
@@ -99,7 +128,7 @@ dbTest(
       await f.scheduleCopy("/Lonely/AOD", "T2_DOWN");
       await f.dataset("/Orphan/AOD", 1, ["T2_A"]);
       await f.scheduleCopy("/Orphan/AOD", "T2_B");
-      await f.submit([{ op: "site.upsert", name: "T2_A", status: "morgue" }]); // the only source goes away
+      await f.submit([{ op: "site.upsert", name: "T2_A", status: "waitroom" }]); // the only source goes down
       const first = await f.pass();
       assertEquals(first.held, 3);
       const summary = await f.call("GET", "/data/transfers/held/summary");
