@@ -86,6 +86,8 @@ export interface DynamoOptions {
   requestIntervalMs?: number;
   /** File operations (default: a pass every 30 s); null turns them off. */
   fileops?: FileOpsSettings | null;
+  /** How sites' storage is reached (default: by each site's backend URL). */
+  storage?: SiteStorage;
   /** The scheduler and its sequence file; without it each agent runs on its own interval. */
   scheduler?: SchedulerSettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
@@ -144,7 +146,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   const demand = new SqlDemandStore(db);
   const dealerHistory = new SqlDealerHistory(db);
   const fileopsStore = new SqlFileOpsStore(db);
-  const storage = new SiteStorage(() => clock.now());
+  const storage = options.storage ?? new SiteStorage(() => clock.now());
   const fileopsSettings = options.fileops === undefined ? { intervalMs: 30_000 } : options.fileops;
   const detoxConfig = options.detox;
   const dealerSettings = options.dealer ?? null;

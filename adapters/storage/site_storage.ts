@@ -18,17 +18,23 @@ export interface SiteStorageRecord {
 
 export const DEFAULT_TAPE_TIMING: TapeTiming = { stageSeconds: 600, pinSeconds: 36_000 };
 
+/** Puts something around a site's adapter (the demo's fault injection); identity by default. */
+export type WrapSiteAdapter = (site: SiteStorageRecord, adapter: StorageAdapter) => StorageAdapter;
+
 export class SiteStorage implements SiteStorageResolver {
   readonly #cache = new Map<string, Promise<StorageAdapter>>();
 
-  constructor(private readonly nowMs: () => number = Date.now) {}
+  constructor(
+    private readonly nowMs: () => number = Date.now,
+    private readonly wrap: WrapSiteAdapter = (_site, adapter) => adapter,
+  ) {}
 
   /** The adapter of a site; a site without a usable backend is a StorageError naming it. */
   adapter(site: SiteStorageRecord): Promise<StorageAdapter> {
-    const key = `${site.storageType} ${site.backend}`;
+    const key = `${site.name} ${site.storageType} ${site.backend}`;
     let adapter = this.#cache.get(key);
     if (!adapter) {
-      adapter = openSiteStorage(site, this.nowMs);
+      adapter = openSiteStorage(site, this.nowMs).then((a) => this.wrap(site, a));
       adapter.catch(() => this.#cache.delete(key)); // a root created later is found on the next try
       this.#cache.set(key, adapter);
     }
