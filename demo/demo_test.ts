@@ -7,32 +7,35 @@ import { dbTest } from "../tests/helpers/db.ts";
 import { runDemo } from "./run_demo.ts";
 import { demoMain } from "./demo_main.ts";
 
-dbTest("a one-day demo moves real bytes, survives its crash and outage, and keeps every invariant", async ({ db }) => {
-  const home = await Deno.makeTempDir({ prefix: "dynamo-demo-" });
-  try {
-    const run = await runDemo({ home, days: 1, seed: 7, database: db });
-    await run.close();
-    const s = run.summary;
-    assertEquals(s.sites.length, 12);
-    assertEquals(s.sites.filter((x) => x.storage_type === "mss").length, 2);
-    assertEquals(
-      [s.last_copies_lost, s.files_missing_at_end, s.checksum_mismatches_at_end, s.over_watermark_unforced],
-      [0, 0, 0, 0],
-      s.problems.join("; "),
-    );
-    assert(s.files_checked > 100, `${s.files_checked} files checked`);
-    assert(s.bytes_copied > 0 && s.files_copied > 0, "Dynamo copied files");
-    assertEquals(s.restarts_recovered, 1, "the planned crash was recovered from");
-    assertEquals(s.detox_cycles, 6, "a Detox cycle every four hours");
-    assertEquals(s.dealer_cycles, 6);
-    assert(s.transfers_failed > 0, "flaky endpoints failed some writes, which were retried");
-    assert(s.datasets_produced > 0);
-    // Every file the run left at a site is really there: the summary read them back from disk.
-    assert(s.sites.every((x) => x.occupancy.length === 24 || x.storage_type === "mss"));
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-});
+dbTest(
+  "a one-day demo moves real bytes, survives its crash and outage, and keeps every invariant",
+  async ({ db }) => {
+    const home = await Deno.makeTempDir({ prefix: "dynamo-demo-" });
+    try {
+      const run = await runDemo({ home, days: 1, seed: 7, database: db });
+      await run.close();
+      const s = run.summary;
+      assertEquals(s.sites.length, 12);
+      assertEquals(s.sites.filter((x) => x.storage_type === "mss").length, 2);
+      assertEquals(
+        [s.last_copies_lost, s.files_missing_at_end, s.checksum_mismatches_at_end, s.over_watermark_unforced],
+        [0, 0, 0, 0],
+        s.problems.join("; "),
+      );
+      assert(s.files_checked > 100, `${s.files_checked} files checked`);
+      assert(s.bytes_copied > 0 && s.files_copied > 0, "Dynamo copied files");
+      assertEquals(s.restarts_recovered, 1, "the planned crash was recovered from");
+      assertEquals(s.detox_cycles, 6, "a Detox cycle every four hours");
+      assertEquals(s.dealer_cycles, 6);
+      assert(s.transfers_failed > 0, "flaky endpoints failed some writes, which were retried");
+      assert(s.datasets_produced > 0);
+      // Every file the run left at a site is really there: the summary read them back from disk.
+      assert(s.sites.every((x) => x.occupancy.length === 24 || x.storage_type === "mss"));
+    } finally {
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+);
 
 Deno.test({
   name: "the same seed reproduces the demo's run; another seed makes another",
@@ -79,4 +82,44 @@ Deno.test("the demo's command line refuses bad options with a clear message and 
   } finally {
     console.error = original;
   }
+});
+
+Deno.test({
+  name: "the README's first command: `deno task demo --json` prints the summary and exits 0",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "dynamo-demo-" });
+    try {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["task", "demo", "--days", "0.25", "--seed", "2", "--json"],
+        cwd: new URL("..", import.meta.url).pathname,
+        env: { DYNAMO_HOME: home, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 0, stderr);
+      const summary = JSON.parse(new TextDecoder().decode(out.stdout));
+      for (
+        const key of [
+          "sites",
+          "bytes_copied",
+          "bytes_deleted",
+          "last_copies_lost",
+          "files_missing_at_end",
+          "checksum_mismatches_at_end",
+          "max_occupancy_after_detox",
+          "restarts_recovered",
+        ]
+      ) assert(key in summary, `${key} is in the summary`);
+      assertEquals(summary.sites.length, 12);
+      assert(
+        (await Deno.stat(`${home}/demo/config/demo.seq`)).isFile,
+        "the demo's configuration is kept beside it",
+      );
+    } finally {
+      await Deno.remove(home, { recursive: true });
+    }
+  },
 });
