@@ -64,6 +64,7 @@ import { type FileOpsPort, LfnError } from "./registry/http/fileops_port.ts";
 import { LfnMappingError, mapLfn, type Snapshot } from "./registry/inventory/mod.ts";
 import { parseSequenceFile, type SequenceFile } from "./policies/scheduler/sequence_file.ts";
 import { SqlSchedulerStore } from "./adapters/db/scheduler_store.ts";
+import { SqlActivityMetrics } from "./adapters/db/activity_metrics.ts";
 import type { SchedulerMsg, SchedulerReply, SequenceView } from "./actors/agents/scheduler.ts";
 import type { SchedulerPort } from "./registry/http/scheduler_port.ts";
 
@@ -216,6 +217,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       : {}),
   });
   const metrics = new ServiceMetrics(system, publication);
+  const activity = new SqlActivityMetrics(db);
   const port: RegistryPort = {
     isReady: () => publication.isReady,
     snapshot: () => publication.snapshot(),
@@ -235,7 +237,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     injection: (id) => injections.get(id),
     authenticateToken: (token) => users.authenticateToken(token, clock.now()),
     authenticateDn: (dn) => users.authenticateDn(dn),
-    metrics: () => metrics.render(),
+    metrics: async () => metrics.render() + await activity.render(),
     now: () => clock.now(),
   };
   const detoxPort: DetoxPort = {

@@ -13,8 +13,23 @@ dbTest(
     const home = await Deno.makeTempDir({ prefix: "dynamo-demo-" });
     try {
       const run = await runDemo({ home, days: 1, seed: 7, database: db });
+      const metrics = await (await run.dynamo.app.fetch(new Request("http://demo/metrics"))).text();
       await run.close();
       const s = run.summary;
+      // /metrics tells the same story as the summary.
+      const metric = (name: string) => {
+        const line = metrics.split("\n").find((l) => l.startsWith(`${name} `));
+        return line === undefined ? NaN : Number(line.slice(name.length + 1));
+      };
+      assertEquals(metric('dynamo_detox_cycles_total{mode="normal",status="done"}'), 6);
+      assertEquals(metric('dynamo_dealer_cycles_total{mode="normal",status="done"}'), 6);
+      assertEquals(metric('dynamo_file_transfers_total{result="ok"}'), s.files_copied);
+      assertEquals(metric('dynamo_file_transfer_bytes_total{result="ok"}'), s.bytes_copied);
+      assertEquals(metric('dynamo_file_transfers_total{result="EIO"}'), s.transfer_failures_by_class.EIO);
+      assertEquals(metric('dynamo_actor_restarts_total{actor="/dynamo/dealer"}'), 1);
+      assertEquals(metric('dynamo_application_runs_total{application="detox",status="done"}'), 6);
+      assert(metric("dynamo_inventory_generation") > 0);
+      assertEquals(metric('dynamo_actor_mailbox_depth{actor="/dynamo/scheduler"}'), 0);
       assertEquals(s.sites.length, 12);
       assertEquals(s.sites.filter((x) => x.storage_type === "mss").length, 2);
       assertEquals(

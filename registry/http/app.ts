@@ -109,9 +109,9 @@ export function createRegistryApp(
     );
   });
 
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     c.header("Content-Type", "text/plain; version=0.0.4");
-    return c.body(port.metrics() + metrics.render());
+    return c.body((await port.metrics()) + metrics.render());
   });
 
   app.get("/openapi.json", (c) => c.json(OPENAPI));

@@ -18,7 +18,7 @@ export interface RegistryPort {
   authenticateToken(token: string): Promise<Principal | null>;
   authenticateDn(dn: string): Promise<Principal | null>;
   /** Prometheus text of the service's metrics (the HTTP layer appends its own). */
-  metrics(): string;
+  metrics(): string | Promise<string>;
   now(): number;
 }
 
