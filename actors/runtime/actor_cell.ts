@@ -57,6 +57,7 @@ export class ActorCell<M, S = any> {
   #stopped: PromiseWithResolvers<void> = Promise.withResolvers<void>();
   #ctx: ActorContext<M>;
   #restartError: unknown = undefined;
+  #stopping = new AbortController();
 
   constructor(
     readonly host: CellHost,
@@ -82,6 +83,9 @@ export class ActorCell<M, S = any> {
       clock: host.clock,
       get timers() {
         return cell.#timers;
+      },
+      get stopping() {
+        return cell.#stopping.signal;
       },
       log: this.log,
       spawn: <C>(childSpec: ChildSpec<C>) => cell.spawnChild(childSpec).ref,
@@ -325,6 +329,7 @@ export class ActorCell<M, S = any> {
   #newIncarnation(): void {
     this.incarnation += 1;
     this.#timers = new KeyedTimers<M>(this.host.clock, (m) => this.tell(m));
+    this.#stopping = new AbortController();
     const b = this.spec.behavior;
     this.#behavior = typeof b === "function" ? b() : b;
     this.#state = undefined;
@@ -371,6 +376,7 @@ export class ActorCell<M, S = any> {
   /** Stops this cell for good (used by parents and by system shutdown). */
   async stop(reason: StopReason = { kind: "shutdown" }): Promise<void> {
     if (this.#status === "stopped") return;
+    this.#signalStopping();
     const timeoutMs = this.spec.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
     this.#sendSystem({ kind: "stop", reason });
     const timedOut = await Promise.race([
@@ -383,6 +389,16 @@ export class ActorCell<M, S = any> {
       await this.#stopAllChildren(reason);
       this.#finalize(reason, "stopped");
     }
+  }
+
+  /**
+   * Tells the running handlers of this cell and of its whole subtree (all of
+   * which are about to stop) to wind down: a long handler that waits on its
+   * children would otherwise hold the stop up until its timeout.
+   */
+  #signalStopping(): void {
+    this.#stopping.abort(new Error(`${this.address} is stopping`));
+    for (const child of this.children) child.#signalStopping();
   }
 
   async #finalStop(reason: StopReason): Promise<void> {

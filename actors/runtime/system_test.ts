@@ -623,3 +623,46 @@ Deno.test("kill fails the live incarnation, even in the middle of a handler; the
   assertEquals(system.kill("/nobody"), false);
   await system.shutdown();
 });
+
+Deno.test("a stop aborts ctx.stopping in the whole subtree, so a handler waiting on a child winds down", async () => {
+  const system = newSystem();
+  const seen: string[] = [];
+  const working = Promise.withResolvers<void>();
+  type M = { type: "work"; replyTo: ActorRef<string> };
+  // The child works until it is told the tree is stopping; the parent waits for it inside a handler.
+  const child: Behavior<M, null> = {
+    init: () => null,
+    receive: async (s, msg, ctx) => {
+      working.resolve();
+      await new Promise<void>((resolve) => ctx.stopping.addEventListener("abort", () => resolve()));
+      seen.push("child wound down");
+      msg.replyTo.tell("partial");
+      return s;
+    },
+  };
+  system.spawn<{ type: "go" }>({
+    id: "parent",
+    restart: "permanent",
+    shutdownMs: 3_600_000, // a stop that had to wait for this would never end in the test
+    behavior: {
+      init: (ctx) => {
+        ctx.spawn({ id: "child", restart: "permanent", behavior: child });
+        return null;
+      },
+      receive: async (s, _msg, ctx) => {
+        const answer = await ask<M, string>(
+          system,
+          system.refFor<M>("/parent/child"),
+          (replyTo) => ({ type: "work", replyTo }),
+          { timeoutMs: 3_600_000 },
+        );
+        seen.push(`parent got ${answer}, stopping=${ctx.stopping.aborted}`);
+        return s;
+      },
+    },
+  }).tell({ type: "go" });
+  await working.promise;
+  assertEquals(seen, [], "both are busy");
+  await system.shutdown();
+  assertEquals(seen, ["child wound down", "parent got partial, stopping=true"]);
+});

@@ -66,6 +66,12 @@ export interface ActorContext<M> {
   readonly incarnation: number;
   readonly clock: Clock;
   readonly timers: Timers<M>;
+  /**
+   * Aborted when this incarnation is asked to stop (its own stop, or an
+   * ancestor's): a long handler finishes what it has started, takes nothing
+   * new, and returns, so that the stop does not wait for its timeout.
+   */
+  readonly stopping: AbortSignal;
   readonly log: Logger;
   /** Starts a child supervised by this actor under this actor's supervision options. */
   spawn<C>(spec: ChildSpec<C>): ActorRef<C>;

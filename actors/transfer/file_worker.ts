@@ -6,6 +6,9 @@
  * touches, claiming from the database (FOR UPDATE SKIP LOCKED, so other
  * processes share the work) until nothing is left, and answers with counts.
  *
+ * Stop: lanes finish the task in hand and claim no more; what the worker
+ * still holds is given back.
+ *
  * Crash and restart: an error that is not a transfer failure (the database
  * went away) crashes the actor; onStop answers the waiting drain with the
  * error, and the new incarnation's init gives back the tasks its dead
@@ -58,12 +61,13 @@ function fileWorker(
       }
       return { worker: `${options.workerPrefix}${ctx.incarnation}`, drainReply: null };
     },
-    async receive(state, msg) {
+    async receive(state, msg, ctx) {
       state.drainReply = msg.replyTo;
       const counts: DrainCounts = { done: 0, failed: 0, staging: 0 };
       let broken = false;
       const lane = async () => {
-        while (!broken) {
+        // A stop of the service lets each lane finish its task and claim nothing more.
+        while (!broken && !ctx.stopping.aborted) {
           const granted = await acquireAll(options.sites);
           if (!granted) return;
           try {
@@ -76,7 +80,10 @@ function fileWorker(
               options.leaseMs,
             );
             if (tasks.length === 0) return;
-            for (const task of tasks) counts[await run(options.tasks, state.worker, task)]++;
+            for (const task of tasks) {
+              if (ctx.stopping.aborted) break; // the rest of a batch is given back by onStop
+              counts[await run(options.tasks, state.worker, task)]++;
+            }
           } finally {
             for (const site of options.sites) site.tell({ type: "release" });
           }
@@ -95,11 +102,18 @@ function fileWorker(
       msg.replyTo.tell(counts);
       return state;
     },
-    onStop(state, _ctx, reason) {
+    async onStop(state, ctx, reason) {
       if (reason.kind === "restart" || reason.kind === "failure") {
         const error = reason.error instanceof Error ? reason.error.message : String(reason.error);
         state.drainReply?.tell({ error });
-      } else state.drainReply?.tell({ done: 0, failed: 0, staging: 0 });
+        return;
+      }
+      state.drainReply?.tell({ done: 0, failed: 0, staging: 0 });
+      // A graceful stop hands back what this worker still holds (the unstarted rest of a batch), so that
+      // another process, or this one after its restart, takes it at once rather than after the lease.
+      const given = await options.tasks.store.recoverTasks(options.tasks.nowMs(), options.workerPrefix)
+        .catch(() => 0);
+      if (given > 0) ctx.log.info("Stopping; {n} claimed tasks given back", { n: given });
     },
   };
 }

@@ -116,3 +116,93 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "SIGTERM in the middle of 100 transfers: files in hand finish, the rest is given back, exit 0, a restart ends it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "dynamo_term_" });
+    const db = await openDatabase({ dataDir: `${home}/db` });
+    await migrate(db, Date.now());
+    const f = await fileopsFederation(db, [{ name: "T2_A" }, { name: "T2_B" }]);
+    const files = await f.dataset(DATASET, FILES, ["T2_A"], 1 << 20);
+    await f.scheduleCopy(DATASET, "T2_B");
+    await f.dynamo.close();
+    await db.close();
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = {
+      DYNAMO_HOME: home,
+      DYNAMO_LISTEN: `127.0.0.1:${port}`,
+      DYNAMO_FILEOPS_INTERVAL: "0.05",
+      DYNAMO_LINK_PARALLELISM: "2",
+    };
+    const destination = `${f.rootOf("T2_B")}/store/kill/nine/aod`;
+    try {
+      let server = startServer(env);
+      let log = drain(server);
+      await waitReady(url, server);
+      let arrived = 0;
+      for (let i = 0; i < 2000 && arrived < 20; i++) {
+        arrived = (await finalFiles(destination)).length;
+        if (arrived < 20) await new Promise((r) => setTimeout(r, 5)); // a real process: poll to catch it part-way
+      }
+      server.kill("SIGTERM");
+      assertEquals((await server.status).code, 0, await log);
+      arrived = (await finalFiles(destination)).length;
+      assert(arrived >= 20 && arrived < FILES, `stopped part-way, with ${arrived} of ${FILES} files copied`);
+      const stopped = await openDatabase({ dataDir: `${home}/db` });
+      try {
+        assertEquals(
+          await stopped.queryArrays("SELECT count(*) FROM file_subscriptions WHERE task_state = 'active'"),
+          [[0]],
+          "no task is left leased: the rest was given back",
+        );
+        const recorded = await stopped.queryArrays("SELECT count(*) FROM file_transfers WHERE exit_code = 0");
+        assertEquals(
+          Number(recorded[0]![0]),
+          arrived,
+          "every file that arrived was recorded before the exit",
+        );
+      } finally {
+        await stopped.close();
+      }
+
+      server = startServer(env);
+      log = drain(server);
+      await waitReady(url, server);
+      let complete = false;
+      for (let i = 0; i < 1200 && !complete; i++) {
+        const res = await fetch(
+          `${url}/data/inventory/blockreplicas?dataset=${DATASET}&node=T2_B&complete=y`,
+        );
+        complete = (await res.json()).data.block.length === 1;
+        if (!complete) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert(complete, "the replica at T2_B became complete after the restart");
+      server.kill("SIGTERM");
+      assertEquals((await server.status).code, 0, await log);
+      for (const file of files) {
+        assertEquals(
+          adler32Hex(await Deno.readFile(`${f.rootOf("T2_B")}${file.lfn}`)),
+          adler32Hex(file.bytes),
+        );
+      }
+      const after = await openDatabase({ dataDir: `${home}/db` });
+      try {
+        const successes = await after.queryArrays(
+          "SELECT lfn, count(*) FROM file_transfers WHERE exit_code = 0 GROUP BY lfn",
+        );
+        assertEquals(successes.length, FILES);
+        assertEquals(successes.filter(([, n]) => n !== 1), [], "each file copied once");
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+      await Deno.remove(f.dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

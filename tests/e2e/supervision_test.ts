@@ -137,10 +137,10 @@ dbTest(
       await system.runUntilIdle();
       assert(fatal !== undefined, "the root gave up");
       assert(fatal instanceof RestartIntensityExceeded, String(fatal));
-    // The root allows no restart of /dynamo: it gives up on the tree's own giving up.
-    assertEquals(fatal.supervisor, "/");
-    assert(fatal.lastError instanceof RestartIntensityExceeded);
-    assertEquals(fatal.lastError.supervisor, "/dynamo");
+      // The root allows no restart of /dynamo: it gives up on the tree's own giving up.
+      assertEquals(fatal.supervisor, "/");
+      assert(fatal.lastError instanceof RestartIntensityExceeded);
+      assertEquals(fatal.lastError.supervisor, "/dynamo");
       assert(!system.exists("/dynamo/scheduler"), "the tree's children were stopped");
     } finally {
       await f.close();
