@@ -352,7 +352,7 @@ function schedulerPort(
     steps: v.steps,
     line: v.line,
     status: v.status,
-    not_before: v.notBefore === null ? null : Math.floor(v.notBefore / 1000),
+    not_before: v.notBefore === null ? null : seconds(v.notBefore),
   });
   const viewReply = (r: SchedulerReply<SequenceView>) => ("error" in r ? r : sequenceJson(r));
   return {
@@ -372,9 +372,9 @@ function schedulerPort(
         user: r.user,
         status: r.status,
         message: r.message,
-        created: Math.floor(r.createdMs / 1000),
-        started: r.startedMs === null ? null : Math.floor(r.startedMs / 1000),
-        finished: r.finishedMs === null ? null : Math.floor(r.finishedMs / 1000),
+        created: seconds(r.createdMs),
+        started: r.startedMs === null ? null : seconds(r.startedMs),
+        finished: r.finishedMs === null ? null : seconds(r.finishedMs),
       })),
     runApplication: (title, args, user) =>
       call<{ id: number }>((replyTo) => ({ type: "submit", title, args, user, replyTo })),
@@ -659,7 +659,9 @@ if (import.meta.main) {
 }
 
 /** The registry's view of file operations: store rows in their JSON shape, and LFN → PFN. */
-const seconds = (ms: number) => Math.floor(ms / 1000);
+function seconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
 
 function subscriptionJson(s: Subscription): JsonRow {
   return {

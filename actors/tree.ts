@@ -150,7 +150,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
           ctx.spawn<SchedulerMsg>({
             id: "scheduler",
             restart: "permanent",
-            behavior: () => scheduler({ ...options, resolve, ready: () => deps.publication.isReady }),
+            behavior: () => scheduler({ ...options, resolve, inventoryReady: deps.publication.ready }),
           });
         }
         return null;

@@ -36,8 +36,8 @@ export interface SchedulerOptions {
   store: SchedulerStore;
   resolve: ResolveApplication;
   appLocks?: AppLockStore;
-  /** False while the inventory loads: nothing starts before it is ready (the agents would refuse). */
-  ready?: () => boolean;
+  /** Resolves once the inventory is loaded: nothing starts before (the agents would refuse). */
+  inventoryReady?: Promise<void>;
   /** How often locked or waiting steps are looked at again (original: 10 s). */
   tickMs?: number;
   /** Before a failed `&` step runs again. */
@@ -64,6 +64,7 @@ export type SchedulerReply<T> = T | { error: string };
 
 export type SchedulerMsg =
   | { type: "tick" }
+  | { type: "inventory_ready" }
   | { type: "finished"; runId: number; status: ApplicationStatus; message: string }
   | { type: "timeout"; runId: number }
   | { type: "list"; replyTo: ActorRef<SequenceView[]> }
@@ -106,6 +107,7 @@ interface Queued {
 }
 
 interface SchedulerState {
+  inventoryReady: boolean;
   sequences: Map<string, SequenceRuntime>;
   queue: Queued[];
   running: Map<number, Running>;
@@ -146,12 +148,18 @@ export function scheduler(options: SchedulerOptions): Behavior<SchedulerMsg, Sch
       }));
       ctx.timers.startPeriodic("tick", tickMs, { type: "tick" });
       ctx.self.tell({ type: "tick" });
-      return { sequences, queue, running: new Map() };
+      const self = ctx.self;
+      options.inventoryReady?.then(() => self.tell({ type: "inventory_ready" }), () => {});
+      return { inventoryReady: options.inventoryReady === undefined, sequences, queue, running: new Map() };
     },
 
     async receive(state, msg, ctx) {
       switch (msg.type) {
         case "tick":
+          await dispatch(state, options, ctx);
+          return state;
+        case "inventory_ready":
+          state.inventoryReady = true;
           await dispatch(state, options, ctx);
           return state;
         case "timeout": {
@@ -256,9 +264,8 @@ async function dispatch(
   options: SchedulerOptions,
   ctx: ActorContext<SchedulerMsg>,
 ): Promise<void> {
-  if (options.ready && !options.ready()) {
+  if (!state.inventoryReady) {
     for (const sequence of state.sequences.values()) sequence.blocked = "waiting for the inventory to load";
-    ctx.timers.startSingle("ready", 1000, { type: "tick" });
     return;
   }
   const locks = (await options.appLocks?.appLocks()) ?? [];

@@ -70,6 +70,7 @@ async function start(
   text = FILE,
   apps = new Apps(),
   clock = new TestClock(Date.UTC(2026, 10, 1)),
+  inventoryReady?: Promise<void>,
 ) {
   const system = new ActorSystem({ clock, logger: () => ({ debug() {}, info() {}, warn() {}, error() {} }) });
   const file = parseSequenceFile(text, "test.seq");
@@ -87,6 +88,7 @@ async function start(
         tickMs: 10_000,
         retryDelayMs: 30_000,
         defaultTimeoutMs: 3600_000,
+        ...(inventoryReady ? { inventoryReady } : {}),
       }),
   });
   const settle = () => system.runUntilIdle();
@@ -322,3 +324,22 @@ dbTest("a step that outlives its [hours] is aborted and handled as a failure", a
     await s.system.shutdown();
   }
 });
+
+dbTest(
+  "nothing starts before the inventory is loaded; the first steps start as soon as it is",
+  async ({ db }) => {
+    const loaded = Promise.withResolvers<void>();
+    const s = await start(db, FILE, new Apps(), undefined, loaded.promise);
+    try {
+      await s.clock.advance(60_000);
+      await s.settle();
+      assertEquals(s.apps.started, []);
+      assertEquals((await s.status()).main, "waiting for the inventory to load");
+      loaded.resolve();
+      await s.settle();
+      assertEquals(s.apps.started, ["detox --policy Physics.txt", "report --side"]);
+    } finally {
+      await s.system.shutdown();
+    }
+  },
+);

@@ -106,10 +106,13 @@ Deno.test({
         await waitReady(`http://127.0.0.1:${port}`, server);
         let list = "";
         const waited = /waiting\s+20/; // the first round is over
+        let listed = { stdout: "", stderr: "", code: 0 };
         for (let i = 0; i < 200 && !waited.test(list); i++) {
-          list = (await dynamo(client, ["sequence", "list"])).stdout;
+          listed = await dynamo(client, ["sequence", "list"]);
+          list = listed.stdout;
           if (!waited.test(list)) await new Promise((r) => setTimeout(r, 50)); // a real server, real time
         }
+        assertEquals(listed.code, 0, listed.stderr);
         assertMatch(list, /ops\s+1\/2\s+4\s+waiting\s+20/); // the WAIT is over at NEXT; then step 1
         const run = await dynamo(client, ["app", "run", "track_copy_requests"]);
         assertEquals(run.code, 0, run.stderr);
