@@ -44,7 +44,7 @@ export interface DemoEvents {
 export function demoEvents(hours: number): DemoEvents {
   return {
     morgue: { site: "T2_FR_GRIF", hour: Math.floor(hours * 0.4) },
-    outage: { site: "T2_US_Nebraska", from: Math.floor(hours * 0.55), to: Math.floor(hours * 0.7) },
+    outage: { site: "T1_US_FNAL_Disk", from: Math.floor(hours * 0.55), to: Math.floor(hours * 0.7) },
     crash: { actor: "/dynamo/dealer", hour: Math.floor(hours * 0.3) },
   };
 }

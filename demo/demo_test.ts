@@ -40,7 +40,11 @@ dbTest(
       assert(s.files_checked > 100, `${s.files_checked} files checked`);
       assert(s.bytes_copied > 0 && s.files_copied > 0, "Dynamo copied files");
       assertEquals(s.restarts_recovered, 1, "the planned crash was recovered from");
-      assertEquals(s.detox_cycles, 7, "a Detox cycle every four hours, from the start (0 h) to the end (24 h)");
+      assertEquals(
+        s.detox_cycles,
+        7,
+        "a Detox cycle every four hours, from the start (0 h) to the end (24 h)",
+      );
       assertEquals(s.dealer_cycles, 7);
       assert(s.transfers_failed > 0, "flaky endpoints failed some writes, which were retried");
       assert(s.datasets_produced > 0);

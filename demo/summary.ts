@@ -38,6 +38,8 @@ export interface DemoSummary {
   deletion_operations: number;
   requests_made: number;
   requests_completed: number;
+  /** Refused by the Dealer, with the reason recorded (typically: no requested site has room). */
+  requests_rejected: number;
   detox_cycles: number;
   dealer_cycles: number;
   /** Highest occupancy any disk site had when a Detox cycle ended (sites in morgue excluded). */
@@ -81,7 +83,9 @@ export async function summarize(input: SummaryInput): Promise<DemoSummary> {
   const [copies, deletions] = await one(
     "SELECT count(*) FILTER (WHERE kind = 'copy'), count(*) FILTER (WHERE kind = 'deletion') FROM replica_operations",
   );
-  const [completed] = await one("SELECT count(*) FROM copy_requests WHERE status = 'completed'");
+  const [completed, rejected] = await one(
+    "SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'rejected') FROM copy_requests",
+  );
   const [detoxCycles] = await one("SELECT count(*) FROM detox_cycles WHERE mode = 'normal'");
   const [dealerCycles] = await one("SELECT count(*) FROM dealer_cycles");
   const afterDetox = await db.queryArrays(
@@ -123,6 +127,7 @@ export async function summarize(input: SummaryInput): Promise<DemoSummary> {
     deletion_operations: deletions!,
     requests_made: input.requestsMade,
     requests_completed: completed!,
+    requests_rejected: rejected!,
     detox_cycles: detoxCycles!,
     dealer_cycles: dealerCycles!,
     max_occupancy_after_detox: round(maxAfter),
@@ -185,7 +190,8 @@ export function renderSummary(s: DemoSummary, width = 72): string[] {
     `Transfers failed      ${s.transfers_failed} (${
       Object.entries(s.transfer_failures_by_class).map(([k, v]) => `${k} ${v}`).join(", ") || "none"
     }), all retried`,
-    `Requests              ${s.requests_completed} of ${s.requests_made} copy requests completed`,
+    `Requests              ${s.requests_completed} of ${s.requests_made} copy requests completed, ${s.requests_rejected} refused ` +
+    "(no room at the requested site; request poll shows why)",
     `Cycles                ${s.detox_cycles} Detox, ${s.dealer_cycles} Dealer`,
     `Crashes recovered     ${s.restarts_recovered} (${s.events.crash.actor} killed at hour ${s.events.crash.hour})`,
     `Events                ${s.events.morgue.site} to morgue at hour ${s.events.morgue.hour}; ${s.events.outage.site} down ` +
