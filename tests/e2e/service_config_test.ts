@@ -90,6 +90,8 @@ Deno.test({
       const check = await dynamo({}, ["config", "check", `${dir}/dynamo.json`]);
       assertEquals(check.code, 0, check.stderr);
       assertStringIncludes(check.stdout, "scheduler: ops sequence(s), 2 application(s)");
+      // The scheduler drives the agents: their own timers are off unless set.
+      assertStringIncludes(check.stdout, "file operations: every 0 s");
       const user = await dynamo({ DYNAMO_HOME: `${dir}/state` }, [
         "user",
         "add",
