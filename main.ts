@@ -17,6 +17,7 @@ import { InventoryPublication } from "./actors/inventory/publication.ts";
 import { InventoryBusyError } from "./actors/inventory/inventory_gateway.ts";
 import { ServiceMetrics } from "./actors/observability/service_metrics.ts";
 import { type ApplicationTree, startApplicationTree } from "./actors/tree.ts";
+import { listenerActor } from "./actors/http/listener_actor.ts";
 import { type Database, openDatabase } from "./adapters/db/database.ts";
 import { SqlInjectionQueue } from "./adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "./adapters/db/inventory_store.ts";
@@ -588,11 +589,23 @@ async function startService(options: { listen?: string; config?: string }): Prom
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
     onFatal: () => fatal.resolve(1),
   });
-  const server = Deno.serve({ ...listen, onListen: () => {} }, dynamo.app.fetch);
-  log.info("Registry listening on http://{host}:{port} ({db})", {
-    host: listen.hostname,
-    port: listen.port,
-    db: dynamo.db.description,
+  // Spawned after /dynamo, so stopped before it: requests stop first, the writer last.
+  dynamo.system.spawn<never>({
+    id: "http",
+    restart: "permanent",
+    shutdownMs: 30_000,
+    behavior: () =>
+      listenerActor({
+        listen: () => {
+          const server = Deno.serve({ ...listen, onListen: () => {} }, dynamo.app.fetch);
+          log.info("Registry listening on http://{host}:{port} ({db})", {
+            host: listen.hostname,
+            port: listen.port,
+            db: dynamo.db.description,
+          });
+          return server;
+        },
+      }),
   });
   dynamo.ready.then(
     async () => {
@@ -620,7 +633,6 @@ async function startService(options: { listen?: string; config?: string }): Prom
   Deno.addSignalListener("SIGTERM", onSignal);
   const code = await Promise.race([signal.promise, fatal.promise]);
   log.info(code === 0 ? "Shutting down" : "Root supervisor gave up; shutting down");
-  await server.shutdown();
   await dynamo.close();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
