@@ -1,5 +1,6 @@
 /**
- * The supervision tree under fire: every kind of actor of the service is
+ * The supervision tree under fire: every kind of actor of the service (the
+ * writer, the drainer, the agents, a site actor, a link worker, the scheduler) is
  * killed in turn, comes back (a new incarnation at the same address) and does
  * its job again; repeated crashes escalate until the root gives up, which is
  * what makes the process exit non-zero.
@@ -82,6 +83,17 @@ dbTest("every kind of actor, killed, comes back at its address and works again",
         await f.scheduleCopy("/After/Fileops/AOD", "T2_B");
         const pass = await f.pass();
         assertEquals(pass.transfers_done, 2);
+      }],
+      // The file workers exist once a pass has had work for them (the check above).
+      ["/dynamo/fileops/site:T2_B", async () => {
+        await f.dataset("/After/Site/AOD", 1, ["T2_A"]);
+        await f.scheduleCopy("/After/Site/AOD", "T2_B");
+        assertEquals((await f.pass()).transfers_done, 1, "the site actor grants slots again");
+      }],
+      ["/dynamo/fileops/link:T2_A:T2_B", async () => {
+        await f.dataset("/After/Link/AOD", 1, ["T2_A"]);
+        await f.scheduleCopy("/After/Link/AOD", "T2_B");
+        assertEquals((await f.pass()).transfers_done, 1, "the link worker copies again");
       }],
       ["/dynamo/scheduler", async () => {
         const r = await f.call("POST", "/data/scheduler/application/run?app=updater", auth);
