@@ -229,7 +229,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
           );
         }
       }
-      // Twice a day a user asks for a copy of something popular at a Tier-2 that lacks it.
+      // Twice a day a user asks for one more copy of something popular, at any of three Tier-2s that lack it.
       if (hour % 12 === 6 && jobs.size > 0) {
         const wanted = [...jobs].sort((a, b) => b[1] - a[1])[0]![0];
         const snap = dynamo.port.snapshot();
@@ -237,8 +237,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
         const holders = new Set(d ? snap.replicasOf(d.id).map((r) => snap.siteById(r.siteId)!.name) : []);
         const free = disks.filter((s) => s.startsWith("T2_") && !holders.has(s) && !retired.includes(s));
         if (free.length > 0) {
-          const site = free[(hour / 12 + options.seed) % free.length | 0]!;
-          await rest.post(`/data/request/copy?item=${encodeURIComponent(wanted)}&site=${site}`, {});
+          const first = (hour / 12 + options.seed) % free.length | 0;
+          const sites = [0, 1, 2].map((i) => free[(first + i) % free.length]!).filter((x, i, all) =>
+            all.indexOf(x) === i
+          );
+          const query = new URLSearchParams([["item", wanted], ["n", "1"], ...sites.map((x) => ["site", x])]);
+          await rest.post(`/data/request/copy?${query}`, {});
           requests++;
         }
       }
