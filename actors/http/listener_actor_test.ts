@@ -3,7 +3,8 @@ import { ActorSystem } from "../runtime/mod.ts";
 import { listenerActor } from "./listener_actor.ts";
 
 Deno.test({
-  name: "the listener actor serves from its start and closes its socket, answering requests in flight, when stopped",
+  name:
+    "the listener actor serves from its start and closes its socket, answering requests in flight, when stopped",
   sanitizeResources: false,
   async fn() {
     const system = new ActorSystem({ logger: () => ({ debug() {}, info() {}, warn() {}, error() {} }) });
