@@ -148,6 +148,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   const demand = new SqlDemandStore(db);
   const dealerHistory = new SqlDealerHistory(db);
   const fileopsStore = new SqlFileOpsStore(db);
+  const schedulerStore = new SqlSchedulerStore(db);
   const storage = options.storage ?? new SiteStorage(() => clock.now());
   const fileopsSettings = options.fileops === undefined ? { intervalMs: 30_000 } : options.fileops;
   const detoxConfig = options.detox;
@@ -211,7 +212,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       ? {
         scheduler: {
           ...options.scheduler,
-          store: new SqlSchedulerStore(db),
+          store: schedulerStore,
           appLocks,
         },
       }
@@ -304,7 +305,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       );
       return r as JsonRow | { error: string };
     }, () => clock.now()),
-    tree.scheduler ? schedulerPort(system, tree.scheduler, new SqlSchedulerStore(db)) : undefined,
+    tree.scheduler ? schedulerPort(system, tree.scheduler, schedulerStore) : undefined,
   );
   let closed = false;
   return {

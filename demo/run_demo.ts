@@ -14,7 +14,7 @@ import { parseAuthorization } from "../adapters/db/user_store_port.ts";
 import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
 import { adler32Hex } from "../adapters/storage/adler32.ts";
-import { openSiteStorage, SiteStorage } from "../adapters/storage/site_storage.ts";
+import { SiteStorage } from "../adapters/storage/site_storage.ts";
 import type { StorageAdapter } from "../adapters/storage/storage_port.ts";
 import type { Snapshot } from "../registry/inventory/mod.ts";
 import { createDynamo, type Dynamo } from "../main.ts";
@@ -172,14 +172,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       fileBytes: [Math.round(200_000 * scale), Math.round(800_000 * scale)],
     });
     const produced: { name: string; hour: number }[] = [];
+    // Production writes with the sites' own adapters (no demo faults: those are Dynamo's to meet).
+    const productionStorage = new SiteStorage(() => clock.now());
+    const adapter = (site: string) =>
+      productionStorage.adapter({
+        name: site,
+        backend: backendOf(site),
+        storageType: sites.find((s) => s.name === site)!.type,
+      });
     const produce = async (hour: number, available: string[]) => {
       for (const d of workload.produce(hour, available)) {
-        // Production writes with the site's own adapter (no demo faults: those are Dynamo's to meet).
-        const adapter = (site: string) =>
-          openSiteStorage(
-            { name: site, backend: backendOf(site), storageType: sites.find((s) => s.name === site)!.type },
-            () => clock.now(),
-          );
         await writeDataset(d, rest, DEMO_START_MS + hour * HOUR_MS, adapter, options.seed);
         produced.push({ name: d.name, hour });
       }

@@ -8,9 +8,8 @@ import type { DemoEvents } from "./demo_federation.ts";
 import type { Invariants } from "./invariants.ts";
 import type { DemoSite } from "./workload.ts";
 
-/** The demo policy's watermarks (examples/demo/detox/Physics.txt). */
+/** The demo policy's high watermark (examples/demo/detox/Physics.txt). */
 export const HIGH_WATERMARK = 0.9;
-export const LOW_WATERMARK = 0.7;
 
 export interface SiteSummary {
   name: string;

@@ -39,7 +39,7 @@ export interface BuiltinAgents {
   askTimeoutMs?: number;
 }
 
-export const BUILTIN_APPLICATIONS = [
+const BUILTIN_APPLICATIONS = [
   "detox",
   "dealer",
   "updater",
@@ -49,7 +49,7 @@ export const BUILTIN_APPLICATIONS = [
 ];
 
 /** The application a definition's path names (`…/exec/detox_cms` → `detox`), or null. */
-export function builtinName(path: string): string | null {
+function builtinName(path: string): string | null {
   const base = path.slice(path.lastIndexOf("/") + 1).replace(/\.[A-Za-z]+$/, "").replace(/_cms$/, "");
   return BUILTIN_APPLICATIONS.includes(base) ? base : null;
 }

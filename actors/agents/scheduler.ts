@@ -311,9 +311,6 @@ async function dispatch(
         { title: app.title, args: step.args, write: app.write, sequence: sequence.def.name, user: null },
         ctx.clock.now(),
       );
-      const timeoutMs = step.timeoutHours === null
-        ? (options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS)
-        : step.timeoutHours * 3600_000;
       state.sequences.delete(sequence.def.name);
       state.sequences.set(sequence.def.name, sequence);
       sequence.running = await launch(
@@ -321,7 +318,7 @@ async function dispatch(
         { id, title: app.title, args: step.args, write: app.write, sequence: sequence.def.name },
         options,
         ctx,
-        timeoutMs,
+        step.timeoutHours,
       );
       break;
     }
@@ -334,8 +331,12 @@ async function launch(
   run: Queued & { sequence: string | null },
   options: SchedulerOptions,
   ctx: ActorContext<SchedulerMsg>,
-  timeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+  /** The step's `[hours]`; null (and runs by hand) take the scheduler's default. */
+  timeoutHours: number | null = null,
 ): Promise<Running> {
+  const timeoutMs = timeoutHours === null
+    ? (options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS)
+    : timeoutHours * 3600_000;
   const running: Running = {
     runId: run.id,
     title: run.title,
