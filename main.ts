@@ -12,6 +12,12 @@ import {
   parseLogLevel,
 } from "@logtape/logtape";
 import type { Hono } from "hono";
+import { resolve } from "node:path";
+import {
+  DEFAULT_HOME,
+  processEnvironment,
+  resolvePathEnvironment,
+} from "./service/config/path_environment.ts";
 import { type ActorRef, ActorSystem, type Clock, SystemClock } from "./actors/runtime/mod.ts";
 import { InventoryPublication } from "./actors/inventory/publication.ts";
 import { InventoryBusyError } from "./actors/inventory/inventory_gateway.ts";
@@ -120,7 +126,7 @@ export interface Dynamo {
  */
 export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo> {
   const log = getLogger(["dynamo", "service"]);
-  const home = options.home ?? Deno.env.get("DYNAMO_HOME") ?? "./.dynamo";
+  const home = resolve(options.home ?? Deno.env.get("DYNAMO_HOME") ?? DEFAULT_HOME);
   const url = options.databaseUrl ?? Deno.env.get("DYNAMO_DATABASE_URL");
   const db = options.database ?? await openDatabase(url ? { url } : { dataDir: `${home}/db` });
   const ownsDb = !options.database;
@@ -641,7 +647,7 @@ async function startService(options: { listen?: string; config?: string }): Prom
 }
 
 function cliContext(): CliContext {
-  const home = Deno.env.get("DYNAMO_HOME") ?? "./.dynamo";
+  const home = resolve(Deno.env.get("DYNAMO_HOME") ?? DEFAULT_HOME);
   return {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
@@ -663,6 +669,7 @@ function cliContext(): CliContext {
 
 if (import.meta.main) {
   try {
+    resolvePathEnvironment(processEnvironment, Deno.cwd());
     await configureLogging();
   } catch (e) {
     console.error(`dynamo: ${(e as Error).message}`);

@@ -3,9 +3,15 @@
  * the demo's command line (its own entry point, so the service's CLI does
  * not import the demo).
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { configure, getStreamSink, getTextFormatter } from "@logtape/logtape";
 import { parseListen } from "../main.ts";
+import {
+  DEFAULT_HOME,
+  processEnvironment,
+  resolvePathEnvironment,
+} from "../service/config/path_environment.ts";
 import { runDemo } from "./run_demo.ts";
 import { renderSummary } from "./summary.ts";
 
@@ -77,7 +83,7 @@ export async function demoMain(argv: string[]): Promise<number> {
     ],
   });
   const tty = Deno.stderr.isTerminal();
-  const home = Deno.env.get("DYNAMO_HOME") ?? "./.dynamo";
+  const home = resolve(Deno.env.get("DYNAMO_HOME") ?? DEFAULT_HOME);
   const started = performance.now();
   const run = await runDemo({
     home,
@@ -115,4 +121,12 @@ export async function demoMain(argv: string[]): Promise<number> {
   return violated === 0 ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(await demoMain(Deno.args));
+if (import.meta.main) {
+  try {
+    resolvePathEnvironment(processEnvironment, Deno.cwd());
+  } catch (e) {
+    console.error(`demo: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+  Deno.exit(await demoMain(Deno.args));
+}

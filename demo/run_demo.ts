@@ -7,6 +7,8 @@
  * steps, and each step lets every agent finish before the next: a run with
  * the same seed makes the same decisions.
  */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { TestClock } from "../actors/runtime/mod.ts";
 import { type Database, openDatabase } from "../adapters/db/database.ts";
 import { SqlUserStore } from "../adapters/db/user_store.ts";
@@ -56,7 +58,8 @@ export const DEMO_START_MS = Date.UTC(2026, 0, 5);
 const EXAMPLES = new URL("../examples/demo/", import.meta.url);
 
 export async function runDemo(options: DemoOptions): Promise<DemoRun> {
-  const dir = `${options.home}/demo`;
+  // Absolute, whatever the caller passed: the directory becomes file:// URLs and outlives any chdir.
+  const dir = resolve(options.home, "demo");
   const scale = options.scale ?? 1;
   const hours = Math.max(1, Math.round(options.days * 24));
   const events = demoEvents(hours);
@@ -76,7 +79,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
   const rootOf = (site: string) => `${dir}/sites/${site}`;
   for (const s of sites) await Deno.mkdir(rootOf(s.name), { recursive: true });
   const backendOf = (site: string) =>
-    `file://${rootOf(site)}${
+    `${pathToFileURL(rootOf(site)).href}${
       sites.find((s) => s.name === site)!.type === "mss" ? "?stage_seconds=1800" : ""
     }`;
 

@@ -78,7 +78,8 @@ Deno.test("site backends: garbage and hostile URLs are clear errors", async () =
   try {
     const cases: [string, string, string][] = [
       ["gsiftp://host/x", "disk", "is not served"],
-      ["file://host/x", "disk", "must not name a host"],
+      ["file://host/x", "disk", "absolute path (file:///path) and no host"],
+      ["file://.dynamo/demo/sites/T2_A", "disk", "absolute path (file:///path) and no host"],
       ["file:///does/not/exist", "disk", "ENOENT"],
       [`file://${dir}?stage_seconds=1`, "disk", "only tape"],
       [`file://${dir}?rm=1`, "mss", "unknown tape parameter"],

@@ -58,7 +58,14 @@ export async function openSiteStorage(site: SiteStorageRecord, nowMs: () => numb
   } catch {
     throw new StorageError("EINVAL", site.name, `backend ${JSON.stringify(backend)} is not a valid URL`);
   }
-  if (url.host !== "") throw new StorageError("EINVAL", site.name, "a file:// backend must not name a host");
+  if (url.host !== "") {
+    // `file://.dynamo/x` is a relative path written as a URL: its first segment reads as a host.
+    throw new StorageError(
+      "EINVAL",
+      site.name,
+      `a file:// backend names an absolute path (file:///path) and no host, got ${JSON.stringify(backend)}`,
+    );
+  }
   const root = decodeURIComponent(url.pathname);
   if (site.storageType !== "mss") {
     if (url.search !== "") {
