@@ -24,6 +24,7 @@
  * to the configuration file. The file wins over the environment for what it
  * sets; the environment still supplies the rest.
  */
+import { dirname, resolve } from "node:path";
 import { PolicySyntaxError } from "./policies/language/errors.ts";
 import { isJsonObject, jsonReader, lineOfKey, parseJsonSource } from "./policies/language/json_source.ts";
 import type { InventoryCommand } from "./registry/inventory/mod.ts";
@@ -53,8 +54,9 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     throw new PolicySyntaxError(file, lineOfKey(text, path), 1, `${path}: ${reason}`);
   };
   if (!isJsonObject(doc)) fail("(top)", "expected an object");
-  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
-  const path = (p: string) => (p.startsWith("/") ? p : `${dir}/${p}`);
+  // Absolute from here on: these paths outlive the working directory (child processes, file:// URLs).
+  const dir = resolve(dirname(file));
+  const path = (p: string) => resolve(dir, p);
   const env: Record<string, string> = {};
   const set = (name: string, value: string | number | undefined) => {
     if (value !== undefined) env[name] = String(value);

@@ -106,3 +106,18 @@ Deno.test("service config: garbage and hostile values are errors naming the key"
     assert(error.message.startsWith("dynamo.json:"), error.message);
   }
 });
+
+Deno.test("service config: a config file named relatively still gives absolute paths", () => {
+  const config = parseServiceConfig(
+    JSON.stringify({
+      database: { home: "state" },
+      partitions: "../p.txt",
+      scheduler: { sequences: "./a.seq" },
+    }),
+    "conf/dynamo.json",
+  );
+  const here = Deno.cwd();
+  assertEquals(config.env.DYNAMO_HOME, `${here}/conf/state`);
+  assertEquals(config.env.DYNAMO_PARTITIONS, `${here}/p.txt`);
+  assertEquals(config.env.DYNAMO_SEQUENCES, `${here}/conf/a.seq`);
+});
