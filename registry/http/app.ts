@@ -5,6 +5,7 @@ import { type AppEnv, envelope, ok } from "./context.ts";
 import { BadRequest, HttpError } from "./errors.ts";
 import { HttpMetrics } from "./http_metrics.ts";
 import { OPENAPI } from "./openapi.ts";
+import { rejectUndeclaredParams } from "./declared_params.ts";
 import { type RegistryPort, UnavailableError } from "./port.ts";
 import { inventoryRoutes } from "./routes/inventory.ts";
 import { detoxRoutes } from "./routes/detox.ts";
@@ -72,6 +73,8 @@ export function createRegistryApp(
       },
     }),
   );
+
+  app.use("*", rejectUndeclaredParams(OPENAPI.paths));
 
   // Authentication: anonymous is read-only; writes check roles in their handlers.
   app.use("*", async (c, next) => {
