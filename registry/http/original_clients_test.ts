@@ -480,3 +480,87 @@ dbTest("lfn2pfn as the original was called (node, protocol, lfn) and as ours (si
     await Deno.remove(root, { recursive: true });
   }
 });
+
+dbTest(
+  "garbage and hostile values of the original clients' parameters are 400s naming them; nothing changes",
+  async (ctx) => {
+    const h = await harness(ctx);
+    try {
+      await federation(h);
+      const generation = h.dynamo.port.snapshot().generation;
+      const cases: [string, string, RegExp][] = [
+        ["GET", "/data/inventory/stats/size?list_by=nope", /"list_by": expected one of data_type/],
+        ["GET", "/data/inventory/stats/size?list_by=%3Cscript%3E", /"list_by"/],
+        ["GET", "/data/inventory/stats/usage?physical=maybe", /"physical": expected y or n/],
+        ["GET", "/data/inventory/stats/size?dataset=(", /"dataset": not a regular expression/],
+        ["GET", "/data/inventory/stats/size?site=*", /"site": not a regular expression/],
+        [
+          "GET",
+          "/data/inventory/stats/replication?group%5B%5D=%00",
+          /"group": must not contain control characters/,
+        ],
+        [
+          "GET",
+          `/data/inventory/stats/size?data_type=${"x".repeat(1001)}`,
+          /"data_type": values must be at most/,
+        ],
+        ["GET", "/data/inventory/stats/size?list_by=site&list_by=group", /"list_by": must be given once/],
+        [
+          "GET",
+          "/data/transfers/history?graph=pie",
+          /"graph": expected one of number, volume, rate, cumulative/,
+        ],
+        ["GET", "/data/transfers/history?entity=moon", /"entity": expected one of dest, src, link/],
+        ["GET", "/data/transfers/history?period=0h", /"period": .*not 0/],
+        ["GET", "/data/transfers/history?period=24", /"period": expected a whole number/],
+        ["GET", "/data/transfers/history?period=-1h", /"period"/],
+        ["GET", "/data/transfers/history?period=9999999h", /"period"/],
+        ["GET", "/data/transfers/history?upto=yesterday", /"upto"/],
+        ["GET", "/data/transfers/history?exit_code=abc", /"exit_code": expected a code/],
+        ["GET", "/data/transfers/history?exit_code=0%20or%201=1", /"exit_code"/],
+        ["GET", "/data/transfers/history?no_mss=maybe", /"no_mss": expected true or false/],
+        ["GET", "/data/transfers/history?src_filter=%0A", /"src_filter": must not contain control/],
+        ["GET", "/data/transfers/history?graph=volume&limit=5", /"limit": a listing parameter/],
+        ["GET", "/data/deletions/history?entity=src", /"entity": unknown parameter/],
+        ["GET", "/data/deletions/history?dest_filter=T2_*", /"dest_filter": unknown parameter/],
+        [
+          "GET",
+          "/data/inventory/lfn2pfn?node=%07&protocol=srm&lfn=/store/a",
+          /"node": must not contain control/,
+        ],
+        ["GET", "/data/inventory/lfn2pfn?site=T2_US_MIT", /"lfn": is required/],
+        ["GET", "/data/inventory/requestlist?decision=maybe", /"decision": expected one of approved/],
+        ["GET", "/data/inventory/subscriptions?dataset=/A&suspended=perhaps", /"suspended": expected y or n/],
+        ["POST", "/data/request/pollcopy?status=bogus", /"status": expected new, activated/],
+        ["POST", "/data/request/polldelete?request_id=1%3BDROP", /"request_id": expected an integer/],
+        ["POST", "/data/request/pollcopy?user=%1B%5B31m", /"user": must not contain control/],
+      ];
+      for (const [method, path, pattern] of cases) {
+        const r = await h.call(method, path);
+        assertEquals([r.status, r.body.result], [400, "Bad Request"], `${method} ${path}: ${r.body.message}`);
+        assertMatch(r.body.message, pattern);
+      }
+      // A filter is a name pattern, not SQL: the original's injection finds nothing here.
+      const sql = await h.call("GET", "/data/transfers/history?graph=number&src_filter=%25'%20OR%201=1%20--");
+      assertEquals([sql.status, sql.body.data.length, "name" in sql.body.data[0]], [200, 1, false]);
+      // Injections with a misspelt key that is not a list, or garbage under it, change nothing.
+      for (
+        const gruop of ["AnalysisOps", [{ name: 5, olevel: "block" }], [{
+          name: "X",
+          olevel: "team",
+        }]]
+      ) {
+        const r = await h.call("POST", "/data/inventory/injectsync", { token: h.admin, body: { gruop } });
+        assertEquals(r.status, 400, JSON.stringify(gruop));
+        assertMatch(r.body.message, /^Parameter "group/);
+      }
+      assertEquals(h.dynamo.port.snapshot().generation, generation, "nothing changed");
+      assertEquals(
+        (await h.form("/data/request/pollcopy", "item%5B%5D=%2FPrim%2FProc-v1%2FAOD")).body.data,
+        [],
+      );
+    } finally {
+      await h.dynamo.close();
+    }
+  },
+);
