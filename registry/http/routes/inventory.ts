@@ -290,10 +290,10 @@ async function documentCommands(
   const { doc, deprecated } = renameDeprecatedKeys(sent);
   for (const key of deprecated) {
     getLogger(["dynamo", "http"]).warn(
-      "Deprecated key {key} in a {kind} document from {user}: send {name} instead",
+      "Deprecated key {key} (an {kind} document from {user}): send {name} instead",
       {
         key,
-        kind,
+        kind: kind === "inject" ? "injection" : "invalidation",
         user: c.get("principal")?.user ?? null,
         name: DEPRECATED_KEYS[key],
         requestId: c.get("requestId"),
