@@ -175,7 +175,7 @@ export const OPENAPI = {
       [...HISTORY, "entity", "dest_filter"],
     ),
     "/data/transfers/held/summary": read("Held files per site, kind and reason", []),
-    "/data/transfers/held/detail": read("Held files with their last error", ["limit"]),
+    "/data/transfers/held/detail": read("Held files with their last error", ["limit", "site", "reason"]),
     "/data/transfers/release": action(
       "Release held files (ids or all=y)",
       ["id", "all"],

@@ -10,6 +10,7 @@ import {
   historyGraphQuery,
 } from "../history_graph.ts";
 import { globParam } from "../param_patterns.ts";
+import { currentRow, heldBySite, heldDetailRow, HOLD_REASONS } from "../fileops_compat.ts";
 import type { RegistryPort } from "../port.ts";
 
 /** The original monitor's histogram parameters (`web/js/transfers/activity.js`, `web/js/deletions/activity.js`). */
@@ -40,7 +41,7 @@ export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOpsPort, port: Reg
 
   app.get("/data/transfers/current", async (c) => {
     const p = parseParams(await input(c), { limit: { kind: "int" } });
-    return ok(c, await fileops.current(limit(p.limit, 1000)));
+    return ok(c, (await fileops.current(limit(p.limit, 1000))).map(currentRow));
   });
 
   /**
@@ -93,11 +94,26 @@ export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOpsPort, port: Reg
   app.get("/data/transfers/history", history("transfers", TRANSFER_GRAPH));
   app.get("/data/deletions/history", history("deletions", DELETION_GRAPH));
 
-  app.get("/data/transfers/held/summary", async (c) => ok(c, await fileops.heldSummary()));
+  // Per site, as the original monitor reads it (`counts` of held copies per reason), with ours in `held`.
+  app.get("/data/transfers/held/summary", async (c) => ok(c, heldBySite(await fileops.heldSummary())));
 
   app.get("/data/transfers/held/detail", async (c) => {
-    const p = parseParams(await input(c), { limit: { kind: "int" } });
-    return ok(c, await fileops.heldDetail(limit(p.limit, 1000)));
+    const p = parseParams(await input(c), {
+      limit: { kind: "int" },
+      site: { kind: "text" },
+      reason: { kind: "text" },
+    });
+    if (p.reason !== undefined && !(HOLD_REASONS as readonly string[]).includes(p.reason)) {
+      throw new BadRequest(
+        "reason",
+        `expected one of ${HOLD_REASONS.join(", ")}, got ${JSON.stringify(p.reason)}`,
+      );
+    }
+    const rows = (await fileops.heldDetail(limit(p.limit, 1000))).map(heldDetailRow)
+      .filter((r) =>
+        (p.site === undefined || r.site === p.site) && (p.reason === undefined || r.reason === p.reason)
+      );
+    return ok(c, rows);
   });
 
   app.post("/data/transfers/release", async (c) => {
