@@ -107,9 +107,11 @@ dbTest(
       }
       assertEquals(f.blockReplica("/Extra/AOD", "T2_OLD"), undefined, "deleted at the morgue site");
       const held = await f.call("GET", "/data/transfers/held/summary");
-      assertEquals(held.body.data, [
-        { site: "T2_OLD", kind: "copy", reason: "site_unavailable", files: 1, bytes: 1000 },
-      ]);
+      assertEquals(held.body.data, [{
+        site: "T2_OLD",
+        counts: { no_source: 0, all_failed: 0, site_unavailable: 1, unknown: 0 },
+        held: [{ kind: "copy", reason: "site_unavailable", files: 1, bytes: 1000 }],
+      }]);
     } finally {
       await f.close();
     }
@@ -132,10 +134,27 @@ dbTest(
       const first = await f.pass();
       assertEquals(first.held, 3);
       const summary = await f.call("GET", "/data/transfers/held/summary");
-      assertEquals(summary.body.data, [
-        { site: "T2_B", kind: "copy", reason: "no_source", files: 1, bytes: 1000 },
-        { site: "T2_DOWN", kind: "copy", reason: "site_unavailable", files: 2, bytes: 2000 },
-      ]);
+      assertEquals(summary.body.data, [{
+        site: "T2_B",
+        counts: { no_source: 1, all_failed: 0, site_unavailable: 0, unknown: 0 },
+        held: [{ kind: "copy", reason: "no_source", files: 1, bytes: 1000 }],
+      }, {
+        site: "T2_DOWN",
+        counts: { no_source: 0, all_failed: 0, site_unavailable: 2, unknown: 0 },
+        held: [{ kind: "copy", reason: "site_unavailable", files: 2, bytes: 2000 }],
+      }]);
+      // The original monitor's table and its detail call (`held.js` loadDetails(site, reason)).
+      const byReason = await f.call(
+        "GET",
+        "/data/transfers/held/detail?site=T2_DOWN&reason=site_unavailable",
+      );
+      assertEquals(
+        byReason.body.data.map((
+          d: { destination: string; reason: string; file: string },
+        ) => [d.destination, d.reason]),
+        [["T2_DOWN", "site_unavailable"], ["T2_DOWN", "site_unavailable"]],
+      );
+      assertEquals((await f.call("GET", "/data/transfers/held/detail?reason=nonsense")).status, 400);
       await f.submit([{ op: "site.upsert", name: "T2_A", status: "ready" }, {
         op: "site.upsert",
         name: "T2_DOWN",
