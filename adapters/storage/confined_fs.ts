@@ -60,6 +60,7 @@ const DESCRIPTION: Record<string, string> = {
   EISDIR: "is a directory",
   ENOTEMPTY: "directory not empty",
   ELOOP: "is a symbolic link, which is never followed inside a site root",
+  EAGAIN: "was replaced while it was opened",
   ENOSPC: "no space left on device",
   EDQUOT: "disk quota exceeded",
   ENAMETOOLONG: "name too long",
@@ -178,11 +179,14 @@ export class ConfinedDir implements Disposable {
           next = libc().openat(fd, c, DIR_FLAGS, 0); // a symlink swapped in after mkdir fails here
         }
         if (next < 0) {
-          // O_DIRECTORY | O_NOFOLLOW says ENOTDIR for a symlink too: tell it apart, to refuse it as one.
-          if (errnoName() === "ENOTDIR" && isSymlink(`${fdPath(fd)}/${name}`)) {
-            throw new ConfinedFsError("ELOOP", "open directory", name);
-          }
-          fail("open directory", name);
+          const code = errnoName();
+          // O_DIRECTORY | O_NOFOLLOW says ENOTDIR for a symlink too: a symlink is refused as one, and a
+          // directory there now was swapped in meanwhile (never "not there": the caller retries).
+          throw new ConfinedFsError(
+            code === "ENOTDIR" ? notDirectory(`${fdPath(fd)}/${name}`) : code,
+            "open directory",
+            name,
+          );
         }
         libc().close(fd);
         fd = next;
@@ -238,11 +242,13 @@ export class ConfinedDir implements Disposable {
   }
 }
 
-function isSymlink(path: string): boolean {
+/** Why a name that O_DIRECTORY refused is not a directory; EAGAIN when it is one again. */
+function notDirectory(path: string): string {
   try {
-    return Deno.lstatSync(path).isSymlink;
+    const info = Deno.lstatSync(path);
+    return info.isSymlink ? "ELOOP" : info.isDirectory ? "EAGAIN" : "ENOTDIR";
   } catch {
-    return false;
+    return "EAGAIN";
   }
 }
 

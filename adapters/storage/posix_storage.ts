@@ -207,14 +207,26 @@ export class PosixStorage implements StorageAdapter {
     const checked = this.checkPath(dir);
     if (checked === "/") throw new StorageError("EINVAL", dir, "the site root cannot be removed");
     const [parent, name] = splitPath(checked);
+    let opened: ConfinedDir;
+    let info: Deno.FileInfo;
     try {
-      using d = this.#dir(parent);
-      const info = await Deno.lstat(d.entry(name));
-      if (info.isSymlink) throw symlinkError(dir);
-      if (!info.isDirectory) throw new StorageError("ENOTDIR", dir, "is not a directory");
-      return d.rmdir(name); // a symlink swapped in meanwhile is ENOTDIR, never followed
+      opened = this.#dir(parent);
     } catch (e) {
       if (missing(e)) return false;
+      throw storageError(e, dir);
+    }
+    using d = opened;
+    try {
+      info = await Deno.lstat(d.entry(name));
+    } catch (e) {
+      if (missing(e)) return false;
+      throw storageError(e, dir);
+    }
+    if (info.isSymlink) throw symlinkError(dir);
+    if (!info.isDirectory) throw new StorageError("ENOTDIR", dir, "is not a directory");
+    try {
+      return d.rmdir(name); // a symlink swapped in meanwhile is ENOTDIR, never followed
+    } catch (e) {
       throw storageError(e, dir);
     }
   }
