@@ -124,9 +124,10 @@ function fail(call: string, name: string): never {
 
 const encoder = new TextEncoder();
 
-/** One name inside a directory: the walk must never be handed "a/b", "..", or a NUL. */
+/** One name inside a directory: the walk must never be handed "a/b", "..", a NUL, or a lone surrogate. */
 function cName(name: string): Uint8Array<ArrayBuffer> {
-  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
+  // Not well-formed (a lone surrogate) would be encoded as U+FFFD: another file's name.
+  if (name === "" || name === "." || name === ".." || /[/\0]/.test(name) || !name.isWellFormed()) {
     throw new ConfinedFsError("EINVAL", "refused name", name);
   }
   return encoder.encode(`${name}\0`);

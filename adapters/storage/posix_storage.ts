@@ -44,17 +44,17 @@ export class PosixStorage implements StorageAdapter {
   }
 
   /**
-   * The local path of a file, for another program to read (xrdcp). Checked
-   * now without following links, but the program opens it later by name: a
-   * swap in between can redirect that read. Our own calls never use it.
+   * Lends another program (xrdcp) the file at a path by the name of our open
+   * descriptor, /proc/PID/fd/N: it reads the very file opened here without
+   * following links, whatever is swapped in at the path meanwhile.
    */
-  localPath(path: string): Promise<string> {
+  async withLocalFile<T>(path: string, use: (localPath: string) => Promise<T>): Promise<T> {
+    const fd = this.#openRead(this.checkPath(path), path);
     try {
-      const checked = this.checkPath(path);
-      if (checked !== "/") closeFd(this.#openRead(checked, path));
-      return Promise.resolve(checked === "/" ? this.root : this.root + checked);
-    } catch (e) {
-      return Promise.reject(storageError(e, path));
+      await regularFile(fd, path);
+      return await use(`/proc/${Deno.pid}/fd/${fd}`);
+    } finally {
+      closeFd(fd);
     }
   }
 
@@ -385,12 +385,17 @@ export async function realRoot(root: string): Promise<string> {
   }
 }
 
-/** A Deno file on the object an open descriptor holds; only regular files (not a FIFO, not a directory). */
+/** A Deno file on the object an open descriptor holds. */
 async function reopenFile(fd: number, path: string): Promise<Deno.FsFile> {
+  await regularFile(fd, path);
+  return await Deno.open(fdPath(fd), { read: true });
+}
+
+/** Only regular files are read: opening a FIFO again would block, and a directory is no file. */
+async function regularFile(fd: number, path: string): Promise<void> {
   const info = await Deno.stat(fdPath(fd));
   if (info.isDirectory) throw new StorageError("EISDIR", path, "is a directory");
   if (!info.isFile) throw new StorageError("EINVAL", path, "is not a regular file");
-  return await Deno.open(fdPath(fd), { read: true });
 }
 
 /** Read in 1 MiB pieces: the stream's small default chunks cost more in calls than the sum itself. */
@@ -461,5 +466,6 @@ export function storageError(e: unknown, path: string): StorageError {
   else if (e instanceof Deno.errors.IsADirectory) code = "EISDIR";
   else if (e instanceof Deno.errors.NotADirectory) code = "ENOTDIR";
   else if (/no space left/i.test(message)) code = "ENOSPC";
+  else if (/name too long/i.test(message)) code = "EINVAL";
   return new StorageError(code, path, message);
 }
