@@ -146,3 +146,27 @@ Deno.test("site backends: garbage and hostile URLs are clear errors", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("posix storage: a copy between file systems of different kinds (tmpfs to disk) is verified and placed", async () => {
+  const shm = await Deno.makeTempDir({ dir: "/dev/shm", prefix: "dynamo-posix-" });
+  const disk = await Deno.makeTempDir({ prefix: "dynamo-posix-" });
+  try {
+    const [from, to] = [await PosixStorage.open(shm), await PosixStorage.open(disk)];
+    const bytes = new Uint8Array(300_001).map((_, i) => (i * 7919) & 255);
+    await from.write("/s/f", ReadableStream.from([bytes]), {
+      size: bytes.length,
+      adler32: adler32Hex(bytes),
+    });
+    await to.copyFrom(from, "/s/f", "/d/f", { size: bytes.length, adler32: adler32Hex(bytes) });
+    assertEquals(await Deno.readFile(`${disk}/d/f`), bytes);
+    const e = await assertRejects(
+      () => to.copyFrom(from, "/s/f", "/d/g", { size: bytes.length, adler32: "00000001" }),
+      StorageError,
+    );
+    assertEquals(e.code, "ECHECKSUM");
+    assertEquals((await Array.fromAsync(Deno.readDir(`${disk}/d`))).map((x) => x.name), ["f"]);
+  } finally {
+    await Deno.remove(shm, { recursive: true });
+    await Deno.remove(disk, { recursive: true });
+  }
+});
