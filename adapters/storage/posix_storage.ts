@@ -260,8 +260,10 @@ export class PosixStorage implements StorageAdapter {
       await ReadableStream.from([new TextEncoder().encode(text)]).pipeTo(file.writable);
       dir.rename(tmp, name);
     } catch (e) {
-      dir.unlink(tmp);
-      throw e;
+      try {
+        dir.unlink(tmp);
+      } catch { /* never listed: PART_SUFFIX */ }
+      throw storageError(e, names.join("/"));
     } finally {
       closeFd(fd);
     }
