@@ -15,15 +15,17 @@
  * resolves to the open object itself, not by looking a path up again.
  *
  * What is guaranteed, against anyone who can write inside the root and races us:
- * - Nothing outside the root is created, written, replaced, removed or read
- *   through the root: every object we act on was reached from the root without
- *   following a symlink. Symlinks inside a root are refused, whatever they
- *   point to.
- * - The one thing left: a directory we hold open can be moved out of the root
- *   meanwhile, by someone who can write where it is moved to. We then act in
- *   that directory (which the mover controls anyway); a written file is
- *   re-found from the root afterwards and removed if it is not there (see
- *   PosixStorage), so such a write is never reported as done.
+ * - Every object we create, write, replace, remove or read was reached from the
+ *   root without following a symlink; symlinks inside a root are refused,
+ *   whatever they point to. So nothing outside the root is touched through it.
+ * - What remains: a directory we hold open can be moved out of the root
+ *   meanwhile, by someone who can also write where it is moved to; the call in
+ *   hand then acts in that directory (an entry the mover could change
+ *   themselves). A written file is found again from the root after its rename
+ *   and removed if it is not there (PosixStorage), so it is never reported
+ *   done. A hard link is an entry inside the root: removing or replacing it
+ *   never touches another name of the file (and protected_hardlinks limits
+ *   links to files the linker may already read and write).
  * - Inside the root, names can still be swapped between two calls: a check
  *   and the act that follows may see different entries of the same directory.
  *

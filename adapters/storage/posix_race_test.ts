@@ -7,10 +7,11 @@
  * written or created, no read came from outside, and every copy or write that
  * succeeded left its file, verified, inside the root.
  */
-import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { startExchanging } from "../../tests/helpers/rename_exchange.ts";
 import { adler32Hex } from "./adler32.ts";
 import { PosixStorage } from "./posix_storage.ts";
+import { StorageError } from "./storage_port.ts";
 
 const ROUNDS = 30;
 const PER_ROUND = 6;
@@ -130,3 +131,30 @@ Deno.test("posix storage: a directory exchanged with a symlink to the outside du
 async function namesIn(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
 }
+
+Deno.test("posix storage: a directory moved out of the root during a write: the file is removed, the write fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dynamo-race-" });
+  try {
+    await Deno.mkdir(`${dir}/root/store/d`, { recursive: true });
+    await Deno.mkdir(`${dir}/outside`);
+    const site = await PosixStorage.open(`${dir}/root`);
+    const bytes = encoder.encode("moved while written");
+    // The last chunk is handed over only once the directory being written in has left the root.
+    const data = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await Deno.rename(`${dir}/root/store/d`, `${dir}/outside/d`);
+        c.enqueue(bytes);
+        c.close();
+      },
+    }, { highWaterMark: 0 }); // pulled only when the write reads, not as soon as it is made
+    const e = await assertRejects(
+      () => site.write("/store/d/f", data, { size: bytes.length, adler32: adler32Hex(bytes) }),
+      StorageError,
+    );
+    assertEquals([e.code, e.message.includes("left its place")], ["EIO", true], e.message);
+    assertEquals(await namesIn(`${dir}/outside/d`), [], "nothing is left outside, not even the part file");
+    assertEquals(await site.stat("/store/d/f"), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
