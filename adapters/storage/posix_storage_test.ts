@@ -21,26 +21,70 @@ Deno.test("posix storage passes the conformance suite", async (t) => {
   }
 });
 
-Deno.test("posix storage: symlinks out of the root are refused for reads, writes and listings", async () => {
-  const { dir, a } = await twoRoots();
+Deno.test("posix storage: symlinks are never followed, to the outside or inside the root", async () => {
+  const { dir, a, b } = await twoRoots();
   try {
     await Deno.mkdir(`${dir}/outside`);
     await Deno.writeTextFile(`${dir}/outside/secret`, "secret");
     await Deno.symlink(`${dir}/outside`, `${dir}/a/link`);
     await Deno.symlink(`${dir}/outside/secret`, `${dir}/a/file_link`);
-    for (const path of ["/link/secret", "/file_link", "/link/new/x"]) {
-      const e = await assertRejects(() => a.read(path), StorageError);
-      assertEquals(e.code, "EACCES", e.message);
+    await Deno.mkdir(`${dir}/a/real`);
+    await Deno.writeTextFile(`${dir}/a/real/f`, "inside");
+    await Deno.symlink("real", `${dir}/a/inner`); // relative, stays inside: refused all the same
+    await b.write("/src", ReadableStream.from([new Uint8Array(1)]), { size: 1 });
+    const refused = async (what: string, fn: () => Promise<unknown>) => {
+      const e = await assertRejects(fn, StorageError);
+      assertEquals([e.code, e.message.includes("symbolic link")], ["EACCES", true], `${what}: ${e.message}`);
+    };
+    for (const path of ["/link/secret", "/file_link", "/link/new/x", "/inner/f"]) {
+      await refused(`read ${path}`, () => a.read(path));
+      await refused(`checksum ${path}`, () => a.checksum(path));
+      if (path !== "/file_link") {
+        await refused(
+          `write ${path}`,
+          () => a.write(path, ReadableStream.from([new Uint8Array(1)]), { size: 1 }),
+        );
+        await refused(`copy to ${path}`, () => a.copyFrom(b, "/src", path, { size: 1 }));
+      }
+      await refused(`copy from ${path}`, () => b.copyFrom(a, path, "/copied", { size: 6 }));
+      await refused(`delete ${path}`, () => a.delete(path));
     }
-    await assertRejects(
-      () => a.write("/link/new/x", ReadableStream.from([new Uint8Array(1)]), { size: 1 }),
-      StorageError,
-      "outside the site root",
-    );
-    await assertRejects(() => a.delete("/file_link"), StorageError, "outside the site root");
+    await refused("stat", () => a.stat("/file_link"));
+    await refused("stat below", () => a.stat("/link/secret"));
+    await refused("list", () => Array.fromAsync(a.list("/link")));
+    await refused("mkdir", () => a.mkdir("/link/sub"));
+    await refused("rmdir", () => a.rmdir("/link"));
+    await refused("withLocalFile", () => a.withLocalFile("/link/secret", () => Promise.resolve()));
+    // A write where a symlink is replaces the link itself by the new file; its target is untouched.
+    await a.copyFrom(b, "/src", "/file_link", { size: 1 });
+    assertEquals((await Deno.lstat(`${dir}/a/file_link`)).isFile, true);
     assertEquals(await Deno.readTextFile(`${dir}/outside/secret`), "secret");
     assertEquals(await Array.fromAsync(Deno.readDir(`${dir}/outside`)).then((x) => x.length), 1);
-    assertEquals((await Array.fromAsync(a.list("/", { recursive: true }))).map((e) => e.path), []);
+    assertEquals(await Deno.readTextFile(`${dir}/a/real/f`), "inside");
+    await a.delete("/file_link");
+    assertEquals(await b.stat("/copied"), null);
+    assertEquals((await Array.fromAsync(a.list("/", { recursive: true }))).map((e) => e.path), [
+      "/real",
+      "/real/f",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("posix storage: a FIFO or a directory under a file's name is refused without blocking", async () => {
+  const { dir, a } = await twoRoots();
+  try {
+    await Deno.mkdir(`${dir}/a/store/d`, { recursive: true });
+    const mkfifo = await new Deno.Command("mkfifo", { args: [`${dir}/a/store/pipe`] }).output();
+    assertEquals(mkfifo.success, true);
+    for (const [path, code] of [["/store/pipe", "EINVAL"], ["/store/d", "EISDIR"]] as const) {
+      const e = await assertRejects(() => a.read(path), StorageError);
+      assertEquals(e.code, code, e.message);
+      assertEquals((await assertRejects(() => a.checksum(path), StorageError)).code, code);
+    }
+    assertEquals((await assertRejects(() => a.delete("/store/d"), StorageError)).code, "EISDIR");
+    assertEquals((await Deno.lstat(`${dir}/a/store/d`)).isDirectory, true);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -101,5 +145,29 @@ Deno.test("site backends: garbage and hostile URLs are clear errors", async () =
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("posix storage: a copy between file systems of different kinds (tmpfs to disk) is verified and placed", async () => {
+  const shm = await Deno.makeTempDir({ dir: "/dev/shm", prefix: "dynamo-posix-" });
+  const disk = await Deno.makeTempDir({ prefix: "dynamo-posix-" });
+  try {
+    const [from, to] = [await PosixStorage.open(shm), await PosixStorage.open(disk)];
+    const bytes = new Uint8Array(300_001).map((_, i) => (i * 7919) & 255);
+    await from.write("/s/f", ReadableStream.from([bytes]), {
+      size: bytes.length,
+      adler32: adler32Hex(bytes),
+    });
+    await to.copyFrom(from, "/s/f", "/d/f", { size: bytes.length, adler32: adler32Hex(bytes) });
+    assertEquals(await Deno.readFile(`${disk}/d/f`), bytes);
+    const e = await assertRejects(
+      () => to.copyFrom(from, "/s/f", "/d/g", { size: bytes.length, adler32: "00000001" }),
+      StorageError,
+    );
+    assertEquals(e.code, "ECHECKSUM");
+    assertEquals((await Array.fromAsync(Deno.readDir(`${disk}/d`))).map((x) => x.name), ["f"]);
+  } finally {
+    await Deno.remove(shm, { recursive: true });
+    await Deno.remove(disk, { recursive: true });
   }
 });

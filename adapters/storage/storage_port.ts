@@ -73,7 +73,8 @@ export interface StorageAdapter {
   /**
    * Writes under a temporary name, checks size and checksum, then renames:
    * a failure or a crash never leaves a partial file under the final name.
-   * An existing file is replaced.
+   * An existing file is replaced. Resolves only when the file is in place
+   * inside the site root: the file-operations layer records a copy done on it.
    */
   write(path: string, data: ReadableStream<Uint8Array>, expect: WriteExpectation): Promise<void>;
   /**

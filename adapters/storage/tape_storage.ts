@@ -38,7 +38,7 @@ export class TapeStorage extends PosixStorage {
       }
     }
     const tape = new TapeStorage(await realRoot(root), timing, nowMs);
-    await Deno.mkdir(`${tape.root}/${STAGING_DIR}`, { recursive: true });
+    await tape.makeInternalDir([STAGING_DIR]);
     return tape;
   }
 
@@ -46,28 +46,28 @@ export class TapeStorage extends PosixStorage {
     return dir === "/" && name === STAGING_DIR;
   }
 
-  override async localPath(path: string): Promise<string> {
-    const checked = checkNamespacePath(path);
+  protected override checkPath(path: string): string {
+    const checked = super.checkPath(path);
     if (checked === `/${STAGING_DIR}` || checked.startsWith(`/${STAGING_DIR}/`)) {
       throw new StorageError("EACCES", path, "is reserved for staging records");
     }
-    return await super.localPath(checked);
+    return checked;
   }
 
   async stage(path: string): Promise<void> {
     if (!(await this.stat(path))) throw new StorageError("ENOENT", path, "no such file on tape");
     const record = await this.#record(path);
-    const requested = await readRequested(record);
+    const requested = parseRequested(await this.readInternal(record));
     const now = this.nowMs();
     // A request still pending or a pin still valid is kept; an expired pin is renewed.
     if (requested !== null && now < requested + (this.timing.stageSeconds + this.timing.pinSeconds) * 1000) {
       return;
     }
-    await Deno.writeTextFile(record, JSON.stringify({ requested_ms: now }));
+    await this.writeInternal(record, JSON.stringify({ requested_ms: now }));
   }
 
   async isStaged(path: string): Promise<boolean> {
-    const requested = await readRequested(await this.#record(path));
+    const requested = parseRequested(await this.readInternal(await this.#record(path)));
     if (requested === null) return false;
     const online = requested + this.timing.stageSeconds * 1000;
     const now = this.nowMs();
@@ -88,21 +88,21 @@ export class TapeStorage extends PosixStorage {
 
   override async delete(path: string): Promise<boolean> {
     const removed = await super.delete(path);
-    await Deno.remove(await this.#record(path)).catch(() => {});
+    this.removeInternal(await this.#record(path));
     return removed;
   }
 
   /** One record per path, named by its SHA-256 so that any path length fits a file name. */
-  async #record(path: string): Promise<string> {
+  async #record(path: string): Promise<string[]> {
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(checkNamespacePath(path)));
     const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-    return `${this.root}/${STAGING_DIR}/${hex}`;
+    return [STAGING_DIR, hex];
   }
 }
 
-async function readRequested(record: string): Promise<number | null> {
+function parseRequested(record: string | null): number | null {
   try {
-    const parsed = JSON.parse(await Deno.readTextFile(record));
+    const parsed = record === null ? null : JSON.parse(record);
     return typeof parsed?.requested_ms === "number" ? parsed.requested_ms : null;
   } catch {
     return null;

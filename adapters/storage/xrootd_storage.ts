@@ -138,16 +138,15 @@ export class XrootdStorage implements StorageAdapter {
     expect: WriteExpectation,
   ): Promise<void> {
     // xrdcp reads a local file or another endpoint itself; tape goes through read() for its staging check.
-    let from: string | null = null;
-    if (source instanceof XrootdStorage) from = source.url(sourcePath);
-    else if (source instanceof PosixStorage && !source.capabilities.stage) {
-      from = await source.localPath(sourcePath);
+    const copy = (origin: string) =>
+      this.#writeVia(path, expect, async (tmpUrl, verify) => {
+        await this.#run("xrdcp", ["-s", "-f", ...verify, origin, tmpUrl], path, this.#copyMs);
+      });
+    if (source instanceof XrootdStorage) return await copy(source.url(sourcePath));
+    if (source instanceof PosixStorage && !source.capabilities.stage) {
+      return await source.withLocalFile(sourcePath, copy); // the file it opened, not its path again
     }
-    if (from === null) return await this.write(path, await source.read(sourcePath), expect);
-    const origin = from;
-    await this.#writeVia(path, expect, async (tmpUrl, verify) => {
-      await this.#run("xrdcp", ["-s", "-f", ...verify, origin, tmpUrl], path, this.#copyMs);
-    });
+    await this.write(path, await source.read(sourcePath), expect);
   }
 
   async delete(path: string): Promise<boolean> {
