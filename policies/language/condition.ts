@@ -1,4 +1,4 @@
-import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { compileGlob, compileLinearRegex, RegexError } from "../../registry/inventory/mod.ts";
 import { errorAt, INLINE, type SourceLocation } from "./errors.ts";
 import type { EvalSite, ReplicaTarget } from "./targets.ts";
 import { parseTimeExpression } from "./time_expression.ts";
@@ -51,7 +51,10 @@ interface Variable {
   get(t: any): Value | readonly Value[];
 }
 
-type Rhs = { kind: "value"; value: Value } | { kind: "regex"; re: RegExp } | { kind: "set"; items: Rhs[] } | {
+type Rhs = { kind: "value"; value: Value } | { kind: "regex"; re: { test(s: string): boolean } } | {
+  kind: "set";
+  items: Rhs[];
+} | {
   kind: "none";
 };
 
@@ -299,14 +302,15 @@ class Parser {
       case "text": {
         if (op === "=~" || op === "!=~") {
           try {
-            // The original used Python's re.match: anchored at the start only.
-            return { kind: "regex", re: new RegExp(`^(?:${text})`, "s") };
+            // The original used Python's re.match: anchored at the start only. Linear time, never backtracking.
+            return { kind: "regex", re: compileLinearRegex(text, { anchor: "prefix", dotAll: true }) };
           } catch (e) {
-            this.fail(at, `invalid regular expression "${text}": ${(e as Error).message}`);
+            if (!(e instanceof RegexError)) throw e;
+            this.fail(at, e.message);
           }
         }
         if (!quoted && (text.includes("*") || text.includes("?"))) {
-          return { kind: "regex", re: wildcardToRegExp(text) };
+          return { kind: "regex", re: compileGlob(text) };
         }
         return { kind: "value", value: text };
       }

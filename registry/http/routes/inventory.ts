@@ -2,6 +2,8 @@ import type { Context, Hono } from "hono";
 import {
   type Block,
   type BlockReplica,
+  compileGlob,
+  type Glob,
   injectionToCommands,
   invalidationToCommands,
   type InventoryCommand,
@@ -11,7 +13,6 @@ import {
   type Snapshot,
   splitBlockFullName,
   summarizeOutcomes,
-  wildcardToRegExp,
 } from "../../inventory/mod.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { type AppEnv, ok, requireRole } from "../context.ts";
@@ -48,7 +49,7 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
     if (p.group === undefined) {
       return ok(c, groups.map((g) => ({ name: g.name ?? "(no group)", olevel: g.olevel })));
     }
-    const re = wildcardToRegExp(p.group);
+    const re = compileGlob(p.group);
     return ok(
       c,
       groups.filter((g) => g.name !== null && re.test(g.name)).map((g) => ({
@@ -116,18 +117,18 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
     });
     const snap = port.snapshot();
     let datasetPattern: string;
-    let blockPattern: RegExp | null = null;
+    let blockPattern: Glob | null = null;
     if (p.block !== undefined) {
       const parts = splitBlockFullName(p.block);
       if (!parts) throw new BadRequest("block", `expected DATASET#BLOCK, got ${JSON.stringify(p.block)}`);
       datasetPattern = parts[0];
-      blockPattern = wildcardToRegExp(parts[1]);
+      blockPattern = compileGlob(parts[1]);
     } else if (p.dataset !== undefined) {
       datasetPattern = p.dataset;
     } else {
       return ok(c, { block: [] });
     }
-    const node = p.node !== undefined ? wildcardToRegExp(p.node) : null;
+    const node = p.node !== undefined ? compileGlob(p.node) : null;
     const since = Math.max(p.update_since ?? 0, p.create_since ?? 0);
     const out = [];
     for (const d of snap.datasetsMatching(datasetPattern)) {
@@ -224,7 +225,7 @@ function input(c: Context<AppEnv>) {
 
 /** Matches names against a list of exact names or wildcards; unknown names simply match nothing. */
 function matching<T>(items: T[], patterns: string[], name: (t: T) => string): T[] {
-  const res = patterns.map(wildcardToRegExp);
+  const res = patterns.map(compileGlob);
   return items.filter((item) => res.some((re) => re.test(name(item))));
 }
 
