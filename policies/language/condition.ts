@@ -1,5 +1,6 @@
 import { compileGlob, compileLinearRegex, RegexError } from "../../registry/inventory/mod.ts";
 import { errorAt, INLINE, type SourceLocation } from "./errors.ts";
+import { MAX_NESTING } from "./limits.ts";
 import type { EvalSite, ReplicaTarget } from "./targets.ts";
 import { parseTimeExpression } from "./time_expression.ts";
 import {
@@ -159,6 +160,8 @@ class Parser {
     this.skipSpaces();
     if (this.text[this.pos] === "(") {
       const open = this.pos;
+      // Recursion depth is bounded here, so deep nesting is a syntax error and not a stack overflow.
+      if (depth >= MAX_NESTING) this.fail(open, `parentheses nested deeper than ${MAX_NESTING} levels`);
       this.pos += 1;
       const inner = this.parseOr(depth + 1);
       this.skipSpaces();

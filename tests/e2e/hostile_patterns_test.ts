@@ -180,3 +180,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "start refuses a deeply nested and an oversized policy file, naming the file",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "dynamo_hostile_start_" });
+    try {
+      const deep = `${dir}/deep.txt`;
+      await Deno.writeTextFile(
+        deep,
+        POLICY.replace("Protect dataset.name =~ /(a+)+b", `Protect ${"(".repeat(100_000)}dataset.size > 0`),
+      );
+      const big = `${dir}/big.txt`;
+      await Deno.writeTextFile(big, POLICY + ("#" + "x".repeat(1023) + "\n").repeat(52 * 1024));
+      for (
+        const [file, expected] of [
+          [deep, new RegExp(`${deep}:8:\\d+: parentheses nested deeper than 64 levels`)],
+          [big, new RegExp(`${big}:1:1: file too large: \\d+ characters, at most 4194304 \\(4 MiB\\)`)],
+        ] as const
+      ) {
+        const r = await dynamo({
+          DYNAMO_HOME: dir,
+          DYNAMO_DETOX_POLICIES: file,
+          DYNAMO_LISTEN: "127.0.0.1:0",
+        }, [
+          "start",
+        ]);
+        assertEquals(r.code, 1, r.stderr);
+        assertMatch(r.stderr, expected);
+        assert(!r.stderr.includes("Maximum call stack"), r.stderr);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
