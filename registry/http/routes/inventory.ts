@@ -18,6 +18,8 @@ import { BadRequest, HttpError } from "../errors.ts";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { collectParams, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
+import { datasetsMatchingWithin } from "../dataset_scan.ts";
+import { budgetOf } from "../request_budget.ts";
 
 /** `/data/inventory/*`: the original inventory module (spec §8.2). */
 export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
@@ -25,7 +27,9 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
     const p = parseParams(await input(c), { dataset: { kind: "text" } });
     const snap = port.snapshot();
     // As the original: no pattern, no listing (a full dump is `dataset=*`).
-    const datasets = p.dataset === undefined ? [] : snap.datasetsMatching(p.dataset);
+    const datasets = p.dataset === undefined
+      ? []
+      : await datasetsMatchingWithin(snap, p.dataset, budgetOf(c));
     return ok(
       c,
       datasets.map((d) => ({
@@ -131,8 +135,10 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
     const node = p.node !== undefined ? compileGlob(p.node) : null;
     const since = Math.max(p.update_since ?? 0, p.create_since ?? 0);
     const out = [];
-    for (const d of snap.datasetsMatching(datasetPattern)) {
+    const budget = budgetOf(c);
+    for (const d of await datasetsMatchingWithin(snap, datasetPattern, budget)) {
       for (const block of snap.blocksOf(d)) {
+        await budget.tick();
         if (blockPattern && !blockPattern.test(block.name)) continue;
         const replicas = snap.blockReplicasOf(block).filter((br) => {
           const site = snap.siteById(br.siteId)!;
