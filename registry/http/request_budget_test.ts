@@ -114,3 +114,15 @@ Deno.test("DYNAMO_REQUEST_DEADLINE: seconds, garbage refused", () => {
     assertMatch(message, /^DYNAMO_REQUEST_DEADLINE must be a number of seconds from 0\.1 to 86400/, bad);
   }
 });
+
+Deno.test("list parameters count comma-separated values against the list limit", async () => {
+  const app = createRegistryApp(port(() => 0));
+  const many = Array.from({ length: 10_001 }, (_, i) => `T${i}*`).join(",");
+  // 101 values of ~150 comma-separated patterns each: few values, but over 10,000 patterns.
+  const q = await get(app, `/data/inventory/sites?site=${encodeURIComponent(many.slice(0, 990))}`);
+  assertEquals(q.status, 200);
+  const items = Array.from({ length: 101 }, () => `site=${encodeURIComponent(many.slice(0, 990))}`).join("&");
+  const refused = await get(app, `/data/inventory/sites?${items}`);
+  assertEquals(refused.status, 400);
+  assertMatch(refused.body.message, /^Parameter "site": at most 10000 values$/);
+});

@@ -19,7 +19,7 @@ import { type AppEnv, ok, requireRole } from "../context.ts";
 import { collectParams, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
 import { datasetsMatchingWithin } from "../dataset_scan.ts";
-import { budgetOf } from "../request_budget.ts";
+import { budgetOf, type RequestBudget } from "../request_budget.ts";
 
 /** `/data/inventory/*`: the original inventory module (spec §8.2). */
 export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
@@ -66,9 +66,9 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
   app.get("/data/inventory/sites", async (c) => {
     const p = parseParams(await input(c), { site: { kind: "list" }, partition: { kind: "list" } });
     const snap = port.snapshot();
-    const sites = p.site ? matching(snap.sites(), p.site, (s) => s.name) : snap.sites();
+    const sites = p.site ? await matching(snap.sites(), p.site, (s) => s.name, budgetOf(c)) : snap.sites();
     const partitions = p.partition
-      ? matching(snap.partitions(), p.partition, (x) => x.name)
+      ? await matching(snap.partitions(), p.partition, (x) => x.name, budgetOf(c))
       : snap.partitions();
     return ok(
       c,
@@ -230,9 +230,19 @@ function input(c: Context<AppEnv>) {
 }
 
 /** Matches names against a list of exact names or wildcards; unknown names simply match nothing. */
-function matching<T>(items: T[], patterns: string[], name: (t: T) => string): T[] {
+async function matching<T>(items: T[], patterns: string[], name: (t: T) => string, budget: RequestBudget) {
   const res = patterns.map(compileGlob);
-  return items.filter((item) => res.some((re) => re.test(name(item))));
+  const out: T[] = [];
+  for (const item of items) {
+    for (const re of res) {
+      await budget.tick();
+      if (re.test(name(item))) {
+        out.push(item);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 function finiteOrNull(x: number): number | null {
