@@ -83,6 +83,8 @@ export interface DynamoOptions {
   trustedDnHeader?: string;
   /** Every HTTP request's deadline (default 60 s). */
   requestDeadlineMs?: number;
+  /** Time budget of a Detox or Dealer cycle (default 30 min). */
+  cycleBudgetMs?: number;
   /** Detox policies and settings; without policies Detox only serves history and locks. */
   detox?: DetoxConfig;
   /** The Dealer; without it requests are accepted and tracked, but no copies are made. */
@@ -180,6 +182,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
           enforcer: detoxConfig.enforcer,
           appLocks,
           pendingCopies: async () => unhandledItems(await requests.openCopyRequests()),
+          ...(options.cycleBudgetMs !== undefined ? { cycleBudgetMs: options.cycleBudgetMs } : {}),
         },
       }
       : {}),
@@ -195,6 +198,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
           appLocks,
           intervalMs: dealerSettings.intervalMs,
           random: (seed) => new SeededRng(seed),
+          ...(options.cycleBudgetMs !== undefined ? { cycleBudgetMs: options.cycleBudgetMs } : {}),
         },
       }
       : {}),
@@ -572,6 +576,7 @@ async function startService(options: { listen?: string; config?: string }): Prom
   }
   const trustedDnHeader = env("DYNAMO_TRUSTED_DN_HEADER");
   const requestDeadlineMs = parseDeadlineSeconds(env("DYNAMO_REQUEST_DEADLINE"), "DYNAMO_REQUEST_DEADLINE");
+  const cycleBudgetMs = parseDeadlineSeconds(env("DYNAMO_CYCLE_BUDGET"), "DYNAMO_CYCLE_BUDGET");
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
   const { partitions, detox, dealer, requestIntervalMs, fileops, scheduler } = await agentsConfigFromEnv(
@@ -595,6 +600,7 @@ async function startService(options: { listen?: string; config?: string }): Prom
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
     ...(requestDeadlineMs !== undefined ? { requestDeadlineMs } : {}),
+    ...(cycleBudgetMs !== undefined ? { cycleBudgetMs } : {}),
     onFatal: () => fatal.resolve(1),
   });
   // Spawned after /dynamo, so stopped before it: requests stop first, the writer last.

@@ -9,6 +9,7 @@ import { DETOX_MODES, type DetoxMode, type DetoxRunSummary } from "../../request
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
+import { budgetJson } from "../cycle_budget_json.ts";
 
 const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as const;
 
@@ -337,6 +338,7 @@ function cycleJson(c: CycleView) {
     deleted_bytes: c.deletedBytes,
     unmatched_lines: c.unmatchedLines,
     comment: c.comment,
+    budget: budgetJson(c.budget),
   };
 }
 
