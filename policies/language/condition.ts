@@ -287,7 +287,7 @@ class Parser {
     }
     switch (v.type) {
       case "numeric": {
-        if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
+        if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
           this.fail(at, `expected a number, got "${text}"`);
         }
         return { kind: "value", value: Number(text) };

@@ -124,3 +124,12 @@ Deno.test("fuzz: nesting, regexes and sizes near the limits give PolicySyntaxErr
   }
   assert(rejected > 100, `most mutations should be rejected, got ${rejected}`);
 });
+
+Deno.test("a 200,000-digit value that is not a number is refused at once (the number check was quadratic)", () => {
+  const text = `Partition Default\nProtect dataset.size > ${
+    "1".repeat(200_000)
+  }x\nDismiss\nOrder increasing replica.size\n`;
+  const e = assertThrows(() => parseDetoxPolicy(text, { nowMs: NOW, file: "digits.txt" }), PolicySyntaxError);
+  assertEquals([e.file, e.line], ["digits.txt", 2]);
+  assertMatch(e.reason, /^expected a number/);
+});
