@@ -84,10 +84,47 @@ function build(source: string): Glob {
     } else atoms.push({ kind: "char", cp: c });
   }
   close();
-  const test = stars === 0
-    ? (name: string) => exact(segments[0]!, name)
-    : (name: string) => starred(segments, name);
-  return { source, test };
+  if (stars === 0) return { source, test: (name) => exact(segments[0]!, name) };
+  // Most names fail on a literal prefix or suffix: check those with string methods before anything else.
+  const prefix = literalRun(segments[0]!.atoms);
+  const suffix = literalRun([...segments[segments.length - 1]!.atoms].reverse(), true);
+  const literalOnly = segments.every((s) => s.literal !== null);
+  return {
+    source,
+    test(name) {
+      if (!name.startsWith(prefix) || !name.endsWith(suffix)) return false;
+      return literalOnly ? literalStarred(segments, name) : starred(segments, name);
+    },
+  };
+}
+
+/** The literal characters at the start of a segment (reversed: at its end). */
+function literalRun(atoms: readonly Atom[], reversed = false): string {
+  const cps: number[] = [];
+  for (const a of atoms) {
+    if (a.kind !== "char") break;
+    cps.push(a.cp);
+  }
+  return String.fromCodePoint(...(reversed ? cps.reverse() : cps));
+}
+
+/**
+ * Only literal segments: code units and code points give the same answer
+ * (a well-formed literal matches whole characters), so plain string search.
+ */
+function literalStarred(segments: readonly Segment[], name: string): boolean {
+  const first = segments[0]!.literal!;
+  const last = segments[segments.length - 1]!.literal!;
+  const end = name.length - last.length;
+  if (first.length > end) return false;
+  let pos = first.length;
+  for (let s = 1; s < segments.length - 1; s++) {
+    const lit = segments[s]!.literal!;
+    const at = name.indexOf(lit, pos);
+    if (at < 0 || at + lit.length > end) return false;
+    pos = at + lit.length;
+  }
+  return true;
 }
 
 const STAR = 0x2a;
