@@ -33,6 +33,7 @@ import { runCli } from "./adapters/cli/cli.ts";
 import type { CliContext } from "./adapters/cli/cli_context.ts";
 import { DEFAULT_PARTITIONS, type PartitionDefinition } from "./registry/inventory/mod.ts";
 import { createRegistryApp } from "./registry/http/app.ts";
+import { parseDeadlineSeconds } from "./registry/http/request_budget.ts";
 import type { AppEnv } from "./registry/http/context.ts";
 import { type RegistryPort, UnavailableError } from "./registry/http/port.ts";
 import type { DetoxPort } from "./registry/http/detox_port.ts";
@@ -86,6 +87,10 @@ export interface DynamoOptions {
   clock?: Clock;
   maxBodyBytes?: number;
   trustedDnHeader?: string;
+  /** Every HTTP request's deadline (default 60 s). */
+  requestDeadlineMs?: number;
+  /** Time budget of a Detox or Dealer cycle (default 30 min). */
+  cycleBudgetMs?: number;
   /** Detox policies and settings; without policies Detox only serves history and locks. */
   detox?: DetoxConfig;
   /** The Dealer; without it requests are accepted and tracked, but no copies are made. */
@@ -183,6 +188,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
           enforcer: detoxConfig.enforcer,
           appLocks,
           pendingCopies: async () => unhandledItems(await requests.openCopyRequests()),
+          ...(options.cycleBudgetMs !== undefined ? { cycleBudgetMs: options.cycleBudgetMs } : {}),
         },
       }
       : {}),
@@ -198,6 +204,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
           appLocks,
           intervalMs: dealerSettings.intervalMs,
           random: (seed) => new SeededRng(seed),
+          ...(options.cycleBudgetMs !== undefined ? { cycleBudgetMs: options.cycleBudgetMs } : {}),
         },
       }
       : {}),
@@ -298,6 +305,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     {
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
+      ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
+      timers: clock,
     },
     detoxPort,
     { port: dealerPort, nudgeTracker: () => tree.nudgeTracker() },
@@ -572,6 +581,8 @@ async function startService(options: { listen?: string; config?: string }): Prom
     throw new TypeError(`DYNAMO_MAX_BODY_BYTES must be a positive integer, got "${maxBodyText}"`);
   }
   const trustedDnHeader = env("DYNAMO_TRUSTED_DN_HEADER");
+  const requestDeadlineMs = parseDeadlineSeconds(env("DYNAMO_REQUEST_DEADLINE"), "DYNAMO_REQUEST_DEADLINE");
+  const cycleBudgetMs = parseDeadlineSeconds(env("DYNAMO_CYCLE_BUDGET"), "DYNAMO_CYCLE_BUDGET");
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
   const { partitions, detox, dealer, requestIntervalMs, fileops, scheduler } = await agentsConfigFromEnv(
@@ -594,6 +605,8 @@ async function startService(options: { listen?: string; config?: string }): Prom
     scheduler,
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
+    ...(requestDeadlineMs !== undefined ? { requestDeadlineMs } : {}),
+    ...(cycleBudgetMs !== undefined ? { cycleBudgetMs } : {}),
     onFatal: () => fatal.resolve(1),
   });
   // Spawned after /dynamo, so stopped before it: requests stop first, the writer last.

@@ -66,6 +66,8 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     "listen",
     "database",
     "max_body_bytes",
+    "request_deadline_s",
+    "cycle_budget_s",
     "partitions",
     "policies_dir",
     "detox",
@@ -90,6 +92,8 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     set("DYNAMO_HOME", resolved(home));
   }
   set("DYNAMO_MAX_BODY_BYTES", top.optionalNumber("max_body_bytes", 1, 2 ** 31));
+  set("DYNAMO_REQUEST_DEADLINE", top.optionalNumber("request_deadline_s", 0.1, 86_400));
+  set("DYNAMO_CYCLE_BUDGET", top.optionalNumber("cycle_budget_s", 0.1, 86_400));
   set("DYNAMO_PARTITIONS", resolved(top.optionalText("partitions")));
   set("DYNAMO_POLICIES", resolved(top.optionalText("policies_dir")));
   const detox = top.optionalSection("detox");
@@ -170,6 +174,8 @@ const KEY_OF: Record<string, string> = {
   DYNAMO_DATABASE_URL: "database.url",
   DYNAMO_HOME: "database.home",
   DYNAMO_MAX_BODY_BYTES: "max_body_bytes",
+  DYNAMO_REQUEST_DEADLINE: "request_deadline_s",
+  DYNAMO_CYCLE_BUDGET: "cycle_budget_s",
   DYNAMO_PARTITIONS: "partitions",
   DYNAMO_POLICIES: "policies_dir",
   DYNAMO_DETOX_POLICIES: "detox.policies",

@@ -9,6 +9,7 @@ import type { Group, MembershipContext, PartitionDefinition } from "../registry/
 import { compileReplicaCondition } from "./language/condition.ts";
 import { PolicySyntaxError } from "./language/errors.ts";
 import { sourceLines } from "./language/source_lines.ts";
+import { checkPolicySize } from "./language/limits.ts";
 import {
   type EvalBlockReplica,
   type EvalReplica,
@@ -17,6 +18,7 @@ import {
 } from "./language/targets.ts";
 
 export function parsePartitions(text: string, file = "<partitions>"): PartitionDefinition[] {
+  checkPolicySize(text, file);
   const defs: PartitionDefinition[] = [];
   const seen = new Map<string, number>();
   for (const l of sourceLines(text)) {

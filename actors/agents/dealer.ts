@@ -7,7 +7,9 @@
  * each request action. An application lock on `dealer` pauses it.
  */
 import type { DealerConfig } from "../../policies/dealer/dealer_config.ts";
-import { dealerCycle } from "../../policies/dealer/dealer_cycle.ts";
+import { dealerCyclePaced } from "../../policies/dealer/dealer_cycle.ts";
+import { CycleBudget, CycleBudgetExceeded, DEFAULT_CYCLE_BUDGET_MS } from "../../policies/cycle_budget.ts";
+import { yieldToEventLoop } from "../runtime/clock.ts";
 import type { RandomSource } from "../../policies/dealer/interleave.ts";
 import type { DetoxProtection } from "../../policies/dealer/plugins/balancer.ts";
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
@@ -39,6 +41,8 @@ export interface DealerAgentOptions {
   intervalMs: number;
   /** A fresh seeded random source per cycle (the seed is logged with the cycle). */
   random: (cycleSeed: number) => RandomSource;
+  /** A cycle's time budget (default 30 min); past it the cycle is abandoned and recorded as failed. */
+  cycleBudgetMs?: number;
 }
 
 export type DealerMsg =
@@ -108,8 +112,13 @@ export async function runDealerCycle(
     startedMs: started,
     comment,
   });
+  const budget = new CycleBudget({
+    budgetMs: options.cycleBudgetMs ?? DEFAULT_CYCLE_BUDGET_MS,
+    now,
+    yieldNow: yieldToEventLoop,
+  });
   const copyRequests = await options.requests.openCopyRequests();
-  const out = dealerCycle({
+  const inputs = {
     snapshot,
     config: options.config,
     rng: options.random(cycleId),
@@ -119,7 +128,40 @@ export async function runDealerCycle(
     enforcer: options.enforcer,
     detox: await lastDetoxProtection(options.detoxHistory, snapshot, options.config.partition),
     transferOutcomes: await options.history.transferOutcomes(started - RELIABILITY_WINDOW_MS),
-  });
+  };
+  let out;
+  try {
+    out = await dealerCyclePaced(inputs, budget);
+  } catch (e) {
+    if (!(e instanceof CycleBudgetExceeded)) throw e;
+    const report = { ...budget.report(), error: e.message };
+    await options.history.finishCycle(cycleId, {
+      status: "failed",
+      endedMs: now(),
+      committedGeneration: null,
+      targets: 0,
+      accepted: 0,
+      rejected: 0,
+      bytes: 0,
+      rejections: {},
+      error: e.message,
+      decisions: [],
+      budget: report,
+    });
+    return {
+      cycleId,
+      mode,
+      generation: snapshot.generation,
+      committedGeneration: null,
+      copies: 0,
+      bytes: 0,
+      accepted: 0,
+      rejected: 0,
+      rejections: {},
+      seconds: report.elapsedMs / 1000,
+      error: e.message,
+    };
+  }
   const { result, plan } = out;
   let committedGeneration: number | null = null;
   let error: string | null = null;
@@ -173,6 +215,7 @@ export async function runDealerCycle(
         requestId: d.proposal.requestId ?? null,
       };
     }),
+    budget: budget.report(),
   });
   return {
     cycleId,

@@ -5,7 +5,9 @@
  * inventory writer together with the deletion operations.
  */
 import { parseDetoxPolicy } from "../../policies/detox/detox_policy.ts";
-import { type DetoxResult, runDetox } from "../../policies/detox/detox_engine.ts";
+import { type DetoxResult, runDetoxPaced } from "../../policies/detox/detox_engine.ts";
+import { CycleBudget, CycleBudgetExceeded, DEFAULT_CYCLE_BUDGET_MS } from "../../policies/cycle_budget.ts";
+import { yieldToEventLoop } from "../runtime/clock.ts";
 import { deletionPlan } from "../../policies/detox/deletion_plan.ts";
 import { PartitionImage } from "../../policies/detox/partition_image.ts";
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
@@ -47,6 +49,8 @@ export interface DetoxAgentOptions {
   pendingCopies?: () => Promise<readonly string[]>;
   /** An application lock on `detox` pauses the agent. */
   appLocks?: AppLockStore;
+  /** A cycle's time budget (default 30 min); past it the cycle is abandoned and recorded as failed. */
+  cycleBudgetMs?: number;
 }
 
 export type DetoxMsg =
@@ -125,6 +129,11 @@ export async function runCycle(
     ...(request.timeShiftDays ? { timeShiftDays: request.timeShiftDays } : {}),
   });
   const nowSeconds = Math.floor(started / 1000);
+  const budget = new CycleBudget({
+    budgetMs: options.cycleBudgetMs ?? DEFAULT_CYCLE_BUDGET_MS,
+    now,
+    yieldNow: yieldToEventLoop,
+  });
   const attrs = produceAttributes(snapshot, {
     now: nowSeconds,
     locks: policy.attributes.includes("locked_blocks")
@@ -135,8 +144,18 @@ export async function runCycle(
     enforcer: options.enforcer ?? null,
     pendingCopies: options.pendingCopies ? await options.pendingCopies() : [],
   });
-  const image = PartitionImage.build(snapshot, policy, attrs);
-  const result = runDetox(image, policy, { deletionPerIteration: options.deletionPerIteration ?? 0.01 });
+  let result: DetoxResult | null = null;
+  let abandoned: CycleBudgetExceeded | null = null;
+  try {
+    await budget.checkpoint("producers");
+    const image = PartitionImage.build(snapshot, policy, attrs);
+    await budget.checkpoint("partition image");
+    const dpi = options.deletionPerIteration ?? 0.01;
+    result = await runDetoxPaced(image, policy, { deletionPerIteration: dpi }, budget);
+  } catch (e) {
+    if (!(e instanceof CycleBudgetExceeded)) throw e;
+    abandoned = e;
+  }
   const cycleId = await options.history.startCycle({
     partition: policy.partition,
     mode: request.mode,
@@ -147,6 +166,9 @@ export async function runCycle(
     timeShiftDays: request.timeShiftDays ?? 0,
     comment: request.comment ?? null,
   });
+  if (!result) {
+    return await recordAbandoned(options, cycleId, request, snapshot.generation, policy, abandoned!, budget);
+  }
   let committedGeneration: number | null = null;
   let error: string | undefined;
   const deletedBytes = result.deletions.reduce((s, d) => s + d.size, 0);
@@ -176,6 +198,7 @@ export async function runCycle(
     unmatchedLines: [...result.unmatchedLines],
     decisions: decisionRows(snapshot, result),
     sites: siteRows(snapshot, result),
+    budget: budget.report(),
   });
   return {
     cycleId,
@@ -190,6 +213,45 @@ export async function runCycle(
     seconds: (now() - started) / 1000,
     unmatchedLines: [...result.unmatchedLines],
     ...(error ? { error } : {}),
+  };
+}
+
+/** A cycle abandoned at its time budget: recorded as failed, with what it used and why; nothing committed. */
+async function recordAbandoned(
+  options: DetoxAgentOptions,
+  cycleId: number,
+  request: DetoxRunRequest,
+  generation: number,
+  policy: { partition: string },
+  reason: CycleBudgetExceeded,
+  budget: CycleBudget,
+): Promise<DetoxRunSummary> {
+  const report = { ...budget.report(), error: reason.message };
+  await options.history.finishCycle(cycleId, {
+    status: "failed",
+    endedMs: budget.startedMs + report.elapsedMs,
+    iterations: 0,
+    evaluations: 0,
+    deletedBytes: 0,
+    committedGeneration: null,
+    unmatchedLines: [],
+    decisions: [],
+    sites: [],
+    budget: report,
+  });
+  return {
+    cycleId,
+    partition: policy.partition,
+    mode: request.mode,
+    generation,
+    committedGeneration: null,
+    deletedBytes: 0,
+    deletions: 0,
+    iterations: 0,
+    evaluations: 0,
+    seconds: report.elapsedMs / 1000,
+    unmatchedLines: [],
+    error: reason.message,
   };
 }
 

@@ -68,7 +68,7 @@ export class SqlDealerHistory implements DealerHistory {
       }
       await tx.query(
         `UPDATE dealer_cycles SET status = $1, ended_ms = $2, committed_generation = $3, targets = $4, accepted = $5,
-           rejected = $6, bytes = $7, rejections = $8::text::jsonb, error = $9 WHERE id = $10`,
+           rejected = $6, bytes = $7, rejections = $8::text::jsonb, error = $9, budget = $11::text::jsonb WHERE id = $10`,
         [
           e.status,
           e.endedMs,
@@ -80,6 +80,7 @@ export class SqlDealerHistory implements DealerHistory {
           JSON.stringify(e.rejections),
           e.error,
           id,
+          e.budget ? JSON.stringify(e.budget) : null,
         ],
       );
     });
@@ -148,5 +149,6 @@ function toCycle(r: Selectable<DB["dealer_cycles"]>): DealerCycleRecord {
     rejections: (r.rejections as Record<string, number> | null) ?? {},
     comment: r.comment,
     error: r.error,
+    budget: (r.budget ?? null) as DealerCycleRecord["budget"],
   };
 }

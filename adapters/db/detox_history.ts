@@ -94,7 +94,7 @@ export class SqlDetoxHistory implements DetoxHistory {
       }
       await tx.query(
         `UPDATE detox_cycles SET status = $1, ended_ms = $2, iterations = $3, evaluations = $4, deleted_bytes = $5,
-           committed_generation = $6, unmatched_lines = $7::text::jsonb WHERE id = $8`,
+           committed_generation = $6, unmatched_lines = $7::text::jsonb, budget = $9::text::jsonb WHERE id = $8`,
         [
           e.status,
           e.endedMs,
@@ -104,6 +104,7 @@ export class SqlDetoxHistory implements DetoxHistory {
           e.committedGeneration,
           JSON.stringify(e.unmatchedLines),
           id,
+          e.budget ? JSON.stringify(e.budget) : null,
         ],
       );
     });
@@ -196,6 +197,7 @@ function toCycle(r: Record<string, unknown>): CycleRecord {
     timeShiftDays: r.time_shift_days as number,
     comment: r.comment as string | null,
     status: r.status as string,
+    budget: (r.budget ?? null) as CycleRecord["budget"],
     iterations: r.iterations as number | null,
     evaluations: r.evaluations as number | null,
     deletedBytes: r.deleted_bytes as number | null,

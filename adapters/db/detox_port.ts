@@ -5,6 +5,7 @@
 import type { DetoxLock, LockRequest } from "../../registry/requests/detox_lock.ts";
 import type { AccessRecord } from "../../registry/requests/access_record.ts";
 import type {
+  CycleBudgetRecord,
   CycleRecord,
   CycleStart,
   DecisionRow,
@@ -41,7 +42,7 @@ export interface AccessStore {
   accessesSince(day: number): Promise<AccessRecord[]>;
 }
 
-export type { CycleRecord, CycleStart, DecisionRow, DetoxMode, SiteRow };
+export type { CycleBudgetRecord, CycleRecord, CycleStart, DecisionRow, DetoxMode, SiteRow };
 
 export interface CycleEnd {
   status: "done" | "failed";
@@ -53,6 +54,8 @@ export interface CycleEnd {
   unmatchedLines: number[];
   decisions: DecisionRow[];
   sites: SiteRow[];
+  /** What the cycle used of its time budget (null: not measured). */
+  budget?: CycleBudgetRecord | null;
 }
 
 export interface DetoxHistory {

@@ -1,5 +1,5 @@
 import { type DetoxLock, type LockRequest, sameLockTarget } from "../../registry/requests/detox_lock.ts";
-import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { compileGlob } from "../../registry/inventory/mod.ts";
 import type { Kysely, Selectable } from "kysely";
 import { type Database, jsonb } from "./database.ts";
 import type { DB } from "./schema.ts";
@@ -17,7 +17,7 @@ export class SqlLockStore implements LockStore {
     if (filter.ids !== undefined) q = q.where("id", "in", filter.ids.length ? filter.ids : [-1]);
     const rows = (await q.execute()).map(toLock);
     if (filter.item === undefined) return rows;
-    const re = wildcardToRegExp(filter.item);
+    const re = compileGlob(filter.item);
     return rows.filter((l) => re.test(l.item));
   }
 

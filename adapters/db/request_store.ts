@@ -5,7 +5,7 @@ import type {
   DeletionRequest,
   DeletionSubmission,
 } from "../../registry/requests/deletion_request.ts";
-import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { compileGlob } from "../../registry/inventory/mod.ts";
 import { sameItemsAndSites } from "../../registry/requests/request_item.ts";
 import { type Database, jsonb } from "./database.ts";
 import type { Created, RequestFilter, RequestStore } from "./dealer_port.ts";
@@ -163,7 +163,7 @@ async function filtered<T extends RequestTable>(db: Kysely<DB>, table: T, f: Req
   return rows.filter((row) => {
     const r = row as { items: unknown; sites: unknown };
     if (f.item && !(r.items as string[]).includes(f.item)) return false;
-    if (f.site && !(r.sites as string[]).some((p) => p === f.site || wildcardToRegExp(p).test(f.site!))) {
+    if (f.site && !(r.sites as string[]).some((p) => p === f.site || compileGlob(p).test(f.site!))) {
       return false;
     }
     return true;

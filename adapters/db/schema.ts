@@ -119,6 +119,7 @@ export interface DetoxTables {
     deleted_bytes: number | null;
     committed_generation: number | null;
     unmatched_lines: unknown;
+    budget?: unknown;
   };
   detox_decisions: {
     cycle_id: number;
@@ -212,6 +213,7 @@ export interface DealerTables {
     rejections: unknown;
     comment: string | null;
     error: string | null;
+    budget?: unknown;
   };
   dealer_decisions: {
     cycle_id: number;

@@ -8,6 +8,7 @@ import type { Snapshot } from "../../registry/inventory/mod.ts";
 import type { CopyRequest } from "../../registry/requests/copy_request.ts";
 import type { JobRecord } from "../../registry/requests/job_record.ts";
 import type { EnforcerRules } from "../enforcer_rules.ts";
+import { type CycleBudget, runPaced, runStraight } from "../cycle_budget.ts";
 import { requestWeights } from "../producers/demand.ts";
 import { type CopyPlan, copyPlan } from "./copy_plan.ts";
 import type { DealerConfig } from "./dealer_config.ts";
@@ -46,6 +47,16 @@ export interface DealerCycleOutput {
 }
 
 export function dealerCycle(inputs: DealerCycleInputs): DealerCycleOutput {
+  return runStraight(dealerCycleSteps(inputs));
+}
+
+/** The same cycle, stopping at the budget's checkpoints between plugins and phases. */
+export function dealerCyclePaced(inputs: DealerCycleInputs, budget: CycleBudget): Promise<DealerCycleOutput> {
+  return runPaced(dealerCycleSteps(inputs), budget);
+}
+
+/** The cycle as steps: it yields the name of what comes next at each checkpoint. */
+function* dealerCycleSteps(inputs: DealerCycleInputs): Generator<string, DealerCycleOutput> {
   const { snapshot, config, rng, now } = inputs;
   const partition = snapshot.partition(config.partition);
   if (!partition) throw new RangeError(`The Dealer's partition "${config.partition}" is not defined`);
@@ -53,6 +64,7 @@ export function dealerCycle(inputs: DealerCycleInputs): DealerCycleOutput {
   let requests = [...inputs.copyRequests];
   let maxAttempts = 10;
   for (const plugin of config.plugins) {
+    yield `plugin ${plugin.name}`;
     switch (plugin.module) {
       case "CopyRequestsHandler": {
         const ledger = new DealerLedger(snapshot, partition, config);
@@ -108,6 +120,7 @@ export function dealerCycle(inputs: DealerCycleInputs): DealerCycleOutput {
         break;
     }
   }
+  yield "engine";
   const result = runDealer({
     snapshot,
     config,
@@ -115,6 +128,7 @@ export function dealerCycle(inputs: DealerCycleInputs): DealerCycleOutput {
     rng,
     reliability: siteReliability(snapshot, inputs.transferOutcomes),
   });
+  yield "copy plan";
   return {
     result,
     plan: copyPlan(snapshot, result.copies),

@@ -5,7 +5,7 @@
  * as present) plus what this cycle has already placed at the site.
  */
 import type { Partition, Site, Snapshot } from "../../registry/inventory/mod.ts";
-import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { compileGlob } from "../../registry/inventory/mod.ts";
 import type { DealerConfig } from "./dealer_config.ts";
 
 /** fnmatch patterns in order, `!pattern` excludes; the last matching pattern decides. */
@@ -13,7 +13,7 @@ export function matchesSitePatterns(name: string, patterns: readonly string[]): 
   let selected = false;
   for (const p of patterns) {
     const exclude = p.startsWith("!");
-    if (wildcardToRegExp(exclude ? p.slice(1) : p).test(name)) selected = !exclude;
+    if (compileGlob(exclude ? p.slice(1) : p).test(name)) selected = !exclude;
   }
   return selected;
 }

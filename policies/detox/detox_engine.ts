@@ -13,6 +13,7 @@
  * again, in the same order a full re-evaluation would use. `incremental:
  * false` re-evaluates everything and gives the same decisions (tested).
  */
+import { type CycleBudget, runPaced, runStraight } from "../cycle_budget.ts";
 import type { DetoxPolicy, PolicyLine } from "./detox_policy.ts";
 import {
   type ImageBlockReplica,
@@ -94,8 +95,25 @@ export function runDetox(
   policy: DetoxPolicy,
   options: DetoxOptions = {},
 ): DetoxResult {
-  return new DetoxRun(image, policy, options).run();
+  return runStraight(new DetoxRun(image, policy, options).steps());
 }
+
+/**
+ * The same run, stopping at the budget's checkpoints (every few hundred
+ * evaluations): other work runs meanwhile, and past the budget the run throws
+ * `CycleBudgetExceeded`. Same decisions as `runDetox`.
+ */
+export function runDetoxPaced(
+  image: PartitionImage,
+  policy: DetoxPolicy,
+  options: DetoxOptions,
+  budget: CycleBudget,
+): Promise<DetoxResult> {
+  return runPaced(new DetoxRun(image, policy, options).steps(), budget);
+}
+
+/** Evaluations between two checkpoints of a paced run. */
+const EVALUATIONS_PER_CHECKPOINT = 256;
 
 /** One evaluation of the whole stack over every replica: the lower bound of a cycle (benchmarks). */
 export function evaluateOnce(image: PartitionImage, policy: DetoxPolicy): number {
@@ -104,7 +122,7 @@ export function evaluateOnce(image: PartitionImage, policy: DetoxPolicy): number
     run.candidatesAt.set(site, new Set());
     run.protectedBytes.set(site, 0);
   }
-  run.pass(true);
+  runStraight(run.pass(true));
   return run.evaluations;
 }
 
@@ -134,7 +152,7 @@ class DetoxRun {
     this.incremental = options.incremental ?? true;
   }
 
-  run(): DetoxResult {
+  *steps(): Generator<string, DetoxResult> {
     for (const site of this.image.sites) {
       site.triggered = this.policy.triggers.some((c) => c.match(site));
       if (site.triggered) this.triggeredAtStart.add(site);
@@ -145,8 +163,9 @@ class DetoxRun {
     let first = true;
     for (;;) {
       this.iterations += 1;
-      this.pass(first);
+      yield* this.pass(first);
       first = false;
+      yield "deletion";
       const sites = this.image.sites.filter((s) => s.triggered && this.candidatesAt.get(s)!.size > 0);
       if (sites.length === 0) break;
       if (this.policy.iterative) this.deleteAtOneSite(sites);
@@ -158,7 +177,7 @@ class DetoxRun {
   // ---- evaluation ---------------------------------------------------------------
 
   /** One evaluation pass in index order: everything, or only what changed. */
-  pass(first: boolean): void {
+  *pass(first: boolean): Generator<string, void> {
     const live = (r: ImageReplica) => !r.removed && !this.dropped.has(r);
     if (first || !this.incremental) {
       this.dirty.clear();
@@ -171,6 +190,7 @@ class DetoxRun {
       if (!live(r)) continue;
       this.position = r.index;
       this.process(r, this.evaluate(r));
+      if (this.evaluations % EVALUATIONS_PER_CHECKPOINT === 0) yield "evaluation";
     }
     this.position = -1;
   }

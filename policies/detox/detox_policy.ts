@@ -15,6 +15,7 @@ import {
   type SourceLine,
   sourceLines,
 } from "../language/mod.ts";
+import { checkPolicySize } from "../language/limits.ts";
 
 export type Action = "Protect" | "Delete" | "Dismiss" | "Ignore";
 export type BlockAction = "ProtectBlock" | "DeleteBlock" | "DismissBlock";
@@ -67,6 +68,7 @@ export interface ParsePolicyOptions {
 
 export function parseDetoxPolicy(text: string, options: ParsePolicyOptions): DetoxPolicy {
   const file = options.file ?? "<policy>";
+  checkPolicySize(text, file);
   const compileOptions = {
     nowMs: options.nowMs,
     ...(options.timeShiftDays ? { timeShiftDays: options.timeShiftDays } : {}),

@@ -1,5 +1,6 @@
-import { wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { compileGlob, compileLinearRegex, RegexError } from "../../registry/inventory/mod.ts";
 import { errorAt, INLINE, type SourceLocation } from "./errors.ts";
+import { MAX_NESTING } from "./limits.ts";
 import type { EvalSite, ReplicaTarget } from "./targets.ts";
 import { parseTimeExpression } from "./time_expression.ts";
 import {
@@ -51,7 +52,10 @@ interface Variable {
   get(t: any): Value | readonly Value[];
 }
 
-type Rhs = { kind: "value"; value: Value } | { kind: "regex"; re: RegExp } | { kind: "set"; items: Rhs[] } | {
+type Rhs = { kind: "value"; value: Value } | { kind: "regex"; re: { test(s: string): boolean } } | {
+  kind: "set";
+  items: Rhs[];
+} | {
   kind: "none";
 };
 
@@ -156,6 +160,8 @@ class Parser {
     this.skipSpaces();
     if (this.text[this.pos] === "(") {
       const open = this.pos;
+      // Recursion depth is bounded here, so deep nesting is a syntax error and not a stack overflow.
+      if (depth >= MAX_NESTING) this.fail(open, `parentheses nested deeper than ${MAX_NESTING} levels`);
       this.pos += 1;
       const inner = this.parseOr(depth + 1);
       this.skipSpaces();
@@ -281,7 +287,7 @@ class Parser {
     }
     switch (v.type) {
       case "numeric": {
-        if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
+        if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
           this.fail(at, `expected a number, got "${text}"`);
         }
         return { kind: "value", value: Number(text) };
@@ -299,14 +305,15 @@ class Parser {
       case "text": {
         if (op === "=~" || op === "!=~") {
           try {
-            // The original used Python's re.match: anchored at the start only.
-            return { kind: "regex", re: new RegExp(`^(?:${text})`, "s") };
+            // The original used Python's re.match: anchored at the start only. Linear time, never backtracking.
+            return { kind: "regex", re: compileLinearRegex(text, { anchor: "prefix", dotAll: true }) };
           } catch (e) {
-            this.fail(at, `invalid regular expression "${text}": ${(e as Error).message}`);
+            if (!(e instanceof RegexError)) throw e;
+            this.fail(at, e.message);
           }
         }
         if (!quoted && (text.includes("*") || text.includes("?"))) {
-          return { kind: "regex", re: wildcardToRegExp(text) };
+          return { kind: "regex", re: compileGlob(text) };
         }
         return { kind: "value", value: text };
       }

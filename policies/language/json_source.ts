@@ -1,5 +1,6 @@
 /** Helpers for the JSON configuration files of policies (enforcer rules, Dealer config). */
 import { PolicySyntaxError } from "./errors.ts";
+import { checkPolicySize } from "./limits.ts";
 
 export function isJsonObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -7,6 +8,7 @@ export function isJsonObject(x: unknown): x is Record<string, unknown> {
 
 /** Parses JSON, placing a syntax error in the file. */
 export function parseJsonSource(text: string, file: string): unknown {
+  checkPolicySize(text, file);
   try {
     return JSON.parse(text);
   } catch (e) {

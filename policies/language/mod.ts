@@ -6,3 +6,4 @@ export * from "./variables.ts";
 export * from "./condition.ts";
 export * from "./source_lines.ts";
 export * from "./json_source.ts";
+export * from "./limits.ts";

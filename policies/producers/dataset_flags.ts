@@ -4,12 +4,12 @@
  * (UnhandledCopyExists: the dataset is the object of a copy request not yet
  * acted upon).
  */
-import { type Snapshot, splitBlockFullName, wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { compileGlob, type Snapshot, splitBlockFullName } from "../../registry/inventory/mod.ts";
 
 export function onProtectedSite(snapshot: Snapshot, sitePatterns: readonly string[]): Set<number> {
   const out = new Set<number>();
   if (sitePatterns.length === 0) return out;
-  const res = sitePatterns.map(wildcardToRegExp);
+  const res = sitePatterns.map(compileGlob);
   for (const site of snapshot.sites()) {
     if (!res.some((re) => re.test(site.name))) continue;
     for (const dr of snapshot.replicasAt(site.id)) out.add(dr.datasetId);

@@ -3,7 +3,7 @@
  * which block replicas are locked at which site. A dataset whose every block
  * is locked at a site collapses to `null` (the whole replica).
  */
-import { type Snapshot, splitBlockFullName, wildcardToRegExp } from "../../registry/inventory/mod.ts";
+import { compileGlob, type Snapshot, splitBlockFullName } from "../../registry/inventory/mod.ts";
 import { type DetoxLock, lockActive } from "../../registry/requests/detox_lock.ts";
 
 /** dataset id → site id → locked block ids, or null for the whole replica. */
@@ -15,10 +15,10 @@ export function lockedBlocks(snapshot: Snapshot, locks: readonly DetoxLock[], no
     if (!lockActive(lock, now)) continue;
     const parts = lock.item.includes("#") ? splitBlockFullName(lock.item) : null;
     const datasets = snapshot.datasetsMatching(parts ? parts[0] : lock.item);
-    const siteRes = lock.sites.map(wildcardToRegExp);
-    const groupRes = lock.groups.map(wildcardToRegExp);
+    const siteRes = lock.sites.map(compileGlob);
+    const groupRes = lock.groups.map(compileGlob);
     for (const d of datasets) {
-      const blockRe = parts ? wildcardToRegExp(parts[1]) : null;
+      const blockRe = parts ? compileGlob(parts[1]) : null;
       for (const dr of snapshot.replicasOf(d.id)) {
         const site = snapshot.siteById(dr.siteId)!;
         if (siteRes.length > 0 && !siteRes.some((re) => re.test(site.name))) continue;

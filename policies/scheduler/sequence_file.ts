@@ -15,6 +15,7 @@
  * the line and the problem; nothing is half-accepted.
  */
 import { PolicySyntaxError } from "../language/errors.ts";
+import { checkPolicySize } from "../language/limits.ts";
 
 export type OnFailure = "restart" | "retry" | "ignore";
 
@@ -63,6 +64,7 @@ const MAX_WAIT_SECONDS = 60 * 86400;
 
 export function parseSequenceFile(text: string, file = "<text>"): SequenceFile {
   if (typeof text !== "string") throw new PolicySyntaxError(file, 1, 1, "a sequence file must be text");
+  checkPolicySize(text, file);
   const apps = new Map<string, AppDefinition>();
   const sequences: SequenceDefinition[] = [];
   const fail = (line: number, reason: string): never => {

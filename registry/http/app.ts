@@ -18,6 +18,7 @@ import { dealerRoutes } from "./routes/dealer.ts";
 import { fileopsRoutes } from "./routes/fileops.ts";
 import type { FileOpsPort } from "./fileops_port.ts";
 import { schedulerRoutes } from "./routes/scheduler.ts";
+import { type DeadlineTimers, DEFAULT_REQUEST_DEADLINE_MS, requestDeadline } from "./request_budget.ts";
 import type { SchedulerPort } from "./scheduler_port.ts";
 
 export interface RegistryAppOptions {
@@ -28,6 +29,10 @@ export interface RegistryAppOptions {
    * proxy. Off (undefined) by default: otherwise anyone could claim a DN.
    */
   trustedDnHeader?: string;
+  /** Every request's deadline (default 60 s): long loops stop there, and the client gets a 503. */
+  requestDeadlineMs?: number;
+  /** The clock's timers, to answer at the deadline even while a handler awaits something slow. */
+  timers?: DeadlineTimers;
 }
 
 const log = getLogger(["dynamo", "http"]);
@@ -65,6 +70,15 @@ export function createRegistryApp(
       user: c.get("principal")?.user ?? null,
     });
   });
+
+  app.use(
+    "*",
+    requestDeadline({
+      deadlineMs: options.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS,
+      now: () => port.now(),
+      ...(options.timers ? { timers: options.timers } : {}),
+    }),
+  );
 
   app.use(
     "*",

@@ -96,6 +96,8 @@ export function parseParams<S extends Record<string, ParamSpec>>(raw: RawParams,
     if (p.kind === "list") {
       // Lists come as repeated keys, `key[]`, or a comma-separated value.
       out[name] = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v.length > 0);
+      // Comma-separated values count too: 10,000 values of 500 names each are not 10,000 values.
+      if ((out[name] as string[]).length > MAX_LIST) throw new BadRequest(name, `at most ${MAX_LIST} values`);
       continue;
     }
     if (p.kind === "many") {

@@ -14,6 +14,7 @@ import {
 import { InventoryValidationError } from "./errors.ts";
 import { describeType, hasControlCharacters, nameProblem } from "./names.ts";
 import type { MappingChain } from "./records.ts";
+import { regexProblem } from "./linear_regex.ts";
 
 /**
  * Every change to the inventory is one of these JSON commands (versioned: the
@@ -412,11 +413,8 @@ function checkMappings(object: string, field: string, value: unknown): Record<st
           fail(where, "a step is [lfn regex, pfn template]");
         }
         const [pattern, template] = step as [string, string];
-        try {
-          new RegExp(pattern);
-        } catch (e) {
-          fail(where, `invalid regular expression: ${(e as Error).message}`);
-        }
+        const problem = regexProblem(pattern, { anchor: "whole" });
+        if (problem !== null) fail(where, problem);
         if (hasControlCharacters(template)) fail(where, "template must not contain control characters");
         return [pattern, template] as const;
       });

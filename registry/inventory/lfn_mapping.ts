@@ -7,6 +7,7 @@
  * default "backend + LFN"). The storage adapter then confines the path to
  * the site root; here it is only checked to be a clean absolute path.
  */
+import { compileLinearRegex, type LinearRegex, RegexError } from "./linear_regex.ts";
 import type { Site } from "./records.ts";
 
 export class LfnMappingError extends Error {
@@ -23,13 +24,15 @@ export function mapLfn(site: Site, lfn: string, protocol: string): string {
   for (const chain of chains) {
     let value: string | null = lfn;
     for (const [pattern, template] of chain) {
-      let re: RegExp;
+      let re: LinearRegex;
       try {
-        re = new RegExp(`^(?:${pattern})$`);
+        // Linear time: an admin's `(a+)+b` must not let an anonymous lfn2pfn hold the registry.
+        re = compileLinearRegex(pattern, { anchor: "whole" });
       } catch (e) {
-        throw new LfnMappingError(site.name, lfn, `bad mapping pattern ${JSON.stringify(pattern)}: ${e}`);
+        if (!(e instanceof RegexError)) throw e;
+        throw new LfnMappingError(site.name, lfn, `bad mapping pattern: ${e.message}`);
       }
-      const m: RegExpExecArray | null = re.exec(value);
+      const m = re.exec(value);
       if (!m) {
         value = null;
         break;

@@ -3,6 +3,8 @@ export * from "./enums.ts";
 export * from "./records.ts";
 export * from "./errors.ts";
 export * from "./names.ts";
+export * from "./glob.ts";
+export * from "./linear_regex.ts";
 export * from "./commands.ts";
 export * from "./partitions.ts";
 export * from "./file_catalog.ts";

@@ -71,14 +71,3 @@ export function splitBlockFullName(full: string): [dataset: string, block: strin
   if (i <= 0 || i === full.length - 1 || full.indexOf("#", i + 1) >= 0) return null;
   return [full.slice(0, i), full.slice(i + 1)];
 }
-
-/** Shell-style wildcard (`*`, `?`) match of the whole name; `*` also matches `/`. */
-export function wildcardToRegExp(pattern: string): RegExp {
-  let re = "^";
-  for (const ch of pattern) {
-    if (ch === "*") re += ".*";
-    else if (ch === "?") re += ".";
-    else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(re + "$", "s");
-}

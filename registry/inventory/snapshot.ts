@@ -1,5 +1,5 @@
 import type { Block, BlockReplica, Dataset, DatasetReplica, Group, Partition, Site } from "./records.ts";
-import { wildcardToRegExp } from "./names.ts";
+import { compileGlob } from "./glob.ts";
 import { type Counts, type InventoryState, NULL_GROUP, occupancyFraction } from "./state.ts";
 import { indexOfBlock } from "./state_builder.ts";
 
@@ -53,7 +53,7 @@ export class Snapshot {
       const d = this.dataset(pattern);
       return d ? [d] : [];
     }
-    const re = wildcardToRegExp(pattern);
+    const re = compileGlob(pattern);
     const out: Dataset[] = [];
     for (const d of this.state.datasets.values()) if (re.test(d.name)) out.push(d);
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -3,6 +3,7 @@
  * history keeps of every cycle and every proposal. Shared by the registry,
  * the Dealer agent and the history store.
  */
+import type { CycleBudgetRecord } from "./detox_run.ts";
 
 export type DealerMode = "normal" | "dry-run";
 
@@ -51,6 +52,8 @@ export interface DealerCycleEnd {
   rejections: Record<string, number>;
   error: string | null;
   decisions: DealerDecisionRow[];
+  /** What the cycle used of its time budget (null: not measured). */
+  budget?: CycleBudgetRecord | null;
 }
 
 export interface DealerCycleRecord extends DealerCycleStart {
@@ -64,4 +67,5 @@ export interface DealerCycleRecord extends DealerCycleStart {
   bytes: number | null;
   rejections: Record<string, number>;
   error: string | null;
+  budget: CycleBudgetRecord | null;
 }

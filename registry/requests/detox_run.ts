@@ -69,8 +69,18 @@ export interface SiteRow {
   keptBytes: number;
 }
 
+/** What a Detox or Dealer cycle used of its time budget; `error` when it was abandoned at the budget. */
+export interface CycleBudgetRecord {
+  budgetMs: number;
+  elapsedMs: number;
+  yields: number;
+  exceeded: boolean;
+  error?: string;
+}
+
 export interface CycleRecord extends CycleStart {
   id: number;
+  budget: CycleBudgetRecord | null;
   endedMs: number | null;
   status: string;
   iterations: number | null;

@@ -4,12 +4,12 @@
  * wildcards expanded over the known sites.
  */
 import {
+  compileGlob,
   InventoryValidationError,
   nameProblem,
   type Site,
   type Snapshot,
   splitBlockFullName,
-  wildcardToRegExp,
 } from "../inventory/mod.ts";
 
 export const MAX_REQUEST_ITEMS = 1000;
@@ -59,7 +59,7 @@ export function resolveItem(snapshot: Snapshot, item: string): ResolvedItem | st
 
 /** Known sites matching any of the names or patterns, in name order. */
 export function expandSites(snapshot: Snapshot, patterns: readonly string[]): Site[] {
-  const res = patterns.map((p) => wildcardToRegExp(p));
+  const res = patterns.map((p) => compileGlob(p));
   return snapshot.sites().filter((s) => res.some((re) => re.test(s.name)));
 }
 

@@ -3,6 +3,7 @@ import { type AppEnv, ok, requireRole } from "../context.ts";
 import type { DealerCycleRecord, DealerMode, DealerPort } from "../dealer_port.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, parseParams } from "../params.ts";
+import { budgetJson } from "../cycle_budget_json.ts";
 
 const MODES: readonly DealerMode[] = ["normal", "dry-run"];
 
@@ -91,5 +92,6 @@ function cycleJson(c: DealerCycleRecord) {
     rejections: c.rejections,
     comment: c.comment,
     error: c.error,
+    budget: budgetJson(c.budget),
   };
 }

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { parseTimeExpression } from "../../../policies/language/time_expression.ts";
-import { describeType, InventoryValidationError, wildcardToRegExp } from "../../inventory/mod.ts";
+import { compileGlob, describeType, InventoryValidationError } from "../../inventory/mod.ts";
 import { parseAccessRecords } from "../../requests/access_record.ts";
 import { checkLockRequest, type DetoxLock, type LockRequest } from "../../requests/detox_lock.ts";
 import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../context.ts";
@@ -9,6 +9,7 @@ import { DETOX_MODES, type DetoxMode, type DetoxRunSummary } from "../../request
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
+import { budgetJson } from "../cycle_budget_json.ts";
 
 const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as const;
 
@@ -118,7 +119,7 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
     const cycle = await cycleOf(p);
     const exact = !p.dataset!.includes("*") && !p.dataset!.includes("?");
     const rows = await detox.decisions(cycle.id, exact ? { dataset: p.dataset! } : {});
-    const re = wildcardToRegExp(p.dataset!);
+    const re = compileGlob(p.dataset!);
     return ok(c, {
       cycle: cycle.id,
       decisions: rows.filter((r) => re.test(r.dataset)).map((r) => ({
@@ -337,6 +338,7 @@ function cycleJson(c: CycleView) {
     deleted_bytes: c.deletedBytes,
     unmatched_lines: c.unmatchedLines,
     comment: c.comment,
+    budget: budgetJson(c.budget),
   };
 }
 

@@ -2,6 +2,8 @@ import type { Context, Hono } from "hono";
 import {
   type Block,
   type BlockReplica,
+  compileGlob,
+  type Glob,
   injectionToCommands,
   invalidationToCommands,
   type InventoryCommand,
@@ -11,7 +13,6 @@ import {
   type Snapshot,
   splitBlockFullName,
   summarizeOutcomes,
-  wildcardToRegExp,
 } from "../../inventory/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { BadRequest, HttpError } from "../errors.ts";
@@ -19,6 +20,8 @@ import { DEPRECATED_KEYS, renameDeprecatedKeys } from "../injection_aliases.ts";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { collectParams, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
+import { datasetsMatchingWithin } from "../dataset_scan.ts";
+import { budgetOf, type RequestBudget } from "../request_budget.ts";
 
 /** `/data/inventory/*`: the original inventory module (spec §8.2). */
 export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
@@ -26,7 +29,9 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
     const p = parseParams(await input(c), { dataset: { kind: "text" } });
     const snap = port.snapshot();
     // As the original: no pattern, no listing (a full dump is `dataset=*`).
-    const datasets = p.dataset === undefined ? [] : snap.datasetsMatching(p.dataset);
+    const datasets = p.dataset === undefined
+      ? []
+      : await datasetsMatchingWithin(snap, p.dataset, budgetOf(c));
     return ok(
       c,
       datasets.map((d) => ({
@@ -50,7 +55,7 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
     if (p.group === undefined) {
       return ok(c, groups.map((g) => ({ name: g.name ?? "(no group)", olevel: g.olevel })));
     }
-    const re = wildcardToRegExp(p.group);
+    const re = compileGlob(p.group);
     return ok(
       c,
       groups.filter((g) => g.name !== null && re.test(g.name)).map((g) => ({
@@ -63,9 +68,9 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
   app.get("/data/inventory/sites", async (c) => {
     const p = parseParams(await input(c), { site: { kind: "list" }, partition: { kind: "list" } });
     const snap = port.snapshot();
-    const sites = p.site ? matching(snap.sites(), p.site, (s) => s.name) : snap.sites();
+    const sites = p.site ? await matching(snap.sites(), p.site, (s) => s.name, budgetOf(c)) : snap.sites();
     const partitions = p.partition
-      ? matching(snap.partitions(), p.partition, (x) => x.name)
+      ? await matching(snap.partitions(), p.partition, (x) => x.name, budgetOf(c))
       : snap.partitions();
     return ok(
       c,
@@ -118,22 +123,24 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
     });
     const snap = port.snapshot();
     let datasetPattern: string;
-    let blockPattern: RegExp | null = null;
+    let blockPattern: Glob | null = null;
     if (p.block !== undefined) {
       const parts = splitBlockFullName(p.block);
       if (!parts) throw new BadRequest("block", `expected DATASET#BLOCK, got ${JSON.stringify(p.block)}`);
       datasetPattern = parts[0];
-      blockPattern = wildcardToRegExp(parts[1]);
+      blockPattern = compileGlob(parts[1]);
     } else if (p.dataset !== undefined) {
       datasetPattern = p.dataset;
     } else {
       return ok(c, { block: [] });
     }
-    const node = p.node !== undefined ? wildcardToRegExp(p.node) : null;
+    const node = p.node !== undefined ? compileGlob(p.node) : null;
     const since = Math.max(p.update_since ?? 0, p.create_since ?? 0);
     const out = [];
-    for (const d of snap.datasetsMatching(datasetPattern)) {
+    const budget = budgetOf(c);
+    for (const d of await datasetsMatchingWithin(snap, datasetPattern, budget)) {
       for (const block of snap.blocksOf(d)) {
+        await budget.tick();
         if (blockPattern && !blockPattern.test(block.name)) continue;
         const replicas = snap.blockReplicasOf(block).filter((br) => {
           const site = snap.siteById(br.siteId)!;
@@ -225,9 +232,19 @@ function input(c: Context<AppEnv>) {
 }
 
 /** Matches names against a list of exact names or wildcards; unknown names simply match nothing. */
-function matching<T>(items: T[], patterns: string[], name: (t: T) => string): T[] {
-  const res = patterns.map(wildcardToRegExp);
-  return items.filter((item) => res.some((re) => re.test(name(item))));
+async function matching<T>(items: T[], patterns: string[], name: (t: T) => string, budget: RequestBudget) {
+  const res = patterns.map(compileGlob);
+  const out: T[] = [];
+  for (const item of items) {
+    for (const re of res) {
+      await budget.tick();
+      if (re.test(name(item))) {
+        out.push(item);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 function finiteOrNull(x: number): number | null {
