@@ -3,6 +3,8 @@ export * from "./enums.ts";
 export * from "./records.ts";
 export * from "./errors.ts";
 export * from "./names.ts";
+export * from "./site_path.ts";
+export * from "./input_rules.ts";
 export * from "./commands.ts";
 export * from "./partitions.ts";
 export * from "./file_catalog.ts";
