@@ -7,6 +7,7 @@ import { HttpMetrics } from "./http_metrics.ts";
 import { OPENAPI } from "./openapi.ts";
 import { type RegistryPort, UnavailableError } from "./port.ts";
 import { inventoryRoutes } from "./routes/inventory.ts";
+import { injectionRoutes } from "./routes/injections.ts";
 import { detoxRoutes } from "./routes/detox.ts";
 import type { DetoxPort } from "./detox_port.ts";
 import type { DealerPort } from "./dealer_port.ts";
@@ -118,6 +119,7 @@ export function createRegistryApp(
   app.get("/data/whoami", (c) => ok(c, c.get("principal")));
 
   inventoryRoutes(app, port);
+  injectionRoutes(app, port);
   if (detox) detoxRoutes(app, port, detox);
   if (dealer) {
     requestRoutes(app, port, dealer.port, dealer.nudgeTracker);
