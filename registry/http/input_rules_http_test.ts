@@ -102,13 +102,20 @@ dbTest("names must be well-formed NFC Unicode, on both paths", async ({ db }) =>
     await refusedOnBothPaths(
       s,
       doc("/A/B/C", [{ name: "/store/\\udc00.root", size: 1 }]).replace("\\\\udc00", "\\udc00"),
-      /files\[0\]\.lfn": must be well-formed/,
+      /files\[0\]\.name": must be well-formed/,
     );
     await refusedOnBothPaths(
       s,
       JSON.stringify({ dataset: [{ name: "/Cafe\u0301/B/C" }] }),
       /normalization form C/,
     );
+    // Every JSON body, not only injections: setquota's site.
+    const quota = await s.send("POST", "/data/inventory/setquota", {
+      body: `{"site":"T2_\\ud800","partition":"Default","quota":"1TB"}`,
+      token: s.admin,
+    });
+    assertEquals(quota.status, 400, quota.text);
+    assertMatch(quota.json.message, /"site": must be well-formed Unicode/);
     const nfc = await s.send("POST", "/data/inventory/injectsync", {
       body: JSON.stringify({ dataset: [{ name: "/Caf\u00e9/B/C" }] }),
       token: s.admin,

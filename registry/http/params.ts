@@ -1,6 +1,12 @@
 import { describeType, hasControlCharacters } from "../inventory/mod.ts";
 import { BadRequest } from "./errors.ts";
-import { badPercentEncoding, decodeUtf8, duplicateKeyParameter, findDuplicateKey } from "./strict_input.ts";
+import {
+  badPercentEncoding,
+  decodeUtf8,
+  duplicateKeyParameter,
+  findDuplicateKey,
+  illFormedPath,
+} from "./strict_input.ts";
 
 /** Raw request input: every key maps to its values (`item[]=a&item[]=b` → `item: ["a","b"]`). */
 export type RawParams = Map<string, string[]>;
@@ -76,6 +82,8 @@ export async function readJson(req: Request): Promise<unknown> {
   }
   const duplicate = findDuplicateKey(text);
   if (duplicate) throw new BadRequest(duplicateKeyParameter(duplicate), "is given more than once");
+  const illFormed = illFormedPath(text, doc);
+  if (illFormed !== null) throw new BadRequest(illFormed, "must be well-formed Unicode (no lone surrogates)");
   return doc;
 }
 

@@ -125,3 +125,30 @@ function dot(label: string, key: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return `${label}[${JSON.stringify(key)}]`;
   return label ? `${label}.${key}` : key;
 }
+
+// A JSON escape of a surrogate: the only way a lone surrogate gets into a body that is valid UTF-8.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * The path of the first string (key or value) in a parsed body that is not
+ * well-formed Unicode, or `null`. The walk happens only when the text has a
+ * surrogate escape at all, so ordinary bodies cost one regex scan.
+ */
+export function illFormedPath(text: string, doc: unknown): string | null {
+  if (!SURROGATE_ESCAPE.test(text)) return null;
+  const stack: { value: unknown; path: string }[] = [{ value: doc, path: "" }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === "string") {
+      if (!value.isWellFormed()) return path || "body";
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push({ value: v, path: `${path}[${i}]` }));
+    } else if (typeof value === "object" && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        if (!k.isWellFormed()) return dot(path, k);
+        stack.push({ value: v, path: dot(path, k) });
+      }
+    }
+  }
+  return null;
+}

@@ -1,5 +1,11 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
-import { badPercentEncoding, decodeUtf8, duplicateKeyParameter, findDuplicateKey } from "./strict_input.ts";
+import {
+  badPercentEncoding,
+  decodeUtf8,
+  duplicateKeyParameter,
+  findDuplicateKey,
+  illFormedPath,
+} from "./strict_input.ts";
 
 function dup(text: string): string | null {
   JSON.parse(text); // the checker is only ever given valid JSON
@@ -113,4 +119,15 @@ Deno.test("fuzz: the scan agrees with a reference on random nested documents", (
     const text = gen(0);
     assertEquals(findDuplicateKey(text) !== null, hasDup(text), text);
   }
+});
+
+Deno.test("a lone surrogate anywhere in a JSON body is found, with its path", () => {
+  const ill = (text: string) => illFormedPath(text, JSON.parse(text));
+  assertEquals(ill(`{"dataset":[{"name":"/S\\ud800/B/C"}]}`), "dataset[0].name");
+  assertEquals(ill(`[{"item":"x"},{"item":"\\udfff"}]`), "[1].item");
+  assertEquals(ill(`{"\\ud800":1}`), `["\\ud800"]`);
+  assertEquals(ill(`"\\ud800"`), "body");
+  // A correct pair, and text that only looks like an escape, are fine.
+  assertEquals(ill(`{"name":"\\ud83d\\ude00","other":"\\\\ud800"}`), null);
+  assertEquals(ill(`{"name":"plain"}`), null);
 });
