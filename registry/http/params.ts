@@ -5,7 +5,7 @@ import {
   decodeUtf8,
   duplicateKeyParameter,
   findDuplicateKey,
-  illFormedPath,
+  unstorableString,
 } from "./strict_input.ts";
 
 /** Raw request input: every key maps to its values (`item[]=a&item[]=b` → `item: ["a","b"]`). */
@@ -82,8 +82,8 @@ export async function readJson(req: Request): Promise<unknown> {
   }
   const duplicate = findDuplicateKey(text);
   if (duplicate) throw new BadRequest(duplicateKeyParameter(duplicate), "is given more than once");
-  const illFormed = illFormedPath(text, doc);
-  if (illFormed !== null) throw new BadRequest(illFormed, "must be well-formed Unicode (no lone surrogates)");
+  const unstorable = unstorableString(text, doc);
+  if (unstorable !== null) throw new BadRequest(unstorable.path, unstorable.reason);
   return doc;
 }
 

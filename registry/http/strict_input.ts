@@ -126,26 +126,35 @@ function dot(label: string, key: string): string {
   return label ? `${label}.${key}` : key;
 }
 
-// A JSON escape of a surrogate: the only way a lone surrogate gets into a body that is valid UTF-8.
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+// A JSON escape of a surrogate or of NUL: the only way either gets into a body that is valid UTF-8.
+const SUSPECT_ESCAPE = /\\u(?:[dD][89a-fA-F]|0000)/;
+
+/** A string the database cannot store as sent: PostgreSQL text and jsonb hold neither. */
+function unstorable(s: string): string | null {
+  if (!s.isWellFormed()) return "must be well-formed Unicode (no lone surrogates)";
+  if (s.includes("\u0000")) return "must not contain NUL characters";
+  return null;
+}
 
 /**
- * The path of the first string (key or value) in a parsed body that is not
- * well-formed Unicode, or `null`. The walk happens only when the text has a
- * surrogate escape at all, so ordinary bodies cost one regex scan.
+ * The first string (key or value) in a parsed body that is not well-formed
+ * Unicode or holds a NUL, with its path, or `null`. The walk happens only when
+ * the text has such an escape at all, so ordinary bodies cost one regex scan.
  */
-export function illFormedPath(text: string, doc: unknown): string | null {
-  if (!SURROGATE_ESCAPE.test(text)) return null;
+export function unstorableString(text: string, doc: unknown): { path: string; reason: string } | null {
+  if (!SUSPECT_ESCAPE.test(text)) return null;
   const stack: { value: unknown; path: string }[] = [{ value: doc, path: "" }];
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (typeof value === "string") {
-      if (!value.isWellFormed()) return path || "body";
+      const reason = unstorable(value);
+      if (reason) return { path: path || "body", reason };
     } else if (Array.isArray(value)) {
       value.forEach((v, i) => stack.push({ value: v, path: `${path}[${i}]` }));
     } else if (typeof value === "object" && value !== null) {
       for (const [k, v] of Object.entries(value)) {
-        if (!k.isWellFormed()) return dot(path, k);
+        const reason = unstorable(k);
+        if (reason) return { path: dot(path, k), reason };
         stack.push({ value: v, path: dot(path, k) });
       }
     }

@@ -4,7 +4,7 @@ import {
   decodeUtf8,
   duplicateKeyParameter,
   findDuplicateKey,
-  illFormedPath,
+  unstorableString,
 } from "./strict_input.ts";
 
 function dup(text: string): string | null {
@@ -121,8 +121,8 @@ Deno.test("fuzz: the scan agrees with a reference on random nested documents", (
   }
 });
 
-Deno.test("a lone surrogate anywhere in a JSON body is found, with its path", () => {
-  const ill = (text: string) => illFormedPath(text, JSON.parse(text));
+Deno.test("a lone surrogate or a NUL anywhere in a JSON body is found, with its path", () => {
+  const ill = (text: string) => unstorableString(text, JSON.parse(text))?.path ?? null;
   assertEquals(ill(`{"dataset":[{"name":"/S\\ud800/B/C"}]}`), "dataset[0].name");
   assertEquals(ill(`[{"item":"x"},{"item":"\\udfff"}]`), "[1].item");
   assertEquals(ill(`{"\\ud800":1}`), `["\\ud800"]`);
@@ -130,4 +130,10 @@ Deno.test("a lone surrogate anywhere in a JSON body is found, with its path", ()
   // A correct pair, and text that only looks like an escape, are fine.
   assertEquals(ill(`{"name":"\\ud83d\\ude00","other":"\\\\ud800"}`), null);
   assertEquals(ill(`{"name":"plain"}`), null);
+  // NUL: PostgreSQL cannot store it in text or jsonb (a mapping pattern is not otherwise checked for it).
+  const nul = `{"site":[{"name":"T2_A","filename_mappings":{"posix":[[["/store/\\u0000(.*)","/x/{0}"]]]}}]}`;
+  assertEquals(unstorableString(nul, JSON.parse(nul)), {
+    path: "site[0].filename_mappings.posix[0][0][0]",
+    reason: "must not contain NUL characters",
+  });
 });
