@@ -47,7 +47,7 @@ import { type EnforcerRules, parseEnforcerRules } from "./policies/enforcer_rule
 import { parsePartitions } from "./policies/partitions.ts";
 import { describePolicyFile } from "./policies/describe_policy_file.ts";
 import { inConfigTerms, parseServiceConfig, type ServiceConfig, siteCommands } from "./service_config.ts";
-import { ask, SeededRng } from "./actors/runtime/mod.ts";
+import { ask, AskTimeoutError, SeededRng } from "./actors/runtime/mod.ts";
 import { SqlRequestStore } from "./adapters/db/request_store.ts";
 import { SqlAppLockStore } from "./adapters/db/app_lock_store.ts";
 import { SqlDemandStore } from "./adapters/db/demand_store.ts";
@@ -241,15 +241,22 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         return await tree.gateway.submit(submission, signal ? { signal } : {});
       } catch (e) {
         if (e instanceof InventoryBusyError) throw new UnavailableError(e.message, 2);
+        if (e instanceof AskTimeoutError) {
+          throw new UnavailableError("The inventory writer did not answer in time");
+        }
         throw e;
       }
     },
     async enqueueInjection(kind, payload, user) {
-      const id = await injections.enqueue(kind, payload, user, clock.now());
+      const id = await injections.enqueue(kind, payload, user, clock.now()).catch((e) => {
+        log.error("Could not queue an injection: {error}", { error: String(e) }); // the client gets no database text
+        throw new UnavailableError("The injection could not be queued; retry later");
+      });
       tree.nudgeInjections();
       return id;
     },
     injection: (id) => injections.get(id),
+    injections: (filter) => injections.list(filter),
     authenticateToken: (token) => users.authenticateToken(token, clock.now()),
     authenticateDn: (dn) => users.authenticateDn(dn),
     metrics: async () => metrics.render() + await activity.render(),

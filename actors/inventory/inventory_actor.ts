@@ -20,7 +20,14 @@ import type { InventoryPublication } from "./publication.ts";
 export type SubmitReply =
   /** `alreadySettled`: the queued injection had been applied or rejected before; nothing was done. */
   | { ok: true; generation: number; outcomes: CommandOutcome[]; alreadySettled?: boolean }
-  | { ok: false; error: string };
+  /** `cause`: the underlying error, for the log and the injection queue's record, never for an HTTP answer. */
+  | { ok: false; error: string; cause?: string };
+
+/**
+ * What callers are told when a write fails: the database's own text (constraint names, types,
+ * values) stays in the log; the client can do nothing about it but retry.
+ */
+export const WRITE_FAILED = "The inventory could not be written (the error is logged); retry later";
 
 export type InventoryMsg =
   | {
@@ -130,8 +137,8 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           }
           if (taken.length === 0) return state;
           const fail = (error: unknown): never => {
-            const message = `Inventory write failed: ${(error as Error)?.message ?? String(error)}`;
-            for (const b of taken) b.replyTo.tell({ ok: false, error: message });
+            ctx.log.error("Inventory write failed", { error: String(error) });
+            for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
             throw error;
           };
           const awaitInflight = async () => {
@@ -203,8 +210,8 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
                 b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
               );
             }, (error) => {
-              const message = `Inventory write failed: ${(error as Error)?.message ?? String(error)}`;
-              for (const b of taken) b.replyTo.tell({ ok: false, error: message });
+              ctx.log.error("Inventory write failed", { error: String(error) });
+              for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
               ctx.self.tell({ type: "commit_failed", error });
               throw error;
             });

@@ -3,6 +3,7 @@ import { dbTest } from "../../tests/helpers/db.ts";
 import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
 import { type InventoryCommand, inventoryDigest, parseCommand } from "../../registry/inventory/mod.ts";
 import { startWriter } from "../../tests/helpers/writer.ts";
+import { WRITE_FAILED } from "./inventory_actor.ts";
 import { ReaderReplica } from "./reader_replica.ts";
 
 const c = (raw: Record<string, unknown>): InventoryCommand => parseCommand(raw);
@@ -72,7 +73,9 @@ dbTest(
     );
     const failed = await gateway.submit({ commands: [c({ op: "dataset.upsert", name: "/Lost/Write/X" })] });
     assert(!failed.ok);
-    assert(failed.error.includes("Inventory write failed"));
+    // The caller gets no database text; the cause is kept for the log and the injection queue.
+    assertEquals(failed.error, WRITE_FAILED);
+    assert(failed.cause !== undefined && failed.cause.length > 0);
     assertEquals(publication.snapshot().dataset("/Lost/Write/X"), undefined);
     await system.runUntilIdle();
     // The restarted writer reloaded the tables and replayed the journal tail it found.

@@ -2,6 +2,7 @@ import { parse } from "./args.ts";
 import { type CliContext, CliError } from "./cli_context.ts";
 import { datasetsCommand, help, injectCommand, sitesCommand } from "./inventory_commands.ts";
 import { userCommand } from "./user_commands.ts";
+import { injectionsCommand } from "./injection_commands.ts";
 import { detoxCommand, partitionsCommand, policyCommand, popularityCommand } from "./detox_commands.ts";
 import { fileopsCommand, transfersCommand } from "./fileops_commands.ts";
 import { appCommand, sequenceCommand } from "./scheduler_commands.ts";
@@ -15,6 +16,7 @@ Commands:
   start       run the service: inventory writer and REST registry
   config      check a service configuration file
   inject      send an injection (or --delete an invalidation) document
+  injections  the queue of asynchronous injections; failed (poison) ones with their error
   datasets    list datasets
   sites       list sites with quota and usage per partition; set quotas
   partitions  list partitions with per-site quota and usage
@@ -96,6 +98,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       }
       case "inject":
         return await injectCommand(args, ctx);
+      case "injections":
+        return await injectionsCommand(args, ctx);
       case "datasets":
         return await datasetsCommand(args, ctx);
       case "sites":

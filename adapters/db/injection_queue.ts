@@ -1,6 +1,7 @@
 import { type BulkTransaction, type Database, jsonb } from "./database.ts";
 import {
   INJECTION_CHANNEL,
+  type InjectionFilter,
   type InjectionKind,
   type InjectionQueue,
   type InjectionRecord,
@@ -28,25 +29,60 @@ export class SqlInjectionQueue implements InjectionQueue {
   }
 
   async queued(afterId: number, limit: number): Promise<QueuedInjection[]> {
-    const rows = await this.db.kysely.selectFrom("data_injections").select(["id", "kind", "payload"])
+    const rows = await this.db.kysely.selectFrom("data_injections")
+      .select(["id", "kind", "payload", "attempts", "last_error"])
       .where("status", "=", "queued").where("id", ">", afterId).orderBy("id").limit(limit).execute();
-    return rows.map((r) => ({ id: r.id, kind: r.kind as InjectionKind, payload: r.payload }));
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind as InjectionKind,
+      payload: r.payload,
+      attempts: r.attempts,
+      lastError: r.last_error,
+    }));
   }
 
   async get(id: number): Promise<InjectionRecord | null> {
-    const r = await this.db.kysely.selectFrom("data_injections")
-      .select(["id", "kind", "user_name", "created_ms", "status", "result", "applied_seq"])
-      .where("id", "=", id).executeTakeFirst();
-    if (!r) return null;
-    return {
-      id: r.id,
-      kind: r.kind as InjectionKind,
-      user: r.user_name,
-      createdMs: r.created_ms,
-      status: r.status as InjectionStatus,
-      result: r.result,
-      appliedSeq: r.applied_seq,
-    };
+    const r = await this.#records().where("id", "=", id).executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
+  async list(filter: InjectionFilter): Promise<InjectionRecord[]> {
+    let q = this.#records();
+    if (filter.status !== undefined) q = q.where("status", "=", filter.status);
+    if (filter.beforeId !== undefined) q = q.where("id", "<", filter.beforeId);
+    const rows = await q.orderBy("id", "desc").limit(filter.limit).execute();
+    return rows.map(toRecord);
+  }
+
+  #records() {
+    return this.db.kysely.selectFrom("data_injections").select([
+      "id",
+      "kind",
+      "user_name",
+      "created_ms",
+      "updated_ms",
+      "status",
+      "result",
+      "applied_seq",
+      "attempts",
+      "last_error",
+    ]);
+  }
+
+  async beginAttempt(id: number, nowMs: number): Promise<void> {
+    await this.db.kysely.updateTable("data_injections")
+      .set((eb) => ({ attempts: eb("attempts", "+", 1), updated_ms: nowMs }))
+      .where("id", "=", id).where("status", "=", "queued").execute();
+  }
+
+  async recordFailure(id: number, error: string, moveAside: boolean, nowMs: number): Promise<void> {
+    await this.db.kysely.updateTable("data_injections")
+      .set({
+        last_error: error,
+        updated_ms: nowMs,
+        ...(moveAside ? { status: "failed", result: jsonb({ error }) } : {}),
+      })
+      .where("id", "=", id).where("status", "=", "queued").execute();
   }
 
   async settled(ids: number[]): Promise<Set<number>> {
@@ -60,6 +96,32 @@ export class SqlInjectionQueue implements InjectionQueue {
     if (settlements.length === 0) return;
     await this.db.bulkTransaction((tx) => settleInjections(tx, settlements, nowMs, null));
   }
+}
+
+function toRecord(r: {
+  id: number;
+  kind: string;
+  user_name: string;
+  created_ms: number;
+  updated_ms: number;
+  status: string;
+  result: unknown;
+  applied_seq: number | null;
+  attempts: number;
+  last_error: string | null;
+}): InjectionRecord {
+  return {
+    id: r.id,
+    kind: r.kind as InjectionKind,
+    user: r.user_name,
+    createdMs: r.created_ms,
+    updatedMs: r.updated_ms,
+    status: r.status as InjectionStatus,
+    result: r.result,
+    appliedSeq: r.applied_seq,
+    attempts: r.attempts,
+    lastError: r.last_error,
+  };
 }
 
 /** Marks injections settled; shared with the inventory commit so both happen in one transaction. */

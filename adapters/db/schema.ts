@@ -67,6 +67,8 @@ export interface DB extends DetoxTables, DealerTables, SchedulerTables {
     result: unknown;
     applied_seq: number | null;
     updated_ms: number;
+    attempts: Generated<number>;
+    last_error: string | null;
   };
   users: {
     id: Generated<number>;

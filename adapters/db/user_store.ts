@@ -1,5 +1,6 @@
 import { hasControlCharacters } from "../../registry/inventory/mod.ts";
 import type { Database } from "./database.ts";
+import { ownerDnCandidates } from "./proxy_dn.ts";
 import type {
   Authorization,
   NewUser,
@@ -122,16 +123,11 @@ export class SqlUserStore implements UserStore {
   }
 
   async authenticateDn(dn: string): Promise<Principal | null> {
-    // Proxy certificates append /CN=… components: retry with the DN progressively truncated.
-    for (
-      let candidate = dn;
-      candidate.length > 0;
-      candidate = candidate.slice(0, candidate.lastIndexOf("/"))
-    ) {
+    // A proxy's subject is its owner's DN plus proxy components; nothing else is stripped.
+    for (const candidate of ownerDnCandidates(dn)) {
       const row = await this.db.kysely.selectFrom("users").select(["id", "name"]).where("dn", "=", candidate)
         .where("revoked_ms", "is", null).executeTakeFirst();
       if (row) return { user: row.name, authorizations: await this.#authorizations(row.id) };
-      if (!candidate.includes("/")) break;
     }
     return null;
   }

@@ -35,6 +35,10 @@ dbTest("a proxy DN authenticates its owner; unknown DNs do not", async ({ db }) 
   assertEquals((await users.authenticateDn("/DC=ch/DC=cern/CN=Bob/CN=proxy/CN=12345"))?.user, "bob");
   assertEquals(await users.authenticateDn("/DC=ch/DC=cern/CN=Mallory"), null);
   assertEquals(await users.authenticateDn("/DC=ch"), null);
+  // Only proxy components are stripped: a DN with other trailing components is someone else.
+  assertEquals(await users.authenticateDn("/DC=ch/DC=cern/CN=Bob/O=Evil/CN=Eve"), null);
+  assertEquals(await users.authenticateDn("/DC=ch/DC=cern/CN=Bob/CN=Eve"), null);
+  assertEquals((await users.authenticateDn("/DC=ch/DC=cern/CN=Bob/CN=limited proxy"))?.user, "bob");
 });
 
 dbTest("bad user names and roles are refused", async ({ db }) => {

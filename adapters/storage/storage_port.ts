@@ -5,6 +5,8 @@
  * its root. Failures are StorageErrors carrying an errno-like code, which the
  * transfer layer classifies as recoverable or not.
  */
+import { sitePathProblem } from "../../registry/inventory/site_path.ts";
+
 export interface StorageCapabilities {
   readonly stat: boolean;
   readonly list: boolean;
@@ -102,21 +104,13 @@ export interface StorageAdapter {
  * empty, "." or ".." segments. Returned normalized (no trailing slash).
  */
 export function checkNamespacePath(path: string): string {
-  if (typeof path !== "string" || !path.startsWith("/")) {
-    throw new StorageError("EINVAL", String(path), "a site path must be absolute (start with /)");
+  if (typeof path !== "string") {
+    throw new StorageError("EINVAL", String(path), "a site path must be a string");
   }
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) {
-    throw new StorageError("EINVAL", JSON.stringify(path), "control characters are not allowed in a path");
-  }
-  if (path.length > 4096) throw new StorageError("EINVAL", path.slice(0, 64) + "…", "path too long");
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-  if (trimmed === "/") return "/";
-  for (const segment of trimmed.slice(1).split("/")) {
-    if (segment === "" || segment === "." || segment === "..") {
-      throw new StorageError("EINVAL", path, `segment ${JSON.stringify(segment)} is not allowed`);
-    }
-  }
+  // The model's rule, so that an LFN the inventory accepted is a path every site accepts.
+  const problem = sitePathProblem(trimmed);
+  if (problem) throw new StorageError("EINVAL", JSON.stringify(path.slice(0, 256)), problem);
   return trimmed;
 }
 

@@ -10,6 +10,7 @@ import { type RegistryPort, UnavailableError } from "./port.ts";
 import { inventoryRoutes } from "./routes/inventory.ts";
 import { inventoryStatsRoutes } from "./routes/inventory_stats.ts";
 import { phedexCompatRoutes } from "./routes/phedex_compat.ts";
+import { injectionRoutes } from "./routes/injections.ts";
 import { detoxRoutes } from "./routes/detox.ts";
 import type { DetoxPort } from "./detox_port.ts";
 import type { DealerPort } from "./dealer_port.ts";
@@ -138,6 +139,7 @@ export function createRegistryApp(
 
   inventoryRoutes(app, port);
   inventoryStatsRoutes(app, port);
+  injectionRoutes(app, port);
   if (detox) detoxRoutes(app, port, detox);
   if (dealer) {
     requestRoutes(app, port, dealer.port, dealer.nudgeTracker);

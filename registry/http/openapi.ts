@@ -98,6 +98,11 @@ export const OPENAPI = {
       "create_since",
     ]),
     "/data/inventory/injection": read("Status of a queued injection", ["id"]),
+    "/data/inventory/injections": read("Queued and settled injections, newest first", [
+      "status",
+      "before",
+      "limit",
+    ]),
     "/data/inventory/inject": write("Queue an injection (asynchronous)"),
     "/data/inventory/injectsync": write("Inject now (atomic)"),
     "/data/inventory/delete": write("Queue an invalidation (asynchronous)"),

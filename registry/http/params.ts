@@ -1,5 +1,12 @@
 import { describeType, hasControlCharacters } from "../inventory/mod.ts";
 import { BadRequest } from "./errors.ts";
+import {
+  badPercentEncoding,
+  decodeUtf8,
+  duplicateKeyParameter,
+  findDuplicateKey,
+  unstorableString,
+} from "./strict_input.ts";
 
 /** Raw request input: every key maps to its values (`item[]=a&item[]=b` → `item: ["a","b"]`). */
 export type RawParams = Map<string, string[]>;
@@ -37,6 +44,8 @@ export async function collectParams(req: Request, url: URL, readBody: boolean): 
     }
     params.set(name, values);
   };
+  const badQuery = badPercentEncoding(url.search);
+  if (badQuery !== null) throw new BadRequest("query", `not valid UTF-8 after percent-decoding: ${badQuery}`);
   for (const [k, v] of url.searchParams) add(k, v);
   if (!readBody || req.method === "GET" || req.method === "HEAD") return params;
   const type = req.headers.get("content-type") ?? "";
@@ -47,7 +56,12 @@ export async function collectParams(req: Request, url: URL, readBody: boolean): 
       throw new BadRequest("body", `expected a JSON object of parameters, got ${describeType(body)}`);
     }
     for (const [k, v] of Object.entries(body as Record<string, unknown>)) add(k, v);
-  } else if (type.includes("application/x-www-form-urlencoded") || type.includes("multipart/form-data")) {
+  } else if (type.includes("application/x-www-form-urlencoded")) {
+    const text = decodeUtf8(new Uint8Array(await req.arrayBuffer()));
+    const bad = text === null ? "the body" : badPercentEncoding(text);
+    if (bad !== null) throw new BadRequest("body", `not valid UTF-8: ${bad}`);
+    for (const [k, v] of new URLSearchParams(text!)) add(k, v);
+  } else if (type.includes("multipart/form-data")) {
     const form = await req.formData().catch(() => {
       throw new BadRequest("body", "malformed form data");
     });
@@ -56,15 +70,22 @@ export async function collectParams(req: Request, url: URL, readBody: boolean): 
   return params;
 }
 
-/** Parses a JSON body; malformed JSON is a 400 naming the body. */
+/** Parses a JSON body; malformed JSON, bytes that are not UTF-8 and duplicated keys are 400s. */
 export async function readJson(req: Request): Promise<unknown> {
-  const text = await req.text();
+  const text = decodeUtf8(new Uint8Array(await req.arrayBuffer()));
+  if (text === null) throw new BadRequest("body", "not valid UTF-8");
   if (text.trim() === "") return null;
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (e) {
     throw new BadRequest("body", `malformed JSON: ${(e as Error).message}`);
   }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) throw new BadRequest(duplicateKeyParameter(duplicate), "is given more than once");
+  const unstorable = unstorableString(text, doc);
+  if (unstorable !== null) throw new BadRequest(unstorable.path, unstorable.reason);
+  return doc;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface RegistryPort {
   /** Queues an asynchronous injection or invalidation; returns its id. */
   enqueueInjection(kind: "inject" | "delete", payload: unknown, user: string): Promise<number>;
   injection(id: number): Promise<InjectionView | null>;
+  /** Queued and settled injections, newest first. */
+  injections(filter: { status?: InjectionState; beforeId?: number; limit: number }): Promise<InjectionView[]>;
   authenticateToken(token: string): Promise<Principal | null>;
   authenticateDn(dn: string): Promise<Principal | null>;
   /** Prometheus text of the service's metrics (the HTTP layer appends its own). */
@@ -26,6 +28,10 @@ export type SubmitResult =
   | { ok: true; generation: number; outcomes: CommandOutcome[] }
   | { ok: false; error: string };
 
+/** `failed`: moved aside after failing to apply twice (see `lastError`). */
+export const INJECTION_STATES = ["queued", "applied", "rejected", "failed"] as const;
+export type InjectionState = typeof INJECTION_STATES[number];
+
 export interface InjectionView {
   id: number;
   kind: string;
@@ -34,6 +40,8 @@ export interface InjectionView {
   status: string;
   result: unknown;
   appliedSeq: number | null;
+  attempts: number;
+  lastError: string | null;
 }
 
 export interface Principal {

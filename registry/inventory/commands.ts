@@ -13,6 +13,7 @@ import {
 } from "./enums.ts";
 import { InventoryValidationError } from "./errors.ts";
 import { describeType, hasControlCharacters, nameProblem } from "./names.ts";
+import { checksumProblem, MAX_TOTAL_BYTES } from "./input_rules.ts";
 import type { MappingChain } from "./records.ts";
 import { regexProblem } from "./linear_regex.ts";
 
@@ -294,6 +295,7 @@ function checkField(object: string, field: string, kind: FieldKind, value: unkno
       if (typeof value !== "string") fail(`expected a string, got ${describeType(value)}`);
       if ((value as string).length > 2000) fail("must be at most 2000 characters");
       if (hasControlCharacters(value as string)) fail("must not contain control characters");
+      if (!(value as string).isWellFormed()) fail("must be well-formed Unicode (no lone surrogates)");
       return value;
     case "textOrNull":
       return value === null ? null : checkField(object, field, "text", value);
@@ -345,7 +347,8 @@ function checkNewFiles(object: string, field: string, value: unknown): NewFile[]
   if (value.length > MAX_FILES_PER_COMMAND) {
     throw new InventoryValidationError(object, field, `at most ${MAX_FILES_PER_COMMAND} files`);
   }
-  return value.map((f, i) => {
+  let total = 0;
+  const files = value.map((f, i) => {
     const at = `${field}[${i}]`;
     const fail = (sub: string, reason: string): never => {
       throw new InventoryValidationError(object, sub ? `${at}.${sub}` : at, reason);
@@ -367,8 +370,18 @@ function checkNewFiles(object: string, field: string, value: unknown): NewFile[]
       if (siteProblem) fail("site", siteProblem);
       out.site = file.site as string;
     }
+    total += size;
     return out;
   });
+  // Block and dataset sizes are sums of file sizes: a command whose own sum is out of range never applies.
+  if (total > MAX_TOTAL_BYTES) {
+    throw new InventoryValidationError(
+      object,
+      field,
+      `the files add up to ${total} bytes, more than a block may hold (${MAX_TOTAL_BYTES})`,
+    );
+  }
+  return files;
 }
 
 export function checkChecksum(value: unknown, fail: (reason: string) => never): Record<string, string> {
@@ -377,10 +390,8 @@ export function checkChecksum(value: unknown, fail: (reason: string) => never): 
   }
   const out: Record<string, string> = {};
   for (const [alg, digest] of Object.entries(value as Record<string, unknown>)) {
-    if (!/^[a-z0-9]{2,16}$/.test(alg)) fail(`unknown checksum algorithm ${JSON.stringify(alg)}`);
-    if (typeof digest !== "string" || !/^[0-9a-fA-F]{1,128}$/.test(digest)) {
-      fail(`checksum ${alg} must be a hex string, got ${describeType(digest)}`);
-    }
+    const problem = checksumProblem(alg, digest);
+    if (problem) fail(problem);
     out[alg] = (digest as string).toLowerCase();
   }
   return out;

@@ -9,6 +9,7 @@
  */
 import { compileLinearRegex, type LinearRegex, RegexError } from "./linear_regex.ts";
 import type { Site } from "./records.ts";
+import { sitePathProblem } from "./site_path.ts";
 
 export class LfnMappingError extends Error {
   constructor(readonly site: string, readonly lfn: string, message: string) {
@@ -45,16 +46,8 @@ export function mapLfn(site: Site, lfn: string, protocol: string): string {
 }
 
 function checkPath(site: Site, lfn: string, path: string, what: string): string {
-  // deno-lint-ignore no-control-regex
-  if (!path.startsWith("/") || /[\u0000-\u001f\u007f]/.test(path)) {
-    throw new LfnMappingError(site.name, lfn, `${what} must be an absolute path without control characters`);
-  }
-  if (path.slice(1).split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new LfnMappingError(
-      site.name,
-      lfn,
-      `${what} ${JSON.stringify(path)} has an empty, "." or ".." segment`,
-    );
-  }
+  // The storage adapters' own rule, so that a path mapped here is one every site accepts.
+  const problem = sitePathProblem(path);
+  if (problem) throw new LfnMappingError(site.name, lfn, `${what} ${problem}`);
   return path;
 }

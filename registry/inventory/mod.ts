@@ -5,6 +5,8 @@ export * from "./errors.ts";
 export * from "./names.ts";
 export * from "./glob.ts";
 export * from "./linear_regex.ts";
+export * from "./site_path.ts";
+export * from "./input_rules.ts";
 export * from "./commands.ts";
 export * from "./partitions.ts";
 export * from "./file_catalog.ts";

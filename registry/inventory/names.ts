@@ -4,6 +4,8 @@
  * once, at the edge of the model.
  */
 
+import { sitePathProblem } from "./site_path.ts";
+
 const MAX_NAME = 500;
 
 /** Returns the reason a name is unacceptable, or `null` when it is fine. */
@@ -15,16 +17,16 @@ export function nameProblem(
   if (name.length === 0) return "must not be empty";
   if (name.length > MAX_NAME) return `must be at most ${MAX_NAME} characters, got ${name.length}`;
   if (hasControlCharacters(name)) return `must not contain control characters, got ${JSON.stringify(name)}`;
+  const unicode = unicodeProblem(name);
+  if (unicode) return unicode;
   switch (kind) {
     case "site":
       return /^[A-Za-z0-9_.-]+$/.test(name) && name !== "." && name !== ".."
         ? null
         : `must contain only letters, digits, "_", "-" and ".", got ${JSON.stringify(name)}`;
     case "lfn":
-      if (!name.startsWith("/")) {
-        return `must be an absolute path starting with "/", got ${JSON.stringify(name)}`;
-      }
-      return pathSegmentProblem(name);
+      // The storage's own rule: an LFN every site would refuse is refused here, at injection.
+      return sitePathProblem(name);
     case "dataset":
       if (name.includes("#")) return `must not contain "#", got ${JSON.stringify(name)}`;
       return pathSegmentProblem(name);
@@ -39,6 +41,24 @@ export function nameProblem(
         ? `must not start or end with whitespace, got ${JSON.stringify(name)}`
         : null;
   }
+}
+
+/**
+ * Names are compared, indexed and used as paths byte for byte: a lone
+ * surrogate would be stored as U+FFFD (another name, and a collision), and two
+ * spellings of one name (NFC and NFD) would be two datasets. Names not in NFC
+ * are refused rather than normalized, so that the name a client sent is the
+ * name it reads back and finds on storage.
+ */
+export function unicodeProblem(text: string): string | null {
+  if (!text.isWellFormed()) {
+    return `must be well-formed Unicode (no lone surrogates), got ${JSON.stringify(text)}`;
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[^\u0000-\u007f]/.test(text) && text.normalize("NFC") !== text) {
+    return `must be in Unicode normalization form C (NFC), got ${JSON.stringify(text)}`;
+  }
+  return null;
 }
 
 /** C0 and C1 control characters (NUL, newlines, escapes…) have no place in names or text fields. */

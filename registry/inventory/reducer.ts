@@ -1,5 +1,6 @@
 import { commandObject, type InventoryCommand, type NewFile } from "./commands.ts";
 import { InventoryValidationError } from "./errors.ts";
+import { MAX_TOTAL_BYTES } from "./input_rules.ts";
 import type { Block, BlockReplica, Dataset, DatasetReplica, FileRecord, Site } from "./records.ts";
 import { NULL_GROUP_ID } from "./records.ts";
 import type { StateBuilder } from "./state_builder.ts";
@@ -253,6 +254,7 @@ function addFiles(b: StateBuilder, cmd: Extract<InventoryCommand, { op: "files.a
     fresh.push(f);
   }
   if (fresh.length === 0 && presentAt.size === 0) return;
+  checkTotals(b, d, block, fresh, where);
 
   // Sites named by files that have no replica of the block yet get one (as the original injector did).
   const oldIds = [...b.blockFileIds(block.id)];
@@ -329,6 +331,21 @@ function addFiles(b: StateBuilder, cmd: Extract<InventoryCommand, { op: "files.a
       size,
       lastUpdate: gainedNew.length > 0 ? b.now : br.lastUpdate,
     });
+  }
+}
+
+/** Block and dataset sizes stay exact and within int8 (the database would refuse the commit otherwise). */
+function checkTotals(b: StateBuilder, d: Dataset, block: Block, fresh: NewFile[], where: string): void {
+  const added = fresh.reduce((s, f) => s + f.size, 0);
+  const dataset = b.dataset(d.id) ?? d;
+  for (const [what, size] of [["block", block.size], ["dataset", dataset.size]] as const) {
+    if (size + added > MAX_TOTAL_BYTES) {
+      throw new InventoryValidationError(
+        where,
+        "files",
+        `the ${what} would hold ${size + added} bytes, more than ${MAX_TOTAL_BYTES}`,
+      );
+    }
   }
 }
 

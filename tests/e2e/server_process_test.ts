@@ -115,6 +115,7 @@ Deno.test({
         ["start", "--help"],
         ["config", "--help"],
         ["inject", "--help"],
+        ["injections", "--help"],
         ["datasets", "--help"],
         ["sites", "--help"],
         ["user", "--help"],

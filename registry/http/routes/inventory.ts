@@ -223,6 +223,8 @@ export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
       status: record.status,
       result: record.result,
       applied_generation: record.appliedSeq,
+      attempts: record.attempts,
+      error: record.lastError,
     });
   });
 }
