@@ -30,6 +30,7 @@ function port(now: () => number): RegistryPort {
     submit: unused,
     enqueueInjection: unused,
     injection: unused,
+    injections: unused,
     authenticateToken: () => Promise.resolve(null),
     authenticateDn: () => Promise.resolve(null),
     metrics: () => "",
