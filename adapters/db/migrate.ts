@@ -6,6 +6,7 @@ import * as m003 from "./migrations/003_detox.ts";
 import * as m004 from "./migrations/004_dealer.ts";
 import * as m005 from "./migrations/005_fileops.ts";
 import * as m006 from "./migrations/006_scheduler.ts";
+import * as m007 from "./migrations/007_consistency.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "004_dealer": m004,
   "005_fileops": m005,
   "006_scheduler": m006,
+  "007_consistency": m007,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -204,9 +204,7 @@ class Walk implements SiteWalk {
       if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
       const reason = timeout.aborted
         ? `listing timed out after ${timeoutMs / 1000} s`
-        : e instanceof Error
-        ? e.message
-        : String(e);
+        : printableReason(e instanceof Error ? e.message : String(e));
       if (job.mode === "tree") {
         this.#enqueue({ ...job, mode: "flat", attempt: 0, note: reason });
       } else if (job.attempt < this.#settings.retries) {
@@ -239,4 +237,10 @@ class Walk implements SiteWalk {
     this.#wakeConsumer?.();
     this.#wakeConsumer = null;
   }
+}
+
+/** Error text from a storage system is stored and shown: no control characters (XRootD's end in a NUL). */
+function printableReason(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 500);
 }

@@ -52,8 +52,8 @@ export interface ListedRecord {
 export interface ComparisonContext {
   readonly config: SiteConsistencyConfig;
   readonly nowMs: number;
+  /** The inventory taken before the listing started (the one after it ended goes to finish()). */
   readonly before: InventoryView;
-  readonly after: InventoryView;
   /** Datasets with a deletion under way at the site: their files are not reported missing. */
   readonly deletingDatasets: ReadonlySet<string>;
   /** Site paths of files being copied to the site: as orphans they are reported, not deleted. */
@@ -114,7 +114,7 @@ export class SiteComparison {
   }
 
   add(records: Iterable<ListedRecord>): void {
-    const { before, after, nowMs, config } = this.#ctx;
+    const { before, nowMs, config } = this.#ctx;
     for (const r of records) {
       if (r.type === "hostile") {
         if (this.#hostileSeen.has(r.path)) continue;
@@ -136,7 +136,7 @@ export class SiteComparison {
       const size = r.size ?? 0;
       const young = nowMs - (r.mtimeMs ?? nowMs) < config.ignoreAgeMs;
       const area = this.#area(path);
-      const known = before.get(path) ?? after.get(path);
+      const known = before.get(path);
       if (area) {
         // Production leftovers: removed when old enough and unknown to the inventory; never "orphans".
         if (!known && nowMs - (r.mtimeMs ?? nowMs) >= area.minAgeMs && !this.#unmanaged.has(path)) {
@@ -148,20 +148,16 @@ export class SiteComparison {
       if (known) {
         if (this.#seen.has(path)) continue;
         this.#seen.add(path);
-        const b = before.get(path);
-        const a = after.get(path);
-        if (b && a && b.size === a.size && size !== b.size) {
-          if (!young) {
-            this.#corrupt.set(path, {
-              kind: "corrupt",
-              path,
-              size: b.size,
-              listedSize: size,
-              lfn: b.lfn,
-              dataset: b.dataset,
-              block: b.block,
-            });
-          }
+        if (size !== known.size && !young) {
+          this.#corrupt.set(path, {
+            kind: "corrupt",
+            path,
+            size: known.size,
+            listedSize: size,
+            lfn: known.lfn,
+            dataset: known.dataset,
+            block: known.block,
+          });
         }
         continue;
       }
@@ -181,9 +177,12 @@ export class SiteComparison {
     }
   }
 
-  /** The result, once the listing has ended; `failedDirs` are the directories it could not read. */
-  finish(failedDirs: readonly string[]): ComparisonResult {
-    const { before, after, nowMs, config, deletingDatasets } = this.#ctx;
+  /**
+   * The result, once the listing has ended: `after` is the inventory taken
+   * then, `failedDirs` the directories the listing could not read.
+   */
+  finish(after: InventoryView, failedDirs: readonly string[]): ComparisonResult {
+    const { before, nowMs, config, deletingDatasets } = this.#ctx;
     const underFailed = (path: string) => failedDirs.some((d) => path.startsWith(d === "/" ? "/" : d + "/"));
     const missing: Problem[] = [];
     let expected = 0;
@@ -212,9 +211,11 @@ export class SiteComparison {
       dirsListed: this.#dirs.size,
       expected,
       missing: missing.sort(byPath),
-      orphan: [...this.#orphans.values()].sort(byPath),
-      corrupt: [...this.#corrupt.values()].sort(byPath),
-      unmanaged: [...this.#unmanaged.values()].sort(byPath),
+      // Registered at the site while the listing ran: not an orphan.
+      orphan: [...this.#orphans.values()].filter((p) => !after.has(p.path)).sort(byPath),
+      // Only a size both inventories agree on makes a listed size wrong.
+      corrupt: [...this.#corrupt.values()].filter((p) => after.get(p.path)?.size === p.size).sort(byPath),
+      unmanaged: [...this.#unmanaged.values()].filter((p) => !after.has(p.path)).sort(byPath),
       emptyDirs: emptyDirs.sort(),
       hostile: this.#hostile,
       hostileCount: this.#hostileSeen.size,

@@ -40,14 +40,13 @@ function compare(
     config: { ...DEFAULT_SITE_CONSISTENCY, ...options.config },
     nowMs: NOW,
     before: new Map(before.map((x) => [x.lfn, x])),
-    after: new Map(after.map((x) => [x.lfn, x])),
     deletingDatasets: new Set(options.deleting ?? []),
     incomingPaths: new Set(options.incoming ?? []),
   });
   // Records may repeat (a subtree listed again after a failure): the comparison treats them as a set.
   c.add(listed);
   c.add(listed);
-  return c.finish(options.failed ?? []);
+  return c.finish(new Map(after.map((x) => [x.lfn, x])), options.failed ?? []);
 }
 
 const paths = (ps: readonly { path: string }[]) => ps.map((p) => p.path);
