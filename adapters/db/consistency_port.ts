@@ -118,6 +118,8 @@ export interface ConsistencyStore {
   /** The latest run of every site (or one site). */
   latestRuns(site?: string): Promise<RunRow[]>;
   run(id: number): Promise<RunRow | null>;
+  /** Runs recorded per site. */
+  runCounts(): Promise<Map<string, number>>;
   findings(
     runId: number,
     filter: { kind?: FindingKind; offset: number; limit: number },

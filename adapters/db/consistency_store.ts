@@ -261,6 +261,11 @@ export class SqlConsistencyStore implements ConsistencyStore {
     return rows.length === 0 ? null : runRow(rows[0]!);
   }
 
+  async runCounts(): Promise<Map<string, number>> {
+    const rows = await this.db.queryArrays(`SELECT site, count(*) FROM consistency_runs GROUP BY site ORDER BY site`);
+    return new Map(rows.map((r) => [r[0] as string, Number(r[1])]));
+  }
+
   async findings(
     runId: number,
     filter: { kind?: FindingKind; offset: number; limit: number },

@@ -13,6 +13,8 @@ import type { DealerPort } from "./dealer_port.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { dealerRoutes } from "./routes/dealer.ts";
 import { fileopsRoutes } from "./routes/fileops.ts";
+import { consistencyRoutes } from "./routes/consistency.ts";
+import type { ConsistencyPort } from "./consistency_port.ts";
 import type { FileOpsPort } from "./fileops_port.ts";
 import { schedulerRoutes } from "./routes/scheduler.ts";
 import type { SchedulerPort } from "./scheduler_port.ts";
@@ -37,6 +39,7 @@ export function createRegistryApp(
   dealer?: { port: DealerPort; nudgeTracker: () => void },
   fileops?: FileOpsPort,
   scheduler?: SchedulerPort,
+  consistency?: ConsistencyPort,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const metrics = new HttpMetrics();
@@ -125,6 +128,7 @@ export function createRegistryApp(
   }
   if (fileops) fileopsRoutes(app, fileops);
   if (scheduler) schedulerRoutes(app, scheduler);
+  if (consistency) consistencyRoutes(app, consistency);
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)

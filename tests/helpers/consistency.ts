@@ -35,14 +35,13 @@ export async function consistencyFederation(
     site?: Partial<SiteConsistencyConfig>;
     /** Wraps the site's tree reader (fault injection for POSIX under root, where chmod does not bite). */
     wrapReader?: (reader: TreeReader) => TreeReader;
+    /** Runs the consistency agent in the service, looking at its schedule every tickMs (0: on request only). */
+    agentTickMs?: number;
   } = {},
 ) {
   const site = options.xrootd
     ? { name: "T2_SITE", backend: `${options.xrootd.url}`, root: options.xrootd.root }
     : { name: "T2_SITE" };
-  const f = await fileopsFederation(db, [site, { name: "T2_COPY" }]);
-  const storage = new SiteStorage(() => f.clock.now());
-  const reader = (a: StorageAdapter) => (options.wrapReader ?? ((r) => r))(treeReaderFor(a));
   let config: ConsistencyConfig = {
     ...DEFAULT_CONSISTENCY,
     defaults: {
@@ -53,9 +52,25 @@ export async function consistencyFederation(
       ...options.site,
     },
   };
+  const reader = (a: StorageAdapter) => (options.wrapReader ?? ((r) => r))(treeReaderFor(a));
+  const lister = new StorageSiteLister(new SiteStorage(), reader);
+  const f = await fileopsFederation(db, [site, { name: "T2_COPY" }], {
+    ...(options.agentTickMs !== undefined
+      ? {
+        consistency: {
+          get config() {
+            return config;
+          },
+          lister,
+          tickMs: options.agentTickMs,
+        },
+      }
+      : {}),
+  });
+  const storage = new SiteStorage(() => f.clock.now());
   const deps: ConsistencyDeps = {
     store: new SqlConsistencyStore(db),
-    lister: new StorageSiteLister(storage, reader),
+    lister,
     storage,
     snapshot: () => f.dynamo.tree.gateway.snapshot(),
     submit: (s) => f.dynamo.tree.gateway.submit(s),
