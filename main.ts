@@ -261,7 +261,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     injection: (id) => injections.get(id),
     authenticateToken: (token) => users.authenticateToken(token, clock.now()),
     authenticateDn: (dn) => users.authenticateDn(dn),
-    metrics: async () => metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
+    metrics: async () =>
+      metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
     now: () => clock.now(),
   };
   const detoxPort: DetoxPort = {

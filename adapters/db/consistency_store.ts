@@ -262,7 +262,9 @@ export class SqlConsistencyStore implements ConsistencyStore {
   }
 
   async runCounts(): Promise<Map<string, number>> {
-    const rows = await this.db.queryArrays(`SELECT site, count(*) FROM consistency_runs GROUP BY site ORDER BY site`);
+    const rows = await this.db.queryArrays(
+      `SELECT site, count(*) FROM consistency_runs GROUP BY site ORDER BY site`,
+    );
     return new Map(rows.map((r) => [r[0] as string, Number(r[1])]));
   }
 
