@@ -8,7 +8,7 @@
  *                   "ignore_dirs": ["/RAW"], "never_delete_orphans": false, "max_empty_dirs": 10000,
  *                   "unmanaged": [{ "path": "/store/unmerged", "min_age": "28d" }],
  *                   "listing": { "concurrency": 4, "tree_timeout": "1h", "dir_timeout": "5m", "retries": 2,
- *                                "split_depth": 2 },
+ *                                "split_depth": 1 },
  *                   "include_tape": false, "enabled": true },
  *     "sites": { "T2_A": { …the same keys, overriding the defaults… } }
  *   }
@@ -78,7 +78,7 @@ export const DEFAULT_SITE_CONSISTENCY: SiteConsistencyConfig = Object.freeze({
   neverDeleteOrphans: false,
   maxEmptyDirs: 10_000,
   unmanaged: [],
-  listing: { concurrency: 4, treeTimeoutMs: 3600_000, dirTimeoutMs: 300_000, retries: 2, splitDepth: 2 },
+  listing: { concurrency: 4, treeTimeoutMs: 3600_000, dirTimeoutMs: 300_000, retries: 2, splitDepth: 1 },
   includeTape: false,
 });
 
