@@ -58,6 +58,14 @@ import type { DealerRunSummary } from "./registry/requests/dealer_run.ts";
 import type { CopyRequest } from "./registry/requests/copy_request.ts";
 import { type DealerConfig, parseDealerConfig } from "./policies/dealer/dealer_config.ts";
 import { SqlFileOpsStore } from "./adapters/db/fileops_store.ts";
+import { SqlConsistencyStore } from "./adapters/db/consistency_store.ts";
+import {
+  consistencyAgentDeps,
+  consistencyFromEnv,
+  consistencyMetrics,
+  consistencyPort,
+  type ConsistencySettings,
+} from "./consistency_service.ts";
 import { SiteStorage } from "./adapters/storage/site_storage.ts";
 import type { FileOpsMsg } from "./actors/transfer/fileops_agent.ts";
 import {
@@ -103,6 +111,8 @@ export interface DynamoOptions {
   storage?: SiteStorage;
   /** The scheduler and its sequence file; without it each agent runs on its own interval. */
   scheduler?: SchedulerSettings | null;
+  /** Site consistency checks (docs/consistency.md); without it the routes only read past runs. */
+  consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
 }
@@ -160,6 +170,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   const dealerHistory = new SqlDealerHistory(db);
   const fileopsStore = new SqlFileOpsStore(db);
   const schedulerStore = new SqlSchedulerStore(db);
+  const consistencyStore = new SqlConsistencyStore(db);
   const storage = options.storage ?? new SiteStorage(() => clock.now());
   const fileopsSettings = options.fileops === undefined ? { intervalMs: 30_000 } : options.fileops;
   const detoxConfig = options.detox;
@@ -221,6 +232,17 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
+    ...(options.consistency
+      ? {
+        consistency: consistencyAgentDeps(options.consistency, {
+          store: consistencyStore,
+          storage,
+          snapshot: () => publication.snapshot(),
+          submit: (s) => tree.gateway.submit(s),
+          nowMs: () => clock.now(),
+        }),
+      }
+      : {}),
     ...(options.scheduler
       ? {
         scheduler: {
@@ -259,7 +281,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     injections: (filter) => injections.list(filter),
     authenticateToken: (token) => users.authenticateToken(token, clock.now()),
     authenticateDn: (dn) => users.authenticateDn(dn),
-    metrics: async () => metrics.render() + await activity.render(),
+    metrics: async () =>
+      metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
     now: () => clock.now(),
   };
   const detoxPort: DetoxPort = {
@@ -328,6 +351,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       return r as JsonRow | { error: string };
     }, () => clock.now()),
     tree.scheduler ? schedulerPort(system, tree.scheduler, schedulerStore) : undefined,
+    consistencyPort(system, tree.consistency, consistencyStore, () => publication.snapshot()),
   );
   let closed = false;
   return {
@@ -610,6 +634,7 @@ async function startService(options: { listen?: string; config?: string }): Prom
     requestIntervalMs,
     fileops,
     scheduler,
+    consistency: await consistencyFromEnv(env),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(trustedDnHeader ? { trustedDnHeader } : {}),
     ...(requestDeadlineMs !== undefined ? { requestDeadlineMs } : {}),

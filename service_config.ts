@@ -15,6 +15,7 @@
  *     "requests": { "interval_s": 300 },
  *     "fileops": { "interval_s": 30, "link_parallelism": 4, "site_parallelism": 8 },
  *     "scheduler": { "sequences": "dynamo.seq", "tick_s": 10 },
+ *     "consistency": { "config": "consistency.json" },
  *     "sites": [{ "name": "T2_A", "backend": "file:///srv/T2_A", "storage_type": "disk",
  *                 "status": "ready", "quotas_tb": { "Physics": 100 } }]
  *   }
@@ -75,6 +76,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     "requests",
     "fileops",
     "scheduler",
+    "consistency",
     "sites",
   ]);
   const resolved = (p: string | undefined) => (p === undefined ? undefined : path(p));
@@ -134,6 +136,11 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     scheduler.allowKeys(["sequences", "tick_s"]);
     set("DYNAMO_SEQUENCES", path(scheduler.text("sequences")));
     set("DYNAMO_SCHEDULER_TICK", scheduler.optionalNumber("tick_s", 1, 3600));
+  }
+  const consistency = top.optionalSection("consistency");
+  if (consistency) {
+    consistency.allowKeys(["config"]);
+    set("DYNAMO_CONSISTENCY_CONFIG", path(consistency.text("config")));
   }
   const sites: ConfiguredSite[] = [];
   top.list("sites").forEach((raw, i) => {

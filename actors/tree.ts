@@ -12,6 +12,11 @@ import type { InventoryPublication } from "./inventory/publication.ts";
 import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
 import { scheduler, type SchedulerMsg, type SchedulerOptions } from "./agents/scheduler.ts";
 import { resolveApplications } from "./agents/builtin_apps.ts";
+import {
+  consistencyAgent,
+  type ConsistencyAgentOptions,
+  type ConsistencyMsg,
+} from "./agents/consistency_agent.ts";
 
 export interface TreeDependencies {
   store: InventoryStore;
@@ -29,6 +34,8 @@ export interface TreeDependencies {
   fileops?: Omit<FileOpsAgentOptions, "snapshot" | "submit">;
   /** The scheduler, when a sequence file is configured: it runs the agents above as its applications. */
   scheduler?: Omit<SchedulerOptions, "resolve"> & { askTimeoutMs?: number };
+  /** Site consistency checks, when configured. */
+  consistency?: Omit<ConsistencyAgentOptions, "ready">;
 }
 
 export interface ApplicationTree {
@@ -39,6 +46,7 @@ export interface ApplicationTree {
   tracker: ActorRef<TrackerMsg> | null;
   fileops: ActorRef<FileOpsMsg> | null;
   scheduler: ActorRef<SchedulerMsg> | null;
+  consistency: ActorRef<ConsistencyMsg> | null;
   nudgeInjections(): void;
   /** A request arrived: the tracker makes a pass now rather than at its next tick. */
   nudgeTracker(): void;
@@ -58,6 +66,8 @@ export interface ApplicationTree {
  *     /scheduler            permanent; runs the sequences of the sequence file with the agents above
  *                           as its applications; a new incarnation marks the runs it had going as
  *                           interrupted and resumes each sequence at its saved step
+ *     /consistency          permanent; site consistency checks on a schedule and on request; a new
+ *                           incarnation starts over (an interrupted check recorded nothing)
  *
  * The writer restarts with backoff because its usual cause of failure is the
  * database being unreachable; the drainer depends on the writer only through
@@ -136,6 +146,14 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
               }),
           });
         }
+        if (deps.consistency) {
+          const consistency = deps.consistency;
+          ctx.spawn<ConsistencyMsg>({
+            id: "consistency",
+            restart: "permanent",
+            behavior: () => consistencyAgent({ ...consistency, ready: deps.publication.ready }),
+          });
+        }
         if (deps.scheduler) {
           const { askTimeoutMs, ...options } = deps.scheduler;
           const resolve = resolveApplications({
@@ -145,6 +163,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             dealer: deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null,
             tracker: deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
             fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
+            consistency: deps.consistency ? system.refFor<ConsistencyMsg>("/dynamo/consistency") : null,
             ...(askTimeoutMs !== undefined ? { askTimeoutMs } : {}),
           });
           ctx.spawn<SchedulerMsg>({
@@ -169,6 +188,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     tracker: deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
     fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
     scheduler: deps.scheduler ? system.refFor<SchedulerMsg>("/dynamo/scheduler") : null,
+    consistency: deps.consistency ? system.refFor<ConsistencyMsg>("/dynamo/consistency") : null,
     nudgeTracker: () => {
       if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });
     },

@@ -33,6 +33,7 @@ import { produceAttributes } from "../policies/producers/attributes.ts";
 import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
+import { benchConsistency } from "./consistency.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
 import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
@@ -296,6 +297,10 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+
+// ---- consistency: a site scan vs a bare find of the same tree -------------------------------
+log("consistency");
+Object.assign(figures, await benchConsistency(scale.name === "cms" ? 1_000_000 : 100_000));
 
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
 {

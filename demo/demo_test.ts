@@ -57,6 +57,20 @@ dbTest(
         "the endpoint that was down refused connections",
       );
       assert(s.datasets_produced > 0);
+      // Two sites lost files and gained orphans: the consistency agent saw them, repaired them when a second
+      // run confirmed them, and its last run found nothing.
+      assertEquals(s.consistency.length, 6, JSON.stringify(s.consistency));
+      const [seen, fixed, clean] = [
+        s.consistency.slice(0, 2),
+        s.consistency.slice(2, 4),
+        s.consistency.slice(4),
+      ];
+      for (const [i, r] of seen.entries()) {
+        assert(r.missing > 0 && r.orphan === 2 && r.acted === 0 && !r.flagged, JSON.stringify(r));
+        assertEquals(fixed[i]!.acted, r.missing + r.orphan, JSON.stringify(fixed[i]));
+      }
+      for (const r of clean) assertEquals([r.missing, r.orphan, r.corrupt], [0, 0, 0], JSON.stringify(r));
+      assertEquals(metric('dynamo_consistency_runs_total{site="T2_US_MIT"}'), 3);
       // Every file the run left at a site is really there: the summary read them back from disk.
       assert(s.sites.every((x) => x.occupancy.length === 24 || x.storage_type === "mss"));
     } finally {

@@ -30,6 +30,13 @@ import { UnreliableStorage } from "./unreliable_storage.ts";
 import { fileBytes, type ProducedDataset, Workload } from "./workload.ts";
 import { checkInvariants, type EndState } from "./invariants.ts";
 import { type DemoSummary, summarize } from "./summary.ts";
+import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
+import {
+  consistencyHours,
+  DEMO_CONSISTENCY,
+  DEMO_CONSISTENCY_SITES,
+  injectConsistencyFaults,
+} from "./consistency_faults.ts";
 
 export interface DemoOptions {
   /** `$DYNAMO_HOME`: the demo lives in `<home>/demo`. */
@@ -121,6 +128,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       retryDelayMs: 2 * STEP_MS,
     },
     storage,
+    // Listings through clean adapters (the demo's faults are for transfers); actions through the service's.
+    consistency: { config: DEMO_CONSISTENCY, tickMs: 0, lister: new StorageSiteLister(new SiteStorage()) },
   });
   const close = async () => {
     await dynamo.close();
@@ -196,6 +205,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     const accessesToday = new Map<string, number>();
     const samples = new Map<string, number[]>(disks.map((s) => [s, []]));
     let requests = 0;
+    const inventory = new SqlInventoryStore(db);
+    const consistencyAt = consistencyHours(hours);
+    const consistencyRuns: Record<string, unknown>[] = [];
 
     for (let hour = 0; hour < hours; hour++) {
       if (hour === events.morgue.hour) {
@@ -205,6 +217,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       if (hour === events.crash.hour) dynamo.system.kill(events.crash.actor, "the demo's planned crash");
       const retired = hour >= events.morgue.hour ? [events.morgue.site] : [];
       await produce(hour, disks.filter((s) => !retired.includes(s) && !(outage && s === events.outage.site)));
+      if (hour === consistencyAt.faults) {
+        await injectConsistencyFaults(
+          dynamo.port.snapshot(),
+          rootOf,
+          (id) => inventory.filesOfBlock(id),
+          clock.now(),
+        );
+      }
+      if (consistencyAt.checks.includes(hour)) {
+        for (const site of DEMO_CONSISTENCY_SITES) {
+          consistencyRuns.push(
+            await rest.post("/data/consistency/check", { site }) as Record<string, unknown>,
+          );
+        }
+      }
 
       const now = Math.floor(clock.now() / 1000);
       const day = new Date(clock.now()).toISOString().slice(0, 10);
@@ -272,7 +299,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       }
     }
 
-    const inventory = new SqlInventoryStore(db);
     const end: EndState = {
       snapshot: dynamo.port.snapshot(),
       rootOf,
@@ -291,6 +317,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       datasetsProduced: produced.length,
       seed: options.seed,
       days: options.days,
+      consistencyRuns,
     });
     return { summary, dynamo, token, close };
   } catch (e) {

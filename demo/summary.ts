@@ -51,6 +51,15 @@ export interface DemoSummary {
   files_checked: number;
   files_missing_at_end: number;
   checksum_mismatches_at_end: number;
+  /** The consistency checks of the two sites that lost files and gained orphans: what each run found and did. */
+  consistency: {
+    site: string;
+    missing: number;
+    orphan: number;
+    corrupt: number;
+    acted: number;
+    flagged: boolean;
+  }[];
   problems: string[];
 }
 
@@ -65,6 +74,8 @@ export interface SummaryInput {
   datasetsProduced: number;
   seed: number;
   days: number;
+  /** What the consistency checks answered (REST JSON). */
+  consistencyRuns?: Record<string, unknown>[];
 }
 
 export async function summarize(input: SummaryInput): Promise<DemoSummary> {
@@ -137,6 +148,14 @@ export async function summarize(input: SummaryInput): Promise<DemoSummary> {
     files_checked: input.invariants.files_checked,
     files_missing_at_end: input.invariants.files_missing_at_end,
     checksum_mismatches_at_end: input.invariants.checksum_mismatches_at_end,
+    consistency: (input.consistencyRuns ?? []).map((r) => ({
+      site: String(r.site),
+      missing: Number(r.missing),
+      orphan: Number(r.orphan),
+      corrupt: Number(r.corrupt),
+      acted: Number(r.acted),
+      flagged: Boolean(r.flagged),
+    })),
     problems: input.invariants.problems,
   };
 }
@@ -195,6 +214,12 @@ export function renderSummary(s: DemoSummary, width = 72): string[] {
     `Crashes recovered     ${s.restarts_recovered} (${s.events.crash.actor} killed at hour ${s.events.crash.hour})`,
     `Events                ${s.events.morgue.site} to morgue at hour ${s.events.morgue.hour}; ${s.events.outage.site} down ` +
     `hours ${s.events.outage.from}–${s.events.outage.to}`,
+    `Consistency           ${
+      s.consistency.map((r) => `${r.site}: ${r.missing} missing, ${r.orphan} orphan, ${r.acted} fixed`).join(
+        "; ",
+      ) ||
+      "no check"
+    }`,
     "",
     "Invariants",
     `  no site above ${HIGH_WATERMARK * 100} % after Detox but for protected data   ${

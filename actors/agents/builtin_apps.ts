@@ -11,6 +11,7 @@
  *   updater, fileops      a file-operations pass (transfers, deletions, inventory update)
  *   track_copy_requests,  a request-tracker pass
  *   requests
+ *   consistency           site consistency checks: --site NAME (else every site), --dry-run
  *
  * `--config FILE` is accepted and ignored (our configuration is the service's);
  * other arguments of a built-in application are errors, so a typo fails the
@@ -27,6 +28,8 @@ import type { TrackerMsg, TrackerPassSummary } from "./request_tracker.ts";
 import type { FileOpsMsg } from "../transfer/fileops_agent.ts";
 import type { FileOpsPassSummary } from "../transfer/fileops_engine.ts";
 import type { ApplicationRunner, ResolveApplication } from "./scheduler.ts";
+import { consistencyRunner } from "./consistency_app.ts";
+import type { ConsistencyMsg } from "./consistency_agent.ts";
 
 export interface BuiltinAgents {
   system: ActorSystem;
@@ -35,6 +38,7 @@ export interface BuiltinAgents {
   dealer: ActorRef<DealerMsg> | null;
   tracker: ActorRef<TrackerMsg> | null;
   fileops: ActorRef<FileOpsMsg> | null;
+  consistency?: ActorRef<ConsistencyMsg> | null;
   /** Whole days of simulated time (demo) are far longer than any real cycle; asks give up after this. */
   askTimeoutMs?: number;
 }
@@ -46,6 +50,7 @@ const BUILTIN_APPLICATIONS = [
   "fileops",
   "track_copy_requests",
   "requests",
+  "consistency",
 ];
 
 /** The application a definition's path names (`…/exec/detox_cms` → `detox`), or null. */
@@ -66,6 +71,10 @@ export function resolveApplications(agents: BuiltinAgents): ResolveApplication {
       case "updater":
       case "fileops":
         return agents.fileops ? fileopsRunner(agents, agents.fileops) : null;
+      case "consistency":
+        return agents.consistency
+          ? consistencyRunner(agents.system, agents.consistency, timeout(agents))
+          : null;
       default:
         return agents.tracker ? trackerRunner(agents, agents.tracker) : null;
     }

@@ -7,6 +7,7 @@ import { detoxCommand, partitionsCommand, policyCommand, popularityCommand } fro
 import { fileopsCommand, transfersCommand } from "./fileops_commands.ts";
 import { appCommand, sequenceCommand } from "./scheduler_commands.ts";
 import { applockCommand, dealerCommand, demandCommand, requestCommand } from "./dealer_commands.ts";
+import { consistencyCommand } from "./consistency_commands.ts";
 
 export const MAIN_HELP = `Dynamo on Deno: dynamic data management for multi-site scientific storage.
 
@@ -31,6 +32,7 @@ Commands:
   app         application runs of the scheduler: list, run, kill
   transfers   file transfers and deletions in flight, held ones, release
   fileops     run one file-operations pass
+  consistency check sites' storage against the inventory; reports; invalidation
   user        add, list and revoke registry users and tokens
 
 Every command has --help. Environment:
@@ -130,6 +132,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await sequenceCommand(args, ctx);
       case "app":
         return await appCommand(args, ctx);
+      case "consistency":
+        return await consistencyCommand(args, ctx);
       default:
         throw new CliError(`Unknown command "${command}" (see dynamo --help)`, 2);
     }

@@ -17,6 +17,8 @@ import type { DealerPort } from "./dealer_port.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { dealerRoutes } from "./routes/dealer.ts";
 import { fileopsRoutes } from "./routes/fileops.ts";
+import { consistencyRoutes } from "./routes/consistency.ts";
+import type { ConsistencyPort } from "./consistency_port.ts";
 import type { FileOpsPort } from "./fileops_port.ts";
 import { schedulerRoutes } from "./routes/scheduler.ts";
 import { type DeadlineTimers, DEFAULT_REQUEST_DEADLINE_MS, requestDeadline } from "./request_budget.ts";
@@ -46,6 +48,7 @@ export function createRegistryApp(
   dealer?: { port: DealerPort; nudgeTracker: () => void },
   fileops?: FileOpsPort,
   scheduler?: SchedulerPort,
+  consistency?: ConsistencyPort,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const metrics = new HttpMetrics();
@@ -148,6 +151,7 @@ export function createRegistryApp(
   }
   if (fileops) fileopsRoutes(app, fileops, port);
   if (scheduler) schedulerRoutes(app, scheduler);
+  if (consistency) consistencyRoutes(app, consistency);
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)

@@ -213,6 +213,23 @@ export const OPENAPI = {
       ["id"],
       "admin or operator on application",
     ),
+    "/data/consistency/summary": read("Per site: the last consistency run and its counts", []),
+    "/data/consistency/site": read("A site's last consistency run and a page of its findings", [
+      "site",
+      "kind",
+      "offset",
+      "limit",
+    ]),
+    "/data/consistency/check": action(
+      "Check a site's consistency now (dry_run=y: report only)",
+      ["site", "dry_run"],
+      "admin or operator on application",
+    ),
+    "/data/consistency/invalidate": action(
+      "Mark the unrecoverable files of a site's last complete run invalid",
+      ["site"],
+      "admin or operator on application",
+    ),
     "/data/inventory/setstatus": action("Set a site's status", ["site", "status"], "admin on inventory"),
     "/data/inventory/lfn2pfn": read(
       "The PFN of an LFN at a site; or (the original's) {mapping} for node, protocol, lfn",

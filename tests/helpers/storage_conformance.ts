@@ -5,6 +5,9 @@
  */
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { adler32Hex } from "../../adapters/storage/adler32.ts";
+import { walkSite } from "../../adapters/storage/site_walker.ts";
+import { treeReaderFor } from "../../adapters/storage/tree_readers.ts";
+import type { ListingRecord } from "../../adapters/storage/listing_port.ts";
 import {
   type StorageAdapter,
   StorageError,
@@ -169,6 +172,39 @@ export async function storageConformance(t: Deno.TestContext, sites: Conformance
     assertEquals(await site.stat(`${run}/cp/bad`), null);
     await rejectsWith("ENOENT", () => site.copyFrom(other, `${run}/cp/none`, `${run}/cp/x`, { size: 1 }));
   });
+
+  await t.step(
+    "a consistency walk lists every file with its size, in parallel, and reports empty directories",
+    async () => {
+      const base = `${run}/walk`;
+      const expected: [string, number][] = [];
+      for (let d = 0; d < 3; d++) {
+        for (let s = 0; s < 2; s++) {
+          for (let f = 0; f < 3; f++) {
+            const path = `${base}/d${d}/s${s}/deep/f${f}`;
+            await put(site, path, payload(d * 10 + s * 3 + f + 1, 9));
+            expected.push([path, d * 10 + s * 3 + f + 1]);
+          }
+        }
+      }
+      await site.mkdir(`${base}/d1/empty`);
+      for (const treeTimeoutMs of [600_000, 0]) { // 0: every subtree listing times out and is listed flat
+        const walk = walkSite(treeReaderFor(site), {
+          roots: [base, `${run}/nowhere`],
+          settings: { concurrency: 3, splitDepth: 1, treeTimeoutMs, retries: 0 },
+        });
+        const records: ListingRecord[] = [];
+        for await (const batch of walk) records.push(...batch);
+        const files = new Map<string, number>();
+        for (const r of records) if (r.type === "file") files.set(r.path, r.size);
+        assertEquals([...files].sort(), expected.sort(), `treeTimeoutMs ${treeTimeoutMs}`);
+        const empty = new Set(records.filter((r) => r.type === "dir" && r.empty === true).map((r) => r.path));
+        assertEquals([...empty], [`${base}/d1/empty`]);
+        assertEquals(walk.failures, []);
+        assertEquals(records.filter((r) => r.type === "hostile"), []);
+      }
+    },
+  );
 
   await t.step("url names the site path", () => {
     assert(site.url(`${run}/f`).endsWith(`${run}/f`), site.url(`${run}/f`));

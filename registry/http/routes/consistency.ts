@@ -1,0 +1,71 @@
+import type { Context, Hono } from "hono";
+import { type AppEnv, ok, requireRole } from "../context.ts";
+import { BadRequest, HttpError } from "../errors.ts";
+import { type ConsistencyPort, FINDING_KINDS, type FindingKindParam } from "../consistency_port.ts";
+import { collectParams, parseParams } from "../params.ts";
+
+const SITE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+
+/** `/data/consistency/*` (spec §6): per-site summaries, a run's findings, checks and invalidation. */
+export function consistencyRoutes(app: Hono<AppEnv>, consistency: ConsistencyPort): void {
+  const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
+  const site = (value: string | undefined) => {
+    if (value === undefined || value === "") throw new BadRequest("site", "give the site's name");
+    if (!SITE.test(value)) {
+      throw new BadRequest("site", `not a site name: ${JSON.stringify(value.slice(0, 100))}`);
+    }
+    if (!consistency.knownSite(value)) throw new BadRequest("site", `unknown site ${JSON.stringify(value)}`);
+    return value;
+  };
+  const configured = () => {
+    if (!consistency.configured()) {
+      throw new HttpError(503, "Consistency checks are not configured on this server");
+    }
+  };
+
+  app.get("/data/consistency/summary", async (c) => ok(c, await consistency.summary()));
+
+  app.get("/data/consistency/site", async (c) => {
+    const p = parseParams(await input(c), {
+      site: { kind: "text" },
+      kind: { kind: "text" },
+      offset: { kind: "int" },
+      limit: { kind: "int" },
+    });
+    const name = site(p.site);
+    if (p.kind !== undefined && !(FINDING_KINDS as readonly string[]).includes(p.kind)) {
+      throw new BadRequest("kind", `expected one of ${FINDING_KINDS.join(", ")}`);
+    }
+    if (p.offset !== undefined && p.offset < 0) throw new BadRequest("offset", "must not be negative");
+    if (p.limit !== undefined && (p.limit < 1 || p.limit > 100_000)) {
+      throw new BadRequest("limit", "must be from 1 to 100000");
+    }
+    const page = await consistency.site(name, {
+      ...(p.kind !== undefined ? { kind: p.kind as FindingKindParam } : {}),
+      offset: p.offset ?? 0,
+      limit: p.limit ?? 1000,
+    });
+    if (!page) throw new HttpError(404, `Site ${name} has not been checked yet`);
+    return ok(c, page);
+  });
+
+  app.post("/data/consistency/check", async (c) => {
+    requireRole(c, "application", ["admin", "operator"]);
+    const p = parseParams(await input(c), { site: { kind: "text" }, dry_run: { kind: "yn" } });
+    const name = site(p.site);
+    configured();
+    const r = await consistency.check(name, p.dry_run ?? false);
+    if ("error" in r && typeof r.error === "string") throw new HttpError(409, r.error);
+    return ok(c, r);
+  });
+
+  app.post("/data/consistency/invalidate", async (c) => {
+    requireRole(c, "application", ["admin", "operator"]);
+    const p = parseParams(await input(c), { site: { kind: "text" } });
+    const name = site(p.site);
+    configured();
+    const r = await consistency.invalidate(name);
+    if ("error" in r && typeof r.error === "string") throw new HttpError(409, r.error);
+    return ok(c, r);
+  });
+}
