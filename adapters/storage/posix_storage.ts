@@ -58,6 +58,23 @@ export class PosixStorage implements StorageAdapter {
     }
   }
 
+  /**
+   * Opens the directory at a path for another program (find, for a consistency listing) by the name of
+   * our open descriptor, /proc/PID/fd/N, reached without following links: whatever is swapped in at the
+   * path meanwhile, the program lists the directory checked here. Null when it is not there.
+   */
+  openLocalDir(path: string): { readonly path: string; close(): void } | null {
+    const base = this.checkPath(path);
+    let opened: ConfinedDir;
+    try {
+      opened = this.#dir(segmentsOf(base));
+    } catch (e) {
+      if (missing(e)) return null;
+      throw storageError(e, path);
+    }
+    return { path: opened.path.replace("/proc/self/", `/proc/${Deno.pid}/`), close: () => opened.close() };
+  }
+
   async stat(path: string): Promise<StorageEntry | null> {
     const checked = this.checkPath(path);
     try {

@@ -26,17 +26,25 @@ export class PosixTreeReader implements TreeReader {
     options: { recursive: boolean; signal: AbortSignal },
   ): AsyncGenerator<TreeRecord[]> {
     const base = checkNamespacePath(dir);
-    const full = await this.storage.localPath(base);
+    // find is given our open descriptor of the directory (-H follows that one name only), never the path:
+    // a symlink swapped in at the path cannot lead the listing out of the root.
+    const opened = this.storage.openLocalDir(base);
+    if (opened === null) return;
     try {
-      const info = await Deno.lstat(full);
-      if (info.isSymlink) throw new StorageError("EACCES", base, "is a symbolic link; not followed");
-      if (!info.isDirectory) throw new StorageError("ENOTDIR", base, "is not a directory");
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      throw storageError(e, base);
+      yield* this.#find(opened.path, base, options);
+    } finally {
+      opened.close();
     }
+  }
+
+  async *#find(
+    full: string,
+    base: string,
+    options: { recursive: boolean; signal: AbortSignal },
+  ): AsyncGenerator<TreeRecord[]> {
     options.signal.throwIfAborted();
     const args = [
+      "-H",
       full,
       "-mindepth",
       "1",
