@@ -27,6 +27,7 @@ import { runCli } from "./adapters/cli/cli.ts";
 import type { CliContext } from "./adapters/cli/cli_context.ts";
 import { DEFAULT_PARTITIONS, type PartitionDefinition } from "./registry/inventory/mod.ts";
 import { createRegistryApp } from "./registry/http/app.ts";
+import type { WebOptions } from "./registry/http/web/web_app.tsx";
 import type { AppEnv } from "./registry/http/context.ts";
 import { type RegistryPort, UnavailableError } from "./registry/http/port.ts";
 import type { DetoxPort } from "./registry/http/detox_port.ts";
@@ -80,6 +81,8 @@ export interface DynamoOptions {
   clock?: Clock;
   maxBodyBytes?: number;
   trustedDnHeader?: string;
+  /** The web monitor's settings (refresh, staleness, sign-in lifetime). */
+  web?: WebOptions;
   /** Detox policies and settings; without policies Detox only serves history and locks. */
   detox?: DetoxConfig;
   /** The Dealer; without it requests are accepted and tracked, but no copies are made. */
@@ -292,6 +295,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     {
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
+      ...(options.web ? { web: options.web } : {}),
     },
     detoxPort,
     { port: dealerPort, nudgeTracker: () => tree.nudgeTracker() },
@@ -730,6 +734,8 @@ export function fileopsPort(
     heldSummary: async () => await store.heldSummary(),
     heldDetail: async (limit) =>
       (await store.held(limit)).map((s) => ({ ...subscriptionJson(s), last_error: s.lastError })),
+    files: async (f) =>
+      (await store.filesOf(f)).map((s) => ({ ...subscriptionJson(s), last_error: s.lastError })),
     release: (ids) => store.release(ids, nowMs()),
     run,
     async lfn2pfn(siteName, lfn) {

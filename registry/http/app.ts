@@ -16,6 +16,8 @@ import { fileopsRoutes } from "./routes/fileops.ts";
 import type { FileOpsPort } from "./fileops_port.ts";
 import { schedulerRoutes } from "./routes/scheduler.ts";
 import type { SchedulerPort } from "./scheduler_port.ts";
+import { webDataRoutes } from "./routes/web_data.ts";
+import { mountWeb, type WebOptions } from "./web/web_app.tsx";
 
 export interface RegistryAppOptions {
   /** Largest accepted request body in bytes. */
@@ -25,6 +27,8 @@ export interface RegistryAppOptions {
    * proxy. Off (undefined) by default: otherwise anyone could claim a DN.
    */
   trustedDnHeader?: string;
+  /** The web monitor under /web/ (on by default). */
+  web?: WebOptions;
 }
 
 const log = getLogger(["dynamo", "http"]);
@@ -125,6 +129,8 @@ export function createRegistryApp(
   }
   if (fileops) fileopsRoutes(app, fileops);
   if (scheduler) schedulerRoutes(app, scheduler);
+  webDataRoutes(app, detox, fileops);
+  mountWeb(app, { now: () => port.now(), ...options.web });
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)
