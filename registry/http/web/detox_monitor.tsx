@@ -55,14 +55,6 @@ const PAGE = 100;
 /** A search shows at most this many decisions (a pattern may match the whole inventory). */
 const SEARCH_ROWS = 500;
 
-/** The byte unit that makes a chart's numbers readable. */
-function unitFor(max: number): [string, number] {
-  for (const [u, d] of [["PB", 1e15], ["TB", 1e12], ["GB", 1e9], ["MB", 1e6], ["kB", 1e3]] as const) {
-    if (max >= d) return [u, d];
-  }
-  return ["B", 1];
-}
-
 /** `/web/detox/monitor`: a partition's latest (or a chosen) cycle, per site, with drill-down. */
 export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
   const { api, url } = env;
@@ -102,21 +94,22 @@ export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
   const stale = cycleId === undefined && ageSeconds > env.staleAfterMs / 1000;
 
   const sites = summary.sites;
-  const [unit, div] = unitFor(Math.max(1, ...sites.map((s) => Math.max(s.quota, s.used_before))));
-  const v = (n: number | undefined) => (n === undefined ? null : Math.round((n / div) * 100) / 100);
+  // Shares of each site's quota: sites of very different sizes (a tape archive beside a Tier-2) stay readable.
+  const share = (n: number | undefined, quota: number) =>
+    n === undefined || quota <= 0 ? null : Math.round((n / quota) * 1000) / 10;
   const stack = (label: string, key: "protect" | "keep" | "delete", color: string) => [
     {
       label: `${label} (cycle ${cycle.cycle})`,
       stack: "this",
       backgroundColor: color,
-      data: sites.map((s) => v(s[key])),
+      data: sites.map((s) => share(s[key], s.quota)),
     },
     ...(summary.previous_cycle !== null
       ? [{
         label: `${label} (cycle ${summary.previous_cycle})`,
         stack: "previous",
         backgroundColor: color + "80",
-        data: sites.map((s) => v(s.previous?.[key])),
+        data: sites.map((s) => share(s.previous?.[key], s.quota)),
       }]
       : []),
   ];
@@ -131,19 +124,18 @@ export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
         {
           type: "line",
           label: "quota",
-          data: sites.map((s) => v(s.quota)),
+          data: sites.map((s) => (s.quota > 0 ? 100 : null)),
           borderColor: "#222",
-          showLine: false,
-          pointStyle: "line",
-          pointRadius: 12,
-          borderWidth: 2,
+          borderDash: [6, 4],
+          pointRadius: 0,
+          borderWidth: 1.5,
         },
       ],
     },
     options: {
       scales: {
         x: { stacked: true },
-        y: { stacked: true, beginAtZero: true, title: { display: true, text: unit } },
+        y: { stacked: true, beginAtZero: true, title: { display: true, text: "% of the site's quota" } },
       },
     },
   };
@@ -272,7 +264,7 @@ export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
         <ChartBox
           id="detox-chart"
           config={chart}
-          links={sites.map((s) => href("/web/detox/monitor", { ...here, site: s.site }))}
+          links={sites.map((s) => `${href("/web/detox/monitor", { ...here, site: s.site })}#site-detail`)}
           height={360}
         />
         <form class="filters" method="get" action="/web/detox/monitor">
@@ -304,7 +296,10 @@ export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
             {sites.map((s) => (
               <tr>
                 <td>
-                  <a class="site-link" href={href("/web/detox/monitor", { ...here, site: s.site })}>
+                  <a
+                    class="site-link"
+                    href={`${href("/web/detox/monitor", { ...here, site: s.site })}#site-detail`}
+                  >
                     {s.site}
                   </a>
                 </td>

@@ -83,7 +83,9 @@ export async function overviewPage(env: PageEnv): Promise<PageResult> {
     staleAfterSeconds: env.staleAfterMs / 1000,
     detox: latestDetox,
     dealer: dealerCycles?.[0] ?? null,
-    stillTriggered: summary?.sites.filter((s) => s.still_triggered).map((s) => s.site) ?? [],
+    // A site that Detox left above its trigger with data still there (a site in morgue that is empty is done).
+    stillTriggered: summary?.sites.filter((s) => s.still_triggered && s.used_after > 0).map((s) => s.site) ??
+      [],
     restarts: actorRestarts(metrics),
   });
   const pct = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
@@ -229,7 +231,7 @@ export function overviewAlarms(input: {
   const alarms: Alarm[] = [];
   for (const site of input.stillTriggered) {
     alarms.push({
-      what: "Above the high watermark after Detox",
+      what: "Still above the Detox trigger after a cycle",
       detail: `${site} (cycle ${input.detox?.cycle}): only protected data is left to delete there`,
     });
   }

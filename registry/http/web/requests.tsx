@@ -210,7 +210,13 @@ export async function requestPage(env: PageEnv): Promise<PageResult> {
       <section class="action">
         <h2>{a.item} at {a.site}: {a.status}</h2>
         {files.length === 0
-          ? <p class="muted">No file operation for it{a.status === "new" ? " yet" : ""}.</p>
+          ? (
+            <p class="muted">
+              {a.status === "completed"
+                ? `Complete: every file is at ${a.site}; finished operations are in the transfer history.`
+                : `No file operation for it${a.status === "new" ? " yet" : ""}.`}
+            </p>
+          )
           : (
             <table class="files" data-site={a.site}>
               <thead>

@@ -94,13 +94,15 @@ export function createWebApp(
     c.header("Cache-Control", "no-store");
     try {
       const { title, body, status } = await page(env);
-      return c.html(<Layout title={title} ctx={env.ctx}>{body}</Layout>, (status ?? 200) as 200);
+      // A page that is not there (404) is not asked for again.
+      const ctx = (status ?? 200) >= 400 ? { ...env.ctx, refreshMs: 0 } : env.ctx;
+      return c.html(<Layout title={title} ctx={ctx}>{body}</Layout>, (status ?? 200) as 200);
     } catch (e) {
       const status = e instanceof ApiError ? e.status : 500;
       const message = e instanceof ApiError || e instanceof WebInputError ? e.message : "Internal error";
       if (!(e instanceof ApiError) && !(e instanceof WebInputError)) console.error(e);
       return c.html(
-        <Layout title="Error" ctx={env.ctx}>
+        <Layout title="Error" ctx={{ ...env.ctx, refreshMs: 0 }}>
           <Banner kind="error">{message}</Banner>
         </Layout>,
         (e instanceof WebInputError ? 400 : status >= 400 && status < 600 ? status : 500) as 400,
@@ -131,7 +133,7 @@ export function createWebApp(
     if (user === null) {
       const env = envOf(c);
       return c.html(
-        <Layout title="Sign in" ctx={{ ...env.ctx, here: next }}>
+        <Layout title="Sign in" ctx={{ ...env.ctx, here: next, refreshMs: 0 }}>
           <Banner kind="error">Unknown or revoked token: not signed in</Banner>
         </Layout>,
         401,
@@ -161,43 +163,51 @@ export function createWebApp(
   });
 
   /** An action: a session, same origin and its CSRF token, or 401/403 and nothing done. */
-  const action =
-    (handler: (env: PageEnv, form: Record<string, string | string[]>) => Promise<string>) =>
-    async (c: Context) => {
-      const env = envOf(c);
-      const refuse = (status: 401 | 403, message: string) =>
-        c.html(
-          <Layout title="Not allowed" ctx={env.ctx}>
-            <Banner kind="error">{message}</Banner>
+  const action = (
+    back: string,
+    handler: (env: PageEnv, form: Record<string, string | string[]>) => Promise<string>,
+  ) =>
+  async (c: Context) => {
+    // The page the form was on: where signing in from a refusal leads back to.
+    const env = { ...envOf(c) };
+    // The answer to a POST is not a page to poll.
+    env.ctx = { ...env.ctx, here: back, refreshMs: 0 };
+    const refuse = (status: 401 | 403, message: string) =>
+      c.html(
+        <Layout title="Not allowed" ctx={env.ctx}>
+          <Banner kind="error">{message}</Banner>
+          <p>
+            <a href={back}>Back</a>
+          </p>
+        </Layout>,
+        status,
+      );
+    if (!env.session) return refuse(401, "Sign in with a token to do this: nothing was changed");
+    if (!sameOrigin(c)) return refuse(403, "Cross-origin request refused: nothing was changed");
+    const raw = await c.req.parseBody({ all: true }).catch(() => ({} as Record<string, unknown>));
+    const form: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (typeof v === "string") form[k] = v;
+      else if (Array.isArray(v)) form[k] = v.filter((x): x is string => typeof x === "string");
+    }
+    const csrf = form.csrf;
+    if (typeof csrf !== "string" || !sameSecret(csrf, env.session.csrf)) {
+      return refuse(403, "The form is stale or forged (CSRF token mismatch): nothing was changed");
+    }
+    try {
+      return c.redirect(await handler(env, form), 303);
+    } catch (e) {
+      if (e instanceof ApiError || e instanceof WebInputError) {
+        return c.html(
+          <Layout title="Refused" ctx={env.ctx}>
+            <Banner kind="error">{e.message}</Banner>
           </Layout>,
-          status,
+          (e instanceof ApiError ? e.status : 400) as 400,
         );
-      if (!env.session) return refuse(401, "Sign in with a token to do this: nothing was changed");
-      if (!sameOrigin(c)) return refuse(403, "Cross-origin request refused: nothing was changed");
-      const raw = await c.req.parseBody({ all: true }).catch(() => ({} as Record<string, unknown>));
-      const form: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(raw)) {
-        if (typeof v === "string") form[k] = v;
-        else if (Array.isArray(v)) form[k] = v.filter((x): x is string => typeof x === "string");
       }
-      const csrf = form.csrf;
-      if (typeof csrf !== "string" || !sameSecret(csrf, env.session.csrf)) {
-        return refuse(403, "The form is stale or forged (CSRF token mismatch): nothing was changed");
-      }
-      try {
-        return c.redirect(await handler(env, form), 303);
-      } catch (e) {
-        if (e instanceof ApiError || e instanceof WebInputError) {
-          return c.html(
-            <Layout title="Refused" ctx={env.ctx}>
-              <Banner kind="error">{e.message}</Banner>
-            </Layout>,
-            (e instanceof ApiError ? e.status : 400) as 400,
-          );
-        }
-        throw e;
-      }
-    };
+      throw e;
+    }
+  };
 
   web.get("/web/", render(overviewPage));
   web.get("/web/detox/monitor", render(detoxMonitorPage));
@@ -219,7 +229,7 @@ export function createWebApp(
   web.get("/web/requests/:kind/:id", render(requestPage));
   web.get("/web/transfers/monitor", render(transfersMonitorPage));
   web.get("/web/transfers/held", render(heldPage));
-  web.post("/web/transfers/held/release", action(releaseHeld));
+  web.post("/web/transfers/held/release", action("/web/transfers/held", releaseHeld));
   web.get("/web/scheduler", render(schedulerPage));
 
   web.notFound((c) =>

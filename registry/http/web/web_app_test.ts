@@ -154,6 +154,9 @@ dbTest("bad page parameters get a 400 naming them; the paged REST reads refuse g
     ) {
       const page = await get(dynamo, path);
       assertEquals(page.status, 400, path);
+      if (!path.includes(".txt")) {
+        assertMatch(page.text, /data-refresh-ms="0"/, "an error page does not poll itself");
+      }
       assert(page.text.includes(message.replaceAll('"', "&quot;")) || page.text.includes(message), path);
     }
     for (
@@ -226,6 +229,12 @@ dbTest(
       const anonymous = await post(dynamo, "/web/transfers/held/release", { id: "1" });
       assertEquals(anonymous.status, 401);
       assertMatch(anonymous.text, /Sign in/);
+      assertMatch(anonymous.text, /data-refresh-ms="0"/, "the answer to a POST does not poll itself");
+      assertMatch(
+        anonymous.text,
+        /name="next" value="\/web\/transfers\/held"/,
+        "signing in leads back to the page",
+      );
       const { cookie, csrf } = await signIn(dynamo, operator);
       const noToken = await post(dynamo, "/web/transfers/held/release", { id: "1" }, { Cookie: cookie });
       assertEquals(noToken.status, 403);
