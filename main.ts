@@ -738,7 +738,7 @@ export function fileopsPort(
       (await store.filesOf(f)).map((s) => ({ ...subscriptionJson(s), last_error: s.lastError })),
     release: (ids) => store.release(ids, nowMs()),
     run,
-    async lfn2pfn(siteName, lfn) {
+    async lfn2pfn(siteName, lfn, protocol) {
       const site = snapshot().site(siteName);
       if (!site) throw new LfnError("site", `unknown site ${JSON.stringify(siteName)}`);
       let adapter;
@@ -752,7 +752,8 @@ export function fileopsPort(
         throw new LfnError("site", e instanceof Error ? e.message : String(e));
       }
       try {
-        return adapter.url(mapLfn(site, lfn, mappingProtocol(adapter)));
+        const chains = protocol !== undefined && site.filenameMappings[protocol]?.length;
+        return adapter.url(mapLfn(site, lfn, chains ? protocol : mappingProtocol(adapter)));
       } catch (e) {
         if (e instanceof LfnMappingError) throw new LfnError("lfn", e.message);
         throw e;

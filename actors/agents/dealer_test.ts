@@ -73,8 +73,8 @@ dbTest(
     try {
       const made = await call("POST", "/data/request/copy?item=/Copy/Me/AOD&site=T2_B", { token: alice });
       assertEquals(made.status, 200, made.body.message);
-      const id = made.body.data.request_id;
-      assertEquals([made.body.data.status, made.body.data.n, made.body.message], [
+      const id = made.body.data[0].request_id;
+      assertEquals([made.body.data[0].status, made.body.data[0].n, made.body.message], [
         "new",
         1,
         "Request created",
@@ -84,8 +84,11 @@ dbTest(
         token: alice,
         body: { item: ["/Copy/Me/AOD"], site: ["T2_B"] },
       });
-      assertEquals([again.body.data.request_id, again.body.data.request_count], [id, 2]);
+      assertEquals([again.body.data[0].request_id, again.body.data[0].request_count], [id, 2]);
+      // Data nobody has is refused at once, with the reason (as the original).
       const ghost = await call("POST", "/data/request/copy?item=/No/Such/AOD", { token: alice });
+      assertEquals(ghost.status, 400);
+      assertMatch(ghost.body.message, /"item": invalid item name: unknown dataset "\/No\/Such\/AOD"/);
 
       const dry = await call("POST", "/data/dealer/run?mode=dry-run", { token: ops });
       assertEquals(dry.status, 200, dry.body.message);
@@ -104,10 +107,6 @@ dbTest(
         "activated",
         [{ item: "/Copy/Me/AOD", site: "T2_B", status: "queued", updated: NOW / 1000 }],
       ]);
-      const rejected =
-        (await call("GET", `/data/request/pollcopy?request_id=${ghost.body.data.request_id}`)).body
-          .data[0];
-      assertEquals([rejected.status, rejected.reason], ["rejected", 'unknown dataset "/No/Such/AOD"']);
       const why = await call("GET", "/data/dealer/decisions?dataset=/Copy/Me/AOD");
       assertEquals(
         why.body.data.map((
@@ -157,8 +156,9 @@ dbTest("deletion requests, cancellations and application locks over HTTP", async
     });
     assertEquals(del.status, 200, del.body.message);
     await trackerPass();
-    const polled = (await call("GET", `/data/request/polldelete?request_id=${del.body.data.request_id}`)).body
-      .data[0];
+    const polled =
+      (await call("GET", `/data/request/polldelete?request_id=${del.body.data[0].request_id}`)).body
+        .data[0];
     assertEquals(polled.status, "activated");
     assertEquals(polled.active.map((a: { site: string; status: string }) => [a.site, a.status]), [
       ["T2_A", "queued"],
@@ -167,13 +167,13 @@ dbTest("deletion requests, cancellations and application locks over HTTP", async
     assertMatch(polled.active[1].reason, /last complete copy/);
     assertEquals(
       await db.queryArrays("SELECT kind, site, request_id FROM replica_operations"),
-      [["deletion", "T2_A", del.body.data.request_id]],
+      [["deletion", "T2_A", del.body.data[0].request_id]],
     );
 
     // Cancel: only the owner (or an admin), only while new.
     const req =
       (await call("POST", "/data/request/copy?item=/Copy/Me/AOD&site=T2_C&n=1", { token: alice })).body
-        .data.request_id;
+        .data[0].request_id;
     assertEquals((await call("POST", `/data/request/cancelcopy?request_id=${req}`)).status, 401);
     const notYours = await call("POST", `/data/request/cancelcopy?request_id=${req}`, { token: bob });
     assertEquals(notYours.status, 409);

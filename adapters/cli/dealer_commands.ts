@@ -38,7 +38,8 @@ export async function requestCommand(args: string[], ctx: CliContext): Promise<n
   switch (sub) {
     case "copy": {
       if (positionals.length === 0) throw new CliError("request copy needs at least one ITEM", 2);
-      const { data, message } = await client.post<RequestJson>("/data/request/copy", {
+      // The registry answers a one-element list, as the original did.
+      const { data: [data], message } = await client.post<[RequestJson]>("/data/request/copy", {
         item: positionals,
         ...(values.site ? { site: values.site } : {}),
         ...(values.n !== undefined ? { n: values.n } : {}),
@@ -50,7 +51,7 @@ export async function requestCommand(args: string[], ctx: CliContext): Promise<n
     case "delete": {
       if (positionals.length === 0) throw new CliError("request delete needs at least one ITEM", 2);
       if (!values.site) throw new CliError("request delete needs --site", 2);
-      const { data, message } = await client.post<RequestJson>("/data/request/delete", {
+      const { data: [data], message } = await client.post<[RequestJson]>("/data/request/delete", {
         item: positionals,
         site: values.site,
       });

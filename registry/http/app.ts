@@ -5,8 +5,11 @@ import { type AppEnv, envelope, ok } from "./context.ts";
 import { BadRequest, HttpError } from "./errors.ts";
 import { HttpMetrics } from "./http_metrics.ts";
 import { OPENAPI } from "./openapi.ts";
+import { rejectUndeclaredParams } from "./declared_params.ts";
 import { type RegistryPort, UnavailableError } from "./port.ts";
 import { inventoryRoutes } from "./routes/inventory.ts";
+import { inventoryStatsRoutes } from "./routes/inventory_stats.ts";
+import { phedexCompatRoutes } from "./routes/phedex_compat.ts";
 import { detoxRoutes } from "./routes/detox.ts";
 import type { DetoxPort } from "./detox_port.ts";
 import type { DealerPort } from "./dealer_port.ts";
@@ -77,6 +80,8 @@ export function createRegistryApp(
     }),
   );
 
+  app.use("*", rejectUndeclaredParams(OPENAPI.paths));
+
   // Authentication: anonymous is read-only; writes check roles in their handlers.
   app.use("*", async (c, next) => {
     const auth = c.req.header("Authorization");
@@ -122,12 +127,14 @@ export function createRegistryApp(
   app.get("/data/whoami", (c) => ok(c, c.get("principal")));
 
   inventoryRoutes(app, port);
+  inventoryStatsRoutes(app, port);
   if (detox) detoxRoutes(app, port, detox);
   if (dealer) {
     requestRoutes(app, port, dealer.port, dealer.nudgeTracker);
     dealerRoutes(app, dealer.port);
+    phedexCompatRoutes(app, port, dealer.port);
   }
-  if (fileops) fileopsRoutes(app, fileops);
+  if (fileops) fileopsRoutes(app, fileops, port);
   if (scheduler) schedulerRoutes(app, scheduler);
   webDataRoutes(app, detox, fileops);
   mountWeb(app, { now: () => port.now(), ...options.web });

@@ -18,6 +18,8 @@ export interface RequestQuery {
   site?: string;
   statuses?: string[];
   all?: boolean;
+  /** The newest requests to look through (the store's default otherwise). */
+  limit?: number;
 }
 
 /** What the request, application-lock, demand and Dealer routes need (implemented by the composition root). */

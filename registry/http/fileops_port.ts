@@ -19,8 +19,11 @@ export interface FileOpsPort {
   release(ids: number[] | "all"): Promise<number>;
   /** One pass now (subscribe, plan, transfer, delete, update the inventory). */
   run(): Promise<JsonRow | { error: string }>;
-  /** The PFN of an LFN at a site; throws LfnError for an unknown site or an unmappable LFN. */
-  lfn2pfn(site: string, lfn: string): Promise<string>;
+  /**
+   * The PFN of an LFN at a site; throws LfnError for an unknown site or an unmappable LFN.
+   * `protocol`: use the site's mapping chains of that protocol where it has some.
+   */
+  lfn2pfn(site: string, lfn: string, protocol?: string): Promise<string>;
 }
 
 export class LfnError extends Error {

@@ -59,6 +59,23 @@ const UNLOCK = action(
 const LOCK_SET = write("Make the caller's locks exactly this JSON list", "any authenticated user");
 const COPY = action("Request copies", ["item", "site", "group", "n"], "any authenticated user");
 const POLL = ["request_id", "item", "site", "status", "user", "all"];
+/** Polls: GET, or POST with a form as the original `dynamo-request --poll` sends it. */
+const pollOf = (summary: string) => ({
+  get: read(summary, POLL).get,
+  post: { ...read(`${summary} (form POST, as the original client)`, POLL).get },
+});
+const STATS = [
+  "list_by",
+  "physical",
+  "data_type",
+  "dataset_status",
+  "dataset_software_version",
+  "dataset",
+  "site",
+  "site_status",
+  "group",
+];
+const HISTORY = ["limit", "since", "graph", "src_filter", "no_mss", "period", "upto", "exit_code"];
 const DELETE = action("Request deletions", ["item", "site"], "any authenticated user");
 
 export const OPENAPI = {
@@ -120,23 +137,23 @@ export const OPENAPI = {
       "admin or operator on registry",
     ),
     "/data/request/copy": COPY,
-    "/data/request/pollcopy": read("Copy requests", POLL),
+    "/data/request/pollcopy": pollOf("Copy requests"),
     "/data/request/cancelcopy": action(
       "Cancel a new copy request",
       ["request_id"],
       "the requester or admin on registry",
     ),
     "/data/request/delete": DELETE,
-    "/data/request/polldelete": read("Deletion requests", POLL),
+    "/data/request/polldelete": pollOf("Deletion requests"),
     "/registry/request/copy": COPY,
-    "/registry/request/pollcopy": read("Copy requests", POLL),
+    "/registry/request/pollcopy": pollOf("Copy requests"),
     "/registry/request/cancelcopy": action(
       "Cancel a new copy request",
       ["request_id"],
       "the requester or admin on registry",
     ),
     "/registry/request/delete": DELETE,
-    "/registry/request/polldelete": read("Deletion requests", POLL),
+    "/registry/request/polldelete": pollOf("Deletion requests"),
     "/data/applock/check": read("Whether an application is locked", ["app"]),
     "/data/applock/current": read("Application locks", []),
     "/data/applock/lock": action(
@@ -153,7 +170,10 @@ export const OPENAPI = {
     ),
     "/data/dealer/cycles": read("Dealer cycles, newest first", ["limit"]),
     "/data/transfers/current": read("File transfers queued or in flight", ["limit"]),
-    "/data/transfers/history": read("Finished file transfers, newest first", ["limit", "since"]),
+    "/data/transfers/history": read(
+      "Finished file transfers, newest first; with graph… the original monitor's histogram",
+      [...HISTORY, "entity", "dest_filter"],
+    ),
     "/data/transfers/held/summary": read("Held files per site, kind and reason", []),
     "/data/transfers/held/detail": read("Held files with their last error", ["limit"]),
     "/data/transfers/release": action(
@@ -177,7 +197,10 @@ export const OPENAPI = {
         "limit",
       ],
     ),
-    "/data/deletions/history": read("Finished file deletions, newest first", ["limit", "since"]),
+    "/data/deletions/history": read(
+      "Finished file deletions, newest first; with graph… the original monitor's histogram",
+      HISTORY,
+    ),
     "/data/fileops/run": action("Run one file-operations pass now", [], "admin or operator on application"),
     "/data/scheduler/sequences": read("Sequences of the sequence file: position, status, next wake-up", []),
     "/data/scheduler/sequence/start": action(
@@ -202,7 +225,29 @@ export const OPENAPI = {
       "admin or operator on application",
     ),
     "/data/inventory/setstatus": action("Set a site's status", ["site", "status"], "admin on inventory"),
-    "/data/inventory/lfn2pfn": read("The PFN of an LFN at a site", ["site", "lfn"]),
+    "/data/inventory/lfn2pfn": read(
+      "The PFN of an LFN at a site; or (the original's) {mapping} for node, protocol, lfn",
+      ["site", "lfn", "node", "protocol"],
+    ),
+    "/data/inventory/stats/size": read("Original monitor: total size (TB) per list_by category", STATS),
+    "/data/inventory/stats/replication": read(
+      "Original monitor: mean and rms replication per category",
+      STATS,
+    ),
+    "/data/inventory/stats/usage": read("Original monitor: per-site usage (TB) per category", STATS),
+    "/data/inventory/requestlist": read("Original (PhEDEx style): copy and deletion requests", [
+      "node",
+      "dataset",
+      "decision",
+    ]),
+    "/data/inventory/subscriptions": read("Original (PhEDEx style): replicas as subscriptions", [
+      "dataset",
+      "block",
+      "node",
+      "group",
+      "suspended",
+      "move",
+    ]),
     "/data/dealer/decisions": read("Every proposal's fate, by dataset or cycle", [
       "dataset",
       "cycle",

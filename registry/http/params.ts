@@ -4,7 +4,8 @@ import { BadRequest } from "./errors.ts";
 /** Raw request input: every key maps to its values (`item[]=a&item[]=b` → `item: ["a","b"]`). */
 export type RawParams = Map<string, string[]>;
 
-export type ParamKind = "text" | "list" | "int" | "yn";
+/** `many`: repeated keys, each value as given (no comma splitting: a regex may hold commas). */
+export type ParamKind = "text" | "list" | "many" | "int" | "yn";
 
 export interface ParamSpec {
   kind: ParamKind;
@@ -12,7 +13,7 @@ export interface ParamSpec {
 }
 
 export type ParamValues<S extends Record<string, ParamSpec>> = {
-  [K in keyof S]?: S[K]["kind"] extends "list" ? string[] : S[K]["kind"] extends "int" ? number
+  [K in keyof S]?: S[K]["kind"] extends "list" | "many" ? string[] : S[K]["kind"] extends "int" ? number
   : S[K]["kind"] extends "yn" ? boolean
   : string;
 };
@@ -95,6 +96,10 @@ export function parseParams<S extends Record<string, ParamSpec>>(raw: RawParams,
     if (p.kind === "list") {
       // Lists come as repeated keys, `key[]`, or a comma-separated value.
       out[name] = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v.length > 0);
+      continue;
+    }
+    if (p.kind === "many") {
+      out[name] = values;
       continue;
     }
     if (values.length > 1) throw new BadRequest(name, "must be given once");

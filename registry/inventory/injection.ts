@@ -1,4 +1,5 @@
 import { type InventoryCommand, parseCommand } from "./commands.ts";
+import { OWNERSHIP_LEVELS } from "./enums.ts";
 import { InventoryValidationError } from "./errors.ts";
 import { describeType, splitBlockFullName } from "./names.ts";
 
@@ -19,7 +20,11 @@ export function injectionToCommands(input: unknown): InventoryCommand[] {
   list(doc, "group").forEach((g, i) => {
     const at = `group[${i}]`;
     const o = obj(g, at, ["name", "olevel"]);
-    out.push(cmd(at, { op: "group.upsert", ...o }));
+    // The original read the level case-insensitively; `dynamo-inject --group` sends "block".
+    const level = OWNERSHIP_LEVELS.find((l) =>
+      typeof o.olevel === "string" && l.toLowerCase() === o.olevel.toLowerCase()
+    );
+    out.push(cmd(at, { op: "group.upsert", ...o, ...(level ? { olevel: level } : {}) }));
   });
   const groupOfReplica = new Map<string, unknown>(); // "dataset@site" → group, for files injected with a site
   list(doc, "datasetreplica").forEach((r, i) => {

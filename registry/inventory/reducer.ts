@@ -549,13 +549,8 @@ function upsertBlockReplica(
   });
   const old = b.blockReplica(dr, block.id);
   if (!old) {
-    if (groupId === undefined && dr.groupId === NULL_GROUP_ID) {
-      throw new InventoryValidationError(
-        where,
-        "group",
-        "is required: the dataset replica has no owner to inherit",
-      );
-    }
+    // Without a group the block replica takes the dataset replica's owner, which may be
+    // the null group (unowned), as the original `dynamo-inject` relies on.
     const unique = [...new Map(files.map((f) => [f.id, f])).values()];
     putBlockReplica(b, d, block, site.id, {
       groupId: groupId ?? dr.groupId,

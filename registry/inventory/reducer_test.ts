@@ -64,6 +64,19 @@ Deno.test("a complete replica covers every file; the ledger counts it in its par
   assertEquals(usage.projectedOccupancy, 0.06);
 });
 
+Deno.test("a block replica of an unowned dataset replica is unowned too (the null group), as the original", () => {
+  const h = new ReducerHarness();
+  withDataset(h);
+  h.apply(
+    { op: "dataset_replica.upsert", dataset: "/A/B/RAW", site: "T2_A" },
+    { op: "block_replica.upsert", dataset: "/A/B/RAW", block: "b0", site: "T2_A" },
+  );
+  const snap = new Snapshot(h.state);
+  const dr = snap.replica(snap.dataset("/A/B/RAW")!.id, snap.site("T2_A")!.id)!;
+  assertEquals([dr.groupId, dr.blockReplicas.map((br) => [br.groupId, br.size])], [0, [[0, 30]]]);
+  assertEquals(snap.groupById(0)?.name, null);
+});
+
 Deno.test("adding the remaining files collapses an incomplete replica to complete", () => {
   const h = new ReducerHarness();
   withDataset(h);

@@ -75,7 +75,7 @@ dbTest("every kind of actor, killed, comes back at its address and works again",
         const r = await f.call("POST", `/data/request/copy?item=/After/Writer0/AOD&site=T2_B`, auth);
         assertEquals(r.status, 200, JSON.stringify(r.body));
         await system.runUntilIdle(); // the tracker is nudged by the request
-        const poll = await f.call("GET", `/data/request/pollcopy?request_id=${r.body.data.request_id}`);
+        const poll = await f.call("GET", `/data/request/pollcopy?request_id=${r.body.data[0].request_id}`);
         assertEquals(poll.status, 200);
       }],
       ["/dynamo/fileops", async () => {

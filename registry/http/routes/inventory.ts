@@ -13,7 +13,9 @@ import {
   summarizeOutcomes,
   wildcardToRegExp,
 } from "../../inventory/mod.ts";
+import { getLogger } from "@logtape/logtape";
 import { BadRequest, HttpError } from "../errors.ts";
+import { DEPRECATED_KEYS, renameDeprecatedKeys } from "../injection_aliases.ts";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { collectParams, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
@@ -283,8 +285,21 @@ async function documentCommands(
       "unknown parameter; the document goes in the JSON body",
     );
   }
-  const doc = await readJson(c.req.raw);
-  if (doc === null) throw new BadRequest("body", "expected a JSON document");
+  const sent = await readJson(c.req.raw);
+  if (sent === null) throw new BadRequest("body", "expected a JSON document");
+  const { doc, deprecated } = renameDeprecatedKeys(sent);
+  for (const key of deprecated) {
+    getLogger(["dynamo", "http"]).warn(
+      "Deprecated key {key} (an {kind} document from {user}): send {name} instead",
+      {
+        key,
+        kind: kind === "inject" ? "injection" : "invalidation",
+        user: c.get("principal")?.user ?? null,
+        name: DEPRECATED_KEYS[key],
+        requestId: c.get("requestId"),
+      },
+    );
+  }
   try {
     return { doc, commands: kind === "inject" ? injectionToCommands(doc) : invalidationToCommands(doc) };
   } catch (e) {

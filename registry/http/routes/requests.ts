@@ -4,20 +4,28 @@ import { checkApp, checkLockText, type LockableApp } from "../../requests/app_lo
 import { checkCopySubmission, type CopyRequest } from "../../requests/copy_request.ts";
 import { checkDeletionSubmission, type DeletionRequest } from "../../requests/deletion_request.ts";
 import { parseJobRecords } from "../../requests/job_record.ts";
+import { selectPolled } from "../../requests/request_poll.ts";
+import { unknownTarget } from "../../requests/request_targets.ts";
 import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../context.ts";
 import type { DealerPort, RequestQuery } from "../dealer_port.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
 
+// Lists, because the original `dynamo-request --poll` sends `item[]`, `site[]`, `status[]`, `user[]`.
 const POLL = {
   request_id: { kind: "list" },
-  item: { kind: "text" },
-  site: { kind: "text" },
+  item: { kind: "list" },
+  site: { kind: "list" },
   status: { kind: "list" },
-  user: { kind: "text" },
+  user: { kind: "list" },
   all: { kind: "yn" },
 } as const;
+
+const STATUSES = ["new", "activated", "completed", "rejected", "cancelled", "failed"];
+
+/** The newest requests looked through when a poll names several items, sites or users. */
+const MULTI_POLL_LIMIT = 10_000;
 
 /**
  * `/data/request/*` (spec §8.2 "request", also under `/registry/request/`),
@@ -44,14 +52,17 @@ export function requestRoutes(
       const submission = validated(() =>
         checkCopySubmission({ items: p.item!, sites: p.site ?? [], group: p.group ?? null, n: p.n ?? 1 })
       );
+      refuseUnknownTargets(port, submission);
       const { request, created } = await dealer.submitCopy(user, submission);
       nudge();
-      return ok(c, copyJson(request), created ? "Request created" : "Request updated");
+      // A one-element list, as the original answered (its clients read `data[0]`).
+      return ok(c, [copyJson(request)], created ? "Request created" : "Request updated");
     });
 
-    app.get(`${prefix}/pollcopy`, async (c) => {
-      const q = pollQuery(parseParams(await input(c), POLL));
-      return ok(c, (await dealer.copyRequests(q)).map(copyJson));
+    // GET, and POST with a form as the original `dynamo-request --poll` sends it.
+    app.on(["GET", "POST"], `${prefix}/pollcopy`, async (c) => {
+      const rows = await poll(parseParams(await input(c), POLL), (q) => dealer.copyRequests(q));
+      return ok(c, rows.map(copyJson), rows.length ? "Request found" : "Request not found");
     });
 
     app.post(`${prefix}/cancelcopy`, async (c) => {
@@ -72,14 +83,15 @@ export function requestRoutes(
         site: { kind: "list", required: true },
       });
       const submission = validated(() => checkDeletionSubmission({ items: p.item!, sites: p.site! }));
+      refuseUnknownTargets(port, submission);
       const { request, created } = await dealer.submitDeletion(user, submission);
       nudge();
-      return ok(c, deletionJson(request), created ? "Request created" : "Request updated");
+      return ok(c, [deletionJson(request)], created ? "Request created" : "Request updated");
     });
 
-    app.get(`${prefix}/polldelete`, async (c) => {
-      const q = pollQuery(parseParams(await input(c), POLL));
-      return ok(c, (await dealer.deletionRequests(q)).map(deletionJson));
+    app.on(["GET", "POST"], `${prefix}/polldelete`, async (c) => {
+      const rows = await poll(parseParams(await input(c), POLL), (q) => dealer.deletionRequests(q));
+      return ok(c, rows.map(deletionJson), rows.length ? "Request found" : "Request not found");
     });
   }
 
@@ -149,22 +161,58 @@ function validated<T>(check: () => T): T {
   }
 }
 
-function pollQuery(p: {
+/** A new request naming data, sites or a group the inventory does not know is refused (400). */
+function refuseUnknownTargets(
+  port: RegistryPort,
+  s: { items: readonly string[]; sites: readonly string[]; group?: string | null },
+): void {
+  const bad = unknownTarget(port.snapshot(), s);
+  if (bad) throw new BadRequest(bad.param, bad.reason);
+}
+
+type PollParams = {
   request_id?: string[];
-  item?: string;
-  site?: string;
+  item?: string[];
+  site?: string[];
   status?: string[];
-  user?: string;
+  user?: string[];
   all?: boolean;
-}): RequestQuery {
-  return {
+};
+
+/**
+ * One item, site and user go to the store's query; several (the original
+ * client's `item[]…`) are matched here over the newest requests.
+ */
+async function poll<T extends CopyRequest | DeletionRequest>(
+  p: PollParams,
+  fetch: (q: RequestQuery) => Promise<T[]>,
+): Promise<T[]> {
+  for (const s of p.status ?? []) {
+    if (!STATUSES.includes(s)) {
+      throw new BadRequest("status", `expected ${STATUSES.join(", ")}, got ${JSON.stringify(s)}`);
+    }
+  }
+  const base: RequestQuery = {
     ...(p.request_id ? { ids: p.request_id.map((x) => intParam("request_id", x)) } : {}),
-    ...(p.item ? { item: p.item } : {}),
-    ...(p.site ? { site: p.site } : {}),
     ...(p.status ? { statuses: p.status } : {}),
-    ...(p.user ? { user: p.user } : {}),
-    ...(p.all ? { all: true } : {}),
   };
+  const several = [p.item, p.site, p.user].some((l) => (l?.length ?? 0) > 1);
+  if (!several) {
+    return await fetch({
+      ...base,
+      ...(p.item?.[0] ? { item: p.item[0] } : {}),
+      ...(p.site?.[0] ? { site: p.site[0] } : {}),
+      ...(p.user?.[0] ? { user: p.user[0] } : {}),
+      ...(p.all ? { all: true } : {}),
+    });
+  }
+  const rows = await fetch({ ...base, all: true, limit: MULTI_POLL_LIMIT });
+  return selectPolled(rows, {
+    ...(p.item ? { items: p.item } : {}),
+    ...(p.site ? { sites: p.site } : {}),
+    ...(p.user ? { users: p.user } : {}),
+    ...(p.all ? { all: true } : {}),
+  });
 }
 
 /** The original's request JSON. */
