@@ -60,15 +60,15 @@ Deno.test({
       });
       return { page, problems };
     };
+    // deno-lint-ignore no-explicit-any
+    type Dom = any; // the page's DOM: this file is type-checked without the DOM's types
     const tableRows = (page: import("playwright-core").Page, selector: string) =>
-      // Cells by column number, and the row's data-* attributes (the page runs this, with the DOM's types).
+      // Cells by column number, and the row's data-* attributes.
       page.$$eval(`${selector} tbody tr`, (trs) =>
-        // deno-lint-ignore no-explicit-any
-        trs.map((tr: any) => {
+        trs.map((tr: Dom) => {
           const row: Record<string, string> = {};
-          // deno-lint-ignore no-explicit-any
           [...tr.querySelectorAll("td")].forEach((
-            td: any,
+            td: Dom,
             i: number,
           ) => (row[String(i)] = td.textContent.trim()));
           for (const [k, v] of Object.entries(tr.dataset)) row[k] = String(v);
@@ -85,7 +85,8 @@ Deno.test({
       const destination = snap.sites().find((s) =>
         s.storageType === "disk" && s.status === "ready" && s.name.startsWith("T2_") && !holders.has(s.name)
       )!.name;
-      const request = await rest<{ request_id: number }>(
+      // The original's answer: a list of the one request.
+      const [request] = await rest<{ request_id: number }[]>(
         "POST",
         `/data/request/copy?item=${encodeURIComponent(dataset.name)}&site=${destination}&n=0`,
         run.token,
@@ -102,9 +103,9 @@ Deno.test({
       );
       const [waiting] = await rest<{ request_id: number; active: { item: string; site: string }[] }[]>(
         "GET",
-        `/data/request/pollcopy?all=y&request_id=${request.request_id}`,
+        `/data/request/pollcopy?all=y&request_id=${request!.request_id}`,
       );
-      assert(waiting && waiting.active.length > 0, `request ${request.request_id} was acted on`);
+      assert(waiting && waiting.active.length > 0, `request ${request!.request_id} was acted on`);
 
       await t.step("every page loads with no console error and no failed request", async () => {
         const { page, problems } = await open();
@@ -120,6 +121,9 @@ Deno.test({
             `/web/requests/copy/${waiting.request_id}`,
             "/web/transfers/monitor",
             "/web/transfers/held",
+            "/web/transfers/activity",
+            "/web/transfers/activity?graph=number&entity=link&period=7d",
+            "/web/deletions/activity?failures=y",
             "/web/detox/locks",
             "/web/scheduler",
           ]
@@ -290,6 +294,27 @@ Deno.test({
           await page.close();
         },
       );
+
+      await t.step("transfer activity: one series per destination, and failures by error class", async () => {
+        const { page, problems } = await open();
+        await page.goto(`${base}/web/transfers/activity?graph=number&period=7d`);
+        await page.waitForFunction(() => (globalThis as unknown as { Chart?: unknown }).Chart !== undefined);
+        const labels = await page.evaluate(() =>
+          // deno-lint-ignore no-explicit-any
+          (globalThis as any).Chart.getChart("activity-chart").data.datasets.map((d: { label: string }) =>
+            d.label
+          )
+        );
+        const series = await rest<{ name: string }[]>(
+          "GET",
+          "/data/transfers/history?graph=number&period=7d&no_mss=false&exit_code=0",
+        );
+        assertEquals(labels, series.map((s) => s.name));
+        const failures = (await tableRows(page, "#failures")).map((r) => r["0"]);
+        for (const c of ["EIO", "ECONNREFUSED"]) assert(failures.includes(c), `${c} in ${failures}`);
+        assertEquals(problems, []);
+        await page.close();
+      });
 
       await t.step("a page updates itself when a new Detox cycle is recorded", async () => {
         const { page, problems } = await open();

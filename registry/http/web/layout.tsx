@@ -22,6 +22,8 @@ const NAV: [string, string][] = [
   ["/web/requests", "Requests"],
   ["/web/transfers/monitor", "Transfers"],
   ["/web/transfers/held", "Held"],
+  ["/web/transfers/activity", "Transfer activity"],
+  ["/web/deletions/activity", "Deletion activity"],
   ["/web/detox/locks", "Locks"],
   ["/web/scheduler", "Scheduler"],
 ];

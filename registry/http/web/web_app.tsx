@@ -15,6 +15,7 @@ import { heldPage, releaseHeld, transfersMonitorPage } from "./transfers.tsx";
 import { locksPage } from "./locks.tsx";
 import { schedulerPage } from "./scheduler.tsx";
 import { dealerMonitorPage } from "./dealer_monitor.tsx";
+import { activityPage } from "./activity.tsx";
 
 export interface WebOptions {
   /** Whether /web/ is served (default true). */
@@ -63,15 +64,15 @@ export function createWebApp(
 ): Hono {
   const web = new Hono();
   const sessions = new Sessions(deps.sessionMs);
-  // Sessions expire on the wall clock: the service clock may be simulated (the demo's).
-  const wallNow = () => Date.now();
+  // Sessions expire on the service clock (DESIGN.md §2.3: no wall clock outside the composition root).
+  const sessionNow = deps.now;
 
   web.use("*", async (c, next) => {
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
   });
 
-  const sessionOf = (c: Context) => sessions.get(getCookie(c, SESSION_COOKIE), wallNow());
+  const sessionOf = (c: Context) => sessions.get(getCookie(c, SESSION_COOKIE), sessionNow());
 
   const envOf = (c: Context): PageEnv => {
     const session = sessionOf(c);
@@ -141,7 +142,7 @@ export function createWebApp(
     }
     const old = getCookie(c, SESSION_COOKIE);
     sessions.close(old);
-    const session = sessions.open(token, user, wallNow());
+    const session = sessions.open(token, user, sessionNow());
     setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,
       sameSite: "Strict",
@@ -229,6 +230,8 @@ export function createWebApp(
   web.get("/web/requests/:kind/:id", render(requestPage));
   web.get("/web/transfers/monitor", render(transfersMonitorPage));
   web.get("/web/transfers/held", render(heldPage));
+  web.get("/web/transfers/activity", render(activityPage("transfers")));
+  web.get("/web/deletions/activity", render(activityPage("deletions")));
   web.post("/web/transfers/held/release", action("/web/transfers/held", releaseHeld));
   web.get("/web/scheduler", render(schedulerPage));
 

@@ -20,9 +20,10 @@ async function harness({ db }: DbTestContext) {
     authorizations: [parseAuthorization("operator:application"), parseAuthorization("admin:inventory")],
   }, 0);
   const { token: reader } = await users.addUser({ name: "reader", authorizations: [] }, 0);
-  const dynamo = await createDynamo({ database: db, clock: new TestClock(Date.UTC(2026, 0, 5)) });
+  const clock = new TestClock(Date.UTC(2026, 0, 5));
+  const dynamo = await createDynamo({ database: db, clock, web: { sessionMs: 3600_000 } });
   await dynamo.ready;
-  return { dynamo, operator, reader };
+  return { dynamo, operator, reader, clock };
 }
 
 async function get(dynamo: Dynamo, path: string, cookie?: string) {
@@ -66,6 +67,8 @@ dbTest(
           "/web/requests",
           "/web/transfers/monitor",
           "/web/transfers/held",
+          "/web/transfers/activity",
+          "/web/deletions/activity",
           "/web/detox/locks",
           "/web/scheduler",
         ]
@@ -142,6 +145,8 @@ dbTest("bad page parameters get a 400 naming them; the paged REST reads refuse g
     for (
       const [path, message] of [
         ["/web/requests?kind=bogus", 'Parameter "kind"'],
+        ["/web/transfers/activity?period=1y", 'Parameter "period"'],
+        ["/web/deletions/activity?graph=pie", 'Parameter "graph"'],
         ["/web/requests?offset=-1", 'Parameter "offset"'],
         ["/web/requests?offset=1e9", 'Parameter "offset"'],
         ["/web/requests/copy/12abc", "Not a request id"],
@@ -277,3 +282,19 @@ dbTest(
     }
   },
 );
+
+dbTest("a sign-in lasts sessionMs on the service clock", async (ctx) => {
+  const { dynamo, operator, clock } = await harness(ctx);
+  try {
+    const { cookie, csrf } = await signIn(dynamo, operator);
+    await clock.advance(3599_000);
+    const fresh = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf }, { Cookie: cookie });
+    assertEquals(fresh.status, 303);
+    await clock.advance(1000);
+    const stale = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf }, { Cookie: cookie });
+    assertEquals(stale.status, 401);
+    assert(!(await get(dynamo, "/web/", cookie)).text.includes("signed-in-user"), "signed out");
+  } finally {
+    await dynamo.close();
+  }
+});
