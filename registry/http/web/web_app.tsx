@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import { type Context, Hono } from "hono";
+import { getLogger } from "@logtape/logtape";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../context.ts";
 import { ApiClient, ApiError } from "./api_client.ts";
@@ -48,6 +49,8 @@ export function mountWeb(
   app.all("/web", (c) => c.redirect("/web/", 301));
   app.all("/web/*", (c) => web.fetch(c.req.raw));
 }
+
+const log = getLogger(["dynamo", "web"]);
 
 const SECURITY_HEADERS: Record<string, string> = {
   // Scripts only from the registry itself: a string that slipped through escaping could still not run.
@@ -101,7 +104,9 @@ export function createWebApp(
     } catch (e) {
       const status = e instanceof ApiError ? e.status : 500;
       const message = e instanceof ApiError || e instanceof WebInputError ? e.message : "Internal error";
-      if (!(e instanceof ApiError) && !(e instanceof WebInputError)) console.error(e);
+      if (!(e instanceof ApiError) && !(e instanceof WebInputError)) {
+        log.error("Unhandled error in {path}: {error}", { path: env.url.pathname, error: String(e) });
+      }
       return c.html(
         <Layout title="Error" ctx={{ ...env.ctx, refreshMs: 0 }}>
           <Banner kind="error">{message}</Banner>
