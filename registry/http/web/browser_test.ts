@@ -289,7 +289,6 @@ Deno.test({
           assertMatch((await page.textContent("main .banner"))!, /Released 1 held file operation/);
           still = await rest<{ id: number }[]>("GET", "/data/transfers/held/detail");
           assert(!still.some((h) => h.id === target.id), "the transfer is no longer held");
-          if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/web-held.png`, fullPage: false });
           assertEquals(problems, []);
           await page.close();
         },
