@@ -34,6 +34,7 @@ import type { CliContext } from "./adapters/cli/cli_context.ts";
 import { DEFAULT_PARTITIONS, type PartitionDefinition } from "./registry/inventory/mod.ts";
 import { createRegistryApp } from "./registry/http/app.ts";
 import { parseDeadlineSeconds } from "./registry/http/request_budget.ts";
+import type { WebOptions } from "./registry/http/web/web_app.tsx";
 import type { AppEnv } from "./registry/http/context.ts";
 import { type RegistryPort, UnavailableError } from "./registry/http/port.ts";
 import type { DetoxPort } from "./registry/http/detox_port.ts";
@@ -99,6 +100,8 @@ export interface DynamoOptions {
   requestDeadlineMs?: number;
   /** Time budget of a Detox or Dealer cycle (default 30 min). */
   cycleBudgetMs?: number;
+  /** The web monitor's settings (refresh, staleness, sign-in lifetime). */
+  web?: WebOptions;
   /** Detox policies and settings; without policies Detox only serves history and locks. */
   detox?: DetoxConfig;
   /** The Dealer; without it requests are accepted and tracked, but no copies are made. */
@@ -337,6 +340,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
       ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
       timers: clock,
+      ...(options.web ? { web: options.web } : {}),
     },
     detoxPort,
     { port: dealerPort, nudgeTracker: () => tree.nudgeTracker() },
@@ -782,6 +786,8 @@ export function fileopsPort(
     heldSummary: async () => await store.heldSummary(),
     heldDetail: async (limit) =>
       (await store.held(limit)).map((s) => ({ ...subscriptionJson(s), last_error: s.lastError })),
+    files: async (f) =>
+      (await store.filesOf(f)).map((s) => ({ ...subscriptionJson(s), last_error: s.lastError })),
     release: (ids) => store.release(ids, nowMs()),
     run,
     async lfn2pfn(siteName, lfn, protocol) {

@@ -111,6 +111,9 @@ export async function demoMain(argv: string[]): Promise<number> {
       `The registry of the demo is at http://${listen.hostname}:${listen.port} (operator token: ${run.token}); ` +
         "Ctrl-C stops it.",
     );
+    console.error(
+      `The web monitor is at http://${listen.hostname}:${listen.port}/web/ (sign in with the operator token).`,
+    );
     const stop = Promise.withResolvers<void>();
     Deno.addSignalListener("SIGINT", () => stop.resolve());
     Deno.addSignalListener("SIGTERM", () => stop.resolve());

@@ -20,6 +20,7 @@ import { SiteStorage } from "../adapters/storage/site_storage.ts";
 import type { StorageAdapter } from "../adapters/storage/storage_port.ts";
 import type { Snapshot } from "../registry/inventory/mod.ts";
 import { createDynamo, type Dynamo } from "../main.ts";
+import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { SchedulerMsg, SequenceView } from "../actors/agents/scheduler.ts";
 import { ask } from "../actors/runtime/mod.ts";
 import { parsePartitions } from "../policies/partitions.ts";
@@ -49,6 +50,8 @@ export interface DemoOptions {
   database?: Database;
   /** One line of progress (a terminal shows it in place). */
   progress?: (line: string) => void;
+  /** The web monitor's settings (the browser tests refresh pages faster). */
+  web?: WebOptions;
 }
 
 export interface DemoRun {
@@ -130,6 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     storage,
     // Listings through clean adapters (the demo's faults are for transfers); actions through the service's.
     consistency: { config: DEMO_CONSISTENCY, tickMs: 0, lister: new StorageSiteLister(new SiteStorage()) },
+    ...(options.web ? { web: options.web } : {}),
   });
   const close = async () => {
     await dynamo.close();

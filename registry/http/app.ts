@@ -23,6 +23,8 @@ import type { FileOpsPort } from "./fileops_port.ts";
 import { schedulerRoutes } from "./routes/scheduler.ts";
 import { type DeadlineTimers, DEFAULT_REQUEST_DEADLINE_MS, requestDeadline } from "./request_budget.ts";
 import type { SchedulerPort } from "./scheduler_port.ts";
+import { webDataRoutes } from "./routes/web_data.ts";
+import { mountWeb, type WebOptions } from "./web/web_app.tsx";
 
 export interface RegistryAppOptions {
   /** Largest accepted request body in bytes. */
@@ -36,6 +38,8 @@ export interface RegistryAppOptions {
   requestDeadlineMs?: number;
   /** The clock's timers, to answer at the deadline even while a handler awaits something slow. */
   timers?: DeadlineTimers;
+  /** The web monitor under /web/ (on by default). */
+  web?: WebOptions;
 }
 
 const log = getLogger(["dynamo", "http"]);
@@ -152,6 +156,8 @@ export function createRegistryApp(
   if (fileops) fileopsRoutes(app, fileops, port);
   if (scheduler) schedulerRoutes(app, scheduler);
   if (consistency) consistencyRoutes(app, consistency);
+  webDataRoutes(app, detox, fileops);
+  mountWeb(app, { now: () => port.now(), ...options.web });
 
   app.notFound((c) =>
     c.json(envelope(404, `No such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`), 404)

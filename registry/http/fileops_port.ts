@@ -11,6 +11,10 @@ export interface FileOpsPort {
   deletionHistory(limit: number, sinceSeconds: number): Promise<JsonRow[]>;
   heldSummary(): Promise<JsonRow[]>;
   heldDetail(limit: number): Promise<JsonRow[]>;
+  /** The file operations of a dataset at a site (what a request waits for), with their last error. */
+  files(
+    filter: { dataset: string; site: string; kind?: "copy" | "deletion"; offset: number; limit: number },
+  ): Promise<JsonRow[]>;
   /** Held subscriptions back to new; returns how many. */
   release(ids: number[] | "all"): Promise<number>;
   /** One pass now (subscribe, plan, transfer, delete, update the inventory). */

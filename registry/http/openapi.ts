@@ -186,6 +186,22 @@ export const OPENAPI = {
       ["id", "all"],
       "admin or operator on application",
     ),
+    "/data/detox/replicas": read("A page of a site's decisions in a cycle, with the policy line", [
+      "cycle",
+      "site",
+      "offset",
+      "limit",
+    ]),
+    "/data/transfers/files": read(
+      "A page of the file operations of a dataset at a site, with the last error",
+      [
+        "dataset",
+        "site",
+        "kind",
+        "offset",
+        "limit",
+      ],
+    ),
     "/data/deletions/history": read(
       "Finished file deletions, newest first; with graph… the original monitor's histogram",
       HISTORY,

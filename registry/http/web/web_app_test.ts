@@ -1,0 +1,300 @@
+/**
+ * The web monitor in process (no browser): pages answer, what they show is
+ * escaped, bad parameters are refused, and actions need a sign-in, a CSRF
+ * token and the same origin. The browser tests are in browser_test.ts.
+ */
+import { assert, assertEquals, assertMatch } from "../../../tests/helpers/assert.ts";
+import { dbTest, type DbTestContext } from "../../../tests/helpers/db.ts";
+import { createDynamo, type Dynamo } from "../../../main.ts";
+import { SqlUserStore } from "../../../adapters/db/user_store.ts";
+import { parseAuthorization } from "../../../adapters/db/user_store_port.ts";
+import { TestClock } from "../../../actors/runtime/mod.ts";
+import { ASSETS } from "./assets.ts";
+
+const HOSTILE = "/<script>alert(1)</script>/x/RAW";
+
+async function harness({ db }: DbTestContext) {
+  const users = new SqlUserStore(db);
+  const { token: operator } = await users.addUser({
+    name: "op",
+    authorizations: [parseAuthorization("operator:application"), parseAuthorization("admin:inventory")],
+  }, 0);
+  const { token: reader } = await users.addUser({ name: "reader", authorizations: [] }, 0);
+  const clock = new TestClock(Date.UTC(2026, 0, 5));
+  const dynamo = await createDynamo({ database: db, clock, web: { sessionMs: 3600_000 } });
+  await dynamo.ready;
+  return { dynamo, operator, reader, clock };
+}
+
+async function get(dynamo: Dynamo, path: string, cookie?: string) {
+  const res = await dynamo.app.fetch(
+    new Request(`http://dynamo.test${path}`, { headers: cookie ? { Cookie: cookie } : {} }),
+  );
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+async function post(dynamo: Dynamo, path: string, form: Record<string, string>, headers: HeadersInit = {}) {
+  const res = await dynamo.app.fetch(
+    new Request(`http://dynamo.test${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams(form).toString(),
+      redirect: "manual",
+    }),
+  );
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+async function signIn(dynamo: Dynamo, token: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await post(dynamo, "/web/signin", { token, next: "/web/transfers/held" });
+  assertEquals(res.status, 303, res.text);
+  const cookie = res.headers.get("Set-Cookie")!.split(";")[0]!;
+  const page = await get(dynamo, "/web/transfers/held", cookie);
+  const csrf = page.text.match(/name="csrf" value="([^"]+)"/)![1]!;
+  return { cookie, csrf };
+}
+
+dbTest(
+  "every page answers with security headers; the chart library is served from its npm package",
+  async (ctx) => {
+    const { dynamo } = await harness(ctx);
+    try {
+      for (
+        const path of [
+          "/web/",
+          "/web/detox/monitor",
+          "/web/dealer/monitor",
+          "/web/requests",
+          "/web/transfers/monitor",
+          "/web/transfers/held",
+          "/web/transfers/activity",
+          "/web/deletions/activity",
+          "/web/detox/locks",
+          "/web/scheduler",
+        ]
+      ) {
+        const page = await get(dynamo, path);
+        assertEquals(page.status, 200, `${path}: ${page.text.slice(0, 500)}`);
+        assertMatch(page.headers.get("Content-Type")!, /text\/html/);
+        assertMatch(page.headers.get("Content-Security-Policy")!, /script-src 'self'/);
+        assert(page.text.includes(`src="${ASSETS.chart}"`), path);
+      }
+      const chart = await get(dynamo, ASSETS.chart);
+      assertEquals(chart.status, 200);
+      assertMatch(chart.headers.get("Content-Type")!, /javascript/);
+      assert(chart.text.length > 100_000 && chart.text.includes("Chart"), "the UMD build of Chart.js");
+      assertEquals((await get(dynamo, "/web/assets/nope.js")).status, 404);
+      assertEquals((await get(dynamo, "/web/nowhere")).status, 404);
+      const redirect = await dynamo.app.fetch(new Request("http://dynamo.test/web"), {});
+      assertEquals([redirect.status, redirect.headers.get("Location")], [301, "/web/"]);
+    } finally {
+      await dynamo.close();
+    }
+  },
+);
+
+dbTest("what the pages show is escaped: hostile names and query values appear as text", async (ctx) => {
+  const { dynamo, operator } = await harness(ctx);
+  try {
+    const inject = await dynamo.app.fetch(
+      new Request("http://dynamo.test/data/inventory/injectsync", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${operator}`, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          site: [{ name: "T2_A", storage_type: "disk", status: "ready" }],
+          dataset: [{
+            name: HOSTILE,
+            status: "valid",
+            blocks: [{ name: "b1", files: [{ name: "/s/f1", size: 10 }] }],
+          }],
+        }),
+      }),
+    );
+    assertEquals(inject.status, 200, await inject.text());
+    const copy = await dynamo.app.fetch(
+      new Request(`http://dynamo.test/data/request/copy?item=${encodeURIComponent(HOSTILE)}&site=T2_A`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${operator}` },
+      }),
+    );
+    assertEquals(copy.status, 200, await copy.text());
+    const id =
+      (await (await dynamo.app.fetch(new Request("http://dynamo.test/data/request/pollcopy?all=y"))).json())
+        .data[0].request_id;
+    for (
+      const path of [
+        `/web/requests/copy/${id}`,
+        "/web/requests",
+        `/web/requests?user=${encodeURIComponent("<script>alert(1)</script>")}`,
+        `/web/detox/locks?item=${encodeURIComponent('"><script>alert(1)</script>')}`,
+      ]
+    ) {
+      const page = await get(dynamo, path);
+      assertEquals(page.status, 200, path);
+      assert(!page.text.includes("<script>alert"), `${path} has a raw <script>`);
+      assert(page.text.includes("&lt;script&gt;alert(1)&lt;/script&gt;"), `${path} shows the name as text`);
+    }
+  } finally {
+    await dynamo.close();
+  }
+});
+
+dbTest("bad page parameters get a 400 naming them; the paged REST reads refuse garbage", async (ctx) => {
+  const { dynamo } = await harness(ctx);
+  try {
+    for (
+      const [path, message] of [
+        ["/web/requests?kind=bogus", 'Parameter "kind"'],
+        ["/web/transfers/activity?period=1y", 'Parameter "period"'],
+        ["/web/deletions/activity?graph=pie", 'Parameter "graph"'],
+        ["/web/requests?offset=-1", 'Parameter "offset"'],
+        ["/web/requests?offset=1e9", 'Parameter "offset"'],
+        ["/web/requests/copy/12abc", "Not a request id"],
+        ["/web/requests/moves/1", "No such kind of request"],
+        ["/web/detox/monitor?cycle=x", 'Parameter "cycle"'],
+        [`/web/requests?user=${"x".repeat(1001)}`, 'Parameter "user"'],
+        ["/web/requests?user=a%00b", 'Parameter "user"'],
+        ["/web/detox/deletions.txt", 'Parameter "cycle"'],
+      ] as const
+    ) {
+      const page = await get(dynamo, path);
+      assertEquals(page.status, 400, path);
+      if (!path.includes(".txt")) {
+        assertMatch(page.text, /data-refresh-ms="0"/, "an error page does not poll itself");
+      }
+      assert(page.text.includes(message.replaceAll('"', "&quot;")) || page.text.includes(message), path);
+    }
+    for (
+      const [path, param] of [
+        ["/data/transfers/files?site=T2_A", "dataset"],
+        ["/data/transfers/files?dataset=/a/b/c&site=T2_A&kind=move", "kind"],
+        ["/data/transfers/files?dataset=/a/b/c&site=T2_A&limit=0", "limit"],
+        ["/data/transfers/files?dataset=/a/b/c&site=T2_A&limit=1001", "limit"],
+        ["/data/transfers/files?dataset=/a/b/c&site=T2_A&offset=-5", "offset"],
+        ["/data/detox/replicas?cycle=1", "site"],
+        ["/data/detox/replicas?cycle=abc&site=T2_A", "cycle"],
+      ]
+    ) {
+      const res = await dynamo.app.fetch(new Request(`http://dynamo.test${path}`));
+      const body = await res.json();
+      assertEquals(res.status, 400, path);
+      assert(body.message.includes(param), `${path}: ${body.message}`);
+    }
+    const none = await dynamo.app.fetch(
+      new Request("http://dynamo.test/data/detox/replicas?cycle=99&site=T2_A"),
+    );
+    assertEquals(none.status, 404);
+    const files = await dynamo.app.fetch(
+      new Request("http://dynamo.test/data/transfers/files?dataset=/a/b/c&site=T2_A"),
+    );
+    assertEquals((await files.json()).data, { offset: 0, more: false, files: [] });
+  } finally {
+    await dynamo.close();
+  }
+});
+
+dbTest(
+  "sign-in checks the token and sets an HttpOnly SameSite=Strict cookie; it only redirects within /web/",
+  async (ctx) => {
+    const { dynamo, operator } = await harness(ctx);
+    try {
+      for (const token of ["wrong-token", "", "a b", "x\r\nSet-Cookie: y=1", "é".repeat(10)]) {
+        const bad = await post(dynamo, "/web/signin", { token, next: "/web/" });
+        assertEquals(bad.status, 401, JSON.stringify(token));
+        assertEquals(bad.headers.get("Set-Cookie"), null);
+      }
+      const ok = await post(dynamo, "/web/signin", { token: operator, next: "/web/requests?kind=copy" });
+      assertEquals([ok.status, ok.headers.get("Location")], [303, "/web/requests?kind=copy"]);
+      const cookie = ok.headers.get("Set-Cookie")!;
+      assertMatch(cookie, /HttpOnly/);
+      assertMatch(cookie, /SameSite=Strict/);
+      assertMatch(cookie, /Path=\/web/);
+      assert(!cookie.includes(operator), "the token itself never goes to the browser");
+      const page = await get(dynamo, "/web/", cookie.split(";")[0]);
+      assertMatch(page.text, /id="signed-in-user">op</);
+      for (const next of ["https://evil.example/", "//evil.example/web/", "/data/whoami", "/web/\\evil"]) {
+        const r = await post(dynamo, "/web/signin", { token: operator, next });
+        assertEquals(r.headers.get("Location"), "/web/", next);
+      }
+      const cross = await post(dynamo, "/web/signin", { token: operator }, {
+        Origin: "https://evil.example",
+      });
+      assertEquals(cross.status, 403);
+    } finally {
+      await dynamo.close();
+    }
+  },
+);
+
+dbTest(
+  "releasing held transfers needs a session, its CSRF token, the same origin and the REST role",
+  async (ctx) => {
+    const { dynamo, operator, reader } = await harness(ctx);
+    try {
+      const anonymous = await post(dynamo, "/web/transfers/held/release", { id: "1" });
+      assertEquals(anonymous.status, 401);
+      assertMatch(anonymous.text, /Sign in/);
+      assertMatch(anonymous.text, /data-refresh-ms="0"/, "the answer to a POST does not poll itself");
+      assertMatch(
+        anonymous.text,
+        /name="next" value="\/web\/transfers\/held"/,
+        "signing in leads back to the page",
+      );
+      const { cookie, csrf } = await signIn(dynamo, operator);
+      const noToken = await post(dynamo, "/web/transfers/held/release", { id: "1" }, { Cookie: cookie });
+      assertEquals(noToken.status, 403);
+      const forged = await post(
+        dynamo,
+        "/web/transfers/held/release",
+        { id: "1", csrf: csrf.slice(1) + "x" },
+        {
+          Cookie: cookie,
+        },
+      );
+      assertEquals(forged.status, 403);
+      const cross = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf }, {
+        Cookie: cookie,
+        Origin: "https://evil.example",
+      });
+      assertEquals(cross.status, 403);
+      const garbage = await post(dynamo, "/web/transfers/held/release", { id: "1 OR 1=1", csrf }, {
+        Cookie: cookie,
+      });
+      assertEquals(garbage.status, 400);
+      const done = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf }, {
+        Cookie: cookie,
+        Origin: "http://dynamo.test",
+      });
+      assertEquals([done.status, done.headers.get("Location")], [303, "/web/transfers/held?released=0"]);
+      // A user without the operator role is refused by the REST API, and the page says so.
+      const other = await signIn(dynamo, reader);
+      const refused = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf: other.csrf }, {
+        Cookie: other.cookie,
+      });
+      assertEquals(refused.status, 403);
+      assertMatch(refused.text, /needs role/);
+      // Signing out ends the session: its cookie no longer acts.
+      await post(dynamo, "/web/signout", { csrf }, { Cookie: cookie });
+      const after = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf }, { Cookie: cookie });
+      assertEquals(after.status, 401);
+    } finally {
+      await dynamo.close();
+    }
+  },
+);
+
+dbTest("a sign-in lasts sessionMs on the service clock", async (ctx) => {
+  const { dynamo, operator, clock } = await harness(ctx);
+  try {
+    const { cookie, csrf } = await signIn(dynamo, operator);
+    await clock.advance(3599_000);
+    const fresh = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf }, { Cookie: cookie });
+    assertEquals(fresh.status, 303);
+    await clock.advance(1000);
+    const stale = await post(dynamo, "/web/transfers/held/release", { id: "1", csrf }, { Cookie: cookie });
+    assertEquals(stale.status, 401);
+    assert(!(await get(dynamo, "/web/", cookie)).text.includes("signed-in-user"), "signed out");
+  } finally {
+    await dynamo.close();
+  }
+});
