@@ -241,6 +241,8 @@ class Parser {
         rhs: this.convert(variable, "==", raw.text, raw.quoted, at),
       };
     }
+    // `!~` matched text only, as `!=~` does.
+    if (opWord === "!~") this.checkOperator(variable, "!=~", opStart);
     if (legacy !== undefined) opWord = legacy;
     if (!OPERATORS.includes(opWord)) {
       this.fail(opStart, `unknown operator "${opWord}"; expected one of ${OPERATORS.join(" ")}`);
