@@ -3,7 +3,7 @@
  * enforcer rules file or a scheduler sequence file (recognised by content)
  * and describes it, or throws PolicySyntaxError with its position.
  */
-import { parseDetoxPolicy } from "./detox/detox_policy.ts";
+import { hasPartitionLine, parseDetoxPolicy } from "./detox/detox_policy.ts";
 import { parseEnforcerRules } from "./enforcer_rules.ts";
 import { sourceLines } from "./language/source_lines.ts";
 import { parsePartitions } from "./partitions.ts";
@@ -44,11 +44,10 @@ export function describePolicyFile(text: string, file: string, nowMs: number): s
   }
   const first = sourceLines(text)[0];
   if (first && DETOX_KEYWORDS.test(first.text)) {
-    const hasPartition = sourceLines(text).some((l) => /^Partition(\s|$)/.test(l.text));
     const p = parseDetoxPolicy(text, {
       file,
       nowMs,
-      ...(hasPartition ? {} : { partition: FROM_CONFIGURATION }),
+      ...(hasPartitionLine(text) ? {} : { partition: FROM_CONFIGURATION }),
     });
     const perAction = new Map<string, number>();
     for (const l of p.lines) perAction.set(l.action, (perAction.get(l.action) ?? 0) + 1);

@@ -79,6 +79,11 @@ export interface ParsePolicyOptions {
 /** Names a partition may have (partitions file syntax), for names from configurations and command lines. */
 const PARTITION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_ .+-]{0,99}$/;
 
+/** Whether the file names its partition itself (campaign files do not). */
+export function hasPartitionLine(text: string): boolean {
+  return sourceLines(text).some((l) => /^Partition(\s|$)/.test(l.text));
+}
+
 /** A partition name from the configuration or the command line, or a message saying why not. */
 export function checkPartitionName(name: string): string | null {
   if (name.trim() !== name || !PARTITION_NAME.test(name)) {
