@@ -34,14 +34,21 @@ export interface NormalizedLine {
 const ACTION_WORDS = /^(Protect|Delete|Dismiss|Ignore|ProtectBlock|DeleteBlock|DismissBlock|AlwaysDelete)$/;
 
 /**
- * The 2016 dialect, recognised by a construct only it had. In it `Delete`
- * means today's `Dismiss` and `AlwaysDelete` today's `Delete`.
+ * The 2016 dialect (until 2016-08-27), in which `Delete` means today's
+ * `Dismiss` and `AlwaysDelete` today's `Delete`. Recognised by a construct
+ * only it had, or by Delete lines with a trigger and no Dismiss at all: today
+ * only Dismiss waits for the trigger, so such a file's When would act on nothing.
+ * (With `When always` the two meanings delete the same replicas.)
  */
 export function isLegacyDialect(lines: readonly { word: string; rest: string }[]): boolean {
-  return lines.some(({ word, rest }) =>
+  const marked = lines.some(({ word, rest }) =>
     word === "Strategy" || word === "AlwaysDelete" || word.startsWith("DeleteOwner(") ||
     (ACTION_WORDS.test(word) && /^if(\s|$)/.test(rest))
   );
+  if (marked) return true;
+  const has = (w: string) => lines.some((l) => l.word === w);
+  return has("Delete") && !has("Dismiss") && !has("DismissBlock") &&
+    lines.some((l) => l.word === "When" && l.rest.trim() !== "always");
 }
 
 /** Today's form of a line, or a message saying what is wrong with an old form. */

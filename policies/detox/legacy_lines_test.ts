@@ -135,8 +135,18 @@ Deno.test("`AlwaysDelete` (2016-08-18 to 08-27) is today's Delete; Delete beside
   );
   assertEquals(p.lines.map((l) => l.action), ["Delete", "Dismiss"]);
   assertMatch(fails(SITES + "AlwaysDelete\nProtect\n").reason, /AlwaysDelete needs a condition/);
-  // Without a 2016 construct, Delete keeps today's meaning.
-  assertEquals(parse(SITES + "Delete dataset.name == /*/*/RAW\nProtect\n").lines[0]!.action, "Delete");
+  // Without a 2016 construct, Delete keeps today's meaning when the file has a Dismiss …
+  assertEquals(
+    parse(SITES + "Delete dataset.name == /*/*/RAW\nDismiss\n").lines.map((l) => l.action),
+    ["Delete"],
+  );
+  // … or is greedy (`When always`: both meanings delete the same replicas).
+  const greedy = "On site.name == T2_*\nWhen always\nUntil never\n";
+  assertEquals(parse(greedy + "Delete dataset.name == /*/*/RAW\nProtect\n").lines[0]!.action, "Delete");
+  // With a watermark and no Dismiss at all (2016-08-14 to 08-27), Delete is the 2016 candidate: today
+  // such a trigger would act on nothing.
+  const watermark = parse(SITES + "Delete dataset.name == /*/*/RAW\nProtect replica.incomplete\nDelete\n");
+  assertEquals([watermark.lines[0]!.action, watermark.defaultAction], ["Dismiss", "Dismiss"]);
 });
 
 Deno.test("`DeleteOwner(G…) COND` is DeleteBlock on the blocks those groups own", () => {
