@@ -12,7 +12,9 @@ Checks Detox policy files, partitions files, enforcer rule files (JSON) and
 scheduler sequence files (the cms.seq format), and describes each: partition,
 target sites, triggers, rules per action, order, variables and the attributes
 they need; a sequence file's applications and sequences. Errors give file:line:column and what
-was expected. Exit 1 if any file is wrong.`;
+was expected. Exit 1 if any file is wrong. Files of the language's earlier versions are accepted
+with their meaning (docs/policy_language_history.md); a Detox file without a Partition line is
+accepted, its partition coming from the configuration or detox run --partition.`;
 
 export async function policyCommand(args: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = args;
