@@ -13,7 +13,7 @@
  * - A file with no On, When or Until line (2016-08-06 to 08-10, when they were
  *   command-line settings) gets that time's defaults: sites with a quota for
  *   the partition, trigger above 90 %, stop below 85 % (LEGACY_SITE_DEFAULTS).
- * - `DeleteOwner(G1,G2) COND` (2016): the block replicas owned by those groups
+ * - `DeleteOwner(G1,G2) COND` (2016-10 to 2017, when Delete already had today's meaning): the block replicas owned by those groups
  *   are deleted (handed over to a dataset-level owner where there is one):
  *   today's `DeleteBlock COND and blockreplica.owner in [G1 G2]`.
  */
@@ -42,8 +42,7 @@ const ACTION_WORDS = /^(Protect|Delete|Dismiss|Ignore|ProtectBlock|DeleteBlock|D
  */
 export function isLegacyDialect(lines: readonly { word: string; rest: string }[]): boolean {
   const marked = lines.some(({ word, rest }) =>
-    word === "Strategy" || word === "AlwaysDelete" || word.startsWith("DeleteOwner(") ||
-    (ACTION_WORDS.test(word) && /^if(\s|$)/.test(rest))
+    word === "Strategy" || word === "AlwaysDelete" || (ACTION_WORDS.test(word) && /^if(\s|$)/.test(rest))
   );
   if (marked) return true;
   const has = (w: string) => lines.some((l) => l.word === w);

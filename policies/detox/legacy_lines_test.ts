@@ -152,6 +152,11 @@ Deno.test("`AlwaysDelete` (2016-08-18 to 08-27) is today's Delete; Delete beside
 Deno.test("`DeleteOwner(G…) COND` is DeleteBlock on the blocks those groups own", () => {
   const p = parse(SITES + "DeleteOwner(DataOps,AnalysisOps) replica.owners contains DataOps\nDismiss\n");
   assertEquals(p.lines[0]!.action, "DeleteBlock");
+  // DeleteOwner lived after Delete took today's meaning (2016-10 to 2017-09): no first-dialect mark.
+  const beside = parse(
+    SITES + "DeleteOwner(DataOps) replica.incomplete\nDelete dataset.name == /X/*\nDismiss\n",
+  );
+  assertEquals(beside.lines.map((l) => l.action), ["DeleteBlock", "Delete"]);
   assert(p.variables.includes("blockreplica.owner"));
   for (const bad of ["DeleteOwner() x", "DeleteOwner(,A) x", "DeleteOwner(A"]) {
     assertMatch(
