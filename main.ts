@@ -43,7 +43,7 @@ import { SqlAccessStore } from "./adapters/db/access_store.ts";
 import { SqlDetoxHistory } from "./adapters/db/detox_history.ts";
 import type { DetoxMsg, DetoxPolicySource } from "./actors/agents/detox.ts";
 import type { DetoxRunSummary } from "./registry/requests/detox_run.ts";
-import { parseDetoxPolicy } from "./policies/detox/detox_policy.ts";
+import { detoxPolicySource, parseDetoxPolicyEntries } from "./actors/agents/detox_policy_entries.ts";
 import { type EnforcerRules, parseEnforcerRules } from "./policies/enforcer_rules.ts";
 import { parsePartitions } from "./policies/partitions.ts";
 import { describePolicyFile } from "./policies/describe_policy_file.ts";
@@ -487,15 +487,9 @@ export async function agentsConfigFromEnv(env: (name: string) => string | undefi
     ? parsePartitions(await read("DYNAMO_PARTITIONS", partitionsFile), partitionsFile)
     : DEFAULT_PARTITIONS;
   const policies: DetoxPolicySource[] = [];
-  for (const file of (env("DYNAMO_DETOX_POLICIES") ?? "").split(",").map((s) => s.trim()).filter((s) => s)) {
-    const text = await read("DYNAMO_DETOX_POLICIES", file);
-    const policy = parseDetoxPolicy(text, { file, nowMs });
-    if (!partitions.some((p) => p.name === policy.partition)) {
-      throw new TypeError(
-        `DYNAMO_DETOX_POLICIES: ${file} names partition "${policy.partition}", which is not defined`,
-      );
-    }
-    policies.push({ file, text });
+  for (const entry of parseDetoxPolicyEntries(env("DYNAMO_DETOX_POLICIES") ?? "", "DYNAMO_DETOX_POLICIES")) {
+    const text = await read("DYNAMO_DETOX_POLICIES", entry.file);
+    policies.push(detoxPolicySource(entry, text, partitions, nowMs, "DYNAMO_DETOX_POLICIES"));
   }
   const number = (variable: string, fallback: number, min: number, max: number) => {
     const text = env(variable);

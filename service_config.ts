@@ -9,7 +9,8 @@
  *     "max_body_bytes": 67108864,
  *     "partitions": "partitions.txt",
  *     "policies_dir": "policies",
- *     "detox": { "policies": ["detox/Physics.txt"], "interval_s": 14400, "deletion_per_iteration": 0.01,
+ *     "detox": { "policies": ["detox/Physics.txt", { "file": "campaign.txt", "partition": "Physics" }],
+ *                "interval_s": 14400, "deletion_per_iteration": 0.01,
  *                "protected_sites": [], "enforcer_rules": "enforcer.json" },
  *     "dealer": { "config": "dealer.json", "interval_s": 3600 },
  *     "requests": { "interval_s": 300 },
@@ -29,6 +30,7 @@ import { dirname, resolve } from "node:path";
 import { PolicySyntaxError } from "./policies/language/errors.ts";
 import { isJsonObject, jsonReader, lineOfKey, parseJsonSource } from "./policies/language/json_source.ts";
 import type { InventoryCommand } from "./registry/inventory/mod.ts";
+import { configuredDetoxPolicies, formatDetoxPolicyEntries } from "./actors/agents/detox_policy_entries.ts";
 
 export interface ConfiguredSite {
   name: string;
@@ -107,7 +109,12 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
       "protected_sites",
       "enforcer_rules",
     ]);
-    set("DYNAMO_DETOX_POLICIES", detox.optionalTexts("policies")?.map(path).join(","));
+    if ((doc as Record<string, Record<string, unknown>>).detox!.policies !== undefined) {
+      set(
+        "DYNAMO_DETOX_POLICIES",
+        formatDetoxPolicyEntries(configuredDetoxPolicies(detox.list("policies"), path, fail)),
+      );
+    }
     set("DYNAMO_DETOX_INTERVAL", detox.optionalNumber("interval_s", 0, 31 * 86400));
     set("DYNAMO_DETOX_DELETION_PER_ITERATION", detox.optionalNumber("deletion_per_iteration", 0.0001, 1));
     set("DYNAMO_PROTECTED_SITES", detox.optionalTexts("protected_sites")?.join(","));

@@ -159,7 +159,6 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
           const resolve = resolveApplications({
             system,
             detox: deps.detox ? system.refFor<DetoxMsg>("/dynamo/detox") : null,
-            detoxPolicies: deps.detox?.policies ?? [],
             dealer: deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null,
             tracker: deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
             fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,

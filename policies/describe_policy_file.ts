@@ -3,14 +3,17 @@
  * enforcer rules file or a scheduler sequence file (recognised by content)
  * and describes it, or throws PolicySyntaxError with its position.
  */
-import { parseDetoxPolicy } from "./detox/detox_policy.ts";
+import { hasPartitionLine, parseDetoxPolicy } from "./detox/detox_policy.ts";
 import { parseEnforcerRules } from "./enforcer_rules.ts";
 import { sourceLines } from "./language/source_lines.ts";
 import { parsePartitions } from "./partitions.ts";
 import { parseSequenceFile } from "./scheduler/sequence_file.ts";
 
 const DETOX_KEYWORDS =
-  /^(Partition|On|When|Until|Order|Algo|Protect|Delete|Dismiss|Ignore|ProtectBlock|DeleteBlock|DismissBlock)(\s|$)/;
+  /^(Partition|On|When|Until|Order|Algo|Protect|Delete|Dismiss|Ignore|ProtectBlock|DeleteBlock|DismissBlock|Strategy|AlwaysDelete|DeleteOwner\([^)]*\))(\s|$)/;
+
+/** Stands for the partition a file without a Partition line gets from the Detox configuration. */
+const FROM_CONFIGURATION = "FromConfiguration";
 
 export function describePolicyFile(text: string, file: string, nowMs: number): string[] {
   if (text.trimStart().startsWith("{")) {
@@ -41,11 +44,18 @@ export function describePolicyFile(text: string, file: string, nowMs: number): s
   }
   const first = sourceLines(text)[0];
   if (first && DETOX_KEYWORDS.test(first.text)) {
-    const p = parseDetoxPolicy(text, { file, nowMs });
+    const p = parseDetoxPolicy(text, {
+      file,
+      nowMs,
+      ...(hasPartitionLine(text) ? {} : { partition: FROM_CONFIGURATION }),
+    });
     const perAction = new Map<string, number>();
     for (const l of p.lines) perAction.set(l.action, (perAction.get(l.action) ?? 0) + 1);
     return [
-      `${file}: Detox policy for partition ${p.partition} (hash ${p.hash})`,
+      p.partitionSource === "file"
+        ? `${file}: Detox policy for partition ${p.partition} (hash ${p.hash})`
+        : `${file}: Detox policy without a Partition line: its partition comes from the Detox configuration ` +
+          `or --partition (hash ${p.hash})`,
       `  targets: ${p.targets.map((c) => c.text).join(" | ")}`,
       `  deletion trigger: ${p.triggers.map((c) => c.text).join(" | ")}`,
       `  stop condition: ${p.stops.map((c) => c.text).join(" | ")}`,

@@ -17,12 +17,11 @@
  * other arguments of a built-in application are errors, so a typo fails the
  * step rather than running something else than asked.
  */
-import { parseDetoxPolicy } from "../../policies/detox/detox_policy.ts";
 import type { AppDefinition } from "../../policies/scheduler/sequence_file.ts";
 import type { DetoxMode, DetoxRunSummary } from "../../registry/requests/detox_run.ts";
 import type { DealerRunSummary } from "../../registry/requests/dealer_run.ts";
 import { type ActorRef, type ActorSystem, ask } from "../runtime/mod.ts";
-import type { DetoxMsg, DetoxPolicySource } from "./detox.ts";
+import type { DetoxMsg } from "./detox.ts";
 import type { DealerMsg } from "./dealer.ts";
 import type { TrackerMsg, TrackerPassSummary } from "./request_tracker.ts";
 import type { FileOpsMsg } from "../transfer/fileops_agent.ts";
@@ -34,7 +33,6 @@ import type { ConsistencyMsg } from "./consistency_agent.ts";
 export interface BuiltinAgents {
   system: ActorSystem;
   detox: ActorRef<DetoxMsg> | null;
-  detoxPolicies: readonly DetoxPolicySource[];
   dealer: ActorRef<DealerMsg> | null;
   tracker: ActorRef<TrackerMsg> | null;
   fileops: ActorRef<FileOpsMsg> | null;
@@ -119,15 +117,11 @@ function detoxRunner(agents: BuiltinAgents, ref: ActorRef<DetoxMsg>): Applicatio
         "--test-run": "flag",
         "--dry-run": "flag",
       });
-      let partition = f.get("--partition");
-      const policy = f.get("--policy");
-      if (policy !== undefined) {
-        const base = policy.slice(policy.lastIndexOf("/") + 1);
-        const source = agents.detoxPolicies.find((p) => p.file.slice(p.file.lastIndexOf("/") + 1) === base);
-        if (!source) throw new Error(`no configured Detox policy named ${base}`);
-        partition = parseDetoxPolicy(source.text, { file: source.file, nowMs: agents.system.clock.now() })
-          .partition;
-      }
+      // --policy names a configured file (by its file name); --partition gives the partition of a
+      // file without a Partition line, or selects the policies of a partition.
+      const partition = f.get("--partition");
+      const path = f.get("--policy");
+      const policy = path === undefined ? undefined : path.slice(path.lastIndexOf("/") + 1);
       const mode: DetoxMode = f.has("--snapshot-run")
         ? "snapshot"
         : f.has("--test-run") || f.has("--dry-run")
@@ -138,7 +132,12 @@ function detoxRunner(agents: BuiltinAgents, ref: ActorRef<DetoxMsg>): Applicatio
         ref,
         (replyTo) => ({
           type: "run",
-          request: { mode, ...(partition ? { partition } : {}), comment: "scheduler" },
+          request: {
+            mode,
+            ...(partition !== undefined ? { partition } : {}),
+            ...(policy !== undefined ? { policy } : {}),
+            comment: "scheduler",
+          },
           replyTo,
         }),
         { timeoutMs: timeout(agents), signal },

@@ -32,7 +32,11 @@ export interface DetoxPolicySource {
   /** Where the text came from (for messages). */
   readonly file: string;
   readonly text: string;
+  /** The partition the Detox configuration gives a file without a Partition line. */
+  readonly partition?: string;
 }
+
+const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 export interface DetoxAgentOptions {
   gateway: InventoryGateway;
@@ -72,6 +76,12 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
             return state;
           }
           for (const source of options.policies) {
+            if (!knowsPartition(source, ctx.clock.now())) {
+              ctx.log.info("Detox policy {file} skipped: it runs on request with its --partition", {
+                file: source.file,
+              });
+              continue;
+            }
             const summary = await runCycle(options, source, { mode: "normal" }, () => ctx.clock.now());
             ctx.log.info("Detox cycle done", { ...summary });
           }
@@ -83,19 +93,12 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
             msg.replyTo.tell({ error: `Detox is ${locked}` });
             return state;
           }
-          const sources = options.policies.filter((p) => {
-            if (!msg.request.partition) return true;
-            try {
-              return parseDetoxPolicy(p.text, { nowMs: ctx.clock.now(), file: p.file }).partition ===
-                msg.request.partition;
-            } catch {
-              return false;
-            }
-          });
-          if (sources.length === 0) {
-            msg.replyTo.tell({ error: `No Detox policy for partition "${msg.request.partition}"` });
+          const chosen = chooseSources(options, msg.request, ctx.clock.now());
+          if ("error" in chosen) {
+            msg.replyTo.tell(chosen);
             return state;
           }
+          const sources = chosen.sources;
           const summaries: DetoxRunSummary[] = [];
           for (const source of sources) {
             summaries.push(await runCycle(options, source, msg.request, () => ctx.clock.now()));
@@ -106,6 +109,79 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
       }
     },
   };
+}
+
+/** Has a partition: its own Partition line or one from the configuration. */
+function knowsPartition(source: DetoxPolicySource, nowMs: number): boolean {
+  if (source.partition !== undefined) return true;
+  try {
+    parseDetoxPolicy(source.text, { nowMs, file: source.file });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The policies a run request names: one configured file (`policy`, with the
+ * partition it gives for a file without one), or those of a partition, or all
+ * that know their partition. Checked before running, so that a wrong name is
+ * a reply, not a failed cycle.
+ */
+export function chooseSources(
+  options: Pick<DetoxAgentOptions, "policies" | "gateway">,
+  request: DetoxRunRequest,
+  nowMs: number,
+): { sources: DetoxPolicySource[] } | { error: string } {
+  const shown = (s: string) => JSON.stringify(s.slice(0, 200));
+  let sources: DetoxPolicySource[];
+  if (request.policy !== undefined) {
+    const source = options.policies.find((p) => fileName(p.file) === request.policy);
+    if (!source) {
+      return {
+        error: `No configured Detox policy named ${shown(request.policy)} (configured: ${
+          options.policies.map((p) => fileName(p.file)).join(", ")
+        })`,
+      };
+    }
+    sources = [
+      request.partition !== undefined && source.partition === undefined
+        ? { ...source, partition: request.partition }
+        : source,
+    ];
+  } else {
+    sources = options.policies.filter((p) => knowsPartition(p, nowMs));
+  }
+  const snapshot = options.gateway.snapshot();
+  const checked: DetoxPolicySource[] = [];
+  for (const source of sources) {
+    let partition: string;
+    try {
+      partition = parseDetoxPolicy(source.text, {
+        nowMs,
+        file: source.file,
+        ...(source.partition !== undefined ? { partition: source.partition } : {}),
+      }).partition;
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+    if (request.partition !== undefined && partition !== request.partition) {
+      if (request.policy !== undefined) {
+        return { error: `${source.file} runs on partition "${partition}", not ${shown(request.partition)}` };
+      }
+      continue;
+    }
+    if (!snapshot.partition(partition)) return { error: `Unknown partition ${shown(partition)}` };
+    checked.push(source);
+  }
+  if (checked.length === 0) {
+    return {
+      error: request.partition !== undefined
+        ? `No Detox policy for partition ${shown(request.partition)}`
+        : "No configured Detox policy knows its partition: give --policy FILE --partition NAME",
+    };
+  }
+  return { sources: checked };
 }
 
 /** "locked by USER (note)" when an application lock pauses Detox. */
@@ -126,6 +202,7 @@ export async function runCycle(
   const policy = parseDetoxPolicy(source.text, {
     file: source.file,
     nowMs: started,
+    ...(source.partition !== undefined ? { partition: source.partition } : {}),
     ...(request.timeShiftDays ? { timeShiftDays: request.timeShiftDays } : {}),
   });
   const nowSeconds = Math.floor(started / 1000);

@@ -12,7 +12,9 @@ Checks Detox policy files, partitions files, enforcer rule files (JSON) and
 scheduler sequence files (the cms.seq format), and describes each: partition,
 target sites, triggers, rules per action, order, variables and the attributes
 they need; a sequence file's applications and sequences. Errors give file:line:column and what
-was expected. Exit 1 if any file is wrong.`;
+was expected. Exit 1 if any file is wrong. Files of the language's earlier versions are accepted
+with their meaning (docs/policy_language_history.md); a Detox file without a Partition line is
+accepted, its partition coming from the configuration or detox run --partition.`;
 
 export async function policyCommand(args: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = args;
@@ -94,7 +96,7 @@ export async function partitionsCommand(args: string[], ctx: CliContext): Promis
 }
 
 export const DETOX_HELP =
-  `Usage: dynamo detox run [--partition P] [--dry-run | --snapshot] [--time-shift DAYS] [--comment TEXT]
+  `Usage: dynamo detox run [--partition P] [--policy FILE] [--dry-run | --snapshot] [--time-shift DAYS] [--comment TEXT]
        dynamo detox explain DATASET [--site SITE] [--partition P] [--cycle N]
        dynamo detox cycles [--partition P]
        dynamo detox locks list [--all] [--user U] [--item PATTERN]
@@ -104,7 +106,10 @@ export const DETOX_HELP =
 
 run      runs a Detox cycle now on the server. --dry-run decides without committing
          (the decisions are recorded); --snapshot records them for monitoring;
-         --time-shift evaluates dates as if DAYS had passed.
+         --time-shift evaluates dates as if DAYS had passed. --policy runs one
+         configured policy file (by file name); --partition gives the partition
+         of a file without a Partition line (a campaign file), or selects the
+         policies of that partition.
 explain  why each replica of DATASET was kept, protected or deleted, with the policy line.
 locks    Detox locks: a locked item is never deleted (with a ProtectBlock
          blockreplica.is_locked line in the policy) until the lock expires.`;
@@ -117,6 +122,7 @@ export async function detoxCommand(args: string[], ctx: CliContext): Promise<num
       const { values } = parse(rest, {
         ...connection,
         partition: { type: "string" },
+        policy: { type: "string" },
         "dry-run": { type: "boolean" },
         snapshot: { type: "boolean" },
         "time-shift": { type: "string" },
@@ -129,7 +135,8 @@ export async function detoxCommand(args: string[], ctx: CliContext): Promise<num
       const client = registryFromEnv(ctx.env, values.server, values.token);
       const mode = values["dry-run"] ? "dry-run" : values.snapshot ? "snapshot" : "normal";
       const query = new URLSearchParams({ mode });
-      if (values.partition) query.set("partition", values.partition);
+      if (values.partition !== undefined) query.set("partition", values.partition);
+      if (values.policy !== undefined) query.set("policy", values.policy);
       if (values["time-shift"]) query.set("time_shift", values["time-shift"]);
       if (values.comment) query.set("comment", values.comment);
       const { data } = await client.post<Record<string, unknown>[]>(`/data/detox/run?${query}`, {});

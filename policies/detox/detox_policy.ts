@@ -3,6 +3,7 @@
  * the stack of Protect/Delete/Dismiss/Ignore lines (and their Block forms)
  * evaluated top-down, a default decision, `Order`, and `Algo Static`.
  */
+import { isLegacyDialect, LEGACY_SITE_DEFAULTS, normalizeLine } from "./legacy_lines.ts";
 import {
   compileReplicaCondition,
   compileSiteCondition,
@@ -22,6 +23,8 @@ export type BlockAction = "ProtectBlock" | "DeleteBlock" | "DismissBlock";
 const ACTIONS: readonly string[] = ["Protect", "Delete", "Dismiss", "Ignore"];
 const BLOCK_ACTIONS: readonly string[] = ["ProtectBlock", "DeleteBlock", "DismissBlock"];
 const LINE_TYPES = ["Partition", "On", "When", "Until", "Order", "Algo", ...ACTIONS, ...BLOCK_ACTIONS];
+/** Accepted from earlier versions of the language (legacy_lines.ts), not offered in messages. */
+const LEGACY_LINE_TYPES = ["Strategy", "AlwaysDelete"];
 
 export interface PolicyLine {
   /** 1-based line number in the file: the reference recorded with each decision. */
@@ -44,6 +47,8 @@ export interface DetoxPolicy {
   /** Hash of the text, identifying the policy version in the history. */
   readonly hash: string;
   readonly partition: string;
+  /** Where the partition came from: the file's Partition line, or the configuration / command line. */
+  readonly partitionSource: "file" | "configuration";
   readonly targets: readonly Condition<EvalSite>[];
   readonly triggers: readonly Condition<EvalSite>[];
   readonly stops: readonly Condition<EvalSite>[];
@@ -64,6 +69,28 @@ export interface ParsePolicyOptions {
   /** "now" for relative dates. Policies are parsed again at each cycle. */
   nowMs: number;
   timeShiftDays?: number;
+  /**
+   * The partition given by the Detox configuration or the command line, for
+   * files without a Partition line (campaign files). When the file has one,
+   * the two must agree.
+   */
+  partition?: string;
+}
+
+/** Names a partition may have (partitions file syntax), for names from configurations and command lines. */
+const PARTITION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_ .+-]{0,99}$/;
+
+/** Whether the file names its partition itself (campaign files do not). */
+export function hasPartitionLine(text: string): boolean {
+  return sourceLines(text).some((l) => /^Partition(\s|$)/.test(l.text));
+}
+
+/** A partition name from the configuration or the command line, or a message saying why not. */
+export function checkPartitionName(name: string): string | null {
+  if (name.trim() !== name || !PARTITION_NAME.test(name)) {
+    return `not a partition name: ${JSON.stringify(name.slice(0, 120))}`;
+  }
+  return null;
 }
 
 export function parseDetoxPolicy(text: string, options: ParsePolicyOptions): DetoxPolicy {
@@ -86,13 +113,38 @@ export function parseDetoxPolicy(text: string, options: ParsePolicyOptions): Det
     throw new PolicySyntaxError(file, l.line, column, reason);
   };
 
-  for (const l of sourceLines(text)) {
-    const { word, rest, restColumn } = firstWord(l);
+  const source = sourceLines(text).map((l) => ({ l, first: firstWord(l) }));
+  const legacy = isLegacyDialect(source.map((x) => x.first));
+  let strategyLine = 0;
+  for (const { l, first } of source) {
+    const normal = normalizeLine(l, first, legacy);
+    if ("error" in normal) fail(l, normal.column, normal.error);
+    const { word, rest, restColumn, owners, orderBy, until } = normal as Exclude<
+      typeof normal,
+      { error: string }
+    >;
+    if (until) {
+      stops.push(
+        compileSiteCondition(until.rest, {
+          ...compileOptions,
+          loc: { file, line: l.line, column: until.restColumn },
+        }),
+      );
+    }
     const loc = { file, line: l.line, column: restColumn };
-    if (!LINE_TYPES.includes(word)) {
+    if (!LINE_TYPES.includes(word) && !LEGACY_LINE_TYPES.includes(word)) {
       fail(l, l.column, `unknown line type "${word}"; expected one of ${LINE_TYPES.join(", ")}`);
     }
     switch (word) {
+      case "Strategy":
+        if (strategyLine) fail(l, l.column, `the strategy is already given on line ${strategyLine}`);
+        strategyLine = l.line;
+        if (rest === "static") iterative = false;
+        if (orderBy !== undefined) {
+          if (order !== null) fail(l, l.column, "the order is already given");
+          order = parseOrder(`decreasing ${orderBy}`, l, restColumn, file);
+        }
+        break;
       case "Partition":
         if (partition !== null) fail(l, l.column, "the partition is already given");
         if (rest === "") fail(l, restColumn, "expected a partition name after Partition");
@@ -135,29 +187,54 @@ export function parseDetoxPolicy(text: string, options: ParsePolicyOptions): Det
             `policy lines after the default decision (line ${defaultLine}) would never be reached`,
           );
         }
+        const condition = compileReplicaCondition(rest, { ...compileOptions, loc });
         lines.push({
           line: l.line,
           action: word as Action | BlockAction,
-          condition: compileReplicaCondition(rest, { ...compileOptions, loc }),
+          condition: owners ? ownedBy(condition, owners) : condition,
           text: l.text,
         });
       }
     }
   }
   const end = { line: text.split(/\r?\n/).length, text: "", column: 1 };
-  if (partition === null) fail(end, 1, "missing Partition line");
+  if (legacy && targets.length + triggers.length + stops.length === 0) {
+    targets.push(compileSiteCondition(LEGACY_SITE_DEFAULTS.On, compileOptions));
+    triggers.push(compileSiteCondition(LEGACY_SITE_DEFAULTS.When, compileOptions));
+    stops.push(compileSiteCondition(LEGACY_SITE_DEFAULTS.Until, compileOptions));
+  }
+  const given = options.partition;
+  if (given !== undefined) {
+    const bad = checkPartitionName(given);
+    if (bad) fail(end, 1, `the partition given for this file is ${bad}`);
+    if (partition !== null && partition !== given) {
+      fail(end, 1, `the file's Partition line names "${partition}" but "${given}" was given for it`);
+    }
+  }
+  const partitionSource = partition !== null ? "file" : "configuration";
+  partition ??= given ?? null;
+  if (partition === null) {
+    fail(
+      end,
+      1,
+      "missing Partition line: give the partition in the Detox configuration or with --partition",
+    );
+  }
   if (targets.length === 0) fail(end, 1, "missing On line (target sites)");
   if (triggers.length === 0) fail(end, 1, "missing When line (deletion trigger)");
   if (stops.length === 0) fail(end, 1, "missing Until line (stop condition)");
   if (defaultAction === null) {
     fail(end, 1, "missing default decision (a line with just Protect, Delete, Dismiss or Ignore)");
   }
+  // 2016 files without an order: candidates went by decreasing usage rank.
+  if (legacy && order === null) order = parseOrder("decreasing dataset.usage_rank", end, 1, file);
   const all = [...targets, ...triggers, ...stops, ...lines.map((x) => x.condition)];
   return {
     file,
     text,
     hash: policyHash(text),
     partition: partition!,
+    partitionSource,
     targets,
     triggers,
     stops,
@@ -215,6 +292,21 @@ function parseOrder(rest: string, l: SourceLine, column: number, file: string): 
     });
   }
   return keys;
+}
+
+/** `DeleteOwner(G…) COND`: COND, on block replicas owned by one of the groups. */
+function ownedBy(c: Condition<ReplicaTarget>, groups: readonly string[]): Condition<ReplicaTarget> {
+  const owner = REPLICA_VARIABLES.get("blockreplica.owner")!;
+  return {
+    text: c.text,
+    variables: [...new Set([...c.variables, owner.name])],
+    attributes: c.attributes,
+    match: (t) => {
+      if (!c.match(t)) return false;
+      const v = owner.get(t);
+      return (Array.isArray(v) ? v : [v]).some((name) => groups.includes(name as string));
+    },
+  };
 }
 
 /** FNV-1a, 64 bits as hex: a stable identifier of the policy text. */

@@ -40,7 +40,7 @@ export interface Condition<T> {
   match(target: T): boolean;
 }
 
-type Op = "assert" | "negate" | "==" | "!=" | "=~" | "!=~" | "<" | ">" | "in" | "notin";
+type Op = "assert" | "negate" | "==" | "!=" | "=~" | "!=~" | "<" | ">" | "in" | "notin" | "doesnotcontain";
 
 interface Variable {
   name: string;
@@ -66,6 +66,17 @@ type Node =
 const BINOPS = ["==", "!=", "=~", "!=~", "<", ">", "older_than", "newer_than"];
 const SETOPS = ["in", "notin"];
 const OPERATORS = [...BINOPS, ...SETOPS];
+/**
+ * Operators of earlier versions of the language (docs/policy_language_history.md),
+ * read as the current operator of the same meaning. `not in` (two words) is read as `notin`.
+ */
+const LEGACY_OPERATORS: Readonly<Record<string, string>> = {
+  // 2016-08-11: wildcard not-match (`==`/`!=` took wildcards the next day).
+  "!~": "!=",
+  // 2016-10 to 2017-09: a list variable (replica.owners) has an element matching the value.
+  contains: "==",
+  doesnotcontain: "doesnotcontain",
+};
 
 /** A condition on dataset or block replicas (Detox lines, partitions, enforcer replica rules). */
 export function compileReplicaCondition(
@@ -216,7 +227,29 @@ class Parser {
       return { kind: "pred", variable, op: negate ? "negate" : "assert", rhs: { kind: "none" } };
     }
     const opStart = this.pos;
-    const opWord = this.word();
+    let opWord = this.word();
+    if (opWord === "not" && /^\s+in(\s|\[)/.test(this.text.slice(this.pos))) {
+      this.skipSpaces();
+      this.pos += 2;
+      opWord = "notin";
+    }
+    const legacy = LEGACY_OPERATORS[opWord];
+    if (legacy === "doesnotcontain") {
+      this.checkOperator(variable, "!=", opStart);
+      this.skipSpaces();
+      const at = this.pos;
+      const raw = this.value(depth);
+      if (raw.text === "") this.fail(at, `expected a value after "${opWord}"`);
+      return {
+        kind: "pred",
+        variable,
+        op: "doesnotcontain",
+        rhs: this.convert(variable, "==", raw.text, raw.quoted, at),
+      };
+    }
+    // `!~` matched text only, as `!=~` does.
+    if (opWord === "!~") this.checkOperator(variable, "!=~", opStart);
+    if (legacy !== undefined) opWord = legacy;
     if (!OPERATORS.includes(opWord)) {
       this.fail(opStart, `unknown operator "${opWord}"; expected one of ${OPERATORS.join(" ")}`);
     }
@@ -247,7 +280,17 @@ class Parser {
   }
 
   parseSet(v: Variable, depth: number): Rhs {
-    if (this.text[this.pos] !== "[") this.fail(this.pos, `expected "[" starting a list of values`);
+    if (this.text[this.pos] !== "[") {
+      // 2016-08-10 files wrote the list without brackets (`in T1_*_Disk T2_*`): the rest of the predicate.
+      const start = this.pos;
+      const raw = this.value(depth);
+      if (raw.text === "" || raw.quoted) this.fail(start, `expected "[" starting a list of values`);
+      const items: Rhs[] = [];
+      for (const m of raw.text.matchAll(/\S+/g)) {
+        items.push(this.convert(v, "==", m[0], false, start + m.index));
+      }
+      return { kind: "set", items };
+    }
     this.pos += 1;
     const items: Rhs[] = [];
     for (;;) {
@@ -325,6 +368,12 @@ class Parser {
   /** A raw value: the rest of the predicate, or a quoted string. */
   value(depth: number): { text: string; quoted: boolean } {
     if (this.text[this.pos] === '"') return { text: this.quoted(), quoted: true };
+    // 2016 policies quoted wildcard patterns in single quotes ('/*/*/MINIAOD*'): a pattern still.
+    const single = /^'([^']*)'/.exec(this.text.slice(this.pos));
+    if (single) {
+      this.pos += single[0].length;
+      return { text: single[1]!, quoted: false };
+    }
     const start = this.pos;
     let parens = 0;
     while (this.pos < this.text.length) {
@@ -418,6 +467,9 @@ function evaluate(node: Node, t: unknown): boolean {
       return false;
     case "pred": {
       const lhs = node.variable.get(t);
+      if (node.op === "doesnotcontain") {
+        return Array.isArray(lhs) ? !lhs.some((x) => same(node.rhs, x)) : !same(node.rhs, lhs as Value);
+      }
       // A list (block-replica variable on a dataset replica): true if it holds for any element.
       if (Array.isArray(lhs)) {
         for (const x of lhs) if (test(node.op, node.rhs, x)) return true;
@@ -448,6 +500,8 @@ function test(op: Op, rhs: Rhs, lhs: Value): boolean {
       return (rhs as { items: Rhs[] }).items.some((item) => same(item, lhs));
     case "notin":
       return !(rhs as { items: Rhs[] }).items.some((item) => same(item, lhs));
+    case "doesnotcontain":
+      return !same(rhs, lhs);
   }
 }
 

@@ -228,7 +228,7 @@ Deno.test("errors say where and what was expected", () => {
     err("dataset.size older_than 1 day ago").reason,
     /does not apply to "dataset.size", which is a number/,
   );
-  assertMatch(err("site.name in T2_*").reason, /expected "\[" starting a list/);
+  assertMatch(err('site.name in "T2_*"').reason, /expected "\[" starting a list/);
   assertMatch(err("site.name in [T2_*").reason, /expected "\]" closing the list/);
   assertMatch(err("site.name in []").reason, /the list is empty/);
   assertMatch(err("dataset.name == ").reason, /expected a value after "=="/);

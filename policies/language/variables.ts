@@ -42,7 +42,8 @@ const enumOf = (values: readonly string[], offset = 1) =>
 const STATUS = enumOf(DATASET_STATUSES);
 const SITE_STATUS = enumOf(SITE_STATUSES);
 const STORAGE = enumOf(STORAGE_TYPES);
-const ON_TAPE = Object.freeze({ NONE: 0, FULL: 1, PARTIAL: 2 });
+// `PART` is the 2016 spelling of `PARTIAL` (renamed on 2016-08-09); both are accepted.
+const ON_TAPE = Object.freeze({ NONE: 0, FULL: 1, PARTIAL: 2, PART: 2 });
 
 const replicaOf = (t: ReplicaTarget): EvalReplica => (isBlockReplica(t) ? t.replica : t);
 const datasetOf = (t: ReplicaTarget) => replicaOf(t).dataset;
@@ -356,9 +357,111 @@ const legacy: ReplicaVariable[] = [
   },
 ];
 
-export const REPLICA_VARIABLES: ReadonlyMap<string, ReplicaVariable> = new Map(
-  [...vars, ...legacy].map((v) => [v.name, v]),
-);
+/** Full replicas of the dataset at any site (disk or tape), as the 2016 language counted copies. */
+function fullCopies(r: EvalReplica): number {
+  return r.world.replicasOf(r.dataset.id).filter(isFull).length;
+}
+
+function ownerNames(r: EvalReplica): string[] {
+  return [...owners(r)].map((g) => r.world.group(g).name ?? "None");
+}
+
+/**
+ * Names of earlier versions of the language (2016–2018, see docs/policy_language_history.md)
+ * that have no current variable of the same meaning: each is defined here by
+ * what it computed. Names that simply changed are in LEGACY_ALIASES below.
+ */
+const legacyDerived: ReplicaVariable[] = [
+  {
+    // The only full copy anywhere (default required copies was 1) — 2016-08.
+    name: "dataset.has_no_extra_copies",
+    type: "bool",
+    local: false,
+    get: (t) => fullCopies(replicaOf(t)) <= 1,
+  },
+  {
+    // Its first spelling (2016-08-06). That version computed the inverse (more than the
+    // required copies), a bug fixed three days later by the rename; we read the meaning intended.
+    name: "dataset.has_required_full_copies",
+    type: "bool",
+    local: false,
+    get: (t) => fullCopies(replicaOf(t)) <= 1,
+  },
+  {
+    // max(dataset.last_update, last access) — 2016.
+    name: "dataset.last_used",
+    type: "time",
+    local: false,
+    attribute: "last_access",
+    get: (t) => Math.max(datasetOf(t).lastUpdate, replicaOf(t).world.attrs.lastAccess(datasetOf(t).id)),
+  },
+  {
+    // Ordering by decreasing size before "Order decreasing" existed — 2016.
+    name: "dataset.negative_size",
+    type: "numeric",
+    local: true,
+    get: (t) => -datasetOf(t).size,
+  },
+  {
+    // Full replica, the only full one of the dataset, while another replica is incomplete
+    // (a transfer from it is in flight) — 2016–2017; blockreplica.is_last_transfer_source since.
+    name: "replica.is_last_transfer_source",
+    type: "bool",
+    local: false,
+    get: (t) => isLastTransferSource(replicaOf(t)),
+  },
+  {
+    name: "dataset.is_last_transfer_source",
+    type: "bool",
+    local: false,
+    get: (t) => isLastTransferSource(replicaOf(t)),
+  },
+  {
+    // The replica's owner group before block-level ownership (2016); with several owners, any of them.
+    name: "replica.group_name",
+    type: "text",
+    local: false,
+    get: (t) => ownerNames(replicaOf(t)),
+  },
+  {
+    // The replica's site activity (2016), as the site variable site.active.
+    name: "site.active",
+    type: "numeric",
+    symbols: Object.freeze({ AVAILABLE: 0, NOCOPY: 1, IGNORE: 2 }),
+    local: true,
+    get: (t) => {
+      const status = replicaOf(t).site.status;
+      return status === "ready" ? 0 : status === "waitroom" ? 1 : 2;
+    },
+  },
+];
+
+function isLastTransferSource(r: EvalReplica): boolean {
+  if (!isFull(r)) return false;
+  const all = r.world.replicasOf(r.dataset.id);
+  return all.filter(isFull).length === 1 && all.some((o) => o.visible().some((b) => !isComplete(b)));
+}
+
+/**
+ * Old names that mean exactly what a current variable means (one place for
+ * renames): old name → current name.
+ */
+export const LEGACY_ALIASES: ReadonlyMap<string, string> = new Map([
+  // 2016: the latest block replica update of the replica.
+  ["blockreplica.updated", "replica.last_block_created"],
+  // 2016: sorted by (last block created, size); the time is what policies compared.
+  ["replica.last_modified", "replica.last_block_created"],
+]);
+
+const current = [...vars, ...legacy, ...legacyDerived];
+const byName = new Map(current.map((v) => [v.name, v]));
+for (const [old, now] of LEGACY_ALIASES) {
+  const v = byName.get(now);
+  if (!v) throw new Error(`legacy alias ${old} names unknown variable ${now}`);
+  byName.set(old, { ...v, name: old, get: v.get });
+}
+
+export const REPLICA_VARIABLES: ReadonlyMap<string, ReplicaVariable> = byName;
 
 /** The v1 `site.active` states, mapped to site statuses. */
 const SITE_ACTIVE = Object.freeze({

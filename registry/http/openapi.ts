@@ -126,7 +126,7 @@ export const OPENAPI = {
     "/data/detox/policy": read("The policy text a cycle ran", ["cycle", "partition"]),
     "/data/detox/run": action(
       "Run a Detox cycle now",
-      ["partition", "mode", "time_shift", "comment"],
+      ["partition", "policy", "mode", "time_shift", "comment"],
       "admin or operator on application",
     ),
     "/data/detox/lock/list": LOCK_LIST,

@@ -9,8 +9,14 @@ export type DetoxMode = "normal" | "dry-run" | "snapshot";
 export const DETOX_MODES: readonly DetoxMode[] = ["normal", "dry-run", "snapshot"];
 
 export interface DetoxRunRequest {
-  /** Only the policy of this partition; all configured policies when absent. */
+  /**
+   * Only the policy of this partition; all configured policies when absent.
+   * With `policy`: the partition that policy runs on, for a file without a
+   * Partition line and none configured for it (`detox run --partition`).
+   */
   partition?: string;
+  /** One configured policy, by its file name (a campaign file, say). */
+  policy?: string;
   mode: DetoxMode;
   /** Evaluate dates as if this many days had passed. */
   timeShiftDays?: number;

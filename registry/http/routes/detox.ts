@@ -144,6 +144,7 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
     requireRole(c, "application", ["admin", "operator"]);
     const p = parseParams(await input(c), {
       partition: { kind: "text" },
+      policy: { kind: "text" },
       mode: { kind: "text" },
       time_shift: { kind: "text" },
       comment: { kind: "text" },
@@ -161,7 +162,8 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
     }
     const result = await detox.run({
       mode,
-      ...(p.partition ? { partition: p.partition } : {}),
+      ...(p.partition !== undefined ? { partition: p.partition } : {}),
+      ...(p.policy !== undefined ? { policy: p.policy } : {}),
       ...(shift ? { timeShiftDays: shift } : {}),
       ...(p.comment ? { comment: p.comment } : {}),
     });
