@@ -212,7 +212,7 @@ dbTest("checksums by kind and LFNs by the storage's rule are checked at injectio
     await refusedOnBothPaths(
       s,
       `{"site":[{"name":"T2_A","filename_mappings":{"posix":[[["/store/\\u0000(.*)","/x/{0}"]]]}}]}`,
-      /"site\[0\]\.filename_mappings\.posix\[0\]\[0\]\[0\]": must not contain NUL/,
+      /"site\[0\]\.filename_mappings\.posix\[0\]\[0\]\[0\]": must not contain control characters \(NUL\)/,
     );
     const good = await s.send("POST", "/data/inventory/injectsync", {
       body: doc("/A/B/C", [{ name: "/store/x.root", size: 1, adler32: "0000ABCD" }]),

@@ -132,7 +132,7 @@ const SUSPECT_ESCAPE = /\\u(?:[dD][89a-fA-F]|0000)/;
 /** A string the database cannot store as sent: PostgreSQL text and jsonb hold neither. */
 function unstorable(s: string): string | null {
   if (!s.isWellFormed()) return "must be well-formed Unicode (no lone surrogates)";
-  if (s.includes("\u0000")) return "must not contain NUL characters (a control character)";
+  if (s.includes("\u0000")) return "must not contain control characters (NUL)";
   return null;
 }
 

@@ -134,6 +134,6 @@ Deno.test("a lone surrogate or a NUL anywhere in a JSON body is found, with its 
   const nul = `{"site":[{"name":"T2_A","filename_mappings":{"posix":[[["/store/\\u0000(.*)","/x/{0}"]]]}}]}`;
   assertEquals(unstorableString(nul, JSON.parse(nul)), {
     path: "site[0].filename_mappings.posix[0][0][0]",
-    reason: "must not contain NUL characters (a control character)",
+    reason: "must not contain control characters (NUL)",
   });
 });
