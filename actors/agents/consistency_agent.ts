@@ -94,10 +94,9 @@ export function consistencyAgent(options: ConsistencyAgentOptions): Behavior<Con
       const lastRun = new Map<string, number>();
       for (const run of await options.store.latestRuns()) lastRun.set(run.site, run.startedMs);
       const state: State = { running: new Map(), queue: [], lastRun, collectors: [] };
-      options.ready.then(() => {
-        ready = true;
-        ctx.self.tell({ type: "tick" });
-      }, () => {});
+      // The first round is the first tick after the inventory is loaded, not the start itself: a
+      // restarted service does not list every site again at once.
+      options.ready.then(() => (ready = true), () => {});
       if (options.tickMs > 0) ctx.timers.startPeriodic("schedule", options.tickMs, { type: "tick" });
       return state;
     },

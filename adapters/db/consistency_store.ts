@@ -149,9 +149,9 @@ export class SqlConsistencyStore implements ConsistencyStore {
         await tx.query(
           `INSERT INTO consistency_findings (run_id, kind, path, size, listed_size, lfn, dataset, block, detail,
              confirmed, action, outcome, updated_ms)
-           SELECT $1, k, p, z, lz, l, d, b, dt, c, a, o, $12
+           SELECT $1, k, p, z, lz, l, d, b, dt, c = 't', a, o, $12
              FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[],
-               $9::text[], $10::boolean[], $11::text[], $13::text[]) AS u(k, p, z, lz, l, d, b, dt, c, a, o)`,
+               $9::text[], $10::text[], $11::text[], $13::text[]) AS u(k, p, z, lz, l, d, b, dt, c, a, o)`,
           [
             id,
             col("kind"),
@@ -162,7 +162,8 @@ export class SqlConsistencyStore implements ConsistencyStore {
             col("dataset"),
             col("block"),
             col("detail"),
-            col("confirmed"),
+            // postgres.js sends a boolean array as one boolean: as text, both drivers agree.
+            part.map((f) => (f.confirmed ? "t" : "f")),
             col("action"),
             nowMs,
             col("outcome"),

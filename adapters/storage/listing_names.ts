@@ -4,18 +4,18 @@
  * control, and a name with a newline, a NUL, a "..", bytes that are not
  * UTF-8, or a path outside the listed directory is reported, not used.
  */
-import { checkNamespacePath, PART_SUFFIX } from "./storage_port.ts";
+import { PART_SUFFIX } from "./storage_port.ts";
 
 /** Why a listed child path is not usable, or null when it is. */
 export function hostileReason(parent: string, path: string): string | null {
   if (path.includes("\uFFFD")) return "name is not valid UTF-8";
   // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) return "name contains control characters (newline, NUL, …)";
-  try {
-    if (checkNamespacePath(path) !== path) return "path is not in normal form";
-  } catch {
+  // One regex rather than checkNamespacePath's split: this runs once per listed file.
+  if (!path.startsWith("/") || /\/\/|\/\.\.?(\/|$)|.\/$/.test(path)) {
     return 'path has empty, "." or ".." segments';
   }
+  if (path.length > 4096) return "path too long";
   const prefix = parent === "/" ? "/" : `${parent}/`;
   if (!path.startsWith(prefix)) return "path is outside the directory being listed";
   return null;

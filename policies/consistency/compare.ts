@@ -84,7 +84,8 @@ const MAX_HOSTILE_KEPT = 10_000;
 
 export class SiteComparison {
   readonly #ctx: ComparisonContext;
-  readonly #seen = new Set<string>();
+  /** Inventory records (of `before`) listed: a set by identity, cheaper than hashing their paths again. */
+  readonly #seen = new Set<ExpectedFile>();
   readonly #orphans = new Map<string, Problem>();
   readonly #corrupt = new Map<string, Problem>();
   readonly #unmanaged = new Map<string, Problem>();
@@ -146,8 +147,8 @@ export class SiteComparison {
       }
       if (!this.compared(path)) continue;
       if (known) {
-        if (this.#seen.has(path)) continue;
-        this.#seen.add(path);
+        if (this.#seen.has(known)) continue;
+        this.#seen.add(known);
         if (size !== known.size && !young) {
           this.#corrupt.set(path, {
             kind: "corrupt",
@@ -192,7 +193,7 @@ export class SiteComparison {
       const a = after.get(path);
       if (!a || !this.compared(path) || this.#area(path)) continue;
       expected++;
-      if (this.#seen.has(path)) continue;
+      if (this.#seen.has(b)) continue;
       if (underFailed(path)) {
         unlisted++;
         continue;

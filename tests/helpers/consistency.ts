@@ -50,6 +50,8 @@ export async function consistencyFederation(
       maxOrphan: { count: Infinity, fraction: 0.5 },
       listing: { ...DEFAULT_SITE_CONSISTENCY.listing, retries: 1 },
       ...options.site,
+      // The agent's schedule starts once the federation is set up (its clock jumps three days meanwhile).
+      enabled: options.agentTickMs === undefined,
     },
   };
   const reader = (a: StorageAdapter) => (options.wrapReader ?? ((r) => r))(treeReaderFor(a));
@@ -92,6 +94,7 @@ export async function consistencyFederation(
   await walk(f.rootOf("T2_COPY"));
   // The inventory's replicas must be older than ignore_age too.
   await f.clock.advance(3 * DAY);
+  config = { ...config, defaults: { ...config.defaults, enabled: true } };
   return {
     ...f,
     deps,
