@@ -30,10 +30,17 @@ export const DEMO_CONSISTENCY: ConsistencyConfig = {
   },
 };
 
-/** Hours (from the start) of the faults and of the checks. */
-export function consistencyHours(hours: number): { faults: number; checks: number[] } {
+/** Hours after the last check that the repairs need (copies back through the next scheduler round). */
+const REPAIR_HOURS = 4;
+
+/**
+ * Hours (from the start) of the faults and of the checks; null when the run is too short to see them
+ * found, confirmed and repaired (a short run would end with files lost on purpose still missing).
+ */
+export function consistencyHours(hours: number): { faults: number; checks: number[] } | null {
   const faults = Math.floor(hours * 0.35);
-  return { faults, checks: [faults + 1, faults + 6, faults + 11] };
+  const checks = [faults + 1, faults + 6, faults + 11];
+  return checks[2]! + REPAIR_HOURS <= hours ? { faults, checks } : null;
 }
 
 export interface InjectedFaults {

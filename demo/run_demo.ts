@@ -221,7 +221,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       if (hour === events.crash.hour) dynamo.system.kill(events.crash.actor, "the demo's planned crash");
       const retired = hour >= events.morgue.hour ? [events.morgue.site] : [];
       await produce(hour, disks.filter((s) => !retired.includes(s) && !(outage && s === events.outage.site)));
-      if (hour === consistencyAt.faults) {
+      if (hour === consistencyAt?.faults) {
         await injectConsistencyFaults(
           dynamo.port.snapshot(),
           rootOf,
@@ -229,7 +229,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
           clock.now(),
         );
       }
-      if (consistencyAt.checks.includes(hour)) {
+      if (consistencyAt?.checks.includes(hour)) {
         for (const site of DEMO_CONSISTENCY_SITES) {
           consistencyRuns.push(
             await rest.post("/data/consistency/check", { site }) as Record<string, unknown>,
