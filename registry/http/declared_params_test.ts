@@ -165,7 +165,8 @@ dbTest(
           refused++;
         } else answered++;
       }
-      assert(answered > 50 && refused > 50, `answered ${answered}, refused ${refused}`);
+      // Both outcomes are exercised; the strict input edge (UTF-8, NUL, surrogates) refuses much of the garbage.
+      assert(answered > 30 && refused > 50, `answered ${answered}, refused ${refused}`);
       assertEquals((await call("GET", "/health")).status, 200, "the service still answers");
     } finally {
       await dynamo.close();
