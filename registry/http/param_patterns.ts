@@ -3,7 +3,7 @@
  * so that the matching engine can be swapped (issue 21 asks for a linear-time
  * one) without touching the routes.
  */
-import { wildcardToRegExp } from "../inventory/mod.ts";
+import { compileGlob } from "../inventory/mod.ts";
 import { BadRequest } from "./errors.ts";
 
 export type Matcher = (value: string) => boolean;
@@ -24,6 +24,6 @@ export function regexParam(name: string, text: string): Matcher {
 
 /** A name or a wildcard (`*` any run, `?` one character). */
 export function globParam(text: string): Matcher {
-  const re = wildcardToRegExp(text);
+  const re = compileGlob(text);
   return (value) => re.test(value);
 }

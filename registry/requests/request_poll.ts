@@ -6,7 +6,7 @@
  * original, a poll by item and site shows only the newest request unless
  * `all` is asked for.
  */
-import { wildcardToRegExp } from "../inventory/mod.ts";
+import { compileGlob } from "../inventory/mod.ts";
 
 export interface PollSelection {
   items?: readonly string[];
@@ -33,5 +33,5 @@ export function selectPolled<T extends Polled>(rows: readonly T[], s: PollSelect
 }
 
 function namesSite(listed: readonly string[], site: string): boolean {
-  return listed.some((p) => p === site || wildcardToRegExp(p).test(site));
+  return listed.some((p) => p === site || compileGlob(p).test(site));
 }
