@@ -33,6 +33,7 @@ import { produceAttributes } from "../policies/producers/attributes.ts";
 import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
+import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
 import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
@@ -296,6 +297,10 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+
+// ---- placement quality: the federation simulator (issue 19) ----------------------------------
+log("simulate");
+Object.assign(figures, benchSimulate());
 
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
 {

@@ -5,8 +5,9 @@
  * - lru: Rucio's reaper: a copy on a miss to the site with most free space,
  *   and least-recently-used replicas deleted whenever a site's free space is
  *   under one threshold (and to make room for a copy);
- * - oracle: Belady's rule: to make room, delete the replica next used
- *   furthest in the future (it knows the trace); same capacity and delays.
+ * - oracle: Belady's rule: to make room (for a copy, or when production
+ *   wrote above the quota), delete the replica next used furthest in the
+ *   future (it knows the trace); same capacity and delays.
  * None deletes a replica that is the last copy anywhere (disk or tape).
  */
 import { producedAt, productionSite, siteUp, type Trace } from "./trace.ts";
@@ -51,6 +52,8 @@ export class CacheStrategy implements Strategy {
         if (siteUp(this.trace, s.name, hour)) this.#makeRoom(s.name, s.quota * LRU_FREE_THRESHOLD);
       }
     }
+    // The oracle has the same capacity: what production writes above the quota it evicts at once.
+    if (this.name === "oracle") { for (const s of this.trace.sites) this.#makeRoom(s.name, 0); }
     for (const d of [...this.#waiting]) this.#copy(d);
   }
 

@@ -2,7 +2,7 @@
  * One simulation: a trace from the seed, every strategy on it, the scores,
  * and their renderings (a table and a per-day hit-rate plot).
  */
-import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
+import { type DealerConfig, parseDealerConfig, type PluginEntry } from "../policies/dealer/dealer_config.ts";
 import { CacheStrategy } from "./cache_strategies.ts";
 import { Ours, type OursConfig } from "./ours.ts";
 import { score, type StrategyScore } from "./run.ts";
@@ -30,13 +30,51 @@ export interface SimulationResult {
   strategies: StrategyScore[];
 }
 
+/**
+ * The demo's datasets are megabytes where the simulator's are terabytes: the
+ * demo's size limits (in TB, as every Dealer configuration) are multiplied by
+ * this so that they mean the same relative to the data.
+ */
+export const DEMO_SIZE_SCALE = 1e6;
+
 export function demoConfig(): OursConfig {
   const read = (path: string) => Deno.readTextFileSync(new URL(`../examples/demo/${path}`, import.meta.url));
   return {
-    dealer: parseDealerConfig(read("dealer.json"), "examples/demo/dealer.json"),
+    dealer: scaleSizes(parseDealerConfig(read("dealer.json"), "examples/demo/dealer.json"), DEMO_SIZE_SCALE),
     detoxPolicy: read("detox/Physics.txt"),
     partitions: read("partitions.txt"),
     cycleHours: 4,
+  };
+}
+
+/** A Dealer configuration with every size limit multiplied by `k`. */
+export function scaleSizes(c: DealerConfig, k: number): DealerConfig {
+  return {
+    ...c,
+    maxTotalCycleVolume: c.maxTotalCycleVolume * k,
+    plugins: c.plugins.map((p): PluginEntry => {
+      switch (p.module) {
+        case "CopyRequestsHandler":
+          return { ...p, config: { ...p.config, maxSize: p.config.maxSize * k } };
+        case "PopularityHandler":
+        case "EnforcerHandler":
+          return {
+            ...p,
+            config: { ...p.config, maxDatasetSize: p.config.maxDatasetSize * k },
+          } as PluginEntry;
+        case "BalancingHandler":
+          return {
+            ...p,
+            config: {
+              ...p.config,
+              maxDatasetSize: p.config.maxDatasetSize * k,
+              maxCycleVolume: p.config.maxCycleVolume * k,
+            },
+          };
+        default:
+          return p;
+      }
+    }),
   };
 }
 
