@@ -22,7 +22,8 @@ Deno.test("the strategies share one trace: the same jobs, the same datasets", ()
   assertEquals(scores.map((s) => s.daily.length), [10, 10, 10, 10]);
 });
 
-Deno.test("with equal sizes and instant copies no strategy beats Belady's oracle (seeds 1-12)", () => {
+Deno.test("with equal sizes and instant copies no strategy that keeps to the quota beats Belady's oracle (seeds 1-12)", () => {
+  let compared = 0;
   for (let seed = 1; seed <= 12; seed++) {
     const r = simulate({
       seed,
@@ -34,12 +35,17 @@ Deno.test("with equal sizes and instant copies no strategy beats Belady's oracle
     });
     const oracle = r.strategies.find((s) => s.name === "oracle")!;
     for (const s of r.strategies) {
+      // Static never deletes, and the demo's Detox keeps last disk copies: what production wrote above the
+      // quota stays, which is disk the oracle does not have. Only strategies within the quota are comparable.
+      if (Math.max(...Object.values(s.maxOccupancy)) > 1) continue;
+      compared++;
       assert(
         s.hitRate <= oracle.hitRate + 1e-12,
         `seed ${seed}: ${s.name} ${s.hitRate} > oracle ${oracle.hitRate}`,
       );
     }
   }
+  assert(compared >= 24, `only ${compared} comparisons`);
 });
 
 Deno.test("ours never loses a last copy nor goes over quota by its own hand (seeds 1-4)", () => {
