@@ -34,6 +34,7 @@ import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
 import { benchConsistency } from "./consistency.ts";
+import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
 import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
@@ -301,6 +302,10 @@ Object.assign(figures, await benchFileops());
 // ---- consistency: a site scan vs a bare find of the same tree -------------------------------
 log("consistency");
 Object.assign(figures, await benchConsistency(scale.name === "cms" ? 1_000_000 : 100_000));
+
+// ---- placement quality: the federation simulator (issue 19) ----------------------------------
+log("simulate");
+Object.assign(figures, benchSimulate());
 
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
 {

@@ -187,7 +187,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       jobsPerHour: 40,
       fileBytes: [Math.round(200_000 * scale), Math.round(800_000 * scale)],
     });
-    const produced: { name: string; hour: number }[] = [];
+    const produced: { name: string; hour: number; origin: string }[] = [];
     // Production writes with the sites' own adapters (no demo faults: those are Dynamo's to meet).
     const productionStorage = new SiteStorage(() => clock.now());
     const adapter = (site: string) =>
@@ -199,7 +199,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     const produce = async (hour: number, available: string[]) => {
       for (const d of workload.produce(hour, available)) {
         await writeDataset(d, rest, DEMO_START_MS + hour * HOUR_MS, adapter, options.seed);
-        produced.push({ name: d.name, hour });
+        produced.push({ name: d.name, hour, origin: d.origin });
       }
     };
     // Three days of history before the clock starts.
@@ -319,6 +319,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       requestsMade: requests,
       restarts: dynamo.metrics.restarts,
       datasetsProduced: produced.length,
+      production: produced.map((p) => ({ site: p.origin, hour: p.hour, dataset: p.name })),
       seed: options.seed,
       days: options.days,
       consistencyRuns,

@@ -37,7 +37,9 @@ export interface DemoSummary {
   deletion_operations: number;
   requests_made: number;
   requests_completed: number;
-  /** Refused by the Dealer, with the reason recorded (typically: no requested site has room). */
+  /** Hours from a copy request to its end (completed or refused), and how many are still open or waiting. */
+  request_wait_hours: { mean: number; max: number; open: number };
+  /** Refused by the Dealer with the reason: nothing matches, or not placed within request_wait. */
   requests_rejected: number;
   detox_cycles: number;
   dealer_cycles: number;
@@ -48,6 +50,8 @@ export interface DemoSummary {
   restarts_recovered: number;
   events: DemoEvents;
   last_copies_lost: number;
+  /** Each hour a disk site ended above 100 % of its quota, and why: production Dynamo does not control, or Dynamo. */
+  over_quota: OverQuota[];
   files_checked: number;
   files_missing_at_end: number;
   checksum_mismatches_at_end: number;
@@ -63,6 +67,20 @@ export interface DemoSummary {
   problems: string[];
 }
 
+export interface OverQuota {
+  site: string;
+  hour: number;
+  occupancy: number;
+  cause: string;
+}
+
+/** What production wrote at a disk site in an hour (Dynamo does not control it). */
+export interface ProductionWrite {
+  site: string;
+  hour: number;
+  dataset: string;
+}
+
 export interface SummaryInput {
   db: Database;
   sites: readonly DemoSite[];
@@ -72,6 +90,7 @@ export interface SummaryInput {
   requestsMade: number;
   restarts: ReadonlyMap<string, number>;
   datasetsProduced: number;
+  production?: readonly ProductionWrite[];
   seed: number;
   days: number;
   /** What the consistency checks answered (REST JSON). */
@@ -95,6 +114,11 @@ export async function summarize(input: SummaryInput): Promise<DemoSummary> {
   );
   const [completed, rejected] = await one(
     "SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'rejected') FROM copy_requests",
+  );
+  const [waitMean, waitMax, open] = await one(
+    `SELECT coalesce(avg(updated_ms - created_ms) FILTER (WHERE status NOT IN ('new', 'activated')), 0) / 3.6e6,
+            coalesce(max(updated_ms - created_ms) FILTER (WHERE status NOT IN ('new', 'activated')), 0) / 3.6e6,
+            count(*) FILTER (WHERE status IN ('new', 'activated')) FROM copy_requests`,
   );
   const [detoxCycles] = await one("SELECT count(*) FROM detox_cycles WHERE mode = 'normal'");
   const [dealerCycles] = await one("SELECT count(*) FROM dealer_cycles");
@@ -137,6 +161,7 @@ export async function summarize(input: SummaryInput): Promise<DemoSummary> {
     deletion_operations: deletions!,
     requests_made: input.requestsMade,
     requests_completed: completed!,
+    request_wait_hours: { mean: round(waitMean!), max: round(waitMax!), open: open! },
     requests_rejected: rejected!,
     detox_cycles: detoxCycles!,
     dealer_cycles: dealerCycles!,
@@ -145,6 +170,7 @@ export async function summarize(input: SummaryInput): Promise<DemoSummary> {
     restarts_recovered: [...input.restarts.values()].reduce((a, b) => a + b, 0),
     events: input.events,
     last_copies_lost: input.invariants.last_copies_lost,
+    over_quota: overQuota(input.samples, input.production ?? []),
     files_checked: input.invariants.files_checked,
     files_missing_at_end: input.invariants.files_missing_at_end,
     checksum_mismatches_at_end: input.invariants.checksum_mismatches_at_end,
@@ -158,6 +184,24 @@ export async function summarize(input: SummaryInput): Promise<DemoSummary> {
     })),
     problems: input.invariants.problems,
   };
+}
+
+/** Hours a site rose above its quota, with the cause: what production wrote there that hour, or Dynamo. */
+export function overQuota(
+  samples: ReadonlyMap<string, readonly number[]>,
+  production: readonly ProductionWrite[],
+): OverQuota[] {
+  const out: OverQuota[] = [];
+  for (const [site, values] of samples) {
+    values.forEach((v, hour) => {
+      const before = hour > 0 ? values[hour - 1]! : 0;
+      if (v <= 1 || before > 1 && v <= before) return; // only the hours it went (further) above
+      const wrote = production.filter((p) => p.site === site && p.hour === hour).map((p) => p.dataset);
+      const cause = wrote.length > 0 ? `production wrote ${wrote.join(", ")}` : "Dynamo";
+      out.push({ site, hour, occupancy: round(v), cause });
+    });
+  }
+  return out;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -209,7 +253,14 @@ export function renderSummary(s: DemoSummary, width = 72): string[] {
       Object.entries(s.transfer_failures_by_class).map(([k, v]) => `${k} ${v}`).join(", ") || "none"
     }), all retried`,
     `Requests              ${s.requests_completed} of ${s.requests_made} copy requests completed, ${s.requests_rejected} refused ` +
-    "(no room at the requested site; request poll shows why)",
+    "(not placed within request_wait; request poll shows why)",
+    `Requests waited       ${s.request_wait_hours.mean} h on average until done or refused, at most ` +
+    `${s.request_wait_hours.max} h; ${s.request_wait_hours.open} still open or waiting`,
+    `Over quota            ${
+      s.over_quota.length === 0
+        ? "never"
+        : s.over_quota.map((o) => `${o.site} ${pct(o.occupancy)} at hour ${o.hour}: ${o.cause}`).join("; ")
+    }`,
     `Cycles                ${s.detox_cycles} Detox, ${s.dealer_cycles} Dealer`,
     `Crashes recovered     ${s.restarts_recovered} (${s.events.crash.actor} killed at hour ${s.events.crash.hour})`,
     `Events                ${s.events.morgue.site} to morgue at hour ${s.events.morgue.hour}; ${s.events.outage.site} down ` +

@@ -34,8 +34,10 @@ export interface RequestsConfig {
   blockRequestMax: number;
   /** Groups whose replicas a request may take over. */
   overwrittenGroups: string[];
-  /** Cycles an action may stay unplaced before it fails (our retry budget). */
+  /** Cycles an action may stay unplaced before it fails (optional; ∞ when absent). */
   maxAttempts: number;
+  /** Seconds a request that cannot be placed now waits before it is rejected (`request_wait`, days). */
+  requestWait: number;
 }
 
 export interface EnforcerConfig {
@@ -160,7 +162,14 @@ function parsePlugin(
   const base = { name, priority };
   switch (module) {
     case "CopyRequestsHandler":
-      c.allowKeys(["max_size", "block_request_max", "overwritten_groups", "max_attempts", ...IGNORED_KEYS]);
+      c.allowKeys([
+        "max_size",
+        "block_request_max",
+        "overwritten_groups",
+        "max_attempts",
+        "request_wait",
+        ...IGNORED_KEYS,
+      ]);
       return {
         ...base,
         module,
@@ -168,7 +177,8 @@ function parsePlugin(
           maxSize: c.number("max_size", 200, 0, 1e6) * TB,
           blockRequestMax: c.number("block_request_max", 0.5, 0, 1),
           overwrittenGroups: c.texts("overwritten_groups", []),
-          maxAttempts: c.number("max_attempts", 10, 1, 10_000),
+          maxAttempts: c.number("max_attempts", Number.POSITIVE_INFINITY, 1, 10_000),
+          requestWait: c.number("request_wait", 7, 0, 3650) * 86400,
         },
       };
     case "EnforcerHandler": {

@@ -62,7 +62,7 @@ function* dealerCycleSteps(inputs: DealerCycleInputs): Generator<string, DealerC
   if (!partition) throw new RangeError(`The Dealer's partition "${config.partition}" is not defined`);
   const proposals = new Map<string, DealerProposal[]>();
   let requests = [...inputs.copyRequests];
-  let maxAttempts = 10;
+  let limits = { maxAttempts: Number.POSITIVE_INFINITY, requestWait: 7 * 86400 };
   for (const plugin of config.plugins) {
     yield `plugin ${plugin.name}`;
     switch (plugin.module) {
@@ -81,7 +81,7 @@ function* dealerCycleSteps(inputs: DealerCycleInputs): Generator<string, DealerC
           requests,
         );
         requests = step.requests;
-        maxAttempts = plugin.config.maxAttempts;
+        limits = plugin.config;
         proposals.set(plugin.name, step.proposals);
         break;
       }
@@ -132,6 +132,6 @@ function* dealerCycleSteps(inputs: DealerCycleInputs): Generator<string, DealerC
   return {
     result,
     plan: copyPlan(snapshot, result.copies),
-    copyRequests: afterDealer(snapshot, requests, result.decisions, maxAttempts, now),
+    copyRequests: afterDealer(snapshot, requests, result.decisions, limits, now),
   };
 }

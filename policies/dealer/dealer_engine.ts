@@ -103,13 +103,18 @@ export function runDealer(input: DealerInput): DealerResult {
       const dr = snapshot.replica(dataset.id, siteId);
       const missing: Block[] = [];
       const flips: number[] = [];
+      // Bytes a change of owner brings into the partition: they take room as a transfer would.
+      let enters = 0;
       let inProgress = false;
       let alreadyPlanned = false;
       for (const b of blocks) {
         const br = dr ? snapshot.blockReplica(dr, b.id) : undefined;
         if (br) {
           if (br.fileIds !== null) inProgress = true;
-          if (withFlips && br.groupId !== group.id && !plan?.flips.has(b.id)) flips.push(b.id);
+          if (withFlips && br.groupId !== group.id && !plan?.flips.has(b.id)) {
+            flips.push(b.id);
+            if (!snapshot.wouldBelong(partition!, b.id, siteId, br.groupId)) enters += b.size;
+          }
         } else if (plan?.blocks.has(b.id)) alreadyPlanned = true;
         else missing.push(b);
       }
@@ -119,6 +124,7 @@ export function runDealer(input: DealerInput): DealerResult {
         flips,
         inProgress,
         alreadyPlanned,
+        enters,
         bytes: missing.reduce((s, b) => s + b.size, 0),
       };
     };
@@ -135,7 +141,7 @@ export function runDealer(input: DealerInput): DealerResult {
       if (plan.missing.length === 0 && plan.flips.length === 0 && !plan.alreadyPlanned) {
         return reject(plan.inProgress ? "Copy in progress" : "Replica exists", siteId);
       }
-      if (plan.bytes > 0 && !ledger.qualifies(siteId, plan.bytes)) {
+      if (plan.bytes + plan.enters > 0 && !ledger.qualifies(siteId, plan.bytes + plan.enters)) {
         return reject("Destination is full", siteId);
       }
       if (!ledger.cycleAllows(plan.bytes)) return reject("Cycle volume limit reached", siteId);
@@ -160,7 +166,7 @@ export function runDealer(input: DealerInput): DealerResult {
       plan = affordable[i]!.plan;
     }
 
-    ledger.place(siteId, plan.bytes);
+    ledger.place(siteId, plan.bytes, plan.enters);
     let entry = planned.get(plan.key);
     if (!entry) {
       entry = {

@@ -271,6 +271,10 @@ Deno.test("Dealer configuration: the example and CMS formats parse; mistakes nam
     "popularity",
     "balancer",
   ]]);
+  const requests = c.plugins.find((p) => p.module === "CopyRequestsHandler")!.config as {
+    requestWait: number;
+  };
+  assertEquals(requests.requestWait, 7 * 86400, "request_wait is in days");
   const cases: [string, RegExp][] = [
     [
       '{"partition_name": "P", "group_name": "G", "target_sites": [], "plugins": {"x": {"module": "Nope", "priority": 1, "config": {}}}}',
@@ -290,6 +294,12 @@ Deno.test("Dealer configuration: the example and CMS formats parse; mistakes nam
     ],
     ["[1, 2]", /expected an object/],
     ["{not json", /malformed JSON/],
+    ...[-1, "7", 1e9, null].map((v): [string, RegExp] => [
+      `{"partition_name": "P", "group_name": "G", "target_sites": [], "plugins": {"r": {"module": "CopyRequestsHandler", "priority": 1, "config": {"request_wait": ${
+        JSON.stringify(v)
+      }}}}}`,
+      /plugins\.r\.config\.request_wait: expected a number from 0 to 3650/,
+    ]),
     [
       '{"partition_name": "P", "group_name": "G", "target_sites": [], "plugins": {"b": {"module": "BalancingHandler", "priority": 8, "config": {"target_reasons": {"x": 0}}}}}',
       /target_reasons.*positive number of copies/,

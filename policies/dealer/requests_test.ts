@@ -60,12 +60,12 @@ function federation() {
   );
 }
 
-function cycle(h: ReturnType<typeof federation>, requests: CopyRequest[], seed = 1) {
+function cycle(h: ReturnType<typeof federation>, requests: CopyRequest[], seed = 1, now = NOW) {
   return dealerCycle({
     snapshot: snap(h),
     config: dealerConfig(),
     rng: rng(seed),
-    now: NOW,
+    now,
     copyRequests: requests,
     jobs: [],
     enforcer: null,
@@ -74,7 +74,7 @@ function cycle(h: ReturnType<typeof federation>, requests: CopyRequest[], seed =
   });
 }
 
-Deno.test("a request for unknown data, an unknown group or no usable site is rejected with the reason", () => {
+Deno.test("a request for unknown data, an unknown group or no known site is rejected; one without room waits", () => {
   const h = federation();
   const out = cycle(h, [
     request(1, { items: ["/No/Such/AOD"] }),
@@ -89,13 +89,46 @@ Deno.test("a request for unknown data, an unknown group or no usable site is rej
     ["rejected", 'unknown block "/Req/One/AOD#nope"'],
     ["rejected", 'unknown group "Nobody"'],
     ["rejected", "no known site matches the request"],
-    ["rejected", "T2_TINY cannot receive /Req/One/AOD now"],
+    ["new", "waiting: T2_TINY cannot receive /Req/One/AOD now"],
     [
-      "rejected",
-      "cannot place 1 copies of /Req/Big/AOD: 0 exist, 0 can change owner, and only 0 more of the requested sites can take it",
+      "new",
+      "waiting: cannot place 1 copies of /Req/Big/AOD: 0 exist, 0 can change owner, and only 0 more of the requested sites can take it",
     ],
   ]);
-  assertEquals(out.plan.commands, [], "nothing is copied for a rejected request");
+  assertEquals(out.plan.commands, [], "nothing is copied for a rejected or waiting request");
+});
+
+Deno.test("a request that waits is placed once room appears, and rejected with the last reason after request_wait", () => {
+  const h = federation();
+  const day = 86400;
+  // T2_B is down: the request waits, cycle after cycle, with the reason.
+  h.apply({ op: "site.upsert", name: "T2_B", status: "morgue" });
+  let requests = [
+    request(1, { items: ["/Req/One/AOD"], sites: ["T2_B"] }),
+    request(2, { items: ["/Req/Big/AOD"], sites: ["T2_TINY"] }),
+  ];
+  for (let d = 0; d < 3; d++) requests = cycle(h, requests, d, NOW + d * day).copyRequests;
+  assertEquals(requests.map((r) => [r.status, r.reason]), [
+    ["new", "waiting: none of the requested sites can receive copies now"],
+    [
+      "new",
+      "waiting: cannot place 1 copies of /Req/Big/AOD: 0 exist, 0 can change owner, " +
+      "and only 0 more of the requested sites can take it",
+    ],
+  ]);
+  // T2_B comes back: the first request is placed at the next cycle.
+  h.apply({ op: "site.upsert", name: "T2_B", status: "ready" });
+  const out = cycle(h, requests, 4, NOW + 4 * day);
+  requests = out.copyRequests;
+  assertEquals(requests[0]!.status, "activated");
+  assertEquals(requests[0]!.actions.map((a) => [a.site, a.status]), [["T2_B", "queued"]]);
+  assertEquals(out.plan.operations.length > 0, true, "the copy is scheduled");
+  // T2_TINY never gets room: the second one is rejected once 7 days have passed, with the last reason.
+  requests = cycle(h, requests, 5, NOW + 7 * day - 1).copyRequests;
+  assertEquals(requests[1]!.status, "new");
+  requests = cycle(h, requests, 6, NOW + 7 * day).copyRequests;
+  assertEquals(requests[1]!.status, "rejected");
+  assertMatch(requests[1]!.reason!, /^not placed in 7\.0 days: cannot place 1 copies of \/Req\/Big\/AOD/);
 });
 
 Deno.test("a request is activated, queued, then completed when the copy is complete", () => {
@@ -145,7 +178,7 @@ Deno.test("existing copies count, an overwritable group's copy changes owner, la
   assertEquals(out.result.decisions.find((d) => d.proposal.datasetId === old.id)!.bytes, 0, "no transfer");
 });
 
-Deno.test("an action that cannot be placed fails after the retry budget, and its request fails", () => {
+Deno.test("an action the engine refuses waits, and fails after request_wait, and its request fails", () => {
   const h = federation();
   let requests = [request(1, { items: ["/Req/One/AOD"], sites: ["T2_B"] })];
   requests = cycle(h, requests).copyRequests;
@@ -156,10 +189,13 @@ Deno.test("an action that cannot be placed fails after the retry budget, and its
     actions: requests[0]!.actions.map((a) => ({ ...a, status: "new" as const })),
   }];
   h.apply({ op: "site.upsert", name: "T2_B", status: "morgue" });
-  for (let i = 0; i < 10; i++) requests = cycle(h, requests, i).copyRequests;
+  for (let i = 0; i < 10; i++) requests = cycle(h, requests, i, NOW + i * 3600).copyRequests;
+  assertEquals(requests[0]!.status, "activated");
+  assertEquals(requests[0]!.actions[0]!.reason, "waiting: Not a target site");
+  requests = cycle(h, requests, 11, NOW + 7 * 86400).copyRequests;
   const [r] = requests;
   assertEquals(r!.status, "failed");
-  assertMatch(r!.reason!, /T2_B: not placed in 10 cycles: Not a target site/);
+  assertMatch(r!.reason!, /T2_B: not placed in 7\.0 days: Not a target site/);
 });
 
 Deno.test("copy submissions with garbage are refused naming the field", () => {

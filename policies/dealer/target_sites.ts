@@ -91,10 +91,14 @@ export class DealerLedger {
     return this.total + bytes <= this.config.maxTotalCycleVolume;
   }
 
-  /** Books a placement; a site that no longer qualifies stops being a target. */
-  place(siteId: number, bytes: number): void {
+  /**
+   * Books a placement (`bytes` transferred, `enters` more brought into the
+   * partition by a change of owner); a site that no longer qualifies stops
+   * being a target.
+   */
+  place(siteId: number, bytes: number, enters = 0): void {
     const s = this.#spaces.get(siteId)!;
-    s.projected += bytes;
+    s.projected += bytes + enters;
     this.total += bytes;
     this.placed.set(siteId, (this.placed.get(siteId) ?? 0) + bytes);
     if (!this.qualifies(siteId, 0)) this.#targets.delete(siteId);

@@ -2,7 +2,7 @@
 import { SeededRng } from "../../actors/runtime/clock.ts";
 import { parseDealerConfig } from "../../policies/dealer/dealer_config.ts";
 import type { CopyPlan } from "../../policies/dealer/copy_plan.ts";
-import { Snapshot } from "../../registry/inventory/mod.ts";
+import { type PartitionDefinition, Snapshot } from "../../registry/inventory/mod.ts";
 import { ReducerHarness } from "./inventory.ts";
 
 export const EXAMPLE_DEALER_CONFIG = Deno.readTextFileSync(
@@ -39,8 +39,13 @@ export function lfn(dataset: string, block: number, file: number): string {
   return `/store${dataset.toLowerCase()}/b${block}/f${file}.root`;
 }
 
-export function dealerFederation(sites: SiteSpec[], datasets: DatasetSpec[]): ReducerHarness {
-  const h = new ReducerHarness();
+/** `partitions`: other definitions than the default, with the partition the quotas are set on. */
+export function dealerFederation(
+  sites: SiteSpec[],
+  datasets: DatasetSpec[],
+  partitions?: { definitions: PartitionDefinition[]; quotaOn: string },
+): ReducerHarness {
+  const h = new ReducerHarness(partitions?.definitions);
   h.nowMs = NOW * 1000;
   h.apply(
     ...sites.map((s) => ({
@@ -51,7 +56,12 @@ export function dealerFederation(sites: SiteSpec[], datasets: DatasetSpec[]): Re
     })),
     { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
     { op: "group.upsert", name: "DataOps", olevel: "Block" },
-    ...sites.map((s) => ({ op: "quota.set", site: s.name, partition: "Default", quota: s.quota })),
+    ...sites.map((s) => ({
+      op: "quota.set",
+      site: s.name,
+      partition: partitions?.quotaOn ?? "Default",
+      quota: s.quota,
+    })),
   );
   const cmds: Record<string, unknown>[] = [];
   for (const d of datasets) {

@@ -7,6 +7,13 @@
  * whole-dataset requests; with `n > 0` existing copies count first (a copy
  * owned by an overwritable group changes owner), and the rest are placed by
  * a draw weighted by free space among the listed target sites.
+ *
+ * A request that cannot be placed *now* (no listed site has room, or the
+ * sites are down) is not refused: it stays `new` with the reason, and is
+ * tried again every cycle until it is placed or `request_wait` has passed
+ * since it was made; then it is rejected with the last reason. Actions the
+ * engine refuses wait the same way. What can never succeed (unknown names,
+ * too large, no site matches) is rejected at once.
  */
 import type { Group, Snapshot } from "../../../registry/inventory/mod.ts";
 import type { CopyAction, CopyRequest } from "../../../registry/requests/copy_request.ts";
@@ -41,7 +48,12 @@ export function copyRequestProposals(
   const out: CopyRequest[] = [];
   const proposals: DealerProposal[] = [];
   for (const original of requests) {
-    let r = original.status === "new" ? activate(ctx, original) : original;
+    const activated = original.status === "new" ? activate(ctx, original) : original;
+    if (typeof activated === "string") {
+      out.push(waitOrReject(original, activated, ctx.config.requestWait, ctx.now));
+      continue;
+    }
+    let r = activated;
     if (r.status !== "activated") {
       out.push(r);
       continue;
@@ -85,16 +97,30 @@ export function copyRequestProposals(
 }
 
 /**
+ * A request that cannot be placed now waits with the reason (visible in
+ * poll), or is rejected with it once it has waited `requestWait` seconds.
+ */
+export function waitOrReject(r: CopyRequest, reason: string, requestWait: number, now: number): CopyRequest {
+  const waited = now - r.createdAt;
+  if (waited >= requestWait) {
+    return { ...r, status: "rejected", reason: `not placed in ${days(waited)}: ${reason}`, updatedAt: now };
+  }
+  return r.reason === `waiting: ${reason}` ? r : { ...r, reason: `waiting: ${reason}`, updatedAt: now };
+}
+
+/**
  * After the Dealer decided: accepted actions are queued; rejected ones count
- * an attempt and fail when the retry budget is spent.
+ * an attempt and wait, failing when `requestWait` seconds have passed since
+ * the request was made (or the optional attempt budget is spent).
  */
 export function afterDealer(
   snapshot: Snapshot,
   requests: readonly CopyRequest[],
   decisions: readonly DealerDecision[],
-  maxAttempts: number,
+  limits: { maxAttempts: number; requestWait: number },
   now: number,
 ): CopyRequest[] {
+  const { maxAttempts, requestWait } = limits;
   const byAction = new Map<string, DealerDecision>();
   for (const d of decisions) {
     if (d.proposal.requestId === undefined || d.proposal.destination === null) continue;
@@ -108,15 +134,18 @@ export function afterDealer(
       if (!d) return a;
       if (d.accepted) return { ...a, status: "queued", reason: null, updatedAt: now };
       const attempts = a.attempts + 1;
-      return attempts >= maxAttempts
-        ? {
+      const waited = now - r.createdAt;
+      if (attempts >= maxAttempts || waited >= requestWait) {
+        const span = attempts >= maxAttempts ? `${attempts} cycles` : days(waited);
+        return {
           ...a,
           attempts,
           status: "failed",
-          reason: `not placed in ${attempts} cycles: ${d.reason}`,
+          reason: `not placed in ${span}: ${d.reason}`,
           updatedAt: now,
-        }
-        : { ...a, attempts, reason: d.reason, updatedAt: now };
+        };
+      }
+      return { ...a, attempts, reason: `waiting: ${d.reason}`, updatedAt: now };
     });
     return settle({ ...r, actions }, now);
   });
@@ -131,7 +160,7 @@ function actionKey(snapshot: Snapshot, p: DealerProposal): string {
 }
 
 /** Spec §4.4 step 2: a new request becomes activated, rejected or completed. */
-function activate(ctx: RequestsContext, r: CopyRequest): CopyRequest {
+function activate(ctx: RequestsContext, r: CopyRequest): CopyRequest | string {
   const { snapshot, config, ledger } = ctx;
   const reject = (reason: string): CopyRequest => ({ ...r, status: "rejected", reason, updatedAt: ctx.now });
   const groupName = r.group ?? ctx.defaultGroup;
@@ -150,13 +179,8 @@ function activate(ctx: RequestsContext, r: CopyRequest): CopyRequest {
     }
   }
   const listed = r.sites.length > 0 ? expandSites(snapshot, r.sites) : snapshot.sites();
-  if (!listed.some((s) => ledger.isTarget(s.id))) {
-    return reject(
-      listed.length === 0
-        ? "no known site matches the request"
-        : "none of the requested sites can receive copies now",
-    );
-  }
+  if (listed.length === 0) return reject("no known site matches the request");
+  if (!listed.some((s) => ledger.isTarget(s.id))) return "none of the requested sites can receive copies now";
   const actions: CopyAction[] = [];
   const action = (item: ResolvedItem, site: string): CopyAction => ({
     item: item.item,
@@ -172,7 +196,7 @@ function activate(ctx: RequestsContext, r: CopyRequest): CopyRequest {
         const at = itemAt(snapshot, item, s.id, group.id);
         if (at.state === "complete" && at.owned) continue;
         if (!ledger.isTarget(s.id) || !ledger.qualifies(s.id, item.bytes)) {
-          return reject(`${s.name} cannot receive ${item.item} now`);
+          return `${s.name} cannot receive ${item.item} now`;
         }
         actions.push(action(item, s.name));
       }
@@ -180,7 +204,7 @@ function activate(ctx: RequestsContext, r: CopyRequest): CopyRequest {
   } else {
     for (const item of items) {
       const placed = placeCopies(ctx, item, listed.map((s) => s.id), group, r.n);
-      if (typeof placed === "string") return reject(placed);
+      if (typeof placed === "string") return placed;
       for (const siteId of placed) actions.push(action(item, snapshot.siteById(siteId)!.name));
     }
   }
@@ -257,6 +281,10 @@ function promoteBlockLists(snapshot: Snapshot, items: ResolvedItem[], max: numbe
     } else out.push(...blocks);
   }
   return out;
+}
+
+function days(seconds: number): string {
+  return `${(seconds / 86400).toFixed(1)} days`;
 }
 
 function tb(bytes: number): string {
