@@ -66,7 +66,7 @@ import {
   consistencyMetrics,
   consistencyPort,
   type ConsistencySettings,
-} from "./consistency_service.ts";
+} from "./service/consistency_service.ts";
 import { SiteStorage } from "./adapters/storage/site_storage.ts";
 import type { FileOpsMsg } from "./actors/transfer/fileops_agent.ts";
 import {

@@ -1,9 +1,9 @@
-import { assert, assertEquals, assertRejects, assertThrows } from "./tests/helpers/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
 import { consistencyFromEnv } from "./consistency_service.ts";
-import { parseServiceConfig } from "./service_config.ts";
-import { PolicySyntaxError } from "./policies/language/errors.ts";
-import { consistencyRunner } from "./actors/agents/consistency_app.ts";
-import { ActorSystem, TestClock } from "./actors/runtime/mod.ts";
+import { parseServiceConfig } from "../service_config.ts";
+import { PolicySyntaxError } from "../policies/language/errors.ts";
+import { consistencyRunner } from "../actors/agents/consistency_app.ts";
+import { ActorSystem, TestClock } from "../actors/runtime/mod.ts";
 
 Deno.test("the service configuration names the consistency file, beside it; garbage is an error naming the key", () => {
   const c = parseServiceConfig(

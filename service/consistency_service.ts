@@ -6,20 +6,23 @@
  * DYNAMO_CONSISTENCY_CONFIG (or "consistency": {"config": FILE} in the
  * service configuration).
  */
-import type { ConsistencyStore, FindingRow, RunRow } from "./adapters/db/consistency_port.ts";
-import type { SiteLister } from "./adapters/storage/listing_port.ts";
-import type { SiteStorageResolver } from "./adapters/storage/storage_port.ts";
-import { StorageSiteLister } from "./adapters/storage/storage_lister.ts";
+import type { ConsistencyStore, FindingRow, RunRow } from "../adapters/db/consistency_port.ts";
+import type { SiteLister } from "../adapters/storage/listing_port.ts";
+import type { SiteStorageResolver } from "../adapters/storage/storage_port.ts";
+import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
 import type {
   CheckReply,
   ConsistencyAgentOptions,
   ConsistencyMsg,
-} from "./actors/agents/consistency_agent.ts";
-import type { CheckSummary } from "./actors/agents/consistency_check.ts";
-import { type ActorRef, type ActorSystem, ask } from "./actors/runtime/mod.ts";
-import { type ConsistencyConfig, parseConsistencyConfig } from "./policies/consistency/consistency_config.ts";
-import type { CommandOutcome, Snapshot, Submission } from "./registry/inventory/mod.ts";
-import type { ConsistencyPort, JsonObject } from "./registry/http/consistency_port.ts";
+} from "../actors/agents/consistency_agent.ts";
+import type { CheckSummary } from "../actors/agents/consistency_check.ts";
+import { type ActorRef, type ActorSystem, ask } from "../actors/runtime/mod.ts";
+import {
+  type ConsistencyConfig,
+  parseConsistencyConfig,
+} from "../policies/consistency/consistency_config.ts";
+import type { CommandOutcome, Snapshot, Submission } from "../registry/inventory/mod.ts";
+import type { ConsistencyPort, JsonObject } from "../registry/http/consistency_port.ts";
 
 export interface ConsistencySettings {
   config: ConsistencyConfig;
