@@ -41,7 +41,20 @@ export const VARIANTS: Variant[] = [
     name: "tape-aware, 0.9, until 0.85",
     apply: (c) => until085(tapeAware(dealer(() => ({ targetSiteOccupancy: 0.9 }))(c))),
   },
+  {
+    name: "tuned, popularity threshold 240",
+    apply: (c) => threshold(until085(tapeAware(dealer(() => ({ targetSiteOccupancy: 0.9 }))(c))), 240),
+  },
 ];
+
+/** The popularity plugin's `request_to_replica_threshold` set to `t` (fewer copies ahead when larger). */
+function threshold(c: OursConfig, t: number): OursConfig {
+  return dealer((d) => ({
+    plugins: d.plugins.map((p) =>
+      p.module === "PopularityHandler" ? { ...p, config: { ...p.config, requestToReplicaThreshold: t } } : p
+    ),
+  }))(c);
+}
 
 if (import.meta.main) {
   const { values } = parseArgs({
