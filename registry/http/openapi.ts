@@ -115,15 +115,30 @@ export const OPENAPI = {
     "/openapi.json": read("This document", []),
     "/data/whoami": read("The authenticated user and roles", []),
     "/data/detox/partitions": read("Partitions with Detox cycles", []),
-    "/data/detox/cycles": read("Detox cycles, newest first", ["partition", "mode", "limit"]),
+    "/data/detox/cycles": read(
+      "Detox cycles, newest first; with partition_id or cycle (0 = latest), the original monitor's one entry",
+      ["partition", "mode", "limit", "partition_id", "cycle"],
+    ),
     "/data/detox/summary": read("Per-site outcome of a cycle, with the previous", ["cycle", "partition"]),
     "/data/detox/sitedetail": read("Every decision at a site in a cycle", ["site", "cycle", "partition"]),
-    "/data/detox/datasets": read("Why each replica of a dataset was kept, protected or deleted", [
-      "dataset",
-      "cycle",
-      "partition",
-    ]),
+    "/data/detox/datasets": read(
+      "Why each replica of a dataset (or, datasets[], each pattern's) was decided",
+      [
+        "dataset",
+        "datasets",
+        "cycle",
+        "partition",
+      ],
+    ),
     "/data/detox/policy": read("The policy text a cycle ran", ["cycle", "partition"]),
+    "/data/detox/dump": {
+      get: {
+        ...read("A cycle's deletions as a download: site, dataset, GB per line", ["cycle", "partition"]).get,
+        responses: {
+          "200": { description: "OK", content: { "text/plain": { schema: { type: "string" } } } },
+        },
+      },
+    },
     "/data/detox/run": action(
       "Run a Detox cycle now",
       ["partition", "policy", "mode", "time_shift", "comment"],

@@ -6,7 +6,7 @@
  * `lib/client/inject.py` (a JSON POST, groups under the misspelt `gruop`),
  * `test/test_web.py` (GETs), and the web monitor's jQuery calls in
  * `web/js/inventory/stats.js`, `web/js/transfers/activity.js` and
- * `web/js/deletions/activity.js` (`$.ajax` GETs: arrays as `key[]`).
+ * `web/js/deletions/activity.js` and `web/js/detox/monitor.js` (`$.ajax` GETs: arrays as `key[]`).
  * The request bodies below are what those functions produce, written out.
  */
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
@@ -16,6 +16,8 @@ import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../actors/runtime/mod.ts";
 import { caller } from "../../tests/helpers/http.ts";
+import { parsePartitions } from "../../policies/partitions.ts";
+import { parseCommand } from "../inventory/mod.ts";
 
 interface Harness {
   dynamo: Dynamo;
@@ -559,6 +561,240 @@ dbTest(
         (await h.form("/data/request/pollcopy", "item%5B%5D=%2FPrim%2FProc-v1%2FAOD")).body.data,
         [],
       );
+    } finally {
+      await h.dynamo.close();
+    }
+  },
+);
+
+// ---- The Detox monitor page: `web/js/detox/monitor.js` (jQuery GETs, arrays as `datasets[]`). ----
+
+const DETOX_NOW = Date.UTC(2026, 10, 25);
+const DETOX_POLICY = `Partition Analysis
+On site.name == T2_*
+When site.occupancy > 0.9
+Until site.occupancy < 0.85
+Protect replica.num_full_other_copy_common_owner == 0
+Dismiss
+`;
+
+/** Two sites at 96 % of a 1000-byte quota; /S/one and /S/two are at both, so one copy of each may go. */
+async function detoxHarness({ db }: DbTestContext) {
+  const users = new SqlUserStore(db);
+  const { token: admin } = await users.addUser({
+    name: "ops",
+    authorizations: ["admin:inventory", "admin:application"].map(parseAuthorization),
+  }, 0);
+  const dynamo = await createDynamo({
+    database: db,
+    clock: new TestClock(DETOX_NOW),
+    fileops: null,
+    partitions: parsePartitions("Analysis: blockreplica.owner == AnalysisOps\n"),
+    detox: {
+      policies: [{ file: "analysis.txt", text: DETOX_POLICY }],
+      intervalMs: 0,
+      deletionPerIteration: 1,
+      protectedSites: [],
+      enforcer: null,
+    },
+  });
+  await dynamo.ready;
+  const commands: Record<string, unknown>[] = [
+    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
+    { op: "site.upsert", name: "T2_A", storage_type: "disk", status: "ready" },
+    { op: "site.upsert", name: "T2_B", storage_type: "disk", status: "ready" },
+    { op: "quota.set", site: "T2_A", partition: "Analysis", quota: 1000 },
+    { op: "quota.set", site: "T2_B", partition: "Analysis", quota: 1000 },
+  ];
+  const place: Record<string, string[]> = {
+    "/S/one/AOD": ["T2_A", "T2_B"],
+    "/S/two/AOD": ["T2_A", "T2_B"],
+    "/A/three/AOD": ["T2_A"],
+    "/A/four/AOD": ["T2_A"],
+    "/B/five/AOD": ["T2_B"],
+    "/B/six/AOD": ["T2_B"],
+  };
+  for (const [name, sites] of Object.entries(place)) {
+    commands.push(
+      { op: "dataset.upsert", name, status: "valid", last_update: DETOX_NOW / 1000 - 86400 },
+      { op: "block.upsert", dataset: name, block: "b1" },
+      { op: "files.add", dataset: name, block: "b1", files: [{ lfn: `${name}/f1`, size: 240 }] },
+    );
+    for (const site of sites) {
+      commands.push(
+        { op: "dataset_replica.upsert", dataset: name, site, group: "AnalysisOps" },
+        {
+          op: "block_replica.upsert",
+          dataset: name,
+          block: "b1",
+          site,
+          last_update: DETOX_NOW / 1000 - 86400,
+        },
+      );
+    }
+  }
+  const reply = await dynamo.port.submit({ commands: commands.map((c) => parseCommand(c)), atomic: true });
+  assert(reply.ok && reply.outcomes.every((o) => o.status === "applied"));
+  const analysis = dynamo.port.snapshot().partitions().find((p) => p.name === "Analysis")!.id;
+  return { dynamo, admin, call: caller(dynamo.app), analysis };
+}
+
+dbTest("monitor.js (Detox): every call as the page sends it, every field it reads", async (ctx) => {
+  const h = await detoxHarness(ctx);
+  try {
+    const { analysis } = h;
+    // initPage(0, partitionId) before any cycle: cycle 0, and the page says none was recorded.
+    const none = await h.call("GET", `/data/detox/cycles?partition_id=${analysis}&cycle=0`);
+    assertEquals(none.status, 200, none.body.message);
+    assertEquals(none.body.data, [{ cycle: 0, partition_id: analysis, comment: "", timestamp: 0 }]);
+
+    const dry = await h.call("POST", "/data/detox/run?mode=dry-run", { token: h.admin });
+    assertEquals(dry.status, 200, dry.body.message);
+    const first =
+      (await h.call("POST", "/data/detox/run?comment=first", { token: h.admin })).body.data[0].cycle;
+    const second = (await h.call("POST", "/data/detox/run", { token: h.admin })).body.data[0].cycle;
+    assert(second > first);
+
+    // initPage / checkUpdates: cycleData[0].cycle and .timestamp; a dry run is not shown.
+    const latest = await h.call("GET", `/data/detox/cycles?partition_id=${analysis}&cycle=0`);
+    assertEquals(latest.body.data, [{
+      cycle: second,
+      partition_id: analysis,
+      comment: "",
+      timestamp: DETOX_NOW / 1000,
+    }]);
+    const named = await h.call("GET", `/data/detox/cycles?partition_id=${analysis}&cycle=${first}`);
+    assertEquals(named.body.data[0].cycle, first);
+    assertEquals(named.body.data[0].comment, "first");
+    // A cycle of another partition (none here with id 0 → any) or none at all: cycle 0.
+    const missing = await h.call("GET", `/data/detox/cycles?partition_id=${analysis}&cycle=99999`);
+    assertEquals(missing.body.data[0].cycle, 0);
+
+    // setPartitions: id, name, monitored; our own fields beside them.
+    const partitions = await h.call("GET", "/data/detox/partitions");
+    const tab = partitions.body.data.find((p: { id: number }) => p.id === analysis);
+    assertEquals(
+      [tab.name, tab.monitored, tab.partition, tab.cycles, tab.latest_cycle],
+      ["Analysis", true, "Analysis", 3, second],
+    );
+
+    // loadSummary(cycle): cycle, cycle_timestamp, comment, previous/next (0 = none), site_data in TB, Total first.
+    const s1 = (await h.call("GET", `/data/detox/summary?cycle=${first}`)).body.data;
+    assertEquals(
+      [s1.cycle, s1.cycle_timestamp, s1.comment, s1.previous_cycle, s1.next_cycle],
+      [first, DETOX_NOW / 1000, "first", dry.body.data[0].cycle, second],
+      "previous and next as our summary counts them: any cycle of the partition, a dry run too",
+    );
+    assertEquals(s1.site_data.map((d: { name: string }) => d.name), ["Total", "T2_A", "T2_B"]);
+    for (const d of s1.site_data.slice(1)) {
+      assertEquals([d.quota, d.status], [1000 / 1e12, 1]);
+      assertEquals(d.protect + d.keep + d.delete, 960 / 1e12, `${d.name}: four 240-byte replicas`);
+      assertEquals(d.delete, 240 / 1e12, `${d.name}: one shared copy deleted`);
+      assertEquals(d.protect_prev + d.keep_prev, 720 / 1e12, `${d.name}: what the dry run kept`);
+    }
+    const total = s1.site_data[0];
+    assertEquals([total.quota, total.delete], [2000 / 1e12, 480 / 1e12]);
+    assertEquals(s1.cycle_record.cycle, first, "our full record");
+    assertEquals(s1.sites.map((x: { site: string }) => x.site).sort(), ["T2_A", "T2_B"], "our own list");
+    const s2 = (await h.call("GET", `/data/detox/summary?cycle=${second}`)).body.data;
+    assertEquals([s2.previous_cycle, s2.next_cycle], [first, 0]);
+    const a2 = s2.site_data.find((d: { name: string }) => d.name === "T2_A");
+    const a1 = s1.site_data.find((d: { name: string }) => d.name === "T2_A");
+    assertEquals([a2.protect_prev, a2.keep_prev], [a1.protect, a1.keep]);
+
+    // loadSiteTable(name): content.name, content.datasets [{name, size (GB), decision, condition_id}], conditions.
+    const detail = (await h.call("GET", `/data/detox/sitedetail?cycle=${first}&site=T2_A`)).body.data;
+    assertEquals(detail.content.name, "T2_A");
+    assertEquals(detail.content.datasets.length, 4);
+    for (const d of detail.content.datasets) {
+      assertEquals(d.size, 240 / 1e9);
+      assert(["protect", "keep", "delete"].includes(d.decision), d.decision);
+      assertEquals(typeof detail.conditions[d.condition_id], "string");
+    }
+    assertEquals(detail.conditions[0], "No policy match");
+    const deleted = detail.content.datasets.find((d: { decision: string }) => d.decision === "delete");
+    assertEquals(detail.conditions[deleted.condition_id], "Dismiss");
+    assertEquals(detail.datasets.length, 4, "our own rows beside");
+
+    // findDataset: datasets[] as jQuery sends an array; results[i].pattern and .site_data, Total last.
+    const search = await h.call(
+      "GET",
+      `/data/detox/datasets?cycle=${first}&datasets%5B%5D=%2FS%2F*&datasets%5B%5D=%2FA%2Fthree%2FAOD`,
+    );
+    assertEquals(search.status, 200, search.body.message);
+    const [shared, three] = search.body.data.results;
+    assertEquals(shared.pattern, "/S/*");
+    assertEquals(shared.site_data.map((x: { name: string }) => x.name), ["T2_A", "T2_B", "Total"]);
+    assertEquals(shared.site_data[0].datasets.map((d: { name: string }) => d.name), [
+      "/S/one/AOD",
+      "/S/two/AOD",
+    ]);
+    const sharedTotal = shared.site_data[2];
+    assertEquals(sharedTotal.protect + sharedTotal.keep + sharedTotal.delete, 960 / 1e9);
+    assertEquals(sharedTotal.delete, 480 / 1e9);
+    assertEquals(three.site_data.map((x: { name: string }) => x.name), ["T2_A", "Total"]);
+    assertEquals(three.site_data[0].datasets[0].size, 240 / 1e9);
+    for (const d of three.site_data[0].datasets) {
+      assertEquals(typeof search.body.data.conditions[d.condition_id], "string");
+    }
+
+    // downloadList: a text download of the deletions.
+    const dump = await h.dynamo.app.fetch(new Request(`http://dynamo.test/data/detox/dump?cycle=${first}`));
+    assertEquals(dump.status, 200);
+    assertMatch(
+      dump.headers.get("Content-Disposition")!,
+      new RegExp(`attachment; filename="deletions_${first}\\.txt"`),
+    );
+    const lines = (await dump.text()).trimEnd().split("\n");
+    assertEquals(lines.length, 2);
+    for (const line of lines) assertMatch(line, /^T2_[AB]\t\/S\/(one|two)\/AOD\t0\.00$/);
+
+    // Our own clients' calls, unchanged.
+    const ours = await h.call("GET", "/data/detox/cycles?partition=Analysis");
+    assertEquals(ours.body.data.map((c: { mode: string }) => c.mode), ["normal", "normal", "dry-run"]);
+    const why = await h.call("GET", `/data/detox/datasets?dataset=/S/one/*&cycle=${first}`);
+    assertEquals(why.body.data.decisions.length, 2);
+  } finally {
+    await h.dynamo.close();
+  }
+});
+
+dbTest(
+  "monitor.js (Detox): garbage and hostile partition_id, cycle and datasets[] are 400s naming them",
+  async (ctx) => {
+    const h = await detoxHarness(ctx);
+    try {
+      await h.call("POST", "/data/detox/run", { token: h.admin });
+      const count = async () => (await h.dynamo.db.queryArrays("SELECT count(*) FROM detox_cycles"))[0]![0];
+      const before = await count();
+      const many = Array.from({ length: 21 }, (_, i) => `datasets%5B%5D=%2FS${i}%2F*`).join("&");
+      const cases: [string, number, string][] = [
+        ["/data/detox/cycles?partition_id=abc&cycle=0", 400, "partition_id"],
+        ["/data/detox/cycles?partition_id=1%3B%20DROP%20TABLE%20detox_cycles&cycle=0", 400, "partition_id"],
+        ["/data/detox/cycles?partition_id=-1&cycle=0", 400, "partition_id"],
+        ["/data/detox/cycles?partition_id=99999999&cycle=0", 404, "partition with id 99999999"],
+        ["/data/detox/cycles?partition_id=1&cycle=-3", 400, "cycle"],
+        ["/data/detox/cycles?partition_id=1&cycle=1e9", 400, "cycle"],
+        ["/data/detox/cycles?partition_id=1&partition_id=2", 400, "partition_id"],
+        ["/data/detox/datasets?cycle=1&datasets%5B%5D=", 400, "datasets"],
+        ["/data/detox/datasets?cycle=1&datasets%5B%5D=%2FS%2F*&dataset=%2FS%2F*", 400, "datasets"],
+        [`/data/detox/datasets?cycle=1&${many}`, 400, "datasets"],
+        [`/data/detox/datasets?cycle=1&datasets%5B%5D=${"*a".repeat(501)}`, 400, "datasets"],
+        ["/data/detox/datasets?cycle=1&datasets%5B%5D=%2FS%0A", 400, "datasets"],
+        ["/data/detox/datasets?cycle=1", 400, "dataset"],
+        ["/data/detox/dump?cycle=abc", 400, "cycle"],
+        ["/data/detox/dump?cycle=1&site=T2_A", 400, "site"],
+      ];
+      for (const [path, status, names] of cases) {
+        const r = await h.call("GET", path);
+        assertEquals(r.status, status, `${path}: ${r.body.message}`);
+        assert(r.body.message.includes(names), `${path}: ${r.body.message}`);
+      }
+      // A pathological glob is matched in linear time and finds nothing.
+      const slow = await h.call("GET", `/data/detox/datasets?cycle=1&datasets%5B%5D=${"*a".repeat(100)}b`);
+      assertEquals(slow.status, 200, slow.body.message);
+      assertEquals(slow.body.data.results[0].site_data, [{ name: "Total", protect: 0, keep: 0, delete: 0 }]);
+      assertEquals(await count(), before, "nothing changed");
     } finally {
       await h.dynamo.close();
     }

@@ -10,8 +10,18 @@ import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
 import { budgetJson } from "../cycle_budget_json.ts";
+import {
+  deletionDump,
+  originalCycleEntry,
+  originalDatasetSearch,
+  originalSiteData,
+  originalSiteDetail,
+  shownOnMonitor,
+} from "./detox_original.ts";
 
 const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as const;
+/** Patterns one `/data/detox/datasets?datasets[]=…` call may search (each is a pass over the cycle's decisions). */
+const MAX_PATTERNS = 20;
 
 /** `/data/detox/*` (spec §8.2 "detox"), the lock API, and popularity ingestion. */
 export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxPort): void {
@@ -36,6 +46,8 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
   }
 
   const lineText = (c: CycleView, line: number) => c.policyText.split(/\r?\n/)[line - 1]?.trim() ?? "";
+  /** The id the original monitor knows a partition by (`partition_id`), or null for one no longer defined. */
+  const partitionId = (name: string) => port.snapshot().partitions().find((x) => x.name === name)?.id ?? null;
 
   app.get("/data/detox/partitions", async (c) => {
     parseParams(await input(c), {});
@@ -47,7 +59,15 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       c,
       names.map((name) => {
         const mine = cycles.filter((x) => x.partition === name);
-        return { partition: name, cycles: mine.length, latest_cycle: mine[0]?.id ?? null };
+        // id, name and monitored are what the original monitor's page reads (partition tabs, refresh).
+        return {
+          partition: name,
+          cycles: mine.length,
+          latest_cycle: mine[0]?.id ?? null,
+          id: partitionId(name),
+          name,
+          monitored: mine.some(shownOnMonitor),
+        };
       }),
     );
   });
@@ -57,7 +77,10 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       partition: { kind: "text" },
       mode: { kind: "list" },
       limit: { kind: "int" },
+      partition_id: { kind: "int" },
+      cycle: { kind: "int" },
     });
+    if (p.partition_id !== undefined || p.cycle !== undefined) return ok(c, await originalCycles(p));
     for (const m of p.mode ?? []) {
       if (!DETOX_MODES.includes(m as DetoxMode)) {
         throw new BadRequest("mode", `expected ${DETOX_MODES.join(", ")}, got "${m}"`);
@@ -71,16 +94,56 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
     return ok(c, cycles.map(cycleJson));
   });
 
+  /**
+   * The original monitor's call (`partition_id`, `cycle`; 0 = the latest): one entry,
+   * `{cycle: 0}` when there is none (the page says so; the original's empty list broke it).
+   */
+  async function originalCycles(p: { partition_id?: number; cycle?: number; partition?: string }) {
+    if (p.partition_id !== undefined && p.partition_id < 0) {
+      throw new BadRequest("partition_id", `expected a partition id (0 for any), got ${p.partition_id}`);
+    }
+    if (p.cycle !== undefined && p.cycle < 0) {
+      throw new BadRequest("cycle", `expected a cycle number (0 for the latest), got ${p.cycle}`);
+    }
+    let partition = p.partition;
+    if (p.partition_id) {
+      partition = port.snapshot().partitions().find((x) => x.id === p.partition_id)?.name;
+      if (partition === undefined) throw new HttpError(404, `No partition with id ${p.partition_id}`);
+    }
+    let found: CycleView | null;
+    if (p.cycle) {
+      found = await detox.cycle(p.cycle);
+      if (found && partition !== undefined && found.partition !== partition) found = null;
+    } else {
+      const recent = await detox.cycles({
+        ...(partition ? { partition } : {}),
+        modes: ["normal"],
+        limit: 1000,
+      });
+      found = recent.find(shownOnMonitor) ?? null;
+    }
+    return [originalCycleEntry(found, found ? partitionId(found.partition) ?? 0 : p.partition_id ?? 0)];
+  }
+
   app.get("/data/detox/summary", async (c) => {
     const cycle = await cycleOf(parseParams(await input(c), CYCLE_PARAMS));
     const sites = await detox.sites(cycle.id);
-    const [previous] = (await detox.cycles({ partition: cycle.partition, limit: 1000 })).filter((x) =>
-      x.id < cycle.id
-    );
+    const ofPartition = await detox.cycles({ partition: cycle.partition, limit: 1000 });
+    const [previous] = ofPartition.filter((x) => x.id < cycle.id);
+    const next = ofPartition.filter((x) => x.id > cycle.id).at(-1);
     const before = previous ? new Map((await detox.sites(previous.id)).map((s) => [s.site, s])) : new Map();
     return ok(c, {
-      cycle: cycleJson(cycle),
-      previous_cycle: previous?.id ?? null,
+      // The original monitor reads cycle (a number), previous_cycle and next_cycle (0 for none),
+      // cycle_timestamp, comment and site_data (TB, Total first); the full record is cycle_record.
+      cycle: cycle.id,
+      cycle_record: cycleJson(cycle),
+      operation: "deletion",
+      comment: cycle.comment ?? "",
+      cycle_timestamp: Math.floor(cycle.startedMs / 1000),
+      partition: partitionId(cycle.partition) ?? 0,
+      previous_cycle: previous?.id ?? 0,
+      next_cycle: next?.id ?? 0,
+      site_data: originalSiteData(sites, before),
       sites: sites.map((s) => ({
         site: s.site,
         status: s.status,
@@ -111,11 +174,32 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
       cycle: cycle.id,
       site: p.site,
       datasets: rows.map((r) => ({ ...decisionJson(r), reason: r.line ? lineText(cycle, r.line) : "" })),
+      ...originalSiteDetail(p.site!, rows, (line) => lineText(cycle, line)),
     });
   });
 
   app.get("/data/detox/datasets", async (c) => {
-    const p = parseParams(await input(c), { ...CYCLE_PARAMS, dataset: { kind: "text", required: true } });
+    const p = parseParams(await input(c), {
+      ...CYCLE_PARAMS,
+      dataset: { kind: "text" },
+      datasets: { kind: "many" },
+    });
+    if (p.datasets !== undefined) {
+      // The original monitor's search: `datasets[]`, one result per pattern.
+      if (p.dataset !== undefined) throw new BadRequest("datasets", "give dataset or datasets, not both");
+      if (p.datasets.length > MAX_PATTERNS) {
+        throw new BadRequest("datasets", `at most ${MAX_PATTERNS} patterns`);
+      }
+      const blank = p.datasets.find((x) => x.trim() === "");
+      if (blank !== undefined) throw new BadRequest("datasets", "a pattern must not be empty");
+      const cycle = await cycleOf(p);
+      const rows = await detox.decisions(cycle.id, {});
+      return ok(c, {
+        cycle: cycle.id,
+        ...originalDatasetSearch(p.datasets, rows, (line) => lineText(cycle, line)),
+      });
+    }
+    if (p.dataset === undefined) throw new BadRequest("dataset", "is required");
     const cycle = await cycleOf(p);
     const exact = !p.dataset!.includes("*") && !p.dataset!.includes("?");
     const rows = await detox.decisions(cycle.id, exact ? { dataset: p.dataset! } : {});
@@ -127,6 +211,15 @@ export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxP
         site: r.site,
         reason: lineText(cycle, r.line),
       })),
+    });
+  });
+
+  app.get("/data/detox/dump", async (c) => {
+    const cycle = await cycleOf(parseParams(await input(c), CYCLE_PARAMS));
+    const text = deletionDump(await detox.decisions(cycle.id, {}));
+    return c.body(text, 200, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "Content-Disposition": `attachment; filename="deletions_${cycle.id}.txt"`,
     });
   });
 
