@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, so no keys
 import { GenericTable } from "./generic_table.tsx";
 import type { PageEnv, PageResult } from "./page.ts";
 import { intParam, textParam } from "./page_params.ts";
