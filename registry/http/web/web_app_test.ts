@@ -10,6 +10,8 @@ import { SqlUserStore } from "../../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../../actors/runtime/mod.ts";
 import { ASSETS } from "./assets.ts";
+import { SqlConsistencyStore } from "../../../adapters/db/consistency_store.ts";
+import type { FindingRecord, RunRecord } from "../../../adapters/db/consistency_port.ts";
 
 const HOSTILE = "/<script>alert(1)</script>/x/RAW";
 
@@ -71,6 +73,7 @@ dbTest(
           "/web/deletions/activity",
           "/web/detox/locks",
           "/web/scheduler",
+          "/web/consistency",
         ]
       ) {
         const page = await get(dynamo, path);
@@ -509,3 +512,125 @@ dbTest("copy and deletion requests are made and a copy request cancelled from th
     await dynamo.close();
   }
 });
+
+function run(site: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    site,
+    startedMs: Date.UTC(2026, 0, 5),
+    finishedMs: Date.UTC(2026, 0, 5) + 90_000,
+    complete: true,
+    dryRun: false,
+    flagged: false,
+    flagReasons: [],
+    withheld: null,
+    filesListed: 1234,
+    dirsListed: 10,
+    expected: 1235,
+    missing: 1,
+    orphan: 1,
+    corrupt: 0,
+    unmanaged: 0,
+    emptyDirs: 0,
+    hostile: 1,
+    young: 0,
+    unlisted: 0,
+    beingDeleted: 0,
+    unrecoverable: 0,
+    confirmed: 0,
+    acted: 0,
+    failedDirs: [],
+    ...over,
+  };
+}
+
+function finding(kind: FindingRecord["kind"], path: string, detail: string | null = null): FindingRecord {
+  return {
+    kind,
+    path,
+    size: 10,
+    listedSize: null,
+    lfn: null,
+    dataset: null,
+    block: null,
+    detail,
+    confirmed: false,
+    action: null,
+    outcome: null,
+  };
+}
+
+dbTest(
+  "/web/consistency shows each site's last run, its findings paged and escaped, and flags on the overview",
+  async (ctx) => {
+    const { dynamo, operator } = await harness(ctx);
+    try {
+      await inject(dynamo, operator, "/A/B/C");
+      assertMatch((await get(dynamo, "/web/consistency")).text, /No site has been checked yet/);
+      assertMatch((await get(dynamo, "/web/")).text, /class="ok">None\./, "no alarm before a flagged run");
+      const store = new SqlConsistencyStore(ctx.db);
+      const findings = [
+        finding("missing", `/store/a/${SCRIPT}`),
+        finding("hostile", "/store/x\\n", `name ${SCRIPT}`),
+        ...Array.from({ length: 250 }, (_, i) => finding("orphan", `/store/o/${String(i).padStart(3, "0")}`)),
+      ];
+      await store.recordRun(
+        run("T2_A", {
+          complete: false,
+          failedDirs: [{ dir: `/store/${SCRIPT}`, reason: "timeout", attempts: 3 }],
+        }),
+        findings,
+        Date.UTC(2026, 0, 5),
+      );
+      await store.recordRun(
+        run(`T2_${SCRIPT}`, { flagged: true, flagReasons: [`missing 900 > 1 % ${SCRIPT}`], missing: 900 }),
+        [],
+        Date.UTC(2026, 0, 5),
+      );
+
+      const summary = await get(dynamo, "/web/consistency");
+      assertEquals(summary.status, 200);
+      assert(!summary.text.includes("<script>alert"), "a raw <script> on the summary");
+      assertMatch(summary.text, /data-site="T2_A"/);
+      assertMatch(summary.text, /no: 1 directory unlisted/);
+      assertMatch(summary.text, /90\.0 s/);
+      assertMatch(summary.text, /<td class="num">1234<\/td>/);
+      assertMatch(summary.text, /yes: missing 900 &gt; 1 % &lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assertMatch(summary.text, /href="\/web\/consistency\?site=T2_A"/);
+      assertMatch(summary.text, /href="\/web\/consistency">Consistency</, "a nav link");
+
+      const site = await get(dynamo, "/web/consistency?site=T2_A");
+      assertEquals(site.status, 200, site.text.slice(0, 2000));
+      assert(!site.text.includes("<script>alert"), "a raw <script> on the site's page");
+      assertMatch(site.text, /252 finding\(s\)/);
+      assertMatch(site.text, /\/store\/a\/&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assertMatch(site.text, /name &lt;script&gt;/);
+      assertMatch(site.text, /\/store\/&lt;script&gt;alert\(1\)&lt;\/script&gt;: timeout \(3 attempt\(s\)\)/);
+      assertEquals(site.text.match(/<tr data-kind=/g)?.length, 200, "a page of 200");
+      assertMatch(site.text, /rel="next"/);
+      const second = await get(dynamo, "/web/consistency?site=T2_A&offset=200");
+      assertEquals(second.text.match(/<tr data-kind=/g)?.length, 52);
+      const orphans = await get(dynamo, "/web/consistency?site=T2_A&kind=missing");
+      assertEquals(orphans.text.match(/<tr data-kind="missing"/g)?.length, 1);
+
+      // Bad parameters: refused with the page's or REST's message, escaped.
+      for (
+        const [path, status, message] of [
+          [`/web/consistency?site=${encodeURIComponent(SCRIPT)}`, 400, /Not a site name/],
+          ["/web/consistency?site=T2_A&kind=bogus", 400, /Parameter &quot;kind&quot;/],
+          ["/web/consistency?site=T2_A&offset=-1", 400, /offset/],
+          ["/web/consistency?site=T2_NOPE", 400, /unknown site/],
+        ] as const
+      ) {
+        const page = await get(dynamo, path);
+        assertEscapedRefusal(page, status, message);
+      }
+
+      const overview = await get(dynamo, "/web/");
+      assertMatch(overview.text, /Consistency run flagged/);
+      assertMatch(overview.text, /T2_&lt;script&gt;alert\(1\)&lt;\/script&gt; \(run 2\)/);
+      assert(!overview.text.includes("<script>alert"), "a raw <script> on the overview");
+    } finally {
+      await dynamo.close();
+    }
+  },
+);
