@@ -121,6 +121,7 @@ Deno.test({
             `/web/requests/copy/${waiting.request_id}`,
             "/web/transfers/monitor",
             "/web/transfers/held",
+            "/web/consistency",
             "/web/transfers/activity",
             "/web/transfers/activity?graph=number&entity=link&period=7d",
             "/web/deletions/activity?failures=y",
@@ -293,6 +294,32 @@ Deno.test({
           await page.close();
         },
       );
+
+      await t.step("the locks page makes a lock and removes it after sign-in", async () => {
+        const { page, problems } = await open();
+        await page.goto(`${base}/web/detox/locks`);
+        await page.fill('header input[name="token"]', run.token);
+        await Promise.all([page.waitForNavigation(), page.click('header button:text-is("Sign in")')]);
+        assertEquals(new URL(page.url()).pathname, "/web/detox/locks");
+        await page.fill('#lock-form input[name="item"]', dataset.name);
+        await page.fill('#lock-form input[name="sites"]', destination);
+        await page.fill('#lock-form input[name="expires"]', "2099-01-01");
+        await page.fill('#lock-form input[name="comment"]', "kept by the browser test");
+        await Promise.all([page.waitForNavigation(), page.click("#lock")]);
+        assertMatch((await page.textContent("main .banner"))!, /Lock \d+ made/);
+        const mine = (await rest<{ lockid: number; item: string; sites: string[]; comment: string }[]>(
+          "GET",
+          "/data/detox/lock/list",
+        )).filter((l) => l.comment === "kept by the browser test");
+        assertEquals(mine.map((l) => [l.item, l.sites]), [[dataset.name, [destination]]]);
+        await page.selectOption('#unlock-form select[name="lockid"]', String(mine[0]!.lockid));
+        await Promise.all([page.waitForNavigation(), page.click("#unlock")]);
+        assertMatch((await page.textContent("main .banner"))!, /Released 1 lock/);
+        const after = await rest<{ lockid: number }[]>("GET", "/data/detox/lock/list");
+        assert(!after.some((l) => l.lockid === mine[0]!.lockid), "the lock is no longer in force");
+        assertEquals(problems, []);
+        await page.close();
+      });
 
       await t.step("transfer activity: one series per destination, and failures by error class", async () => {
         const { page, problems } = await open();

@@ -26,6 +26,7 @@ const NAV: [string, string][] = [
   ["/web/deletions/activity", "Deletion activity"],
   ["/web/detox/locks", "Locks"],
   ["/web/scheduler", "Scheduler"],
+  ["/web/consistency", "Consistency"],
 ];
 
 /**

@@ -2,6 +2,7 @@
 // deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, so no keys
 import { ChartBox } from "./layout.tsx";
 import { age, bytes, href, percent, time } from "./format.ts";
+import type { ConsistencyRunJson } from "./consistency.tsx";
 import { optional, type PageEnv, type PageResult } from "./page.ts";
 import { textParam } from "./page_params.ts";
 import { type Watermarks, watermarksOf } from "./watermarks.ts";
@@ -41,11 +42,12 @@ export interface Alarm {
 /** `/web/`: every site's occupancy against quota and watermarks, totals, and what needs attention. */
 export async function overviewPage(env: PageEnv): Promise<PageResult> {
   const { api } = env;
-  const [sites, detoxCycles, dealerCycles, metrics] = await Promise.all([
+  const [sites, detoxCycles, dealerCycles, metrics, consistency] = await Promise.all([
     api.get<SiteJson[]>("/data/inventory/sites"),
     optional(api.get<CycleJson[]>("/data/detox/cycles", { limit: 20 })),
     optional(api.get<CycleJson[]>("/data/dealer/cycles", { limit: 1 })),
     api.text("/metrics"),
+    optional(api.get<ConsistencyRunJson[]>("/data/consistency/summary")),
   ]);
   const latestDetox = detoxCycles?.find((c) => c.mode === "normal") ?? detoxCycles?.[0] ?? null;
   const partitions = [...new Set(sites.flatMap((s) => s.partitions.map((p) => p.name)))];
@@ -87,6 +89,7 @@ export async function overviewPage(env: PageEnv): Promise<PageResult> {
     stillTriggered: summary?.sites.filter((s) => s.still_triggered && s.used_after > 0).map((s) => s.site) ??
       [],
     restarts: actorRestarts(metrics),
+    consistencyFlagged: (consistency ?? []).filter((r) => r.flagged),
   });
   const pct = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
   const line = (label: string, value: number | null, color: string) =>
@@ -227,6 +230,8 @@ export function overviewAlarms(input: {
   dealer: CycleJson | null;
   stillTriggered: string[];
   restarts: Map<string, number>;
+  /** Sites whose latest consistency run was flagged (nothing acted on: an operator looks). */
+  consistencyFlagged?: Pick<ConsistencyRunJson, "site" | "run_id" | "flag_reasons">[];
 }): Alarm[] {
   const alarms: Alarm[] = [];
   for (const site of input.stillTriggered) {
@@ -252,6 +257,12 @@ export function overviewAlarms(input: {
     if (n > 0) {
       alarms.push({ what: "Agent restarted", detail: `${actor}: ${n} restart${n === 1 ? "" : "s"}` });
     }
+  }
+  for (const r of input.consistencyFlagged ?? []) {
+    alarms.push({
+      what: "Consistency run flagged",
+      detail: `${r.site} (run ${r.run_id}): ${r.flag_reasons.join("; ")}`,
+    });
   }
   return alarms;
 }

@@ -92,6 +92,20 @@ export async function requestsPage(env: PageEnv): Promise<PageResult> {
           <button type="submit">Filter</button>
         </form>
         <p>{all.length} {kind} request{all.length === 1 ? "" : "s"}</p>
+        {env.ctx.user === null
+          ? <p class="muted">Sign in (top right) to make a copy or deletion request.</p>
+          : (["copy", "deletion"] as const).map((k) => (
+            <form method="post" action={`/web/requests/new/${k}`} id={`new-${k}`} class="filters">
+              <input type="hidden" name="csrf" value={env.ctx.csrf ?? ""} />
+              <label>
+                Item<input name="item" size={50} required />
+              </label>
+              <label>
+                Site<input name="site" required={k === "deletion"} />
+              </label>
+              <button type="submit">{k === "copy" ? "Request a copy" : "Request a deletion"}</button>
+            </form>
+          ))}
         <table id="requests">
           <thead>
             <tr>
@@ -290,6 +304,15 @@ export async function requestPage(env: PageEnv): Promise<PageResult> {
             </tr>
           </tbody>
         </table>
+        {kind === "copy" && r.status === "new" && env.ctx.user !== null
+          ? (
+            <form method="post" action="/web/requests/cancelcopy" id="cancel-form">
+              <input type="hidden" name="csrf" value={env.ctx.csrf ?? ""} />
+              <input type="hidden" name="request_id" value={String(r.request_id)} />
+              <button type="submit" id="cancel">Cancel this request</button>
+            </form>
+          )
+          : null}
         <h2>Why it is where it is</h2>
         <ul id="why">{whyRequest(r, counts, allFiles).map((w) => <li>{w}</li>)}</ul>
         {sections}

@@ -14,6 +14,8 @@ import { detoxDeletions, detoxMonitorPage } from "./detox_monitor.tsx";
 import { requestPage, requestsPage } from "./requests.tsx";
 import { heldPage, releaseHeld, transfersMonitorPage } from "./transfers.tsx";
 import { locksPage } from "./locks.tsx";
+import { consistencyPage } from "./consistency.tsx";
+import { cancelCopy, createLock, makeRequest, removeLock } from "./form_actions.ts";
 import { schedulerPage } from "./scheduler.tsx";
 import { dealerMonitorPage } from "./dealer_monitor.tsx";
 import { activityPage } from "./activity.tsx";
@@ -239,6 +241,12 @@ export function createWebApp(
   web.get("/web/deletions/activity", render(activityPage("deletions")));
   web.post("/web/transfers/held/release", action("/web/transfers/held", releaseHeld));
   web.get("/web/scheduler", render(schedulerPage));
+  web.get("/web/consistency", render(consistencyPage));
+  web.post("/web/detox/locks/lock", action("/web/detox/locks", createLock));
+  web.post("/web/detox/locks/unlock", action("/web/detox/locks", removeLock));
+  web.post("/web/requests/new/copy", action("/web/requests", makeRequest("copy")));
+  web.post("/web/requests/new/deletion", action("/web/requests", makeRequest("deletion")));
+  web.post("/web/requests/cancelcopy", action("/web/requests", cancelCopy));
 
   web.notFound((c) =>
     render(() => Promise.resolve({ title: "Not found", body: <p>No such page.</p>, status: 404 }))(c)

@@ -10,6 +10,8 @@ import { SqlUserStore } from "../../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../../actors/runtime/mod.ts";
 import { ASSETS } from "./assets.ts";
+import { SqlConsistencyStore } from "../../../adapters/db/consistency_store.ts";
+import type { FindingRecord, RunRecord } from "../../../adapters/db/consistency_port.ts";
 
 const HOSTILE = "/<script>alert(1)</script>/x/RAW";
 
@@ -71,6 +73,7 @@ dbTest(
           "/web/deletions/activity",
           "/web/detox/locks",
           "/web/scheduler",
+          "/web/consistency",
         ]
       ) {
         const page = await get(dynamo, path);
@@ -298,3 +301,336 @@ dbTest("a sign-in lasts sessionMs on the service clock", async (ctx) => {
     await dynamo.close();
   }
 });
+
+async function inject(dynamo: Dynamo, token: string, dataset: string) {
+  const res = await dynamo.app.fetch(
+    new Request("http://dynamo.test/data/inventory/injectsync", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        site: [{ name: "T2_A", storage_type: "disk", status: "ready" }],
+        dataset: [{
+          name: dataset,
+          status: "valid",
+          blocks: [{ name: "b1", files: [{ name: "/s/f1", size: 10 }] }],
+        }],
+      }),
+    }),
+  );
+  assertEquals(res.status, 200, await res.text());
+}
+
+async function rest<T>(dynamo: Dynamo, path: string): Promise<T> {
+  return (await (await dynamo.app.fetch(new Request(`http://dynamo.test${path}`))).json()).data as T;
+}
+
+/** The refusals every action shares: no session 401; no or forged CSRF token, another origin 403. */
+async function assertGuarded(
+  dynamo: Dynamo,
+  path: string,
+  form: Record<string, string>,
+  s: { cookie: string; csrf: string },
+) {
+  const anonymous = await post(dynamo, path, { ...form, csrf: s.csrf });
+  assertEquals(anonymous.status, 401, path);
+  assertMatch(anonymous.text, /Sign in/);
+  assertEquals((await post(dynamo, path, form, { Cookie: s.cookie })).status, 403, `${path} without CSRF`);
+  const forged = await post(dynamo, path, { ...form, csrf: s.csrf.slice(1) + "x" }, { Cookie: s.cookie });
+  assertEquals(forged.status, 403, `${path} forged CSRF`);
+  const cross = await post(dynamo, path, { ...form, csrf: s.csrf }, {
+    Cookie: s.cookie,
+    Origin: "https://evil.example",
+  });
+  assertEquals(cross.status, 403, `${path} cross-origin`);
+}
+
+const SCRIPT = "<script>alert(1)</script>";
+
+/** A refusal shows REST's message as text: the hostile value escaped, never raw. */
+function assertEscapedRefusal(res: { status: number; text: string }, status: number, message: RegExp) {
+  assertEquals(res.status, status, res.text.slice(0, 2000));
+  assertMatch(res.text, message);
+  assert(!res.text.includes("<script>alert"), "a raw <script> in the refusal");
+}
+
+dbTest("locks are made and removed from /web/detox/locks after sign-in, as REST allows", async (ctx) => {
+  const { dynamo, operator, reader } = await harness(ctx);
+  try {
+    await inject(dynamo, operator, "/A/B/C");
+    const op = await signIn(dynamo, operator);
+    const form = { item: "/A/B/C", sites: "T2_A", expires: "2027-01-31", comment: "keep it" };
+    await assertGuarded(dynamo, "/web/detox/locks/lock", form, op);
+    assertEquals(await rest<unknown[]>(dynamo, "/data/detox/lock/list"), [], "the refusals changed nothing");
+
+    const page = await get(dynamo, "/web/detox/locks", op.cookie);
+    assertMatch(page.text, /id="lock-form"/);
+    assert(
+      !(await get(dynamo, "/web/detox/locks")).text.includes('id="lock-form"'),
+      "no form when anonymous",
+    );
+
+    // Hostile and garbage values: REST's 400 message, escaped, and nothing locked.
+    for (
+      const [bad, message] of [
+        [{ ...form, expires: SCRIPT }, /expires.*expected a date.*&lt;script&gt;alert\(1\)&lt;\/script&gt;/],
+        [{ ...form, expires: "" }, /Give the expires/],
+        [{ ...form, item: "" }, /Give the item/],
+      ] as const
+    ) {
+      const res = await post(dynamo, "/web/detox/locks/lock", { ...bad, csrf: op.csrf }, {
+        Cookie: op.cookie,
+      });
+      assertEscapedRefusal(res, 400, message);
+    }
+    assertEquals(await rest<unknown[]>(dynamo, "/data/detox/lock/list"), []);
+
+    const made = await post(
+      dynamo,
+      "/web/detox/locks/lock",
+      { ...form, sites: "T2_A, T2_B", csrf: op.csrf },
+      {
+        Cookie: op.cookie,
+        Origin: "http://dynamo.test",
+      },
+    );
+    assertEquals(made.status, 303, made.text);
+    const [lock] = await rest<
+      { lockid: number; item: string; sites: string[]; comment: string; user: string }[]
+    >(
+      dynamo,
+      "/data/detox/lock/list",
+    );
+    assertEquals(made.headers.get("Location"), `/web/detox/locks?locked=${lock!.lockid}`);
+    assertEquals([lock!.item, lock!.sites, lock!.comment, lock!.user], [
+      "/A/B/C",
+      ["T2_A", "T2_B"],
+      "keep it",
+      "op",
+    ]);
+    const shown = await get(dynamo, made.headers.get("Location")!, op.cookie);
+    assertMatch(shown.text, new RegExp(`Lock ${lock!.lockid} made`));
+    assertMatch(shown.text, new RegExp(`<option value="${lock!.lockid}">`));
+
+    // Removing: the same guards; another user (not admin on registry) removes none of op's locks.
+    const unlock = { lockid: String(lock!.lockid) };
+    await assertGuarded(dynamo, "/web/detox/locks/unlock", unlock, op);
+    const other = await signIn(dynamo, reader);
+    const notTheirs = await post(dynamo, "/web/detox/locks/unlock", { ...unlock, csrf: other.csrf }, {
+      Cookie: other.cookie,
+    });
+    assertEquals([notTheirs.status, notTheirs.headers.get("Location")], [303, "/web/detox/locks?unlocked=0"]);
+    const garbage = await post(dynamo, "/web/detox/locks/unlock", { lockid: `1 ${SCRIPT}`, csrf: op.csrf }, {
+      Cookie: op.cookie,
+    });
+    assertEscapedRefusal(garbage, 400, /Not an id/);
+    assertEquals((await rest<unknown[]>(dynamo, "/data/detox/lock/list")).length, 1, "still locked");
+    const removed = await post(dynamo, "/web/detox/locks/unlock", { ...unlock, csrf: op.csrf }, {
+      Cookie: op.cookie,
+    });
+    assertEquals([removed.status, removed.headers.get("Location")], [303, "/web/detox/locks?unlocked=1"]);
+    assertEquals(await rest<unknown[]>(dynamo, "/data/detox/lock/list"), []);
+  } finally {
+    await dynamo.close();
+  }
+});
+
+dbTest("copy and deletion requests are made and a copy request cancelled from the pages", async (ctx) => {
+  const { dynamo, operator, reader } = await harness(ctx);
+  try {
+    await inject(dynamo, operator, "/A/B/C");
+    const op = await signIn(dynamo, operator);
+    await assertGuarded(dynamo, "/web/requests/new/copy", { item: "/A/B/C", site: "T2_A" }, op);
+    await assertGuarded(dynamo, "/web/requests/new/deletion", { item: "/A/B/C", site: "T2_A" }, op);
+    assertMatch((await get(dynamo, "/web/requests", op.cookie)).text, /id="new-copy"/);
+
+    for (
+      const [path, form, message] of [
+        ["/web/requests/new/copy", { item: `/A/B/C${SCRIPT}`, site: "T2_A" }, /item.*&lt;script&gt;/],
+        ["/web/requests/new/copy", { item: "/A/B/C", site: SCRIPT }, /site.*&lt;script&gt;/],
+        ["/web/requests/new/deletion", { item: SCRIPT, site: "T2_A" }, /item.*&lt;script&gt;/],
+        ["/web/requests/new/deletion", { item: "/A/B/C", site: "" }, /Give the site/],
+      ] as const
+    ) {
+      const res = await post(dynamo, path, { ...form, csrf: op.csrf }, { Cookie: op.cookie });
+      assertEscapedRefusal(res, 400, message);
+    }
+    assertEquals(await rest<unknown[]>(dynamo, "/data/request/pollcopy?all=y"), [], "nothing requested");
+    assertEquals(await rest<unknown[]>(dynamo, "/data/request/polldelete?all=y"), []);
+
+    const copy = await post(
+      dynamo,
+      "/web/requests/new/copy",
+      { item: "/A/B/C", site: "T2_A", csrf: op.csrf },
+      {
+        Cookie: op.cookie,
+      },
+    );
+    assertEquals(copy.status, 303, copy.text);
+    const [c] = await rest<{ request_id: number; user: string; status: string }[]>(
+      dynamo,
+      "/data/request/pollcopy?all=y",
+    );
+    assertEquals([copy.headers.get("Location"), c!.user], [`/web/requests/copy/${c!.request_id}`, "op"]);
+    const del = await post(dynamo, "/web/requests/new/deletion", {
+      item: "/A/B/C",
+      site: "T2_A",
+      csrf: op.csrf,
+    }, {
+      Cookie: op.cookie,
+    });
+    const [d] = await rest<{ request_id: number }[]>(dynamo, "/data/request/polldelete?all=y");
+    assertEquals([del.status, del.headers.get("Location")], [303, `/web/requests/deletion/${d!.request_id}`]);
+
+    // Cancelling: on the request's page; another user is refused with REST's message; the requester may.
+    const cancel = { request_id: String(c!.request_id) };
+    assertMatch(
+      (await get(dynamo, `/web/requests/copy/${c!.request_id}`, op.cookie)).text,
+      /id="cancel-form"/,
+    );
+    await assertGuarded(dynamo, "/web/requests/cancelcopy", cancel, op);
+    const other = await signIn(dynamo, reader);
+    const notTheirs = await post(dynamo, "/web/requests/cancelcopy", { ...cancel, csrf: other.csrf }, {
+      Cookie: other.cookie,
+    });
+    assertEscapedRefusal(notTheirs, 409, /belongs to op/);
+    const garbage = await post(dynamo, "/web/requests/cancelcopy", { request_id: SCRIPT, csrf: op.csrf }, {
+      Cookie: op.cookie,
+    });
+    assertEscapedRefusal(garbage, 400, /Not an id/);
+    assertEquals(
+      (await rest<{ status: string }[]>(dynamo, "/data/request/pollcopy?all=y"))[0]!.status,
+      "new",
+    );
+    const done = await post(dynamo, "/web/requests/cancelcopy", { ...cancel, csrf: op.csrf }, {
+      Cookie: op.cookie,
+    });
+    assertEquals([done.status, done.headers.get("Location")], [303, `/web/requests/copy/${c!.request_id}`]);
+    const after = await get(dynamo, `/web/requests/copy/${c!.request_id}`, op.cookie);
+    assertMatch(after.text, /id="request-status">cancelled</);
+    assert(!after.text.includes('id="cancel-form"'), "a cancelled request has no cancel button");
+  } finally {
+    await dynamo.close();
+  }
+});
+
+function run(site: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    site,
+    startedMs: Date.UTC(2026, 0, 5),
+    finishedMs: Date.UTC(2026, 0, 5) + 90_000,
+    complete: true,
+    dryRun: false,
+    flagged: false,
+    flagReasons: [],
+    withheld: null,
+    filesListed: 1234,
+    dirsListed: 10,
+    expected: 1235,
+    missing: 1,
+    orphan: 1,
+    corrupt: 0,
+    unmanaged: 0,
+    emptyDirs: 0,
+    hostile: 1,
+    young: 0,
+    unlisted: 0,
+    beingDeleted: 0,
+    unrecoverable: 0,
+    confirmed: 0,
+    acted: 0,
+    failedDirs: [],
+    ...over,
+  };
+}
+
+function finding(kind: FindingRecord["kind"], path: string, detail: string | null = null): FindingRecord {
+  return {
+    kind,
+    path,
+    size: 10,
+    listedSize: null,
+    lfn: null,
+    dataset: null,
+    block: null,
+    detail,
+    confirmed: false,
+    action: null,
+    outcome: null,
+  };
+}
+
+dbTest(
+  "/web/consistency shows each site's last run, its findings paged and escaped, and flags on the overview",
+  async (ctx) => {
+    const { dynamo, operator } = await harness(ctx);
+    try {
+      await inject(dynamo, operator, "/A/B/C");
+      assertMatch((await get(dynamo, "/web/consistency")).text, /No site has been checked yet/);
+      assertMatch((await get(dynamo, "/web/")).text, /class="ok">None\./, "no alarm before a flagged run");
+      const store = new SqlConsistencyStore(ctx.db);
+      const findings = [
+        finding("missing", `/store/a/${SCRIPT}`),
+        finding("hostile", "/store/x\\n", `name ${SCRIPT}`),
+        ...Array.from({ length: 250 }, (_, i) => finding("orphan", `/store/o/${String(i).padStart(3, "0")}`)),
+      ];
+      await store.recordRun(
+        run("T2_A", {
+          complete: false,
+          failedDirs: [{ dir: `/store/${SCRIPT}`, reason: "timeout", attempts: 3 }],
+        }),
+        findings,
+        Date.UTC(2026, 0, 5),
+      );
+      await store.recordRun(
+        run(`T2_${SCRIPT}`, { flagged: true, flagReasons: [`missing 900 > 1 % ${SCRIPT}`], missing: 900 }),
+        [],
+        Date.UTC(2026, 0, 5),
+      );
+
+      const summary = await get(dynamo, "/web/consistency");
+      assertEquals(summary.status, 200);
+      assert(!summary.text.includes("<script>alert"), "a raw <script> on the summary");
+      assertMatch(summary.text, /data-site="T2_A"/);
+      assertMatch(summary.text, /no: 1 directory unlisted/);
+      assertMatch(summary.text, /90\.0 s/);
+      assertMatch(summary.text, /<td class="num">1234<\/td>/);
+      assertMatch(summary.text, /yes: missing 900 &gt; 1 % &lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assertMatch(summary.text, /href="\/web\/consistency\?site=T2_A"/);
+      assertMatch(summary.text, /href="\/web\/consistency">Consistency</, "a nav link");
+
+      const site = await get(dynamo, "/web/consistency?site=T2_A");
+      assertEquals(site.status, 200, site.text.slice(0, 2000));
+      assert(!site.text.includes("<script>alert"), "a raw <script> on the site's page");
+      assertMatch(site.text, /252 finding\(s\)/);
+      assertMatch(site.text, /\/store\/a\/&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assertMatch(site.text, /name &lt;script&gt;/);
+      assertMatch(site.text, /\/store\/&lt;script&gt;alert\(1\)&lt;\/script&gt;: timeout \(3 attempt\(s\)\)/);
+      assertEquals(site.text.match(/<tr data-kind=/g)?.length, 200, "a page of 200");
+      assertMatch(site.text, /rel="next"/);
+      const second = await get(dynamo, "/web/consistency?site=T2_A&offset=200");
+      assertEquals(second.text.match(/<tr data-kind=/g)?.length, 52);
+      const orphans = await get(dynamo, "/web/consistency?site=T2_A&kind=missing");
+      assertEquals(orphans.text.match(/<tr data-kind="missing"/g)?.length, 1);
+
+      // Bad parameters: refused with the page's or REST's message, escaped.
+      for (
+        const [path, status, message] of [
+          [`/web/consistency?site=${encodeURIComponent(SCRIPT)}`, 400, /Not a site name/],
+          ["/web/consistency?site=T2_A&kind=bogus", 400, /Parameter &quot;kind&quot;/],
+          ["/web/consistency?site=T2_A&offset=-1", 400, /offset/],
+          ["/web/consistency?site=T2_NOPE", 400, /unknown site/],
+        ] as const
+      ) {
+        const page = await get(dynamo, path);
+        assertEscapedRefusal(page, status, message);
+      }
+
+      const overview = await get(dynamo, "/web/");
+      assertMatch(overview.text, /Consistency run flagged/);
+      assertMatch(overview.text, /T2_&lt;script&gt;alert\(1\)&lt;\/script&gt; \(run 2\)/);
+      assert(!overview.text.includes("<script>alert"), "a raw <script> on the overview");
+    } finally {
+      await dynamo.close();
+    }
+  },
+);
