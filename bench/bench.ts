@@ -303,6 +303,30 @@ Object.assign(figures, await benchFileops());
 log("consistency");
 Object.assign(figures, await benchConsistency(scale.name === "cms" ? 1_000_000 : 100_000));
 
+// ---- web monitor: pages' server time beside the REST reads they are built on ------------------
+// In a process of its own (bench/web.ts, also `deno task bench:web`): it builds a service over its
+// own copy of the inventory, which would otherwise double this process's memory.
+log("web monitor");
+{
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--max-old-space-size=16384",
+      new URL("./web.ts", import.meta.url).pathname,
+      "--scale",
+      scale.name,
+      "--seed",
+      String(seed),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/web.ts exited ${out.code}`);
+  const { scale: _scale, ...web } = JSON.parse(new TextDecoder().decode(out.stdout));
+  Object.assign(figures, web);
+}
+
 // ---- placement quality: the federation simulator (issue 19) ----------------------------------
 log("simulate");
 Object.assign(figures, benchSimulate());

@@ -30,8 +30,10 @@ interface SiteJson {
   previous: { protect: number; delete: number; keep: number } | null;
 }
 interface SummaryJson {
-  cycle: CycleJson;
-  previous_cycle: number | null;
+  /** The cycle's record (`cycle` is its number, as the original monitor reads it). */
+  cycle_record: CycleJson;
+  /** 0 when there is none (the original monitor's convention). */
+  previous_cycle: number;
   sites: SiteJson[];
 }
 interface ReplicaJson {
@@ -89,7 +91,7 @@ export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
       limit: 10,
     }),
   ]);
-  const cycle = summary.cycle;
+  const cycle = summary.cycle_record;
   const ageSeconds = env.now() / 1000 - cycle.started;
   const stale = cycleId === undefined && ageSeconds > env.staleAfterMs / 1000;
 
@@ -104,7 +106,7 @@ export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
       backgroundColor: color,
       data: sites.map((s) => share(s[key], s.quota)),
     },
-    ...(summary.previous_cycle !== null
+    ...(summary.previous_cycle > 0
       ? [{
         label: `${label} (cycle ${summary.previous_cycle})`,
         stack: "previous",
@@ -248,7 +250,7 @@ export async function detoxMonitorPage(env: PageEnv): Promise<PageResult> {
           {cycle.status}), started {time(cycle.started)}
           {cycle.ended !== null ? <>, ended {time(cycle.ended)}</> : null}; deleted{" "}
           {bytes(cycle.deleted_bytes)}
-          {summary.previous_cycle !== null
+          {summary.previous_cycle > 0
             ? (
               <>
                 ; previous cycle{" "}

@@ -30,7 +30,7 @@ interface CycleJson {
   ended: number | null;
 }
 interface SummaryJson {
-  cycle: CycleJson;
+  cycle_record: CycleJson;
   sites: { site: string; still_triggered: boolean; used_after: number; quota: number; keep: number }[];
 }
 
