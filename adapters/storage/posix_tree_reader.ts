@@ -8,7 +8,7 @@
  */
 import type { TreeReader, TreeRecord } from "./listing_port.ts";
 import { hostileReason, isPartFile, join, printable } from "./listing_names.ts";
-import { type PosixStorage, storageError } from "./posix_storage.ts";
+import type { PosixStorage } from "./posix_storage.ts";
 import { checkNamespacePath, StorageError } from "./storage_port.ts";
 
 const RECORD = "%y\\0%s\\0%T@\\0%P\\0";
