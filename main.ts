@@ -706,6 +706,14 @@ function cliContext(): CliContext {
     startService,
     checkConfig,
     now: () => Date.now(),
+    progressOutput: () => ({
+      isTerminal: Deno.stderr.isTerminal(),
+      write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
+    }),
+    onInterrupt(handler) {
+      Deno.addSignalListener("SIGINT", handler);
+      return () => Deno.removeSignalListener("SIGINT", handler);
+    },
     describePolicyFile: (text, file) => describePolicyFile(text, file, Date.now()),
   };
 }

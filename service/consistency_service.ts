@@ -11,6 +11,7 @@ import type { SiteLister } from "../adapters/storage/listing_port.ts";
 import type { SiteStorageResolver } from "../adapters/storage/storage_port.ts";
 import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
 import type {
+  CheckProgress,
   CheckReply,
   ConsistencyAgentOptions,
   ConsistencyMsg,
@@ -152,6 +153,30 @@ export function consistencyPort(
       );
       return "error" in r ? r : summaryJson(r);
     },
+    async progress(site) {
+      if (agent === null) return null;
+      const p = await ask<ConsistencyMsg, CheckProgress | null>(
+        system,
+        agent,
+        (replyTo) => ({ type: "progress", site, replyTo }),
+        { timeoutMs: 60_000 },
+      );
+      return p === null ? null : {
+        site,
+        started: seconds(p.startedMs),
+        files: p.files,
+        dirs: p.dirs,
+        queued: p.queued,
+        failed: p.failed,
+      };
+    },
+    cancel: (site) =>
+      ask<ConsistencyMsg, { cancelled: boolean }>(
+        system,
+        agent!,
+        (replyTo) => ({ type: "cancel", site, replyTo }),
+        { timeoutMs: 60_000 },
+      ),
     async invalidate(site) {
       const r = await ask<
         ConsistencyMsg,

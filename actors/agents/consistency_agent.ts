@@ -6,6 +6,7 @@
  * check inside a message, so requests queue and status answers at once. A
  * stopped agent aborts its checks; nothing of an aborted check is recorded.
  */
+import type { WalkProgress } from "../../adapters/storage/listing_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import {
   checkableSite,
@@ -29,7 +30,16 @@ export type ConsistencyMsg =
     site: string;
     replyTo: ActorRef<{ invalidated: number; failed: { path: string; error: string }[] } | { error: string }>;
   }
-  | { type: "status"; replyTo: ActorRef<{ running: string[]; queued: string[] }> };
+  | { type: "status"; replyTo: ActorRef<{ running: string[]; queued: string[] }> }
+  /** How far the site's running check has listed; null when none runs. */
+  | { type: "progress"; site: string; replyTo: ActorRef<CheckProgress | null> }
+  /** Cancels the site's running or queued check: its waiters get an error and nothing is recorded. */
+  | { type: "cancel"; site: string; replyTo: ActorRef<{ cancelled: boolean }> };
+
+/** A running check's listing so far. */
+export interface CheckProgress extends WalkProgress {
+  readonly startedMs: number;
+}
 
 export interface ConsistencyAgentOptions extends ConsistencyDeps {
   /** Resolves when the inventory is loaded: nothing is checked before. */
@@ -44,8 +54,18 @@ interface Job {
   replyTo: ActorRef<CheckReply>[];
 }
 
+interface Running {
+  job: Job;
+  abort: AbortController;
+  /**
+   * Written by the check's progress callback between messages: a read-only
+   * snapshot of counters that the progress message reports, never a decision.
+   */
+  progress: CheckProgress;
+}
+
 interface State {
-  readonly running: Map<string, { job: Job; abort: AbortController }>;
+  readonly running: Map<string, Running>;
   readonly queue: Job[];
   /** When each site was last checked (ms), from the database at start. */
   readonly lastRun: Map<string, number>;
@@ -59,8 +79,20 @@ export function consistencyAgent(options: ConsistencyAgentOptions): Behavior<Con
     while (state.running.size < concurrency && state.queue.length > 0) {
       const job = state.queue.shift()!;
       const abort = new AbortController();
-      state.running.set(job.site, { job, abort });
-      checkSite(options, job.site, { dryRun: job.dryRun, signal: abort.signal }).then(
+      const running: Running = {
+        job,
+        abort,
+        progress: { files: 0, dirs: 0, queued: 0, failed: 0, startedMs: options.nowMs() },
+      };
+      state.running.set(job.site, running);
+      const deps = {
+        ...options,
+        onProgress: (site: string, p: WalkProgress) => {
+          running.progress = { ...p, startedMs: running.progress.startedMs };
+          options.onProgress?.(site, p);
+        },
+      };
+      checkSite(deps, job.site, { dryRun: job.dryRun, signal: abort.signal }).then(
         (result) => self.tell({ type: "finished", site: job.site, result }),
         (e) =>
           self.tell({
@@ -79,6 +111,16 @@ export function consistencyAgent(options: ConsistencyAgentOptions): Behavior<Con
       return;
     }
     state.queue.push({ site, dryRun, replyTo: replyTo ? [replyTo] : [] });
+  };
+  const collect = (state: State, site: string, result: CheckReply) => {
+    for (const c of [...state.collectors]) {
+      if (!c.waiting.delete(site)) continue;
+      c.results.push(result);
+      if (c.waiting.size === 0) {
+        c.replyTo.tell(c.results);
+        state.collectors.splice(state.collectors.indexOf(c), 1);
+      }
+    }
   };
   const checkable = (site: string) => {
     try {
@@ -159,14 +201,7 @@ export function consistencyAgent(options: ConsistencyAgentOptions): Behavior<Con
           // A failed check counts as a try: the schedule does not retry a broken site in a loop.
           state.lastRun.set(msg.site, ctx.clock.now());
           for (const r of entry?.job.replyTo ?? []) r.tell(msg.result);
-          for (const c of [...state.collectors]) {
-            if (!c.waiting.delete(msg.site)) continue;
-            c.results.push(msg.result);
-            if (c.waiting.size === 0) {
-              c.replyTo.tell(c.results);
-              state.collectors.splice(state.collectors.indexOf(c), 1);
-            }
-          }
+          collect(state, msg.site, msg.result);
           start(state, ctx.self);
           return state;
         }
@@ -175,6 +210,23 @@ export function consistencyAgent(options: ConsistencyAgentOptions): Behavior<Con
             (r) => msg.replyTo.tell(r),
             (e) => msg.replyTo.tell({ error: e instanceof Error ? e.message : String(e) }),
           );
+          return state;
+        }
+        case "progress":
+          msg.replyTo.tell(state.running.get(msg.site)?.progress ?? null);
+          return state;
+        case "cancel": {
+          const queued = state.queue.filter((j) => j.site === msg.site);
+          for (const job of queued) {
+            state.queue.splice(state.queue.indexOf(job), 1);
+            const result = { error: `The check of ${msg.site} was cancelled` };
+            for (const r of job.replyTo) r.tell(result);
+            collect(state, msg.site, result);
+          }
+          const running = state.running.get(msg.site);
+          // The check ends on its abort; its "finished" message answers its waiters.
+          running?.abort.abort(new DOMException(`The check of ${msg.site} was cancelled`, "AbortError"));
+          msg.replyTo.tell({ cancelled: running !== undefined || queued.length > 0 });
           return state;
         }
         case "status":

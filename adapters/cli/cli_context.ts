@@ -1,3 +1,4 @@
+import type { ProgressOutput } from "./check_progress.ts";
 import type { UserStore } from "../db/user_store_port.ts";
 
 /** What CLI commands may use; the composition root (main.ts) provides it. */
@@ -14,6 +15,10 @@ export interface CliContext {
   /** Checks a service configuration and the files it names; describes it, or throws with the key. */
   checkConfig(file: string): Promise<string[]>;
   now(): number;
+  /** Where a long command shows its progress (stderr); absent: no progress shown. */
+  progressOutput?(): ProgressOutput;
+  /** Calls handler on Ctrl-C instead of the default exit; returns the function that removes it. */
+  onInterrupt?(handler: () => void): () => void;
   /** Describes a policy, partitions or enforcer file, or throws an error with its position. */
   describePolicyFile(text: string, file: string): string[];
 }

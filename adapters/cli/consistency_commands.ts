@@ -1,7 +1,8 @@
 import { parse, table } from "./args.ts";
+import { ProgressDisplay, type ProgressReport } from "./check_progress.ts";
 import { type CliContext, CliError } from "./cli_context.ts";
 import { help } from "./inventory_commands.ts";
-import { registryFromEnv } from "./registry_client.ts";
+import { type RegistryClient, registryFromEnv } from "./registry_client.ts";
 
 export const CONSISTENCY_HELP =
   `Usage: dynamo consistency check SITE [--dry-run] [--json] [--token TOKEN] [--server URL]
@@ -11,7 +12,8 @@ export const CONSISTENCY_HELP =
 check       lists the site's storage now and compares it with the inventory: missing,
             orphan and corrupt files, empty directories. Findings seen by two complete
             runs at least confirm_after apart are repaired, within the site's thresholds.
-            --dry-run reports without acting. Answers when the check has ended.
+            --dry-run reports without acting. Answers when the check has ended,
+            showing the listing's progress meanwhile; Ctrl-C cancels it.
 report      the last run of every site, or of SITE with its findings (--kind missing,
             orphan, corrupt, unmanaged, empty_dir or hostile).
 invalidate  removes the unrecoverable files of SITE's last complete run from the
@@ -50,11 +52,38 @@ export async function consistencyCommand(args: string[], ctx: CliContext): Promi
     case "check": {
       if (!site) throw new CliError("consistency check needs a SITE", 2);
       if (!values.json) ctx.err(`Checking ${site}${values["dry-run"] ? " (dry run)" : ""}…`);
-      const { data } = await client.post<Row>("/data/consistency/check", {
-        site,
-        dry_run: values["dry-run"] ? "y" : "n",
+      const display = values.json || !ctx.progressOutput
+        ? null
+        : new ProgressDisplay(ctx.progressOutput(), site);
+      let cancelled = false;
+      // Ctrl-C cancels the check on the service (its AbortSignal): nothing of it is recorded.
+      const removeInterrupt = ctx.onInterrupt?.(() => {
+        if (cancelled) return;
+        cancelled = true;
+        display?.end();
+        ctx.err(`Cancelling the check of ${site}…`);
+        client.post("/data/consistency/cancel", { site }).catch((e) =>
+          ctx.err(`Could not cancel: ${(e as Error).message}`)
+        );
       });
-      return out(data, () => describeRun(data));
+      const stopProgress = display ? showProgress(client, site, display, ctx) : () => Promise.resolve();
+      try {
+        const { data } = await client.post<Row>("/data/consistency/check", {
+          site,
+          dry_run: values["dry-run"] ? "y" : "n",
+        });
+        await stopProgress();
+        return out(data, () => describeRun(data));
+      } catch (e) {
+        await stopProgress();
+        if (cancelled) {
+          ctx.err(`The check of ${site} was cancelled: nothing was recorded.`);
+          return 130;
+        }
+        throw e;
+      } finally {
+        removeInterrupt?.();
+      }
     }
     case "report": {
       if (!site) {
@@ -126,6 +155,43 @@ export async function consistencyCommand(args: string[], ctx: CliContext): Promi
     default:
       throw new CliError(`Unknown consistency command "${sub}" (see dynamo consistency --help)`, 2);
   }
+}
+
+/** Asks the service for the check's progress until stopped; the returned function stops and waits. */
+function showProgress(
+  client: RegistryClient,
+  site: string,
+  display: ProgressDisplay,
+  ctx: CliContext,
+): () => Promise<void> {
+  const startedMs = ctx.now();
+  const intervalMs = display.output.intervalMs ?? (display.output.isTerminal ? 1000 : 10_000);
+  let stopped = false;
+  let wake: () => void = () => {};
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (stopped) break;
+      try {
+        const p = await client.get<ProgressReport | null>("/data/consistency/progress", { site });
+        if (!stopped) display.show(p, (ctx.now() - startedMs) / 1000);
+      } catch {
+        // Progress is a courtesy: a failed look does not end the check.
+      }
+    }
+  })();
+  return async () => {
+    stopped = true;
+    wake();
+    await loop;
+    display.end();
+  };
 }
 
 function describeRun(r: Row): string[] {

@@ -23,6 +23,10 @@ export interface ConsistencyPort {
   ): Promise<{ run: JsonObject; total: number; findings: JsonObject[] } | null>;
   /** Runs a check now and answers when it has ended. */
   check(site: string, dryRun: boolean): Promise<JsonObject | { error: string }>;
+  /** How far the site's running check has listed (files, dirs, queued, failed, started); null when none runs. */
+  progress(site: string): Promise<JsonObject | null>;
+  /** Cancels the site's running or queued check; nothing of it is recorded. */
+  cancel(site: string): Promise<{ cancelled: boolean }>;
   /** Marks the unrecoverable files of the site's last complete run invalid. */
   invalidate(site: string): Promise<JsonObject | { error: string }>;
 }

@@ -256,6 +256,14 @@ export const OPENAPI = {
       ["site", "dry_run"],
       "admin or operator on application",
     ),
+    "/data/consistency/progress": read("How far a site's running check has listed (null: none runs)", [
+      "site",
+    ]),
+    "/data/consistency/cancel": action(
+      "Cancel a site's running or queued check (nothing of it is recorded)",
+      ["site"],
+      "admin or operator on application",
+    ),
     "/data/consistency/invalidate": action(
       "Mark the unrecoverable files of a site's last complete run invalid",
       ["site"],

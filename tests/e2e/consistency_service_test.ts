@@ -8,6 +8,7 @@ import { consistencyCommand } from "../../adapters/cli/consistency_commands.ts";
 import type { CliContext } from "../../adapters/cli/cli_context.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { dbTest } from "../helpers/db.ts";
+import type { TreeReader } from "../../adapters/storage/listing_port.ts";
 import { age, consistencyFederation, DAY } from "../helpers/consistency.ts";
 
 function cli(url: string, token: string) {
@@ -54,12 +55,21 @@ dbTest("consistency service: REST, CLI, the agent's schedule and /metrics", asyn
       ["GET", "/data/consistency/site?site=T2_SITE&limit=ten", null, "limit"],
       ["GET", "/data/consistency/site?site=%00", null, "site"],
       ["GET", "/data/consistency/site", null, "site"],
+      ["GET", "/data/consistency/progress?site=../x", null, "site"],
+      ["GET", "/data/consistency/progress?site=T2_SITE&bogus=1", null, "bogus"],
+      ["POST", "/data/consistency/cancel", { site: "T2_SITE\n" }, "site"],
+      ["POST", "/data/consistency/cancel", {}, "site"],
     ];
     for (const [method, path, body, param] of bad) {
       const r = await f.call(method, path, { token: f.token, ...(body ? { body } : {}) });
       assertEquals(r.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
       assert(r.body.message.includes(param), `${path}: ${r.body.message}`);
     }
+    assertEquals(
+      (await f.call("POST", "/data/consistency/cancel", { body: { site: "T2_SITE" } })).status,
+      401,
+    );
+    assertEquals((await f.call("GET", "/data/consistency/progress?site=T2_SITE")).body.data, null);
     assertEquals(await db.queryArrays("SELECT count(*) FROM consistency_runs"), [[0]]);
 
     // The agent's first scheduled round checks every site once.
@@ -131,6 +141,68 @@ dbTest("consistency service: REST, CLI, the agent's schedule and /metrics", asyn
     await f.close().catch(() => {});
   }
 });
+
+dbTest(
+  "consistency CLI: the listing's progress meanwhile, Ctrl-C cancels and records nothing",
+  async ({ db }) => {
+    // The site's listing gives its first directory, then stalls until its signal aborts.
+    let calls = 0;
+    const stall = (reader: TreeReader): TreeReader => ({
+      kind: reader.kind,
+      recursive: reader.recursive,
+      async *listTree(dir, options) {
+        if (calls++ > 0) {
+          await new Promise((_, reject) =>
+            options.signal.addEventListener("abort", () => reject(options.signal.reason), { once: true })
+          );
+        }
+        yield* reader.listTree(dir, options);
+      },
+    });
+    const f = await consistencyFederation(db, { agentTickMs: 0, wrapReader: stall });
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, f.dynamo.app.fetch);
+    try {
+      const c = cli(`http://127.0.0.1:${server.addr.port}`, f.token);
+      const progress: string[] = [];
+      const sigint: { handler: (() => void) | null } = { handler: null };
+      const ctx: CliContext = {
+        ...c.ctx,
+        now: () => f.clock.now(),
+        progressOutput: () => ({ isTerminal: false, write: (t) => progress.push(t), intervalMs: 20 }),
+        onInterrupt(handler) {
+          sigint.handler = handler;
+          return () => (sigint.handler = null);
+        },
+      };
+      const running = consistencyCommand(["check", "T2_SITE"], ctx);
+      await waitFor(() =>
+        Promise.resolve(progress.some((l) => /^T2_SITE: [1-9]\d* directories, \d+ files listed/.test(l)))
+      );
+      // Plain lines (not a terminal), one per change: the stalled listing adds none.
+      assert(progress.every((l) => l.endsWith("\n") && !l.includes("\r")), JSON.stringify(progress));
+      assertEquals(new Set(progress).size, progress.length);
+      const during = await f.call("GET", "/data/consistency/progress?site=T2_SITE");
+      assert(during.body.data.dirs >= 1, JSON.stringify(during.body.data));
+      assert(sigint.handler !== null, "the CLI listens for Ctrl-C while checking");
+      sigint.handler();
+      assertEquals(await running, 130);
+      assert(c.errors.some((l) => l.includes("cancelled: nothing was recorded")), c.errors.join("\n"));
+      assertEquals(sigint.handler, null);
+      assertEquals(await db.queryArrays("SELECT count(*) FROM consistency_runs"), [[0]]);
+      assertEquals((await f.call("GET", "/data/consistency/progress?site=T2_SITE")).body.data, null);
+
+      // A cancel with nothing running says so.
+      const none = await f.call("POST", "/data/consistency/cancel", {
+        token: f.token,
+        body: { site: "T2_SITE" },
+      });
+      assertEquals([none.status, none.body.data.cancelled], [200, false]);
+    } finally {
+      await server.shutdown();
+      await f.close().catch(() => {});
+    }
+  },
+);
 
 /** Polls a condition on real work (a check runs real processes), not on time. */
 async function waitFor(condition: () => Promise<boolean>): Promise<void> {

@@ -59,6 +59,19 @@ export function consistencyRoutes(app: Hono<AppEnv>, consistency: ConsistencyPor
     return ok(c, r);
   });
 
+  app.get("/data/consistency/progress", async (c) => {
+    const p = parseParams(await input(c), { site: { kind: "text" } });
+    return ok(c, await consistency.progress(site(p.site)));
+  });
+
+  app.post("/data/consistency/cancel", async (c) => {
+    requireRole(c, "application", ["admin", "operator"]);
+    const p = parseParams(await input(c), { site: { kind: "text" } });
+    const name = site(p.site);
+    configured();
+    return ok(c, await consistency.cancel(name));
+  });
+
   app.post("/data/consistency/invalidate", async (c) => {
     requireRole(c, "application", ["admin", "operator"]);
     const p = parseParams(await input(c), { site: { kind: "text" } });
