@@ -24,9 +24,10 @@ const PATH_VARIABLES = [
   "DYNAMO_ENFORCER_RULES",
   "DYNAMO_DEALER_CONFIG",
   "DYNAMO_POLICIES",
+  "DYNAMO_CONSISTENCY_CONFIG",
 ] as const;
 
-/** Variables that name a comma-separated list of files. */
+/** Variables that name a comma-separated list of files (an entry may be `FILE@PARTITION`). */
 const PATH_LIST_VARIABLES = ["DYNAMO_DETOX_POLICIES"] as const;
 
 export interface MutableEnvironment {

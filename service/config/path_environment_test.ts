@@ -12,19 +12,27 @@ Deno.test("path environment: relative paths become absolute against the working 
   const env = environment({
     DYNAMO_HOME: "state/home",
     DYNAMO_PARTITIONS: "../conf/partitions.txt",
-    DYNAMO_DETOX_POLICIES: "detox/a.txt, /etc/dynamo/b.txt,,./c.txt",
+    DYNAMO_DETOX_POLICIES: "detox/a.txt, /etc/dynamo/b.txt,,./c.txt,campaigns/d.txt@Physics",
     DYNAMO_SEQUENCES: "/abs/cms.seq",
+    DYNAMO_CONSISTENCY_CONFIG: "conf/consistency.json",
     DYNAMO_LISTEN: "127.0.0.1:8080",
   });
   const changed = resolvePathEnvironment(env, "/work/clone");
   assertEquals(env.values, {
     DYNAMO_HOME: "/work/clone/state/home",
     DYNAMO_PARTITIONS: "/work/conf/partitions.txt",
-    DYNAMO_DETOX_POLICIES: "/work/clone/detox/a.txt,/etc/dynamo/b.txt,/work/clone/c.txt",
+    DYNAMO_DETOX_POLICIES:
+      "/work/clone/detox/a.txt,/etc/dynamo/b.txt,/work/clone/c.txt,/work/clone/campaigns/d.txt@Physics",
     DYNAMO_SEQUENCES: "/abs/cms.seq",
+    DYNAMO_CONSISTENCY_CONFIG: "/work/clone/conf/consistency.json",
     DYNAMO_LISTEN: "127.0.0.1:8080",
   });
-  assertEquals(changed.sort(), ["DYNAMO_DETOX_POLICIES", "DYNAMO_HOME", "DYNAMO_PARTITIONS"]);
+  assertEquals(changed.sort(), [
+    "DYNAMO_CONSISTENCY_CONFIG",
+    "DYNAMO_DETOX_POLICIES",
+    "DYNAMO_HOME",
+    "DYNAMO_PARTITIONS",
+  ]);
 });
 
 Deno.test("path environment: an unset DYNAMO_HOME becomes the absolute default", () => {
