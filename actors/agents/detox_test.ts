@@ -5,8 +5,8 @@ import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../runtime/mod.ts";
 import { parsePartitions } from "../../policies/partitions.ts";
-import { parseCommand } from "../../registry/inventory/mod.ts";
 import { caller } from "../../tests/helpers/http.ts";
+import { analysisFederation } from "../../tests/helpers/analysis_federation.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
 
@@ -40,46 +40,7 @@ async function setUp(db: Dynamo["db"]) {
     },
   });
   await dynamo.ready;
-  // Two sites at 96 %: four datasets each at A and B, of which two exist at both.
-  const commands: Record<string, unknown>[] = [
-    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
-    { op: "site.upsert", name: "T2_A", storage_type: "disk", status: "ready" },
-    { op: "site.upsert", name: "T2_B", storage_type: "disk", status: "ready" },
-    { op: "quota.set", site: "T2_A", partition: "Analysis", quota: 1000 },
-    { op: "quota.set", site: "T2_B", partition: "Analysis", quota: 1000 },
-  ];
-  const place: Record<string, string[]> = {
-    "/S/one/AOD": ["T2_A", "T2_B"],
-    "/S/two/AOD": ["T2_A", "T2_B"],
-    "/A/three/AOD": ["T2_A"],
-    "/A/four/AOD": ["T2_A"],
-    "/B/five/AOD": ["T2_B"],
-    "/B/six/AOD": ["T2_B"],
-  };
-  for (const [name, sites] of Object.entries(place)) {
-    commands.push(
-      { op: "dataset.upsert", name, status: "valid", last_update: NOW / 1000 - 86400 },
-      { op: "block.upsert", dataset: name, block: "b1" },
-      { op: "files.add", dataset: name, block: "b1", files: [{ lfn: `${name}/f1`, size: 240 }] },
-    );
-    sites.forEach((site, i) => {
-      commands.push({
-        op: "dataset_replica.upsert",
-        dataset: name,
-        site,
-        group: "AnalysisOps",
-        growing: i > 0 && false,
-      });
-      commands.push({
-        op: "block_replica.upsert",
-        dataset: name,
-        block: "b1",
-        site,
-        last_update: NOW / 1000 - 86400,
-      });
-    });
-  }
-  const reply = await dynamo.port.submit({ commands: commands.map((c) => parseCommand(c)), atomic: true });
+  const reply = await dynamo.port.submit({ commands: analysisFederation(NOW), atomic: true });
   assert(reply.ok && reply.outcomes.every((o) => o.status === "applied"));
   const call = caller(dynamo.app);
   return { dynamo, admin, alice, call };

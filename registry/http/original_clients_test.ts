@@ -16,8 +16,8 @@ import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../actors/runtime/mod.ts";
 import { caller } from "../../tests/helpers/http.ts";
+import { analysisFederation } from "../../tests/helpers/analysis_federation.ts";
 import { parsePartitions } from "../../policies/partitions.ts";
-import { parseCommand } from "../inventory/mod.ts";
 
 interface Harness {
   dynamo: Dynamo;
@@ -599,41 +599,7 @@ async function detoxHarness({ db }: DbTestContext) {
     },
   });
   await dynamo.ready;
-  const commands: Record<string, unknown>[] = [
-    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
-    { op: "site.upsert", name: "T2_A", storage_type: "disk", status: "ready" },
-    { op: "site.upsert", name: "T2_B", storage_type: "disk", status: "ready" },
-    { op: "quota.set", site: "T2_A", partition: "Analysis", quota: 1000 },
-    { op: "quota.set", site: "T2_B", partition: "Analysis", quota: 1000 },
-  ];
-  const place: Record<string, string[]> = {
-    "/S/one/AOD": ["T2_A", "T2_B"],
-    "/S/two/AOD": ["T2_A", "T2_B"],
-    "/A/three/AOD": ["T2_A"],
-    "/A/four/AOD": ["T2_A"],
-    "/B/five/AOD": ["T2_B"],
-    "/B/six/AOD": ["T2_B"],
-  };
-  for (const [name, sites] of Object.entries(place)) {
-    commands.push(
-      { op: "dataset.upsert", name, status: "valid", last_update: DETOX_NOW / 1000 - 86400 },
-      { op: "block.upsert", dataset: name, block: "b1" },
-      { op: "files.add", dataset: name, block: "b1", files: [{ lfn: `${name}/f1`, size: 240 }] },
-    );
-    for (const site of sites) {
-      commands.push(
-        { op: "dataset_replica.upsert", dataset: name, site, group: "AnalysisOps" },
-        {
-          op: "block_replica.upsert",
-          dataset: name,
-          block: "b1",
-          site,
-          last_update: DETOX_NOW / 1000 - 86400,
-        },
-      );
-    }
-  }
-  const reply = await dynamo.port.submit({ commands: commands.map((c) => parseCommand(c)), atomic: true });
+  const reply = await dynamo.port.submit({ commands: analysisFederation(DETOX_NOW), atomic: true });
   assert(reply.ok && reply.outcomes.every((o) => o.status === "applied"));
   const analysis = dynamo.port.snapshot().partitions().find((p) => p.name === "Analysis")!.id;
   return { dynamo, admin, call: caller(dynamo.app), analysis };
