@@ -26,9 +26,9 @@ import {
   reduceBatch,
   Snapshot,
 } from "../registry/inventory/mod.ts";
-import type { AccessRecord } from "../registry/requests/access_record.ts";
 import { type CopyRequest, trackCopyRequest } from "../registry/requests/copy_request.ts";
 import type { JobRecord } from "../registry/requests/job_record.ts";
+import { AccessHistory } from "./access_history.ts";
 import { SimFiles } from "./memory_files.ts";
 import { type Counters, emptyCounters, type Links, type Strategy } from "./strategy.ts";
 import { HOUR, producedAt, productionSite, type SimDataset, siteUp, type Trace } from "./trace.ts";
@@ -54,7 +54,7 @@ export class Ours implements Strategy {
   #requests: CopyRequest[] = [];
   #nextRequest = 1;
   #jobs: JobRecord[] = [];
-  readonly #accesses = new Map<string, AccessRecord>();
+  readonly #accesses = new AccessHistory();
   #detox: DetoxProtection | null = null;
   /** Copies in flight: completion hour → commands. */
   #arrivals: { at: number; commands: InventoryCommand[] }[] = [];
@@ -113,10 +113,7 @@ export class Ours implements Strategy {
   accessed(dataset: number, hour: number): void {
     const name = this.trace.datasets[dataset]!.name;
     const site = this.#diskSite(dataset, hour)!;
-    const day = START + Math.floor(hour / 24) * 86400;
-    const key = `${name}\u0000${site}\u0000${day}`;
-    const r = this.#accesses.get(key);
-    this.#accesses.set(key, { dataset: name, site, day, accesses: (r?.accesses ?? 0) + 1 });
+    this.#accesses.add(name, site, START + Math.floor(hour / 24) * 86400);
     this.#demand(name, hour);
   }
 
@@ -221,7 +218,7 @@ export class Ours implements Strategy {
     const policy = parseDetoxPolicy(this.config.detoxPolicy, { file: "Physics.txt", nowMs: now * 1000 });
     const attrs = produceAttributes(s, {
       now,
-      accesses: [...this.#accesses.values()],
+      accesses: this.#accesses.records(now),
       pendingCopies: this.#requests.filter((r) => r.status === "new").flatMap((r) => r.items),
     });
     const result = runDetox(PartitionImage.build(s, policy, attrs), policy);

@@ -146,6 +146,8 @@ class DetoxRun {
   dirty = new Set<ImageReplica>();
   heap = new IndexHeap();
   position = -1;
+  /** The pass goes through every replica in index order (no heap). */
+  sequential = false;
 
   constructor(readonly image: PartitionImage, readonly policy: DetoxPolicy, options: DetoxOptions) {
     this.dpi = options.deletionPerIteration ?? 0.01;
@@ -180,12 +182,22 @@ class DetoxRun {
   *pass(first: boolean): Generator<string, void> {
     const live = (r: ImageReplica) => !r.removed && !this.dropped.has(r);
     if (first || !this.incremental) {
+      // Everything, in index order: the replicas are already in that order, and a
+      // replica touched ahead of the position is evaluated when the pass reaches it.
       this.dirty.clear();
-      for (const r of this.image.replicas) if (live(r)) this.heap.push(r);
-    } else {
-      for (const r of this.dirty) if (live(r)) this.heap.push(r);
-      this.dirty.clear();
+      this.sequential = true;
+      for (const r of this.image.replicas) {
+        if (!live(r)) continue;
+        this.position = r.index;
+        this.process(r, this.evaluate(r));
+        if (this.evaluations % EVALUATIONS_PER_CHECKPOINT === 0) yield "evaluation";
+      }
+      this.sequential = false;
+      this.position = -1;
+      return;
     }
+    for (const r of this.dirty) if (live(r)) this.heap.push(r);
+    this.dirty.clear();
     for (let r = this.heap.pop(); r; r = this.heap.pop()) {
       if (!live(r)) continue;
       this.position = r.index;
@@ -335,6 +347,7 @@ class DetoxRun {
   touch(datasetId: number): void {
     for (const other of this.image.imageReplicasOf(datasetId)) {
       if (this.dropped.has(other)) continue;
+      if (this.position >= 0 && other.index > this.position && this.sequential) continue;
       if (this.position >= 0 && other.index > this.position && this.incremental) this.heap.push(other);
       else this.dirty.add(other);
     }
@@ -426,8 +439,13 @@ class DetoxRun {
       for (const e of entries) decisions.push(decision(r, "keep", e.line, e.blocks));
     }
     decisions.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.line - b.line);
-    const sum = (d: DecisionKind, site: ImageSite) =>
-      decisions.filter((x) => x.decision === d && x.siteId === site.site.id).reduce((s, x) => s + x.size, 0);
+    // Bytes per (decision, site), in one pass over the decisions (sorted, so summed in the same order).
+    const totals = new Map<string, number>();
+    for (const x of decisions) {
+      const key = `${x.decision} ${x.siteId}`;
+      totals.set(key, (totals.get(key) ?? 0) + x.size);
+    }
+    const sum = (d: DecisionKind, site: ImageSite) => totals.get(`${d} ${site.site.id}`) ?? 0;
     const deletions = [...deletedBlocks].filter(([, set]) => set.size > 0).map(([r, set]) => ({
       siteId: r.site.id,
       datasetId: r.dataset.id,
