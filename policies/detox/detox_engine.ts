@@ -211,8 +211,9 @@ class DetoxRun {
   evaluate(r: ImageReplica): Action[] {
     this.evaluations += 1;
     const actions: Action[] = [];
-    const hidden = new Set<ImageBlockReplica>();
-    r.hidden = hidden;
+    // Created when a block-level line first hides blocks (most replicas never need it).
+    let hidden: Set<ImageBlockReplica> | null = null;
+    r.hidden = null;
     try {
       for (const line of this.policy.lines) {
         if (!line.condition.match(r)) continue;
@@ -229,6 +230,7 @@ class DetoxRun {
             line: line.line,
             blocks: matching,
           });
+          if (hidden === null) r.hidden = hidden = new Set();
           for (const b of matching) hidden.add(b);
           continue;
         }
@@ -244,35 +246,44 @@ class DetoxRun {
 
   /** Applies one replica's actions (main loop body of spec §3.2). */
   process(r: ImageReplica, actions: Action[]): void {
-    const remaining = new Set(r.blocks);
+    // The blocks no block-level line took, in their order (r.blocks is replaced, never edited, on unlink).
+    const initial = r.blocks;
+    let taken: Set<ImageBlockReplica> | null = null;
+    const take = (blocks: readonly ImageBlockReplica[]) => {
+      taken ??= new Set();
+      for (const b of blocks) taken.add(b);
+    };
+    const remaining = () => (taken === null ? initial.slice() : initial.filter((b) => !taken!.has(b)));
     const dismiss: Entry[] = [];
     let drop = false;
     for (const a of actions) {
       switch (a.kind) {
         case "ProtectBlock":
           this.protect(r, a.line, a.blocks);
-          for (const b of a.blocks) remaining.delete(b);
+          take(a.blocks);
           break;
         case "DeleteBlock":
-          for (const b of this.delete(r, a.line, a.blocks)) remaining.delete(b);
+          take(this.delete(r, a.line, a.blocks));
           break;
         case "DismissBlock":
           if (a.blocks.length > 0) dismiss.push({ line: a.line, blocks: a.blocks });
-          for (const b of a.blocks) remaining.delete(b);
+          take(a.blocks);
           break;
         case "Ignore":
           drop = true;
           break;
         case "Protect":
-          this.protect(r, a.line, [...remaining]);
+          this.protect(r, a.line, remaining());
           drop = true;
           break;
         case "Delete":
-          this.delete(r, a.line, [...remaining]);
+          this.delete(r, a.line, remaining());
           break;
-        case "Dismiss":
-          if (remaining.size > 0) dismiss.push({ line: a.line, blocks: [...remaining] });
+        case "Dismiss": {
+          const rest = remaining();
+          if (rest.length > 0) dismiss.push({ line: a.line, blocks: rest });
           break;
+        }
       }
     }
     if (drop || r.removed) {
