@@ -42,6 +42,22 @@ const enumOf = (values: readonly string[], offset = 1) =>
 const STATUS = enumOf(DATASET_STATUSES);
 const SITE_STATUS = enumOf(SITE_STATUSES);
 const STORAGE = enumOf(STORAGE_TYPES);
+
+/** An enumeration's number for a stored (lower-case) value, remembered: no new string per evaluation. */
+const codeOf = (table: Readonly<Record<string, number>>) => {
+  const known = new Map<string, number>();
+  return (value: string): number => {
+    let code = known.get(value);
+    if (code === undefined) {
+      code = table[value.toUpperCase()]!;
+      if (code !== undefined) known.set(value, code);
+    }
+    return code;
+  };
+};
+const statusCode = codeOf(STATUS);
+const siteStatusCode = codeOf(SITE_STATUS);
+const storageCode = codeOf(STORAGE);
 // `PART` is the 2016 spelling of `PARTIAL` (renamed on 2016-08-09); both are accepted.
 const ON_TAPE = Object.freeze({ NONE: 0, FULL: 1, PARTIAL: 2, PART: 2 });
 
@@ -101,7 +117,7 @@ const vars: ReplicaVariable[] = [
     type: "numeric",
     symbols: STATUS,
     local: true,
-    get: (t) => STATUS[datasetOf(t).status.toUpperCase()]!,
+    get: (t) => statusCode(datasetOf(t).status),
   },
   {
     name: "dataset.on_tape",
@@ -311,14 +327,14 @@ const vars: ReplicaVariable[] = [
     type: "numeric",
     symbols: SITE_STATUS,
     local: true,
-    get: (t) => SITE_STATUS[replicaOf(t).site.status.toUpperCase()]!,
+    get: (t) => siteStatusCode(replicaOf(t).site.status),
   },
   {
     name: "site.storage_type",
     type: "numeric",
     symbols: STORAGE,
     local: true,
-    get: (t) => STORAGE[replicaOf(t).site.storageType.toUpperCase()]!,
+    get: (t) => storageCode(replicaOf(t).site.storageType),
   },
 ];
 
@@ -476,13 +492,13 @@ const siteVars: SiteVariable[] = [
     name: "site.status",
     type: "numeric",
     symbols: SITE_STATUS,
-    get: (s: EvalSite) => SITE_STATUS[s.site.status.toUpperCase()]!,
+    get: (s: EvalSite) => siteStatusCode(s.site.status),
   },
   {
     name: "site.storage_type",
     type: "numeric",
     symbols: STORAGE,
-    get: (s: EvalSite) => STORAGE[s.site.storageType.toUpperCase()]!,
+    get: (s: EvalSite) => storageCode(s.site.storageType),
   },
   { name: "site.occupancy", type: "numeric", get: (s: EvalSite) => s.occupancy },
   // The original referenced an undefined name here; this is the partition quota in bytes.
@@ -492,7 +508,7 @@ const siteVars: SiteVariable[] = [
     type: "numeric",
     symbols: SITE_ACTIVE,
     get: (s: EvalSite) => {
-      const status = SITE_STATUS[s.site.status.toUpperCase()]!;
+      const status = siteStatusCode(s.site.status);
       return status === SITE_STATUS.READY
         ? SITE_ACTIVE.AVAILABLE
         : status === SITE_STATUS.WAITROOM
