@@ -182,7 +182,10 @@ export class Ours implements Strategy {
     this.#cycle++;
     let s = this.#snap();
     this.#requests = this.#requests.map((r) => trackCopyRequest(s, r, now)).filter(open);
-    this.#jobs = this.#jobs.filter((j) => j.queued >= now - DEMAND_DAYS * 86400);
+    // Demand older than DEMAND_DAYS leaves from the front (the records are in time order).
+    let old = 0;
+    while (old < this.#jobs.length && this.#jobs[old]!.queued < now - DEMAND_DAYS * 86400) old++;
+    if (old > 0) this.#jobs = this.#jobs.slice(old);
     const out = dealerCycle({
       snapshot: s,
       config: this.config.dealer,

@@ -148,9 +148,11 @@ const vars: ReplicaVariable[] = [
     local: false,
     get: (t) => {
       const r = replicaOf(t);
-      return r.world.replicasOf(r.dataset.id).filter((o) =>
-        o.site.storageType === "disk" && o.site.status === "ready" && isFull(o)
-      ).length;
+      let n = 0;
+      for (const o of r.world.replicasOf(r.dataset.id)) {
+        if (o.site.storageType === "disk" && o.site.status === "ready" && isFull(o)) n++;
+      }
+      return n;
     },
   },
   {
@@ -267,14 +269,17 @@ const vars: ReplicaVariable[] = [
     get: perBlock((b) => {
       if (!isComplete(b)) return false;
       let transferOngoing = false;
-      for (const other of otherReplicasOfBlock(b)) {
-        if (other === b) continue;
-        if (isComplete(other)) {
-          if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
-            return false;
+      // The other replicas of the block, walked in place (Detox asks this of every replica each cycle).
+      for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
+        for (const other of r.visible()) {
+          if (other.block.id !== b.block.id || other === b) continue;
+          if (isComplete(other)) {
+            if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
+              return false;
+            }
+          } else {
+            transferOngoing = true;
           }
-        } else {
-          transferOngoing = true;
         }
       }
       return transferOngoing;
