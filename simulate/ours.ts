@@ -47,6 +47,8 @@ const DEMAND_DAYS = 30;
 export class Ours implements Strategy {
   readonly name = "ours";
   readonly counters: Counters = emptyCounters();
+  /** Bytes copied per Dealer plugin (the one that won each copy). */
+  readonly copiedBy: Record<string, number> = {};
   #state: InventoryState;
   readonly #files = new SimFiles();
   #snapshot: Snapshot | null = null;
@@ -199,7 +201,10 @@ export class Ours implements Strategy {
     });
     this.#requests = out.copyRequests.filter(open);
     this.#apply(out.plan.commands, now);
+    const pluginOf = new Map(out.result.copies.map((c) => [`${c.siteId} ${c.datasetId}`, c.plugin]));
     for (const op of out.plan.operations) {
+      const plugin = pluginOf.get(`${op.siteId} ${op.datasetId}`) ?? "?";
+      this.copiedBy[plugin] = (this.copiedBy[plugin] ?? 0) + op.bytes;
       const dataset = s.datasetById(op.datasetId)!;
       const site = s.siteById(op.siteId)!.name;
       const at = this.links.schedule(site, op.bytes, this.#hour);
