@@ -22,9 +22,9 @@ import { type ActorRef, ActorSystem, type Clock, SystemClock } from "./actors/ru
 import { InventoryPublication } from "./actors/inventory/publication.ts";
 import { InventoryBusyError } from "./actors/inventory/inventory_gateway.ts";
 import { ServiceMetrics } from "./actors/observability/service_metrics.ts";
-import { type ApplicationTree, startApplicationTree } from "./actors/tree.ts";
+import { type ApplicationTree, startApplicationTree, type TreeDependencies } from "./actors/tree.ts";
 import { listenerActor } from "./actors/http/listener_actor.ts";
-import { type Database, openDatabase } from "./adapters/db/database.ts";
+import { type BulkTransaction, type Database, openDatabase } from "./adapters/db/database.ts";
 import { SqlInjectionQueue } from "./adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "./adapters/db/inventory_store.ts";
 import { migrate } from "./adapters/db/migrate.ts";
@@ -84,6 +84,8 @@ import { SqlSchedulerStore } from "./adapters/db/scheduler_store.ts";
 import { SqlActivityMetrics } from "./adapters/db/activity_metrics.ts";
 import type { SchedulerMsg, SchedulerReply, SequenceView } from "./actors/agents/scheduler.ts";
 import type { SchedulerPort } from "./registry/http/scheduler_port.ts";
+import { currentIdempotencyKey } from "./service/cluster/idempotency_context.ts";
+import { serveClusterNode } from "./service/cluster/serve_cluster_node.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -118,6 +120,10 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
+  follower?: TreeDependencies["follower"];
+  /** A cluster leader's fence, run last in every inventory commit (docs/cluster.md). */
+  inventoryFence?: (tx: BulkTransaction) => Promise<void>;
 }
 
 /** A running Dynamo: the actor tree over the database, and the registry app. */
@@ -184,8 +190,9 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     throw new TypeError(`The Dealer's partition "${dealerSettings.config.partition}" is not defined`);
   }
   const tree = startApplicationTree(system, {
-    store: new SqlInventoryStore(db),
+    store: new SqlInventoryStore(db, options.inventoryFence ? { fence: options.inventoryFence } : {}),
     injections,
+    ...(options.follower ? { follower: options.follower } : {}),
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
@@ -222,7 +229,9 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 },
+    ...(options.follower
+      ? {}
+      : { tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 } }),
     ...(fileopsSettings
       ? {
         fileops: {
@@ -263,7 +272,11 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     snapshot: () => publication.snapshot(),
     async submit(submission, signal) {
       try {
-        return await tree.gateway.submit(submission, signal ? { signal } : {});
+        const idempotencyKey = currentIdempotencyKey();
+        return await tree.gateway.submit(
+          idempotencyKey ? { ...submission, idempotencyKey } : submission,
+          signal ? { signal } : {},
+        );
       } catch (e) {
         if (e instanceof InventoryBusyError) throw new UnavailableError(e.message, 2);
         if (e instanceof AskTimeoutError) {
@@ -623,7 +636,7 @@ async function startService(options: { listen?: string; config?: string }): Prom
     });
   const home = env("DYNAMO_HOME");
   const databaseUrl = env("DYNAMO_DATABASE_URL");
-  const dynamo = await createDynamo({
+  const serviceOptions: DynamoOptions = {
     ...(home ? { home } : {}),
     ...(databaseUrl ? { databaseUrl } : {}),
     partitions,
@@ -638,7 +651,23 @@ async function startService(options: { listen?: string; config?: string }): Prom
     ...(requestDeadlineMs !== undefined ? { requestDeadlineMs } : {}),
     ...(cycleBudgetMs !== undefined ? { cycleBudgetMs } : {}),
     onFatal: () => fatal.resolve(1),
-  });
+  };
+  if (databaseUrl && env("DYNAMO_CLUSTER") !== "off") {
+    // Processes on one PostgreSQL form a cluster (docs/cluster.md).
+    return await serveClusterNode({
+      databaseUrl,
+      listen,
+      advertiseUrl: env("DYNAMO_ADVERTISE_URL"),
+      create: (database, role) => createDynamo({ ...serviceOptions, database, ...role }),
+      onLeader: async (service) => {
+        if (config && config.sites.length > 0) {
+          await service.port.submit({ commands: siteCommands(config.sites), atomic: true });
+        }
+      },
+      fatal: fatal.promise,
+    });
+  }
+  const dynamo = await createDynamo(serviceOptions);
   // Spawned after /dynamo, so stopped before it: requests stop first, the writer last.
   dynamo.system.spawn<never>({
     id: "http",

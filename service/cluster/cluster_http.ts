@@ -1,0 +1,201 @@
+import { nanoid } from "nanoid";
+import { envelope } from "../../registry/http/context.ts";
+import type { ClusterNode } from "./cluster_node.ts";
+import { withIdempotencyKey } from "./idempotency_context.ts";
+
+export interface ClusterHttpOptions {
+  /** How long a write waits for a leader to forward to (default 15 s), then 503. */
+  forwardWaitMs?: number;
+  /** How long a read waits for `min_generation` (default 10 s), then 503. */
+  minGenerationWaitMs?: number;
+}
+
+/** Set on forwarded writes: the receiver answers rather than forwarding again. */
+const FORWARDED = "X-Dynamo-Forwarded-By";
+/** Set by a node that was asked to write but does not lead (any more): the sender looks again. */
+const NOT_LEADER = "X-Dynamo-Not-Leader";
+const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function json(status: number, message: string, data: unknown = null, headers: Record<string, string> = {}) {
+  return new Response(JSON.stringify(envelope(status, message, data)), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+function unavailable(message: string, extra: Record<string, string> = {}): Response {
+  return json(503, message, null, { "Retry-After": "1", ...extra });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The HTTP front of a cluster node (docs/cluster.md): reads are served from
+ * this node's snapshot (waiting for `min_generation` if asked), writes run
+ * here when this node leads and are forwarded to the leader otherwise, each
+ * under an `Idempotency-Key` (the client's, or one made here) so that a retried
+ * write is applied once.
+ */
+export function clusterFetch(
+  node: ClusterNode,
+  options: ClusterHttpOptions = {},
+): (req: Request) => Promise<Response> {
+  const forwardWaitMs = options.forwardWaitMs ?? 15_000;
+  const minWaitMs = options.minGenerationWaitMs ?? 10_000;
+  const inProgress = new Set<string>();
+
+  async function read(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    if (url.pathname === "/data/cluster/status") {
+      const s = await node.status();
+      return json(200, "", {
+        node: s.self,
+        journal_head: s.journalHead,
+        lease: {
+          generation: s.lease.generation,
+          holder: s.lease.holder,
+          acquired_ms: s.lease.acquiredMs,
+          changes: s.lease.changes,
+        },
+        nodes: s.nodes.map((n) => ({
+          id: n.id,
+          host: n.host,
+          pid: n.pid,
+          version: n.version,
+          url: n.url,
+          role: n.role,
+          holds_lease: n.holdsLease,
+          started_ms: n.startedMs,
+          heartbeat_age_ms: n.heartbeatAgeMs,
+          journal_seq: n.journalSeq,
+          lag: n.lag,
+          lease_changes: n.leaseChanges,
+        })),
+      });
+    }
+    const minText = url.searchParams.get("min_generation") ?? req.headers.get("X-Min-Generation");
+    if (url.searchParams.has("min_generation")) {
+      url.searchParams.delete("min_generation");
+      req = new Request(url, req);
+    }
+    const service = node.current;
+    if (!service) return unavailable("The server is starting; retry shortly");
+    if (minText !== null) {
+      const min = Number(minText);
+      if (!/^\d{1,15}$/.test(minText)) {
+        return json(400, `min_generation must be a non-negative integer, got "${minText.slice(0, 40)}"`);
+      }
+      const deadline = Date.now() + minWaitMs;
+      while (!(node.current?.port.isReady() && node.current.port.snapshot().generation >= min)) {
+        if (Date.now() >= deadline) {
+          return unavailable(`This server has not reached inventory generation ${min} yet; retry`);
+        }
+        await sleep(10);
+      }
+    }
+    const res = await node.current!.app.fetch(req);
+    if (url.pathname !== "/metrics") return res;
+    return new Response((await res.text()) + node.metricsText(), {
+      status: res.status,
+      headers: res.headers,
+    });
+  }
+
+  async function leaderWrite(req: Request, body: ArrayBuffer, key: string): Promise<Response> {
+    const known = await node.store.recall(key);
+    if (known?.answer) {
+      return new Response(known.answer.body, {
+        status: known.answer.status,
+        headers: {
+          ...(known.answer.contentType ? { "Content-Type": known.answer.contentType } : {}),
+          "Idempotent-Replayed": "true",
+        },
+      });
+    }
+    if (known?.committedAt != null) {
+      return json(200, `Already applied at inventory generation ${known.committedAt}`, {
+        generation: known.committedAt,
+      }, { "Idempotent-Replayed": "true" });
+    }
+    // A claim without a commit by another (now deposed or dead) leader can no longer commit: run it.
+    if (inProgress.has(key)) {
+      return json(409, "A write with this Idempotency-Key is in progress; retry", null, {
+        "Retry-After": "1",
+      });
+    }
+    inProgress.add(key);
+    try {
+      await node.store.claimKey(key, node.id, Date.now());
+      const service = node.current!;
+      const res = await withIdempotencyKey(
+        key,
+        () => service.app.fetch(new Request(req.url, { method: req.method, headers: req.headers, body })),
+      );
+      if (res.status >= 500) return res; // not applied, or not known to be: the claim stays open
+      const text = await res.text();
+      const generation = Number(res.headers.get("X-Inventory-Generation"));
+      await node.store.remember(key, {
+        status: res.status,
+        contentType: res.headers.get("Content-Type"),
+        body: text,
+        generation: null,
+      }).catch(() => {});
+      const headers = new Headers(res.headers);
+      headers.set("Idempotency-Key", key);
+      if (Number.isFinite(generation)) headers.set("X-Inventory-Generation", String(generation));
+      return new Response(text, { status: res.status, headers });
+    } finally {
+      inProgress.delete(key);
+    }
+  }
+
+  async function write(req: Request): Promise<Response> {
+    const given = req.headers.get("Idempotency-Key");
+    if (given !== null && !KEY_PATTERN.test(given)) {
+      return json(400, "Idempotency-Key must be 1 to 200 printable ASCII characters");
+    }
+    const key = given ?? nanoid();
+    const body = await req.arrayBuffer();
+    const forwarded = req.headers.has(FORWARDED);
+    const deadline = Date.now() + forwardWaitMs;
+    for (;;) {
+      if (node.role === "leader") return await leaderWrite(req, body, key);
+      if (forwarded) return unavailable("This server does not lead the cluster", { [NOT_LEADER]: "1" });
+      if (node.role === "follower") {
+        const leader = await node.leaderUrl().catch(() => null);
+        if (leader) {
+          const url = new URL(req.url);
+          const headers = new Headers(req.headers);
+          headers.set("Idempotency-Key", key);
+          headers.set(FORWARDED, node.id);
+          headers.delete("Host");
+          headers.delete("Content-Length");
+          try {
+            const res = await fetch(`${leader}${url.pathname}${url.search}`, {
+              method: req.method,
+              headers,
+              body: body.byteLength > 0 ? body : null,
+            });
+            if (!res.headers.has(NOT_LEADER)) return res;
+            await res.body?.cancel();
+          } catch {
+            // the leader went away: look again until the deadline
+          }
+        }
+      }
+      if (Date.now() >= deadline) {
+        return unavailable("No leader is available to take writes; retry", { "Idempotency-Key": key });
+      }
+      await sleep(100);
+    }
+  }
+
+  return async (req) => {
+    try {
+      return READ_METHODS.has(req.method) ? await read(req) : await write(req);
+    } catch (e) {
+      return unavailable(`The cluster could not serve this request: ${(e as Error).message ?? e}`);
+    }
+  };
+}
