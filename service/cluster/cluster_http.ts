@@ -113,7 +113,7 @@ export function clusterFetch(
         },
       });
     }
-    if (known?.committedAt != null) {
+    if (known && known.committedAt !== null) {
       return json(200, `Already applied at inventory generation ${known.committedAt}`, {
         generation: known.committedAt,
       }, { "Idempotent-Replayed": "true" });

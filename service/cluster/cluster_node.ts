@@ -226,7 +226,6 @@ export class ClusterNode {
       return;
     }
     await this.#swap(leader, "leader");
-    await this.#beat(this.#now()).catch(() => {});
     await this.#options.onLeader?.(leader);
   }
 
@@ -256,6 +255,8 @@ export class ClusterNode {
     const old = this.#current;
     this.#current = next;
     this.#setRole(role);
+    this.#lastBeat = this.#now();
+    await this.#beat(this.#lastBeat).catch(() => {});
     if (old) await old.close().catch((e) => this.#log.warn("Closing the old service: {e}", { e: String(e) }));
   }
 
