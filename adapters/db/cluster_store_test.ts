@@ -52,8 +52,7 @@ dbTest(
   async ({ db }) => {
     const cluster = new SqlClusterStore(db);
     const first = await cluster.takeLease("node-a", 1000);
-    let held = first;
-    const oldLeader = new SqlInventoryStore(db, { fence: SqlClusterStore.fence(() => held) });
+    const oldLeader = new SqlInventoryStore(db, { fence: SqlClusterStore.fence(() => first) });
     let state = await oldLeader.loadTables(DEFAULT_PARTITIONS);
     state = await commitDataset(oldLeader, state, "/Before/Takeover/RAW");
     assertEquals(await journalLength(db), 1);
