@@ -20,6 +20,7 @@ import {
   waitServing,
 } from "../helpers/cluster.ts";
 import { TEST_DATABASE_URL } from "../helpers/db.ts";
+import { dynamo } from "../helpers/server_process.ts";
 
 const ignore = !TEST_DATABASE_URL;
 const options = { ignore, sanitizeResources: false, sanitizeOps: false };
@@ -91,6 +92,10 @@ Deno.test({
       const bad = await fetch(`${nodes[1]!.url}/data/inventory/datasets?dataset=x&min_generation=abc`);
       assertEquals(bad.status, 400);
       await bad.body?.cancel();
+      const cli = await dynamo({}, ["cluster", "status", "--server", nodes[2]!.url]);
+      assertEquals(cli.code, 0, cli.stderr);
+      assertEquals(cli.stdout.split("\n").filter((l) => / leader \* /.test(l)).length, 1, cli.stdout);
+      assertEquals(cli.stdout.split("\n").filter((l) => / follower /.test(l)).length, 2, cli.stdout);
       const metrics = await (await fetch(`${nodes[1]!.url}/metrics`)).text();
       assert(metrics.includes('dynamo_cluster_role{role="follower"} 1'), metrics);
     });
