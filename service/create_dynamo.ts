@@ -90,6 +90,8 @@ export interface DynamoOptions {
   onFatal?: (error: unknown) => void;
   /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
   follower?: TreeDependencies["follower"];
+  /** Names this process's file workers (a cluster node's id: its claims are its own). */
+  nodeName?: string;
   /** A cluster leader's fence, run last in every inventory commit (docs/cluster.md). */
   inventoryFence?: (tx: BulkTransaction) => Promise<void>;
 }
@@ -205,7 +207,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         fileops: {
           store: fileopsStore,
           storage,
-          node: `${Deno.hostname()}:${url ? "postgres" : home}`,
+          node: options.nodeName ?? `${Deno.hostname()}:${url ? "postgres" : home}`,
+          ...(options.follower ? { workersOnly: true } : {}),
           intervalMs: fileopsSettings.intervalMs,
           random: Math.random,
           ...(fileopsSettings.limits ? { limits: fileopsSettings.limits } : {}),

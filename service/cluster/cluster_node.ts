@@ -20,6 +20,8 @@ export interface ClusterService {
 
 /** How the node builds its service for a role (createDynamo over the node's database). */
 export type CreateService = (role: {
+  /** Names the service's file workers: unique per node and service, so no service takes another's claims. */
+  nodeName: string;
   follower?: Pick<JournalFollowerOptions, "listen" | "pollMs">;
   inventoryFence?: (tx: BulkTransaction) => Promise<void>;
 }) => Promise<ClusterService>;
@@ -107,6 +109,12 @@ export class ClusterNode {
 
   appliedSeq(): number {
     return this.#current?.port.isReady() ? this.#current.port.snapshot().generation : 0;
+  }
+
+  #services = 0;
+
+  #serviceName(): string {
+    return `${Deno.hostname()}:${this.id}:${++this.#services}`;
   }
 
   #now(): number {
@@ -214,7 +222,7 @@ export class ClusterNode {
         generation: this.#generation,
       });
       const fence = SqlClusterStore.fence(() => this.#generation);
-      leader = await this.#options.create({ inventoryFence: fence });
+      leader = await this.#options.create({ nodeName: this.#serviceName(), inventoryFence: fence });
       await leader.ready;
     } catch (e) {
       this.#log.error("Could not take over as leader: {error}", { error: String(e) });
@@ -232,6 +240,7 @@ export class ClusterNode {
   async #follow(): Promise<void> {
     const db = this.#options.db;
     const follower = await this.#options.create({
+      nodeName: this.#serviceName(),
       follower: {
         listen: (onCommit) => db.listen(JOURNAL_CHANNEL, () => onCommit()),
         pollMs: 1000,
