@@ -166,7 +166,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
-    ...(detoxConfig && detoxConfig.policies.length > 0
+    // A cluster follower runs no agent: they decide and write, which is the leader's (docs/cluster.md).
+    ...(detoxConfig && detoxConfig.policies.length > 0 && !options.follower
       ? {
         detox: {
           history,
@@ -183,7 +184,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    ...(dealerSettings
+    ...(dealerSettings && !options.follower
       ? {
         dealer: {
           config: dealerSettings.config,
@@ -215,7 +216,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    ...(options.consistency
+    ...(options.consistency && !options.follower
       ? {
         consistency: consistencyAgentDeps(options.consistency, {
           store: consistencyStore,
@@ -226,7 +227,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         }),
       }
       : {}),
-    ...(options.scheduler
+    ...(options.scheduler && !options.follower
       ? {
         scheduler: {
           ...options.scheduler,
