@@ -1,3 +1,4 @@
+import { getLogger } from "@logtape/logtape";
 import { nanoid } from "nanoid";
 import { envelope } from "../../registry/http/context.ts";
 import type { ClusterNode } from "./cluster_node.ts";
@@ -28,6 +29,7 @@ function unavailable(message: string, extra: Record<string, string> = {}): Respo
   return json(503, message, null, { "Retry-After": "1", ...extra });
 }
 
+const log = getLogger(["dynamo", "cluster"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -177,7 +179,13 @@ export function clusterFetch(
               headers,
               body: body.byteLength > 0 ? body : null,
             });
-            if (!res.headers.has(NOT_LEADER)) return res;
+            if (!res.headers.has(NOT_LEADER)) {
+              // fetch has decoded the body: the length and encoding it came with no longer hold.
+              const out = new Headers(res.headers);
+              out.delete("Content-Encoding");
+              out.delete("Content-Length");
+              return new Response(res.body, { status: res.status, headers: out });
+            }
             await res.body?.cancel();
           } catch {
             // the leader went away: look again until the deadline
@@ -195,7 +203,13 @@ export function clusterFetch(
     try {
       return READ_METHODS.has(req.method) ? await read(req) : await write(req);
     } catch (e) {
-      return unavailable(`The cluster could not serve this request: ${(e as Error).message ?? e}`);
+      // The database's own text stays in the log, as everywhere at the edge.
+      log.error("Cluster front failed on {method} {path}: {error}", {
+        method: req.method,
+        path: new URL(req.url).pathname,
+        error: String(e),
+      });
+      return unavailable("The cluster could not serve this request; retry");
     }
   };
 }

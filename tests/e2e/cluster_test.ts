@@ -20,7 +20,7 @@ import {
   waitServing,
 } from "../helpers/cluster.ts";
 import { TEST_DATABASE_URL } from "../helpers/db.ts";
-import { dynamo } from "../helpers/server_process.ts";
+import { drain, dynamo, freePort, startServer, waitReady } from "../helpers/server_process.ts";
 
 const ignore = !TEST_DATABASE_URL;
 const options = { ignore, sanitizeResources: false, sanitizeOps: false };
@@ -214,5 +214,31 @@ Deno.test({
       }
       assertEquals(role, "follower");
     });
+  },
+});
+
+Deno.test({
+  name: "on the embedded database there is one server: a second start on the same DYNAMO_HOME is refused",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "dynamo_one_" });
+    const port = freePort();
+    const first = startServer({ DYNAMO_HOME: home, DYNAMO_LISTEN: `127.0.0.1:${port}` });
+    try {
+      await waitReady(`http://127.0.0.1:${port}`, first);
+      const second = startServer({ DYNAMO_HOME: home, DYNAMO_LISTEN: `127.0.0.1:${freePort()}` });
+      const [status, stderr] = await Promise.all([second.status, drain(second)]);
+      assertEquals(status.code, 1, stderr);
+      assert(stderr.includes(`in use by process ${first.pid}`), stderr);
+      // The first one is untouched: no cluster status on the embedded database.
+      const res = await fetch(`http://127.0.0.1:${port}/data/cluster/status`);
+      assertEquals(res.status, 404);
+      await res.body?.cancel();
+    } finally {
+      first.kill("SIGTERM");
+      await Promise.all([first.status, drain(first)]);
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
   },
 });
