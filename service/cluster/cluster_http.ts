@@ -162,7 +162,12 @@ export function clusterFetch(
     const forwarded = req.headers.has(FORWARDED);
     const deadline = Date.now() + forwardWaitMs;
     for (;;) {
-      if (node.role === "leader") return await leaderWrite(req, body, key);
+      if (node.role === "leader") {
+        const res = await leaderWrite(req, body, key);
+        // A write that failed because this node was deposed meanwhile goes to the new leader (same key).
+        if (res.status < 500 || await node.confirmLeadership()) return res;
+        await res.body?.cancel();
+      }
       if (forwarded) return unavailable("This server does not lead the cluster", { [NOT_LEADER]: "1" });
       if (node.role === "follower") {
         const leader = await node.leaderUrl().catch(() => null);

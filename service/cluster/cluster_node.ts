@@ -207,6 +207,7 @@ export class ClusterNode {
     if (this.#role === "leader" && now - this.#lastPurge > 60_000) {
       this.#lastPurge = now;
       await this.store.purgeKeys(now - DAY_MS);
+      await this.store.forgetNodes(now - DAY_MS); // rows of nodes gone for a day (each start is a new node)
     }
   }
 
@@ -267,6 +268,11 @@ export class ClusterNode {
     this.#lastBeat = this.#now();
     await this.#beat(this.#lastBeat).catch(() => {});
     if (old) await old.close().catch((e) => this.#log.warn("Closing the old service: {e}", { e: String(e) }));
+  }
+
+  /** Asks the lease session whether this node still holds the lock (false also when it never did). */
+  async confirmLeadership(): Promise<boolean> {
+    return this.#role === "leader" && await this.#lease.stillHeld();
   }
 
   /** The leader's address as its node row advertises it (null while there is none). */

@@ -65,7 +65,7 @@ Deno.test({
   ...options,
   name: named("cluster: three nodes take writes through any node; followers agree after catch-up"),
   async fn() {
-    await withCluster(3, async ({ nodes, token }) => {
+    await withCluster(3, async ({ url, nodes, token }) => {
       const status = await clusterStatus(nodes[1]!);
       assertEquals(status.nodes.filter((n) => n.role === "leader").length, 1);
       assertEquals(status.nodes.filter((n) => n.role === "follower").length, 2);
@@ -92,6 +92,18 @@ Deno.test({
       const bad = await fetch(`${nodes[1]!.url}/data/inventory/datasets?dataset=x&min_generation=abc`);
       assertEquals(bad.status, 400);
       await bad.body?.cancel();
+      // The same Idempotency-Key again, through another node: the recorded answer, not a second write.
+      const once = await injectDataset(nodes[1]!, token, "/Any/Keyed/RAW", "same-key");
+      assertEquals(once.status, 200);
+      const again = await injectDataset(nodes[2]!, token, "/Any/Keyed/RAW", "same-key");
+      assertEquals(again.status, 200);
+      assertEquals(again.headers.get("Idempotent-Replayed"), "true");
+      assertEquals((await again.json()).data.generation, (await once.json()).data.generation);
+      assertEquals((await upsertsPerDataset(url)).get("/Any/Keyed/RAW"), 1);
+      const badKey = await injectDataset(nodes[1]!, token, "/Any/Bad/RAW", "white space");
+      assertEquals(badKey.status, 400);
+      await badKey.body?.cancel();
+
       const cli = await dynamo({}, ["cluster", "status", "--server", nodes[2]!.url]);
       assertEquals(cli.code, 0, cli.stderr);
       assertEquals(cli.stdout.split("\n").filter((l) => / leader \* /.test(l)).length, 1, cli.stdout);
@@ -213,6 +225,37 @@ Deno.test({
         if (role !== "follower") await new Promise((r) => setTimeout(r, 50));
       }
       assertEquals(role, "follower");
+    });
+  },
+});
+
+Deno.test({
+  ...options,
+  name: named(
+    "cluster: when the leader's database session drops, a follower leads and the old leader follows",
+  ),
+  async fn() {
+    await withCluster(2, async ({ url, nodes, token }) => {
+      const [old, other] = nodes as [ClusterProcess, ClusterProcess];
+      assertEquals(await waitLeader(nodes), old.url);
+      const db = await openDatabase({ url, maxConnections: 1 });
+      try {
+        // Every node has a lease session; the leader's is the one holding an advisory lock.
+        const ended = await db.queryArrays(
+          `SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+           WHERE a.application_name = 'dynamo-lease' AND l.locktype = 'advisory' AND l.granted`,
+        );
+        assertEquals(ended.length, 1);
+      } finally {
+        await db.close();
+      }
+      assertEquals(await waitLeader([other], { not: old.url }), other.url);
+      const res = await injectDataset(old, token, "/Dropped/Session/RAW");
+      assertEquals(res.status, 200, "a write through the old leader reaches the new one");
+      const generation = (await res.json()).data.generation;
+      const { names } = await datasetNames(old, "/Dropped/*/RAW", generation);
+      assertEquals(names, ["/Dropped/Session/RAW"]);
+      assertEquals((await clusterStatus(other)).lease.changes, 2);
     });
   },
 });
