@@ -15,6 +15,8 @@ export interface ClusterHttpOptions {
 const FORWARDED = "X-Dynamo-Forwarded-By";
 /** Set by a node that was asked to write but does not lead (any more): the sender looks again. */
 const NOT_LEADER = "X-Dynamo-Not-Leader";
+/** Reads answered by the leader's agents (the scheduler's state, a running consistency check). */
+const LEADER_READS = /^\/data\/(scheduler\/|consistency\/progress$)/;
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -27,6 +29,14 @@ function json(status: number, message: string, data: unknown = null, headers: Re
 
 function unavailable(message: string, extra: Record<string, string> = {}): Response {
   return json(503, message, null, { "Retry-After": "1", ...extra });
+}
+
+/** A fetched answer passed on: fetch has decoded the body, so its length and encoding no longer hold. */
+function plain(res: Response): Response {
+  const headers = new Headers(res.headers);
+  headers.delete("Content-Encoding");
+  headers.delete("Content-Length");
+  return new Response(res.body, { status: res.status, headers });
 }
 
 const log = getLogger(["dynamo", "cluster"]);
@@ -83,6 +93,14 @@ export function clusterFetch(
     }
     const service = node.current;
     if (!service) return unavailable("The server is starting; retry shortly");
+    if (LEADER_READS.test(url.pathname) && node.role !== "leader" && !req.headers.has(FORWARDED)) {
+      const leader = await node.leaderUrl().catch(() => null);
+      if (!leader) return unavailable("No leader is available to answer this; retry");
+      const headers = new Headers(req.headers);
+      headers.set(FORWARDED, node.id);
+      headers.delete("Host");
+      return plain(await fetch(`${leader}${url.pathname}${url.search}`, { headers }));
+    }
     if (minText !== null) {
       const min = Number(minText);
       if (!/^\d{1,15}$/.test(minText)) {
@@ -184,13 +202,7 @@ export function clusterFetch(
               headers,
               body: body.byteLength > 0 ? body : null,
             });
-            if (!res.headers.has(NOT_LEADER)) {
-              // fetch has decoded the body: the length and encoding it came with no longer hold.
-              const out = new Headers(res.headers);
-              out.delete("Content-Encoding");
-              out.delete("Content-Length");
-              return new Response(res.body, { status: res.status, headers: out });
-            }
+            if (!res.headers.has(NOT_LEADER)) return plain(res);
             await res.body?.cancel();
           } catch {
             // the leader went away: look again until the deadline

@@ -187,6 +187,10 @@ export class ClusterNode {
       if (await this.#lease.tryAcquire().catch(() => false)) await this.#promote();
     } else if (this.#role === "leader") {
       if (!(await this.#lease.stillHeld())) await this.#stepDown();
+    } else if (this.#role === "promoting") {
+      // Steps are sequential: still "promoting" here means the last change of role failed (the
+      // database was unreachable); the old service serves reads meanwhile. Try to follow again.
+      await this.#follow();
     }
     const now = this.#now();
     if (now - this.#lastBeat >= (this.#options.heartbeatMs ?? 1000)) {

@@ -104,6 +104,14 @@ Deno.test({
       assertEquals(badKey.status, 400);
       await badKey.body?.cancel();
 
+      // What only the leader's agents know is asked of the leader.
+      const viaFollower = await fetch(`${nodes[2]!.url}/data/scheduler/sequences`);
+      const viaLeader = await fetch(`${nodes[0]!.url}/data/scheduler/sequences`);
+      assertEquals([viaFollower.status, await viaFollower.text()], [
+        viaLeader.status,
+        await viaLeader.text(),
+      ]);
+
       const cli = await dynamo({}, ["cluster", "status", "--server", nodes[2]!.url]);
       assertEquals(cli.code, 0, cli.stderr);
       assertEquals(cli.stdout.split("\n").filter((l) => / leader \* /.test(l)).length, 1, cli.stdout);
