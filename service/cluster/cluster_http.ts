@@ -170,6 +170,21 @@ export function clusterFetch(
     }
   }
 
+  /** Aborts `abort` once the lease has passed to a node other than `leader`. */
+  function watchLeader(leader: string, abort: AbortController): { stop(): void } {
+    let stopped = false;
+    (async () => {
+      while (!stopped) {
+        await sleep(250);
+        if (stopped) return;
+        const now = await node.leaderUrl().catch(() => leader);
+        // null: no live leader, or this node itself once it has taken the lease.
+        if (now !== leader && (now !== null || node.role !== "follower")) abort.abort();
+      }
+    })();
+    return { stop: () => stopped = true };
+  }
+
   async function write(req: Request): Promise<Response> {
     const given = req.headers.get("Idempotency-Key");
     if (given !== null && !KEY_PATTERN.test(given)) {
@@ -196,16 +211,25 @@ export function clusterFetch(
           headers.set(FORWARDED, node.id);
           headers.delete("Host");
           headers.delete("Content-Length");
+          // A leader that hangs (paused, cut off) keeps the connection open: when the lease moves on,
+          // the write goes to the new leader under the same key.
+          const abort = new AbortController();
+          const watch = watchLeader(leader, abort);
           try {
             const res = await fetch(`${leader}${url.pathname}${url.search}`, {
               method: req.method,
               headers,
               body: body.byteLength > 0 ? body : null,
+              signal: abort.signal,
             });
-            if (!res.headers.has(NOT_LEADER)) return plain(res);
-            await res.body?.cancel();
+            if (res.status === 409 && res.headers.has("Retry-After")) {
+              await res.body?.cancel(); // our own earlier attempt is still running there: wait for it
+            } else if (!res.headers.has(NOT_LEADER)) return plain(res);
+            else await res.body?.cancel();
           } catch {
             // the leader went away: look again until the deadline
+          } finally {
+            watch.stop();
           }
         }
       }

@@ -281,6 +281,18 @@ export class ClusterNode {
 
   /** The leader's address as its node row advertises it (null while there is none). */
   async leaderUrl(): Promise<string | null> {
+    // Many forwarded writes ask at once: one look at the database serves them for a moment.
+    const now = this.#now();
+    if (this.#leaderLook && now - this.#leaderLook.atMs < 100) return await this.#leaderLook.url;
+    const url = this.#lookUpLeader();
+    this.#leaderLook = { atMs: now, url };
+    url.catch(() => this.#leaderLook = null);
+    return await url;
+  }
+
+  #leaderLook: { atMs: number; url: Promise<string | null> } | null = null;
+
+  async #lookUpLeader(): Promise<string | null> {
     const lease = await this.store.lease();
     if (!lease.holder || lease.holder === this.id) return null;
     const nodes = await this.store.nodes();

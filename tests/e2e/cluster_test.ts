@@ -204,7 +204,12 @@ Deno.test({
         async (r) => ({ status: r.status, text: await r.text() }),
         (e) => ({ status: 0, text: String(e) }),
       );
+      // One through the follower is forwarded to the paused leader and hangs there, until the lease moves.
+      const viaFollower = injectDataset(other, token, "/Paused/ViaFollower/RAW", "paused-2");
       assertEquals(await waitLeader([other], { not: old.url, timeoutMs: 30_000 }), other.url);
+      const forwarded = await viaFollower;
+      assertEquals(forwarded.status, 200, "acknowledged by the new leader while the old one is still paused");
+      await forwarded.body?.cancel();
       const after = await clusterStatus(other);
       assert(after.lease.generation > before.lease.generation, "the fencing generation moved on");
       const accepted = await injectDataset(other, token, "/Paused/Other/RAW");
@@ -222,11 +227,12 @@ Deno.test({
       assertEquals(retry.status, 200, await retry.clone().text());
       await retry.body?.cancel();
       assertEquals((await upsertsPerDataset(url)).get("/Paused/Write/RAW"), 1);
+      assertEquals((await upsertsPerDataset(url)).get("/Paused/ViaFollower/RAW"), 1);
 
       // The old leader is a follower now, and serves what the new one wrote.
       const head = (await clusterStatus(other)).journal_head;
       const { names } = await datasetNames(old, "/Paused/*/RAW", head);
-      assertEquals(names, ["/Paused/Other/RAW", "/Paused/Write/RAW"]);
+      assertEquals(names, ["/Paused/Other/RAW", "/Paused/ViaFollower/RAW", "/Paused/Write/RAW"]);
       let role: string | undefined;
       for (let i = 0; i < 100 && role !== "follower"; i++) {
         role = (await clusterStatus(old)).nodes.find((n) => n.url === old.url)?.role;
