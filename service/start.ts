@@ -93,6 +93,7 @@ export async function startService(options: { listen?: string; config?: string }
       databaseUrl,
       listen,
       advertiseUrl: env("DYNAMO_ADVERTISE_URL"),
+      leaseTimeout: env("DYNAMO_LEASE_TIMEOUT"),
       create: (database, role) => createDynamo({ ...serviceOptions, database, ...role }),
       onLeader: async (service) => {
         if (config && config.sites.length > 0) {

@@ -74,7 +74,6 @@ export class ClusterNode {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #tick: Promise<void> = Promise.resolve();
-  #roleWaiters: (() => void)[] = [];
   #log = getLogger(["dynamo", "cluster"]);
 
   constructor(options: ClusterNodeOptions) {
@@ -148,28 +147,8 @@ export class ClusterNode {
     this.#schedule();
   }
 
-  /** Resolves when the role is one of `roles` (or after `timeoutMs`); true if it is. */
-  async waitForRole(roles: readonly NodeRole[], timeoutMs: number): Promise<boolean> {
-    const deadline = this.#now() + timeoutMs;
-    while (!roles.includes(this.#role)) {
-      const left = deadline - this.#now();
-      if (left <= 0 || this.#stopped) return false;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 100));
-        this.#roleWaiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return true;
-  }
-
   #setRole(role: NodeRole): void {
     this.#role = role;
-    const waiters = this.#roleWaiters;
-    this.#roleWaiters = [];
-    for (const w of waiters) w();
   }
 
   #schedule(): void {
@@ -219,6 +198,8 @@ export class ClusterNode {
   async #promote(): Promise<void> {
     this.#setRole("promoting");
     let leader: ClusterService | null = null;
+    // Loading may take longer than the lease session may stay silent: keep speaking on it meanwhile.
+    const keepAlive = setInterval(() => this.#lease.stillHeld(), this.#options.pollMs ?? 250);
     try {
       this.#generation = await this.store.takeLease(this.id, this.#now());
       this.#leaseChanges += 1;
@@ -229,6 +210,7 @@ export class ClusterNode {
       const fence = SqlClusterStore.fence(() => this.#generation);
       leader = await this.#options.create({ nodeName: this.#serviceName(), inventoryFence: fence });
       await leader.ready;
+      if (!(await this.#lease.stillHeld())) throw new Error("the lease was lost while loading");
     } catch (e) {
       this.#log.error("Could not take over as leader: {error}", { error: String(e) });
       await leader?.close().catch(() => {});
@@ -237,6 +219,8 @@ export class ClusterNode {
       if (!this.#current) await this.#follow();
       else this.#setRole("follower");
       return;
+    } finally {
+      clearInterval(keepAlive);
     }
     await this.#swap(leader, "leader");
     await this.#options.onLeader?.(leader);

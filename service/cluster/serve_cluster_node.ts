@@ -13,6 +13,8 @@ export interface ServeClusterNodeOptions {
   /** Builds the service of a role over the node's database. */
   create: (database: Database, role: Parameters<CreateService>[0]) => Promise<ClusterService>;
   onLeader?: (service: ClusterService) => Promise<void>;
+  /** `DYNAMO_LEASE_TIMEOUT`: seconds of silence after which the leader's lease session is ended. */
+  leaseTimeout?: string | undefined;
   /** Resolves with an exit code when a service's root supervisor gives up. */
   fatal: Promise<number>;
 }
@@ -20,6 +22,7 @@ export interface ServeClusterNodeOptions {
 /** `dynamo start` on PostgreSQL: one node of the cluster, serving until SIGINT/SIGTERM. */
 export async function serveClusterNode(options: ServeClusterNodeOptions): Promise<number> {
   const log = getLogger(["dynamo", "cluster"]);
+  const leaseIdleTimeoutMs = parseLeaseTimeout(options.leaseTimeout);
   const db = await openDatabase({ url: options.databaseUrl });
   await migrate(db, Date.now());
   const { hostname, port } = options.listen;
@@ -31,6 +34,7 @@ export async function serveClusterNode(options: ServeClusterNodeOptions): Promis
     advertiseUrl,
     version: denoJson.version,
     create: (role) => options.create(db, role),
+    leaseIdleTimeoutMs,
     ...(options.onLeader ? { onLeader: options.onLeader } : {}),
   });
   const server = Deno.serve({ hostname, port, onListen: () => {} }, clusterFetch(node));
@@ -56,4 +60,17 @@ export async function serveClusterNode(options: ServeClusterNodeOptions): Promis
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   return code;
+}
+
+/**
+ * `DYNAMO_LEASE_TIMEOUT` (seconds, default 3): how long a leader may fall silent (paused, cut off,
+ * an event loop blocked) before PostgreSQL ends its lease session and another node takes over.
+ */
+export function parseLeaseTimeout(text: string | undefined): number {
+  if (text === undefined) return 3000;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds < 1 || seconds > 600) {
+    throw new TypeError(`DYNAMO_LEASE_TIMEOUT must be a number of seconds from 1 to 600, got "${text}"`);
+  }
+  return Math.round(seconds * 1000);
 }
