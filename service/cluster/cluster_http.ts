@@ -195,7 +195,9 @@ export function clusterFetch(
     const forwarded = req.headers.has(FORWARDED);
     const deadline = Date.now() + forwardWaitMs;
     for (;;) {
-      if (node.role === "leader") {
+      // The lease is confirmed before each write: registry writes (requests, locks) are not fenced in
+      // the database as inventory commits are, so a leader that wakes up deposed must not start one.
+      if (node.role === "leader" && await node.confirmLeadership()) {
         const res = await leaderWrite(req, body, key);
         // A write that failed because this node was deposed meanwhile goes to the new leader (same key).
         if (res.status < 500 || await node.confirmLeadership()) return res;
