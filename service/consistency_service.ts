@@ -6,7 +6,7 @@
  * DYNAMO_CONSISTENCY_CONFIG (or "consistency": {"config": FILE} in the
  * service configuration).
  */
-import type { ConsistencyStore, FindingRow, RunRow } from "../adapters/db/consistency_port.ts";
+import type { ConsistencyStore, FindingRow, RunRow } from "../adapters/db/consistency_store_port.ts";
 import type { SiteLister } from "../adapters/storage/listing_port.ts";
 import type { SiteStorageResolver } from "../adapters/storage/storage_port.ts";
 import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
@@ -23,7 +23,7 @@ import {
   parseConsistencyConfig,
 } from "../policies/consistency/consistency_config.ts";
 import type { CommandOutcome, Snapshot, Submission } from "../registry/inventory/mod.ts";
-import type { ConsistencyPort, JsonObject } from "../registry/http/consistency_port.ts";
+import type { ConsistencyChecks, JsonObject } from "../registry/http/consistency_checks.ts";
 
 export interface ConsistencySettings {
   config: ConsistencyConfig;
@@ -127,12 +127,12 @@ function summaryJson(s: CheckSummary): JsonObject {
   };
 }
 
-export function consistencyPort(
-  system: ActorSystem,
-  agent: ActorRef<ConsistencyMsg> | null,
-  store: ConsistencyStore,
-  snapshot: () => Snapshot,
-): ConsistencyPort {
+export function consistencyChecks({ system, agent, store, snapshot }: {
+  system: ActorSystem;
+  agent: ActorRef<ConsistencyMsg> | null;
+  store: ConsistencyStore;
+  snapshot: () => Snapshot;
+}): ConsistencyChecks {
   const timeoutMs = 7 * 86_400_000;
   return {
     configured: () => agent !== null,

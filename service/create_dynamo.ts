@@ -36,7 +36,7 @@ import { createRegistryApp } from "../registry/http/app.ts";
 import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { AppEnv } from "../registry/http/context.ts";
 import type { RegistryPort } from "../registry/http/port.ts";
-import type { JsonRow } from "../registry/http/fileops_port.ts";
+import type { JsonRow } from "../registry/http/file_operations.ts";
 import type {
   DealerSettings,
   DetoxConfig,
@@ -45,15 +45,15 @@ import type {
 } from "./config/agents_config.ts";
 import {
   consistencyAgentDeps,
+  consistencyChecks,
   consistencyMetrics,
-  consistencyPort,
   type ConsistencySettings,
 } from "./consistency_service.ts";
-import { detoxPort } from "./detox_service.ts";
-import { fileopsPort } from "./fileops_service.ts";
+import { detoxRegistry } from "./detox_service.ts";
+import { fileOperations } from "./fileops_service.ts";
 import { registryPort } from "./registry_service.ts";
-import { dealerPort } from "./request_service.ts";
-import { schedulerPort } from "./scheduler_service.ts";
+import { requestRegistry } from "./request_service.ts";
+import { schedulerControl } from "./scheduler_service.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -237,18 +237,15 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     metrics: async () =>
       metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
   });
-  const app = createRegistryApp(
-    port,
-    {
-      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-      ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
-      ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
-      timers: clock,
-      ...(options.web ? { web: options.web } : {}),
-    },
-    detoxPort({ system, agent: () => tree.detox, history, locks, accesses, clock }),
-    {
-      port: dealerPort({
+  const app = createRegistryApp(port, {
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
+    ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
+    timers: clock,
+    ...(options.web ? { web: options.web } : {}),
+    detox: detoxRegistry({ system, agent: () => tree.detox, history, locks, accesses, clock }),
+    requests: {
+      registry: requestRegistry({
         system,
         dealer: () => tree.dealer,
         requests,
@@ -259,7 +256,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }),
       nudgeTracker: () => tree.nudgeTracker(),
     },
-    fileopsPort({
+    fileops: fileOperations({
       store: fileopsStore,
       storage,
       snapshot: () => publication.snapshot(),
@@ -275,9 +272,16 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       },
       nowMs: () => clock.now(),
     }),
-    tree.scheduler ? schedulerPort({ system, ref: tree.scheduler, store: schedulerStore }) : undefined,
-    consistencyPort(system, tree.consistency, consistencyStore, () => publication.snapshot()),
-  );
+    ...(tree.scheduler
+      ? { scheduler: schedulerControl({ system, ref: tree.scheduler, store: schedulerStore }) }
+      : {}),
+    consistency: consistencyChecks({
+      system,
+      agent: tree.consistency,
+      store: consistencyStore,
+      snapshot: () => publication.snapshot(),
+    }),
+  });
   let closed = false;
   return {
     app,

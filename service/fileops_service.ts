@@ -1,8 +1,8 @@
 /** The registry's view of file operations: store rows in their JSON shape, and LFN → PFN. */
-import type { FileOpsStore, Subscription } from "../adapters/db/fileops_port.ts";
+import type { FileOpsStore, Subscription } from "../adapters/db/fileops_store_port.ts";
 import type { SiteStorage } from "../adapters/storage/site_storage.ts";
 import { mappingProtocol } from "../adapters/storage/storage_port.ts";
-import { type FileOpsPort, type JsonRow, LfnError } from "../registry/http/fileops_port.ts";
+import { type FileOperations, type JsonRow, LfnError } from "../registry/http/file_operations.ts";
 import { LfnMappingError, mapLfn, type Snapshot } from "../registry/inventory/mod.ts";
 
 function seconds(ms: number): number {
@@ -26,7 +26,7 @@ function subscriptionJson(s: Subscription): JsonRow {
   };
 }
 
-export interface FileOpsPortOptions {
+export interface FileOperationsOptions {
   store: FileOpsStore;
   storage: SiteStorage;
   snapshot: () => Snapshot;
@@ -35,7 +35,9 @@ export interface FileOpsPortOptions {
   nowMs: () => number;
 }
 
-export function fileopsPort({ store, storage, snapshot, run, nowMs }: FileOpsPortOptions): FileOpsPort {
+export function fileOperations(
+  { store, storage, snapshot, run, nowMs }: FileOperationsOptions,
+): FileOperations {
   return {
     current: async (limit) => (await store.current(limit)).map(subscriptionJson),
     transferHistory: async (limit, since) =>

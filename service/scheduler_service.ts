@@ -1,15 +1,15 @@
 /** The registry's view of the scheduler: asks to its actor, runs from its store. */
 import { type ActorRef, type ActorSystem, ask } from "../actors/runtime/mod.ts";
 import type { SchedulerMsg, SchedulerReply, SequenceView } from "../actors/agents/scheduler.ts";
-import type { SchedulerStore } from "../adapters/db/scheduler_port.ts";
-import type { JsonRow } from "../registry/http/fileops_port.ts";
-import type { SchedulerPort } from "../registry/http/scheduler_port.ts";
+import type { SchedulerStore } from "../adapters/db/scheduler_store_port.ts";
+import type { JsonRow } from "../registry/http/file_operations.ts";
+import type { SchedulerControl } from "../registry/http/scheduler_control.ts";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-export function schedulerPort(
+export function schedulerControl(
   { system, ref, store }: { system: ActorSystem; ref: ActorRef<SchedulerMsg>; store: SchedulerStore },
-): SchedulerPort {
+): SchedulerControl {
   const call = <T>(make: (replyTo: ActorRef<SchedulerReply<T>>) => SchedulerMsg) =>
     ask<SchedulerMsg, SchedulerReply<T>>(system, ref, make, { timeoutMs: 30_000 });
   const sequenceJson = (v: SequenceView): JsonRow => ({

@@ -19,7 +19,7 @@ import type {
   FindingRow,
   InventoryFileRow,
   RunRecord,
-} from "../../adapters/db/consistency_port.ts";
+} from "../../adapters/db/consistency_store_port.ts";
 import type { SiteLister, WalkProgress } from "../../adapters/storage/listing_port.ts";
 import {
   mappingProtocol,

@@ -1,13 +1,13 @@
 import type { Context, Hono } from "hono";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { BadRequest, HttpError } from "../errors.ts";
-import { type ConsistencyPort, FINDING_KINDS, type FindingKindParam } from "../consistency_port.ts";
+import { type ConsistencyChecks, FINDING_KINDS, type FindingKindParam } from "../consistency_checks.ts";
 import { collectParams, parseParams } from "../params.ts";
 
 const SITE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 
 /** `/data/consistency/*` (spec §6): per-site summaries, a run's findings, checks and invalidation. */
-export function consistencyRoutes(app: Hono<AppEnv>, consistency: ConsistencyPort): void {
+export function consistencyRoutes(app: Hono<AppEnv>, consistency: ConsistencyChecks): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const site = (value: string | undefined) => {
     if (value === undefined || value === "") throw new BadRequest("site", "give the site's name");

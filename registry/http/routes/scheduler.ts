@@ -2,7 +2,7 @@ import type { Context, Hono } from "hono";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, parseParams } from "../params.ts";
-import type { SchedulerAnswer, SchedulerPort } from "../scheduler_port.ts";
+import type { SchedulerAnswer, SchedulerControl } from "../scheduler_control.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 /** One argument of an application: printable, no NUL or line breaks (it may reach a program's argv). */
@@ -10,7 +10,7 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 const ARG = /^[^\x00-\x1f\x7f]{1,1000}$/;
 
 /** `/data/scheduler/*`: sequences and application runs (spec §7). Writes need admin or operator on application. */
-export function schedulerRoutes(app: Hono<AppEnv>, scheduler: SchedulerPort): void {
+export function schedulerRoutes(app: Hono<AppEnv>, scheduler: SchedulerControl): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const answer = <T>(c: Context<AppEnv>, reply: SchedulerAnswer<T>, message?: string) => {
     if (typeof reply === "object" && reply !== null && "error" in reply) {

@@ -1,8 +1,8 @@
 import type { Context, Hono } from "hono";
 import { type AppEnv, ok } from "../context.ts";
-import type { DetoxPort } from "../detox_port.ts";
+import type { DetoxRegistry } from "../detox_registry.ts";
 import { BadRequest, HttpError } from "../errors.ts";
-import type { FileOpsPort } from "../fileops_port.ts";
+import type { FileOperations } from "../file_operations.ts";
 import { collectParams, parseParams } from "../params.ts";
 
 /** Pages are at most this long: a monitor never lists a whole site or the whole inventory at once. */
@@ -14,7 +14,7 @@ export const MAX_PAGE = 1000;
  * policy line's text) and `/data/transfers/files` (the file operations of a dataset
  * at a site, with their last error: what a request is waiting for).
  */
-export function webDataRoutes(app: Hono<AppEnv>, detox?: DetoxPort, fileops?: FileOpsPort): void {
+export function webDataRoutes(app: Hono<AppEnv>, detox?: DetoxRegistry, fileops?: FileOperations): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), false);
   const page = (p: { offset?: number; limit?: number }) => {
     if (p.offset !== undefined && p.offset < 0) throw new BadRequest("offset", "must not be negative");

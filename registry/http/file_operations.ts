@@ -5,7 +5,7 @@
  */
 export type JsonRow = Record<string, string | number | boolean | null>;
 
-export interface FileOpsPort {
+export interface FileOperations {
   current(limit: number): Promise<JsonRow[]>;
   transferHistory(limit: number, sinceSeconds: number): Promise<JsonRow[]>;
   deletionHistory(limit: number, sinceSeconds: number): Promise<JsonRow[]>;

@@ -9,7 +9,7 @@ export type JsonObject = { [k: string]: JsonValue };
 export const FINDING_KINDS = ["missing", "orphan", "corrupt", "unmanaged", "empty_dir", "hostile"] as const;
 export type FindingKindParam = typeof FINDING_KINDS[number];
 
-export interface ConsistencyPort {
+export interface ConsistencyChecks {
   /** false: no consistency configuration on this server (reads still work, checks are refused). */
   configured(): boolean;
   /** Whether the inventory knows the site. */

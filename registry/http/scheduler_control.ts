@@ -2,11 +2,11 @@
  * What the scheduler routes need (implemented by the composition root over
  * the scheduler actor and its store). Rows are in their JSON shape.
  */
-import type { JsonRow } from "./fileops_port.ts";
+import type { JsonRow } from "./file_operations.ts";
 
 export type SchedulerAnswer<T> = T | { error: string };
 
-export interface SchedulerPort {
+export interface SchedulerControl {
   sequences(): Promise<JsonRow[]>;
   startSequence(name: string): Promise<SchedulerAnswer<JsonRow>>;
   stopSequence(name: string): Promise<SchedulerAnswer<JsonRow>>;
