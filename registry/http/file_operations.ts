@@ -1,20 +1,67 @@
 /**
- * What the file-operations routes need (implemented by the composition root
- * over the file-operations store and agent). Rows are already in their JSON
- * shape: snake_case, times in Unix seconds.
+ * What the file-operations routes need (implemented in service/ over the
+ * file-operations store and agent). The routes shape the JSON
+ * (routes/fileops.ts: snake_case, times in Unix seconds).
  */
 export type JsonRow = Record<string, string | number | boolean | null>;
 
+/** A file's copy or deletion (a subscription). */
+export type FileOperationRow = {
+  id: number;
+  kind: string;
+  lfn: string;
+  dataset: string;
+  block: string;
+  size: number;
+  source: string | null;
+  site: string;
+  status: string;
+  taskState: string | null;
+  holdReason: string | null;
+  attempts: number;
+};
+
+/** With the last failure's message. */
+export type FileOperationDetail = FileOperationRow & { lastError: string | null };
+
+export type TransferRow = {
+  id: number;
+  lfn: string;
+  source: string;
+  destination: string;
+  size: number;
+  exitCode: number;
+  code: string | null;
+  message: string | null;
+  startedMs: number;
+  finishedMs: number;
+};
+
+export type DeletionRow = {
+  id: number;
+  lfn: string;
+  site: string;
+  size: number;
+  exitCode: number;
+  code: string | null;
+  message: string | null;
+  startedMs: number;
+  finishedMs: number;
+};
+
+/** Held subscriptions of a site, kind and reason. */
+export type HeldCountRow = { site: string; kind: string; reason: string; files: number; bytes: number };
+
 export interface FileOperations {
-  current(limit: number): Promise<JsonRow[]>;
-  transferHistory(limit: number, sinceSeconds: number): Promise<JsonRow[]>;
-  deletionHistory(limit: number, sinceSeconds: number): Promise<JsonRow[]>;
-  heldSummary(): Promise<JsonRow[]>;
-  heldDetail(limit: number): Promise<JsonRow[]>;
+  current(limit: number): Promise<FileOperationRow[]>;
+  transferHistory(limit: number, sinceSeconds: number): Promise<TransferRow[]>;
+  deletionHistory(limit: number, sinceSeconds: number): Promise<DeletionRow[]>;
+  heldSummary(): Promise<HeldCountRow[]>;
+  heldDetail(limit: number): Promise<FileOperationDetail[]>;
   /** The file operations of a dataset at a site (what a request waits for), with their last error. */
   files(
     filter: { dataset: string; site: string; kind?: "copy" | "deletion"; offset: number; limit: number },
-  ): Promise<JsonRow[]>;
+  ): Promise<FileOperationDetail[]>;
   /** Held subscriptions back to new; returns how many. */
   release(ids: number[] | "all"): Promise<number>;
   /** One pass now (subscribe, plan, transfer, delete, update the inventory). */

@@ -4,6 +4,7 @@ import type { DetoxRegistry } from "../detox_registry.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import type { FileOperations } from "../file_operations.ts";
 import { collectParams, parseParams } from "../params.ts";
+import { subscriptionDetailJson } from "./fileops.ts";
 
 /** Pages are at most this long: a monitor never lists a whole site or the whole inventory at once. */
 export const MAX_PAGE = 1000;
@@ -75,7 +76,11 @@ export function webDataRoutes(app: Hono<AppEnv>, detox?: DetoxRegistry, fileops?
         offset,
         limit: limit + 1,
       });
-      return ok(c, { offset, more: rows.length > limit, files: rows.slice(0, limit) });
+      return ok(c, {
+        offset,
+        more: rows.length > limit,
+        files: rows.slice(0, limit).map(subscriptionDetailJson),
+      });
     });
   }
 }
