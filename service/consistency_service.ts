@@ -1,13 +1,9 @@
 /**
  * Wiring of site consistency into the service (DESIGN.md §4: composition
- * root): the check's
- * dependencies over the database, storage and inventory, the REST port over
- * the agent, /metrics lines, and the configuration file named by
- * DYNAMO_CONSISTENCY_CONFIG (or "consistency": {"config": FILE} in the
- * service configuration).
+ * root): the check's dependencies over the database, storage and inventory,
+ * the registry's ConsistencyChecks over the agent, and /metrics lines.
  */
 import type { ConsistencyStore, RunRow } from "../adapters/db/consistency_store_port.ts";
-import type { SiteLister } from "../adapters/storage/listing_port.ts";
 import type { SiteStorageResolver } from "../adapters/storage/storage_port.ts";
 import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
 import type {
@@ -17,20 +13,9 @@ import type {
   ConsistencyMsg,
 } from "../actors/agents/consistency_agent.ts";
 import { type ActorRef, type ActorSystem, ask } from "../actors/runtime/mod.ts";
-import {
-  type ConsistencyConfig,
-  parseConsistencyConfig,
-} from "../policies/consistency/consistency_config.ts";
 import type { CommandOutcome, Snapshot, Submission } from "../registry/inventory/mod.ts";
 import type { ConsistencyChecks } from "../registry/http/consistency_checks.ts";
-
-export interface ConsistencySettings {
-  config: ConsistencyConfig;
-  /** How sites are listed (default: through their storage adapters). */
-  lister?: SiteLister;
-  /** How often the schedule is looked at (default: an hour, or the interval when shorter); 0 = on request only. */
-  tickMs?: number;
-}
+import type { ConsistencySettings } from "./config/consistency_settings.ts";
 
 /** The agent's dependencies. */
 export function consistencyAgentDeps(
@@ -147,19 +132,4 @@ export async function consistencyMetrics(store: ConsistencyStore): Promise<strin
     );
   }
   return lines.join("\n") + "\n";
-}
-
-/** The consistency configuration named by DYNAMO_CONSISTENCY_CONFIG, or null when none. */
-export async function consistencyFromEnv(
-  env: (name: string) => string | undefined,
-): Promise<ConsistencySettings | null> {
-  const file = env("DYNAMO_CONSISTENCY_CONFIG");
-  if (!file) return null;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new TypeError(`DYNAMO_CONSISTENCY_CONFIG: cannot read ${file}: ${(e as Error).message}`);
-  }
-  return { config: parseConsistencyConfig(text, file) };
 }

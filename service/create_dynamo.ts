@@ -43,12 +43,8 @@ import type {
   FileOpsSettings,
   SchedulerSettings,
 } from "./config/agents_config.ts";
-import {
-  consistencyAgentDeps,
-  consistencyChecks,
-  consistencyMetrics,
-  type ConsistencySettings,
-} from "./consistency_service.ts";
+import type { ConsistencySettings } from "./config/consistency_settings.ts";
+import { consistencyAgentDeps, consistencyChecks, consistencyMetrics } from "./consistency_service.ts";
 import { detoxRegistry } from "./detox_service.ts";
 import { fileOperations } from "./fileops_service.ts";
 import { registryPort } from "./registry_service.ts";
