@@ -150,16 +150,16 @@ export function createRegistryApp(
   inventoryRoutes(app, port);
   inventoryStatsRoutes(app, port);
   injectionRoutes(app, port);
-  if (detox) detoxRoutes(app, port, detox);
+  if (detox) detoxRoutes(app, { port, detox });
   if (dealer) {
-    requestRoutes(app, port, dealer);
+    requestRoutes(app, { port, ...dealer });
     dealerRoutes(app, dealer.registry);
-    phedexCompatRoutes(app, port, dealer.registry);
+    phedexCompatRoutes(app, { port, registry: dealer.registry });
   }
-  if (fileops) fileopsRoutes(app, fileops, port);
+  if (fileops) fileopsRoutes(app, { fileops, port });
   if (scheduler) schedulerRoutes(app, scheduler);
   if (consistency) consistencyRoutes(app, consistency);
-  webDataRoutes(app, detox, fileops);
+  webDataRoutes(app, { detox, fileops });
   mountWeb(app, { now: () => port.now(), ...options.web });
 
   app.notFound((c) =>

@@ -24,7 +24,10 @@ const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as 
 const MAX_PATTERNS = 20;
 
 /** `/data/detox/*` (spec §8.2 "detox"), the lock API, and popularity ingestion. */
-export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxRegistry): void {
+export function detoxRoutes(
+  app: Hono<AppEnv>,
+  { port, detox }: { port: RegistryPort; detox: DetoxRegistry },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const now = () => Math.floor(port.now() / 1000);
 

@@ -91,7 +91,10 @@ const DELETION_GRAPH = ["graph", "src_filter", "no_mss", "period", "upto", "exit
 const GRAPH_ROWS = 100_000;
 
 /** `/data/transfers/*`, `/data/deletions/history`, `/data/fileops/run`, `/data/inventory/lfn2pfn` (spec §8.2). */
-export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOperations, port: RegistryPort): void {
+export function fileopsRoutes(
+  app: Hono<AppEnv>,
+  { fileops, port }: { fileops: FileOperations; port: RegistryPort },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const limit = (n: number | undefined, fallback: number) => Math.min(Math.max(n ?? fallback, 1), 100_000);
   const since = (n: number | undefined) => {

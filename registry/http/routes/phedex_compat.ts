@@ -18,7 +18,10 @@ const REQUEST_LIST_LIMIT = 10_000;
  * `/data/inventory/requestlist` (copy and deletion requests with their
  * sites) and `/data/inventory/subscriptions` (replicas as subscriptions).
  */
-export function phedexCompatRoutes(app: Hono<AppEnv>, port: RegistryPort, dealer: RequestRegistry): void {
+export function phedexCompatRoutes(
+  app: Hono<AppEnv>,
+  { port, registry: dealer }: { port: RegistryPort; registry: RequestRegistry },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
 
   app.get("/data/inventory/requestlist", async (c) => {

@@ -33,8 +33,11 @@ const MULTI_POLL_LIMIT = 10_000;
  */
 export function requestRoutes(
   app: Hono<AppEnv>,
-  port: RegistryPort,
-  { registry: dealer, nudgeTracker: nudge }: { registry: RequestRegistry; nudgeTracker: () => void },
+  { port, registry: dealer, nudgeTracker: nudge }: {
+    port: RegistryPort;
+    registry: RequestRegistry;
+    nudgeTracker: () => void;
+  },
 ): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const now = () => Math.floor(port.now() / 1000);

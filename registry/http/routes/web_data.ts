@@ -15,7 +15,10 @@ export const MAX_PAGE = 1000;
  * policy line's text) and `/data/transfers/files` (the file operations of a dataset
  * at a site, with their last error: what a request is waiting for).
  */
-export function webDataRoutes(app: Hono<AppEnv>, detox?: DetoxRegistry, fileops?: FileOperations): void {
+export function webDataRoutes(
+  app: Hono<AppEnv>,
+  { detox, fileops }: { detox?: DetoxRegistry | undefined; fileops?: FileOperations | undefined },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), false);
   const page = (p: { offset?: number; limit?: number }) => {
     if (p.offset !== undefined && p.offset < 0) throw new BadRequest("offset", "must not be negative");
