@@ -31,7 +31,7 @@ import { SqlConsistencyStore } from "../adapters/db/consistency_store.ts";
 import { SqlActivityMetrics } from "../adapters/db/activity_metrics.ts";
 import { SiteStorage } from "../adapters/storage/site_storage.ts";
 import { DEFAULT_PARTITIONS, type PartitionDefinition } from "../registry/inventory/mod.ts";
-import type { CopyRequest } from "../registry/requests/copy_request.ts";
+import { unhandledItems } from "../registry/requests/unhandled_items.ts";
 import { createRegistryApp } from "../registry/http/app.ts";
 import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { AppEnv } from "../registry/http/context.ts";
@@ -297,11 +297,4 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       if (ownsDb) await db.close();
     },
   };
-}
-
-/** Items that copy requests still wait for (Detox's `dataset.unhandled_copy_exists`). */
-function unhandledItems(open: readonly CopyRequest[]): string[] {
-  return open.flatMap((r) =>
-    r.status === "new" ? [...r.items] : r.actions.filter((a) => a.status === "new").map((a) => a.item)
-  );
 }
