@@ -33,6 +33,7 @@ import { produceAttributes } from "../policies/producers/attributes.ts";
 import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
+import { benchXrootdFileops } from "./fileops_xrootd.ts";
 import { benchConsistency } from "./consistency.ts";
 import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
@@ -298,6 +299,8 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+log("file operations to XRootD");
+Object.assign(figures, await benchXrootdFileops());
 
 // ---- consistency: a site scan vs a bare find of the same tree -------------------------------
 log("consistency");
