@@ -4,6 +4,11 @@
  * Prints one JSON object of figures, each beside the raw limit measured in the
  * same run on the same machine (DESIGN.md §9). Default scale runs in under a
  * minute; `--scale cms` is the CMS-scale inventory. Never used by tests.
+ *
+ * Run it on both databases: without `--database-url` on embedded PGlite, and
+ * with `--database-url postgres://…` on a PostgreSQL server (a schema of its
+ * own, dropped afterwards). The journal, load and injection figures differ
+ * between the two (docs/performance.md).
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -48,8 +53,19 @@ const { values } = parseArgs({
     scale: { type: "string", default: "small" },
     seed: { type: "string", default: "1" },
     "database-url": { type: "string" },
+    help: { type: "boolean", default: false },
   },
 });
+if (values.help) {
+  console.log(`deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL]
+
+Prints one JSON object of figures, each beside its raw limit measured in the same run.
+Run it on both databases: once without --database-url (embedded PGlite), and once with
+--database-url postgres://USER@HOST:PORT/DB (PostgreSQL; a schema of its own, dropped
+afterwards). The journal, load and injection figures differ between them; see
+docs/performance.md.`);
+  Deno.exit(0);
+}
 const scale = SCALES[values.scale!];
 if (!scale) {
   throw new TypeError(`--scale must be one of ${Object.keys(SCALES).join(", ")}, got "${values.scale}"`);
@@ -463,6 +479,35 @@ const reads: number[] = [];
   figures["journal.copy_rows_per_second"] = Math.round(best);
   figures["journal.ratio_to_copy"] = round(
     (figures["journal.commands_per_second"] as number) / (figures["journal.copy_rows_per_second"] as number),
+    3,
+  );
+}
+// ---- end to end: the same kind of commands injected over HTTP by 8 clients ------------------------
+// In a process of its own (bench/inject.ts), like the web figures: it builds a service over its own
+// copy of the inventory.
+log("injection over HTTP");
+{
+  const url = values["database-url"];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--max-old-space-size=16384",
+      new URL("./inject.ts", import.meta.url).pathname,
+      "--scale",
+      scale.name,
+      "--seed",
+      String(seed),
+      ...(url ? ["--database-url", url] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/inject.ts exited ${out.code}`);
+  Object.assign(figures, JSON.parse(new TextDecoder().decode(out.stdout)));
+  figures["registry.inject_to_journal_ratio"] = round(
+    (figures["registry.inject_objects_per_second"] as number) /
+      (figures["journal.commands_per_second"] as number),
     3,
   );
 }
