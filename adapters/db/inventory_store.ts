@@ -175,8 +175,9 @@ export class SqlInventoryStore implements InventoryStore {
 
   /**
    * Keyset pagination: streams a table in key order without holding it all.
-   * The next page is asked for as soon as this one arrives, so the database
-   * reads and sends it while the caller builds objects from this one.
+   * On PostgreSQL the next page is asked for as soon as this one arrives, so
+   * the server reads and sends it while the caller builds objects from this
+   * one. In-process PGlite would run it on this same thread: no gain there.
    */
   async *#pages(table: string, keys: string[], columns: string): AsyncGenerator<unknown[][]> {
     const order = keys.join(", ");
@@ -186,13 +187,16 @@ export class SqlInventoryStore implements InventoryStore {
         `SELECT ${columns} FROM ${table} ${last ? after : ""} ORDER BY ${order} LIMIT ${PAGE}`,
         last ?? [],
       );
+    const readAhead = this.db.kind === "postgres";
     let next: Promise<unknown[][]> | null = page(null);
     try {
       while (next) {
         const rows: unknown[][] = await next;
-        next = rows.length < PAGE ? null : page(rows[rows.length - 1]!.slice(0, keys.length));
+        const last = rows.length < PAGE ? null : rows[rows.length - 1]!.slice(0, keys.length);
+        next = last && readAhead ? page(last) : null;
         next?.catch(() => {}); // awaited on the next turn, or dropped if the caller stops early
         if (rows.length > 0) yield rows;
+        if (last && !next) next = page(last);
       }
     } finally {
       await next?.catch(() => {});
