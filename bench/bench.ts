@@ -9,6 +9,9 @@
  * with `--database-url postgres://…` on a PostgreSQL server (a schema of its
  * own, dropped afterwards). The journal, load and injection figures differ
  * between the two (docs/performance.md).
+ *
+ * Long on purpose (~560 lines): one program that prints one JSON object, each figure
+ * beside its raw limit; the measured pieces live in their own modules.
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -39,7 +42,9 @@ import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
 import { benchXrootdFileops } from "./fileops_xrootd.ts";
+import { benchInject } from "./inject.ts";
 import { benchConsistency } from "./consistency.ts";
+import { benchCluster } from "./cluster.ts";
 import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
@@ -318,6 +323,12 @@ Object.assign(figures, await benchFileops());
 log("file operations to XRootD");
 Object.assign(figures, await benchXrootdFileops());
 
+// ---- cluster (PostgreSQL only): failover time, reads spread over 1–3 nodes ------------------
+if (values["database-url"]) {
+  log("cluster");
+  Object.assign(figures, await benchCluster(values["database-url"]));
+}
+
 // ---- consistency: a site scan vs a bare find of the same tree -------------------------------
 log("consistency");
 Object.assign(figures, await benchConsistency(scale.name === "cms" ? 1_000_000 : 100_000));
@@ -482,35 +493,17 @@ const reads: number[] = [];
     3,
   );
 }
-// ---- end to end: the same kind of commands injected over HTTP by 8 clients ------------------------
-// In a process of its own (bench/inject.ts), like the web figures: it builds a service over its own
-// copy of the inventory.
+// ---- end to end: the same kind of commands injected over HTTP by 8 clients (bench/inject.ts) -------
 log("injection over HTTP");
-{
-  const url = values["database-url"];
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--v8-flags=--max-old-space-size=16384",
-      new URL("./inject.ts", import.meta.url).pathname,
-      "--scale",
-      scale.name,
-      "--seed",
-      String(seed),
-      ...(url ? ["--database-url", url] : []),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`bench/inject.ts exited ${out.code}`);
-  Object.assign(figures, JSON.parse(new TextDecoder().decode(out.stdout)));
-  figures["registry.inject_to_journal_ratio"] = round(
-    (figures["registry.inject_objects_per_second"] as number) /
-      (figures["journal.commands_per_second"] as number),
-    3,
-  );
-}
+Object.assign(
+  figures,
+  await benchInject({
+    scale: scale.name,
+    seed,
+    databaseUrl: values["database-url"],
+    journalCommandsPerSecond: figures["journal.commands_per_second"] as number,
+  }),
+);
 // ---- reads while the writer commits one 100-command batch after another ----------------------
 {
   const rng = new SeededRng(seed + 2);

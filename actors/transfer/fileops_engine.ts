@@ -9,7 +9,7 @@
  * verified file at the destination counts as done and writes go through a
  * temporary name.
  */
-import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
+import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_store_port.ts";
 import { chooseSource, type SourceCandidate } from "../../policies/fileops/source_selection.ts";
 import { siteAllows } from "../../policies/fileops/site_access.ts";
 import type { DrainReply } from "./file_worker.ts";
@@ -54,6 +54,11 @@ export interface FileOpsDeps {
   nowMs(): number;
   random(): number;
   limits?: Partial<FileOpsLimits>;
+  /**
+   * A cluster follower (docs/cluster.md): passes only run the transfer and deletion workers on
+   * tasks claimed from the database; subscribing, planning and the updater are the leader's.
+   */
+  workersOnly?: boolean;
 }
 
 export interface FileOpsPassSummary {
@@ -97,6 +102,10 @@ export class FileOpsEngine {
       resubscribed: 0,
     };
     summary.recovered = await this.deps.store.recoverTasks(this.deps.nowMs());
+    if (this.deps.workersOnly) {
+      await this.execute(summary);
+      return summary;
+    }
     summary.subscribed = await this.subscribe();
     const planned = await this.plan();
     summary.planned = planned.queued;
