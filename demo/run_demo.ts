@@ -132,7 +132,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     },
     storage,
     // Listings through clean adapters (the demo's faults are for transfers); actions through the service's.
-    consistency: { config: DEMO_CONSISTENCY, tickMs: 0, lister: new StorageSiteLister(new SiteStorage()) },
+    consistency: {
+      config: DEMO_CONSISTENCY,
+      tickMs: 0,
+      lister: new StorageSiteLister(new SiteStorage(() => clock.now())),
+    },
     ...(options.web ? { web: options.web } : {}),
   });
   const close = async () => {
