@@ -13,6 +13,7 @@
 import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
 import { planSubscription } from "../../policies/fileops/plan.ts";
 import type { DrainReply } from "./file_worker.ts";
+import type { Rng } from "../runtime/clock.ts";
 import { type InventoryCommand, NULL_GROUP_ID, type Snapshot } from "../../registry/inventory/mod.ts";
 
 export interface FileOpsLimits {
@@ -52,7 +53,8 @@ export interface FileOpsDeps {
   /** Applies updater commands (non-atomic: each stands alone); resolves when durable. */
   submit(commands: InventoryCommand[]): Promise<void>;
   nowMs(): number;
-  random(): number;
+  /** Which of several untried sources a copy takes (seeded, a run is reproducible). */
+  rng: Rng;
   limits?: Partial<FileOpsLimits>;
 }
 
@@ -184,7 +186,7 @@ export class FileOpsEngine {
         failures,
         fileId: s.kind === "copy" ? fileIds.get(s.lfn) : undefined,
         maxAttempts: this.limits.maxAttempts,
-        random: this.deps.random,
+        random: () => this.deps.rng.next(),
       });
       switch (decision.kind) {
         case "cancel":
