@@ -10,7 +10,7 @@
  * verified file at the destination counts as done and writes go through a
  * temporary name.
  */
-import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
+import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_store_port.ts";
 import { planSubscription } from "../../policies/fileops/plan.ts";
 import type { DrainReply } from "./file_worker.ts";
 import type { Rng } from "../runtime/clock.ts";
