@@ -45,6 +45,7 @@ import { benchXrootdFileops } from "./fileops_xrootd.ts";
 import { benchInject } from "./inject.ts";
 import { benchConsistency } from "./consistency.ts";
 import { benchCluster } from "./cluster.ts";
+import { benchClusterFence } from "./cluster_fence.ts";
 import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
@@ -327,6 +328,7 @@ Object.assign(figures, await benchXrootdFileops());
 if (values["database-url"]) {
   log("cluster");
   Object.assign(figures, await benchCluster(values["database-url"]));
+  Object.assign(figures, await benchClusterFence(values["database-url"]));
 }
 
 // ---- consistency: a site scan vs a bare find of the same tree -------------------------------
