@@ -6,8 +6,9 @@ import type { CommandOutcome } from "../../registry/inventory/mod.ts";
  * every command again), so nothing was committed.
  */
 export function firstRejection(outcomes: readonly CommandOutcome[]): string {
-  const rejected = outcomes.find((o) => o.status === "rejected");
+  const rejected = outcomes.find((o) => o.status === "rejected") ??
+    outcomes.find((o) => o.status === "aborted");
   return `The inventory changed since the snapshot; nothing committed (${
-    rejected?.status === "rejected" ? rejected.error.message : "aborted"
+    rejected?.status === "rejected" ? rejected.error.message : rejected?.reason ?? "aborted"
   })`;
 }
