@@ -12,6 +12,8 @@ import type { InventoryPublication } from "./inventory/publication.ts";
 import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
 import { scheduler, type SchedulerMsg, type SchedulerOptions } from "./agents/scheduler.ts";
 import { resolveApplications } from "./agents/builtin_apps.ts";
+import { replicaActor, type ReplicaMsg, ReplicaSlot } from "./inventory/replica_host.ts";
+import { replicaDetoxDecider } from "./agents/detox_on_replica.ts";
 import {
   consistencyAgent,
   type ConsistencyAgentOptions,
@@ -36,6 +38,8 @@ export interface TreeDependencies {
   scheduler?: Omit<SchedulerOptions, "resolve"> & { askTimeoutMs?: number };
   /** Site consistency checks, when configured. */
   consistency?: Omit<ConsistencyAgentOptions, "ready">;
+  /** A reader replica in a Worker, on which Detox cycles are decided (default: when Detox is configured). */
+  readers?: boolean;
 }
 
 export interface ApplicationTree {
@@ -47,6 +51,8 @@ export interface ApplicationTree {
   fileops: ActorRef<FileOpsMsg> | null;
   scheduler: ActorRef<SchedulerMsg> | null;
   consistency: ActorRef<ConsistencyMsg> | null;
+  /** The reader replica, when one runs (its lag is a metric). */
+  replicas: ReplicaSlot | null;
   nudgeInjections(): void;
   /** A request arrived: the tracker makes a pass now rather than at its next tick. */
   nudgeTracker(): void;
@@ -58,6 +64,9 @@ export interface ApplicationTree {
  *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
  *     /injections           permanent; stateless, re-reads the queue
+ *     /replica              permanent; a reader replica in a Worker, built from the tables while the
+ *                           writer pauses, then following the committed journal; Detox decides there.
+ *                           A failed Worker (or a diverged journal) restarts it with a fresh replica
  *     /detox                permanent; one cycle at a time, on its schedule and on request
  *     /dealer               permanent; likewise
  *     /requests             permanent; follows copy requests, carries out deletion requests
@@ -88,6 +97,10 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
       }),
   };
   let gateway!: InventoryGateway;
+  // Partitions are parsed again in the Worker, so each needs its definition text.
+  const readers = deps.readers ??
+    (deps.detox !== undefined && deps.partitions.every((p) => p.text !== undefined));
+  const slot = readers ? new ReplicaSlot() : null;
   system.spawn<never>({
     id: "dynamo",
     restart: "permanent",
@@ -105,12 +118,21 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
           restart: "permanent",
           behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
         });
+        if (slot) {
+          ctx.spawn<ReplicaMsg>({
+            id: "replica",
+            restart: "permanent",
+            behavior: () =>
+              replicaActor({ writer, publication: deps.publication, partitions: deps.partitions, slot }),
+          });
+        }
         if (deps.detox) {
           const detox = deps.detox;
+          const decider = slot ? replicaDetoxDecider(slot, () => gateway, detox.enforcer ?? null) : undefined;
           ctx.spawn<DetoxMsg>({
             id: "detox",
             restart: "permanent",
-            behavior: () => detoxAgent({ ...detox, gateway }),
+            behavior: () => detoxAgent({ ...detox, gateway, ...(decider ? { decider } : {}) }),
           });
         }
         if (deps.dealer) {
@@ -188,6 +210,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
     scheduler: deps.scheduler ? system.refFor<SchedulerMsg>("/dynamo/scheduler") : null,
     consistency: deps.consistency ? system.refFor<ConsistencyMsg>("/dynamo/consistency") : null,
+    replicas: slot,
     nudgeTracker: () => {
       if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });
     },
