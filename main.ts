@@ -256,7 +256,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }
       : {}),
   });
-  const metrics = new ServiceMetrics(system, publication);
+  const metrics = new ServiceMetrics(system, publication, () => tree.replicas);
   const activity = new SqlActivityMetrics(db);
   const port: RegistryPort = {
     isReady: () => publication.isReady,
