@@ -2,8 +2,14 @@ import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { InventoryStore } from "../adapters/db/inventory_store_port.ts";
 import type { PartitionDefinition } from "../registry/inventory/mod.ts";
 import { injectionDrainer } from "./inventory/injection_drainer.ts";
-import { detoxAgent, type DetoxAgentOptions, type DetoxMsg } from "./agents/detox.ts";
-import { dealerAgent, type DealerAgentOptions, type DealerMsg } from "./agents/dealer.ts";
+import { detoxAgent, type DetoxAgentOptions, type DetoxMsg, scheduledDetoxCycles } from "./agents/detox.ts";
+import {
+  dealerAgent,
+  type DealerAgentOptions,
+  type DealerMsg,
+  scheduledDealerCycle,
+} from "./agents/dealer.ts";
+import { CycleLock, cycleTicker, TICK_MAILBOX, type TickMsg } from "./agents/cycle_ticker.ts";
 import { requestTracker, type RequestTrackerOptions, type TrackerMsg } from "./agents/request_tracker.ts";
 import { fileOpsAgent, type FileOpsAgentOptions, type FileOpsMsg } from "./transfer/fileops_agent.ts";
 import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
@@ -67,8 +73,10 @@ export interface ApplicationTree {
  *     /replica              permanent; a reader replica in a Worker, built from the tables while the
  *                           writer pauses, then following the committed journal; Detox decides there.
  *                           A failed Worker (or a diverged journal) restarts it with a fresh replica
- *     /detox                permanent; one cycle at a time, on its schedule and on request
- *     /dealer               permanent; likewise
+ *     /detox                permanent; cycles on request, one at a time
+ *     /detox_ticks          permanent; the scheduled Detox cycles: a mailbox of one tick, drop-oldest,
+ *                           so ticks do not pile up behind a long cycle; shares /detox's cycle lock
+ *     /dealer, /dealer_ticks  likewise for the Dealer
  *     /requests             permanent; follows copy requests, carries out deletion requests
  *     /fileops              permanent; transfers and deletions on the sites, and the updater; a new
  *                           incarnation gives back the tasks the crashed one held and carries on
@@ -129,19 +137,50 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
         if (deps.detox) {
           const detox = deps.detox;
           const decider = slot ? replicaDetoxDecider(slot, () => gateway, detox.enforcer ?? null) : undefined;
+          const cycles = new CycleLock();
+          const agent = () => ({ ...detox, gateway, cycles, ...(decider ? { decider } : {}) });
+          // The agent's mailbox keeps requests; scheduled cycles run from a ticker with a mailbox of one.
           ctx.spawn<DetoxMsg>({
             id: "detox",
             restart: "permanent",
-            behavior: () => detoxAgent({ ...detox, gateway, ...(decider ? { decider } : {}) }),
+            behavior: () => detoxAgent({ ...agent(), intervalMs: 0 }),
           });
+          if (detox.intervalMs > 0) {
+            ctx.spawn<TickMsg>({
+              id: "detox_ticks",
+              restart: "permanent",
+              mailbox: TICK_MAILBOX,
+              behavior: () =>
+                cycleTicker({
+                  intervalMs: detox.intervalMs,
+                  lock: cycles,
+                  cycle: (log) => scheduledDetoxCycles(agent(), log, () => system.clock.now()),
+                }),
+            });
+          }
         }
         if (deps.dealer) {
           const dealer = deps.dealer;
+          const cycles = new CycleLock();
           ctx.spawn<DealerMsg>({
             id: "dealer",
             restart: "permanent",
-            behavior: () => dealerAgent({ ...dealer, gateway }),
+            behavior: () => dealerAgent({ ...dealer, gateway, cycles, intervalMs: 0 }),
           });
+          if (dealer.intervalMs > 0) {
+            ctx.spawn<TickMsg>({
+              id: "dealer_ticks",
+              restart: "permanent",
+              mailbox: TICK_MAILBOX,
+              behavior: () =>
+                cycleTicker({
+                  intervalMs: dealer.intervalMs,
+                  lock: cycles,
+                  cycle: (log) =>
+                    scheduledDealerCycle({ ...dealer, gateway, cycles }, log, () => system.clock.now()),
+                }),
+            });
+          }
         }
         if (deps.tracker) {
           const tracker = deps.tracker;

@@ -24,7 +24,8 @@ import type {
 } from "../../adapters/db/dealer_port.ts";
 import type { DetoxHistory } from "../../adapters/db/detox_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
-import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
+import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import { firstRejection } from "./commit_errors.ts";
 
@@ -43,6 +44,8 @@ export interface DealerAgentOptions {
   random: (cycleSeed: number) => RandomSource;
   /** A cycle's time budget (default 30 min); past it the cycle is abandoned and recorded as failed. */
   cycleBudgetMs?: number;
+  /** Shared with the scheduled cycles' ticker (`cycle_ticker.ts`), so that cycles never overlap. */
+  cycles?: CycleLock;
 }
 
 export type DealerMsg =
@@ -60,24 +63,35 @@ export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, nu
     },
     async receive(state, msg, ctx) {
       const now = () => ctx.clock.now();
-      const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
       if (msg.type === "tick") {
-        if (locked) {
-          ctx.log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
-        } else ctx.log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
+        await scheduledDealerCycle(options, ctx.log, now);
         return state;
       }
+      const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
+      const cycle = () => runDealerCycle(options, msg.mode, msg.comment ?? null, now);
       msg.replyTo.tell(
         locked
           ? {
             ...emptySummary(msg.mode, options.gateway.snapshot().generation),
             error: `The dealer is locked by ${locked.user}${locked.note ? ` (${locked.note})` : ""}`,
           }
-          : await runDealerCycle(options, msg.mode, msg.comment ?? null, now),
+          : await (options.cycles ? options.cycles.run(cycle) : cycle()),
       );
       return state;
     },
   };
+}
+
+/** A scheduled cycle, unless an application lock pauses the Dealer. */
+export async function scheduledDealerCycle(
+  options: DealerAgentOptions,
+  log: Logger,
+  now: () => number,
+): Promise<void> {
+  const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
+  if (locked) {
+    log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
+  } else log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
 }
 
 function emptySummary(mode: DealerMode, generation: number): DealerRunSummary {

@@ -18,7 +18,8 @@ import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
 import { ACCESS_HISTORY_SECONDS } from "../../policies/producers/popularity.ts";
 import type { DetoxRunRequest, DetoxRunSummary } from "../../registry/requests/detox_run.ts";
 import type { AccessStore, DetoxHistory, LockStore } from "../../adapters/db/detox_port.ts";
-import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
+import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import { firstRejection } from "./commit_errors.ts";
@@ -53,6 +54,8 @@ export interface DetoxAgentOptions {
   cycleBudgetMs?: number;
   /** Decides cycles on a reader replica (a Worker); absent: on the main isolate's snapshot. */
   decider?: DetoxDecider;
+  /** Shared with the scheduled cycles' ticker (`cycle_ticker.ts`), so that cycles never overlap. */
+  cycles?: CycleLock;
 }
 
 export type DetoxMsg =
@@ -67,24 +70,9 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
     },
     async receive(state, msg, ctx) {
       switch (msg.type) {
-        case "tick": {
-          const locked = await lockHolder(options);
-          if (locked) {
-            ctx.log.info("Detox cycles skipped: {lock}", { lock: locked });
-            return state;
-          }
-          for (const source of options.policies) {
-            if (!knowsPartition(source, ctx.clock.now())) {
-              ctx.log.info("Detox policy {file} skipped: it runs on request with its --partition", {
-                file: source.file,
-              });
-              continue;
-            }
-            const summary = await runCycle(options, source, { mode: "normal" }, () => ctx.clock.now());
-            ctx.log.info("Detox cycle done", { ...summary });
-          }
+        case "tick":
+          await scheduledDetoxCycles(options, ctx.log, () => ctx.clock.now());
           return state;
-        }
         case "run": {
           const locked = await lockHolder(options);
           if (locked) {
@@ -98,15 +86,41 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
           }
           const sources = chosen.sources;
           const summaries: DetoxRunSummary[] = [];
-          for (const source of sources) {
-            summaries.push(await runCycle(options, source, msg.request, () => ctx.clock.now()));
-          }
+          const cycles = async () => {
+            for (const source of sources) {
+              summaries.push(await runCycle(options, source, msg.request, () => ctx.clock.now()));
+            }
+          };
+          await (options.cycles ? options.cycles.run(cycles) : cycles());
           msg.replyTo.tell(summaries);
           return state;
         }
       }
     },
   };
+}
+
+/** A scheduled pass: every policy that knows its partition, unless an application lock pauses Detox. */
+export async function scheduledDetoxCycles(
+  options: DetoxAgentOptions,
+  log: Logger,
+  now: () => number,
+): Promise<void> {
+  const locked = await lockHolder(options);
+  if (locked) {
+    log.info("Detox cycles skipped: {lock}", { lock: locked });
+    return;
+  }
+  for (const source of options.policies) {
+    if (!knowsPartition(source, now())) {
+      log.info("Detox policy {file} skipped: it runs on request with its --partition", {
+        file: source.file,
+      });
+      continue;
+    }
+    const summary = await runCycle(options, source, { mode: "normal" }, now);
+    log.info("Detox cycle done", { ...summary });
+  }
 }
 
 /** Has a partition: its own Partition line or one from the configuration. */

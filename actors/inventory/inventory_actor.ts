@@ -3,12 +3,12 @@ import {
   COMMAND_VERSION,
   type CommandOutcome,
   fileNeeds,
+  firstFailedPrecondition,
   type InventoryState,
   type JournalEntry,
   type PartitionDefinition,
-  reduceBatch,
-  firstFailedPrecondition,
   type Precondition,
+  reduceBatch,
   replayEntry,
   Snapshot,
   type Submission,
@@ -19,7 +19,7 @@ import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/inje
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
-import type { TableSink, TablesCheckpoint } from "../../adapters/db/inventory_store_port.ts";
+import type { TablesCheckpoint, TableSink } from "../../adapters/db/inventory_store_port.ts";
 
 export type SubmitReply =
   /**
@@ -197,9 +197,8 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           if (guard) {
             const refused = firstFailedPrecondition(new Snapshot(state.head), guard.preconditions);
             if (refused) {
-              const reason = `refused: decided on generation ${guard.decidedAt}, at generation ${
-                state.head.generation
-              } ${refused}`;
+              const reason =
+                `refused: decided on generation ${guard.decidedAt}, at generation ${state.head.generation} ${refused}`;
               ctx.log.info("Guarded submission refused", { reason });
               const b = taken.shift()!;
               b.replyTo.tell({

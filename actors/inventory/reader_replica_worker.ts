@@ -65,7 +65,10 @@ self.onmessage = async (event: MessageEvent<ToReplica>) => {
       case "init": {
         if (msg.partitionsModule) definitions = (await import(msg.partitionsModule)).partitions;
         else if (msg.partitions) {
-          definitions = parsePartitions(msg.partitions.map(([n, t]) => `${n}: ${t}`).join("\n"), "partitions");
+          definitions = parsePartitions(
+            msg.partitions.map(([n, t]) => `${n}: ${t}`).join("\n"),
+            "partitions",
+          );
         }
         state = emptyState(new PartitionTable(definitions));
         send({ type: "ready" });
