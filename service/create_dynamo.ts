@@ -88,6 +88,11 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /**
+   * Decide Detox cycles on a reader replica in a Worker (docs/parallel_readers.md); default: yes
+   * when Detox is configured. false keeps them on the main isolate (a benchmark's contrast).
+   */
+  readers?: boolean;
 }
 
 /** A running Dynamo: the actor tree over the database, and the registry app. */
@@ -159,6 +164,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
+    ...(options.readers !== undefined ? { readers: options.readers } : {}),
     ...(detoxConfig && detoxConfig.policies.length > 0
       ? {
         detox: {
