@@ -13,7 +13,7 @@ import { yieldToEventLoop } from "../runtime/clock.ts";
 import type { RandomSource } from "../../policies/dealer/interleave.ts";
 import type { DetoxProtection } from "../../policies/dealer/plugins/balancer.ts";
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
-import type { Snapshot } from "../../registry/inventory/mod.ts";
+import { type Snapshot, sourcesReliedOn } from "../../registry/inventory/mod.ts";
 import { JOB_HISTORY_SECONDS } from "../../registry/requests/job_record.ts";
 import type { DealerMode, DealerRunSummary } from "../../registry/requests/dealer_run.ts";
 import type {
@@ -190,8 +190,13 @@ export async function runDealerCycle(
         blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
         size: o.bytes,
       }));
-      const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, { operations });
+      // The writer re-checks that each block still has a source, against its state at apply time.
+      const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, {
+        operations,
+        guard: { decidedAt: snapshot.generation, preconditions: sourcesReliedOn(snapshot, result.copies) },
+      });
       if (!reply.ok) error = reply.error;
+      else if (reply.refused) error = `The writer refused the copies (${reply.refused}); nothing committed`;
       else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
       else committedGeneration = reply.generation;
     }

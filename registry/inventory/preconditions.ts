@@ -90,3 +90,33 @@ export function copiesReliedOn(
   }
   return out;
 }
+
+/**
+ * The sources a set of copies relies on: for each block to copy, the sites other than the destination
+ * holding a complete, owned copy; at least one of them must still hold it when the copies are applied.
+ * A block with no such source relies on nothing here (the writer's own validation still applies).
+ */
+export function sourcesReliedOn(
+  snapshot: Snapshot,
+  copies: readonly { siteId: number; newBlockIds: readonly number[] }[],
+): CopiesExist[] {
+  const out: CopiesExist[] = [];
+  for (const c of copies) {
+    for (const blockId of c.newBlockIds) {
+      const block = snapshot.blockById(blockId);
+      if (!block) continue;
+      const sites = snapshot.blockReplicasOf(block)
+        .filter((br) => br.siteId !== c.siteId && br.fileIds === null && br.groupId !== NULL_GROUP_ID)
+        .map((br) => snapshot.siteById(br.siteId)!.name);
+      if (sites.length === 0) continue;
+      out.push({
+        op: "copies_exist",
+        dataset: snapshot.datasetById(block.datasetId)!.name,
+        block: block.name,
+        sites,
+        atLeast: 1,
+      });
+    }
+  }
+  return out;
+}
