@@ -119,7 +119,12 @@ export async function decideDetoxCycle(
     await budget.checkpoint("producers");
     const image = PartitionImage.build(snapshot, policy, attrs);
     await budget.checkpoint("partition image");
-    result = await runDetoxPaced(image, policy, { deletionPerIteration: inputs.deletionPerIteration }, budget);
+    result = await runDetoxPaced(
+      image,
+      policy,
+      { deletionPerIteration: inputs.deletionPerIteration },
+      budget,
+    );
   } catch (e) {
     if (!(e instanceof CycleBudgetExceeded)) throw e;
     return { ...base, kind: "abandoned", error: e.message, budget: budget.report() };
