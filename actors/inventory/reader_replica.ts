@@ -34,7 +34,7 @@ export class ReaderReplica {
   #error: string | null = null;
   #unsubscribe: (() => void) | null = null;
   #onFailure: ((error: Error) => void) | null;
-  /** When each fed entry was published (ms, performance clock), until the Worker applies it. */
+  /** When each fed entry was published (ms, shared wall clock), until the Worker applies it. */
   #publishedAt = new Map<number, number>();
   #lagSamples: number[] = [];
   #closed = false;
@@ -177,7 +177,9 @@ export class ReaderReplica {
   }
 
   #feedLive(entry: JournalEntry): void {
-    if (this.#publishedAt.size < LAG_SAMPLES) this.#publishedAt.set(entry.seq, performance.now());
+    if (this.#publishedAt.size < LAG_SAMPLES) {
+      this.#publishedAt.set(entry.seq, performance.timeOrigin + performance.now());
+    }
     this.feed([entry]);
   }
 
@@ -202,7 +204,8 @@ export class ReaderReplica {
   #onMessage(msg: FromReplica): void {
     switch (msg.type) {
       case "applied": {
-        const now = performance.now();
+        // The Worker's own time of application: the lag does not include this thread's queue.
+        const now = msg.atMs ?? performance.timeOrigin + performance.now();
         for (const [seq, at] of this.#publishedAt) {
           if (seq > msg.seq) break;
           if (this.#lagSamples.length < LAG_SAMPLES) this.#lagSamples.push(now - at);

@@ -34,7 +34,8 @@ export type ReplicaQuery =
 
 export type FromReplica =
   | { type: "ready" }
-  | { type: "applied"; seq: number }
+  /** `atMs`: when it was applied, on the shared wall clock (`performance.timeOrigin + performance.now()`). */
+  | { type: "applied"; seq: number; atMs?: number }
   | { type: "answer"; id: number; result: unknown }
   /** A query failed (the replica itself is fine). */
   | { type: "failed"; id: number; message: string }

@@ -92,7 +92,7 @@ self.onmessage = async (event: MessageEvent<ToReplica>) => {
           if (entry.seq <= state!.generation) continue; // already applied
           state = replayEntry(state!, entry);
         }
-        send({ type: "applied", seq: state!.generation });
+        send({ type: "applied", seq: state!.generation, atMs: performance.timeOrigin + performance.now() });
         return;
       case "query": {
         const id = msg.id;
