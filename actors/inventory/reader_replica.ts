@@ -1,5 +1,6 @@
 import type { JournalEntry, PartitionDefinition } from "../../registry/inventory/mod.ts";
 import type { DetoxDecision } from "../../policies/detox/detox_decision.ts";
+import type { DecisionRow } from "../../registry/requests/detox_run.ts";
 import type { TableSink } from "../../adapters/db/inventory_store_port.ts";
 import type { InventoryPublication } from "./publication.ts";
 import type { AttachedTables } from "./inventory_actor.ts";
@@ -7,6 +8,8 @@ import type { FromReplica, ReplicaQuery, TableRow, ToReplica } from "./reader_re
 
 /** Rows per message while streaming the tables into a replica. */
 const ROWS_PER_MESSAGE = 20_000;
+/** Detox decision rows per page (each decoded in one turn of the main event loop). */
+const DECISION_ROWS_PER_PAGE = 5_000;
 /** Lag samples kept (for the benchmark's percentiles). */
 const LAG_SAMPLES = 100_000;
 
@@ -163,9 +166,25 @@ export class ReaderReplica {
     });
   }
 
-  /** Decides a Detox cycle on the replica's state (see `DetoxDecider`). */
-  decideDetox(query: Omit<Extract<ReplicaQuery, { kind: "detox" }>, "kind">): Promise<DetoxDecision> {
-    return this.query<DetoxDecision>({ kind: "detox", ...query });
+  /**
+   * Decides a Detox cycle on the replica's state (see `DetoxDecider`). The decision rows (one per
+   * replica evaluated) come in pages, each decoded in its own turn of the event loop.
+   */
+  async decideDetox(query: Omit<Extract<ReplicaQuery, { kind: "detox" }>, "kind">): Promise<DetoxDecision> {
+    const decision = await this.query<DetoxDecision & { decisionsKey?: number }>({ kind: "detox", ...query });
+    if (decision.kind !== "decided" || decision.decisionsKey === undefined) return decision;
+    const { decisionsKey: key, ...rest } = decision;
+    const rows: DecisionRow[] = [];
+    for (;;) {
+      const page = await this.query<DecisionRow[]>({
+        kind: "decision_rows",
+        key,
+        limit: DECISION_ROWS_PER_PAGE,
+      });
+      for (const row of page) rows.push(row);
+      if (page.length < DECISION_ROWS_PER_PAGE) break;
+    }
+    return { ...rest, decisions: rows };
   }
 
   close(): void {

@@ -30,7 +30,9 @@ export type ReplicaQuery =
     inputs: DetoxRegistryInputs;
     enforcer: { text: string; file: string; nowMs: number } | null;
     budgetMs: number;
-  };
+  }
+  /** The next page of the rows a Detox decision left behind (`decisionsKey`); they are dropped once taken. */
+  | { kind: "decision_rows"; key: number; limit: number };
 
 export type FromReplica =
   | { type: "ready" }

@@ -27,6 +27,9 @@ import type { FromReplica, ReplicaQuery, ToReplica } from "./reader_replica_prot
 let definitions: readonly PartitionDefinition[] = DEFAULT_PARTITIONS;
 let state: InventoryState | null = null;
 let loader: InventoryLoader | null = null;
+/** Decision rows waiting to be taken, page by page, by the main thread. */
+const stashed = new Map<number, unknown[]>();
+let nextKey = 1;
 
 function send(msg: FromReplica): void {
   self.postMessage(msg);
@@ -45,13 +48,24 @@ async function answer(query: ReplicaQuery): Promise<unknown> {
     case "detox": {
       const e = query.enforcer;
       const budget = new CycleBudget({ budgetMs: query.budgetMs, now: Date.now, yieldNow: yieldToEventLoop });
-      return await decideDetoxCycle(
+      const decision = await decideDetoxCycle(
         snap,
         query.run,
         query.inputs,
         e ? parseEnforcerRules(e.text, e.file, e.nowMs) : null,
         budget,
       );
+      if (decision.kind !== "decided") return decision;
+      // One row per replica evaluated: posted in pages, so that the main thread never decodes them in one go.
+      const key = nextKey++;
+      stashed.set(key, [...decision.decisions]);
+      return { ...decision, decisions: [], decisionsKey: key };
+    }
+    case "decision_rows": {
+      const rows = stashed.get(query.key) ?? [];
+      const page = rows.splice(0, query.limit);
+      if (rows.length === 0) stashed.delete(query.key);
+      return page;
     }
   }
 }
