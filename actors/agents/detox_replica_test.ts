@@ -10,6 +10,7 @@ import { SqlLockStore } from "../../adapters/db/lock_store.ts";
 import { SqlAccessStore } from "../../adapters/db/access_store.ts";
 import { replicaActor, ReplicaSlot } from "../inventory/replica_host.ts";
 import { replicaDetoxDecider } from "./detox_on_replica.ts";
+import { ServiceMetrics } from "../observability/service_metrics.ts";
 import { type DetoxAgentOptions, type DetoxDecider, runCycle } from "./detox.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
@@ -85,6 +86,9 @@ dbTest("a Detox cycle decided on the reader replica commits with the copies it r
     for (const pair of owners) assert(pair.includes("AnalysisOps"), "a last copy was deleted");
     await t.replica.caughtUp(snap.generation);
     assertEquals(t.slot.lag(snap.generation), 0);
+    const metrics = new ServiceMetrics(t.system, t.publication, () => t.slot).render();
+    assertMatch(metrics, /^dynamo_replica_ready 1$/m);
+    assertMatch(metrics, /^dynamo_replica_lag_generations 0$/m);
   } finally {
     await t.system.shutdown();
   }
