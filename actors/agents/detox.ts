@@ -17,13 +17,15 @@ import {
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
 import { ACCESS_HISTORY_SECONDS } from "../../policies/producers/popularity.ts";
 import type { DetoxRunRequest, DetoxRunSummary } from "../../registry/requests/detox_run.ts";
-import type { AccessStore, DetoxHistory, LockStore } from "../../adapters/db/detox_port.ts";
+import type { AccessStore } from "../../adapters/db/access_store_port.ts";
+import type { DetoxHistory } from "../../adapters/db/detox_history_port.ts";
+import type { LockStore } from "../../adapters/db/lock_store_port.ts";
 import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
 import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import { firstRejection } from "./commit_errors.ts";
-import type { AppLockStore } from "../../adapters/db/dealer_port.ts";
+import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
 
 export interface DetoxPolicySource {
   /** Where the text came from (for messages). */

@@ -23,3 +23,4 @@ export * from "./journal.ts";
 export * from "./outcome_summary.ts";
 export * from "./lfn_mapping.ts";
 export * from "./preconditions.ts";
+export * from "./replica_deletion.ts";
