@@ -182,7 +182,16 @@ await generateInventory(db, scale, Number(values.seed));
     if (!res.ok) throw new Error(`detox run: ${res.status} ${JSON.stringify(body)}`);
     return body.data[0] as { deleted_replicas?: number; deletions?: number };
   });
+  // The longest the main isolate's event loop went without running a 5 ms timer during the cycle.
+  let last = performance.now();
+  let longestStall = 0;
+  const monitor = setInterval(() => {
+    const now = performance.now();
+    longestStall = Math.max(longestStall, now - last);
+    last = now;
+  }, 5);
   const during = await readers(cycle);
+  clearInterval(monitor);
   const summary = await cycle;
   const suffix = values["in-process"] ? "_main_isolate" : "";
   figures[`detox.cycle_seconds_under_reads${suffix}`] = Math.round((performance.now() - t) / 10) / 100;
@@ -191,6 +200,7 @@ await generateInventory(db, scale, Number(values.seed));
   figures["registry.reads_idle"] = idle.length;
   figures[`registry.read_p99_ms_during_detox${suffix}`] = p(during, 0.99);
   figures[`registry.read_max_ms_during_detox${suffix}`] = p(during, 1);
+  figures[`main_isolate.longest_stall_ms_during_detox${suffix}`] = Math.round(longestStall);
   figures[`registry.reads_during_detox${suffix}`] = during.length;
   figures["registry.read_p99_ms_during_detox_limit"] = Math.min(
     50,
