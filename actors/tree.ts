@@ -14,6 +14,7 @@ import { requestTracker, type RequestTrackerOptions, type TrackerMsg } from "./a
 import { fileOpsAgent, type FileOpsAgentOptions, type FileOpsMsg } from "./transfer/fileops_agent.ts";
 import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
 import { InventoryGateway } from "./inventory/inventory_gateway.ts";
+import { journalFollower, type JournalFollowerOptions } from "./inventory/journal_follower.ts";
 import type { InventoryPublication } from "./inventory/publication.ts";
 import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
 import { scheduler, type SchedulerMsg, type SchedulerOptions } from "./agents/scheduler.ts";
@@ -46,6 +47,11 @@ export interface TreeDependencies {
   consistency?: Omit<ConsistencyAgentOptions, "ready">;
   /** A reader replica in a Worker, on which Detox cycles are decided (default: when Detox is configured). */
   readers?: boolean;
+  /**
+   * A follower node of a cluster (docs/cluster.md): /inventory follows the journal instead of
+   * writing it, and the injection drainer does not run (the leader's does).
+   */
+  follower?: Pick<JournalFollowerOptions, "listen" | "pollMs">;
 }
 
 export interface ApplicationTree {
@@ -96,18 +102,27 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     restart: "permanent",
     shutdownMs: 30_000,
     behavior: () =>
-      inventoryActor({
-        store: deps.store,
-        injections: deps.injections,
-        partitions: deps.partitions,
-        publication: deps.publication,
-        ...(deps.onLoadProgress ? { onLoadProgress: deps.onLoadProgress } : {}),
-      }),
+      deps.follower
+        ? journalFollower({
+          ...deps.follower,
+          store: deps.store,
+          partitions: deps.partitions,
+          publication: deps.publication,
+          ...(deps.onLoadProgress ? { onLoadProgress: deps.onLoadProgress } : {}),
+        }) as never
+        : inventoryActor({
+          store: deps.store,
+          injections: deps.injections,
+          partitions: deps.partitions,
+          publication: deps.publication,
+          ...(deps.onLoadProgress ? { onLoadProgress: deps.onLoadProgress } : {}),
+        }),
   };
   let gateway!: InventoryGateway;
   // Partitions are parsed again in the Worker, so each needs its definition text.
-  const readers = deps.readers ??
-    (deps.detox !== undefined && deps.partitions.every((p) => p.text !== undefined));
+  // A cluster follower has no writer to attach a replica to (and runs no agent).
+  const readers = !deps.follower && (deps.readers ??
+    (deps.detox !== undefined && deps.partitions.every((p) => p.text !== undefined)));
   const slot = readers ? new ReplicaSlot() : null;
   system.spawn<never>({
     id: "dynamo",
@@ -121,11 +136,13 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
       init(ctx) {
         const writer = ctx.spawn(writerSpec);
         gateway = new InventoryGateway(system, writer, deps.publication);
-        ctx.spawn({
-          id: "injections",
-          restart: "permanent",
-          behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
-        });
+        if (!deps.follower) {
+          ctx.spawn({
+            id: "injections",
+            restart: "permanent",
+            behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
+          });
+        }
         if (slot) {
           ctx.spawn<ReplicaMsg>({
             id: "replica",
