@@ -25,7 +25,9 @@ import type { NewReplicaOperation } from "../../adapters/db/replica_operations_p
 import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
 import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
-import { firstRejection } from "./commit_errors.ts";
+import { commitAtomic, operationTarget } from "./agent_commit.ts";
+import { appLockOn } from "./app_lock_gate.ts";
+import { lockedBy } from "../../registry/requests/app_lock.ts";
 
 export interface DealerAgentOptions {
   gateway: InventoryGateway;
@@ -65,13 +67,13 @@ export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, nu
         await scheduledDealerCycle(options, ctx.log, now);
         return state;
       }
-      const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
+      const locked = await appLockOn(options.appLocks, "dealer");
       const cycle = () => runDealerCycle(options, msg.mode, msg.comment ?? null, now);
       msg.replyTo.tell(
         locked
           ? {
             ...emptySummary(msg.mode, options.gateway.snapshot().generation),
-            error: `The dealer is locked by ${locked.user}${locked.note ? ` (${locked.note})` : ""}`,
+            error: `The dealer is ${lockedBy(locked)}`,
           }
           : await (options.cycles ? options.cycles.run(cycle) : cycle()),
       );
@@ -86,7 +88,7 @@ export async function scheduledDealerCycle(
   log: Logger,
   now: () => number,
 ): Promise<void> {
-  const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
+  const locked = await appLockOn(options.appLocks, "dealer");
   if (locked) {
     log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
   } else log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
@@ -183,20 +185,16 @@ export async function runDealerCycle(
         kind: "copy",
         cycleId,
         requestId: o.requestIds[0] ?? null,
-        site: snapshot.siteById(o.siteId)!.name,
-        dataset: snapshot.datasetById(o.datasetId)!.name,
-        blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+        ...operationTarget(snapshot, o),
         size: o.bytes,
       }));
       // The writer re-checks that each block still has a source, against its state at apply time.
-      const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, {
-        operations,
-        guard: { decidedAt: snapshot.generation, preconditions: sourcesReliedOn(snapshot, result.copies) },
+      const commit = await commitAtomic(options.gateway, plan.commands, operations, {
+        decidedAt: snapshot.generation,
+        preconditions: sourcesReliedOn(snapshot, result.copies),
       });
-      if (!reply.ok) error = reply.error;
-      else if (reply.refused) error = `The writer refused the copies (${reply.refused}); nothing committed`;
-      else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
-      else committedGeneration = reply.generation;
+      if (commit.ok) committedGeneration = commit.generation;
+      else error = commit.error;
     }
     // Request states follow only what was committed (or that needed no commit).
     if (error === null) {

@@ -24,7 +24,9 @@ import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
 import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
-import { firstRejection } from "./commit_errors.ts";
+import { commitAtomic } from "./agent_commit.ts";
+import { appLockOn } from "./app_lock_gate.ts";
+import { lockedBy } from "../../registry/requests/app_lock.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
 
 export interface DetoxPolicySource {
@@ -200,8 +202,8 @@ export function chooseSources(
 
 /** "locked by USER (note)" when an application lock pauses Detox. */
 async function lockHolder(options: DetoxAgentOptions): Promise<string | null> {
-  const lock = (await options.appLocks?.appLocks())?.find((l) => l.app === "detox");
-  return lock ? `locked by ${lock.user}${lock.note ? ` (${lock.note})` : ""}` : null;
+  const lock = await appLockOn(options.appLocks, "detox");
+  return lock ? lockedBy(lock) : null;
 }
 
 /**
@@ -281,14 +283,12 @@ export async function runCycle(
       size: o.size,
     }));
     // The writer re-checks the copies the deletions rely on against its own state (DESIGN.md §6).
-    const reply = await options.gateway.submit({ commands: decision.commands, atomic: true }, {
-      operations,
-      guard: { decidedAt: decision.generation, preconditions: decision.preconditions },
+    const commit = await commitAtomic(options.gateway, decision.commands, operations, {
+      decidedAt: decision.generation,
+      preconditions: decision.preconditions,
     });
-    if (!reply.ok) error = reply.error;
-    else if (reply.refused) error = `The writer refused the deletions (${reply.refused}); nothing committed`;
-    else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
-    else committedGeneration = reply.generation;
+    if (commit.ok) committedGeneration = commit.generation;
+    else error = commit.error;
   }
   await options.history.finishCycle(cycleId, {
     status: error ? "failed" : "done",
