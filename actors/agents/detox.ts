@@ -5,7 +5,7 @@
  * inventory writer together with the deletion operations.
  */
 import { parseDetoxPolicy } from "../../policies/detox/detox_policy.ts";
-import { CycleBudget, DEFAULT_CYCLE_BUDGET_MS } from "../../policies/cycle_budget.ts";
+import { CycleBudget, CycleBudgetExceeded, DEFAULT_CYCLE_BUDGET_MS } from "../../policies/cycle_budget.ts";
 import { yieldToEventLoop } from "../runtime/clock.ts";
 import {
   decideDetoxCycle,
@@ -248,7 +248,7 @@ export async function runCycle(
   };
   // On a reader replica the main isolate only waits; in-process the cycle yields at its checkpoints.
   const decision = options.decider
-    ? await options.decider.decide({ run, inputs, budgetMs })
+    ? withinBudget(await options.decider.decide({ run, inputs, budgetMs }), started, now(), budgetMs)
     : await decideDetoxCycle(
       options.gateway.snapshot(),
       run,
@@ -316,6 +316,31 @@ export async function runCycle(
     seconds: (now() - started) / 1000,
     unmatchedLines: [...decision.unmatchedLines],
     ...(error ? { error } : {}),
+  };
+}
+
+/**
+ * The budget as the service's clock sees it: a decision from a replica (whose Worker keeps its own,
+ * real-time budget) that comes back after the budget is spent is abandoned like one that ran out there.
+ */
+function withinBudget(
+  decision: DetoxDecision,
+  startedMs: number,
+  nowMs: number,
+  budgetMs: number,
+): DetoxDecision {
+  const elapsedMs = nowMs - startedMs;
+  if (decision.kind !== "decided" || elapsedMs <= budgetMs) return decision;
+  const exceeded = new CycleBudgetExceeded(budgetMs, elapsedMs, "the decision on the reader replica");
+  const { generation, partition, policyHash, policyText } = decision;
+  return {
+    generation,
+    partition,
+    policyHash,
+    policyText,
+    kind: "abandoned",
+    error: exceeded.message,
+    budget: { budgetMs, elapsedMs, yields: decision.budget.yields, exceeded: true },
   };
 }
 

@@ -61,7 +61,13 @@ async function start(db: Parameters<typeof startWriter>[0]) {
     deletionPerIteration: 1,
     decider,
   };
-  const cycle = () => runCycle(options, options.policies[0]!, { mode: "normal" }, () => clock.now());
+  const cycle = (now = () => clock.now(), budgetMs?: number) =>
+    runCycle(
+      { ...options, ...(budgetMs !== undefined ? { cycleBudgetMs: budgetMs } : {}) },
+      options.policies[0]!,
+      { mode: "normal" },
+      now,
+    );
   return { ...w, replica, slot, cycle, history, setBetween: (f: () => Promise<void>) => (between = f) };
 }
 
@@ -131,6 +137,29 @@ dbTest(
       const after = t.gateway.snapshot();
       assertEquals(owner(after, "/S/one/AOD", "T2_A"), "AnalysisOps");
       assertEquals(owner(after, "/S/two/AOD", "T2_A"), "AnalysisOps");
+    } finally {
+      await t.system.shutdown();
+    }
+  },
+);
+
+dbTest(
+  "a replica's decision that comes back after the budget (on the service's clock) is abandoned",
+  async ({ db }) => {
+    const t = await start(db);
+    try {
+      // Each look at this clock costs a second; the budget is half a second.
+      let looks = 0;
+      const before = t.gateway.snapshot().generation;
+      const summary = await t.cycle(() => NOW + 1000 * looks++, 500);
+      assertMatch(
+        summary.error ?? "",
+        /^time budget of 0\.5 s exceeded \(\d+ s, during the decision on the reader replica\)$/,
+      );
+      assertEquals(summary.committedGeneration, null);
+      assertEquals(t.gateway.snapshot().generation, before, "nothing committed");
+      const [cycle] = await t.history.cycles({ partition: "Analysis", limit: 1 });
+      assertEquals([cycle!.status, cycle!.budget?.exceeded], ["failed", true]);
     } finally {
       await t.system.shutdown();
     }
