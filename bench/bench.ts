@@ -359,6 +359,30 @@ log("web monitor");
   Object.assign(figures, web);
 }
 
+// ---- parallel readers: replica memory and lag, registry reads during a Detox cycle --------------
+// In a process of its own too (bench/readers.ts): the writer and its replica hold the inventory twice.
+log("parallel readers");
+{
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--expose-gc,--max-old-space-size=16384",
+      new URL("./readers.ts", import.meta.url).pathname,
+      "--scale",
+      scale.name,
+      "--seed",
+      String(seed),
+      ...(values["database-url"] ? ["--database-url", values["database-url"]] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/readers.ts exited ${out.code}`);
+  const { scale: _scale, database: _database, ...readers } = JSON.parse(new TextDecoder().decode(out.stdout));
+  Object.assign(figures, readers);
+}
+
 // ---- placement quality: the federation simulator (issue 19) ----------------------------------
 log("simulate");
 Object.assign(figures, benchSimulate());

@@ -88,6 +88,11 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /**
+   * Decide Detox cycles on a reader replica in a Worker (docs/parallel_readers.md); default: yes
+   * when Detox is configured. false keeps them on the main isolate (a benchmark's contrast).
+   */
+  readers?: boolean;
   /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
   follower?: TreeDependencies["follower"];
   /** Names this process's file workers (a cluster node's id: its claims are its own). */
@@ -173,6 +178,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
+    ...(options.readers !== undefined ? { readers: options.readers } : {}),
     // A cluster follower runs no agent: they decide and write, which is the leader's (docs/cluster.md).
     ...(detoxConfig && detoxConfig.policies.length > 0 && !options.follower
       ? {
@@ -244,7 +250,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }
       : {}),
   });
-  const metrics = new ServiceMetrics(system, publication);
+  const metrics = new ServiceMetrics(system, publication, () => tree.replicas);
   const activity = new SqlActivityMetrics(db);
   const port = registryPort({
     publication,
