@@ -67,6 +67,7 @@ export function runJson(r: RunRow): JsonObject {
     dry_run: r.dryRun,
     files_listed: r.filesListed,
     dirs_listed: r.dirsListed,
+    dirs_skipped: r.dirsSkipped,
     expected: r.expected,
     missing: r.missing,
     orphan: r.orphan,
