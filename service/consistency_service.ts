@@ -7,6 +7,7 @@
  * service configuration).
  */
 import type { ConsistencyStore, FindingRow, RunRow } from "../adapters/db/consistency_port.ts";
+import type { FileOpsStore } from "../adapters/db/fileops_port.ts";
 import type { SiteLister } from "../adapters/storage/listing_port.ts";
 import type { SiteStorageResolver } from "../adapters/storage/storage_port.ts";
 import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
@@ -38,6 +39,7 @@ export function consistencyAgentDeps(
   settings: ConsistencySettings,
   deps: {
     store: ConsistencyStore;
+    fileops: Pick<FileOpsStore, "subscribeCopies">;
     storage: SiteStorageResolver;
     snapshot: () => Snapshot;
     submit: (

@@ -19,6 +19,7 @@ import type {
   InventoryFileRow,
   RunRecord,
 } from "../../adapters/db/consistency_port.ts";
+import type { FileOpsStore } from "../../adapters/db/fileops_port.ts";
 import type { SiteLister, WalkProgress } from "../../adapters/storage/listing_port.ts";
 import {
   mappingProtocol,
@@ -48,6 +49,8 @@ import {
 
 export interface ConsistencyDeps {
   readonly store: ConsistencyStore;
+  /** Where lost files get their copy subscriptions (the file-operations queue). */
+  readonly fileops: Pick<FileOpsStore, "subscribeCopies">;
   readonly lister: SiteLister;
   readonly storage: SiteStorageResolver;
   readonly snapshot: () => Snapshot;
@@ -330,16 +333,17 @@ async function act(
   for (const f of subscribe.filter((f) => f.kind === "corrupt")) {
     await adapter.delete(f.path).catch(() => {}); // the copy replaces it anyway; a wrong file never stays named right
   }
-  await deps.store.recopy(
-    site.name,
+  // A finished subscription for the same file and site is made new again: the file was lost since.
+  await deps.fileops.subscribeCopies(
     subscribe.map((f) => ({
+      site: site.name,
       lfn: f.lfn!,
       dataset: f.dataset!,
       block: f.block!,
       size: f.size ?? 0,
       adler32: files.get(f.lfn!)?.adler32 ?? null,
     })),
-    deps.nowMs(),
+    { nowMs: deps.nowMs(), renewFinished: true },
   );
   for (const f of subscribe) done(f, "subscribed");
   // Orphans and unmanaged leftovers: deletions outside the inventory, in batches.

@@ -45,9 +45,9 @@ export interface RunRecord {
   filesListed: number;
   dirsListed: number;
   /** Unchanged directories whose comparison was skipped (their findings carried over). */
-  dirsSkipped: number;
+  dirsSkipped?: number;
   /** The settings the comparison depended on (unchanged_dirs.ts); null for runs before digests. */
-  configFingerprint: string | null;
+  configFingerprint?: string | null;
   expected: number;
   missing: number;
   orphan: number;
@@ -66,6 +66,8 @@ export interface RunRecord {
 
 export interface RunRow extends RunRecord {
   id: number;
+  dirsSkipped: number;
+  configFingerprint: string | null;
 }
 
 export interface FindingRow extends FindingRecord {
@@ -81,14 +83,6 @@ export interface DeletionRecord {
   message: string | null;
   startedMs: number;
   finishedMs: number;
-}
-
-export interface RecopyFile {
-  lfn: string;
-  dataset: string;
-  block: string;
-  size: number;
-  adler32: string | null;
 }
 
 /** One directory's digests, stored with a complete run (see policies/consistency/unchanged_dirs.ts). */
@@ -136,7 +130,12 @@ export interface ConsistencyStore {
    * A run and its findings, in one transaction; returns the run id. `digests`
    * (a complete run's) replace the site's earlier ones in the same transaction.
    */
-  recordRun(run: RunRecord, findings: FindingRecord[], nowMs: number, digests?: DigestRecord[]): Promise<number>;
+  recordRun(
+    run: RunRecord,
+    findings: FindingRecord[],
+    nowMs: number,
+    digests?: DigestRecord[],
+  ): Promise<number>;
   /**
    * The site's latest run that was not a dry run, with its directory digests
    * and its findings (missing, corrupt, orphan, and any acted on), when it was
@@ -153,8 +152,6 @@ export interface ConsistencyStore {
   ): Promise<void>;
   /** Findings of a run that have an action, with their ids. */
   actionable(runId: number): Promise<FindingRow[]>;
-  /** Copy subscriptions for files the site lost (through the file-operations queue). */
-  recopy(site: string, files: RecopyFile[], nowMs: number): Promise<number>;
   /** Deletions outside the inventory, in the file-operations deletion history. */
   recordDeletions(site: string, rows: DeletionRecord[]): Promise<void>;
   /** The latest run of every site (or one site). */

@@ -3,13 +3,12 @@ import type { Database } from "./database.ts";
 import type {
   Baseline,
   ConsistencyStore,
-  DigestRecord,
   DeletionRecord,
+  DigestRecord,
   FindingKind,
   FindingRecord,
   FindingRow,
   InventoryFileRow,
-  RecopyFile,
   RunRecord,
   RunRow,
 } from "./consistency_port.ts";
@@ -183,8 +182,8 @@ export class SqlConsistencyStore implements ConsistencyStore {
           run.confirmed,
           run.acted,
           JSON.stringify(run.failedDirs),
-          run.dirsSkipped,
-          run.configFingerprint,
+          run.dirsSkipped ?? 0,
+          run.configFingerprint ?? null,
         ],
       );
       const id = Number(row![0]);
@@ -266,31 +265,6 @@ export class SqlConsistencyStore implements ConsistencyStore {
       [runId],
     );
     return rows.map(findingRow);
-  }
-
-  async recopy(site: string, files: RecopyFile[], nowMs: number): Promise<number> {
-    if (files.length === 0) return 0;
-    // A finished subscription for the same file and site is made new again: the file was lost since.
-    const rows = await this.db.queryArrays(
-      `INSERT INTO file_subscriptions (kind, site, lfn, dataset, block, size, adler32, status, created_ms, updated_ms)
-       SELECT 'copy', $1, l, d, b, z, c, 'new', $7, $7
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(l, d, b, z, c)
-       ON CONFLICT (lfn, site, kind) DO UPDATE SET status = 'new', hold_reason = NULL, source = NULL,
-         task_state = NULL, worker = NULL, lease_until_ms = NULL, attempts = 0, next_attempt_ms = 0,
-         operation_id = NULL, updated_ms = EXCLUDED.updated_ms
-         WHERE file_subscriptions.status IN ('done', 'cancelled')
-       RETURNING id`,
-      [
-        site,
-        files.map((f) => f.lfn),
-        files.map((f) => f.dataset),
-        files.map((f) => f.block),
-        files.map((f) => f.size),
-        files.map((f) => f.adler32),
-        nowMs,
-      ],
-    );
-    return rows.length;
   }
 
   async recordDeletions(site: string, rows: DeletionRecord[]): Promise<void> {

@@ -81,7 +81,6 @@ interface Listed {
   heldCompared: number;
 }
 
-
 const CARRIED = new Set(["missing", "corrupt", "orphan"]);
 const EMPTY = new DirDigest().text;
 
