@@ -154,7 +154,11 @@ async function scan(
   });
   const walk = walkSite(reader, { roots: ["/store"], settings: DEFAULT_SITE_CONSISTENCY.listing });
   for await (const batch of walk) comparison.add(unchanged.take(batch));
-  const { skipped, relist } = unchanged.decide([...walk.failures.map((f) => f.dir), ...walk.relisted]);
+  const { skipped, replay, relist } = unchanged.decide([
+    ...walk.failures.map((f) => f.dir),
+    ...walk.relisted,
+  ]);
+  comparison.add(replay);
   if (relist.length > 0) {
     const again = walkSite(reader, {
       roots: relist,

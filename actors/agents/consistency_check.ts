@@ -173,7 +173,8 @@ export async function checkSite(
   options.signal?.throwIfAborted();
   const failures = [...walk.failures];
   // Directories whose records may have come twice, or not at all, are never skipped.
-  const { skipped, relist } = unchanged.decide([...failures.map((f) => f.dir), ...walk.relisted]);
+  const { skipped, replay, relist } = unchanged.decide([...failures.map((f) => f.dir), ...walk.relisted]);
+  comparison.add(replay); // candidates that turned out changed, compared with the records they kept
   const relisted: string[] = [];
   if (relist.length > 0) {
     // Candidates that turned out changed: their records were held back, so they are listed again, alone.

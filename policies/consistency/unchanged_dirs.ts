@@ -15,8 +15,11 @@
  * skipped (their leftovers age into findings without changing).
  *
  * The listing still reads every directory; the records of a candidate
- * directory are digested and held back from the comparison. A candidate that
- * turns out changed is listed again, flat, and compared (`relist`).
+ * directory are digested and held back from the comparison, kept in memory up
+ * to a budget. A candidate that turns out changed is compared with its kept
+ * records (`replay`); one with more files than before is known changed at
+ * once and released; one whose records had to be let go (over the budget) is
+ * listed again, flat, and compared (`relist`).
  */
 import type { InventoryView, ListedRecord, Problem, Skipped } from "./compare.ts";
 import { DirDigest, dirOf, within } from "./dir_digest.ts";
@@ -73,7 +76,9 @@ export interface UnchangedContext {
 }
 
 interface Listed {
-  readonly digest: DirDigest;
+  digest: DirDigest;
+  /** The held-back records, while within the budget; null once let go (the directory is relisted if changed). */
+  kept: ListedRecord[] | null;
   newest: number;
   present: boolean;
   /** File records held back from the comparison (all of them, and the compared ones). */
@@ -89,15 +94,19 @@ export class UnchangedDirs {
   readonly #inventory = new Map<string, DirDigest>();
   /** Directories that cannot be clean this run whatever the listing says (young, deleting, incoming). */
   readonly #unsettled = new Set<string>();
-  readonly #candidates = new Map<string, { listed: string; carried: Problem[] }>();
+  readonly #candidates = new Map<string, { listed: string; count: number; carried: Problem[] }>();
+  readonly #budget: number;
+  #kept = 0;
   readonly #listed = new Map<string, Listed>();
   #lastDir = "";
   #last: Listed | null = null;
   #skipped: Skipped | null = null;
   #excluded: readonly string[] = [];
 
-  constructor(ctx: UnchangedContext) {
+  /** `keptRecords`: how many held-back records may be kept in memory (about 100 bytes each). */
+  constructor(ctx: UnchangedContext, options: { keptRecords?: number } = {}) {
     this.#ctx = ctx;
+    this.#budget = options.keptRecords ?? 500_000;
     const old = ctx.nowMs - ctx.ignoreAgeMs;
     for (const [path, f] of ctx.before) {
       const dir = dirOf(path);
@@ -138,7 +147,9 @@ export class UnchangedDirs {
       if (spoiled.has(dir) || this.#unsettled.has(dir) || !this.#ctx.compared(dir)) continue;
       if (this.#ctx.inArea(dir)) continue;
       if ((this.#inventory.get(dir)?.text ?? EMPTY) !== row.inventory) continue;
-      this.#candidates.set(dir, { listed: row.listed, carried: carried.get(dir) ?? [] });
+      const count = Number(row.listed.split(":")[1]);
+      if (!Number.isSafeInteger(count)) continue;
+      this.#candidates.set(dir, { listed: row.listed, count, carried: carried.get(dir) ?? [] });
     }
   }
 
@@ -151,7 +162,7 @@ export class UnchangedDirs {
     if (dir === this.#lastDir && this.#last) return this.#last;
     let l = this.#listed.get(dir);
     if (!l) {
-      l = { digest: new DirDigest(), newest: -Infinity, present: false, held: 0, heldCompared: 0 };
+      l = { digest: new DirDigest(), kept: [], newest: -Infinity, present: false, held: 0, heldCompared: 0 };
       this.#listed.set(dir, l);
     }
     this.#lastDir = dir;
@@ -177,10 +188,27 @@ export class UnchangedDirs {
       l.digest.add(r.path.slice(dir === "/" ? 1 : dir.length + 1), r.size ?? 0);
       const mtime = r.mtimeMs ?? Infinity;
       if (mtime > l.newest) l.newest = mtime;
-      if (this.#candidates.has(dir)) {
-        l.held++;
-        if (this.#ctx.compared(r.path)) l.heldCompared++;
-      } else out.push(r);
+      const candidate = this.#candidates.get(dir);
+      if (candidate === undefined) {
+        out.push(r);
+        continue;
+      }
+      l.held++;
+      if (this.#ctx.compared(r.path)) l.heldCompared++;
+      if (l.kept !== null && l.digest.count > candidate.count) {
+        // More files than before: changed for sure. Compared from now on, its kept records first.
+        this.#candidates.delete(dir);
+        out.push(...l.kept, r);
+        this.#kept -= l.kept.length;
+        l.kept = [];
+        l.held = l.heldCompared = 0;
+      } else if (l.kept !== null && this.#kept < this.#budget) {
+        l.kept.push(r);
+        this.#kept++;
+      } else if (l.kept !== null) {
+        this.#kept -= l.kept.length;
+        l.kept = null;
+      }
     }
     return out;
   }
@@ -191,12 +219,13 @@ export class UnchangedDirs {
    * held back. `excluded`: directories that failed, and subtrees whose records
    * may repeat (listed again after a failure); nothing in them is skipped.
    */
-  decide(excluded: readonly string[]): { skipped: number; relist: string[] } {
+  decide(excluded: readonly string[]): { skipped: number; replay: ListedRecord[]; relist: string[] } {
     this.#excluded = excluded;
     const old = this.#ctx.nowMs - this.#ctx.ignoreAgeMs;
     const dirs = new Set<string>();
     const carried: Problem[] = [];
     const relist: string[] = [];
+    const replay: ListedRecord[] = [];
     let files = 0;
     for (const [dir, c] of this.#candidates) {
       const l = this.#listed.get(dir);
@@ -211,15 +240,22 @@ export class UnchangedDirs {
         carried.push(...c.carried);
         continue;
       }
-      if (l && l.held > 0) {
+      if (l && l.held > 0 && l.kept !== null) replay.push(...l.kept);
+      else if (l && l.held > 0) {
+        // Its records were let go: listed again, its digest made anew from that listing.
         relist.push(dir);
-        this.#listed.set(dir, { ...l, digest: new DirDigest(), newest: -Infinity, held: 0, heldCompared: 0 });
-        if (this.#lastDir === dir) this.#last = null;
+        l.digest = new DirDigest();
+        l.newest = -Infinity;
+      }
+      if (l) {
+        l.kept = [];
+        l.held = l.heldCompared = 0;
       }
     }
     this.#candidates.clear(); // from now on every record goes to the comparison
+    this.#kept = 0;
     this.#skipped = { dirs, files, carried };
-    return { skipped: dirs.size, relist: relist.sort() };
+    return { skipped: dirs.size, replay, relist: relist.sort() };
   }
 
   /** The skipped directories, for the comparison's finish(); decide() must have run. */

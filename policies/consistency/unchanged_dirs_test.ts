@@ -54,6 +54,7 @@ interface RunOptions {
   incoming?: string[];
   relisted?: string[];
   nowMs?: number;
+  keptRecords?: number;
 }
 
 /** One run the way checkSite does it, with the relisting of changed candidates from the same listing. */
@@ -78,7 +79,7 @@ function run(s: Site, baseline: Baseline | null, options: RunOptions = {}) {
     incomingPaths: new Set(options.incoming ?? []),
     compared: (p) => comparison.compared(p),
     inArea: (p) => comparison.inArea(p),
-  });
+  }, options.keptRecords === undefined ? {} : { keptRecords: options.keptRecords });
   let compared = 0;
   const feed = (records: ListedRecord[]) => {
     const out = u.take(records);
@@ -88,7 +89,10 @@ function run(s: Site, baseline: Baseline | null, options: RunOptions = {}) {
   for (const r of s.listing) feed([r]);
   // A subtree listed twice repeats its records.
   for (const d of options.relisted ?? []) feed(s.listing.filter((r) => r.path.startsWith(d + "/")));
-  const { skipped, relist } = u.decide(options.relisted ?? []);
+  const { skipped, replay, relist } = u.decide(options.relisted ?? []);
+  // Kept records were digested already: straight to the comparison, as checkSite does.
+  compared += replay.filter((r) => r.type === "file").length;
+  comparison.add(replay);
   for (const d of relist) feed(s.listing.filter((r) => r.type === "file" && dirOf(r.path) === d));
   const result = comparison.finish(s.inventory, [], u.skipped);
   const records = u.records();
@@ -188,6 +192,26 @@ Deno.test("a changed directory (size, added, removed) alone is compared again, i
   }
 });
 
+Deno.test("a changed directory is compared with its kept records, or listed again once they were let go", () => {
+  const s = site();
+  const base = run(s, null).baseline;
+  const changed = site();
+  changed.listing[6] = file("/store/c/4", 41);
+  const kept = run(changed, base);
+  const relisted = run(changed, base, { keptRecords: 0 });
+  assertEquals([kept.fresh, kept.relist], [["/store/c"], []]);
+  assertEquals([relisted.fresh, relisted.relist], [["/store/c"], ["/store/c"]]);
+  assertEquals(summary(kept.result), summary(relisted.result));
+  assertEquals(kept.records, relisted.records);
+  assertEquals(summary(kept.result), summary(run(changed, null).result));
+  // One more file than before: released at once, compared as it streams.
+  const added = site();
+  added.listing.push(file("/store/c/6", 60));
+  const more = run(added, base, { keptRecords: 0 });
+  assertEquals([more.fresh, more.relist], [["/store/c"], ["/store/c"]]); // its first records were let go
+  assertEquals(summary(more.result), summary(run(added, null).result));
+});
+
 Deno.test("young files, deletions and copies under way, other settings, repeats each force a comparison", () => {
   const s = site();
   const base = run(s, null).baseline;
@@ -208,7 +232,7 @@ Deno.test("young files, deletions and copies under way, other settings, repeats 
   assertEquals(run(s, base, { config: { unmanaged: [{ path: "/store/x", minAgeMs: DAY }] } }).skipped, 0);
   // A subtree listed again after a failure: repeated records, compared and not stored clean.
   const repeated = run(s, base, { relisted: ["/store/b"] });
-  assertEquals([repeated.skipped, repeated.relist], [3, ["/store/b"]]);
+  assertEquals([repeated.skipped, repeated.fresh], [3, ["/store/b"]]);
   assertEquals(summary(repeated.result), summary(run(s, null).result));
   assertEquals(repeated.records.find((r) => r.dir === "/store/b")?.clean, false);
   // A directory not clean in the baseline is compared even when clean now.
