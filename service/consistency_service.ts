@@ -117,6 +117,7 @@ function summaryJson(s: CheckSummary): JsonObject {
     withheld: s.withheld,
     duration_s: s.durationMs / 1000,
     files_listed: s.filesListed,
+    dirs_skipped: s.dirsSkipped,
     missing: s.missing,
     orphan: s.orphan,
     corrupt: s.corrupt,
@@ -226,6 +227,11 @@ export async function consistencyMetrics(store: ConsistencyStore): Promise<strin
     (r) => (r.flagged ? 1 : 0),
   );
   metric("dynamo_consistency_files_listed", "Files listed by the last run", (r) => r.filesListed);
+  metric(
+    "dynamo_consistency_dirs_skipped",
+    "Unchanged directories the last run did not compare again",
+    (r) => r.dirsSkipped,
+  );
   for (const kind of ["missing", "orphan", "corrupt", "unrecoverable", "acted"] as const) {
     metric(
       `dynamo_consistency_${kind}_files`,
