@@ -153,11 +153,6 @@ export class UnchangedDirs {
     }
   }
 
-  /** How many directories may be skipped, before the listing tells. */
-  get candidates(): number {
-    return this.#candidates.size;
-  }
-
   #entry(dir: string): Listed {
     if (dir === this.#lastDir && this.#last) return this.#last;
     let l = this.#listed.get(dir);
