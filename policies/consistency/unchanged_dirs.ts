@@ -180,7 +180,7 @@ export class UnchangedDirs {
       }
       const dir = dirOf(r.path);
       const l = this.#entry(dir);
-      l.digest.add(r.path.slice(dir === "/" ? 1 : dir.length + 1), r.size ?? 0);
+      l.digest.addFile(r.path, dir === "/" ? 1 : dir.length + 1, r.size ?? 0);
       const mtime = r.mtimeMs ?? Infinity;
       if (mtime > l.newest) l.newest = mtime;
       const candidate = this.#candidates.get(dir);

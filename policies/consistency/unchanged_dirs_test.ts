@@ -144,6 +144,16 @@ Deno.test("a digest ignores order, not repeats or changes", () => {
   assertNotEquals(d([["ab", 1]]), d([["a", 1], ["b", 1]]));
   assertNotEquals(d([["a", 12]]), d([["a1", 2]]));
   assertEquals(d([]), new DirDigest().text);
+  // A listed file's digest (the listing's fast path) ignores order and tells sizes apart, large ones too.
+  const files = (entries: [string, number][]) => {
+    const x = new DirDigest();
+    for (const [p, s] of entries) x.addFile(p, p.lastIndexOf("/") + 1, s);
+    return x.text;
+  };
+  assertEquals(files([["/d/a", 1], ["/d/b", 2]]), files([["/x/b", 2], ["/y/a", 1]]));
+  assertNotEquals(files([["/d/a", 1]]), files([["/d/a", 2]]));
+  assertNotEquals(files([["/d/a", 2 ** 40]]), files([["/d/a", 2 ** 41]]));
+  assertNotEquals(files([["/d/a", 1]]), files([["/d/b", 1]]));
 });
 
 Deno.test("a re-run over an unchanged site skips every directory and finds the same", () => {
