@@ -4,6 +4,9 @@
  * Prints one JSON object of figures, each beside the raw limit measured in the
  * same run on the same machine (DESIGN.md §9). Default scale runs in under a
  * minute; `--scale cms` is the CMS-scale inventory. Never used by tests.
+ *
+ * Long on purpose (~520 lines): one program that prints one JSON object, each figure
+ * beside its raw limit; the measured pieces live in their own modules.
  */
 import { parseArgs } from "node:util";
 import process from "node:process";

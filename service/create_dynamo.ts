@@ -31,29 +31,25 @@ import { SqlConsistencyStore } from "../adapters/db/consistency_store.ts";
 import { SqlActivityMetrics } from "../adapters/db/activity_metrics.ts";
 import { SiteStorage } from "../adapters/storage/site_storage.ts";
 import { DEFAULT_PARTITIONS, type PartitionDefinition } from "../registry/inventory/mod.ts";
-import type { CopyRequest } from "../registry/requests/copy_request.ts";
+import { unhandledItems } from "../registry/requests/unhandled_items.ts";
 import { createRegistryApp } from "../registry/http/app.ts";
 import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { AppEnv } from "../registry/http/context.ts";
 import type { RegistryPort } from "../registry/http/port.ts";
-import type { JsonRow } from "../registry/http/fileops_port.ts";
+import type { JsonRow } from "../registry/http/file_operations.ts";
 import type {
   DealerSettings,
   DetoxConfig,
   FileOpsSettings,
   SchedulerSettings,
 } from "./config/agents_config.ts";
-import {
-  consistencyAgentDeps,
-  consistencyMetrics,
-  consistencyPort,
-  type ConsistencySettings,
-} from "./consistency_service.ts";
-import { detoxPort } from "./detox_service.ts";
-import { fileopsPort } from "./fileops_service.ts";
+import type { ConsistencySettings } from "./config/consistency_settings.ts";
+import { consistencyAgentDeps, consistencyChecks, consistencyMetrics } from "./consistency_service.ts";
+import { detoxRegistry } from "./detox_service.ts";
+import { fileOperations } from "./fileops_service.ts";
 import { registryPort } from "./registry_service.ts";
-import { dealerPort } from "./request_service.ts";
-import { schedulerPort } from "./scheduler_service.ts";
+import { requestRegistry } from "./request_service.ts";
+import { schedulerControl } from "./scheduler_service.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -238,18 +234,15 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     metrics: async () =>
       metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
   });
-  const app = createRegistryApp(
-    port,
-    {
-      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-      ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
-      ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
-      timers: clock,
-      ...(options.web ? { web: options.web } : {}),
-    },
-    detoxPort({ system, agent: () => tree.detox, history, locks, accesses, clock }),
-    {
-      port: dealerPort({
+  const app = createRegistryApp(port, {
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
+    ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
+    timers: clock,
+    ...(options.web ? { web: options.web } : {}),
+    detox: detoxRegistry({ system, agent: () => tree.detox, history, locks, accesses, clock }),
+    requests: {
+      registry: requestRegistry({
         system,
         dealer: () => tree.dealer,
         requests,
@@ -260,7 +253,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }),
       nudgeTracker: () => tree.nudgeTracker(),
     },
-    fileopsPort({
+    fileops: fileOperations({
       store: fileopsStore,
       storage,
       snapshot: () => publication.snapshot(),
@@ -276,9 +269,16 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       },
       nowMs: () => clock.now(),
     }),
-    tree.scheduler ? schedulerPort({ system, ref: tree.scheduler, store: schedulerStore }) : undefined,
-    consistencyPort(system, tree.consistency, consistencyStore, () => publication.snapshot()),
-  );
+    ...(tree.scheduler
+      ? { scheduler: schedulerControl({ system, ref: tree.scheduler, store: schedulerStore }) }
+      : {}),
+    consistency: consistencyChecks({
+      system,
+      agent: tree.consistency,
+      store: consistencyStore,
+      snapshot: () => publication.snapshot(),
+    }),
+  });
   let closed = false;
   return {
     app,
@@ -298,11 +298,4 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       if (ownsDb) await db.close();
     },
   };
-}
-
-/** Items that copy requests still wait for (Detox's `dataset.unhandled_copy_exists`). */
-function unhandledItems(open: readonly CopyRequest[]): string[] {
-  return open.flatMap((r) =>
-    r.status === "new" ? [...r.items] : r.actions.filter((a) => a.status === "new").map((a) => a.item)
-  );
 }

@@ -13,12 +13,10 @@ import {
   parseLogLevel,
 } from "@logtape/logtape";
 import { listenerActor } from "../actors/http/listener_actor.ts";
-import { parseDeadlineSeconds } from "../registry/http/request_budget.ts";
-import { agentsConfigFromEnv } from "./config/agents_config.ts";
 import { readServiceConfig } from "./config/check_config.ts";
 import { parseListen } from "./config/listen.ts";
-import { inConfigTerms, siteCommands } from "./config/service_config.ts";
-import { consistencyFromEnv } from "./consistency_service.ts";
+import { siteCommands } from "./config/service_config.ts";
+import { serviceSettingsFromEnv } from "./config/service_settings.ts";
 import { createDynamo } from "./create_dynamo.ts";
 
 export async function configureLogging(): Promise<void> {
@@ -51,41 +49,10 @@ export async function startService(options: { listen?: string; config?: string }
   const env = (name: string) => config?.env[name] ?? Deno.env.get(name);
   const listenText = options.listen ?? env("DYNAMO_LISTEN") ?? "127.0.0.1:8080";
   const listen = parseListen(listenText, options.listen ? "--listen" : "DYNAMO_LISTEN");
-  const maxBodyText = env("DYNAMO_MAX_BODY_BYTES");
-  const maxBodyBytes = maxBodyText === undefined ? undefined : Number(maxBodyText);
-  if (maxBodyBytes !== undefined && !(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
-    throw new TypeError(`DYNAMO_MAX_BODY_BYTES must be a positive integer, got "${maxBodyText}"`);
-  }
-  const trustedDnHeader = env("DYNAMO_TRUSTED_DN_HEADER");
-  const requestDeadlineMs = parseDeadlineSeconds(env("DYNAMO_REQUEST_DEADLINE"), "DYNAMO_REQUEST_DEADLINE");
-  const cycleBudgetMs = parseDeadlineSeconds(env("DYNAMO_CYCLE_BUDGET"), "DYNAMO_CYCLE_BUDGET");
+  const settings = await serviceSettingsFromEnv(env, { nowMs: Date.now(), config });
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
-  const { partitions, detox, dealer, requestIntervalMs, fileops, scheduler } = await agentsConfigFromEnv(
-    env,
-    Date.now(),
-  )
-    .catch((e) => {
-      throw config && e instanceof TypeError ? new TypeError(inConfigTerms(e.message, config)) : e;
-    });
-  const home = env("DYNAMO_HOME");
-  const databaseUrl = env("DYNAMO_DATABASE_URL");
-  const dynamo = await createDynamo({
-    ...(home ? { home } : {}),
-    ...(databaseUrl ? { databaseUrl } : {}),
-    partitions,
-    detox,
-    dealer,
-    requestIntervalMs,
-    fileops,
-    scheduler,
-    consistency: await consistencyFromEnv(env),
-    ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
-    ...(trustedDnHeader ? { trustedDnHeader } : {}),
-    ...(requestDeadlineMs !== undefined ? { requestDeadlineMs } : {}),
-    ...(cycleBudgetMs !== undefined ? { cycleBudgetMs } : {}),
-    onFatal: () => fatal.resolve(1),
-  });
+  const dynamo = await createDynamo({ ...settings, onFatal: () => fatal.resolve(1) });
   // Spawned after /dynamo, so stopped before it: requests stop first, the writer last.
   dynamo.system.spawn<never>({
     id: "http",

@@ -3,7 +3,7 @@
  * with the action the plan gives it (pending, or withheld with the reason
  * the run acts on nothing), or why none (not confirmed yet, protected).
  */
-import type { FindingRecord } from "../../adapters/db/consistency_port.ts";
+import type { FindingRecord } from "../../adapters/db/consistency_store_port.ts";
 import type { ActionPlan } from "../../policies/consistency/action_plan.ts";
 import type { ComparisonResult, Problem } from "../../policies/consistency/compare.ts";
 import type { Confirmed } from "../../policies/consistency/safety.ts";

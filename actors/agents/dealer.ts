@@ -16,13 +16,11 @@ import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
 import type { Snapshot } from "../../registry/inventory/mod.ts";
 import { JOB_HISTORY_SECONDS } from "../../registry/requests/job_record.ts";
 import type { DealerMode, DealerRunSummary } from "../../registry/requests/dealer_run.ts";
-import type {
-  AppLockStore,
-  DealerHistory,
-  DemandStore,
-  RequestStore,
-} from "../../adapters/db/dealer_port.ts";
-import type { DetoxHistory } from "../../adapters/db/detox_port.ts";
+import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
+import type { DealerHistory } from "../../adapters/db/dealer_history_port.ts";
+import type { DemandStore } from "../../adapters/db/demand_store_port.ts";
+import type { RequestStore } from "../../adapters/db/request_store_port.ts";
+import type { DetoxHistory } from "../../adapters/db/detox_history_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";

@@ -15,18 +15,14 @@ import { produceAttributes } from "../../policies/producers/attributes.ts";
 import { ACCESS_HISTORY_SECONDS } from "../../policies/producers/popularity.ts";
 import type { Snapshot } from "../../registry/inventory/mod.ts";
 import type { DetoxRunRequest, DetoxRunSummary } from "../../registry/requests/detox_run.ts";
-import type {
-  AccessStore,
-  DecisionRow,
-  DetoxHistory,
-  LockStore,
-  SiteRow,
-} from "../../adapters/db/detox_port.ts";
+import type { AccessStore } from "../../adapters/db/access_store_port.ts";
+import type { DecisionRow, DetoxHistory, SiteRow } from "../../adapters/db/detox_history_port.ts";
+import type { LockStore } from "../../adapters/db/lock_store_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import { firstRejection } from "./commit_errors.ts";
-import type { AppLockStore } from "../../adapters/db/dealer_port.ts";
+import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
 
 export interface DetoxPolicySource {
   /** Where the text came from (for messages). */

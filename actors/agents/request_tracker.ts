@@ -8,8 +8,9 @@
 import { lockedBlocks } from "../../policies/producers/replica_locks.ts";
 import { trackCopyRequest } from "../../registry/requests/copy_request.ts";
 import { planDeletionRequests, trackDeletionRequest } from "../../registry/requests/deletion_request.ts";
-import type { AppLockStore, RequestStore } from "../../adapters/db/dealer_port.ts";
-import type { LockStore } from "../../adapters/db/detox_port.ts";
+import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
+import type { RequestStore } from "../../adapters/db/request_store_port.ts";
+import type { LockStore } from "../../adapters/db/lock_store_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";

@@ -16,8 +16,8 @@ import type {
   SequenceFile,
 } from "../../policies/scheduler/sequence_file.ts";
 import { nextPosition, startPosition } from "../../policies/scheduler/sequence_cursor.ts";
-import type { AppLockStore } from "../../adapters/db/dealer_port.ts";
-import type { ApplicationStatus, SchedulerStore } from "../../adapters/db/scheduler_port.ts";
+import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
+import type { ApplicationStatus, SchedulerStore } from "../../adapters/db/scheduler_store_port.ts";
 import type { ActorContext, ActorRef, Behavior } from "../runtime/mod.ts";
 
 /** How one application is carried out. */

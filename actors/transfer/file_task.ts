@@ -6,7 +6,7 @@
  * re-run of the task, which finds a verified file in place and counts it done.
  */
 import { siteAllows, type SiteUse } from "../../policies/fileops/site_access.ts";
-import type { FileOpsStore, Subscription } from "../../adapters/db/fileops_port.ts";
+import type { FileOpsStore, Subscription } from "../../adapters/db/fileops_store_port.ts";
 import {
   mappingProtocol,
   parentOf,

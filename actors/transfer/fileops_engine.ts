@@ -9,7 +9,7 @@
  * verified file at the destination counts as done and writes go through a
  * temporary name.
  */
-import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_port.ts";
+import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_store_port.ts";
 import { chooseSource, type SourceCandidate } from "../../policies/fileops/source_selection.ts";
 import { siteAllows } from "../../policies/fileops/site_access.ts";
 import type { DrainReply } from "./file_worker.ts";

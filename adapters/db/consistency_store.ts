@@ -1,4 +1,4 @@
-/** PostgreSQL (and PGlite) side of site consistency: see consistency_port.ts. */
+/** PostgreSQL (and PGlite) side of site consistency: see consistency_store_port.ts. */
 import type { Database } from "./database.ts";
 import type {
   Baseline,
@@ -11,7 +11,7 @@ import type {
   InventoryFileRow,
   RunRecord,
   RunRow,
-} from "./consistency_port.ts";
+} from "./consistency_store_port.ts";
 
 const FILE_COLUMNS = `f.lfn, f.size, f.checksum->>'adler32', d.name, b.name, br.last_update`;
 const RUN_COLUMNS = `id, site, started_ms, finished_ms, complete, dry_run, flagged, flag_reasons, withheld,

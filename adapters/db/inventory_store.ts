@@ -1,3 +1,8 @@
+/**
+ * Long on purpose (~550 lines): the paged load of every inventory table and the journal
+ * commit (one transaction writing the changed rows of every table) are one protocol over one schema;
+ * they change together whenever a table does.
+ */
 import {
   COMMAND_VERSION,
   type DatasetStatus,

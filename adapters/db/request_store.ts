@@ -8,7 +8,7 @@ import type {
 import { compileGlob } from "../../registry/inventory/mod.ts";
 import { sameItemsAndSites } from "../../registry/requests/request_item.ts";
 import { type Database, jsonb } from "./database.ts";
-import type { Created, RequestFilter, RequestStore } from "./dealer_port.ts";
+import type { Created, RequestFilter, RequestStore } from "./request_store_port.ts";
 import type { DB } from "./schema.ts";
 
 const OPEN = ["new", "activated"];
