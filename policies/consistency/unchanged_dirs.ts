@@ -98,8 +98,10 @@ export class UnchangedDirs {
   readonly #budget: number;
   #kept = 0;
   readonly #listed = new Map<string, Listed>();
+  // The directory of the last record, with its state: records come mostly a directory at a time.
   #lastDir = "";
   #last: Listed | null = null;
+  #lastCandidate: { listed: string; count: number; carried: Problem[] } | undefined;
   #skipped: Skipped | null = null;
   #excluded: readonly string[] = [];
 
@@ -162,6 +164,7 @@ export class UnchangedDirs {
     }
     this.#lastDir = dir;
     this.#last = l;
+    this.#lastCandidate = this.#candidates.get(dir);
     return l;
   }
 
@@ -178,12 +181,18 @@ export class UnchangedDirs {
         out.push(r);
         continue;
       }
-      const dir = dirOf(r.path);
-      const l = this.#entry(dir);
-      l.digest.addFile(r.path, dir === "/" ? 1 : dir.length + 1, r.size ?? 0);
+      const path = r.path;
+      const last = this.#lastDir;
+      // In the last record's directory (no new string, no lookup), or another one.
+      const same = this.#last !== null && path.length > last.length + 1 &&
+        path.charCodeAt(last.length) === 47 &&
+        path.startsWith(last) && path.indexOf("/", last.length + 1) === -1;
+      const dir = same ? last : dirOf(path);
+      const l = same ? this.#last! : this.#entry(dir);
+      l.digest.addFile(path, dir === "/" ? 1 : dir.length + 1, r.size ?? 0);
       const mtime = r.mtimeMs ?? Infinity;
       if (mtime > l.newest) l.newest = mtime;
-      const candidate = this.#candidates.get(dir);
+      const candidate = this.#lastCandidate;
       if (candidate === undefined) {
         out.push(r);
         continue;
@@ -193,6 +202,7 @@ export class UnchangedDirs {
       if (l.kept !== null && l.digest.count > candidate.count) {
         // More files than before: changed for sure. Compared from now on, its kept records first.
         this.#candidates.delete(dir);
+        this.#lastCandidate = undefined;
         out.push(...l.kept, r);
         this.#kept -= l.kept.length;
         l.kept = [];
@@ -248,6 +258,7 @@ export class UnchangedDirs {
       }
     }
     this.#candidates.clear(); // from now on every record goes to the comparison
+    this.#lastCandidate = undefined;
     this.#kept = 0;
     this.#skipped = { dirs, files, carried };
     return { skipped: dirs.size, replay, relist: relist.sort() };

@@ -168,6 +168,29 @@ Deno.test("a re-run over an unchanged site skips every directory and finds the s
   assertEquals(summary(first.result).missing, ["/store/a/2"]);
   assertEquals(summary(first.result).orphan, ["/store/b/orphan"]);
   assertEquals(second.records, first.records);
+  // In another order, with look-alike directories interleaved, the digests are the same.
+  const shuffled = site();
+  shuffled.listing.push(
+    dir("/store/ab"),
+    file("/store/ab/1", 1),
+    dir("/store/a/sub"),
+    file("/store/a/sub/1", 1),
+  );
+  const orders = [
+    shuffled.listing,
+    [...shuffled.listing].reverse(),
+    shuffled.listing.filter((_, i) => i % 2)
+      .concat(shuffled.listing.filter((_, i) => i % 2 === 0)),
+  ];
+  const digests = orders.map((listing) =>
+    run({ ...shuffled, listing }, null).records.sort((a, b) => a.dir < b.dir ? -1 : 1)
+  );
+  assertEquals(digests[1], digests[0]);
+  assertEquals(digests[2], digests[0]);
+  assertEquals(
+    digests[0]!.find((r) => r.dir === "/store/a")?.listed,
+    first.records.find((r) => r.dir === "/store/a")?.listed,
+  );
 });
 
 Deno.test("a changed directory (size, added, removed) alone is compared again, its findings fresh", () => {
