@@ -58,6 +58,36 @@ export class DirDigest {
     this.#sum(h1, h2);
   }
 
+  /**
+   * Adds an inventory file: its name (`path` from `from` on), size, LFN,
+   * dataset and block, hashed in place like addFile.
+   */
+  addInventoryFile(
+    path: string,
+    from: number,
+    f: { size: number; lfn: string; dataset: string; block: string },
+  ) {
+    let h1 = 0x85ebca6b;
+    let h2 = 0xc2b2ae35;
+    for (let i = from; i < path.length; i++) {
+      const c = path.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (f.size >>> 0), 2654435761);
+    h2 = Math.imul(h2 ^ Math.floor(f.size / 4294967296), 1597334677);
+    for (const s of [f.lfn, f.dataset, f.block]) {
+      h1 = Math.imul(h1 ^ 0x10000, 2654435761);
+      h2 = Math.imul(h2 ^ 0x10000, 1597334677);
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 2654435761);
+        h2 = Math.imul(h2 ^ c, 1597334677);
+      }
+    }
+    this.#sum(h1, h2);
+  }
+
   #sum(h1: number, h2: number): void {
     h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
     h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);

@@ -110,11 +110,18 @@ export class UnchangedDirs {
     this.#ctx = ctx;
     this.#budget = options.keptRecords ?? 500_000;
     const old = ctx.nowMs - ctx.ignoreAgeMs;
+    let dir = "";
+    let d: DirDigest | undefined;
     for (const [path, f] of ctx.before) {
-      const dir = dirOf(path);
-      let d = this.#inventory.get(dir);
-      if (!d) this.#inventory.set(dir, d = new DirDigest());
-      d.add(path.slice(dir === "/" ? 1 : dir.length + 1), f.size, f.lfn, f.dataset, f.block);
+      // Inventory files come a block at a time: mostly in the last file's directory.
+      const same = d !== undefined && path.length > dir.length + 1 && path.charCodeAt(dir.length) === 47 &&
+        path.startsWith(dir) && path.indexOf("/", dir.length + 1) === -1;
+      if (!same) {
+        dir = dirOf(path);
+        d = this.#inventory.get(dir);
+        if (!d) this.#inventory.set(dir, d = new DirDigest());
+      }
+      d!.addInventoryFile(path, dir === "/" ? 1 : dir.length + 1, f);
       if (f.sinceMs > old || ctx.deletingDatasets.has(f.dataset)) this.#unsettled.add(dir);
     }
     for (const path of ctx.incomingPaths) this.#unsettled.add(dirOf(path));

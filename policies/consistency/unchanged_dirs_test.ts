@@ -186,6 +186,16 @@ Deno.test("a re-run over an unchanged site skips every directory and finds the s
     run({ ...shuffled, listing }, null).records.sort((a, b) => a.dir < b.dir ? -1 : 1)
   );
   assertEquals(digests[1], digests[0]);
+  const reversedInventory = new Map([...shuffled.inventory].reverse());
+  reversedInventory.set(...inv("/store/ab/1", 1)).set(...inv("/store/a/sub/1", 1)).set(
+    ...inv("/store/a/9", 9),
+  );
+  const withMore = new Map(shuffled.inventory).set(...inv("/store/a/sub/1", 1)).set(...inv("/store/a/9", 9))
+    .set(...inv("/store/ab/1", 1));
+  assertEquals(
+    run({ ...shuffled, inventory: reversedInventory }, null).records.map((r) => [r.dir, r.inventory]).sort(),
+    run({ ...shuffled, inventory: withMore }, null).records.map((r) => [r.dir, r.inventory]).sort(),
+  );
   assertEquals(digests[2], digests[0]);
   assertEquals(
     digests[0]!.find((r) => r.dir === "/store/a")?.listed,
