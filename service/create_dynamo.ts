@@ -7,15 +7,17 @@ import { getLogger } from "@logtape/logtape";
 import type { Hono } from "hono";
 import { resolve } from "node:path";
 import { DEFAULT_HOME } from "./config/path_environment.ts";
-import { ActorSystem, ask, type Clock, SeededRng, SystemClock } from "../actors/runtime/mod.ts";
+import { ActorSystem, ask, type Clock, type Rng, SeededRng, SystemClock } from "../actors/runtime/mod.ts";
 import { InventoryPublication } from "../actors/inventory/publication.ts";
 import { ServiceMetrics } from "../actors/observability/service_metrics.ts";
-import { type ApplicationTree, startApplicationTree } from "../actors/tree.ts";
+import { type ApplicationTree, startApplicationTree, type TreeDependencies } from "../actors/tree.ts";
 import type { FileOpsMsg } from "../actors/transfer/fileops_agent.ts";
 import type { FileOpsPassSummary } from "../actors/transfer/fileops_engine.ts";
-import { type Database, openDatabase } from "../adapters/db/database.ts";
+import { type BulkTransaction, type Database, openDatabase } from "../adapters/db/database.ts";
 import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
+import { fencedDatabase } from "../adapters/db/fenced_database.ts";
+import { currentIdempotencyKey } from "./cluster/idempotency_context.ts";
 import { migrate } from "../adapters/db/migrate.ts";
 import { SqlUserStore } from "../adapters/db/user_store.ts";
 import { SqlLockStore } from "../adapters/db/lock_store.ts";
@@ -76,6 +78,8 @@ export interface DynamoOptions {
   requestIntervalMs?: number;
   /** File operations (default: a pass every 30 s); null turns them off. */
   fileops?: FileOpsSettings | null;
+  /** The file operations' source choice draws from it; seeded, a run is reproducible (default: a random seed, logged). */
+  rng?: Rng;
   /** How sites' storage is reached (default: by each site's backend URL). */
   storage?: SiteStorage;
   /** The scheduler and its sequence file; without it each agent runs on its own interval. */
@@ -84,6 +88,20 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /**
+   * Decide Detox cycles on a reader replica in a Worker (docs/parallel_readers.md); default: yes
+   * when Detox is configured. false keeps them on the main isolate (a benchmark's contrast).
+   */
+  readers?: boolean;
+  /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
+  follower?: TreeDependencies["follower"];
+  /** Names this process's file workers (a cluster node's id: its claims are its own). */
+  nodeName?: string;
+  /**
+   * A cluster leader's fence, run last in every inventory commit and every registry store's write
+   * transaction (requests, locks, users, popularity, injections), with the write's idempotency key (docs/cluster.md).
+   */
+  inventoryFence?: (tx: BulkTransaction) => Promise<void>;
 }
 
 /** A running Dynamo: the actor tree over the database, and the registry app. */
@@ -128,14 +146,18 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   });
   const publication = new InventoryPublication();
-  const injections = new SqlInjectionQueue(db);
-  const users = new SqlUserStore(db);
-  const locks = new SqlLockStore(db);
-  const accesses = new SqlAccessStore(db);
+  // A cluster leader's registry writes are fenced as its inventory commits are.
+  const registryDb = options.inventoryFence
+    ? fencedDatabase(db, { fence: options.inventoryFence, idempotencyKey: currentIdempotencyKey })
+    : db;
+  const injections = new SqlInjectionQueue(registryDb);
+  const users = new SqlUserStore(registryDb);
+  const locks = new SqlLockStore(registryDb);
+  const accesses = new SqlAccessStore(registryDb);
   const history = new SqlDetoxHistory(db);
-  const requests = new SqlRequestStore(db);
-  const appLocks = new SqlAppLockStore(db);
-  const demand = new SqlDemandStore(db);
+  const requests = new SqlRequestStore(registryDb);
+  const appLocks = new SqlAppLockStore(registryDb);
+  const demand = new SqlDemandStore(registryDb);
   const dealerHistory = new SqlDealerHistory(db);
   const fileopsStore = new SqlFileOpsStore(db);
   const schedulerStore = new SqlSchedulerStore(db);
@@ -150,12 +172,15 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     throw new TypeError(`The Dealer's partition "${dealerSettings.config.partition}" is not defined`);
   }
   const tree = startApplicationTree(system, {
-    store: new SqlInventoryStore(db),
+    store: new SqlInventoryStore(db, options.inventoryFence ? { fence: options.inventoryFence } : {}),
+    ...(options.follower ? { follower: options.follower } : {}),
     injections,
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
-    ...(detoxConfig && detoxConfig.policies.length > 0
+    ...(options.readers !== undefined ? { readers: options.readers } : {}),
+    // A cluster follower runs no agent: they decide and write, which is the leader's (docs/cluster.md).
+    ...(detoxConfig && detoxConfig.policies.length > 0 && !options.follower
       ? {
         detox: {
           history,
@@ -172,7 +197,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    ...(dealerSettings
+    ...(dealerSettings && !options.follower
       ? {
         dealer: {
           config: dealerSettings.config,
@@ -188,20 +213,23 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 },
+    ...(options.follower
+      ? {}
+      : { tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 } }),
     ...(fileopsSettings
       ? {
         fileops: {
           store: fileopsStore,
           storage,
-          node: `${Deno.hostname()}:${url ? "postgres" : home}`,
+          node: options.nodeName ?? `${Deno.hostname()}:${url ? "postgres" : home}`,
+          ...(options.follower ? { workersOnly: true } : {}),
           intervalMs: fileopsSettings.intervalMs,
-          random: Math.random,
+          rng: options.rng ?? unseededRng(log),
           ...(fileopsSettings.limits ? { limits: fileopsSettings.limits } : {}),
         },
       }
       : {}),
-    ...(options.consistency
+    ...(options.consistency && !options.follower
       ? {
         consistency: consistencyAgentDeps(options.consistency, {
           store: consistencyStore,
@@ -213,7 +241,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         }),
       }
       : {}),
-    ...(options.scheduler
+    ...(options.scheduler && !options.follower
       ? {
         scheduler: {
           ...options.scheduler,
@@ -223,7 +251,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }
       : {}),
   });
-  const metrics = new ServiceMetrics(system, publication);
+  const metrics = new ServiceMetrics(system, publication, () => tree.replicas);
   const activity = new SqlActivityMetrics(db);
   const port = registryPort({
     publication,
@@ -298,4 +326,11 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       if (ownsDb) await db.close();
     },
   };
+}
+
+/** A generator with a seed of its own, logged so that a run's source choices can be replayed. */
+function unseededRng(log: ReturnType<typeof getLogger>): Rng {
+  const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  log.info("File operations choose sources with seed {seed}", { seed });
+  return new SeededRng(seed);
 }

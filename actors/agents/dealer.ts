@@ -13,7 +13,7 @@ import { yieldToEventLoop } from "../runtime/clock.ts";
 import type { RandomSource } from "../../policies/dealer/interleave.ts";
 import type { DetoxProtection } from "../../policies/dealer/plugins/balancer.ts";
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
-import type { Snapshot } from "../../registry/inventory/mod.ts";
+import { type Snapshot, sourcesReliedOn } from "../../registry/inventory/mod.ts";
 import { JOB_HISTORY_SECONDS } from "../../registry/requests/job_record.ts";
 import type { DealerMode, DealerRunSummary } from "../../registry/requests/dealer_run.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
@@ -22,9 +22,12 @@ import type { DemandStore } from "../../adapters/db/demand_store_port.ts";
 import type { RequestStore } from "../../adapters/db/request_store_port.ts";
 import type { DetoxHistory } from "../../adapters/db/detox_history_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
-import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
+import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
-import { firstRejection } from "./commit_errors.ts";
+import { commitAtomic, operationTarget } from "./agent_commit.ts";
+import { appLockOn } from "./app_lock_gate.ts";
+import { lockedBy } from "../../registry/requests/app_lock.ts";
 
 export interface DealerAgentOptions {
   gateway: InventoryGateway;
@@ -41,6 +44,8 @@ export interface DealerAgentOptions {
   random: (cycleSeed: number) => RandomSource;
   /** A cycle's time budget (default 30 min); past it the cycle is abandoned and recorded as failed. */
   cycleBudgetMs?: number;
+  /** Shared with the scheduled cycles' ticker (`cycle_ticker.ts`), so that cycles never overlap. */
+  cycles?: CycleLock;
 }
 
 export type DealerMsg =
@@ -58,24 +63,35 @@ export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, nu
     },
     async receive(state, msg, ctx) {
       const now = () => ctx.clock.now();
-      const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
       if (msg.type === "tick") {
-        if (locked) {
-          ctx.log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
-        } else ctx.log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
+        await scheduledDealerCycle(options, ctx.log, now);
         return state;
       }
+      const locked = await appLockOn(options.appLocks, "dealer");
+      const cycle = () => runDealerCycle(options, msg.mode, msg.comment ?? null, now);
       msg.replyTo.tell(
         locked
           ? {
             ...emptySummary(msg.mode, options.gateway.snapshot().generation),
-            error: `The dealer is locked by ${locked.user}${locked.note ? ` (${locked.note})` : ""}`,
+            error: `The dealer is ${lockedBy(locked)}`,
           }
-          : await runDealerCycle(options, msg.mode, msg.comment ?? null, now),
+          : await (options.cycles ? options.cycles.run(cycle) : cycle()),
       );
       return state;
     },
   };
+}
+
+/** A scheduled cycle, unless an application lock pauses the Dealer. */
+export async function scheduledDealerCycle(
+  options: DealerAgentOptions,
+  log: Logger,
+  now: () => number,
+): Promise<void> {
+  const locked = await appLockOn(options.appLocks, "dealer");
+  if (locked) {
+    log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
+  } else log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
 }
 
 function emptySummary(mode: DealerMode, generation: number): DealerRunSummary {
@@ -169,15 +185,16 @@ export async function runDealerCycle(
         kind: "copy",
         cycleId,
         requestId: o.requestIds[0] ?? null,
-        site: snapshot.siteById(o.siteId)!.name,
-        dataset: snapshot.datasetById(o.datasetId)!.name,
-        blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+        ...operationTarget(snapshot, o),
         size: o.bytes,
       }));
-      const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, { operations });
-      if (!reply.ok) error = reply.error;
-      else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
-      else committedGeneration = reply.generation;
+      // The writer re-checks that each block still has a source, against its state at apply time.
+      const commit = await commitAtomic(options.gateway, plan.commands, operations, {
+        decidedAt: snapshot.generation,
+        preconditions: sourcesReliedOn(snapshot, result.copies),
+      });
+      if (commit.ok) committedGeneration = commit.generation;
+      else error = commit.error;
     }
     // Request states follow only what was committed (or that needed no commit).
     if (error === null) {

@@ -123,6 +123,43 @@ Deno.test("ask is rejected by an AbortSignal", async () => {
   await system.shutdown();
 });
 
+Deno.test("ask reply addresses come from the system's injected IdGen; a late reply names its ask", async () => {
+  const made: string[] = [];
+  const ids = {
+    next(prefix = "id") {
+      made.push(prefix);
+      return `${prefix}-x${made.length}`;
+    },
+  };
+  const system = new ActorSystem({ clock: new TestClock(), logger: () => silentLogger, ids });
+  let replyTo: ActorRef<number> | null = null;
+  const ref = system.spawn<CounterMsg>({
+    id: "echo",
+    restart: "permanent",
+    behavior: {
+      init: () => 0,
+      receive: (s, msg) => {
+        if (msg.type === "get") {
+          replyTo = msg.replyTo;
+          msg.replyTo.tell(1);
+        }
+        return s;
+      },
+    },
+  });
+  assertEquals(await get(system, ref), 1);
+  assertEquals(replyTo!.address, "/temp/ask-x1");
+  replyTo!.tell(2); // answered already
+  assertEquals(system.deadLetters.recent.at(-1), {
+    recipient: "/temp/ask-x1",
+    msg: 2,
+    reason: "ask already completed",
+  });
+  assertEquals(await get(system, ref), 1);
+  assertEquals([made, replyTo!.address], [["/temp/ask", "/temp/ask"], "/temp/ask-x2"]);
+  await system.shutdown();
+});
+
 Deno.test("a full mailbox with the reject policy sends new messages to dead letters", async () => {
   const system = newSystem();
   const { promise: gate, resolve: release } = Promise.withResolvers<void>();
@@ -550,7 +587,15 @@ Deno.test("inspection events report spawn, failure, restart, stop and dead lette
   await system.runUntilIdle();
   await system.stop(ref);
   ref.tell({ type: "add", n: 1 });
-  assertEquals(events, ["spawn /x", "failure /x", "restart /x", "stop /x", "dead_letter /x"]);
+  // The message it crashed on is a dead letter too (reason "crashed"), reported before the failure.
+  assertEquals(events, [
+    "spawn /x",
+    "dead_letter /x",
+    "failure /x",
+    "restart /x",
+    "stop /x",
+    "dead_letter /x",
+  ]);
   await system.shutdown();
 });
 
@@ -665,4 +710,23 @@ Deno.test("a stop aborts ctx.stopping in the whole subtree, so a handler waiting
   assertEquals(seen, [], "both are busy");
   await system.shutdown();
   assertEquals(seen, ["child wound down", "parent got partial, stopping=true"]);
+});
+
+Deno.test("the message an actor crashed on goes to dead letters with the reason crashed and the error", async () => {
+  const system = newSystem();
+  const log: string[] = [];
+  const ref = system.spawn({ id: "c", restart: "permanent", behavior: () => counter("c", log) });
+  ref.tell({ type: "add", n: 2 });
+  ref.tell({ type: "crash" });
+  ref.tell({ type: "add", n: 3 });
+  await system.runUntilIdle();
+  assertEquals(system.deadLetters.recent, [
+    { recipient: "/c", msg: { type: "crash" }, reason: "crashed", error: "Error: c crashed" },
+  ]);
+  // The next incarnation handles what came after, not the message it crashed on.
+  assertEquals(
+    await ask<CounterMsg, number>(system, ref, (replyTo) => ({ type: "get", replyTo }), { timeoutMs: 1000 }),
+    3,
+  );
+  await system.shutdown();
 });

@@ -22,10 +22,18 @@ import {
   type StorageType,
 } from "../../registry/inventory/mod.ts";
 import type { BulkTransaction, Cell, Database } from "./database.ts";
-import type { CommitBatch, InventoryStore, JournalEntry, LoadProgress } from "./inventory_store_port.ts";
+import type {
+  CommitBatch,
+  InventoryStore,
+  JournalEntry,
+  LoadProgress,
+  TablesCheckpoint,
+  TableSink,
+} from "./inventory_store_port.ts";
 import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
 import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
+import { recordCommittedKeys } from "./cluster_store.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -34,7 +42,11 @@ const WRITE_CHUNK = 20_000;
 
 /** The inventory tables and journal in PostgreSQL or PGlite. */
 export class SqlInventoryStore implements InventoryStore {
-  constructor(private readonly db: Database) {}
+  /** @param options.fence run last in every commit transaction; throws to roll it back (a deposed leader). */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { fence?: (tx: BulkTransaction) => Promise<void> } = {},
+  ) {}
 
   // ---- loading -----------------------------------------------------------------
 
@@ -42,10 +54,24 @@ export class SqlInventoryStore implements InventoryStore {
     definitions: readonly PartitionDefinition[],
     onProgress?: (p: LoadProgress) => void,
   ): Promise<InventoryState> {
-    const partitions = new PartitionTable(definitions, await this.#partitionIds(definitions));
+    const loader = new InventoryLoader(await this.partitionTable(definitions));
+    const { generation, counters } = await this.streamTables(definitions, loader, onProgress);
+    return loader.finish(generation, counters);
+  }
+
+  /** The configured partitions with their persistent ids (new ones are registered). */
+  async partitionTable(definitions: readonly PartitionDefinition[]): Promise<PartitionTable> {
+    return new PartitionTable(definitions, await this.partitionIds(definitions));
+  }
+
+  async streamTables(
+    definitions: readonly PartitionDefinition[],
+    loader: TableSink,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TablesCheckpoint> {
+    await this.partitionIds(definitions);
     const meta = await this.db.kysely.selectFrom("inventory_meta").selectAll().where("id", "=", 1)
       .executeTakeFirstOrThrow();
-    const loader = new InventoryLoader(partitions);
     const progress = (table: string, rows: number) => onProgress?.({ table, rows });
 
     for (
@@ -156,17 +182,20 @@ export class SqlInventoryStore implements InventoryStore {
       }
       progress("block_replicas", n += page.length);
     }
-    return loader.finish(meta.table_seq, {
-      nextDatasetId: meta.next_dataset_id,
-      nextBlockId: meta.next_block_id,
-      nextSiteId: meta.next_site_id,
-      nextGroupId: meta.next_group_id,
-      nextFileId: meta.next_file_id,
-    });
+    return {
+      generation: meta.table_seq,
+      counters: {
+        nextDatasetId: meta.next_dataset_id,
+        nextBlockId: meta.next_block_id,
+        nextSiteId: meta.next_site_id,
+        nextGroupId: meta.next_group_id,
+        nextFileId: meta.next_file_id,
+      },
+    };
   }
 
   /** Persistent partition ids; partitions new to the configuration are inserted. */
-  async #partitionIds(definitions: readonly PartitionDefinition[]): Promise<Map<string, number>> {
+  async partitionIds(definitions: readonly PartitionDefinition[]): Promise<Map<string, number>> {
     const rows = await this.db.kysely.selectFrom("partitions").select(["id", "name"]).execute();
     const ids = new Map(rows.map((r) => [r.name, r.id]));
     let next = Math.max(0, ...ids.values()) + 1;
@@ -178,20 +207,33 @@ export class SqlInventoryStore implements InventoryStore {
     return ids;
   }
 
-  /** Keyset pagination: streams a table in key order without holding it all. */
+  /**
+   * Keyset pagination: streams a table in key order without holding it all.
+   * On PostgreSQL the next page is asked for as soon as this one arrives, so
+   * the server reads and sends it while the caller builds objects from this
+   * one. In-process PGlite would run it on this same thread: no gain there.
+   */
   async *#pages(table: string, keys: string[], columns: string): AsyncGenerator<unknown[][]> {
     const order = keys.join(", ");
-    let last: unknown[] | null = null;
-    for (;;) {
-      const where: string = last ? `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})` : "";
-      const rows: unknown[][] = await this.db.queryArrays(
-        `SELECT ${columns} FROM ${table} ${where} ORDER BY ${order} LIMIT ${PAGE}`,
+    const after = `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})`;
+    const page = (last: unknown[] | null): Promise<unknown[][]> =>
+      this.db.queryArrays(
+        `SELECT ${columns} FROM ${table} ${last ? after : ""} ORDER BY ${order} LIMIT ${PAGE}`,
         last ?? [],
       );
-      if (rows.length === 0) return;
-      yield rows;
-      if (rows.length < PAGE) return;
-      last = rows[rows.length - 1]!.slice(0, keys.length);
+    const readAhead = this.db.kind === "postgres";
+    let next: Promise<unknown[][]> | null = page(null);
+    try {
+      while (next) {
+        const rows: unknown[][] = await next;
+        const last = rows.length < PAGE ? null : rows[rows.length - 1]!.slice(0, keys.length);
+        next = last && readAhead ? page(last) : null;
+        next?.catch(() => {}); // awaited on the next turn, or dropped if the caller stops early
+        if (rows.length > 0) yield rows;
+        if (last && !next) next = page(last);
+      }
+    } finally {
+      await next?.catch(() => {});
     }
   }
 
@@ -248,7 +290,9 @@ export class SqlInventoryStore implements InventoryStore {
    * state cannot be in the tables, so they go in with COPY; changed rows are
    * upserted and vanished rows deleted.
    */
-  async commit({ entry, base, state, changes, injections, operations }: CommitBatch): Promise<void> {
+  async commit(
+    { entry, base, state, changes, injections, operations, idempotencyKeys }: CommitBatch,
+  ): Promise<void> {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
@@ -403,6 +447,8 @@ export class SqlInventoryStore implements InventoryStore {
       );
       if (injections) await settleInjections(tx, injections, entry.atMs, entry.seq);
       if (operations) await insertReplicaOperations(tx, operations, entry.atMs);
+      if (idempotencyKeys) await recordCommittedKeys(tx, idempotencyKeys, entry.seq, entry.atMs);
+      if (this.options.fence) await this.options.fence(tx);
       await tx.query("SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
     });
   }
