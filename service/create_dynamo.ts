@@ -233,6 +233,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       ? {
         consistency: consistencyAgentDeps(options.consistency, {
           store: consistencyStore,
+          fileops: fileopsStore,
           storage,
           snapshot: () => publication.snapshot(),
           submit: (s) => tree.gateway.submit(s),
