@@ -47,6 +47,8 @@ import type { ConsistencySettings } from "./config/consistency_settings.ts";
 import { consistencyAgentDeps, consistencyChecks, consistencyMetrics } from "./consistency_service.ts";
 import { detoxRegistry } from "./detox_service.ts";
 import { fileOperations } from "./fileops_service.ts";
+import { datasetStatusSource } from "./dataset_service.ts";
+import { DatasetActorStats } from "../actors/dataset/dataset_actors.ts";
 import { registryPort } from "./registry_service.ts";
 import { requestRegistry } from "./request_service.ts";
 import { schedulerControl } from "./scheduler_service.ts";
@@ -76,6 +78,8 @@ export interface DynamoOptions {
   requestIntervalMs?: number;
   /** File operations (default: a pass every 30 s); null turns them off. */
   fileops?: FileOpsSettings | null;
+  /** Idle time before a dataset actor is passivated (default 10 minutes). */
+  datasetIdleMs?: number;
   /** How sites' storage is reached (default: by each site's backend URL). */
   storage?: SiteStorage;
   /** The scheduler and its sequence file; without it each agent runs on its own interval. */
@@ -155,6 +159,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     if (ownsDb) await db.close();
     throw new TypeError(`The Dealer's partition "${dealerSettings.config.partition}" is not defined`);
   }
+  const datasetStats = new DatasetActorStats();
   const tree = startApplicationTree(system, {
     store: new SqlInventoryStore(db, options.inventoryFence ? { fence: options.inventoryFence } : {}),
     ...(options.follower ? { follower: options.follower } : {}),
@@ -212,6 +217,14 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
+    // Dataset actors commit inventory changes: the leader's (a follower's updater is the leader's too).
+    ...(options.follower ? {} : {
+      datasets: {
+        sources: { fileops: fileopsStore, requests },
+        stats: datasetStats,
+        ...(options.datasetIdleMs !== undefined ? { idleMs: options.datasetIdleMs } : {}),
+      },
+    }),
     ...(options.consistency && !options.follower
       ? {
         consistency: consistencyAgentDeps(options.consistency, {
@@ -242,7 +255,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     users,
     clock,
     metrics: async () =>
-      metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
+      metrics.render() + datasetStats.render() + await activity.render() +
+      await consistencyMetrics(consistencyStore),
   });
   const app = createRegistryApp(port, {
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
@@ -279,6 +293,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       },
       nowMs: () => clock.now(),
     }),
+    datasets: datasetStatusSource({ system, datasets: () => tree.datasets }),
     ...(tree.scheduler
       ? { scheduler: schedulerControl({ system, ref: tree.scheduler, store: schedulerStore }) }
       : {}),

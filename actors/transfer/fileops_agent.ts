@@ -30,6 +30,8 @@ export interface FileOpsAgentOptions extends Omit<FileOpsDeps, "executor" | "now
   node: string;
   /** Between passes; 0 = only on request. */
   intervalMs: number;
+  /** Told of every copy landed and deletion done (the dataset actors). */
+  onFileDone?: FileTaskDeps["onFileDone"];
 }
 
 export type FileOpsMsg =
@@ -90,6 +92,7 @@ function workerTree(
     nowMs: () => ctx.clock.now(),
     maxAttempts: limits.maxAttempts,
     stageCheckMs: limits.stageCheckMs,
+    ...(options.onFileDone ? { onFileDone: options.onFileDone } : {}),
   };
   const sites = new Map<string, ActorRef<SiteMsg>>();
   const workers = new Map<string, ActorRef<FileWorkerMsg>>();
