@@ -37,6 +37,7 @@ import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
 import { benchConsistency } from "./consistency.ts";
+import { benchDatasetActors } from "./dataset_actors.ts";
 import { benchCluster } from "./cluster.ts";
 import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
@@ -302,6 +303,7 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+Object.assign(figures, await benchDatasetActors());
 
 // ---- cluster (PostgreSQL only): failover time, reads spread over 1–3 nodes ------------------
 if (values["database-url"]) {
