@@ -27,7 +27,9 @@ export class TimerWheel<K> {
   #cursor: number;
 
   constructor(options: TimerWheelOptions) {
-    if (!(options.tickMs > 0) || !(options.horizonMs > 0)) throw new RangeError("tickMs and horizonMs must be > 0");
+    if (!(options.tickMs > 0) || !(options.horizonMs > 0)) {
+      throw new RangeError("tickMs and horizonMs must be > 0");
+    }
     this.#tickMs = options.tickMs;
     this.#slots = Array.from({ length: Math.ceil(options.horizonMs / options.tickMs) + 2 }, () => new Set());
     this.#cursor = Math.floor(options.nowMs / options.tickMs) + 1;
