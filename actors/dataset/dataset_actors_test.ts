@@ -84,7 +84,7 @@ dbTest(
       );
       f.clock.advance(30_000);
       ref.tell({ type: "touch", dataset: "/D0/x/RAW" }); // keeps one alive
-      await settle(f.dynamo, async () => true);
+      await settle(f.dynamo, () => Promise.resolve(true));
       f.clock.advance(31_000);
       assert(
         await settle(f.dynamo, async () => (await metric(f.dynamo, "dynamo_dataset_actors_active")) === 1),
