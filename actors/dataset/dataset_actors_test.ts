@@ -73,6 +73,48 @@ dbTest(
 );
 
 dbTest(
+  "a deletion request completes when the replica's last file is deleted, with no tracker interval",
+  async ({ db }) => {
+    const f = await fileopsFederation(db, [{ name: "T2_A" }, { name: "T2_B" }]);
+    try {
+      const files = await f.dataset("/Fast/Delete/AOD", 2, ["T2_A", "T2_B"]);
+      await f.scheduleDeletion("/Fast/Delete/AOD", "T2_B");
+      const requests = new SqlRequestStore(db);
+      const { request } = await requests.submitDeletion(
+        "alice",
+        { items: ["/Fast/Delete/AOD"], sites: ["T2_B"] },
+        NOW,
+      );
+      const now = Math.floor(NOW / 1000);
+      await requests.saveDeletionRequests([{
+        before: request,
+        after: {
+          ...request,
+          status: "activated",
+          actions: [{
+            item: "/Fast/Delete/AOD",
+            site: "T2_B",
+            status: "queued",
+            reason: null,
+            updatedAt: now,
+          }],
+        },
+      }]);
+      const read = async () => (await requests.deletionRequests({ ids: [request.id] }))[0]!;
+      assertEquals((await f.pass()).deletions_done, 2);
+      for (const file of files) {
+        assertEquals(await Deno.stat(`${f.rootOf("T2_B")}${file.lfn}`).catch(() => null), null, "deleted");
+      }
+      assert(await settle(f.dynamo, async () => (await read()).status === "completed"), "completed");
+      assertEquals(f.clock.now(), NOW, "no interval passed");
+      assertEquals(f.blockReplica("/Fast/Delete/AOD", "T2_B"), undefined);
+    } finally {
+      await f.close();
+    }
+  },
+);
+
+dbTest(
   "dataset actors passivate after their idle time on the shared wheel and come back on the next message",
   async ({ db }) => {
     const f = await fileopsFederation(db, [{ name: "T2_A" }], { datasetIdleMs: 60_000 });
