@@ -17,7 +17,7 @@ export function fileNeeds(state: InventoryState, commands: Iterable<InventoryCom
         const datasetId = state.names.datasets.get(cmd.dataset);
         const blockId = datasetId === undefined
           ? undefined
-          : state.names.blocks.get(datasetId)?.get(cmd.block);
+          : state.names.blocks.lookup(datasetId, cmd.block);
         if (blockId !== undefined && state.blocks.has(blockId)) needs.blockIds.add(blockId);
         break;
       }
@@ -27,7 +27,7 @@ export function fileNeeds(state: InventoryState, commands: Iterable<InventoryCom
         const datasetId = state.names.datasets.get(cmd.dataset);
         const blockId = datasetId === undefined
           ? undefined
-          : state.names.blocks.get(datasetId)?.get(cmd.block);
+          : state.names.blocks.lookup(datasetId, cmd.block);
         if (blockId !== undefined && state.blocks.has(blockId)) needs.blockIds.add(blockId);
         break;
       }
