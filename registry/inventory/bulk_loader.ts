@@ -169,6 +169,8 @@ export class InventoryLoader {
       siteSets.set(siteId, b.build());
     }
     for (const d of this.#datasets.values()) {
+      // Block id lists grew by appending (with spare capacity): keep exact-size copies.
+      (d as { blockIds: readonly number[] }).blockIds = d.blockIds.slice();
       Object.freeze(d);
     }
     return {
