@@ -25,7 +25,7 @@
  */
 
 /** Builds the whole service (database, actor tree, registry app); see {@link DynamoOptions}. */
-export { createDynamo, type Dynamo, type DynamoOptions } from "./main.ts";
+export { createDynamo, type Dynamo, type DynamoOptions } from "./service/create_dynamo.ts";
 
 /** The HTTP registry and the port it talks through. */
 export { createRegistryApp, type RegistryAppOptions } from "./registry/http/app.ts";

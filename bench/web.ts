@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { openDatabase } from "../adapters/db/database.ts";
 import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
-import { createDynamo } from "../main.ts";
+import { createDynamo } from "../service/create_dynamo.ts";
 import { parsePartitions } from "../policies/partitions.ts";
 import { SystemClock } from "../actors/runtime/mod.ts";
 import { SqlUserStore } from "../adapters/db/user_store.ts";

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { configure, getStreamSink, getTextFormatter } from "@logtape/logtape";
-import { parseListen } from "../main.ts";
+import { parseListen } from "../service/config/listen.ts";
 import {
   DEFAULT_HOME,
   processEnvironment,

@@ -19,7 +19,7 @@ import { adler32Hex } from "../adapters/storage/adler32.ts";
 import { SiteStorage } from "../adapters/storage/site_storage.ts";
 import type { StorageAdapter } from "../adapters/storage/storage_port.ts";
 import type { Snapshot } from "../registry/inventory/mod.ts";
-import { createDynamo, type Dynamo } from "../main.ts";
+import { createDynamo, type Dynamo } from "../service/create_dynamo.ts";
 import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { SchedulerMsg, SequenceView } from "../actors/agents/scheduler.ts";
 import { ask } from "../actors/runtime/mod.ts";

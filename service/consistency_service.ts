@@ -1,6 +1,6 @@
 /**
  * Wiring of site consistency into the service (DESIGN.md §4: composition
- * root; moves to service/ with the rest of main.ts): the check's
+ * root): the check's
  * dependencies over the database, storage and inventory, the REST port over
  * the agent, /metrics lines, and the configuration file named by
  * DYNAMO_CONSISTENCY_CONFIG (or "consistency": {"config": FILE} in the

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
 import { consistencyFromEnv } from "./consistency_service.ts";
-import { parseServiceConfig } from "../service_config.ts";
+import { parseServiceConfig } from "./config/service_config.ts";
 import { PolicySyntaxError } from "../policies/language/errors.ts";
 import { consistencyRunner } from "../actors/agents/consistency_app.ts";
 import { ActorSystem, TestClock } from "../actors/runtime/mod.ts";

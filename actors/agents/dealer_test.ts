@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts
 import { dbTest } from "../../tests/helpers/db.ts";
 import { caller } from "../../tests/helpers/http.ts";
 import { dealerConfig } from "../../tests/helpers/dealer.ts";
-import { createDynamo, type Dynamo } from "../../main.ts";
+import { createDynamo, type Dynamo } from "../../service/create_dynamo.ts";
 import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { ask, TestClock } from "../runtime/mod.ts";

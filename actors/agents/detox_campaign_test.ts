@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
-import { createDynamo } from "../../main.ts";
+import { createDynamo } from "../../service/create_dynamo.ts";
 import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../runtime/mod.ts";

@@ -1,7 +1,7 @@
 import type { ProgressOutput } from "./check_progress.ts";
 import type { UserStore } from "../db/user_store_port.ts";
 
-/** What CLI commands may use; the composition root (main.ts) provides it. */
+/** What CLI commands may use; the CLI entry (main.ts) provides it. */
 export interface CliContext {
   out(line: string): void;
   err(line: string): void;

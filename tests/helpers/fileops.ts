@@ -8,7 +8,7 @@ import type { Database } from "../../adapters/db/database.ts";
 import { SqlUserStore } from "../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../actors/runtime/mod.ts";
-import { createDynamo, type DynamoOptions } from "../../main.ts";
+import { createDynamo, type DynamoOptions } from "../../service/create_dynamo.ts";
 import { parseCommand } from "../../registry/inventory/mod.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import { assert } from "./assert.ts";

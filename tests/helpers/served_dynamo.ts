@@ -1,5 +1,5 @@
 /** An in-process Dynamo served over real HTTP on 127.0.0.1 (port 0), with an admin token. */
-import { createDynamo, type Dynamo, type DynamoOptions } from "../../main.ts";
+import { createDynamo, type Dynamo, type DynamoOptions } from "../../service/create_dynamo.ts";
 import { TestClock } from "../../actors/runtime/mod.ts";
 import type { Database } from "../../adapters/db/database.ts";
 import { SqlUserStore } from "../../adapters/db/user_store.ts";

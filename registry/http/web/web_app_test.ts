@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../../../tests/helpers/assert.ts";
 import { dbTest, type DbTestContext } from "../../../tests/helpers/db.ts";
-import { createDynamo, type Dynamo } from "../../../main.ts";
+import { createDynamo, type Dynamo } from "../../../service/create_dynamo.ts";
 import { SqlUserStore } from "../../../adapters/db/user_store.ts";
 import { parseAuthorization } from "../../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../../actors/runtime/mod.ts";

@@ -27,10 +27,13 @@
  * sets; the environment still supplies the rest.
  */
 import { dirname, resolve } from "node:path";
-import { PolicySyntaxError } from "./policies/language/errors.ts";
-import { isJsonObject, jsonReader, lineOfKey, parseJsonSource } from "./policies/language/json_source.ts";
-import type { InventoryCommand } from "./registry/inventory/mod.ts";
-import { configuredDetoxPolicies, formatDetoxPolicyEntries } from "./actors/agents/detox_policy_entries.ts";
+import { PolicySyntaxError } from "../../policies/language/errors.ts";
+import { isJsonObject, jsonReader, lineOfKey, parseJsonSource } from "../../policies/language/json_source.ts";
+import type { InventoryCommand } from "../../registry/inventory/mod.ts";
+import {
+  configuredDetoxPolicies,
+  formatDetoxPolicyEntries,
+} from "../../actors/agents/detox_policy_entries.ts";
 
 export interface ConfiguredSite {
   name: string;

@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertThrows } from "./tests/helpers/assert.ts";
-import { PolicySyntaxError } from "./policies/language/errors.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
+import { PolicySyntaxError } from "../../policies/language/errors.ts";
 import { parseServiceConfig, siteCommands } from "./service_config.ts";
 
 Deno.test("service config: every section becomes the settings the environment would give, paths beside the file", () => {

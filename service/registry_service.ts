@@ -1,0 +1,58 @@
+/**
+ * The registry's view of the inventory: snapshots from the publication,
+ * submissions through the writer's gateway, the injection queue, users and
+ * /metrics. The actors' errors become the edge's UnavailableError.
+ */
+import { getLogger } from "@logtape/logtape";
+import { AskTimeoutError, type Clock } from "../actors/runtime/mod.ts";
+import { InventoryBusyError } from "../actors/inventory/inventory_gateway.ts";
+import type { InventoryPublication } from "../actors/inventory/publication.ts";
+import type { ApplicationTree } from "../actors/tree.ts";
+import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
+import type { UserStore } from "../adapters/db/user_store_port.ts";
+import { type RegistryPort, UnavailableError } from "../registry/http/port.ts";
+
+export interface RegistryPortOptions {
+  publication: InventoryPublication;
+  tree: ApplicationTree;
+  injections: InjectionQueue;
+  users: UserStore;
+  clock: Clock;
+  /** The /metrics text. */
+  metrics: () => Promise<string>;
+}
+
+export function registryPort(
+  { publication, tree, injections, users, clock, metrics }: RegistryPortOptions,
+): RegistryPort {
+  const log = getLogger(["dynamo", "service"]);
+  return {
+    isReady: () => publication.isReady,
+    snapshot: () => publication.snapshot(),
+    async submit(submission, signal) {
+      try {
+        return await tree.gateway.submit(submission, signal ? { signal } : {});
+      } catch (e) {
+        if (e instanceof InventoryBusyError) throw new UnavailableError(e.message, 2);
+        if (e instanceof AskTimeoutError) {
+          throw new UnavailableError("The inventory writer did not answer in time");
+        }
+        throw e;
+      }
+    },
+    async enqueueInjection(kind, payload, user) {
+      const id = await injections.enqueue(kind, payload, user, clock.now()).catch((e) => {
+        log.error("Could not queue an injection: {error}", { error: String(e) }); // the client gets no database text
+        throw new UnavailableError("The injection could not be queued; retry later");
+      });
+      tree.nudgeInjections();
+      return id;
+    },
+    injection: (id) => injections.get(id),
+    injections: (filter) => injections.list(filter),
+    authenticateToken: (token) => users.authenticateToken(token, clock.now()),
+    authenticateDn: (dn) => users.authenticateDn(dn),
+    metrics,
+    now: () => clock.now(),
+  };
+}
