@@ -1,13 +1,9 @@
 /**
  * Wiring of site consistency into the service (DESIGN.md §4: composition
- * root): the check's
- * dependencies over the database, storage and inventory, the REST port over
- * the agent, /metrics lines, and the configuration file named by
- * DYNAMO_CONSISTENCY_CONFIG (or "consistency": {"config": FILE} in the
- * service configuration).
+ * root): the check's dependencies over the database, storage and inventory,
+ * the registry's ConsistencyChecks over the agent, and /metrics lines.
  */
-import type { ConsistencyStore, FindingRow, RunRow } from "../adapters/db/consistency_port.ts";
-import type { SiteLister } from "../adapters/storage/listing_port.ts";
+import type { ConsistencyStore, RunRow } from "../adapters/db/consistency_store_port.ts";
 import type { SiteStorageResolver } from "../adapters/storage/storage_port.ts";
 import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
 import type {
@@ -16,22 +12,10 @@ import type {
   ConsistencyAgentOptions,
   ConsistencyMsg,
 } from "../actors/agents/consistency_agent.ts";
-import type { CheckSummary } from "../actors/agents/consistency_check.ts";
 import { type ActorRef, type ActorSystem, ask } from "../actors/runtime/mod.ts";
-import {
-  type ConsistencyConfig,
-  parseConsistencyConfig,
-} from "../policies/consistency/consistency_config.ts";
 import type { CommandOutcome, Snapshot, Submission } from "../registry/inventory/mod.ts";
-import type { ConsistencyPort, JsonObject } from "../registry/http/consistency_port.ts";
-
-export interface ConsistencySettings {
-  config: ConsistencyConfig;
-  /** How sites are listed (default: through their storage adapters). */
-  lister?: SiteLister;
-  /** How often the schedule is looked at (default: an hour, or the interval when shorter); 0 = on request only. */
-  tickMs?: number;
-}
+import type { ConsistencyChecks } from "../registry/http/consistency_checks.ts";
+import type { ConsistencySettings } from "./config/consistency_settings.ts";
 
 /** The agent's dependencies. */
 export function consistencyAgentDeps(
@@ -54,121 +38,38 @@ export function consistencyAgentDeps(
   };
 }
 
-const seconds = (ms: number) => Math.floor(ms / 1000);
-
-export function runJson(r: RunRow): JsonObject {
-  return {
-    run_id: r.id,
-    site: r.site,
-    started: seconds(r.startedMs),
-    finished: seconds(r.finishedMs),
-    duration_s: (r.finishedMs - r.startedMs) / 1000,
-    complete: r.complete,
-    dry_run: r.dryRun,
-    files_listed: r.filesListed,
-    dirs_listed: r.dirsListed,
-    expected: r.expected,
-    missing: r.missing,
-    orphan: r.orphan,
-    corrupt: r.corrupt,
-    unrecoverable: r.unrecoverable,
-    unmanaged: r.unmanaged,
-    empty_dirs: r.emptyDirs,
-    hostile: r.hostile,
-    young: r.young,
-    unlisted: r.unlisted,
-    being_deleted: r.beingDeleted,
-    confirmed: r.confirmed,
-    acted: r.acted,
-    flagged: r.flagged,
-    flag_reasons: r.flagReasons,
-    withheld: r.withheld,
-    failed_dirs: r.failedDirs.map((f) => ({ dir: f.dir, reason: f.reason, attempts: f.attempts })),
-  };
-}
-
-function findingJson(f: FindingRow): JsonObject {
-  return {
-    kind: f.kind,
-    path: f.path,
-    size: f.size,
-    listed_size: f.listedSize,
-    lfn: f.lfn,
-    dataset: f.dataset,
-    block: f.block,
-    confirmed: f.confirmed,
-    action: f.action,
-    outcome: f.outcome,
-    detail: f.detail,
-  };
-}
-
-function summaryJson(s: CheckSummary): JsonObject {
-  return {
-    run_id: s.runId,
-    site: s.site,
-    complete: s.complete,
-    dry_run: s.dryRun,
-    flagged: s.flagged,
-    flag_reasons: [...s.flagReasons],
-    withheld: s.withheld,
-    duration_s: s.durationMs / 1000,
-    files_listed: s.filesListed,
-    missing: s.missing,
-    orphan: s.orphan,
-    corrupt: s.corrupt,
-    unmanaged: s.unmanaged,
-    empty_dirs: s.emptyDirs,
-    hostile: s.hostile,
-    unrecoverable: s.unrecoverable,
-    confirmed: s.confirmed,
-    acted: s.acted,
-    failed_dirs: s.failedDirs.map((f) => ({ dir: f.dir, reason: f.reason, attempts: f.attempts })),
-  };
-}
-
-export function consistencyPort(
-  system: ActorSystem,
-  agent: ActorRef<ConsistencyMsg> | null,
-  store: ConsistencyStore,
-  snapshot: () => Snapshot,
-): ConsistencyPort {
+export function consistencyChecks({ system, agent, store, snapshot }: {
+  system: ActorSystem;
+  agent: ActorRef<ConsistencyMsg> | null;
+  store: ConsistencyStore;
+  snapshot: () => Snapshot;
+}): ConsistencyChecks {
   const timeoutMs = 7 * 86_400_000;
   return {
     configured: () => agent !== null,
     knownSite: (site) => snapshot().site(site) !== undefined,
-    summary: async () => (await store.latestRuns()).map(runJson),
+    summary: () => store.latestRuns(),
     async site(site, page) {
       const [run] = await store.latestRuns(site);
       if (!run) return null;
       const { total, rows } = await store.findings(run.id, page);
-      return { run: runJson(run), total, findings: rows.map(findingJson) };
+      return { run, total, findings: rows };
     },
-    async check(site, dryRun) {
-      const r = await ask<ConsistencyMsg, CheckReply>(
+    check: (site, dryRun) =>
+      ask<ConsistencyMsg, CheckReply>(
         system,
         agent!,
         (replyTo) => ({ type: "check", site, dryRun, replyTo }),
         { timeoutMs },
-      );
-      return "error" in r ? r : summaryJson(r);
-    },
+      ),
     async progress(site) {
       if (agent === null) return null;
-      const p = await ask<ConsistencyMsg, CheckProgress | null>(
+      return await ask<ConsistencyMsg, CheckProgress | null>(
         system,
         agent,
         (replyTo) => ({ type: "progress", site, replyTo }),
         { timeoutMs: 60_000 },
       );
-      return p === null ? null : {
-        site,
-        started: seconds(p.startedMs),
-        files: p.files,
-        dirs: p.dirs,
-        queued: p.queued,
-        failed: p.failed,
-      };
     },
     cancel: (site) =>
       ask<ConsistencyMsg, { cancelled: boolean }>(
@@ -177,15 +78,15 @@ export function consistencyPort(
         (replyTo) => ({ type: "cancel", site, replyTo }),
         { timeoutMs: 60_000 },
       ),
-    async invalidate(site) {
-      const r = await ask<
+    invalidate: (site) =>
+      ask<
         ConsistencyMsg,
         { invalidated: number; failed: { path: string; error: string }[] } | { error: string }
-      >(system, agent!, (replyTo) => ({ type: "invalidate", site, replyTo }), { timeoutMs: 3600_000 });
-      return "error" in r ? r : { invalidated: r.invalidated, failed: r.failed };
-    },
+      >(system, agent!, (replyTo) => ({ type: "invalidate", site, replyTo }), { timeoutMs: 3600_000 }),
   };
 }
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Prometheus lines: the latest run of every site. */
 export async function consistencyMetrics(store: ConsistencyStore): Promise<string> {
@@ -231,19 +132,4 @@ export async function consistencyMetrics(store: ConsistencyStore): Promise<strin
     );
   }
   return lines.join("\n") + "\n";
-}
-
-/** The consistency configuration named by DYNAMO_CONSISTENCY_CONFIG, or null when none. */
-export async function consistencyFromEnv(
-  env: (name: string) => string | undefined,
-): Promise<ConsistencySettings | null> {
-  const file = env("DYNAMO_CONSISTENCY_CONFIG");
-  if (!file) return null;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new TypeError(`DYNAMO_CONSISTENCY_CONFIG: cannot read ${file}: ${(e as Error).message}`);
-  }
-  return { config: parseConsistencyConfig(text, file) };
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
-import { consistencyFromEnv } from "./consistency_service.ts";
+import { consistencyFromEnv } from "./config/consistency_settings.ts";
 import { parseServiceConfig } from "./config/service_config.ts";
 import { PolicySyntaxError } from "../policies/language/errors.ts";
 import { consistencyRunner } from "../actors/agents/consistency_app.ts";

@@ -7,13 +7,13 @@ import { getLogger } from "@logtape/logtape";
 import type { Hono } from "hono";
 import { resolve } from "node:path";
 import { DEFAULT_HOME } from "./config/path_environment.ts";
-import { ActorSystem, ask, type Clock, SeededRng, SystemClock } from "../actors/runtime/mod.ts";
+import { ActorSystem, ask, type Clock, type Rng, SeededRng, SystemClock } from "../actors/runtime/mod.ts";
 import { InventoryPublication } from "../actors/inventory/publication.ts";
 import { ServiceMetrics } from "../actors/observability/service_metrics.ts";
-import { type ApplicationTree, startApplicationTree } from "../actors/tree.ts";
+import { type ApplicationTree, startApplicationTree, type TreeDependencies } from "../actors/tree.ts";
 import type { FileOpsMsg } from "../actors/transfer/fileops_agent.ts";
 import type { FileOpsPassSummary } from "../actors/transfer/fileops_engine.ts";
-import { type Database, openDatabase } from "../adapters/db/database.ts";
+import { type BulkTransaction, type Database, openDatabase } from "../adapters/db/database.ts";
 import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
@@ -31,29 +31,25 @@ import { SqlConsistencyStore } from "../adapters/db/consistency_store.ts";
 import { SqlActivityMetrics } from "../adapters/db/activity_metrics.ts";
 import { SiteStorage } from "../adapters/storage/site_storage.ts";
 import { DEFAULT_PARTITIONS, type PartitionDefinition } from "../registry/inventory/mod.ts";
-import type { CopyRequest } from "../registry/requests/copy_request.ts";
+import { unhandledItems } from "../registry/requests/unhandled_items.ts";
 import { createRegistryApp } from "../registry/http/app.ts";
 import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { AppEnv } from "../registry/http/context.ts";
 import type { RegistryPort } from "../registry/http/port.ts";
-import type { JsonRow } from "../registry/http/fileops_port.ts";
+import type { JsonRow } from "../registry/http/file_operations.ts";
 import type {
   DealerSettings,
   DetoxConfig,
   FileOpsSettings,
   SchedulerSettings,
 } from "./config/agents_config.ts";
-import {
-  consistencyAgentDeps,
-  consistencyMetrics,
-  consistencyPort,
-  type ConsistencySettings,
-} from "./consistency_service.ts";
-import { detoxPort } from "./detox_service.ts";
-import { fileopsPort } from "./fileops_service.ts";
+import type { ConsistencySettings } from "./config/consistency_settings.ts";
+import { consistencyAgentDeps, consistencyChecks, consistencyMetrics } from "./consistency_service.ts";
+import { detoxRegistry } from "./detox_service.ts";
+import { fileOperations } from "./fileops_service.ts";
 import { registryPort } from "./registry_service.ts";
-import { dealerPort } from "./request_service.ts";
-import { schedulerPort } from "./scheduler_service.ts";
+import { requestRegistry } from "./request_service.ts";
+import { schedulerControl } from "./scheduler_service.ts";
 
 export interface DynamoOptions {
   /** Data directory (default `$DYNAMO_HOME` or `./.dynamo`); the embedded database lives in `<home>/db`. */
@@ -80,6 +76,8 @@ export interface DynamoOptions {
   requestIntervalMs?: number;
   /** File operations (default: a pass every 30 s); null turns them off. */
   fileops?: FileOpsSettings | null;
+  /** The file operations' source choice draws from it; seeded, a run is reproducible (default: a random seed, logged). */
+  rng?: Rng;
   /** How sites' storage is reached (default: by each site's backend URL). */
   storage?: SiteStorage;
   /** The scheduler and its sequence file; without it each agent runs on its own interval. */
@@ -88,6 +86,12 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
+  follower?: TreeDependencies["follower"];
+  /** Names this process's file workers (a cluster node's id: its claims are its own). */
+  nodeName?: string;
+  /** A cluster leader's fence, run last in every inventory commit (docs/cluster.md). */
+  inventoryFence?: (tx: BulkTransaction) => Promise<void>;
 }
 
 /** A running Dynamo: the actor tree over the database, and the registry app. */
@@ -154,12 +158,14 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     throw new TypeError(`The Dealer's partition "${dealerSettings.config.partition}" is not defined`);
   }
   const tree = startApplicationTree(system, {
-    store: new SqlInventoryStore(db),
+    store: new SqlInventoryStore(db, options.inventoryFence ? { fence: options.inventoryFence } : {}),
+    ...(options.follower ? { follower: options.follower } : {}),
     injections,
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
-    ...(detoxConfig && detoxConfig.policies.length > 0
+    // A cluster follower runs no agent: they decide and write, which is the leader's (docs/cluster.md).
+    ...(detoxConfig && detoxConfig.policies.length > 0 && !options.follower
       ? {
         detox: {
           history,
@@ -176,7 +182,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    ...(dealerSettings
+    ...(dealerSettings && !options.follower
       ? {
         dealer: {
           config: dealerSettings.config,
@@ -192,20 +198,23 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 },
+    ...(options.follower
+      ? {}
+      : { tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 } }),
     ...(fileopsSettings
       ? {
         fileops: {
           store: fileopsStore,
           storage,
-          node: `${Deno.hostname()}:${url ? "postgres" : home}`,
+          node: options.nodeName ?? `${Deno.hostname()}:${url ? "postgres" : home}`,
+          ...(options.follower ? { workersOnly: true } : {}),
           intervalMs: fileopsSettings.intervalMs,
-          random: Math.random,
+          rng: options.rng ?? unseededRng(log),
           ...(fileopsSettings.limits ? { limits: fileopsSettings.limits } : {}),
         },
       }
       : {}),
-    ...(options.consistency
+    ...(options.consistency && !options.follower
       ? {
         consistency: consistencyAgentDeps(options.consistency, {
           store: consistencyStore,
@@ -216,7 +225,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         }),
       }
       : {}),
-    ...(options.scheduler
+    ...(options.scheduler && !options.follower
       ? {
         scheduler: {
           ...options.scheduler,
@@ -237,18 +246,15 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     metrics: async () =>
       metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
   });
-  const app = createRegistryApp(
-    port,
-    {
-      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-      ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
-      ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
-      timers: clock,
-      ...(options.web ? { web: options.web } : {}),
-    },
-    detoxPort({ system, agent: () => tree.detox, history, locks, accesses, clock }),
-    {
-      port: dealerPort({
+  const app = createRegistryApp(port, {
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.trustedDnHeader ? { trustedDnHeader: options.trustedDnHeader } : {}),
+    ...(options.requestDeadlineMs !== undefined ? { requestDeadlineMs: options.requestDeadlineMs } : {}),
+    timers: clock,
+    ...(options.web ? { web: options.web } : {}),
+    detox: detoxRegistry({ system, agent: () => tree.detox, history, locks, accesses, clock }),
+    requests: {
+      registry: requestRegistry({
         system,
         dealer: () => tree.dealer,
         requests,
@@ -259,7 +265,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }),
       nudgeTracker: () => tree.nudgeTracker(),
     },
-    fileopsPort({
+    fileops: fileOperations({
       store: fileopsStore,
       storage,
       snapshot: () => publication.snapshot(),
@@ -275,9 +281,16 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       },
       nowMs: () => clock.now(),
     }),
-    tree.scheduler ? schedulerPort({ system, ref: tree.scheduler, store: schedulerStore }) : undefined,
-    consistencyPort(system, tree.consistency, consistencyStore, () => publication.snapshot()),
-  );
+    ...(tree.scheduler
+      ? { scheduler: schedulerControl({ system, ref: tree.scheduler, store: schedulerStore }) }
+      : {}),
+    consistency: consistencyChecks({
+      system,
+      agent: tree.consistency,
+      store: consistencyStore,
+      snapshot: () => publication.snapshot(),
+    }),
+  });
   let closed = false;
   return {
     app,
@@ -299,9 +312,9 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   };
 }
 
-/** Items that copy requests still wait for (Detox's `dataset.unhandled_copy_exists`). */
-function unhandledItems(open: readonly CopyRequest[]): string[] {
-  return open.flatMap((r) =>
-    r.status === "new" ? [...r.items] : r.actions.filter((a) => a.status === "new").map((a) => a.item)
-  );
+/** A generator with a seed of its own, logged so that a run's source choices can be replayed. */
+function unseededRng(log: ReturnType<typeof getLogger>): Rng {
+  const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  log.info("File operations choose sources with seed {seed}", { seed });
+  return new SeededRng(seed);
 }

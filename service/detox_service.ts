@@ -1,11 +1,13 @@
 /** The registry's view of Detox: runs asked of its agent, history, locks and accesses from their stores. */
 import { type ActorRef, type ActorSystem, ask, type Clock } from "../actors/runtime/mod.ts";
 import type { DetoxMsg } from "../actors/agents/detox.ts";
-import type { AccessStore, DetoxHistory, LockStore } from "../adapters/db/detox_port.ts";
+import type { AccessStore } from "../adapters/db/access_store_port.ts";
+import type { DetoxHistory } from "../adapters/db/detox_history_port.ts";
+import type { LockStore } from "../adapters/db/lock_store_port.ts";
 import type { DetoxRunSummary } from "../registry/requests/detox_run.ts";
-import type { DetoxPort } from "../registry/http/detox_port.ts";
+import type { DetoxRegistry } from "../registry/http/detox_registry.ts";
 
-export interface DetoxPortOptions {
+export interface DetoxRegistryOptions {
   system: ActorSystem;
   /** The agent; null when no policy is configured. */
   agent: () => ActorRef<DetoxMsg> | null;
@@ -15,7 +17,9 @@ export interface DetoxPortOptions {
   clock: Clock;
 }
 
-export function detoxPort({ system, agent, history, locks, accesses, clock }: DetoxPortOptions): DetoxPort {
+export function detoxRegistry(
+  { system, agent, history, locks, accesses, clock }: DetoxRegistryOptions,
+): DetoxRegistry {
   return {
     configured: () => agent() !== null,
     async run(request) {

@@ -1,11 +1,14 @@
 /** The registry's view of requests, application locks, demand and the Dealer (its runs asked of its agent). */
 import { type ActorRef, type ActorSystem, ask, type Clock } from "../actors/runtime/mod.ts";
 import type { DealerMsg } from "../actors/agents/dealer.ts";
-import type { AppLockStore, DealerHistory, DemandStore, RequestStore } from "../adapters/db/dealer_port.ts";
+import type { AppLockStore } from "../adapters/db/app_lock_store_port.ts";
+import type { DealerHistory } from "../adapters/db/dealer_history_port.ts";
+import type { DemandStore } from "../adapters/db/demand_store_port.ts";
+import type { RequestStore } from "../adapters/db/request_store_port.ts";
 import type { DealerRunSummary } from "../registry/requests/dealer_run.ts";
-import type { DealerPort } from "../registry/http/dealer_port.ts";
+import type { RequestRegistry } from "../registry/http/request_registry.ts";
 
-export interface DealerPortOptions {
+export interface RequestRegistryOptions {
   system: ActorSystem;
   /** The agent; null when no Dealer is configured. */
   dealer: () => ActorRef<DealerMsg> | null;
@@ -16,9 +19,9 @@ export interface DealerPortOptions {
   clock: Clock;
 }
 
-export function dealerPort(
-  { system, dealer, requests, appLocks, demand, dealerHistory, clock }: DealerPortOptions,
-): DealerPort {
+export function requestRegistry(
+  { system, dealer, requests, appLocks, demand, dealerHistory, clock }: RequestRegistryOptions,
+): RequestRegistry {
   return {
     submitCopy: (user, s) => requests.submitCopy(user, s, clock.now()),
     submitDeletion: (user, s) => requests.submitDeletion(user, s, clock.now()),

@@ -13,13 +13,12 @@ import {
   parseLogLevel,
 } from "@logtape/logtape";
 import { listenerActor } from "../actors/http/listener_actor.ts";
-import { parseDeadlineSeconds } from "../registry/http/request_budget.ts";
-import { agentsConfigFromEnv } from "./config/agents_config.ts";
 import { readServiceConfig } from "./config/check_config.ts";
 import { parseListen } from "./config/listen.ts";
-import { inConfigTerms, siteCommands } from "./config/service_config.ts";
-import { consistencyFromEnv } from "./consistency_service.ts";
-import { createDynamo } from "./create_dynamo.ts";
+import { siteCommands } from "./config/service_config.ts";
+import { serviceSettingsFromEnv } from "./config/service_settings.ts";
+import { createDynamo, type DynamoOptions } from "./create_dynamo.ts";
+import { serveClusterNode } from "./cluster/serve_cluster_node.ts";
 
 export async function configureLogging(): Promise<void> {
   const levelText = Deno.env.get("DYNAMO_LOG_LEVEL") ?? "info";
@@ -51,41 +50,28 @@ export async function startService(options: { listen?: string; config?: string }
   const env = (name: string) => config?.env[name] ?? Deno.env.get(name);
   const listenText = options.listen ?? env("DYNAMO_LISTEN") ?? "127.0.0.1:8080";
   const listen = parseListen(listenText, options.listen ? "--listen" : "DYNAMO_LISTEN");
-  const maxBodyText = env("DYNAMO_MAX_BODY_BYTES");
-  const maxBodyBytes = maxBodyText === undefined ? undefined : Number(maxBodyText);
-  if (maxBodyBytes !== undefined && !(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
-    throw new TypeError(`DYNAMO_MAX_BODY_BYTES must be a positive integer, got "${maxBodyText}"`);
-  }
-  const trustedDnHeader = env("DYNAMO_TRUSTED_DN_HEADER");
-  const requestDeadlineMs = parseDeadlineSeconds(env("DYNAMO_REQUEST_DEADLINE"), "DYNAMO_REQUEST_DEADLINE");
-  const cycleBudgetMs = parseDeadlineSeconds(env("DYNAMO_CYCLE_BUDGET"), "DYNAMO_CYCLE_BUDGET");
+  const settings = await serviceSettingsFromEnv(env, { nowMs: Date.now(), config });
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
-  const { partitions, detox, dealer, requestIntervalMs, fileops, scheduler } = await agentsConfigFromEnv(
-    env,
-    Date.now(),
-  )
-    .catch((e) => {
-      throw config && e instanceof TypeError ? new TypeError(inConfigTerms(e.message, config)) : e;
-    });
-  const home = env("DYNAMO_HOME");
+  const serviceOptions: DynamoOptions = { ...settings, onFatal: () => fatal.resolve(1) };
   const databaseUrl = env("DYNAMO_DATABASE_URL");
-  const dynamo = await createDynamo({
-    ...(home ? { home } : {}),
-    ...(databaseUrl ? { databaseUrl } : {}),
-    partitions,
-    detox,
-    dealer,
-    requestIntervalMs,
-    fileops,
-    scheduler,
-    consistency: await consistencyFromEnv(env),
-    ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
-    ...(trustedDnHeader ? { trustedDnHeader } : {}),
-    ...(requestDeadlineMs !== undefined ? { requestDeadlineMs } : {}),
-    ...(cycleBudgetMs !== undefined ? { cycleBudgetMs } : {}),
-    onFatal: () => fatal.resolve(1),
-  });
+  if (databaseUrl && env("DYNAMO_CLUSTER") !== "off") {
+    // Processes on one PostgreSQL form a cluster (docs/cluster.md).
+    return await serveClusterNode({
+      databaseUrl,
+      listen,
+      advertiseUrl: env("DYNAMO_ADVERTISE_URL"),
+      leaseTimeout: env("DYNAMO_LEASE_TIMEOUT"),
+      create: (database, role) => createDynamo({ ...serviceOptions, database, ...role }),
+      onLeader: async (service) => {
+        if (config && config.sites.length > 0) {
+          await service.port.submit({ commands: siteCommands(config.sites), atomic: true });
+        }
+      },
+      fatal: fatal.promise,
+    });
+  }
+  const dynamo = await createDynamo(serviceOptions);
   // Spawned after /dynamo, so stopped before it: requests stop first, the writer last.
   dynamo.system.spawn<never>({
     id: "http",

@@ -22,8 +22,14 @@ interface Rule {
 
 const PORT = /^adapters\/[^/]+\/([^/]+\/)*[^/]+_port\.ts$/;
 const MODEL = [/^registry\/inventory\//, /^registry\/requests\//];
+/** Everything of ours except the programs built on service/ and the CLI entry. */
+const BELOW_PROGRAMS = /^(?!main\.ts$|demo\/|simulate\/|bench\/)/;
 
-/** First matching rule wins. Files no rule matches (tests, tools, bench, main.ts, mod.ts) may import anything. */
+/**
+ * DESIGN.md §4, bottom to top; the first rule whose layer matches a file applies.
+ * Tests (`*_test.ts`, `tests/`) and `tools/` are not product code and may import anything;
+ * every other file belongs to a layer (an unknown place is itself a violation).
+ */
 export const RULES: Rule[] = [
   {
     name: "actors/runtime imports nothing of ours",
@@ -36,19 +42,14 @@ export const RULES: Rule[] = [
     allowed: [/^registry\/inventory\//],
   },
   {
-    name: "policies import only the inventory model",
+    name: "registry/requests imports only registry/inventory",
+    layer: /^registry\/requests\//,
+    allowed: [/^registry\/requests\//, /^registry\/inventory\//],
+  },
+  {
+    name: "policies import the model and each other",
     layer: /^policies\//,
     allowed: [/^policies\//, ...MODEL],
-  },
-  {
-    name: "registry/requests imports only the model and policies",
-    layer: /^registry\/requests\//,
-    allowed: [/^registry\/requests\//, /^registry\/inventory\//, /^policies\//],
-  },
-  {
-    name: "registry/http talks to actors only through its port",
-    layer: /^registry\/http\//,
-    allowed: [/^registry\/http\//, ...MODEL, /^policies\//],
   },
   {
     name: "actors import policies, the model, the runtime and adapter interfaces (*_port.ts) only",
@@ -56,18 +57,48 @@ export const RULES: Rule[] = [
     allowed: [/^actors\//, ...MODEL, /^policies\//, PORT],
   },
   {
-    name: "adapter interfaces (*_port.ts) import only model types",
+    name: "registry/http imports the model, input helpers of policies/language and its own interfaces",
+    layer: /^registry\/http\//,
+    allowed: [/^registry\/http\//, ...MODEL, /^policies\/language\//],
+  },
+  {
+    name: "adapter interfaces (*_port.ts) import only model types and other interfaces",
     layer: PORT,
     allowed: [...MODEL, PORT],
   },
   {
-    name: "adapters implement interfaces beside them and import only model types and other interfaces",
+    name: "adapters implement interfaces beside them and import only model types and interfaces",
     layer: /^adapters\//,
-    allowed: [...MODEL, /^actors\/runtime\//, PORT],
+    allowed: [...MODEL, PORT],
+  },
+  {
+    name: "service/ wires everything below it, never the CLI entry or the programs built on it",
+    layer: /^service\//,
+    allowed: [BELOW_PROGRAMS],
+  },
+  {
+    name: "mod.ts exports from service/ and the layers below, never from main.ts",
+    layer: /^mod\.ts$/,
+    allowed: [BELOW_PROGRAMS],
+  },
+  {
+    name: "main.ts hands over to service/ and adapters/cli, never to the programs",
+    layer: /^main\.ts$/,
+    allowed: [/^(?!demo\/|simulate\/|bench\/)/],
+  },
+  {
+    name: "demo/, simulate/ and bench/ build on service/, not on the CLI entry",
+    layer: /^(demo|simulate|bench)\//,
+    allowed: [/^(?!main\.ts$)/],
+  },
+  {
+    name: "a file outside the layers of DESIGN.md §4 imports nothing of ours",
+    layer: /./,
+    allowed: [],
   },
 ];
 
-const EXEMPT = /(_test\.ts$|^tests\/|^tools\/|^bench\/|^main\.ts$|^mod\.ts$)/;
+const NOT_PRODUCT = /(_test\.tsx?$|^tests\/|^tools\/)/;
 
 const IMPORT_PATTERNS = [
   /\b(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']/g,
@@ -80,9 +111,8 @@ export async function checkDependencies(root: string): Promise<Violation[]> {
   const violations: Violation[] = [];
   for await (const file of walk(root)) {
     const rel = relative(root, file).replaceAll("\\", "/");
-    if (EXEMPT.test(rel)) continue;
-    const rule = RULES.find((r) => r.layer.test(rel));
-    if (!rule) continue;
+    if (NOT_PRODUCT.test(rel)) continue;
+    const rule = RULES.find((r) => r.layer.test(rel))!;
     const text = await Deno.readTextFile(file);
     for (const { specifier, line } of importsOf(text)) {
       if (!specifier.startsWith(".")) continue; // npm:, node:, bare specifiers from the import map
@@ -113,7 +143,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
     if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory) yield* walk(path);
-    else if (entry.isFile && entry.name.endsWith(".ts")) yield path;
+    else if (entry.isFile && /\.tsx?$/.test(entry.name)) yield path;
   }
 }
 

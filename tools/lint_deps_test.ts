@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/helpers/assert.ts";
-import { checkDependencies } from "./lint_deps.ts";
+import { checkDependencies, RULES } from "./lint_deps.ts";
 
 async function tree(files: Record<string, string>): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "lint_deps_" });
@@ -42,4 +42,45 @@ Deno.test("lint:deps reports deliberate violations of the dependency direction",
     "registry/http/app.ts:1 -> actors/inventory/inventory_actor.ts",
     "registry/inventory/model.ts:1 -> actors/runtime/clock.ts",
   ]);
+});
+
+Deno.test("every rule of lint:deps fires on a synthetic violation of it, and only there", async () => {
+  // One offending file per rule, in the order of RULES; each imports one thing its layer may not.
+  const offenders: [string, string][] = [
+    ["actors/runtime/mailbox.ts", "../../registry/inventory/mod.ts"],
+    ["registry/inventory/model.ts", "../requests/copy_request.ts"],
+    ["registry/requests/deletion_request.ts", "../../policies/detox/deletion_plan.ts"],
+    ["policies/detox/plan.ts", "../../actors/runtime/mod.ts"],
+    ["actors/agents/detox.ts", "../../service/create_dynamo.ts"],
+    ["registry/http/routes/detox.ts", "../../../policies/detox/detox_engine.ts"],
+    ["adapters/db/lock_store_port.ts", "./lock_store.ts"],
+    ["adapters/db/lock_store.ts", "../../actors/runtime/mod.ts"],
+    ["service/create_dynamo.ts", "../main.ts"],
+    ["mod.ts", "./main.ts"],
+    ["main.ts", "./demo/run_demo.ts"],
+    ["demo/run_demo.ts", "../main.ts"],
+    ["examples/script.ts", "../registry/inventory/mod.ts"],
+  ];
+  assertEquals(offenders.length, RULES.length);
+  const allowed: Record<string, string> = {
+    // The same layers importing what they may: no violation.
+    "registry/requests/copy_request.ts": 'import { x } from "../inventory/mod.ts";\n',
+    "registry/http/routes/lock.ts": 'import { t } from "../../../policies/language/time_expression.ts";\n',
+    "service/start.ts":
+      'import { c } from "./create_dynamo.ts";\nimport { a } from "../adapters/db/database.ts";\n',
+    "demo/demo_main.ts": 'import { c } from "../service/create_dynamo.ts";\n',
+    "bench/bench.ts": 'import { s } from "../simulate/simulation.ts";\n',
+    "simulate/main.ts": 'import { p } from "../policies/detox/detox_engine.ts";\n',
+    "tools/any.ts": 'import { m } from "../main.ts";\n',
+  };
+  const root = await tree({
+    ...Object.fromEntries(offenders.map(([file, target]) => [file, `import { x } from "${target}";\n`])),
+    ...allowed,
+  });
+  const found = await checkDependencies(root);
+  await Deno.remove(root, { recursive: true });
+  assertEquals(
+    found.map((v) => [v.file, v.rule]).sort(),
+    offenders.map(([file], i) => [file, RULES[i]!.name]).sort(),
+  );
 });

@@ -11,6 +11,10 @@
  * - an empty directory is removed.
  * Nothing is recorded before the listing has ended, so a crash or a cancel
  * mid-listing leaves no half-recorded run.
+ *
+ * Long on purpose (~540 lines): the steps above are one transaction-ordered protocol
+ * (nothing recorded before the listing ends, actions only after the record); the comparison itself
+ * and the decisions are pure modules in policies/consistency/.
  */
 import type {
   ConsistencyStore,
@@ -19,7 +23,7 @@ import type {
   FindingRow,
   InventoryFileRow,
   RunRecord,
-} from "../../adapters/db/consistency_port.ts";
+} from "../../adapters/db/consistency_store_port.ts";
 import type { SiteLister, WalkProgress } from "../../adapters/storage/listing_port.ts";
 import {
   mappingProtocol,

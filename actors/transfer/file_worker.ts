@@ -14,7 +14,7 @@
  * error, and the new incarnation's init gives back the tasks its dead
  * incarnations held, so they are re-run (idempotently) on the next drain.
  */
-import type { Subscription } from "../../adapters/db/fileops_port.ts";
+import type { Subscription } from "../../adapters/db/fileops_store_port.ts";
 import { type ActorRef, type Behavior, replyChannel } from "../runtime/mod.ts";
 import type { SiteGrant, SiteMsg } from "../site/site_actor.ts";
 import { type FileTaskDeps, runCopy, runDeletion, type TaskResult } from "./file_task.ts";

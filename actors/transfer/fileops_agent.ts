@@ -9,7 +9,7 @@
  * node had claimed (it died holding them), so a crash or kill -9 costs one
  * re-run per in-flight file, never a lost file.
  */
-import type { FileOpsStore } from "../../adapters/db/fileops_port.ts";
+import type { FileOpsStore } from "../../adapters/db/fileops_store_port.ts";
 import type { SiteStorageResolver } from "../../adapters/storage/storage_port.ts";
 import { type ActorContext, type ActorRef, type Behavior, replyChannel } from "../runtime/mod.ts";
 import { siteActor, type SiteMsg } from "../site/site_actor.ts";

@@ -1,6 +1,6 @@
 import type { AccessRecord } from "../../registry/requests/access_record.ts";
 import type { Database } from "./database.ts";
-import type { AccessStore } from "./detox_port.ts";
+import type { AccessStore } from "./access_store_port.ts";
 
 export class SqlAccessStore implements AccessStore {
   constructor(private readonly db: Database) {}

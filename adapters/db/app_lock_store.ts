@@ -1,6 +1,6 @@
 import type { AppLock, LockableApp } from "../../registry/requests/app_lock.ts";
 import type { Database } from "./database.ts";
-import type { AppLockStore } from "./dealer_port.ts";
+import type { AppLockStore } from "./app_lock_store_port.ts";
 
 export class SqlAppLockStore implements AppLockStore {
   constructor(private readonly db: Database) {}

@@ -10,7 +10,7 @@ import type {
   RecopyFile,
   RunRecord,
   RunRow,
-} from "./consistency_port.ts";
+} from "./consistency_store_port.ts";
 
 const FILE_COLUMNS = `f.lfn, f.size, f.checksum->>'adler32', d.name, b.name, br.last_update`;
 const RUN_COLUMNS = `id, site, started_ms, finished_ms, complete, dry_run, flagged, flag_reasons, withheld,

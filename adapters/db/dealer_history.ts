@@ -6,7 +6,7 @@ import type {
   DealerCycleStart,
   DealerDecisionRow,
   DealerHistory,
-} from "./dealer_port.ts";
+} from "./dealer_history_port.ts";
 import type { DB } from "./schema.ts";
 
 /** Dealer cycles with every proposal's fate, and the copy outcomes that make site reliability. */

@@ -1,6 +1,6 @@
 import type { JobRecord } from "../../registry/requests/job_record.ts";
 import type { Database } from "./database.ts";
-import type { DemandStore } from "./dealer_port.ts";
+import type { DemandStore } from "./demand_store_port.ts";
 
 export class SqlDemandStore implements DemandStore {
   constructor(private readonly db: Database) {}

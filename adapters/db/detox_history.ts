@@ -7,7 +7,7 @@ import type {
   DetoxHistory,
   DetoxMode,
   SiteRow,
-} from "./detox_port.ts";
+} from "./detox_history_port.ts";
 
 /** Detox cycles, their policy text, decisions and per-site outcomes. */
 export class SqlDetoxHistory implements DetoxHistory {

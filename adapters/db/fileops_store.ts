@@ -11,7 +11,7 @@ import type {
   SubscriptionKind,
   TaskOutcome,
   TransferHistoryRow,
-} from "./fileops_port.ts";
+} from "./fileops_store_port.ts";
 
 const SUBSCRIPTION_COLUMNS =
   "id, kind, site, lfn, dataset, block, size, adler32, status, hold_reason, source, task_state, attempts, operation_id";

@@ -1,3 +1,8 @@
+/**
+ * Long on purpose (~550 lines): the paged load of every inventory table and the journal
+ * commit (one transaction writing the changed rows of every table) are one protocol over one schema;
+ * they change together whenever a table does.
+ */
 import {
   COMMAND_VERSION,
   type DatasetStatus,
@@ -21,6 +26,7 @@ import type { CommitBatch, InventoryStore, JournalEntry, LoadProgress } from "./
 import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
 import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
+import { recordCommittedKeys } from "./cluster_store.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -29,7 +35,11 @@ const WRITE_CHUNK = 20_000;
 
 /** The inventory tables and journal in PostgreSQL or PGlite. */
 export class SqlInventoryStore implements InventoryStore {
-  constructor(private readonly db: Database) {}
+  /** @param options.fence run last in every commit transaction; throws to roll it back (a deposed leader). */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { fence?: (tx: BulkTransaction) => Promise<void> } = {},
+  ) {}
 
   // ---- loading -----------------------------------------------------------------
 
@@ -173,20 +183,33 @@ export class SqlInventoryStore implements InventoryStore {
     return ids;
   }
 
-  /** Keyset pagination: streams a table in key order without holding it all. */
+  /**
+   * Keyset pagination: streams a table in key order without holding it all.
+   * On PostgreSQL the next page is asked for as soon as this one arrives, so
+   * the server reads and sends it while the caller builds objects from this
+   * one. In-process PGlite would run it on this same thread: no gain there.
+   */
   async *#pages(table: string, keys: string[], columns: string): AsyncGenerator<unknown[][]> {
     const order = keys.join(", ");
-    let last: unknown[] | null = null;
-    for (;;) {
-      const where: string = last ? `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})` : "";
-      const rows: unknown[][] = await this.db.queryArrays(
-        `SELECT ${columns} FROM ${table} ${where} ORDER BY ${order} LIMIT ${PAGE}`,
+    const after = `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})`;
+    const page = (last: unknown[] | null): Promise<unknown[][]> =>
+      this.db.queryArrays(
+        `SELECT ${columns} FROM ${table} ${last ? after : ""} ORDER BY ${order} LIMIT ${PAGE}`,
         last ?? [],
       );
-      if (rows.length === 0) return;
-      yield rows;
-      if (rows.length < PAGE) return;
-      last = rows[rows.length - 1]!.slice(0, keys.length);
+    const readAhead = this.db.kind === "postgres";
+    let next: Promise<unknown[][]> | null = page(null);
+    try {
+      while (next) {
+        const rows: unknown[][] = await next;
+        const last = rows.length < PAGE ? null : rows[rows.length - 1]!.slice(0, keys.length);
+        next = last && readAhead ? page(last) : null;
+        next?.catch(() => {}); // awaited on the next turn, or dropped if the caller stops early
+        if (rows.length > 0) yield rows;
+        if (last && !next) next = page(last);
+      }
+    } finally {
+      await next?.catch(() => {});
     }
   }
 
@@ -243,7 +266,9 @@ export class SqlInventoryStore implements InventoryStore {
    * state cannot be in the tables, so they go in with COPY; changed rows are
    * upserted and vanished rows deleted.
    */
-  async commit({ entry, base, state, changes, injections, operations }: CommitBatch): Promise<void> {
+  async commit(
+    { entry, base, state, changes, injections, operations, idempotencyKeys }: CommitBatch,
+  ): Promise<void> {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
@@ -398,6 +423,8 @@ export class SqlInventoryStore implements InventoryStore {
       );
       if (injections) await settleInjections(tx, injections, entry.atMs, entry.seq);
       if (operations) await insertReplicaOperations(tx, operations, entry.atMs);
+      if (idempotencyKeys) await recordCommittedKeys(tx, idempotencyKeys, entry.seq, entry.atMs);
+      if (this.options.fence) await this.options.fence(tx);
       await tx.query("SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
     });
   }

@@ -3,7 +3,7 @@ import { compileGlob } from "../../registry/inventory/mod.ts";
 import type { Kysely, Selectable } from "kysely";
 import { type Database, jsonb } from "./database.ts";
 import type { DB } from "./schema.ts";
-import type { LockFilter, LockStore } from "./detox_port.ts";
+import type { LockFilter, LockStore } from "./lock_store_port.ts";
 
 export class SqlLockStore implements LockStore {
   constructor(private readonly db: Database) {}

@@ -1,7 +1,12 @@
 import type { Selectable } from "kysely";
 import { type Database, jsonb } from "./database.ts";
 import type { DB } from "./schema.ts";
-import type { ApplicationRun, ApplicationStatus, SchedulerStore, SequenceState } from "./scheduler_port.ts";
+import type {
+  ApplicationRun,
+  ApplicationStatus,
+  SchedulerStore,
+  SequenceState,
+} from "./scheduler_store_port.ts";
 
 export class SqlSchedulerStore implements SchedulerStore {
   constructor(private readonly db: Database) {}

@@ -6,16 +6,15 @@
  * stops growing. Block replicas handed over change owner. The replicas leave
  * the inventory later, when the file operations have removed the files.
  */
-import type { InventoryCommand, Snapshot } from "../../registry/inventory/mod.ts";
+import {
+  type DeletionOperation,
+  type InventoryCommand,
+  replicaDeletion,
+  type Snapshot,
+} from "../../registry/inventory/mod.ts";
 import type { DetoxResult } from "./detox_engine.ts";
 
-export interface DeletionOperation {
-  readonly siteId: number;
-  readonly datasetId: number;
-  /** null: the whole dataset replica. */
-  readonly blockIds: readonly number[] | null;
-  readonly size: number;
-}
+export type { DeletionOperation };
 
 export interface DeletionPlan {
   readonly commands: InventoryCommand[];
@@ -49,54 +48,4 @@ export function deletionPlan(snapshot: Snapshot, result: DetoxResult): DeletionP
     }
   }
   return { commands, operations };
-}
-
-/**
- * Deleting blocks of a dataset replica at a site: they pass to the null group
- * ("being deleted"), a whole replica stops growing, and one deletion
- * operation describes the work. null when none of the blocks is there.
- */
-export function replicaDeletion(
-  snapshot: Snapshot,
-  siteId: number,
-  datasetId: number,
-  wanted: readonly number[],
-  size?: number,
-): { commands: InventoryCommand[]; operation: DeletionOperation } | null {
-  const dataset = snapshot.datasetById(datasetId);
-  const site = snapshot.siteById(siteId);
-  const dr = dataset && site ? snapshot.replica(datasetId, siteId) : undefined;
-  if (!dr) return null;
-  const present = new Map(dr.blockReplicas.map((br) => [br.blockId, br]));
-  const blockIds = wanted.filter((id) => present.has(id));
-  if (blockIds.length === 0) return null;
-  const whole = blockIds.length === dr.blockReplicas.length;
-  const commands: InventoryCommand[] = [];
-  if (whole) {
-    commands.push({
-      op: "dataset_replica.upsert",
-      dataset: dataset!.name,
-      site: site!.name,
-      growing: false,
-      group: null,
-    });
-  }
-  for (const id of blockIds) {
-    commands.push({
-      op: "block_replica.upsert",
-      dataset: dataset!.name,
-      block: snapshot.blockById(id)!.name,
-      site: site!.name,
-      group: null,
-    });
-  }
-  return {
-    commands,
-    operation: {
-      siteId,
-      datasetId,
-      blockIds: whole ? null : blockIds,
-      size: size ?? blockIds.reduce((s, id) => s + present.get(id)!.size, 0),
-    },
-  };
 }

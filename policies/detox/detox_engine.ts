@@ -12,6 +12,9 @@
  * of datasets that lost (or changed owners of) block replicas are evaluated
  * again, in the same order a full re-evaluation would use. `incremental:
  * false` re-evaluates everything and gives the same decisions (tested).
+ *
+ * Long on purpose (~550 lines): the iteration, the incremental re-evaluation and the
+ * per-site deletion order are one algorithm whose invariants (§3.3) hold only together.
  */
 import { type CycleBudget, runPaced, runStraight } from "../cycle_budget.ts";
 import type { DetoxPolicy, PolicyLine } from "./detox_policy.ts";

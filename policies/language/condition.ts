@@ -1,3 +1,7 @@
+/**
+ * Long on purpose (~510 lines): the condition compiler (parse, type-check with positioned
+ * errors, evaluate) of the policy language is one recursive grammar; its parts share the node types.
+ */
 import { compileGlob, compileLinearRegex, RegexError } from "../../registry/inventory/mod.ts";
 import { errorAt, INLINE, type SourceLocation } from "./errors.ts";
 import { MAX_NESTING } from "./limits.ts";

@@ -1,3 +1,7 @@
+/**
+ * Long on purpose (~510 lines): the table of every replica and site variable of the
+ * policy language (spec §3.5), one entry each; a table is read as one list.
+ */
 import { DATASET_STATUSES, SITE_STATUSES, STORAGE_TYPES } from "../../registry/inventory/mod.ts";
 import {
   type EvalBlockReplica,

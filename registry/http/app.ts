@@ -12,17 +12,17 @@ import { inventoryStatsRoutes } from "./routes/inventory_stats.ts";
 import { phedexCompatRoutes } from "./routes/phedex_compat.ts";
 import { injectionRoutes } from "./routes/injections.ts";
 import { detoxRoutes } from "./routes/detox.ts";
-import type { DetoxPort } from "./detox_port.ts";
-import type { DealerPort } from "./dealer_port.ts";
+import type { DetoxRegistry } from "./detox_registry.ts";
+import type { RequestRegistry } from "./request_registry.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { dealerRoutes } from "./routes/dealer.ts";
 import { fileopsRoutes } from "./routes/fileops.ts";
 import { consistencyRoutes } from "./routes/consistency.ts";
-import type { ConsistencyPort } from "./consistency_port.ts";
-import type { FileOpsPort } from "./fileops_port.ts";
+import type { ConsistencyChecks } from "./consistency_checks.ts";
+import type { FileOperations } from "./file_operations.ts";
 import { schedulerRoutes } from "./routes/scheduler.ts";
 import { type DeadlineTimers, DEFAULT_REQUEST_DEADLINE_MS, requestDeadline } from "./request_budget.ts";
-import type { SchedulerPort } from "./scheduler_port.ts";
+import type { SchedulerControl } from "./scheduler_control.ts";
 import { webDataRoutes } from "./routes/web_data.ts";
 import { mountWeb, type WebOptions } from "./web/web_app.tsx";
 
@@ -40,6 +40,13 @@ export interface RegistryAppOptions {
   timers?: DeadlineTimers;
   /** The web monitor under /web/ (on by default). */
   web?: WebOptions;
+  /** Detox runs, history, locks and accesses; without it the Detox routes are absent. */
+  detox?: DetoxRegistry;
+  /** Requests, application locks, demand and the Dealer; `nudgeTracker` wakes the request tracker. */
+  requests?: { registry: RequestRegistry; nudgeTracker: () => void };
+  fileops?: FileOperations;
+  scheduler?: SchedulerControl;
+  consistency?: ConsistencyChecks;
 }
 
 const log = getLogger(["dynamo", "http"]);
@@ -48,12 +55,8 @@ const log = getLogger(["dynamo", "http"]);
 export function createRegistryApp(
   port: RegistryPort,
   options: RegistryAppOptions = {},
-  detox?: DetoxPort,
-  dealer?: { port: DealerPort; nudgeTracker: () => void },
-  fileops?: FileOpsPort,
-  scheduler?: SchedulerPort,
-  consistency?: ConsistencyPort,
 ): Hono<AppEnv> {
+  const { detox, requests: dealer, fileops, scheduler, consistency } = options;
   const app = new Hono<AppEnv>();
   const metrics = new HttpMetrics();
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
@@ -147,16 +150,16 @@ export function createRegistryApp(
   inventoryRoutes(app, port);
   inventoryStatsRoutes(app, port);
   injectionRoutes(app, port);
-  if (detox) detoxRoutes(app, port, detox);
+  if (detox) detoxRoutes(app, { port, detox });
   if (dealer) {
-    requestRoutes(app, port, dealer.port, dealer.nudgeTracker);
-    dealerRoutes(app, dealer.port);
-    phedexCompatRoutes(app, port, dealer.port);
+    requestRoutes(app, { port, ...dealer });
+    dealerRoutes(app, dealer.registry);
+    phedexCompatRoutes(app, { port, registry: dealer.registry });
   }
-  if (fileops) fileopsRoutes(app, fileops, port);
+  if (fileops) fileopsRoutes(app, { fileops, port });
   if (scheduler) schedulerRoutes(app, scheduler);
   if (consistency) consistencyRoutes(app, consistency);
-  webDataRoutes(app, detox, fileops);
+  webDataRoutes(app, { detox, fileops });
   mountWeb(app, { now: () => port.now(), ...options.web });
 
   app.notFound((c) =>

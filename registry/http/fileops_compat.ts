@@ -3,7 +3,7 @@
  * listings (`web/js/transfers/monitor.js`, `web/js/transfers/held.js`), added
  * beside ours so that both keep working.
  */
-import type { JsonRow } from "./fileops_port.ts";
+import type { JsonRow } from "./file_operations.ts";
 
 export const HOLD_REASONS = ["no_source", "all_failed", "site_unavailable", "unknown"] as const;
 

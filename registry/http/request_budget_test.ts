@@ -4,7 +4,7 @@ import { TestClock } from "../../actors/runtime/mod.ts";
 import { Snapshot } from "../inventory/mod.ts";
 import { createRegistryApp } from "./app.ts";
 import type { RegistryPort } from "./port.ts";
-import type { DetoxPort } from "./detox_port.ts";
+import type { DetoxRegistry } from "./detox_registry.ts";
 import { parseDeadlineSeconds } from "./request_budget.ts";
 
 const DATASETS = 3000;
@@ -87,11 +87,12 @@ Deno.test("work for a client that has gone away stops", async () => {
 Deno.test("a handler waiting on something slow is answered at the deadline by the timer", async () => {
   const clock = new TestClock();
   const never = new Promise<never>(() => {});
-  const detox = { listLocks: () => never } as unknown as DetoxPort;
+  const detox = { listLocks: () => never } as unknown as DetoxRegistry;
   const app = createRegistryApp(port(() => clock.now()), {
     requestDeadlineMs: 30_000,
     timers: clock,
-  }, detox);
+    detox,
+  });
   // lock/list awaits a store that never answers: only the deadline can end it.
   const pending = app.fetch(new Request("http://dynamo.test/data/detox/lock/list"));
   while (clock.pendingTimers === 0) await Promise.resolve();

@@ -24,3 +24,4 @@ export { InventoryLoader } from "./bulk_loader.ts";
 export * from "./journal.ts";
 export * from "./outcome_summary.ts";
 export * from "./lfn_mapping.ts";
+export * from "./replica_deletion.ts";

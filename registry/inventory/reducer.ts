@@ -1,3 +1,8 @@
+/**
+ * Long on purpose (~700 lines): one handler per inventory command, all sharing the
+ * check-everything-before-the-first-write discipline and the cascade helpers of spec §1.2; split by
+ * command, the cascades would be scattered over files that must change together.
+ */
 import { commandObject, type InventoryCommand, type NewFile } from "./commands.ts";
 import { InventoryValidationError } from "./errors.ts";
 import { MAX_TOTAL_BYTES } from "./input_rules.ts";

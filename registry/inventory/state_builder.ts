@@ -1,3 +1,8 @@
+/**
+ * Long on purpose (~550 lines): the one writable view of the persistent state that the
+ * reducer changes, with its indexes and occupancy ledger kept consistent in each put/remove; a split
+ * would expose those indexes between files.
+ */
 import { BlockReplicaColumns } from "./block_replica_columns.ts";
 import { PackedDatasetReplica } from "./dataset_replica.ts";
 import { InventoryValidationError } from "./errors.ts";

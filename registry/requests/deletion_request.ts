@@ -8,9 +8,8 @@
  * last complete copy of a block anywhere, or that touches data under a Detox
  * lock, fails with the reason instead of deleting.
  */
-import { InventoryValidationError, NULL_GROUP_ID, type Snapshot } from "../inventory/mod.ts";
+import { InventoryValidationError, NULL_GROUP_ID, replicaDeletion, type Snapshot } from "../inventory/mod.ts";
 import type { InventoryCommand } from "../inventory/mod.ts";
-import { replicaDeletion } from "../../policies/detox/deletion_plan.ts";
 import { checkItemsAndSites, expandSites, itemAt, resolveItem, settleRequest } from "./request_item.ts";
 
 export type DeletionRequestStatus = "new" | "activated" | "completed" | "rejected" | "failed";

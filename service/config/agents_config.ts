@@ -109,7 +109,10 @@ export async function agentsConfigFromEnv(
     let enforcer: EnforcerRules | null = null;
     for (const plugin of config.plugins) {
       if (plugin.module !== "EnforcerHandler") continue;
-      const path = resolvePolicyPath(plugin.config.policy, dealerFile, env("DYNAMO_POLICIES"));
+      const path = resolvePolicyPath(plugin.config.policy, {
+        configFile: dealerFile,
+        policiesDir: env("DYNAMO_POLICIES"),
+      });
       enforcer = parseEnforcerRules(await read("DYNAMO_DEALER_CONFIG", path), path, nowMs);
     }
     dealer = { config, enforcer, intervalMs: interval("DYNAMO_DEALER_INTERVAL", 3600, 31 * 86400) };
@@ -124,6 +127,7 @@ export async function agentsConfigFromEnv(
       limits: {
         linkParallelism: number("DYNAMO_LINK_PARALLELISM", 4, 1, 1000),
         siteParallelism: number("DYNAMO_SITE_PARALLELISM", 8, 1, 10000),
+        leaseMs: number("DYNAMO_FILEOPS_LEASE", 600, 1, 86400) * 1000,
       },
     },
     detox: {
@@ -142,7 +146,10 @@ export async function agentsConfigFromEnv(
  * A path in a Dealer configuration: `$(DYNAMO_POLICIES)` is the policies
  * directory (as in the CMS files); relative paths are relative to the file.
  */
-export function resolvePolicyPath(path: string, configFile: string, policiesDir: string | undefined): string {
+export function resolvePolicyPath(
+  path: string,
+  { configFile, policiesDir }: { configFile: string; policiesDir: string | undefined },
+): string {
   if (path.includes("$(DYNAMO_POLICIES)")) {
     if (!policiesDir) {
       throw new TypeError(`DYNAMO_DEALER_CONFIG: ${path} needs DYNAMO_POLICIES (the policies directory)`);

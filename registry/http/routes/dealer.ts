@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { type AppEnv, ok, requireRole } from "../context.ts";
-import type { DealerCycleRecord, DealerMode, DealerPort } from "../dealer_port.ts";
+import type { DealerCycleRecord, DealerMode, RequestRegistry } from "../request_registry.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, parseParams } from "../params.ts";
 import { budgetJson } from "../cycle_budget_json.ts";
@@ -8,7 +8,7 @@ import { budgetJson } from "../cycle_budget_json.ts";
 const MODES: readonly DealerMode[] = ["normal", "dry-run"];
 
 /** `/data/dealer/*`: cycles, every proposal's fate (why a dataset was or was not copied), runs on request. */
-export function dealerRoutes(app: Hono<AppEnv>, dealer: DealerPort): void {
+export function dealerRoutes(app: Hono<AppEnv>, dealer: RequestRegistry): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
 
   app.get("/data/dealer/cycles", async (c) => {

@@ -4,7 +4,7 @@ import { compileGlob, describeType, InventoryValidationError } from "../../inven
 import { parseAccessRecords } from "../../requests/access_record.ts";
 import { checkLockRequest, type DetoxLock, type LockRequest } from "../../requests/detox_lock.ts";
 import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../context.ts";
-import type { CycleView, DetoxPort } from "../detox_port.ts";
+import type { CycleView, DetoxRegistry } from "../detox_registry.ts";
 import { DETOX_MODES, type DetoxMode, type DetoxRunSummary } from "../../requests/detox_run.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
@@ -24,7 +24,10 @@ const CYCLE_PARAMS = { cycle: { kind: "int" }, partition: { kind: "text" } } as 
 const MAX_PATTERNS = 20;
 
 /** `/data/detox/*` (spec §8.2 "detox"), the lock API, and popularity ingestion. */
-export function detoxRoutes(app: Hono<AppEnv>, port: RegistryPort, detox: DetoxPort): void {
+export function detoxRoutes(
+  app: Hono<AppEnv>,
+  { port, detox }: { port: RegistryPort; detox: DetoxRegistry },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const now = () => Math.floor(port.now() / 1000);
 

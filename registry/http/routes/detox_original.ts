@@ -6,7 +6,7 @@
  * page compares with 0.
  */
 import { compileGlob } from "../../inventory/mod.ts";
-import type { CycleView, DecisionView, SiteView } from "../detox_port.ts";
+import type { CycleView, DecisionView, SiteView } from "../detox_registry.ts";
 
 const TB = 1e12;
 const GB = 1e9;

@@ -1,7 +1,15 @@
 import type { Context, Hono } from "hono";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { BadRequest, HttpError } from "../errors.ts";
-import { type FileOpsPort, LfnError } from "../fileops_port.ts";
+import {
+  type DeletionRow,
+  type FileOperationDetail,
+  type FileOperationRow,
+  type FileOperations,
+  type JsonRow,
+  LfnError,
+  type TransferRow,
+} from "../file_operations.ts";
 import { collectParams, parseParams } from "../params.ts";
 import {
   type FinishedOperation,
@@ -12,6 +20,60 @@ import {
 import { globParam } from "../param_patterns.ts";
 import { currentRow, heldBySite, heldDetailRow, HOLD_REASONS } from "../fileops_compat.ts";
 import type { RegistryPort } from "../port.ts";
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** A subscription in its JSON shape. */
+export function subscriptionJson(s: FileOperationRow): JsonRow {
+  return {
+    id: s.id,
+    kind: s.kind,
+    lfn: s.lfn,
+    dataset: s.dataset,
+    block: s.block,
+    size: s.size,
+    source: s.source,
+    site: s.site,
+    status: s.status,
+    task_state: s.taskState,
+    hold_reason: s.holdReason,
+    attempts: s.attempts,
+  };
+}
+
+/** With the last failure's message (held files, a dataset's files at a site). */
+export function subscriptionDetailJson(s: FileOperationDetail): JsonRow {
+  return { ...subscriptionJson(s), last_error: s.lastError };
+}
+
+function transferJson(r: TransferRow): JsonRow {
+  return {
+    id: r.id,
+    lfn: r.lfn,
+    source: r.source,
+    destination: r.destination,
+    size: r.size,
+    exit_code: r.exitCode,
+    error: r.code,
+    message: r.message,
+    started: seconds(r.startedMs),
+    finished: seconds(r.finishedMs),
+  };
+}
+
+function deletionJson(r: DeletionRow): JsonRow {
+  return {
+    id: r.id,
+    lfn: r.lfn,
+    site: r.site,
+    size: r.size,
+    exit_code: r.exitCode,
+    error: r.code,
+    message: r.message,
+    started: seconds(r.startedMs),
+    finished: seconds(r.finishedMs),
+  };
+}
 
 /** The original monitor's histogram parameters (`web/js/transfers/activity.js`, `web/js/deletions/activity.js`). */
 const TRANSFER_GRAPH = [
@@ -29,7 +91,10 @@ const DELETION_GRAPH = ["graph", "src_filter", "no_mss", "period", "upto", "exit
 const GRAPH_ROWS = 100_000;
 
 /** `/data/transfers/*`, `/data/deletions/history`, `/data/fileops/run`, `/data/inventory/lfn2pfn` (spec §8.2). */
-export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOpsPort, port: RegistryPort): void {
+export function fileopsRoutes(
+  app: Hono<AppEnv>,
+  { fileops, port }: { fileops: FileOperations; port: RegistryPort },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const limit = (n: number | undefined, fallback: number) => Math.min(Math.max(n ?? fallback, 1), 100_000);
   const since = (n: number | undefined) => {
@@ -41,7 +106,7 @@ export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOpsPort, port: Reg
 
   app.get("/data/transfers/current", async (c) => {
     const p = parseParams(await input(c), { limit: { kind: "int" } });
-    return ok(c, (await fileops.current(limit(p.limit, 1000))).map(currentRow));
+    return ok(c, (await fileops.current(limit(p.limit, 1000))).map((r) => currentRow(subscriptionJson(r))));
   });
 
   /**
@@ -57,8 +122,8 @@ export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOpsPort, port: Reg
     const graph = graphParams.some((k) => (p as Record<string, unknown>)[k] !== undefined);
     if (!graph) {
       const rows = kind === "transfers"
-        ? await fileops.transferHistory(limit(p.limit, 1000), since(p.since))
-        : await fileops.deletionHistory(limit(p.limit, 1000), since(p.since));
+        ? (await fileops.transferHistory(limit(p.limit, 1000), since(p.since))).map(transferJson)
+        : (await fileops.deletionHistory(limit(p.limit, 1000), since(p.since))).map(deletionJson);
       return ok(c, rows);
     }
     const listing = p.limit !== undefined ? "limit" : p.since !== undefined ? "since" : null;
@@ -68,8 +133,8 @@ export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOpsPort, port: Reg
     const now = Math.floor(port.now() / 1000);
     const from = now - q.uptoSeconds - q.periodSeconds;
     const rows = kind === "transfers"
-      ? await fileops.transferHistory(GRAPH_ROWS, from)
-      : await fileops.deletionHistory(GRAPH_ROWS, from);
+      ? (await fileops.transferHistory(GRAPH_ROWS, from)).map(transferJson)
+      : (await fileops.deletionHistory(GRAPH_ROWS, from)).map(deletionJson);
     const read = performance.now();
     const ops: FinishedOperation[] = rows.map((r) => ({
       source: String(kind === "transfers" ? r.source : r.site),
@@ -109,7 +174,9 @@ export function fileopsRoutes(app: Hono<AppEnv>, fileops: FileOpsPort, port: Reg
         `expected one of ${HOLD_REASONS.join(", ")}, got ${JSON.stringify(p.reason)}`,
       );
     }
-    const rows = (await fileops.heldDetail(limit(p.limit, 1000))).map(heldDetailRow)
+    const rows = (await fileops.heldDetail(limit(p.limit, 1000))).map((r) =>
+      heldDetailRow(subscriptionDetailJson(r))
+    )
       .filter((r) =>
         (p.site === undefined || r.site === p.site) && (p.reason === undefined || r.reason === p.reason)
       );

@@ -3,7 +3,7 @@ import type { Block, Dataset, DatasetReplica, Snapshot } from "../../inventory/m
 import type { CopyRequest } from "../../requests/copy_request.ts";
 import type { DeletionRequest } from "../../requests/deletion_request.ts";
 import { type AppEnv, ok } from "../context.ts";
-import type { DealerPort } from "../dealer_port.ts";
+import type { RequestRegistry } from "../request_registry.ts";
 import { BadRequest } from "../errors.ts";
 import { globParam } from "../param_patterns.ts";
 import { collectParams, parseParams } from "../params.ts";
@@ -18,7 +18,10 @@ const REQUEST_LIST_LIMIT = 10_000;
  * `/data/inventory/requestlist` (copy and deletion requests with their
  * sites) and `/data/inventory/subscriptions` (replicas as subscriptions).
  */
-export function phedexCompatRoutes(app: Hono<AppEnv>, port: RegistryPort, dealer: DealerPort): void {
+export function phedexCompatRoutes(
+  app: Hono<AppEnv>,
+  { port, registry: dealer }: { port: RegistryPort; registry: RequestRegistry },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
 
   app.get("/data/inventory/requestlist", async (c) => {

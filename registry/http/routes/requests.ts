@@ -7,7 +7,7 @@ import { parseJobRecords } from "../../requests/job_record.ts";
 import { selectPolled } from "../../requests/request_poll.ts";
 import { unknownTarget } from "../../requests/request_targets.ts";
 import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../context.ts";
-import type { DealerPort, RequestQuery } from "../dealer_port.ts";
+import type { RequestQuery, RequestRegistry } from "../request_registry.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
 import type { RegistryPort } from "../port.ts";
@@ -33,9 +33,11 @@ const MULTI_POLL_LIMIT = 10_000;
  */
 export function requestRoutes(
   app: Hono<AppEnv>,
-  port: RegistryPort,
-  dealer: DealerPort,
-  nudge: () => void,
+  { port, registry: dealer, nudgeTracker: nudge }: {
+    port: RegistryPort;
+    registry: RequestRegistry;
+    nudgeTracker: () => void;
+  },
 ): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const now = () => Math.floor(port.now() / 1000);

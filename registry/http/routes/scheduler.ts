@@ -2,15 +2,46 @@ import type { Context, Hono } from "hono";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, parseParams } from "../params.ts";
-import type { SchedulerAnswer, SchedulerPort } from "../scheduler_port.ts";
+import type { ApplicationRow, SchedulerAnswer, SchedulerControl, SequenceRow } from "../scheduler_control.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 /** One argument of an application: printable, no NUL or line breaks (it may reach a program's argv). */
 // deno-lint-ignore no-control-regex
 const ARG = /^[^\x00-\x1f\x7f]{1,1000}$/;
 
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+function sequenceJson(v: SequenceRow) {
+  return {
+    name: v.name,
+    enabled: v.enabled,
+    restart: v.restart,
+    position: v.position,
+    steps: v.steps,
+    line: v.line,
+    status: v.status,
+    not_before: v.notBefore === null ? null : seconds(v.notBefore),
+  };
+}
+
+function applicationJson(r: ApplicationRow) {
+  return {
+    id: r.id,
+    title: r.title,
+    args: r.args.join(" "),
+    write: r.write,
+    sequence: r.sequence,
+    user: r.user,
+    status: r.status,
+    message: r.message,
+    created: seconds(r.createdMs),
+    started: r.startedMs === null ? null : seconds(r.startedMs),
+    finished: r.finishedMs === null ? null : seconds(r.finishedMs),
+  };
+}
+
 /** `/data/scheduler/*`: sequences and application runs (spec §7). Writes need admin or operator on application. */
-export function schedulerRoutes(app: Hono<AppEnv>, scheduler: SchedulerPort): void {
+export function schedulerRoutes(app: Hono<AppEnv>, scheduler: SchedulerControl): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const answer = <T>(c: Context<AppEnv>, reply: SchedulerAnswer<T>, message?: string) => {
     if (typeof reply === "object" && reply !== null && "error" in reply) {
@@ -28,7 +59,7 @@ export function schedulerRoutes(app: Hono<AppEnv>, scheduler: SchedulerPort): vo
     return value;
   };
 
-  app.get("/data/scheduler/sequences", async (c) => ok(c, await scheduler.sequences()));
+  app.get("/data/scheduler/sequences", async (c) => ok(c, (await scheduler.sequences()).map(sequenceJson)));
 
   for (const action of ["start", "stop"] as const) {
     app.post(`/data/scheduler/sequence/${action}`, async (c) => {
@@ -38,7 +69,8 @@ export function schedulerRoutes(app: Hono<AppEnv>, scheduler: SchedulerPort): vo
       const reply = action === "start"
         ? await scheduler.startSequence(sequence)
         : await scheduler.stopSequence(sequence);
-      return answer(c, reply, `sequence ${sequence}: ${action === "start" ? "started" : "stopped"}`);
+      const shaped = "error" in reply ? reply : sequenceJson(reply);
+      return answer(c, shaped, `sequence ${sequence}: ${action === "start" ? "started" : "stopped"}`);
     });
   }
 
@@ -47,7 +79,7 @@ export function schedulerRoutes(app: Hono<AppEnv>, scheduler: SchedulerPort): vo
     if (p.limit !== undefined && (p.limit < 1 || p.limit > 10_000)) {
       throw new BadRequest("limit", "must be from 1 to 10000");
     }
-    return ok(c, await scheduler.applications(p.limit ?? 100));
+    return ok(c, (await scheduler.applications(p.limit ?? 100)).map(applicationJson));
   });
 
   app.post("/data/scheduler/application/run", async (c) => {

@@ -1,9 +1,10 @@
 import type { Context, Hono } from "hono";
 import { type AppEnv, ok } from "../context.ts";
-import type { DetoxPort } from "../detox_port.ts";
+import type { DetoxRegistry } from "../detox_registry.ts";
 import { BadRequest, HttpError } from "../errors.ts";
-import type { FileOpsPort } from "../fileops_port.ts";
+import type { FileOperations } from "../file_operations.ts";
 import { collectParams, parseParams } from "../params.ts";
+import { subscriptionDetailJson } from "./fileops.ts";
 
 /** Pages are at most this long: a monitor never lists a whole site or the whole inventory at once. */
 export const MAX_PAGE = 1000;
@@ -14,7 +15,10 @@ export const MAX_PAGE = 1000;
  * policy line's text) and `/data/transfers/files` (the file operations of a dataset
  * at a site, with their last error: what a request is waiting for).
  */
-export function webDataRoutes(app: Hono<AppEnv>, detox?: DetoxPort, fileops?: FileOpsPort): void {
+export function webDataRoutes(
+  app: Hono<AppEnv>,
+  { detox, fileops }: { detox?: DetoxRegistry | undefined; fileops?: FileOperations | undefined },
+): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), false);
   const page = (p: { offset?: number; limit?: number }) => {
     if (p.offset !== undefined && p.offset < 0) throw new BadRequest("offset", "must not be negative");
@@ -75,7 +79,11 @@ export function webDataRoutes(app: Hono<AppEnv>, detox?: DetoxPort, fileops?: Fi
         offset,
         limit: limit + 1,
       });
-      return ok(c, { offset, more: rows.length > limit, files: rows.slice(0, limit) });
+      return ok(c, {
+        offset,
+        more: rows.length > limit,
+        files: rows.slice(0, limit).map(subscriptionDetailJson),
+      });
     });
   }
 }

@@ -11,7 +11,7 @@ import { parseAuthorization } from "../../../adapters/db/user_store_port.ts";
 import { TestClock } from "../../../actors/runtime/mod.ts";
 import { ASSETS } from "./assets.ts";
 import { SqlConsistencyStore } from "../../../adapters/db/consistency_store.ts";
-import type { FindingRecord, RunRecord } from "../../../adapters/db/consistency_port.ts";
+import type { FindingRecord, RunRecord } from "../../../adapters/db/consistency_store_port.ts";
 
 const HOSTILE = "/<script>alert(1)</script>/x/RAW";
 

@@ -12,7 +12,7 @@ import type {
 /** What the Detox and popularity routes need (implemented by the composition root). */
 export type { CycleView, DecisionView, DetoxMode, DetoxRunRequest, DetoxRunSummary, SiteView };
 
-export interface DetoxPort {
+export interface DetoxRegistry {
   /** Whether Detox policies are configured (runs are possible). */
   configured(): boolean;
   run(

@@ -23,7 +23,7 @@ export interface RequestQuery {
 }
 
 /** What the request, application-lock, demand and Dealer routes need (implemented by the composition root). */
-export interface DealerPort {
+export interface RequestRegistry {
   submitCopy(user: string, s: CopySubmission): Promise<{ request: CopyRequest; created: boolean }>;
   submitDeletion(
     user: string,
