@@ -4,6 +4,8 @@
  * Prints one JSON object of figures, each beside the raw limit measured in the
  * same run on the same machine (DESIGN.md §9). Default scale runs in under a
  * minute; `--scale cms` is the CMS-scale inventory. Never used by tests.
+ * `--scale atlas` (ten times CMS, ~44 M objects; meant for PostgreSQL) stops
+ * after load, publication, Detox and Dealer.
  *
  * Run it on both databases: without `--database-url` on embedded PGlite, and
  * with `--database-url postgres://…` on a PostgreSQL server (a schema of its
