@@ -4,6 +4,8 @@
  * Prints one JSON object of figures, each beside the raw limit measured in the
  * same run on the same machine (DESIGN.md §9). Default scale runs in under a
  * minute; `--scale cms` is the CMS-scale inventory. Never used by tests.
+ * `--scale atlas` (ten times CMS, ~44 M objects; meant for PostgreSQL) stops
+ * after load, publication, Detox and Dealer.
  *
  * Run it on both databases: without `--database-url` on embedded PGlite, and
  * with `--database-url postgres://…` on a PostgreSQL server (a schema of its
@@ -48,6 +50,7 @@ import { benchDatasetActors } from "./dataset_actors.ts";
 import { benchCluster } from "./cluster.ts";
 import { benchClusterFence } from "./cluster_fence.ts";
 import { benchSimulate } from "./simulate.ts";
+import { benchPublish, processMemory } from "./publish.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
 import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
@@ -139,8 +142,11 @@ log("loading");
 gc();
 const heapBefore = Deno.memoryUsage().heapUsed;
 t = performance.now();
+let cpu = process.cpuUsage();
 let state: InventoryState = await store.loadTables(partitions);
 const loadSeconds = (performance.now() - t) / 1000;
+// CPU seconds beside wall seconds: on a shared machine the wall clock also counts other processes' turns.
+figures["inventory.load_cpu_seconds"] = cpuSecondsSince(cpu);
 gc();
 const heapAfter = Deno.memoryUsage().heapUsed;
 const objects = state.counts.datasets + state.counts.blocks + state.counts.sites + state.counts.groups +
@@ -180,6 +186,11 @@ figures["inventory.bytes_per_object"] = Math.round((heapAfter - heapBefore) / ob
 figures["inventory.load_seconds"] = round(loadSeconds, 3);
 figures["inventory.load_limit_seconds"] = round(bareSeconds, 3);
 figures["inventory.load_ratio"] = round(loadSeconds / bareSeconds, 2);
+log(
+  `inventory: ${
+    JSON.stringify(Object.fromEntries(Object.entries(figures).filter(([k]) => k.startsWith("inventory."))))
+  }`,
+);
 
 // ---- Detox: a Physics-style cycle vs one evaluation pass over every replica ----------------------
 let detoxProtection: DetoxProtection;
@@ -207,9 +218,11 @@ let detoxProtection: DetoxProtection;
   );
   const singleSeconds = (performance.now() - t) / 1000;
   t = performance.now();
+  cpu = process.cpuUsage();
   const attrs = produceAttributes(snap, { now: nowMs / 1000, accesses });
   const result = runDetox(PartitionImage.build(snap, policy, attrs), policy);
   const cycleSeconds = (performance.now() - t) / 1000;
+  figures["detox.cycle_cpu_seconds"] = cpuSecondsSince(cpu);
   figures["detox.replicas_evaluated_single_pass"] = single;
   figures["detox.single_pass_seconds"] = round(singleSeconds, 3);
   figures["detox.cycle_seconds"] = round(cycleSeconds, 3);
@@ -220,6 +233,9 @@ let detoxProtection: DetoxProtection;
   figures["detox.sites_still_triggered"] = result.sites.filter((s) => s.stillTriggered).length;
   figures["detox.replicas_deleted"] = result.deletions.length;
   figures["detox.bytes_deleted"] = result.deletions.reduce((a, d) => a + d.size, 0);
+  log(
+    `detox: cycle ${figures["detox.cycle_seconds"]} s, single pass ${figures["detox.single_pass_seconds"]} s`,
+  );
   const lines = policy.text.split("\n");
   detoxProtection = {
     sites: result.sites.map((s) => ({ siteId: s.siteId, quota: s.quota, protectedBytes: s.protectedBytes })),
@@ -297,8 +313,10 @@ let detoxProtection: DetoxProtection;
   };
   dealerCycle({ ...inputs, rng: new SeededRng(seed) }); // warm-up (JIT)
   let t = performance.now();
+  cpu = process.cpuUsage();
   const out = dealerCycle({ ...inputs, rng: new SeededRng(seed) });
   const cycleSeconds = (performance.now() - t) / 1000;
+  figures["dealer.cycle_cpu_seconds"] = cpuSecondsSince(cpu);
   t = performance.now();
   let scanned = 0;
   for (const d of snap.datasets()) {
@@ -317,6 +335,23 @@ let detoxProtection: DetoxProtection;
   figures["dealer.bytes_scheduled"] = out.result.totalBytes;
   figures["dealer.target_sites"] = out.result.targets.length;
   figures["dealer.rejections"] = Object.fromEntries(out.result.rejections);
+}
+
+// ---- memory of the whole process after load, Detox and Dealer -------------------------------
+{
+  const { rssMb, peakRssMb } = processMemory();
+  figures["process.rss_mb"] = rssMb;
+  figures["process.peak_rss_mb"] = peakRssMb;
+  figures["process.rss_limit_mb"] = 16_384;
+}
+// The ten-times-CMS inventory (issue 20) is about load, publication, Detox and Dealer; the other
+// sections would measure nothing new at that size and a second copy of it (the writer's) would not fit.
+if (scale.name === "atlas") {
+  figures["snapshot.publish_ms"] = benchPublish(state, scale, seed);
+  if (values["database-url"]) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
+  await db.close();
+  console.log(JSON.stringify(figures, null, 2));
+  Deno.exit(0);
 }
 
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
@@ -390,30 +425,7 @@ log("simulate");
 Object.assign(figures, benchSimulate());
 
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
-{
-  const rng = new SeededRng(seed + 1);
-  const samples: number[] = [];
-  let s = state;
-  for (let i = 0; i < 40; i++) {
-    const commands: InventoryCommand[] = [];
-    for (let k = 0; k < 100; k++) {
-      const d = 1 + rng.int(scale.datasets);
-      commands.push({ op: "dataset.upsert", name: datasetName(d), last_update: 1_700_000_000 + i * 100 + k });
-    }
-    const started = hr();
-    const result = reduceBatch(
-      s,
-      [{ commands }],
-      catalogFromAnnex(EMPTY_ANNEX),
-      Date.now(),
-      s.generation + 1,
-    );
-    new Snapshot(result.state);
-    samples.push(hr() - started);
-    s = result.state;
-  }
-  figures["snapshot.publish_ms"] = round(median(samples) / 1000, 3);
-}
+figures["snapshot.publish_ms"] = benchPublish(state, scale, seed);
 
 // ---- durable commands through the writer vs raw COPY of the same rows ----------------------
 log("journal throughput");
@@ -578,9 +590,9 @@ if (values["database-url"]) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
 await db.close();
 console.log(JSON.stringify(figures, null, 2));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+function cpuSecondsSince(start: { user: number; system: number }): number {
+  const d = process.cpuUsage(start);
+  return round((d.user + d.system) / 1e6, 3);
 }
 
 function round(x: number, digits: number): number {

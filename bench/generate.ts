@@ -49,6 +49,15 @@ export const SCALES: Record<string, Scale> = {
     blocksPerDataset: 10,
     replicasPerDataset: 3,
   },
+  /** Ten times CMS (issue 20): ≈ 44 M objects, meant for PostgreSQL (`--database-url`). */
+  atlas: {
+    name: "atlas",
+    sites: 1_000,
+    tapeSites: 20,
+    datasets: 1_000_000,
+    blocksPerDataset: 10,
+    replicasPerDataset: 3,
+  },
 };
 
 export interface GeneratedCounts {

@@ -110,7 +110,7 @@ export class PartitionImage implements EvalWorld {
           r.blocks.push(new ImageBlockReplica(snapshot.blockById(br.blockId)!, br, br.groupId, r));
           imageSite.used += br.size;
         }
-        if (r.blocks.length === 0 && dr.blockReplicas.length === 0 && site.storageType === "mss") {
+        if (r.blocks.length === 0 && dr.columns.length === 0 && site.storageType === "mss") {
           // Safety measure of the original: an empty tape replica gets zero-size placeholders
           // so that it can be evaluated; they are never reported back.
           for (const block of snapshot.blocksOf(dataset)) {

@@ -1,3 +1,5 @@
+import { BlockReplicaColumns } from "./block_replica_columns.ts";
+import { PackedDatasetReplica } from "./dataset_replica.ts";
 import type { DatasetStatus, DataType, OwnershipLevel, SiteStatus, StorageType } from "./enums.ts";
 import type { PartitionTable } from "./partitions.ts";
 import { PersistentIdSet } from "./persistent_id_set.ts";
@@ -85,14 +87,13 @@ export class InventoryLoader {
     d.size += row.size;
     d.numFiles += row.numFiles;
     this.#blockIds.get(row.datasetId)!.push(row.id);
-    let names = this.#names.blocks.get(row.datasetId);
-    if (!names) this.#names.blocks.set(row.datasetId, names = new Map());
-    names.set(row.name, row.id);
+    this.#names.blocks.add(row.datasetId, row.name, row.id);
   }
 
   addDatasetReplica(datasetId: number, siteId: number, growing: boolean, groupId: number): void {
     const list = (this.#replicas.get(datasetId) as DatasetReplica[] | undefined) ?? [];
-    list.push({ datasetId, siteId, growing, groupId, blockReplicas: [] });
+    const columns = BlockReplicaColumns.empty(siteId).copy(); // sealed in finish()
+    list.push(new PackedDatasetReplica(datasetId, siteId, growing, groupId, columns));
     this.#replicas.set(datasetId, list);
     this.#datasetReplicas += 1;
   }
@@ -113,7 +114,7 @@ export class InventoryLoader {
       group: this.#groups.get(row.groupId) ?? NULL_GROUP,
     });
     (row as { partitions: number }).partitions = mask;
-    (dr.blockReplicas as BlockReplica[]).push(Object.freeze(row));
+    dr.columns.put(row);
     this.#blockReplicas += 1;
     if (mask === 0) return;
     const usage = this.#usage(row.siteId);
@@ -145,6 +146,7 @@ export class InventoryLoader {
       (list as DatasetReplica[]).sort((a, b) => a.siteId - b.siteId);
       for (const dr of list) {
         siteDatasets.get(dr.siteId)!.push(dr.datasetId);
+        dr.columns.seal();
         Object.freeze(dr);
       }
     }
@@ -167,6 +169,8 @@ export class InventoryLoader {
       siteSets.set(siteId, b.build());
     }
     for (const d of this.#datasets.values()) {
+      // Block id lists grew by appending (with spare capacity): keep exact-size copies.
+      (d as { blockIds: readonly number[] }).blockIds = d.blockIds.slice();
       Object.freeze(d);
     }
     return {

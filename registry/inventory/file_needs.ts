@@ -15,9 +15,7 @@ export function fileNeeds(state: InventoryState, commands: Iterable<InventoryCom
       case "files.add": {
         for (const f of cmd.files) needs.lfns.add(f.lfn);
         const datasetId = state.names.datasets.get(cmd.dataset);
-        const blockId = datasetId === undefined
-          ? undefined
-          : state.names.blocks.get(datasetId)?.get(cmd.block);
+        const blockId = datasetId === undefined ? undefined : state.names.blocks.lookup(datasetId, cmd.block);
         if (blockId !== undefined && state.blocks.has(blockId)) needs.blockIds.add(blockId);
         break;
       }
@@ -25,9 +23,7 @@ export function fileNeeds(state: InventoryState, commands: Iterable<InventoryCom
         for (const lfn of cmd.lfns) needs.lfns.add(lfn);
         // Deleting takes the files out of their block's list, which must be known.
         const datasetId = state.names.datasets.get(cmd.dataset);
-        const blockId = datasetId === undefined
-          ? undefined
-          : state.names.blocks.get(datasetId)?.get(cmd.block);
+        const blockId = datasetId === undefined ? undefined : state.names.blocks.lookup(datasetId, cmd.block);
         if (blockId !== undefined && state.blocks.has(blockId)) needs.blockIds.add(blockId);
         break;
       }

@@ -1,6 +1,8 @@
 /** The inventory model: records, commands, the pure reducer and snapshots. Imports nothing else of ours. */
 export * from "./enums.ts";
 export * from "./records.ts";
+export * from "./block_replica_columns.ts";
+export * from "./dataset_replica.ts";
 export * from "./errors.ts";
 export * from "./names.ts";
 export * from "./glob.ts";

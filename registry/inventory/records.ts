@@ -1,4 +1,5 @@
 import type { DatasetStatus, DataType, OwnershipLevel, SiteStatus, StorageType } from "./enums.ts";
+import type { BlockReplicaColumns } from "./block_replica_columns.ts";
 
 /**
  * Frozen records of the in-memory inventory (spec §1.1). Records refer to each
@@ -87,8 +88,13 @@ export interface DatasetReplica {
   readonly growing: boolean;
   /** Owner used for the block replicas that growth creates. */
   readonly groupId: number;
-  /** Sorted by block id. */
+  /**
+   * Sorted by block id. Built afresh from `columns` on every read (the records
+   * are not stored as objects): read it once per use.
+   */
   readonly blockReplicas: readonly BlockReplica[];
+  /** The block replicas, packed: lookups by block id and counts without building records. */
+  readonly columns: BlockReplicaColumns;
 }
 
 export interface FileRecord {

@@ -626,7 +626,7 @@ function removeBlockReplicaCascading(
 ): void {
   b.setBlockReplica(datasetId, siteId, blockId, undefined);
   const dr = b.replica(datasetId, siteId)!;
-  if (dr.blockReplicas.length === 0) {
+  if (dr.columns.length === 0) {
     b.putDatasetReplicaFields(datasetId, siteId, { growing: false, groupId: dr.groupId });
     b.removeDatasetReplica(datasetId, siteId);
   }

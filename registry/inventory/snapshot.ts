@@ -1,7 +1,6 @@
 import type { Block, BlockReplica, Dataset, DatasetReplica, Group, Partition, Site } from "./records.ts";
 import { compileGlob } from "./glob.ts";
 import { type Counts, type InventoryState, NULL_GROUP, occupancyFraction } from "./state.ts";
-import { indexOfBlock } from "./state_builder.ts";
 
 /** Usage of one partition at one site. Bytes. */
 export interface SitePartitionUsage {
@@ -61,7 +60,7 @@ export class Snapshot {
   }
 
   block(datasetId: number, name: string): Block | undefined {
-    const id = this.state.names.blocks.get(datasetId)?.get(name);
+    const id = this.state.names.blocks.lookup(datasetId, name);
     const b = id === undefined ? undefined : this.state.blocks.get(id);
     return b?.name === name && b.datasetId === datasetId ? b : undefined;
   }
@@ -154,15 +153,14 @@ export class Snapshot {
   }
 
   blockReplica(dr: DatasetReplica, blockId: number): BlockReplica | undefined {
-    const i = indexOfBlock(dr.blockReplicas, blockId);
-    return i >= 0 ? dr.blockReplicas[i] : undefined;
+    return dr.columns.get(blockId);
   }
 
   /** All replicas of a block, in site id order. */
   blockReplicasOf(block: Block): BlockReplica[] {
     const out: BlockReplica[] = [];
     for (const dr of this.replicasOf(block.datasetId)) {
-      const br = this.blockReplica(dr, block.id);
+      const br = dr.columns.get(block.id);
       if (br) out.push(br);
     }
     return out;

@@ -1,3 +1,4 @@
+import { BlockNameIndex } from "./block_name_index.ts";
 import type { PartitionTable } from "./partitions.ts";
 import { PersistentIdSet } from "./persistent_id_set.ts";
 import { PersistentVector } from "./persistent_vector.ts";
@@ -41,8 +42,8 @@ export class NameIndex {
   readonly datasets = new Map<string, number>();
   readonly sites = new Map<string, number>();
   readonly groups = new Map<string, number>();
-  /** dataset id → block name → block id */
-  readonly blocks = new Map<number, Map<string, number>>();
+  /** (dataset id, block name) → block id: `blocks.get(datasetId)?.get(name)`, `blocks.add(…)` */
+  readonly blocks = new BlockNameIndex();
 }
 
 /** One immutable version of the inventory. Everything reachable from it is frozen. */

@@ -3,6 +3,8 @@
  * reducer changes, with its indexes and occupancy ledger kept consistent in each put/remove; a split
  * would expose those indexes between files.
  */
+import { BlockReplicaColumns } from "./block_replica_columns.ts";
+import { PackedDatasetReplica } from "./dataset_replica.ts";
 import { InventoryValidationError } from "./errors.ts";
 import type { FileCatalog } from "./file_catalog.ts";
 import type { IdSetBuilder } from "./persistent_id_set.ts";
@@ -128,7 +130,7 @@ export class StateBuilder {
     return this.#blocks.get(id);
   }
   blockByName(datasetId: number, name: string): Block | undefined {
-    const id = this.base.names.blocks.get(datasetId)?.get(name);
+    const id = this.base.names.blocks.lookup(datasetId, name);
     const b = id === undefined ? undefined : this.#blocks.get(id);
     return b?.name === name && b.datasetId === datasetId ? b : undefined;
   }
@@ -162,8 +164,7 @@ export class StateBuilder {
     return this.replicasOf(datasetId).find((r) => r.siteId === siteId);
   }
   blockReplica(dr: DatasetReplica, blockId: number): BlockReplica | undefined {
-    const i = indexOfBlock(dr.blockReplicas, blockId);
-    return i >= 0 ? dr.blockReplicas[i] : undefined;
+    return dr.columns.get(blockId);
   }
   /** Ids of the datasets with a replica at the site. */
   datasetIdsAt(siteId: number): Iterable<number> {
@@ -186,7 +187,7 @@ export class StateBuilder {
     return this.#counters.nextDatasetId++;
   }
   blockIdFor(datasetId: number, name: string): number {
-    const known = this.base.names.blocks.get(datasetId)?.get(name);
+    const known = this.base.names.blocks.lookup(datasetId, name);
     if (reusable(known, this.#counters.nextBlockId, this.#blocks)) return known!;
     return this.#counters.nextBlockId++;
   }
@@ -237,9 +238,7 @@ export class StateBuilder {
   putBlock(b: Block): void {
     const old = this.#blocks.get(b.id);
     this.#blocks.set(b.id, b);
-    let names = this.base.names.blocks.get(b.datasetId);
-    if (!names) this.base.names.blocks.set(b.datasetId, names = new Map());
-    names.set(b.name, b.id);
+    this.base.names.blocks.add(b.datasetId, b.name, b.id);
     this.changes.blocks.add(b.id);
     if (!old) {
       this.#counts.blocks += 1;
@@ -321,9 +320,9 @@ export class StateBuilder {
     const i = list.findIndex((r) => r.siteId === siteId);
     const old = i >= 0 ? list[i] : undefined;
     if (old && old.growing === fields.growing && old.groupId === fields.groupId) return;
-    const next: DatasetReplica = old
-      ? { ...old, ...fields }
-      : { datasetId, siteId, growing: fields.growing, groupId: fields.groupId, blockReplicas: [] };
+    const next = old
+      ? new PackedDatasetReplica(datasetId, siteId, fields.growing, fields.groupId, old.columns)
+      : PackedDatasetReplica.empty(datasetId, siteId, fields.growing, fields.groupId);
     this.#owned.add(next);
     this.#setReplicaInList(datasetId, next);
     this.changes.datasetReplicas.add(pairKey(datasetId, siteId));
@@ -355,19 +354,21 @@ export class StateBuilder {
     br: BlockReplica | undefined,
     options: { persist?: boolean } = {},
   ): void {
-    const dr = this.#writableReplica(datasetId, siteId);
-    const brs = dr.blockReplicas as BlockReplica[];
-    const i = indexOfBlock(brs, blockId);
-    const old = i >= 0 ? brs[i] : undefined;
-    if (old === br) return;
-    const blockSize = this.#blocks.get(blockId)?.size ?? 0;
-    if (old && old.partitions !== 0) this.#addToLedger(siteId, old.partitions, -old.size, -blockSize);
-    if (br && br.partitions !== 0) this.#addToLedger(siteId, br.partitions, br.size, blockSize);
-    if (br) {
-      if (old) brs[i] = br;
-      else brs.splice(-i - 1, 0, br);
-    } else if (old) {
-      brs.splice(i, 1);
+    const current = this.replica(datasetId, siteId);
+    if (!current) throw new Error(`No dataset replica of dataset id ${datasetId} at site id ${siteId}`);
+    const old = current.columns.get(blockId);
+    if (br && br.blockId !== blockId) {
+      throw new RangeError(`Block replica of block id ${br.blockId} put as ${blockId}`);
+    }
+    if (old === undefined && br === undefined) return;
+    // An unchanged replica is still recorded as changed (callers expect a write), but nothing is copied.
+    if (!old || !br || !sameReplica(old, br)) {
+      const columns = this.#writableReplica(datasetId, siteId).columns;
+      if (br) columns.put(br);
+      else columns.remove(blockId);
+      const blockSize = this.#blocks.get(blockId)?.size ?? 0;
+      if (old && old.partitions !== 0) this.#addToLedger(siteId, old.partitions, -old.size, -blockSize);
+      if (br && br.partitions !== 0) this.#addToLedger(siteId, br.partitions, br.size, blockSize);
     }
     if (!old && br) this.#counts.blockReplicas += 1;
     if (old && !br) this.#counts.blockReplicas -= 1;
@@ -377,25 +378,29 @@ export class StateBuilder {
   /** Removes every block replica of a dataset replica at once (cascades of big replicas). */
   clearBlockReplicas(datasetId: number, siteId: number): void {
     const current = this.replica(datasetId, siteId);
-    if (!current || current.blockReplicas.length === 0) return;
-    for (const br of current.blockReplicas) {
+    if (!current || current.columns.length === 0) return;
+    for (const br of current.columns) {
       const blockSize = this.#blocks.get(br.blockId)?.size ?? 0;
       if (br.partitions !== 0) this.#addToLedger(siteId, br.partitions, -br.size, -blockSize);
       this.changes.blockReplicas.add(pairKey(br.blockId, siteId));
     }
-    this.#counts.blockReplicas -= current.blockReplicas.length;
-    const dr = this.#writableReplica(datasetId, siteId);
-    (dr.blockReplicas as BlockReplica[]).length = 0;
+    this.#counts.blockReplicas -= current.columns.length;
+    const columns = BlockReplicaColumns.empty(siteId).copy();
+    const next = new PackedDatasetReplica(datasetId, siteId, current.growing, current.groupId, columns);
+    this.#owned.add(next);
+    this.#owned.add(columns);
+    this.#setReplicaInList(datasetId, next);
   }
 
+  /** The dataset replica with columns this batch may edit in place (copied once per batch). */
   #writableReplica(datasetId: number, siteId: number): DatasetReplica {
     const current = this.replica(datasetId, siteId);
     if (!current) throw new Error(`No dataset replica of dataset id ${datasetId} at site id ${siteId}`);
-    if (this.#owned.has(current) && this.#owned.has(current.blockReplicas)) return current;
-    const blockReplicas = [...current.blockReplicas];
-    const next: DatasetReplica = { ...current, blockReplicas };
+    if (this.#owned.has(current) && this.#owned.has(current.columns)) return current;
+    const columns = this.#owned.has(current.columns) ? current.columns : current.columns.copy();
+    const next = new PackedDatasetReplica(datasetId, siteId, current.growing, current.groupId, columns);
     this.#owned.add(next);
-    this.#owned.add(blockReplicas);
+    this.#owned.add(columns);
     this.#setReplicaInList(datasetId, next);
     return next;
   }
@@ -518,7 +523,10 @@ export class StateBuilder {
       if (this.#sites.get(siteId)) this.#siteDatasets.set(siteId, b.build());
     }
     // Records are frozen; arrays stay mutable-but-unshared (see records.ts).
-    for (const o of this.#owned) if (!Array.isArray(o)) Object.freeze(o);
+    for (const o of this.#owned) {
+      if (o instanceof BlockReplicaColumns) o.seal();
+      else if (!Array.isArray(o)) Object.freeze(o);
+    }
     return {
       generation,
       datasets: this.#datasets.build(),
@@ -539,6 +547,14 @@ export class StateBuilder {
 // deno-lint-ignore no-explicit-any
 function reusable(known: number | undefined, next: number, vec: VectorBuilder<any>): boolean {
   return known !== undefined && known < next && vec.get(known) === undefined;
+}
+
+function sameReplica(a: BlockReplica, b: BlockReplica): boolean {
+  return a.groupId === b.groupId && a.isCustodial === b.isCustodial && a.size === b.size &&
+    a.lastUpdate === b.lastUpdate && a.partitions === b.partitions && a.siteId === b.siteId &&
+    (a.fileIds === b.fileIds ||
+      (a.fileIds !== null && b.fileIds !== null && a.fileIds.length === b.fileIds.length &&
+        a.fileIds.every((id, i) => id === b.fileIds![i])));
 }
 
 /** Binary search by block id; returns the index, or -(insertion point) - 1. */

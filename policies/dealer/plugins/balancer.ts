@@ -78,7 +78,7 @@ function fullDiskCopies(snapshot: Snapshot, datasetId: number, partition: Partit
   if (!d) return 0;
   return snapshot.replicasOf(datasetId).filter((dr) =>
     snapshot.siteById(dr.siteId)!.storageType === "disk" &&
-    dr.blockReplicas.length === d.blockIds.length &&
-    dr.blockReplicas.every((br) => br.fileIds === null && snapshot.inPartition(br, partition))
+    dr.columns.length === d.blockIds.length && dr.columns.allComplete() &&
+    dr.blockReplicas.every((br) => snapshot.inPartition(br, partition))
   ).length;
 }

@@ -52,9 +52,10 @@ export function enforcerProposals(
         const dr = snapshot.replica(d.id, siteId);
         if (!dr) continue;
         used.add(siteId);
-        const full = dr.blockReplicas.length === d.blockIds.length &&
-          dr.blockReplicas.every((br) => snapshot.inPartition(br, partition));
-        const owned = dr.blockReplicas.every((br) => br.groupId === group.id);
+        const brs = dr.blockReplicas; // built on each read: once here
+        const full = brs.length === d.blockIds.length &&
+          brs.every((br) => snapshot.inPartition(br, partition));
+        const owned = brs.every((br) => br.groupId === group.id);
         if (full && owned) held += 1;
         else flippable.push(siteId);
       }

@@ -1,0 +1,107 @@
+/**
+ * (dataset id, block name) → block id, for every block ever named.
+ *
+ * Why not a Map per dataset: at a million blocks that costs ~80 bytes a block
+ * (a Map object and hash table per dataset of ~10 blocks). Here one
+ * open-addressing table holds block ids (linear probing, at most 3/4 full) and
+ * two arrays indexed by block id hold each id's key: ~30 bytes a block, the
+ * name string itself being shared with the block record.
+ *
+ * Like the other name maps it only grows and is shared by every inventory
+ * version: an id keeps its key until another key is set for it (an id handed
+ * out by a rolled-back batch can be handed out again), and a lookup answers
+ * only an id whose current key is exactly the one asked for. A slot whose id
+ * got another key stays as a tombstone until the table grows.
+ */
+const EMPTY = 0; // slots hold blockId + 1
+const MIN_CAPACITY = 16;
+
+export class BlockNameIndex {
+  #slots: number[] = new Array<number>(MIN_CAPACITY).fill(EMPTY);
+  #used = 0;
+  /** block id → its name and dataset id */
+  #names: (string | undefined)[] = [];
+  #datasets: number[] = [];
+
+  /** Block ids with a key (some may be stale: see the class comment). */
+  get size(): number {
+    return this.#used;
+  }
+
+  lookup(datasetId: number, name: string): number | undefined {
+    if (typeof name !== "string" || !Number.isInteger(datasetId)) return undefined;
+    const mask = this.#slots.length - 1;
+    for (let s = hashKey(datasetId, name) & mask;; s = (s + 1) & mask) {
+      const slot = this.#slots[s]!;
+      if (slot === EMPTY) return undefined;
+      const id = slot - 1;
+      if (this.#datasets[id] === datasetId && this.#names[id] === name) return id;
+    }
+  }
+
+  /** The Map-like view of one dataset's block names (`names.blocks.get(datasetId)?.get(name)`). */
+  get(datasetId: number): { get(name: string): number | undefined } {
+    return { get: (name: string) => this.lookup(datasetId, name) };
+  }
+
+  /** Sets the id of a key (replacing the key's previous id, and the id's previous key). */
+  add(datasetId: number, name: string, blockId: number): void {
+    if (typeof name !== "string") throw new TypeError("A block name must be a string");
+    for (const [what, v] of [["dataset id", datasetId], ["block id", blockId]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v >= 2 ** 31 - 1) {
+        throw new RangeError(`${what} must be a non-negative 31-bit integer, got ${String(v)}`);
+      }
+    }
+    if (this.#datasets[blockId] === datasetId && this.#names[blockId] === name) return;
+    if ((this.#used + 1) * 4 > this.#slots.length * 3) this.#grow();
+    const mask = this.#slots.length - 1;
+    let s = hashKey(datasetId, name) & mask;
+    for (;; s = (s + 1) & mask) {
+      const slot = this.#slots[s]!;
+      if (slot === EMPTY) {
+        this.#used += 1;
+        break;
+      }
+      const id = slot - 1;
+      if (this.#datasets[id] === datasetId && this.#names[id] === name) break; // the key's old id
+    }
+    this.#slots[s] = blockId + 1;
+    while (this.#datasets.length < blockId) {
+      this.#datasets.push(-1);
+      this.#names.push(undefined);
+    }
+    this.#datasets[blockId] = datasetId;
+    this.#names[blockId] = name;
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    this.#slots = new Array<number>(old.length * 2).fill(EMPTY);
+    this.#used = 0;
+    const mask = this.#slots.length - 1;
+    for (const slot of old) {
+      if (slot === EMPTY) continue;
+      const id = slot - 1;
+      const name = this.#names[id];
+      if (name === undefined) continue;
+      let s = hashKey(this.#datasets[id]!, name) & mask;
+      while (this.#slots[s] !== EMPTY) {
+        if (this.#slots[s] === slot) break; // the same id twice (a stale copy): keep one
+        s = (s + 1) & mask;
+      }
+      if (this.#slots[s] === EMPTY) this.#used += 1;
+      this.#slots[s] = slot;
+    }
+  }
+}
+
+/** FNV-1a over the dataset id and the name's UTF-16 code units. */
+function hashKey(datasetId: number, name: string): number {
+  let h = 0x811c9dc5 ^ datasetId;
+  h = Math.imul(h, 0x01000193);
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h ^ (h >>> 15)) >>> 0;
+}

@@ -1,0 +1,126 @@
+import { assert, assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
+import { BlockReplicaColumns, MAX_COLUMN_ID } from "./block_replica_columns.ts";
+import type { BlockReplica } from "./records.ts";
+
+function br(blockId: number, extra: Partial<BlockReplica> = {}): BlockReplica {
+  return {
+    blockId,
+    siteId: 7,
+    groupId: 3,
+    isCustodial: false,
+    size: 5_000_000_000 + blockId, // above 2^31: a double, not a small integer
+    lastUpdate: 1_700_000_000 + blockId,
+    fileIds: null,
+    partitions: 0b101,
+    ...extra,
+  };
+}
+
+Deno.test("columns keep block id order and give back every field as put", () => {
+  const c = BlockReplicaColumns.empty(7).copy();
+  for (const id of [40, 10, 30, 20, 50]) {
+    c.put(br(id, { isCustodial: id === 30, groupId: id === 20 ? 0 : 3, fileIds: id === 10 ? [1, 2] : null }));
+  }
+  assertEquals(c.length, 5);
+  assertEquals([...c].map((r) => r.blockId), [10, 20, 30, 40, 50]);
+  assertEquals(c.get(10), br(10, { fileIds: [1, 2] }));
+  assertEquals(c.get(20), br(20, { groupId: 0 }));
+  assertEquals(c.get(30), br(30, { isCustodial: true }));
+  assertEquals(c.get(35), undefined);
+  assertEquals(c.indexOf(35), -4); // would be inserted at index 3
+  assertEquals(c.at(5), undefined);
+  assertEquals(c.at(-1), undefined);
+  assertEquals(c.at(0.5), undefined);
+  assert(!c.allComplete());
+  assertEquals(c.toArray(), [...c]);
+});
+
+Deno.test("columns grow from empty to many and shrink back, in any order", () => {
+  const c = BlockReplicaColumns.empty(7).copy();
+  const ids = Array.from({ length: 2000 }, (_, i) => (i * 7919) % 2003);
+  for (const id of ids) c.put(br(id));
+  assertEquals(c.length, 2000);
+  const sorted = [...ids].sort((a, b) => a - b);
+  assertEquals(Array.from({ length: c.length }, (_, i) => c.blockIdAt(i)), sorted);
+  for (const id of ids.slice(0, 1500)) assert(c.remove(id));
+  assert(!c.remove(ids[0]!), "removing twice reports nothing removed");
+  assertEquals(c.length, 500);
+  assertEquals([...c].map((r) => r.blockId), sorted.filter((id) => ids.indexOf(id) >= 1500));
+  for (const id of ids.slice(1500)) c.remove(id);
+  assertEquals(c.length, 0);
+  assertEquals([...c], []);
+});
+
+Deno.test("replacing a replica changes only it; file lists come and go", () => {
+  const c = BlockReplicaColumns.empty(7).copy();
+  c.put(br(1));
+  c.put(br(2));
+  c.put(br(2, { fileIds: [9], size: 12 }));
+  assertEquals(c.length, 2);
+  assertEquals(c.get(2), br(2, { fileIds: [9], size: 12 }));
+  assert(!c.allComplete());
+  c.put(br(2)); // complete again
+  assert(c.allComplete());
+  c.put(br(3, { fileIds: [4] }));
+  c.remove(3); // the last incomplete one goes: the side array goes too
+  assert(c.allComplete());
+  assertEquals(c.get(1), br(1));
+});
+
+Deno.test("sealed columns refuse edits; a copy is independent of its original (reuse across versions)", () => {
+  const base = BlockReplicaColumns.of(7, [br(3), br(1), br(2, { fileIds: [5] })]);
+  assert(base.sealed);
+  assertThrows(() => base.put(br(4)), Error, "sealed");
+  assertThrows(() => base.remove(1), Error, "sealed");
+  assertThrows(() => base.clear(), Error, "sealed");
+  const next = base.copy();
+  next.put(br(4));
+  next.remove(1);
+  next.put(br(2)); // replaces the incomplete one
+  next.seal();
+  assertEquals([...base].map((r) => [r.blockId, r.fileIds]), [[1, null], [2, [5]], [3, null]]);
+  assertEquals([...next].map((r) => [r.blockId, r.fileIds]), [[2, null], [3, null], [4, null]]);
+  const cleared = next.copy();
+  cleared.clear();
+  assertEquals([cleared.length, next.length], [0, 3]);
+  assertThrows(() => BlockReplicaColumns.of(7, [br(1), br(1)]), RangeError, "twice");
+});
+
+Deno.test("file lists are stored frozen and never shared with the caller's array", () => {
+  const c = BlockReplicaColumns.empty(7).copy();
+  const files = [1, 2, 3];
+  c.put(br(1, { fileIds: files }));
+  files.push(4);
+  assertEquals(c.get(1)!.fileIds, [1, 2, 3]);
+  assert(Object.isFrozen(c.get(1)!.fileIds));
+});
+
+Deno.test("garbage replicas are refused with a reason and change nothing", () => {
+  const c = BlockReplicaColumns.empty(7).copy();
+  c.put(br(1));
+  const bad: [Partial<BlockReplica> | null, string][] = [
+    [{ blockId: -1 }, "blockId"],
+    [{ blockId: 1.5 }, "blockId"],
+    [{ blockId: MAX_COLUMN_ID + 1 }, "blockId"],
+    [{ blockId: NaN }, "blockId"],
+    [{ groupId: -3 }, "groupId"],
+    [{ groupId: "3" as unknown as number }, "groupId"],
+    [{ siteId: 8 }, "site id 8"],
+    [{ size: NaN }, "size"],
+    [{ size: Infinity }, "size"],
+    [{ lastUpdate: "now" as unknown as number }, "lastUpdate"],
+    [{ partitions: -1 }, "partitions"],
+    [{ partitions: 2 ** 31 }, "partitions"],
+    [{ isCustodial: 1 as unknown as boolean }, "isCustodial"],
+    [{ fileIds: [1, "x"] as unknown as number[] }, "fileIds"],
+    [{ fileIds: "1,2" as unknown as number[] }, "fileIds"],
+    [null, "object"],
+  ];
+  for (const [fields, message] of bad) {
+    const input = fields === null ? null as unknown as BlockReplica : br(2, fields);
+    assertThrows(() => c.put(input), Error, message);
+  }
+  assertEquals([...c], [br(1)]);
+  assertThrows(() => BlockReplicaColumns.empty(-1), RangeError, "siteId");
+  assertThrows(() => BlockReplicaColumns.empty(2 ** 40), RangeError, "siteId");
+});
