@@ -171,7 +171,7 @@ export class Ours implements Strategy {
       const site = s.siteById(dr.siteId)!;
       if (site.storageType !== "disk" || !siteUp(this.trace, site.name, hour)) continue;
       if (
-        dr.blockReplicas.length === d.blockIds.length && dr.blockReplicas.every((br) => br.fileIds === null)
+        dr.columns.length === d.blockIds.length && dr.columns.allComplete()
       ) {
         return site.name;
       }
@@ -266,7 +266,7 @@ export class Ours implements Strategy {
     for (const op of plan.operations) {
       const d = after.datasetById(op.datasetId)!;
       const complete = after.replicasOf(d.id).some((dr) =>
-        dr.blockReplicas.length === d.blockIds.length && dr.blockReplicas.every((br) => br.fileIds === null)
+        dr.columns.length === d.blockIds.length && dr.columns.allComplete()
       );
       if (!complete) this.counters.lastCopiesLost++;
     }

@@ -105,8 +105,11 @@ export class PartitionImage implements EvalWorld {
       for (const dr of snapshot.replicasAt(site.id)) {
         const dataset = snapshot.datasetById(dr.datasetId)!;
         const r = new ImageReplica(dataset, imageSite, dr.growing, image);
-        for (const br of dr.blockReplicas) {
-          if ((br.partitions & mask) === 0) continue;
+        const columns = dr.columns;
+        for (let i = 0; i < columns.length; i++) {
+          // Test the partition in place: records only for the replicas the image keeps.
+          if ((columns.partitionsAt(i) & mask) === 0) continue;
+          const br = columns.at(i)!;
           r.blocks.push(new ImageBlockReplica(snapshot.blockById(br.blockId)!, br, br.groupId, r));
           imageSite.used += br.size;
         }

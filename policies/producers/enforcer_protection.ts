@@ -54,7 +54,8 @@ export function snapshotWorld(snapshot: Snapshot): EvalWorld {
           world,
           visible: () => blocks,
         };
-        for (const br of dr.blockReplicas) {
+        for (let i = 0; i < dr.columns.length; i++) {
+          const br = dr.columns.at(i)!;
           blocks.push({ block: snapshot.blockById(br.blockId)!, br, groupId: br.groupId, replica });
         }
         return replica;

@@ -35,7 +35,8 @@ export function popularity(snapshot: Snapshot, records: readonly AccessRecord[],
   for (const d of snapshot.datasets()) {
     let newest = Math.max(lastAccess.get(d.id) ?? 0, d.lastUpdate);
     for (const dr of snapshot.replicasOf(d.id)) {
-      for (const br of dr.blockReplicas) newest = Math.max(newest, br.lastUpdate);
+      const columns = dr.columns; // read in place: no record per block replica
+      for (let i = 0; i < columns.length; i++) newest = Math.max(newest, columns.lastUpdateAt(i));
     }
     const idleDays = Math.max(0, (now - newest) / 86400);
     const gb = d.size / 1e9;

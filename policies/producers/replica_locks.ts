@@ -25,15 +25,20 @@ export function lockedBlocks(snapshot: Snapshot, locks: readonly DetoxLock[], no
         let perSite = out.get(d.id);
         if (!perSite) out.set(d.id, perSite = new Map());
         if (perSite.get(dr.siteId) === null) continue; // already wholly locked
-        const blocks = dr.blockReplicas.filter((br) => {
-          if (blockRe && !blockRe.test(snapshot.blockById(br.blockId)!.name)) return false;
-          if (groupRes.length === 0) return true;
-          const owner = snapshot.groupById(br.groupId)?.name ?? "None";
-          return groupRes.some((re) => re.test(owner));
-        });
+        const columns = dr.columns; // read in place: no record per block replica
+        const blocks: number[] = [];
+        for (let i = 0; i < columns.length; i++) {
+          const blockId = columns.blockIdAt(i);
+          if (blockRe && !blockRe.test(snapshot.blockById(blockId)!.name)) continue;
+          if (groupRes.length > 0) {
+            const owner = snapshot.groupById(columns.groupIdAt(i))?.name ?? "None";
+            if (!groupRes.some((re) => re.test(owner))) continue;
+          }
+          blocks.push(blockId);
+        }
         if (blocks.length === 0) continue;
         const set = perSite.get(dr.siteId) ?? new Set<number>();
-        for (const br of blocks) set.add(br.blockId);
+        for (const blockId of blocks) set.add(blockId);
         perSite.set(dr.siteId, set.size === d.blockIds.length ? null : set);
       }
     }

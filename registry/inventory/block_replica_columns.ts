@@ -69,6 +69,56 @@ export class BlockReplicaColumns {
     return this.#cells[i * STRIDE + BLOCK]!;
   }
 
+  // Field readers by index (0 <= i < length, unchecked): hot readers scan the
+  // columns with these instead of materialising a record per replica.
+
+  groupIdAt(i: number): number {
+    const owner = this.#cells[i * STRIDE + OWNER]!;
+    return (owner - (owner % 2)) / 2;
+  }
+
+  isCustodialAt(i: number): boolean {
+    return this.#cells[i * STRIDE + OWNER]! % 2 === 1;
+  }
+
+  sizeAt(i: number): number {
+    return this.#cells[i * STRIDE + SIZE]!;
+  }
+
+  lastUpdateAt(i: number): number {
+    return this.#cells[i * STRIDE + UPDATE]!;
+  }
+
+  partitionsAt(i: number): number {
+    return this.#cells[i * STRIDE + PARTITIONS]!;
+  }
+
+  /** Whether the i-th replica is complete (has no file list). */
+  isCompleteAt(i: number): boolean {
+    return this.#files === null || this.#files[i] === undefined;
+  }
+
+  /** Whether every replica's partition bits intersect `mask`. */
+  allInMask(mask: number): boolean {
+    const c = this.#cells;
+    for (let o = PARTITIONS; o < c.length; o += STRIDE) if ((c[o]! & mask) === 0) return false;
+    return true;
+  }
+
+  /** Whether any replica is owned by one of the groups. */
+  anyOwnedBy(groupIds: ReadonlySet<number>): boolean {
+    for (let i = 0; i < this.length; i++) if (groupIds.has(this.groupIdAt(i))) return true;
+    return false;
+  }
+
+  /** Whether every replica is owned by the group. */
+  allOwnedBy(groupId: number): boolean {
+    const owner = groupId * 2;
+    const c = this.#cells;
+    for (let o = OWNER; o < c.length; o += STRIDE) if (c[o]! - (c[o]! % 2) !== owner) return false;
+    return true;
+  }
+
   /** A fresh record of the i-th replica (block id order), or undefined out of range. */
   at(i: number): BlockReplica | undefined {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) return undefined;

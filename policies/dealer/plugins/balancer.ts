@@ -76,9 +76,10 @@ export function balancerProposals(
 function fullDiskCopies(snapshot: Snapshot, datasetId: number, partition: Partition): number {
   const d = snapshot.datasetById(datasetId);
   if (!d) return 0;
+  const mask = snapshot.state.partitions.maskOf(partition);
   return snapshot.replicasOf(datasetId).filter((dr) =>
     snapshot.siteById(dr.siteId)!.storageType === "disk" &&
     dr.columns.length === d.blockIds.length && dr.columns.allComplete() &&
-    dr.blockReplicas.every((br) => snapshot.inPartition(br, partition))
+    dr.columns.allInMask(mask)
   ).length;
 }

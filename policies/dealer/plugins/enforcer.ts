@@ -52,10 +52,9 @@ export function enforcerProposals(
         const dr = snapshot.replica(d.id, siteId);
         if (!dr) continue;
         used.add(siteId);
-        const brs = dr.blockReplicas; // built on each read: once here
-        const full = brs.length === d.blockIds.length &&
-          brs.every((br) => snapshot.inPartition(br, partition));
-        const owned = brs.every((br) => br.groupId === group.id);
+        const full = dr.columns.length === d.blockIds.length &&
+          dr.columns.allInMask(snapshot.state.partitions.maskOf(partition));
+        const owned = dr.columns.allOwnedBy(group.id);
         if (full && owned) held += 1;
         else flippable.push(siteId);
       }

@@ -17,7 +17,15 @@ export function groupReassignerProposals(
   if (from.size === 0) return out;
   for (const d of snapshot.datasets()) {
     for (const dr of snapshot.replicasOf(d.id)) {
-      const blocks = dr.blockReplicas.filter((br) => from.has(br.groupId)).map((br) => br.blockId);
+      // Read the columns: no record per block replica.
+      const columns = dr.columns;
+      const blocks: number[] = [];
+      let firstGroup = -1;
+      for (let i = 0; i < columns.length; i++) {
+        if (!from.has(columns.groupIdAt(i))) continue;
+        if (blocks.length === 0) firstGroup = columns.groupIdAt(i);
+        blocks.push(columns.blockIdAt(i));
+      }
       if (blocks.length === 0) continue;
       out.push({
         plugin: name,
@@ -25,9 +33,7 @@ export function groupReassignerProposals(
         blockIds: blocks,
         destination: dr.siteId,
         group: null,
-        why: `owned by ${
-          snapshot.groupById(dr.blockReplicas.find((br) => from.has(br.groupId))!.groupId)!.name
-        }`,
+        why: `owned by ${snapshot.groupById(firstGroup)!.name}`,
       });
     }
   }

@@ -27,7 +27,7 @@ export function popularityProposals(
     );
     if (
       config.sourceGroups.length > 0 &&
-      !replicas.some((dr) => dr.blockReplicas.some((br) => sourceGroups.has(br.groupId)))
+      !replicas.some((dr) => dr.columns.anyOwnedBy(sourceGroups))
     ) continue;
     const target = Math.min(config.maxReplication, Math.ceil(weight / config.requestToReplicaThreshold));
     const missing = target - replicas.length;

@@ -22,16 +22,20 @@ export function undertakerProposals(
       .filter((s) => s.status !== "ready" || matchesSitePatterns(s.name, config.additionalSites))
       .map((s) => s.id),
   );
+  const mask = snapshot.state.partitions.maskOf(partition);
   const out: DealerProposal[] = [];
   for (const siteId of [...bad].sort((a, b) => a - b)) {
     const site = snapshot.siteById(siteId)!;
     for (const dr of snapshot.replicasAt(siteId)) {
       const unique: number[] = [];
-      for (const br of dr.blockReplicas) {
-        if (!snapshot.inPartition(br, partition)) continue;
-        const block = snapshot.blockById(br.blockId)!;
-        const elsewhere = snapshot.blockReplicasOf(block).some((o) => !bad.has(o.siteId));
-        if (!elsewhere) unique.push(br.blockId);
+      const columns = dr.columns;
+      for (let i = 0; i < columns.length; i++) {
+        if ((columns.partitionsAt(i) & mask) === 0) continue;
+        const blockId = columns.blockIdAt(i);
+        const elsewhere = snapshot.replicasOf(dr.datasetId).some((o) =>
+          !bad.has(o.siteId) && o.columns.has(blockId)
+        );
+        if (!elsewhere) unique.push(blockId);
       }
       if (unique.length === 0) continue;
       const dataset = snapshot.datasetById(dr.datasetId)!;
