@@ -124,3 +124,40 @@ Deno.test("garbage replicas are refused with a reason and change nothing", () =>
   assertThrows(() => BlockReplicaColumns.empty(-1), RangeError, "siteId");
   assertThrows(() => BlockReplicaColumns.empty(2 ** 40), RangeError, "siteId");
 });
+
+Deno.test("field readers by index agree with the records, and the whole-list tests with a scan of them", () => {
+  const c = BlockReplicaColumns.of(7, [
+    br(10, { groupId: 4, isCustodial: true, fileIds: [9], partitions: 0b001 }),
+    br(20, { groupId: 0, partitions: 0b110 }),
+    br(30, { groupId: 4, size: 0.5, lastUpdate: 12.25, partitions: 0b011 }),
+  ]);
+  for (let i = 0; i < c.length; i++) {
+    const r = c.at(i)!;
+    assertEquals(
+      [c.blockIdAt(i), c.groupIdAt(i), c.isCustodialAt(i), c.sizeAt(i), c.lastUpdateAt(i), c.partitionsAt(i)],
+      [r.blockId, r.groupId, r.isCustodial, r.size, r.lastUpdate, r.partitions],
+    );
+    assertEquals(c.isCompleteAt(i), r.fileIds === null);
+  }
+  const records = [...c];
+  for (const mask of [0, 0b001, 0b010, 0b011, 0b111]) {
+    assertEquals(c.allInMask(mask), records.every((r) => (r.partitions & mask) !== 0), `mask ${mask}`);
+  }
+  for (const groups of [[], [0], [4], [5], [0, 4]]) {
+    assertEquals(c.anyOwnedBy(new Set(groups)), records.some((r) => groups.includes(r.groupId)), `${groups}`);
+  }
+  for (const g of [0, 4, 5]) {
+    assertEquals(
+      c.allOwnedBy(g),
+      records.every((r) => r.groupId === g),
+      `group ${g}`,
+    );
+  }
+  assert(
+    BlockReplicaColumns.of(7, [br(1, { groupId: 4 }), br(2, { groupId: 4, isCustodial: true })]).allOwnedBy(
+      4,
+    ),
+  );
+  const empty = BlockReplicaColumns.empty(7);
+  assert(empty.allInMask(0b1) && empty.allOwnedBy(3) && !empty.anyOwnedBy(new Set([3])));
+});
