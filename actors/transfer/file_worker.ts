@@ -172,9 +172,10 @@ function fileWorker(
           const { store, nowMs } = options.tasks;
           track(
             state,
-            store.claim(kind, filter, state.worker, options.batch, nowMs(), options.leaseMs).then(
-              (tasks) => ctx.self.tell({ type: "claimed", lane: id, tasks }),
-              (error) => ctx.self.tell({ type: "lane_failed", lane: id, error }),
+            ctx.pipe(
+              store.claim(kind, filter, state.worker, options.batch, nowMs(), options.leaseMs),
+              (tasks) => ({ type: "claimed", lane: id, tasks }),
+              (error) => ({ type: "lane_failed", lane: id, error }),
             ),
           );
           return state;
@@ -197,16 +198,17 @@ function fileWorker(
           }
           track(
             state,
-            (async () => {
-              const counts: DrainCounts = { done: 0, failed: 0, staging: 0 };
-              for (const task of msg.tasks) {
-                if (ctx.stopping.aborted) break; // the rest of a batch is given back by onStop
-                counts[await run(options.tasks, state.worker, task)]++;
-              }
-              return counts;
-            })().then(
-              (counts) => ctx.self.tell({ type: "ran", lane: msg.lane, counts }),
-              (error) => ctx.self.tell({ type: "lane_failed", lane: msg.lane, error }),
+            ctx.pipe(
+              (async () => {
+                const counts: DrainCounts = { done: 0, failed: 0, staging: 0 };
+                for (const task of msg.tasks) {
+                  if (ctx.stopping.aborted) break; // the rest of a batch is given back by onStop
+                  counts[await run(options.tasks, state.worker, task)]++;
+                }
+                return counts;
+              })(),
+              (counts) => ({ type: "ran", lane: msg.lane, counts }),
+              (error) => ({ type: "lane_failed", lane: msg.lane, error }),
             ),
           );
           return state;

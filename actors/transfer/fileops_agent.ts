@@ -66,9 +66,10 @@ export function fileOpsAgent(options: FileOpsAgentOptions): Behavior<FileOpsMsg,
     state.running = {
       id,
       replyTo,
-      done: state.engine.pass().then(
-        (summary) => ctx.self.tell({ type: "pass_done", pass: id, summary }),
-        (error) => ctx.self.tell({ type: "pass_failed", pass: id, error }),
+      done: ctx.pipe(
+        state.engine.pass(),
+        (summary) => ({ type: "pass_done", pass: id, summary }),
+        (error) => ({ type: "pass_failed", pass: id, error }),
       ),
     };
   };
