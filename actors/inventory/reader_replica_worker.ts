@@ -1,7 +1,7 @@
 /// <reference lib="deno.worker" />
 /**
  * A reader replica in its own isolate: it starts empty and applies committed
- * journal entries with the same reducer as the writer (DESIGN.md §6), so it
+ * journal entries with the same reducer as the writer (docs/architecture.md), so it
  * can serve reads without ever copying whole snapshots across threads.
  */
 import {

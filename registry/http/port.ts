@@ -3,7 +3,7 @@ import type { CommandOutcome, Snapshot, Submission } from "../inventory/mod.ts";
 /**
  * Everything the HTTP registry needs from the rest of the service. The
  * composition root implements it over the actors and stores; the HTTP layer
- * never sees them directly (DESIGN.md §4).
+ * never sees them directly (docs/architecture.md).
  */
 export interface RegistryPort {
   /** False while the inventory is loading (reads answer 503). */
