@@ -8,6 +8,7 @@ import { requestTracker, type RequestTrackerOptions, type TrackerMsg } from "./a
 import { fileOpsAgent, type FileOpsAgentOptions, type FileOpsMsg } from "./transfer/fileops_agent.ts";
 import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
 import { InventoryGateway } from "./inventory/inventory_gateway.ts";
+import { journalFollower, type JournalFollowerOptions } from "./inventory/journal_follower.ts";
 import type { InventoryPublication } from "./inventory/publication.ts";
 import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
 import { scheduler, type SchedulerMsg, type SchedulerOptions } from "./agents/scheduler.ts";
@@ -36,6 +37,11 @@ export interface TreeDependencies {
   scheduler?: Omit<SchedulerOptions, "resolve"> & { askTimeoutMs?: number };
   /** Site consistency checks, when configured. */
   consistency?: Omit<ConsistencyAgentOptions, "ready">;
+  /**
+   * A follower node of a cluster (docs/cluster.md): /inventory follows the journal instead of
+   * writing it, and the injection drainer does not run (the leader's does).
+   */
+  follower?: Pick<JournalFollowerOptions, "listen" | "pollMs">;
 }
 
 export interface ApplicationTree {
@@ -79,13 +85,21 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     restart: "permanent",
     shutdownMs: 30_000,
     behavior: () =>
-      inventoryActor({
-        store: deps.store,
-        injections: deps.injections,
-        partitions: deps.partitions,
-        publication: deps.publication,
-        ...(deps.onLoadProgress ? { onLoadProgress: deps.onLoadProgress } : {}),
-      }),
+      deps.follower
+        ? journalFollower({
+          ...deps.follower,
+          store: deps.store,
+          partitions: deps.partitions,
+          publication: deps.publication,
+          ...(deps.onLoadProgress ? { onLoadProgress: deps.onLoadProgress } : {}),
+        }) as never
+        : inventoryActor({
+          store: deps.store,
+          injections: deps.injections,
+          partitions: deps.partitions,
+          publication: deps.publication,
+          ...(deps.onLoadProgress ? { onLoadProgress: deps.onLoadProgress } : {}),
+        }),
   };
   let gateway!: InventoryGateway;
   system.spawn<never>({
@@ -100,11 +114,13 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
       init(ctx) {
         const writer = ctx.spawn(writerSpec);
         gateway = new InventoryGateway(system, writer, deps.publication);
-        ctx.spawn({
-          id: "injections",
-          restart: "permanent",
-          behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
-        });
+        if (!deps.follower) {
+          ctx.spawn({
+            id: "injections",
+            restart: "permanent",
+            behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
+          });
+        }
         if (deps.detox) {
           const detox = deps.detox;
           ctx.spawn<DetoxMsg>({

@@ -37,6 +37,7 @@ import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
 import { benchConsistency } from "./consistency.ts";
+import { benchCluster } from "./cluster.ts";
 import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
@@ -301,6 +302,12 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+
+// ---- cluster (PostgreSQL only): failover time, reads spread over 1–3 nodes ------------------
+if (values["database-url"]) {
+  log("cluster");
+  Object.assign(figures, await benchCluster(values["database-url"]));
+}
 
 // ---- consistency: a site scan vs a bare find of the same tree -------------------------------
 log("consistency");

@@ -10,10 +10,10 @@ import { DEFAULT_HOME } from "./config/path_environment.ts";
 import { ActorSystem, ask, type Clock, SeededRng, SystemClock } from "../actors/runtime/mod.ts";
 import { InventoryPublication } from "../actors/inventory/publication.ts";
 import { ServiceMetrics } from "../actors/observability/service_metrics.ts";
-import { type ApplicationTree, startApplicationTree } from "../actors/tree.ts";
+import { type ApplicationTree, startApplicationTree, type TreeDependencies } from "../actors/tree.ts";
 import type { FileOpsMsg } from "../actors/transfer/fileops_agent.ts";
 import type { FileOpsPassSummary } from "../actors/transfer/fileops_engine.ts";
-import { type Database, openDatabase } from "../adapters/db/database.ts";
+import { type BulkTransaction, type Database, openDatabase } from "../adapters/db/database.ts";
 import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
@@ -84,6 +84,12 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
+  follower?: TreeDependencies["follower"];
+  /** Names this process's file workers (a cluster node's id: its claims are its own). */
+  nodeName?: string;
+  /** A cluster leader's fence, run last in every inventory commit (docs/cluster.md). */
+  inventoryFence?: (tx: BulkTransaction) => Promise<void>;
 }
 
 /** A running Dynamo: the actor tree over the database, and the registry app. */
@@ -150,12 +156,14 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     throw new TypeError(`The Dealer's partition "${dealerSettings.config.partition}" is not defined`);
   }
   const tree = startApplicationTree(system, {
-    store: new SqlInventoryStore(db),
+    store: new SqlInventoryStore(db, options.inventoryFence ? { fence: options.inventoryFence } : {}),
+    ...(options.follower ? { follower: options.follower } : {}),
     injections,
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
-    ...(detoxConfig && detoxConfig.policies.length > 0
+    // A cluster follower runs no agent: they decide and write, which is the leader's (docs/cluster.md).
+    ...(detoxConfig && detoxConfig.policies.length > 0 && !options.follower
       ? {
         detox: {
           history,
@@ -172,7 +180,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    ...(dealerSettings
+    ...(dealerSettings && !options.follower
       ? {
         dealer: {
           config: dealerSettings.config,
@@ -188,20 +196,23 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
-    tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 },
+    ...(options.follower
+      ? {}
+      : { tracker: { requests, locks, appLocks, intervalMs: options.requestIntervalMs ?? 300_000 } }),
     ...(fileopsSettings
       ? {
         fileops: {
           store: fileopsStore,
           storage,
-          node: `${Deno.hostname()}:${url ? "postgres" : home}`,
+          node: options.nodeName ?? `${Deno.hostname()}:${url ? "postgres" : home}`,
+          ...(options.follower ? { workersOnly: true } : {}),
           intervalMs: fileopsSettings.intervalMs,
           random: Math.random,
           ...(fileopsSettings.limits ? { limits: fileopsSettings.limits } : {}),
         },
       }
       : {}),
-    ...(options.consistency
+    ...(options.consistency && !options.follower
       ? {
         consistency: consistencyAgentDeps(options.consistency, {
           store: consistencyStore,
@@ -212,7 +223,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         }),
       }
       : {}),
-    ...(options.scheduler
+    ...(options.scheduler && !options.follower
       ? {
         scheduler: {
           ...options.scheduler,

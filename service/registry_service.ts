@@ -11,6 +11,7 @@ import type { ApplicationTree } from "../actors/tree.ts";
 import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { UserStore } from "../adapters/db/user_store_port.ts";
 import { type RegistryPort, UnavailableError } from "../registry/http/port.ts";
+import { currentIdempotencyKey } from "./cluster/idempotency_context.ts";
 
 export interface RegistryPortOptions {
   publication: InventoryPublication;
@@ -31,7 +32,11 @@ export function registryPort(
     snapshot: () => publication.snapshot(),
     async submit(submission, signal) {
       try {
-        return await tree.gateway.submit(submission, signal ? { signal } : {});
+        const idempotencyKey = currentIdempotencyKey();
+        return await tree.gateway.submit(
+          idempotencyKey ? { ...submission, idempotencyKey } : submission,
+          signal ? { signal } : {},
+        );
       } catch (e) {
         if (e instanceof InventoryBusyError) throw new UnavailableError(e.message, 2);
         if (e instanceof AskTimeoutError) {

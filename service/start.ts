@@ -17,7 +17,8 @@ import { readServiceConfig } from "./config/check_config.ts";
 import { parseListen } from "./config/listen.ts";
 import { siteCommands } from "./config/service_config.ts";
 import { serviceSettingsFromEnv } from "./config/service_settings.ts";
-import { createDynamo } from "./create_dynamo.ts";
+import { createDynamo, type DynamoOptions } from "./create_dynamo.ts";
+import { serveClusterNode } from "./cluster/serve_cluster_node.ts";
 
 export async function configureLogging(): Promise<void> {
   const levelText = Deno.env.get("DYNAMO_LOG_LEVEL") ?? "info";
@@ -52,7 +53,25 @@ export async function startService(options: { listen?: string; config?: string }
   const settings = await serviceSettingsFromEnv(env, { nowMs: Date.now(), config });
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
-  const dynamo = await createDynamo({ ...settings, onFatal: () => fatal.resolve(1) });
+  const serviceOptions: DynamoOptions = { ...settings, onFatal: () => fatal.resolve(1) };
+  const databaseUrl = env("DYNAMO_DATABASE_URL");
+  if (databaseUrl && env("DYNAMO_CLUSTER") !== "off") {
+    // Processes on one PostgreSQL form a cluster (docs/cluster.md).
+    return await serveClusterNode({
+      databaseUrl,
+      listen,
+      advertiseUrl: env("DYNAMO_ADVERTISE_URL"),
+      leaseTimeout: env("DYNAMO_LEASE_TIMEOUT"),
+      create: (database, role) => createDynamo({ ...serviceOptions, database, ...role }),
+      onLeader: async (service) => {
+        if (config && config.sites.length > 0) {
+          await service.port.submit({ commands: siteCommands(config.sites), atomic: true });
+        }
+      },
+      fatal: fatal.promise,
+    });
+  }
+  const dynamo = await createDynamo(serviceOptions);
   // Spawned after /dynamo, so stopped before it: requests stop first, the writer last.
   dynamo.system.spawn<never>({
     id: "http",

@@ -203,6 +203,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             changes: result.changes,
             injections,
             operations,
+            idempotencyKeys: batch.flatMap((b) => b.submission.idempotencyKey ?? []),
           })
             .then(() => {
               options.publication.publishCommitted(entry, next);

@@ -54,6 +54,11 @@ export interface FileOpsDeps {
   nowMs(): number;
   random(): number;
   limits?: Partial<FileOpsLimits>;
+  /**
+   * A cluster follower (docs/cluster.md): passes only run the transfer and deletion workers on
+   * tasks claimed from the database; subscribing, planning and the updater are the leader's.
+   */
+  workersOnly?: boolean;
 }
 
 export interface FileOpsPassSummary {
@@ -97,6 +102,10 @@ export class FileOpsEngine {
       resubscribed: 0,
     };
     summary.recovered = await this.deps.store.recoverTasks(this.deps.nowMs());
+    if (this.deps.workersOnly) {
+      await this.execute(summary);
+      return summary;
+    }
     summary.subscribed = await this.subscribe();
     const planned = await this.plan();
     summary.planned = planned.queued;

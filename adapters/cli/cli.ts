@@ -8,6 +8,7 @@ import { fileopsCommand, transfersCommand } from "./fileops_commands.ts";
 import { appCommand, sequenceCommand } from "./scheduler_commands.ts";
 import { applockCommand, dealerCommand, demandCommand, requestCommand } from "./dealer_commands.ts";
 import { consistencyCommand } from "./consistency_commands.ts";
+import { clusterCommand } from "./cluster_commands.ts";
 
 export const MAIN_HELP = `Dynamo on Deno: dynamic data management for multi-site scientific storage.
 
@@ -34,6 +35,7 @@ Commands:
   fileops     run one file-operations pass
   consistency check sites' storage against the inventory; reports; invalidation
   user        add, list and revoke registry users and tokens
+  cluster     the servers sharing one PostgreSQL: roles, lease, lag (docs/cluster.md)
 
 Every command has --help. Environment:
   DYNAMO_HOME            data directory (default ./.dynamo); the embedded database is $DYNAMO_HOME/db
@@ -134,6 +136,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await appCommand(args, ctx);
       case "consistency":
         return await consistencyCommand(args, ctx);
+      case "cluster":
+        return await clusterCommand(args, ctx);
       default:
         throw new CliError(`Unknown command "${command}" (see dynamo --help)`, 2);
     }

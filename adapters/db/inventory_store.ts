@@ -26,6 +26,7 @@ import type { CommitBatch, InventoryStore, JournalEntry, LoadProgress } from "./
 import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
 import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
+import { recordCommittedKeys } from "./cluster_store.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -34,7 +35,11 @@ const WRITE_CHUNK = 20_000;
 
 /** The inventory tables and journal in PostgreSQL or PGlite. */
 export class SqlInventoryStore implements InventoryStore {
-  constructor(private readonly db: Database) {}
+  /** @param options.fence run last in every commit transaction; throws to roll it back (a deposed leader). */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { fence?: (tx: BulkTransaction) => Promise<void> } = {},
+  ) {}
 
   // ---- loading -----------------------------------------------------------------
 
@@ -248,7 +253,9 @@ export class SqlInventoryStore implements InventoryStore {
    * state cannot be in the tables, so they go in with COPY; changed rows are
    * upserted and vanished rows deleted.
    */
-  async commit({ entry, base, state, changes, injections, operations }: CommitBatch): Promise<void> {
+  async commit(
+    { entry, base, state, changes, injections, operations, idempotencyKeys }: CommitBatch,
+  ): Promise<void> {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
@@ -403,6 +410,8 @@ export class SqlInventoryStore implements InventoryStore {
       );
       if (injections) await settleInjections(tx, injections, entry.atMs, entry.seq);
       if (operations) await insertReplicaOperations(tx, operations, entry.atMs);
+      if (idempotencyKeys) await recordCommittedKeys(tx, idempotencyKeys, entry.seq, entry.atMs);
+      if (this.options.fence) await this.options.fence(tx);
       await tx.query("SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
     });
   }

@@ -21,6 +21,8 @@ export interface CommitBatch {
   readonly injections?: readonly InjectionSettlement[];
   /** Replica operations that must exist exactly when these commands are durable. */
   readonly operations?: readonly NewReplicaOperation[];
+  /** Idempotency keys of the submissions this batch applies, recorded in the same transaction. */
+  readonly idempotencyKeys?: readonly string[];
 }
 
 export interface LoadProgress {

@@ -9,6 +9,8 @@ import { type InventoryChanges, StateBuilder } from "./state_builder.ts";
 export interface Submission {
   readonly commands: readonly InventoryCommand[];
   readonly atomic?: boolean;
+  /** The write's `Idempotency-Key`: recorded with the journal entry that applies it (docs/cluster.md). */
+  readonly idempotencyKey?: string;
 }
 
 export type CommandOutcome =

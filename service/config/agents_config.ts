@@ -127,6 +127,7 @@ export async function agentsConfigFromEnv(
       limits: {
         linkParallelism: number("DYNAMO_LINK_PARALLELISM", 4, 1, 1000),
         siteParallelism: number("DYNAMO_SITE_PARALLELISM", 8, 1, 10000),
+        leaseMs: number("DYNAMO_FILEOPS_LEASE", 600, 1, 86400) * 1000,
       },
     },
     detox: {
