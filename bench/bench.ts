@@ -5,7 +5,12 @@
  * same run on the same machine. Default scale runs in under a
  * minute; `--scale cms` is the CMS-scale inventory. Never used by tests.
  *
- * Long on purpose (~520 lines): one program that prints one JSON object, each figure
+ * Run it on both databases: without `--database-url` on embedded PGlite, and
+ * with `--database-url postgres://…` on a PostgreSQL server (a schema of its
+ * own, dropped afterwards). The journal, load and injection figures differ
+ * between the two (docs/performance.md).
+ *
+ * Long on purpose (~560 lines): one program that prints one JSON object, each figure
  * beside its raw limit; the measured pieces live in their own modules.
  */
 import { parseArgs } from "node:util";
@@ -36,6 +41,8 @@ import { produceAttributes } from "../policies/producers/attributes.ts";
 import { PHYSICS_POLICY } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
+import { benchXrootdFileops } from "./fileops_xrootd.ts";
+import { benchInject } from "./inject.ts";
 import { benchConsistency } from "./consistency.ts";
 import { benchCluster } from "./cluster.ts";
 import { benchSimulate } from "./simulate.ts";
@@ -51,8 +58,19 @@ const { values } = parseArgs({
     scale: { type: "string", default: "small" },
     seed: { type: "string", default: "1" },
     "database-url": { type: "string" },
+    help: { type: "boolean", default: false },
   },
 });
+if (values.help) {
+  console.log(`deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL]
+
+Prints one JSON object of figures, each beside its raw limit measured in the same run.
+Run it on both databases: once without --database-url (embedded PGlite), and once with
+--database-url postgres://USER@HOST:PORT/DB (PostgreSQL; a schema of its own, dropped
+afterwards). The journal, load and injection figures differ between them; see
+docs/performance.md.`);
+  Deno.exit(0);
+}
 const scale = SCALES[values.scale!];
 if (!scale) {
   throw new TypeError(`--scale must be one of ${Object.keys(SCALES).join(", ")}, got "${values.scale}"`);
@@ -302,6 +320,8 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+log("file operations to XRootD");
+Object.assign(figures, await benchXrootdFileops());
 
 // ---- cluster (PostgreSQL only): failover time, reads spread over 1–3 nodes ------------------
 if (values["database-url"]) {
@@ -473,6 +493,17 @@ const reads: number[] = [];
     3,
   );
 }
+// ---- end to end: the same kind of commands injected over HTTP by 8 clients (bench/inject.ts) -------
+log("injection over HTTP");
+Object.assign(
+  figures,
+  await benchInject({
+    scale: scale.name,
+    seed,
+    databaseUrl: values["database-url"],
+    journalCommandsPerSecond: figures["journal.commands_per_second"] as number,
+  }),
+);
 // ---- reads while the writer commits one 100-command batch after another ----------------------
 {
   const rng = new SeededRng(seed + 2);

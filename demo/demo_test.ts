@@ -87,12 +87,20 @@ Deno.test({
     const home = await Deno.makeTempDir({ prefix: "dynamo-demo-" });
     try {
       const summaries = [];
+      const transfers = [];
       for (const seed of [3, 3, 4]) {
         const run = await runDemo({ home, days: 0.5, seed });
+        transfers.push(
+          await run.dynamo.db.queryArrays(
+            "SELECT lfn, source, destination, exit_code FROM file_transfers ORDER BY lfn, source, destination, exit_code",
+          ),
+        );
         await run.close();
         summaries.push(run.summary);
       }
       assertEquals(summaries[1], summaries[0]);
+      assert(transfers[0]!.length > 0);
+      assertEquals(transfers[1], transfers[0], "the same seed, the same copies from the same sources");
       assert(
         JSON.stringify(summaries[2]!.sites) !== JSON.stringify(summaries[0]!.sites),
         "a different seed produces different data",

@@ -9,7 +9,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { TestClock } from "../actors/runtime/mod.ts";
+import { SeededRng, TestClock } from "../actors/runtime/mod.ts";
 import { type Database, openDatabase } from "../adapters/db/database.ts";
 import { SqlUserStore } from "../adapters/db/user_store.ts";
 import { parseAuthorization } from "../adapters/db/user_store_port.ts";
@@ -125,6 +125,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     },
     requestIntervalMs: 0,
     fileops: { intervalMs: 0, limits: { linkParallelism: 4, siteParallelism: 8 } },
+    // The seed also decides which source each copy takes, so that --seed reproduces the transfers too.
+    rng: new SeededRng(options.seed),
     scheduler: {
       file: parseSequenceFile(config["demo.seq"]!, "demo.seq"),
       tickMs: STEP_MS,
@@ -132,7 +134,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     },
     storage,
     // Listings through clean adapters (the demo's faults are for transfers); actions through the service's.
-    consistency: { config: DEMO_CONSISTENCY, tickMs: 0, lister: new StorageSiteLister(new SiteStorage()) },
+    consistency: {
+      config: DEMO_CONSISTENCY,
+      tickMs: 0,
+      lister: new StorageSiteLister(new SiteStorage(() => clock.now())),
+    },
     ...(options.web ? { web: options.web } : {}),
   });
   const close = async () => {

@@ -7,7 +7,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Hono } from "hono";
 import { resolve } from "node:path";
 import { DEFAULT_HOME } from "./config/path_environment.ts";
-import { ActorSystem, ask, type Clock, SeededRng, SystemClock } from "../actors/runtime/mod.ts";
+import { ActorSystem, ask, type Clock, type Rng, SeededRng, SystemClock } from "../actors/runtime/mod.ts";
 import { InventoryPublication } from "../actors/inventory/publication.ts";
 import { ServiceMetrics } from "../actors/observability/service_metrics.ts";
 import { type ApplicationTree, startApplicationTree, type TreeDependencies } from "../actors/tree.ts";
@@ -76,6 +76,8 @@ export interface DynamoOptions {
   requestIntervalMs?: number;
   /** File operations (default: a pass every 30 s); null turns them off. */
   fileops?: FileOpsSettings | null;
+  /** The file operations' source choice draws from it; seeded, a run is reproducible (default: a random seed, logged). */
+  rng?: Rng;
   /** How sites' storage is reached (default: by each site's backend URL). */
   storage?: SiteStorage;
   /** The scheduler and its sequence file; without it each agent runs on its own interval. */
@@ -207,7 +209,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
           node: options.nodeName ?? `${Deno.hostname()}:${url ? "postgres" : home}`,
           ...(options.follower ? { workersOnly: true } : {}),
           intervalMs: fileopsSettings.intervalMs,
-          random: Math.random,
+          rng: options.rng ?? unseededRng(log),
           ...(fileopsSettings.limits ? { limits: fileopsSettings.limits } : {}),
         },
       }
@@ -308,4 +310,11 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       if (ownsDb) await db.close();
     },
   };
+}
+
+/** A generator with a seed of its own, logged so that a run's source choices can be replayed. */
+function unseededRng(log: ReturnType<typeof getLogger>): Rng {
+  const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  log.info("File operations choose sources with seed {seed}", { seed });
+  return new SeededRng(seed);
 }

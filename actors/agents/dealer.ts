@@ -24,7 +24,9 @@ import type { DetoxHistory } from "../../adapters/db/detox_history_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
-import { firstRejection } from "./commit_errors.ts";
+import { commitAtomic, operationTarget } from "./agent_commit.ts";
+import { appLockOn } from "./app_lock_gate.ts";
+import { lockedBy } from "../../registry/requests/app_lock.ts";
 
 export interface DealerAgentOptions {
   gateway: InventoryGateway;
@@ -58,7 +60,7 @@ export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, nu
     },
     async receive(state, msg, ctx) {
       const now = () => ctx.clock.now();
-      const locked = (await options.appLocks.appLocks()).find((l) => l.app === "dealer");
+      const locked = await appLockOn(options.appLocks, "dealer");
       if (msg.type === "tick") {
         if (locked) {
           ctx.log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
@@ -69,7 +71,7 @@ export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, nu
         locked
           ? {
             ...emptySummary(msg.mode, options.gateway.snapshot().generation),
-            error: `The dealer is locked by ${locked.user}${locked.note ? ` (${locked.note})` : ""}`,
+            error: `The dealer is ${lockedBy(locked)}`,
           }
           : await runDealerCycle(options, msg.mode, msg.comment ?? null, now),
       );
@@ -169,15 +171,12 @@ export async function runDealerCycle(
         kind: "copy",
         cycleId,
         requestId: o.requestIds[0] ?? null,
-        site: snapshot.siteById(o.siteId)!.name,
-        dataset: snapshot.datasetById(o.datasetId)!.name,
-        blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+        ...operationTarget(snapshot, o),
         size: o.bytes,
       }));
-      const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, { operations });
-      if (!reply.ok) error = reply.error;
-      else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
-      else committedGeneration = reply.generation;
+      const commit = await commitAtomic(options.gateway, plan.commands, operations);
+      if (commit.ok) committedGeneration = commit.generation;
+      else error = commit.error;
     }
     // Request states follow only what was committed (or that needed no commit).
     if (error === null) {

@@ -21,7 +21,9 @@ import type { LockStore } from "../../adapters/db/lock_store_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
-import { firstRejection } from "./commit_errors.ts";
+import { commitAtomic, operationTarget } from "./agent_commit.ts";
+import { appLockOn } from "./app_lock_gate.ts";
+import { lockedBy } from "../../registry/requests/app_lock.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
 
 export interface DetoxPolicySource {
@@ -182,8 +184,8 @@ export function chooseSources(
 
 /** "locked by USER (note)" when an application lock pauses Detox. */
 async function lockHolder(options: DetoxAgentOptions): Promise<string | null> {
-  const lock = (await options.appLocks?.appLocks())?.find((l) => l.app === "detox");
-  return lock ? `locked by ${lock.user}${lock.note ? ` (${lock.note})` : ""}` : null;
+  const lock = await appLockOn(options.appLocks, "detox");
+  return lock ? lockedBy(lock) : null;
 }
 
 /** One cycle: producers, engine, history, and (normal mode) the commit. */
@@ -251,15 +253,12 @@ export async function runCycle(
       kind: "deletion",
       cycleId,
       requestId: null,
-      site: snapshot.siteById(o.siteId)!.name,
-      dataset: snapshot.datasetById(o.datasetId)!.name,
-      blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+      ...operationTarget(snapshot, o),
       size: o.size,
     }));
-    const reply = await options.gateway.submit({ commands: plan.commands, atomic: true }, { operations });
-    if (!reply.ok) error = reply.error;
-    else if (reply.outcomes.some((o) => o.status !== "applied")) error = firstRejection(reply.outcomes);
-    else committedGeneration = reply.generation;
+    const commit = await commitAtomic(options.gateway, plan.commands, operations);
+    if (commit.ok) committedGeneration = commit.generation;
+    else error = commit.error;
   }
   await options.history.finishCycle(cycleId, {
     status: error ? "failed" : "done",

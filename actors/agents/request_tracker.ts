@@ -14,7 +14,8 @@ import type { LockStore } from "../../adapters/db/lock_store_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
-import { firstRejection } from "./commit_errors.ts";
+import { commitAtomic, operationTarget } from "./agent_commit.ts";
+import { appLockOn } from "./app_lock_gate.ts";
 
 export interface RequestTrackerOptions {
   gateway: InventoryGateway;
@@ -55,7 +56,7 @@ export async function trackerPass(
   options: RequestTrackerOptions,
   nowMs: number,
 ): Promise<TrackerPassSummary> {
-  const locked = (await options.appLocks.appLocks()).find((l) => l.app === "requests");
+  const locked = await appLockOn(options.appLocks, "requests");
   if (locked) {
     return {
       copyRequestsChanged: 0,
@@ -85,18 +86,11 @@ export async function trackerPass(
       kind: "deletion",
       cycleId: null,
       requestId: o.requestId,
-      site: snapshot.siteById(o.siteId)!.name,
-      dataset: snapshot.datasetById(o.datasetId)!.name,
-      blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
+      ...operationTarget(snapshot, o),
       size: o.size,
     }));
-    const reply = await options.gateway.submit({ commands: work.commands, atomic: true }, { operations });
-    const error = !reply.ok
-      ? reply.error
-      : reply.outcomes.some((o) => o.status !== "applied")
-      ? firstRejection(reply.outcomes)
-      : null;
-    if (error || !reply.ok) {
+    const commit = await commitAtomic(options.gateway, work.commands, operations);
+    if (!commit.ok) {
       // Nothing was deleted: keep the tracking, leave new requests to the next pass.
       const changed = await options.requests.saveDeletionRequests(
         deletions.map((before, i) => ({ before, after: before.status === "new" ? before : tracked[i]! })),
@@ -105,10 +99,10 @@ export async function trackerPass(
         copyRequestsChanged,
         deletionRequestsChanged: changed,
         committedGeneration: null,
-        error: error!,
+        error: commit.error,
       };
     }
-    committedGeneration = reply.generation;
+    committedGeneration = commit.generation;
   }
   const deletionRequestsChanged = await options.requests.saveDeletionRequests(
     deletions.map((before, i) => ({ before, after: work.requests[i]! })),

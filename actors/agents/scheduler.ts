@@ -16,6 +16,7 @@ import type {
   SequenceFile,
 } from "../../policies/scheduler/sequence_file.ts";
 import { nextPosition, startPosition } from "../../policies/scheduler/sequence_cursor.ts";
+import { dispatch as dispatchActions } from "../../policies/scheduler/dispatch.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
 import type { ApplicationStatus, SchedulerStore } from "../../adapters/db/scheduler_store_port.ts";
 import type { ActorContext, ActorRef, Behavior } from "../runtime/mod.ts";
@@ -258,69 +259,65 @@ export function scheduler(options: SchedulerOptions): Behavior<SchedulerMsg, Sch
   };
 }
 
-/** Starts whatever may start now: queued runs first, then each sequence's next step. */
+/** Starts whatever may start now (policies/scheduler/dispatch.ts decides what). */
 async function dispatch(
   state: SchedulerState,
   options: SchedulerOptions,
   ctx: ActorContext<SchedulerMsg>,
 ): Promise<void> {
-  if (!state.inventoryReady) {
-    for (const sequence of state.sequences.values()) sequence.blocked = "waiting for the inventory to load";
-    return;
-  }
-  const locks = (await options.appLocks?.appLocks()) ?? [];
-  const lockOf = (app: AppDefinition) => {
-    const name = options.resolve(app)?.lockName ?? app.title;
-    const lock = locks.find((l) => l.app === name || l.app === app.title);
-    return lock ? `locked by ${lock.user}${lock.note ? ` (${lock.note})` : ""}` : null;
-  };
-  const writerBusy = () => [...state.running.values()].some((r) => r.write);
-
-  for (const queued of [...state.queue]) {
-    const app = options.file.apps.get(queued.title);
-    if (!app || lockOf(app) || (app.write && writerBusy())) continue;
-    state.queue.splice(state.queue.indexOf(queued), 1);
-    await launch(state, { ...queued, sequence: null }, options, ctx);
-  }
-
-  // Round robin: a sequence that just started a step goes to the back, so one
-  // sequence whose writer step is always ready cannot starve another's.
-  for (const sequence of [...state.sequences.values()]) {
-    // A sequence passes over WAIT and TERMINATE at once, then stops at its first application step.
-    for (let guard = 0; guard <= sequence.def.steps.length; guard += 1) {
-      if (!sequence.enabled || sequence.running || sequence.notBefore > ctx.clock.now()) break;
-      const step = sequence.def.steps[sequence.position]!;
-      if (step.kind === "wait") {
-        sequence.notBefore = ctx.clock.now() + step.seconds * 1000;
-        sequence.position = nextPosition(sequence.def, sequence.position, "done").position;
-        ctx.timers.startSingle(`wake:${sequence.def.name}`, step.seconds * 1000, { type: "tick" });
+  const actions = dispatchActions({
+    nowMs: ctx.clock.now(),
+    inventoryReady: state.inventoryReady,
+    apps: options.file.apps,
+    locks: state.inventoryReady ? ((await options.appLocks?.appLocks()) ?? []) : [],
+    lockName: (app) => options.resolve(app)?.lockName ?? app.title,
+    writerRunning: [...state.running.values()].some((r) => r.write),
+    queue: state.queue,
+    sequences: [...state.sequences.values()].map((s) => ({ ...s, running: s.running !== null })),
+  });
+  for (const action of actions) {
+    if (action.kind === "start_queued") {
+      const queued = state.queue.find((q) => q.id === action.id)!;
+      state.queue.splice(state.queue.indexOf(queued), 1);
+      await launch(state, { ...queued, sequence: null }, options, ctx);
+      continue;
+    }
+    const sequence = state.sequences.get(action.sequence)!;
+    switch (action.kind) {
+      case "blocked":
+        sequence.blocked = action.reason;
+        break;
+      case "wait":
+        sequence.notBefore = ctx.clock.now() + action.waitMs;
+        sequence.position = action.position;
+        ctx.timers.startSingle(`wake:${sequence.def.name}`, action.waitMs, { type: "tick" });
         await save(sequence, options, ctx);
         break;
-      }
-      if (step.kind === "terminate") {
+      case "terminate":
         ctx.log.info("Sequence {name} terminated", { name: sequence.def.name });
         sequence.enabled = false;
         sequence.position = 0;
         await save(sequence, options, ctx);
         break;
+      case "start_step": {
+        sequence.blocked = null;
+        const { app, args } = action;
+        const id = await options.store.createRun(
+          { title: app.title, args: [...args], write: app.write, sequence: sequence.def.name, user: null },
+          ctx.clock.now(),
+        );
+        // Round robin: a sequence that just started a step goes to the back.
+        state.sequences.delete(sequence.def.name);
+        state.sequences.set(sequence.def.name, sequence);
+        sequence.running = await launch(
+          state,
+          { id, title: app.title, args: [...args], write: app.write, sequence: sequence.def.name },
+          options,
+          ctx,
+          action.timeoutHours,
+        );
+        break;
       }
-      const app = options.file.apps.get(step.app)!;
-      sequence.blocked = lockOf(app) ?? (app.write && writerBusy() ? "writer busy" : null);
-      if (sequence.blocked) break;
-      const id = await options.store.createRun(
-        { title: app.title, args: step.args, write: app.write, sequence: sequence.def.name, user: null },
-        ctx.clock.now(),
-      );
-      state.sequences.delete(sequence.def.name);
-      state.sequences.set(sequence.def.name, sequence);
-      sequence.running = await launch(
-        state,
-        { id, title: app.title, args: step.args, write: app.write, sequence: sequence.def.name },
-        options,
-        ctx,
-        step.timeoutHours,
-      );
-      break;
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.ts";
+import type { Clock, IdGen } from "./clock.ts";
 import type { ActorRef } from "./types.ts";
 
 /** An ask that got no reply in time. */
@@ -16,10 +16,10 @@ export interface AskOptions {
 
 interface AskHost {
   readonly clock: Clock;
+  /** Names each ask's reply address. */
+  readonly ids: IdGen;
   deliver(address: string, msg: unknown): void;
 }
-
-let askCounter = 0;
 
 /**
  * Sends `make(replyTo)` to `target` and resolves with the first message sent
@@ -34,8 +34,7 @@ export function ask<M, R>(
 ): Promise<R> {
   const { promise, resolve, reject } = Promise.withResolvers<R>();
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-  askCounter += 1;
-  const address = `/temp/ask-${askCounter}`;
+  const address = system.ids.next("/temp/ask");
   let settled = false;
   const finish = () => {
     settled = true;

@@ -1,12 +1,14 @@
 import { getLogger } from "@logtape/logtape";
 import { ActorCell, describeError } from "./actor_cell.ts";
 import type { CellHost } from "./cell_host.ts";
-import { type Clock, SystemClock, yieldToEventLoop } from "./clock.ts";
+import { type Clock, type IdGen, SequentialIdGen, SystemClock, yieldToEventLoop } from "./clock.ts";
 import { DeadLetters, InspectionHub } from "./inspection.ts";
 import type { ActorRef, Behavior, ChildSpec, Logger, SupervisionOptions } from "./types.ts";
 
 export interface ActorSystemOptions {
   clock?: Clock;
+  /** Identifiers the system makes (ask reply addresses); sequential by default. */
+  ids?: IdGen;
   /** How the root supervises top-level actors. */
   supervision?: SupervisionOptions;
   logger?: (address: string) => Logger;
@@ -23,6 +25,7 @@ const guardianBehavior: Behavior<any, null> = {
 /** Owns every actor cell, their addresses, dead letters and inspection events. */
 export class ActorSystem {
   readonly clock: Clock;
+  readonly ids: IdGen;
   readonly inspection = new InspectionHub();
   readonly deadLetters = new DeadLetters();
   // deno-lint-ignore no-explicit-any
@@ -39,6 +42,7 @@ export class ActorSystem {
 
   constructor(options: ActorSystemOptions = {}) {
     this.clock = options.clock ?? new SystemClock();
+    this.ids = options.ids ?? new SequentialIdGen();
     this.#logger = options.logger ?? defaultLogger;
     this.#onFatal = options.onFatal ?? (() => {});
     // deno-lint-ignore no-this-alias

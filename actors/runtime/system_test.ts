@@ -123,6 +123,43 @@ Deno.test("ask is rejected by an AbortSignal", async () => {
   await system.shutdown();
 });
 
+Deno.test("ask reply addresses come from the system's injected IdGen; a late reply names its ask", async () => {
+  const made: string[] = [];
+  const ids = {
+    next(prefix = "id") {
+      made.push(prefix);
+      return `${prefix}-x${made.length}`;
+    },
+  };
+  const system = new ActorSystem({ clock: new TestClock(), logger: () => silentLogger, ids });
+  let replyTo: ActorRef<number> | null = null;
+  const ref = system.spawn<CounterMsg>({
+    id: "echo",
+    restart: "permanent",
+    behavior: {
+      init: () => 0,
+      receive: (s, msg) => {
+        if (msg.type === "get") {
+          replyTo = msg.replyTo;
+          msg.replyTo.tell(1);
+        }
+        return s;
+      },
+    },
+  });
+  assertEquals(await get(system, ref), 1);
+  assertEquals(replyTo!.address, "/temp/ask-x1");
+  replyTo!.tell(2); // answered already
+  assertEquals(system.deadLetters.recent.at(-1), {
+    recipient: "/temp/ask-x1",
+    msg: 2,
+    reason: "ask already completed",
+  });
+  assertEquals(await get(system, ref), 1);
+  assertEquals([made, replyTo!.address], [["/temp/ask", "/temp/ask"], "/temp/ask-x2"]);
+  await system.shutdown();
+});
+
 Deno.test("a full mailbox with the reject policy sends new messages to dead letters", async () => {
   const system = newSystem();
   const { promise: gate, resolve: release } = Promise.withResolvers<void>();

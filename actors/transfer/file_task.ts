@@ -1,9 +1,10 @@
 /**
  * One file task on real storage: a copy (staging a tape source first) or a
- * deletion, with its outcome written to the FileOpsStore (history, failure
- * classification and retry time). Used by the link and deletion actors; the
- * store rows, not this object, are the state, so a crash anywhere costs a
- * re-run of the task, which finds a verified file in place and counts it done.
+ * deletion, with its outcome written to the FileOpsStore (history; for a
+ * failure its class and retry time, from the retry rule in
+ * policies/fileops/plan.ts). Used by the link and deletion actors; the store
+ * rows, not this object, are the state, so a crash anywhere costs a re-run of
+ * the task, which finds a verified file in place and counts it done.
  */
 import { siteAllows, type SiteUse } from "../../policies/fileops/site_access.ts";
 import type { FileOpsStore, Subscription } from "../../adapters/db/fileops_store_port.ts";
@@ -14,8 +15,7 @@ import {
   type SiteStorageResolver,
   type StorageAdapter,
 } from "../../adapters/storage/storage_port.ts";
-import { classifyFailure } from "../../policies/fileops/error_classes.ts";
-import { retryDelaySeconds } from "../../policies/fileops/source_selection.ts";
+import { failedAttempt } from "../../policies/fileops/plan.ts";
 import { mapLfn, type Site, type Snapshot } from "../../registry/inventory/mod.ts";
 
 export interface FileTaskDeps {
@@ -105,20 +105,12 @@ async function recordFailure(
   e: unknown,
   started: number,
 ): Promise<void> {
-  const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : null;
-  const message = e instanceof Error ? e.message : String(e);
-  const failure = classifyFailure(code, message);
   const now = deps.nowMs();
-  await deps.store.finish(task, worker, {
-    ok: false,
-    code: failure.name,
-    exitCode: failure.exitCode,
-    recoverable: failure.recoverable,
-    message,
-    startedMs: started,
-    finishedMs: now,
-    retryAtMs: task.attempts + 1 >= deps.maxAttempts
-      ? null
-      : now + retryDelaySeconds(task.attempts + 1) * 1000,
+  const failed = failedAttempt({
+    attempts: task.attempts,
+    error: e,
+    nowMs: now,
+    maxAttempts: deps.maxAttempts,
   });
+  await deps.store.finish(task, worker, { ok: false, ...failed, startedMs: started, finishedMs: now });
 }

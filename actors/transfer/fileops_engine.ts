@@ -3,16 +3,17 @@
  * and requests recorded into per-file subscriptions, chooses sources, runs
  * the transfers and deletions on the sites' storage, and turns what finished
  * into inventory commands (the updater, §5.3). Decisions are the pure
- * functions of policies/fileops; the durable state is the FileOpsStore, so a
+ * functions of policies/fileops (plan.ts: what becomes of a subscription, and
+ * the retry rule); the durable state is the FileOpsStore, so a
  * pass can stop anywhere (crash, kill -9) and the next one continues: a task
  * is claimed under a lease, and re-running a copy is harmless because a
  * verified file at the destination counts as done and writes go through a
  * temporary name.
  */
 import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_store_port.ts";
-import { chooseSource, type SourceCandidate } from "../../policies/fileops/source_selection.ts";
-import { siteAllows } from "../../policies/fileops/site_access.ts";
+import { planSubscription } from "../../policies/fileops/plan.ts";
 import type { DrainReply } from "./file_worker.ts";
+import type { Rng } from "../runtime/clock.ts";
 import { type InventoryCommand, NULL_GROUP_ID, type Snapshot } from "../../registry/inventory/mod.ts";
 
 export interface FileOpsLimits {
@@ -52,7 +53,8 @@ export interface FileOpsDeps {
   /** Applies updater commands (non-atomic: each stands alone); resolves when durable. */
   submit(commands: InventoryCommand[]): Promise<void>;
   nowMs(): number;
-  random(): number;
+  /** Which of several untried sources a copy takes (seeded, a run is reproducible). */
+  rng: Rng;
   limits?: Partial<FileOpsLimits>;
   /**
    * A cluster follower (docs/cluster.md): passes only run the transfer and deletion workers on
@@ -187,60 +189,29 @@ export class FileOpsEngine {
     }
     const updates: PlanUpdate[] = [];
     for (const { subscription: s, failures } of rows) {
-      const site = snapshot.site(s.site);
-      if (!site) {
-        updates.push({ id: s.id, status: "cancelled" });
-        continue;
-      }
-      if (!siteAllows(site.status, s.kind === "deletion" ? "delete" : "receive")) {
-        if (s.status !== "held") updates.push({ id: s.id, status: "held", reason: "site_unavailable" });
-        held++;
-        continue;
-      }
-      if (s.kind === "deletion") {
-        updates.push({ id: s.id, status: "inbatch", source: null });
-        queued++;
-        continue;
-      }
-      const dataset = snapshot.dataset(s.dataset);
-      const block = dataset ? snapshot.block(dataset.id, s.block) : undefined;
-      const dr = dataset ? snapshot.replica(dataset.id, site.id) : undefined;
-      const br = dr && block ? snapshot.blockReplica(dr, block.id) : undefined;
-      const fileId = fileIds.get(s.lfn);
-      if (!br || fileId === undefined) {
-        updates.push({ id: s.id, status: "cancelled" }); // the destination replica or the file went away
-        continue;
-      }
-      if (br.fileIds === null || br.fileIds.includes(fileId)) {
-        updates.push({ id: s.id, status: "done" });
-        continue;
-      }
-      const candidates: SourceCandidate[] = [];
-      for (const other of snapshot.blockReplicasOf(block!)) {
-        const source = snapshot.siteById(other.siteId)!;
-        if (source.id === site.id || !siteAllows(source.status, "serve")) continue;
-        if (other.fileIds !== null && !other.fileIds.includes(fileId)) continue;
-        candidates.push({ site: source.name, tape: source.storageType === "mss" });
-      }
-      const choice = s.attempts >= this.limits.maxAttempts
-        ? { kind: "held" as const, reason: "all_failed" as const }
-        : chooseSource(
-          candidates,
-          failures.filter((f) => f.source !== null).map((f) => ({
-            source: f.source!,
-            recoverable: f.recoverable,
-            order: f.seq,
-          })),
-          this.deps.random,
-        );
-      if (choice.kind === "held") {
-        if (s.status !== "held" || s.holdReason !== choice.reason) {
-          updates.push({ id: s.id, status: "held", reason: choice.reason });
-        }
-        held++;
-      } else {
-        updates.push({ id: s.id, status: "inbatch", source: choice.site });
-        queued++;
+      const decision = planSubscription({
+        snapshot,
+        subscription: s,
+        failures,
+        fileId: s.kind === "copy" ? fileIds.get(s.lfn) : undefined,
+        maxAttempts: this.limits.maxAttempts,
+        random: () => this.deps.rng.next(),
+      });
+      switch (decision.kind) {
+        case "cancel":
+          updates.push({ id: s.id, status: "cancelled" });
+          break;
+        case "done":
+          updates.push({ id: s.id, status: "done" });
+          break;
+        case "held":
+          if (decision.changed) updates.push({ id: s.id, status: "held", reason: decision.reason });
+          held++;
+          break;
+        case "queue":
+          updates.push({ id: s.id, status: "inbatch", source: decision.source });
+          queued++;
+          break;
       }
     }
     await this.deps.store.applyPlan(updates, this.deps.nowMs());

@@ -2,6 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Kysely, sql } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
+import { connect as connectTcp, type Socket } from "node:net";
 import { lockDataDir } from "./data_dir_lock.ts";
 import { PGliteDialect } from "./pglite_driver.ts";
 import type { DB } from "./schema.ts";
@@ -29,9 +30,10 @@ export interface Database {
   /** The PostgreSQL schema holding our tables. */
   readonly schema: string;
   /**
-   * New rows from which COPY beats a multi-row INSERT. postgres.js COPY has a
-   * fixed cost of about 45 ms (Nagle on its socket), so over a network it only
-   * pays for large sets; in-process PGlite has no such cost.
+   * New rows from which COPY beats a multi-row INSERT. A COPY is two round
+   * trips (CopyInResponse, then the data and CopyDone): on PostgreSQL it pays
+   * from a few thousand rows, now that its socket has no Nagle delay (it used
+   * to cost ~45 ms per COPY); in-process PGlite has no round trips at all.
    */
   readonly copyThreshold: number;
   readonly kysely: Kysely<DB>;
@@ -95,9 +97,12 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
     bulkTransaction: (fn) =>
       pg.transaction((tx) =>
         fn({
-          query: async (text, params = []) =>
-            (await tx.query<unknown[]>(text, params, { rowMode: "array" })).rows,
+          query: async (text, params = []) => {
+            await turn();
+            return (await tx.query<unknown[]>(text, params, { rowMode: "array" })).rows;
+          },
           copyFrom: async (table, columns, rows) => {
+            await turn();
             await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], {
               blob: new Blob([...copyText(rows)]),
             });
@@ -148,6 +153,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
     },
     ...(schema ? { connection: { search_path: schema } } : {}),
+    ...noDelaySocket(url),
   });
   if (schema) await client.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const kysely = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) });
@@ -157,7 +163,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     kind: "postgres",
     description: `PostgreSQL at ${safeUrl.host}${safeUrl.pathname}${schema ? ` (schema ${schema})` : ""}`,
     schema: schema ?? "public",
-    copyThreshold: 50_000,
+    copyThreshold: 2_000,
     kysely,
     transaction: (fn) => kysely.transaction().execute(fn),
     bulkTransaction: async (fn) =>
@@ -187,6 +193,53 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * postgres.js's own socket keeps Nagle's algorithm on: a COPY's data and its
+ * CopyDone go out as two small writes, and the second waits for the server's
+ * delayed ACK (~40 ms) before it is sent. A socket connected here with
+ * TCP_NODELAY sends each write at once. Only for one TCP host (a Unix socket
+ * path has no Nagle; several hosts keep postgres.js's own rotation).
+ */
+function noDelaySocket(url: string): { socket?: () => Promise<Socket> } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return {}; // several hosts, or what postgres.js parses itself
+  }
+  const host = decodeURIComponent(parsed.hostname).replace(/^\[(.*)\]$/, "$1");
+  const query = parsed.searchParams;
+  if (host === "" || host.includes(",") || query.has("host") || query.has("ssl") || query.has("sslmode")) {
+    return {};
+  }
+  const port = Number(parsed.port || 5432);
+  return {
+    socket: () =>
+      new Promise((resolve, reject) => {
+        const socket = connectTcp({ host, port, noDelay: true });
+        // postgres.js times only what follows; an unreachable server fails here as it would there.
+        socket.setTimeout(30_000, () => socket.destroy(new Error(`connecting to ${host}:${port} timed out`)));
+        socket.once("connect", () => {
+          socket.setTimeout(0);
+          socket.off("error", reject);
+          resolve(socket);
+        });
+        socket.once("error", reject);
+      }),
+  };
+}
+
+/**
+ * One macrotask turn between a PGlite transaction's statements. PGlite answers
+ * in microtasks, so without it a whole bulk write runs without letting I/O in:
+ * requests that arrive meanwhile are read only after the commit, one at a
+ * time, and each becomes a transaction of its own instead of joining the next
+ * group commit. Not a delay: setImmediate waits for no clock.
+ */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function copyStatement(table: string, columns: string[], source: string): string {

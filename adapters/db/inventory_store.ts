@@ -183,20 +183,33 @@ export class SqlInventoryStore implements InventoryStore {
     return ids;
   }
 
-  /** Keyset pagination: streams a table in key order without holding it all. */
+  /**
+   * Keyset pagination: streams a table in key order without holding it all.
+   * On PostgreSQL the next page is asked for as soon as this one arrives, so
+   * the server reads and sends it while the caller builds objects from this
+   * one. In-process PGlite would run it on this same thread: no gain there.
+   */
   async *#pages(table: string, keys: string[], columns: string): AsyncGenerator<unknown[][]> {
     const order = keys.join(", ");
-    let last: unknown[] | null = null;
-    for (;;) {
-      const where: string = last ? `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})` : "";
-      const rows: unknown[][] = await this.db.queryArrays(
-        `SELECT ${columns} FROM ${table} ${where} ORDER BY ${order} LIMIT ${PAGE}`,
+    const after = `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})`;
+    const page = (last: unknown[] | null): Promise<unknown[][]> =>
+      this.db.queryArrays(
+        `SELECT ${columns} FROM ${table} ${last ? after : ""} ORDER BY ${order} LIMIT ${PAGE}`,
         last ?? [],
       );
-      if (rows.length === 0) return;
-      yield rows;
-      if (rows.length < PAGE) return;
-      last = rows[rows.length - 1]!.slice(0, keys.length);
+    const readAhead = this.db.kind === "postgres";
+    let next: Promise<unknown[][]> | null = page(null);
+    try {
+      while (next) {
+        const rows: unknown[][] = await next;
+        const last = rows.length < PAGE ? null : rows[rows.length - 1]!.slice(0, keys.length);
+        next = last && readAhead ? page(last) : null;
+        next?.catch(() => {}); // awaited on the next turn, or dropped if the caller stops early
+        if (rows.length > 0) yield rows;
+        if (last && !next) next = page(last);
+      }
+    } finally {
+      await next?.catch(() => {});
     }
   }
 

@@ -115,3 +115,75 @@ dbTest("a database written by a newer Dynamo is refused with the unknown version
   const e = await assertRejects(() => migrate(db, 0), SchemaVersionError);
   assertEquals(e.unknown, ["999_from_the_future"]);
 });
+
+dbTest(
+  "batches over the COPY threshold load back the same, journal and all; a failed one leaves nothing",
+  async ({ db }) => {
+    // Every table gets more new rows than copyThreshold (so they go in with COPY), with text that COPY
+    // must escape; the second batch changes and deletes rows the first one copied in.
+    const store = new SqlInventoryStore(db);
+    let state = await store.loadTables(DEFAULT_PARTITIONS);
+    const n = db.copyThreshold + 7;
+    const first: unknown[] = [
+      { op: "site.upsert", name: "T2_A", storage_type: "disk" },
+      { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
+    ];
+    for (let i = 0; i < n; i++) {
+      const dataset = `/P${i}/Q\\r\\n-v1/AOD`;
+      first.push(
+        { op: "dataset.upsert", name: dataset, status: "valid", software_version: `CMSSW\\"${i}"` },
+        { op: "block.upsert", dataset, block: "b\\0" },
+        { op: "files.add", dataset, block: "b\\0", files: [{ lfn: `/store/p${i}/\\f.root`, size: i + 1 }] },
+        { op: "dataset_replica.upsert", dataset, site: "T2_A", group: "AnalysisOps" },
+        { op: "block_replica.upsert", dataset, block: "b\\0", site: "T2_A" },
+      );
+    }
+    const second: unknown[] = [];
+    for (let i = 0; i < n; i += 2) {
+      const dataset = `/P${i}/Q\\r\\n-v1/AOD`;
+      second.push(
+        { op: "dataset.upsert", name: dataset, status: "production" },
+        i % 4 === 0
+          ? { op: "block_replica.delete", dataset, block: "b\\0", site: "T2_A" }
+          : { op: "block_replica.upsert", dataset, block: "b\\0", site: "T2_A", files: [] },
+      );
+    }
+    const commitBatch = async (raw: unknown[], seq: number) => {
+      const commands = raw.map((c) => parseCommand(c));
+      const annex = await store.prefetchFiles(fileNeeds(state, commands));
+      const result = reduceBatch(state, [{ commands }], catalogFromAnnex(annex), 1_800_000_000_000, seq);
+      assertEquals(result.outcomes.flat().filter((o) => o.status !== "applied"), []);
+      const batch = {
+        entry: { seq, atMs: 1_800_000_000_000, version: 1, commands: result.applied, annex },
+        base: state,
+        state: result.state,
+        changes: result.changes,
+      };
+      return { batch, commit: () => store.commit(batch) };
+    };
+    const a = await commitBatch(first, 1);
+    await a.commit();
+    state = a.batch.state;
+    const b = await commitBatch(second, 2);
+    await b.commit();
+    state = b.batch.state;
+    const loaded = await store.loadTables(DEFAULT_PARTITIONS);
+    assertEquals(loaded.counts.blockReplicas, n - Math.ceil(n / 4));
+    assertEquals(inventoryDigest(loaded), inventoryDigest(state));
+    const journal = await store.journalSince(0, 10);
+    assertEquals(journal.map((e) => e.commands), [a.batch.entry.commands, b.batch.entry.commands]);
+    const files = await store.filesOfBlock(
+      state.names.blocks.get(state.names.datasets.get("/P3/Q\\r\\n-v1/AOD")!)!
+        .get("b\\0")!,
+    );
+    assertEquals(files.map((f) => [f.lfn, f.size]), [["/store/p3/\\f.root", 4]]);
+
+    // The same sequence number again: refused, and none of its COPYed rows stay.
+    const c = await commitBatch(
+      Array.from({ length: n }, (_, i) => ({ op: "dataset.upsert", name: `/N${i}/M/AOD` })),
+      2,
+    );
+    await assertRejects(() => c.commit());
+    assertEquals(inventoryDigest(await store.loadTables(DEFAULT_PARTITIONS)), inventoryDigest(state));
+  },
+);

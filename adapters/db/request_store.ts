@@ -6,7 +6,7 @@ import type {
   DeletionSubmission,
 } from "../../registry/requests/deletion_request.ts";
 import { compileGlob } from "../../registry/inventory/mod.ts";
-import { sameItemsAndSites } from "../../registry/requests/request_item.ts";
+import { mergeRepeatedCopy, mergeRepeatedDeletion } from "../../registry/requests/request_merge.ts";
 import { type Database, jsonb } from "./database.ts";
 import type { Created, RequestFilter, RequestStore } from "./request_store_port.ts";
 import type { DB } from "./schema.ts";
@@ -19,14 +19,15 @@ export class SqlRequestStore implements RequestStore {
   async submitCopy(user: string, s: CopySubmission, nowMs: number): Promise<Created<CopyRequest>> {
     return await this.db.transaction(async (tx) => {
       const open = (await openRows(tx, "copy_requests", user)).map(toCopyRequest);
-      const same = open.find((r) => sameItemsAndSites(r, s));
-      if (same) {
-        const editable = same.status === "new";
+      const merge = mergeRepeatedCopy({ open, user, submission: s, nowMs });
+      if (merge) {
         const row = await tx.updateTable("copy_requests").set({
-          request_count: same.requestCount + 1,
-          last_request_ms: nowMs,
-          ...(editable ? { group_name: s.group, n: s.n, updated_ms: nowMs } : {}),
-        }).where("id", "=", same.id).returningAll().executeTakeFirstOrThrow();
+          request_count: merge.requestCount,
+          last_request_ms: merge.lastRequestMs,
+          ...(merge.edit
+            ? { group_name: merge.edit.group, n: merge.edit.n, updated_ms: merge.edit.updatedMs }
+            : {}),
+        }).where("id", "=", merge.id).returningAll().executeTakeFirstOrThrow();
         return { request: toCopyRequest(row), created: false };
       }
       const row = await tx.insertInto("copy_requests").values({
@@ -45,12 +46,12 @@ export class SqlRequestStore implements RequestStore {
   ): Promise<Created<DeletionRequest>> {
     return await this.db.transaction(async (tx) => {
       const open = (await openRows(tx, "deletion_requests", user)).map(toDeletionRequest);
-      const same = open.find((r) => sameItemsAndSites(r, s));
-      if (same) {
+      const merge = mergeRepeatedDeletion({ open, user, submission: s, nowMs });
+      if (merge) {
         const row = await tx.updateTable("deletion_requests").set({
-          request_count: same.requestCount + 1,
-          last_request_ms: nowMs,
-        }).where("id", "=", same.id).returningAll().executeTakeFirstOrThrow();
+          request_count: merge.requestCount,
+          last_request_ms: merge.lastRequestMs,
+        }).where("id", "=", merge.id).returningAll().executeTakeFirstOrThrow();
         return { request: toDeletionRequest(row), created: false };
       }
       const row = await tx.insertInto("deletion_requests").values(newRequestRow(user, s, nowMs))

@@ -7,8 +7,8 @@
  * guarantees). A written file is renamed into place and then found again from
  * the root before the write counts as done.
  */
-import { Adler32 } from "./adler32.ts";
 import { closeFd, ConfinedDir, ConfinedFsError, fdPath, kernelCopy } from "./confined_fs.ts";
+import { fileAdler32 } from "./fast_adler32.ts";
 import {
   checkNamespacePath,
   DISK_CAPABILITIES,
@@ -417,15 +417,9 @@ async function regularFile(fd: number, path: string): Promise<void> {
   if (!info.isFile) throw new StorageError("EINVAL", path, "is not a regular file");
 }
 
-/** Read in 1 MiB pieces: the stream's small default chunks cost more in calls than the sum itself. */
+/** Native or WebAssembly Adler-32, reading the next piece while the last is summed (fast_adler32.ts). */
 async function checksumOf(file: Deno.FsFile): Promise<string> {
-  const sum = new Adler32();
-  await file.seek(0, Deno.SeekMode.Start);
-  const buffer = new Uint8Array(1 << 20);
-  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
-    sum.update(buffer.subarray(0, n));
-  }
-  return sum.hex();
+  return (await fileAdler32(file)).adler32;
 }
 
 function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {

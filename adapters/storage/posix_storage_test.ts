@@ -171,3 +171,40 @@ Deno.test("posix storage: a copy between file systems of different kinds (tmpfs 
     await Deno.remove(disk, { recursive: true });
   }
 });
+
+Deno.test("posix storage: a copy of a source shorter or longer than the catalogue says is refused and never placed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dynamo-posix-" });
+  try {
+    const site = await PosixStorage.open(dir);
+    // Several read pieces long, so the sum runs over more than one buffer.
+    const bytes = new Uint8Array(3 * (1 << 20) + 17).map((_, i) => (i * 31 + (i >> 12)) & 255);
+    await Deno.mkdir(`${dir}/src`);
+    await Deno.writeFile(`${dir}/src/f`, bytes);
+    const expect = { size: bytes.length, adler32: adler32Hex(bytes) };
+    await site.copyFrom(site, "/src/f", "/dst/ok", expect);
+    assertEquals(await Deno.readFile(`${dir}/dst/ok`), bytes);
+    await Deno.truncate(`${dir}/src/f`, bytes.length - 1); // truncated at the source
+    assertEquals(
+      (await assertRejects(() => site.copyFrom(site, "/src/f", "/dst/short", expect), StorageError)).code,
+      "ESIZE",
+    );
+    await Deno.writeFile(`${dir}/src/f`, new Uint8Array([...bytes, 0])); // one byte too many
+    assertEquals(
+      (await assertRejects(() => site.copyFrom(site, "/src/f", "/dst/long", expect), StorageError)).code,
+      "ESIZE",
+    );
+    // Same length, one byte changed: only the checksum can tell.
+    const changed = bytes.slice();
+    changed[2 * (1 << 20) + 5]! ^= 1;
+    await Deno.writeFile(`${dir}/src/f`, changed);
+    assertEquals(
+      (await assertRejects(() => site.copyFrom(site, "/src/f", "/dst/ok", expect), StorageError)).code,
+      "ECHECKSUM",
+    );
+    // Nothing but the good copy, which the failed rewrite left as it was.
+    assertEquals((await Array.fromAsync(Deno.readDir(`${dir}/dst`))).map((e) => e.name), ["ok"]);
+    assertEquals(await Deno.readFile(`${dir}/dst/ok`), bytes);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

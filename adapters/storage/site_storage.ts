@@ -25,7 +25,8 @@ export class SiteStorage implements SiteStorageResolver {
   readonly #cache = new Map<string, Promise<StorageAdapter>>();
 
   constructor(
-    private readonly nowMs: () => number = Date.now,
+    /** The service's clock (tape staging and pin times run on it). */
+    private readonly nowMs: () => number,
     private readonly wrap: WrapSiteAdapter = (_site, adapter) => adapter,
   ) {}
 

@@ -50,8 +50,3 @@ export function chooseSource(
   }
   return { kind: "held", reason: "all_failed" };
 }
-
-/** Seconds before attempt n+1 (n ≥ 1 failures so far): 30 s doubling, at most an hour. */
-export function retryDelaySeconds(failures: number): number {
-  return Math.min(3600, 30 * 2 ** Math.max(0, failures - 1));
-}

@@ -1,6 +1,7 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
 import { classifyFailure } from "./error_classes.ts";
-import { chooseSource, retryDelaySeconds } from "./source_selection.ts";
+import { retryDelaySeconds } from "./plan.ts";
+import { chooseSource } from "./source_selection.ts";
 
 const disk = (site: string) => ({ site, tape: false });
 const tape = (site: string) => ({ site, tape: true });

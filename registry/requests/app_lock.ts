@@ -40,3 +40,13 @@ export function checkLockText(field: "service" | "note", value: string | null): 
   }
   return value;
 }
+
+/** The lock that pauses an application known by any of `names` (a lock name, a title), if any. */
+export function lockOn(locks: readonly AppLock[], names: readonly string[]): AppLock | null {
+  return locks.find((l) => names.includes(l.app)) ?? null;
+}
+
+/** "locked by USER (note)": how a paused agent or scheduler step says why. */
+export function lockedBy(lock: AppLock): string {
+  return `locked by ${lock.user}${lock.note ? ` (${lock.note})` : ""}`;
+}

@@ -55,7 +55,8 @@ export async function consistencyFederation(
     },
   };
   const reader = (a: StorageAdapter) => (options.wrapReader ?? ((r) => r))(treeReaderFor(a));
-  const lister = new StorageSiteLister(new SiteStorage(), reader);
+  // Listing never stages, so the tape adapters' clock is never read before the federation (and its clock) exists.
+  const lister = new StorageSiteLister(new SiteStorage(() => f.clock.now()), reader);
   const f = await fileopsFederation(db, [site, { name: "T2_COPY" }], {
     ...(options.agentTickMs !== undefined
       ? {

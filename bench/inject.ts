@@ -1,0 +1,157 @@
+/**
+ * `deno run -A bench/inject.ts [--scale small|medium|cms] [--seed N] [--database-url URL]`
+ *
+ * End to end: objects injected through `POST /data/inventory/injectsync` on a
+ * real HTTP listener by 8 concurrent clients, each document the replicas at a
+ * new site of 10 datasets with all their blocks (1 dataset replica + 10 block
+ * replicas each, 110 objects). Run by bench.ts in a process of its own (it
+ * builds a service over its own copy of the inventory); its figure is set
+ * beside `journal.commands_per_second`, the same kind of commands submitted
+ * to the writer directly. Never used by tests.
+ */
+import { parseArgs } from "node:util";
+import { openDatabase } from "../adapters/db/database.ts";
+import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
+import { migrate } from "../adapters/db/migrate.ts";
+import { createDynamo } from "../service/create_dynamo.ts";
+import { parsePartitions } from "../policies/partitions.ts";
+import { SystemClock } from "../actors/runtime/mod.ts";
+import { SqlUserStore } from "../adapters/db/user_store.ts";
+import { parseAuthorization } from "../adapters/db/user_store_port.ts";
+import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
+
+const CLIENTS = 8;
+const DATASETS_PER_DOCUMENT = 10;
+
+/**
+ * Runs this file in a process of its own and returns its figures (bench.ts), beside
+ * `journal.commands_per_second` of the same run.
+ */
+export async function benchInject(
+  options: {
+    scale: string;
+    seed: number;
+    databaseUrl?: string | undefined;
+    journalCommandsPerSecond: number;
+  },
+): Promise<Record<string, number>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--max-old-space-size=16384",
+      new URL(import.meta.url).pathname,
+      "--scale",
+      options.scale,
+      "--seed",
+      String(options.seed),
+      ...(options.databaseUrl ? ["--database-url", options.databaseUrl] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/inject.ts exited ${out.code}`);
+  const figures = JSON.parse(new TextDecoder().decode(out.stdout)) as Record<string, number>;
+  const ratio = figures["registry.inject_objects_per_second"]! / options.journalCommandsPerSecond;
+  figures["registry.inject_to_journal_ratio"] = Math.round(ratio * 1000) / 1000;
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      scale: { type: "string", default: "small" },
+      seed: { type: "string", default: "1" },
+      "database-url": { type: "string" },
+    },
+  });
+  const scale = SCALES[values.scale!];
+  if (!scale) {
+    throw new TypeError(`--scale must be one of ${Object.keys(SCALES).join(", ")}, got "${values.scale}"`);
+  }
+  const log = (msg: string) => console.error(`bench:inject: ${msg}`);
+  const url = values["database-url"];
+
+  const partitions = parsePartitions(BENCH_PARTITIONS, "bench partitions");
+  const db = await openDatabase(url ? { url, schema: `bench_inject_${Date.now()}` } : {});
+  await migrate(db, Date.now());
+  await new SqlInventoryStore(db).loadTables(partitions);
+  log(`generating the ${scale.name} inventory`);
+  await generateInventory(db, scale, Number(values.seed));
+  const blocks = new Map<string, string[]>();
+  for (
+    const [dataset, block] of await db.queryArrays(
+      "SELECT d.name, b.name FROM blocks b JOIN datasets d ON d.id = b.dataset_id ORDER BY d.id, b.id",
+    )
+  ) {
+    const list = blocks.get(dataset as string) ?? [];
+    list.push(block as string);
+    blocks.set(dataset as string, list);
+  }
+  const { token } = await new SqlUserStore(db).addUser({
+    name: "bench",
+    authorizations: [parseAuthorization("admin:inventory")],
+  }, Date.now());
+  log("loading it into the service");
+  const dynamo = await createDynamo({
+    database: db,
+    clock: new SystemClock(),
+    partitions,
+    dealer: null,
+    fileops: null,
+    scheduler: null,
+    consistency: null,
+  });
+  await dynamo.ready;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, dynamo.app.fetch);
+  const base = `http://127.0.0.1:${server.addr.port}`;
+
+  async function inject(document: unknown): Promise<void> {
+    const res = await fetch(`${base}/data/inventory/injectsync`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(document),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`injectsync: ${res.status} ${text.slice(0, 300)}`);
+  }
+
+  await inject({ site: [{ name: "T3_INJECT", storage_type: "disk", status: "ready" }] });
+  const documents: { datasetreplica: unknown[] }[] = [];
+  let objects = 0;
+  const names = [...blocks.keys()];
+  for (let i = 0; i + DATASETS_PER_DOCUMENT <= names.length; i += DATASETS_PER_DOCUMENT) {
+    const replicas = names.slice(i, i + DATASETS_PER_DOCUMENT).map((dataset) => ({
+      dataset,
+      site: "T3_INJECT",
+      group: "AnalysisOps",
+      blockreplicas: blocks.get(dataset)!.map((block) => ({ block })),
+    }));
+    objects += replicas.reduce((n, r) => n + 1 + r.blockreplicas.length, 0);
+    documents.push({ datasetreplica: replicas });
+  }
+  log(`${CLIENTS} clients injecting ${objects} objects in ${documents.length} documents`);
+  const queue = [...documents];
+  const t = performance.now();
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) await inject(d);
+  }));
+  const seconds = (performance.now() - t) / 1000;
+  console.log(JSON.stringify(
+    {
+      "registry.inject_clients": CLIENTS,
+      "registry.inject_objects": objects,
+      "registry.inject_documents": documents.length,
+      "registry.inject_objects_per_second": Math.round(objects / seconds),
+    },
+    null,
+    2,
+  ));
+  await server.shutdown();
+  await dynamo.close();
+  if (url) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
+  await db.close();
+}
+
+if (import.meta.main) await main();
