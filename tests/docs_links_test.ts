@@ -131,3 +131,13 @@ Deno.test("every source path docs/architecture.md names exists", async () => {
   }
   assertEquals(missing, []);
 });
+
+Deno.test("the README is an introduction: under 20 kB, and its first commands are the demo and the tests", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const bytes = new TextEncoder().encode(readme).length;
+  assert(bytes < 20_000, `README.md is ${bytes} bytes; reference belongs in docs/`);
+  // .ci/run runs "the README's first command" (the demo) and its test command as a new user would.
+  const firstBlock = readme.match(/```sh\n([\s\S]*?)```/)?.[1] ?? "";
+  const commands = firstBlock.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter((l) => l);
+  assertEquals(commands, ["deno task demo", "deno task test"]);
+});
