@@ -45,6 +45,7 @@ import { benchXrootdFileops } from "./fileops_xrootd.ts";
 import { benchInject } from "./inject.ts";
 import { benchConsistency } from "./consistency.ts";
 import { benchCluster } from "./cluster.ts";
+import { benchClusterFence } from "./cluster_fence.ts";
 import { benchSimulate } from "./simulate.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
@@ -327,6 +328,7 @@ Object.assign(figures, await benchXrootdFileops());
 if (values["database-url"]) {
   log("cluster");
   Object.assign(figures, await benchCluster(values["database-url"]));
+  Object.assign(figures, await benchClusterFence(values["database-url"]));
 }
 
 // ---- consistency: a site scan vs a bare find of the same tree -------------------------------
@@ -355,6 +357,30 @@ log("web monitor");
   if (!out.success) throw new Error(`bench/web.ts exited ${out.code}`);
   const { scale: _scale, ...web } = JSON.parse(new TextDecoder().decode(out.stdout));
   Object.assign(figures, web);
+}
+
+// ---- parallel readers: replica memory and lag, registry reads during a Detox cycle --------------
+// In a process of its own too (bench/readers.ts): the writer and its replica hold the inventory twice.
+log("parallel readers");
+{
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--expose-gc,--max-old-space-size=16384",
+      new URL("./readers.ts", import.meta.url).pathname,
+      "--scale",
+      scale.name,
+      "--seed",
+      String(seed),
+      ...(values["database-url"] ? ["--database-url", values["database-url"]] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/readers.ts exited ${out.code}`);
+  const { scale: _scale, database: _database, ...readers } = JSON.parse(new TextDecoder().decode(out.stdout));
+  Object.assign(figures, readers);
 }
 
 // ---- placement quality: the federation simulator (issue 19) ----------------------------------

@@ -16,6 +16,8 @@ import type { FileOpsPassSummary } from "../actors/transfer/fileops_engine.ts";
 import { type BulkTransaction, type Database, openDatabase } from "../adapters/db/database.ts";
 import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
+import { fencedDatabase } from "../adapters/db/fenced_database.ts";
+import { currentIdempotencyKey } from "./cluster/idempotency_context.ts";
 import { migrate } from "../adapters/db/migrate.ts";
 import { SqlUserStore } from "../adapters/db/user_store.ts";
 import { SqlLockStore } from "../adapters/db/lock_store.ts";
@@ -86,11 +88,19 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /**
+   * Decide Detox cycles on a reader replica in a Worker (docs/parallel_readers.md); default: yes
+   * when Detox is configured. false keeps them on the main isolate (a benchmark's contrast).
+   */
+  readers?: boolean;
   /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
   follower?: TreeDependencies["follower"];
   /** Names this process's file workers (a cluster node's id: its claims are its own). */
   nodeName?: string;
-  /** A cluster leader's fence, run last in every inventory commit (docs/cluster.md). */
+  /**
+   * A cluster leader's fence, run last in every inventory commit and every registry store's write
+   * transaction (requests, locks, users, popularity, injections), with the write's idempotency key (docs/cluster.md).
+   */
   inventoryFence?: (tx: BulkTransaction) => Promise<void>;
 }
 
@@ -136,14 +146,18 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   });
   const publication = new InventoryPublication();
-  const injections = new SqlInjectionQueue(db);
-  const users = new SqlUserStore(db);
-  const locks = new SqlLockStore(db);
-  const accesses = new SqlAccessStore(db);
+  // A cluster leader's registry writes are fenced as its inventory commits are.
+  const registryDb = options.inventoryFence
+    ? fencedDatabase(db, { fence: options.inventoryFence, idempotencyKey: currentIdempotencyKey })
+    : db;
+  const injections = new SqlInjectionQueue(registryDb);
+  const users = new SqlUserStore(registryDb);
+  const locks = new SqlLockStore(registryDb);
+  const accesses = new SqlAccessStore(registryDb);
   const history = new SqlDetoxHistory(db);
-  const requests = new SqlRequestStore(db);
-  const appLocks = new SqlAppLockStore(db);
-  const demand = new SqlDemandStore(db);
+  const requests = new SqlRequestStore(registryDb);
+  const appLocks = new SqlAppLockStore(registryDb);
+  const demand = new SqlDemandStore(registryDb);
   const dealerHistory = new SqlDealerHistory(db);
   const fileopsStore = new SqlFileOpsStore(db);
   const schedulerStore = new SqlSchedulerStore(db);
@@ -164,6 +178,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
+    ...(options.readers !== undefined ? { readers: options.readers } : {}),
     // A cluster follower runs no agent: they decide and write, which is the leader's (docs/cluster.md).
     ...(detoxConfig && detoxConfig.policies.length > 0 && !options.follower
       ? {
@@ -235,7 +250,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }
       : {}),
   });
-  const metrics = new ServiceMetrics(system, publication);
+  const metrics = new ServiceMetrics(system, publication, () => tree.replicas);
   const activity = new SqlActivityMetrics(db);
   const port = registryPort({
     publication,

@@ -26,9 +26,12 @@ export class SqlAppLockStore implements AppLockStore {
   }
 
   async unlockApp(app: LockableApp, user: string | null): Promise<boolean> {
-    let q = this.db.kysely.deleteFrom("app_locks").where("app", "=", app);
-    if (user !== null) q = q.where("user_name", "=", user);
-    return Number((await q.executeTakeFirst()).numDeletedRows) > 0;
+    // In a transaction, so that a cluster leader's write is fenced (adapters/db/fenced_database.ts).
+    return await this.db.transaction(async (tx) => {
+      let q = tx.deleteFrom("app_locks").where("app", "=", app);
+      if (user !== null) q = q.where("user_name", "=", user);
+      return Number((await q.executeTakeFirst()).numDeletedRows) > 0;
+    });
   }
 
   async appLocks(): Promise<AppLock[]> {

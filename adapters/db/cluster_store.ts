@@ -56,6 +56,26 @@ export async function recordCommittedKeys(
   );
 }
 
+/**
+ * Records, in a registry write's transaction, that the write of `key` is
+ * applied, with `answer` to give a retry until the real answer replaces it.
+ * A key that already has an answer keeps it.
+ */
+export async function recordAppliedKey(
+  tx: BulkTransaction,
+  key: string,
+  answer: RememberedAnswer,
+  atMs: number,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO cluster_idempotency (key, node, status, content_type, body, created_ms)
+     VALUES ($1, '', $2, $3, $4, $5)
+     ON CONFLICT (key) DO UPDATE SET status = EXCLUDED.status, content_type = EXCLUDED.content_type,
+       body = EXCLUDED.body WHERE cluster_idempotency.status IS NULL`,
+    [key, answer.status, answer.contentType, answer.body, atMs],
+  );
+}
+
 /** An inventory commit by a leader whose lease has moved on: it is rolled back. */
 export class FencedError extends Error {
   constructor(readonly held: number, readonly current: number) {

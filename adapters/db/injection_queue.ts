@@ -14,16 +14,19 @@ export class SqlInjectionQueue implements InjectionQueue {
   constructor(private readonly db: Database) {}
 
   async enqueue(kind: InjectionKind, payload: unknown, user: string, nowMs: number): Promise<number> {
-    const row = await this.db.kysely.insertInto("data_injections").values({
-      created_ms: nowMs,
-      updated_ms: nowMs,
-      user_name: user,
-      kind,
-      payload: jsonb(payload),
-      status: "queued",
-      result: null,
-      applied_seq: null,
-    }).returning("id").executeTakeFirstOrThrow();
+    // Writes here are in transactions, so that a cluster leader's are fenced (adapters/db/fenced_database.ts).
+    const row = await this.db.transaction((tx) =>
+      tx.insertInto("data_injections").values({
+        created_ms: nowMs,
+        updated_ms: nowMs,
+        user_name: user,
+        kind,
+        payload: jsonb(payload),
+        status: "queued",
+        result: null,
+        applied_seq: null,
+      }).returning("id").executeTakeFirstOrThrow()
+    );
     await this.db.notify(INJECTION_CHANNEL, String(row.id));
     return row.id;
   }
@@ -70,19 +73,23 @@ export class SqlInjectionQueue implements InjectionQueue {
   }
 
   async beginAttempt(id: number, nowMs: number): Promise<void> {
-    await this.db.kysely.updateTable("data_injections")
-      .set((eb) => ({ attempts: eb("attempts", "+", 1), updated_ms: nowMs }))
-      .where("id", "=", id).where("status", "=", "queued").execute();
+    await this.db.transaction((tx) =>
+      tx.updateTable("data_injections")
+        .set((eb) => ({ attempts: eb("attempts", "+", 1), updated_ms: nowMs }))
+        .where("id", "=", id).where("status", "=", "queued").execute()
+    );
   }
 
   async recordFailure(id: number, error: string, moveAside: boolean, nowMs: number): Promise<void> {
-    await this.db.kysely.updateTable("data_injections")
-      .set({
-        last_error: error,
-        updated_ms: nowMs,
-        ...(moveAside ? { status: "failed", result: jsonb({ error }) } : {}),
-      })
-      .where("id", "=", id).where("status", "=", "queued").execute();
+    await this.db.transaction((tx) =>
+      tx.updateTable("data_injections")
+        .set({
+          last_error: error,
+          updated_ms: nowMs,
+          ...(moveAside ? { status: "failed", result: jsonb({ error }) } : {}),
+        })
+        .where("id", "=", id).where("status", "=", "queued").execute()
+    );
   }
 
   async settled(ids: number[]): Promise<Set<number>> {

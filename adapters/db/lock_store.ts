@@ -26,7 +26,8 @@ export class SqlLockStore implements LockStore {
   }
 
   async unlock(user: string | null, ids: number[], nowMs: number): Promise<number> {
-    return await unlockIn(this.db.kysely, user, ids, nowMs);
+    // In a transaction, so that a cluster leader's write is fenced (adapters/db/fenced_database.ts).
+    return await this.db.transaction((tx) => unlockIn(tx, user, ids, nowMs));
   }
 
   /** Makes the user's active locks exactly `requests`, all or nothing. */

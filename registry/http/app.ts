@@ -171,6 +171,14 @@ export function createRegistryApp(
       c.header("Retry-After", String(error.retryAfterSeconds));
       return c.json(envelope(503, error.message), 503);
     }
+    // A cluster leader deposed mid-write (adapters/db/cluster_store.ts): rolled back, the new leader takes it.
+    if (error instanceof Error && error.name === "FencedError") {
+      c.header("Retry-After", "1");
+      return c.json(
+        envelope(503, "This server no longer leads the cluster; nothing was written, retry"),
+        503,
+      );
+    }
     if (error instanceof HttpError) {
       if (error.retryAfterSeconds !== undefined) c.header("Retry-After", String(error.retryAfterSeconds));
       return c.json(

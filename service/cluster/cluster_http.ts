@@ -195,8 +195,8 @@ export function clusterFetch(
     const forwarded = req.headers.has(FORWARDED);
     const deadline = Date.now() + forwardWaitMs;
     for (;;) {
-      // The lease is confirmed before each write: registry writes (requests, locks) are not fenced in
-      // the database as inventory commits are, so a leader that wakes up deposed must not start one.
+      // The lease is confirmed before each write, so a leader that wakes up deposed forwards it at once;
+      // one deposed after this check is stopped by the fence in the write's transaction (503, retried below).
       if (node.role === "leader" && await node.confirmLeadership()) {
         const res = await leaderWrite(req, body, key);
         // A write that failed because this node was deposed meanwhile goes to the new leader (same key).
