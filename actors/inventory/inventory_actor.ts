@@ -177,7 +177,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             });
             msg.replyTo.tell({ ok: true });
           } catch (error) {
-            ctx.log.error("Attaching a reader replica failed", { error: String(error) });
+            ctx.log.error("Attaching a reader replica failed: {error}", { error: String(error) });
             msg.replyTo.tell({ ok: false, error: String(error) });
           }
           return state;
@@ -211,7 +211,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             }
           }
           const fail = (error: unknown): never => {
-            ctx.log.error("Inventory write failed", { error: String(error) });
+            ctx.log.error("Inventory write failed: {error}", { error: String(error) });
             for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
             throw error;
           };
@@ -285,7 +285,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
                 b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
               );
             }, (error) => {
-              ctx.log.error("Inventory write failed", { error: String(error) });
+              ctx.log.error("Inventory write failed: {error}", { error: String(error) });
               for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
               ctx.self.tell({ type: "commit_failed", error });
               throw error;

@@ -233,7 +233,7 @@ export class ActorCell<M, S = any> {
 
   async #fail(error: unknown): Promise<void> {
     this.#status = "failed";
-    this.log.error("Actor failed", { error: describeError(error) });
+    this.log.error("Actor {actor} failed: {error}", { error: describeError(error) });
     this.host.inspection.emit({ type: "failure", address: this.address, error });
     await this.#terminateIncarnation({ kind: "failure", error });
     if (this.parent) this.parent.#sendSystem({ kind: "child_failed", child: this, error });
@@ -352,7 +352,7 @@ export class ActorCell<M, S = any> {
       try {
         await this.#behavior.onStop(this.#state, this.#ctx, reason);
       } catch (error) {
-        this.log.warn("onStop failed", { error: describeError(error) });
+        this.log.warn("Actor {actor}: onStop failed: {error}", { error: describeError(error) });
       }
     }
     this.#state = undefined;
