@@ -1,5 +1,5 @@
 /**
- * Dataset actors (/dynamo/datasets/<name>, DESIGN.md §5 virtual actors): one
+ * Dataset actors (/dynamo/datasets/<name>, docs/architecture.md, virtual actors): one
  * per dataset with work, activated by the first message for it, passivated
  * after `idleMs` without one by one shared timer wheel, its state rebuilt from
  * the file-operations tables on activation (never the only copy of anything:

@@ -7,7 +7,7 @@
  * LOCKED, so other processes share the work) until nothing is left, and
  * answers with counts.
  *
- * No handler awaits anything (DESIGN.md §5): a lane asks its sites for
+ * No handler awaits anything (docs/architecture.md): a lane asks its sites for
  * admission one after the other in address order (so two links sharing sites
  * never each hold what the other waits for) and gets each answer as a message;
  * the claim and the copy run as tasks whose end is a message to this actor;

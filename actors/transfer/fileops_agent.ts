@@ -55,7 +55,7 @@ interface AgentState {
 let incarnations = 0;
 
 /**
- * The pass runs as a task whose end is a message to this agent (DESIGN.md §5: no handler awaits
+ * The pass runs as a task whose end is a message to this agent (docs/architecture.md: no handler awaits
  * another actor, and the pass waits for the link and deletion actors' drains): the agent stays
  * responsive meanwhile, ticks and runs arriving during a pass are folded into one next pass.
  */
