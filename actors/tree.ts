@@ -19,6 +19,7 @@ import type { InventoryPublication } from "./inventory/publication.ts";
 import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
 import { scheduler, type SchedulerMsg, type SchedulerOptions } from "./agents/scheduler.ts";
 import { resolveApplications } from "./agents/builtin_apps.ts";
+import { datasetActors, type DatasetActorsOptions, type DatasetMsg } from "./dataset/dataset_actors.ts";
 import { replicaActor, type ReplicaMsg, ReplicaSlot } from "./inventory/replica_host.ts";
 import { replicaDetoxDecider } from "./agents/detox_on_replica.ts";
 import { replicaDealerDecider } from "./agents/dealer_on_replica.ts";
@@ -42,6 +43,8 @@ export interface TreeDependencies {
   tracker?: Omit<RequestTrackerOptions, "gateway">;
   /** File operations (transfers, deletions, the updater), when sites have storage. */
   fileops?: Omit<FileOpsAgentOptions, "snapshot" | "submit">;
+  /** Dataset actors (/dynamo/datasets), told of every file done by the file workers. */
+  datasets?: Omit<DatasetActorsOptions, "snapshot" | "submit" | "tracker">;
   /** The scheduler, when a sequence file is configured: it runs the agents above as its applications. */
   scheduler?: Omit<SchedulerOptions, "resolve"> & { askTimeoutMs?: number };
   /** Site consistency checks, when configured. */
@@ -64,6 +67,7 @@ export interface ApplicationTree {
   fileops: ActorRef<FileOpsMsg> | null;
   scheduler: ActorRef<SchedulerMsg> | null;
   consistency: ActorRef<ConsistencyMsg> | null;
+  datasets: ActorRef<DatasetMsg> | null;
   /** The reader replica, when one runs (its lag is a metric). */
   replicas: ReplicaSlot | null;
   nudgeInjections(): void;
@@ -85,6 +89,9 @@ export interface ApplicationTree {
  *                           so ticks do not pile up behind a long cycle; shares /detox's cycle lock
  *     /dealer, /dealer_ticks  likewise for the Dealer
  *     /requests             permanent; follows copy requests, carries out deletion requests
+ *     /datasets             permanent; the dataset actors (/datasets/<name>, virtual: activated by a
+ *                           message, passivated when idle); a new incarnation starts empty and
+ *                           rebuilds each dataset's state from the database on its next message
  *     /fileops              permanent; transfers and deletions on the sites, and the updater; a new
  *                           incarnation gives back the tasks the crashed one held and carries on
  *     /scheduler            permanent; runs the sequences of the sequence file with the agents above
@@ -213,6 +220,24 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             behavior: () => requestTracker({ ...tracker, gateway }),
           });
         }
+        if (deps.datasets) {
+          const datasets = deps.datasets;
+          ctx.spawn<DatasetMsg>({
+            id: "datasets",
+            restart: "permanent",
+            mailbox: { capacity: 1_000_000 },
+            behavior: () =>
+              datasetActors({
+                ...datasets,
+                snapshot: () => gateway.snapshot(),
+                submit: async (commands) => {
+                  const reply = await gateway.submit({ commands, atomic: false });
+                  return reply.ok ? { ok: true } : { ok: false, error: reply.error };
+                },
+                tracker: () => deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
+              }),
+          });
+        }
         if (deps.fileops) {
           const fileops = deps.fileops;
           ctx.spawn<FileOpsMsg>({
@@ -222,6 +247,12 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             behavior: () =>
               fileOpsAgent({
                 ...fileops,
+                ...(deps.datasets
+                  ? {
+                    onFileDone: (file) =>
+                      system.refFor<DatasetMsg>("/dynamo/datasets").tell({ type: "file_done", file }),
+                  }
+                  : {}),
                 snapshot: () => gateway.snapshot(),
                 submit: async (commands) => {
                   const reply = await gateway.submit({ commands, atomic: false });
@@ -272,6 +303,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
     scheduler: deps.scheduler ? system.refFor<SchedulerMsg>("/dynamo/scheduler") : null,
     consistency: deps.consistency ? system.refFor<ConsistencyMsg>("/dynamo/consistency") : null,
+    datasets: deps.datasets ? system.refFor<DatasetMsg>("/dynamo/datasets") : null,
     replicas: slot,
     nudgeTracker: () => {
       if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });

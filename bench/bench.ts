@@ -44,6 +44,7 @@ import { benchFileops } from "./fileops.ts";
 import { benchXrootdFileops } from "./fileops_xrootd.ts";
 import { benchInject } from "./inject.ts";
 import { benchConsistency } from "./consistency.ts";
+import { benchDatasetActors } from "./dataset_actors.ts";
 import { benchCluster } from "./cluster.ts";
 import { benchClusterFence } from "./cluster_fence.ts";
 import { benchSimulate } from "./simulate.ts";
@@ -321,6 +322,7 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+Object.assign(figures, await benchDatasetActors());
 log("file operations to XRootD");
 Object.assign(figures, await benchXrootdFileops());
 

@@ -429,15 +429,16 @@ export class SqlFileOpsStore implements FileOpsStore {
   }
 
   async filesOf(
-    filter: { dataset: string; site: string; kind?: SubscriptionKind; offset: number; limit: number },
+    filter: { dataset: string; site?: string; kind?: SubscriptionKind; offset: number; limit: number },
   ) {
     const rows = await this.db.queryArrays(
       `SELECT ${SUBSCRIPTION_COLUMNS.split(", ").map((c) => `s.${c}`).join(", ")},
               (SELECT f.code || ': ' || f.message FROM file_failures f WHERE f.subscription_id = s.id
                 ORDER BY f.seq DESC LIMIT 1)
-         FROM file_subscriptions s WHERE s.dataset = $1 AND s.site = $2 AND ($3::text IS NULL OR s.kind = $3)
-        ORDER BY s.block, s.lfn, s.kind LIMIT $4 OFFSET $5`,
-      [filter.dataset, filter.site, filter.kind ?? null, filter.limit, filter.offset],
+         FROM file_subscriptions s WHERE s.dataset = $1 AND ($2::text IS NULL OR s.site = $2)
+          AND ($3::text IS NULL OR s.kind = $3)
+        ORDER BY s.site, s.block, s.lfn, s.kind LIMIT $4 OFFSET $5`,
+      [filter.dataset, filter.site ?? null, filter.kind ?? null, filter.limit, filter.offset],
     );
     return rows.map((r) => ({ ...toSubscription(r), lastError: r[14] as string | null }));
   }

@@ -152,9 +152,12 @@ export interface FileOpsStore {
   release(ids: number[] | "all", nowMs: number): Promise<number>;
   current(limit: number): Promise<Subscription[]>;
   held(limit: number): Promise<(Subscription & { lastError: string | null })[]>;
-  /** The files of a dataset at a site (one request's work, for the web monitor), with their last error. */
+  /**
+   * The files of a dataset at a site (one request's work, for the web monitor), or at every site
+   * without `site` (a dataset actor's state), with their last error.
+   */
   filesOf(
-    filter: { dataset: string; site: string; kind?: SubscriptionKind; offset: number; limit: number },
+    filter: { dataset: string; site?: string; kind?: SubscriptionKind; offset: number; limit: number },
   ): Promise<(Subscription & { lastError: string | null })[]>;
   heldSummary(): Promise<
     { site: string; kind: SubscriptionKind; reason: HoldReason; files: number; bytes: number }[]
