@@ -212,3 +212,26 @@ dbTest(
     }
   },
 );
+
+dbTest(
+  "without a decider (readers: false) the cycle is decided in-process and commits the same way",
+  async ({ db }) => {
+    const t = await start(db);
+    try {
+      const { decider: _decider, ...inProcess } = t.options;
+      const generation = t.gateway.snapshot().generation;
+      const summary = await runDealerCycle(inProcess, "normal", null, () => NOW);
+      assertEquals(summary.error, undefined);
+      assertEquals([summary.generation, summary.copies, summary.committedGeneration], [
+        generation,
+        2,
+        generation + 1,
+      ]);
+      const ops = await db.queryArrays("SELECT site FROM replica_operations WHERE dataset = '/Copy/Me/AOD'");
+      assertEquals(ops, [["T2_B"]]);
+      assertEquals((await t.requests.openCopyRequests()).map((r) => r.status), ["activated", "activated"]);
+    } finally {
+      await t.system.shutdown();
+    }
+  },
+);
