@@ -106,12 +106,15 @@ export function planDeletionRequests(
     if (sites.length === 0) return reject("no known site matches the request");
     const actions: DeletionAction[] = [];
     // Staged until the whole request is admitted: a request that must wait commits nothing.
-    const staged: { commands: InventoryCommand[]; operations: DeletionWork["operations"]; doomed: string[] } =
-      {
-        commands: [],
-        operations: [],
-        doomed: [],
-      };
+    const staged: {
+      commands: InventoryCommand[];
+      operations: DeletionWork["operations"];
+      doomed: Set<string>;
+    } = {
+      commands: [],
+      operations: [],
+      doomed: new Set<string>(),
+    };
     for (const item of items) {
       const dataset = snapshot.datasetById(item.datasetId)!;
       for (const site of sites) {
@@ -125,27 +128,28 @@ export function planDeletionRequests(
           fail("locked by a Detox lock");
           continue;
         }
-        const last = blocks.find((id) => {
-          const block = snapshot.blockById(id)!;
-          return !snapshot.blockReplicasOf(block).some((br) =>
-            br.siteId !== site.id && br.fileIds === null && br.groupId !== NULL_GROUP_ID &&
-            !doomed.has(`${br.siteId}:${id}`)
-          );
-        });
-        if (last !== undefined) {
-          fail(`would delete the last complete copy of ${dataset.name}#${snapshot.blockById(last)!.name}`);
-          continue;
-        }
         const owned = blocks.filter((id) => snapshot.blockReplica(dr, id)!.groupId !== NULL_GROUP_ID);
         // A deletion conflicting with the dataset's copies in flight waits for them (dataset_conflicts.ts):
-        // the request stays new, the reason recorded, and is planned again on the next pass.
+        // the request stays new, the reason recorded, and is planned again on the next pass. Checked before
+        // the last-copy rule: the only source of a copy is a last copy until that copy completes.
         const waitFor = conflictOf(snapshot, dataset.name, site.name, owned, inFlight);
         if (waitFor) {
           const reason = `waiting: ${waitFor}`;
           // Unchanged while it waits: the request is not rewritten on every pass.
           return { ...r, reason, updatedAt: r.reason === reason ? r.updatedAt : now };
         }
-        staged.doomed.push(...blocks.map((id) => `${site.id}:${id}`));
+        const last = blocks.find((id) => {
+          const block = snapshot.blockById(id)!;
+          return !snapshot.blockReplicasOf(block).some((br) =>
+            br.siteId !== site.id && br.fileIds === null && br.groupId !== NULL_GROUP_ID &&
+            !doomed.has(`${br.siteId}:${id}`) && !staged.doomed.has(`${br.siteId}:${id}`)
+          );
+        });
+        if (last !== undefined) {
+          fail(`would delete the last complete copy of ${dataset.name}#${snapshot.blockById(last)!.name}`);
+          continue;
+        }
+        for (const id of blocks) staged.doomed.add(`${site.id}:${id}`);
         const deletion = owned.length > 0 ? replicaDeletion(snapshot, site.id, item.datasetId, owned) : null;
         if (deletion) {
           staged.commands.push(...deletion.commands);
