@@ -23,6 +23,8 @@ export type DatasetOperation =
     readonly site: string;
     /** Who asks: Detox's cycle or a user's deletion request. */
     readonly by: "detox" | "user";
+    /** The other sites whose copy of the block the same decision deletes (they are no source either). */
+    readonly alongside?: readonly string[];
   }
   | { readonly kind: "invalidation"; readonly by?: "consistency" | "user" };
 
@@ -38,7 +40,8 @@ const ALLOW: Admission = { verdict: "allow" };
 /**
  * Whether `proposed` may start while `inFlight` are running on the same dataset. The loser of a
  * conflict is always the proposed operation: what is in flight already has files moving.
- * - A deletion of a replica that is the only source of a copy in flight: a Detox deletion is refused
+ * - A deletion of a replica that is the only source of a copy in flight (counting the other copies the
+ *   same decision deletes as no source): a Detox deletion is refused
  *   (its cycle decides again on the next snapshot), a user's deletion waits for the copy.
  * - A user's deletion of a block at a site while a copy of it to that site is in flight (e.g. a Dealer
  *   copy), and a copy to a site whose block is being deleted there: the proposed one waits.
@@ -52,9 +55,14 @@ export function admitOperation(
   const where = (block: string) => JSON.stringify(`${dataset}#${block}`);
   for (const op of inFlight) {
     if (proposed.kind === "deletion" && op.kind === "copy" && op.block === proposed.block) {
-      if (op.sources.length === 1 && op.sources[0] === proposed.site) {
+      const gone = new Set([proposed.site, ...proposed.alongside ?? []]);
+      if (op.sources.includes(proposed.site) && op.sources.every((source) => gone.has(source))) {
+        const others = op.sources.filter((source) => source !== proposed.site);
         const reason =
           `the copy of ${where(op.block)} at ${JSON.stringify(proposed.site)} is the only source ` +
+          (others.length > 0
+            ? `(with ${others.map((o) => JSON.stringify(o)).join(", ")}, deleted alongside) `
+            : "") +
           `of the copy to ${JSON.stringify(op.site)} in flight`;
         return proposed.by === "detox" ? { verdict: "refuse", reason } : { verdict: "wait", reason };
       }

@@ -99,3 +99,35 @@ Deno.test("the writer's re-check: a Detox deletion decided before a copy from it
   // Unknown datasets have nothing in flight.
   assertEquals(operationsInFlight(after, "/No/Such/RAW"), []);
 });
+
+Deno.test("one decision deleting every source of a copy in flight is refused, though each source alone is not the only one", () => {
+  const two: DatasetOperation = { kind: "copy", block: "b1", site: "T2_B", sources: ["T2_A", "T2_C"] };
+  const alone = admitOperation(D, [two], { kind: "deletion", block: "b1", site: "T2_A", by: "detox" });
+  assertEquals(alone.verdict, "allow");
+  const together = admitOperation(D, [two], {
+    kind: "deletion",
+    block: "b1",
+    site: "T2_A",
+    by: "detox",
+    alongside: ["T2_C"],
+  });
+  assertEquals(together.verdict, "refuse");
+  // Through the writer's re-check: a copy to B from A and C, and a Detox cycle deleting both.
+  const h = federation();
+  h.apply(
+    { op: "dataset_replica.upsert", dataset: D, site: "T2_C", group: "G" },
+    { op: "block_replica.upsert", dataset: D, block: "b1", site: "T2_C", group: "G" },
+    { op: "dataset_replica.upsert", dataset: D, site: "T2_B", group: "G" },
+    { op: "block_replica.upsert", dataset: D, block: "b1", site: "T2_B", group: "G", files: [] },
+  );
+  const snap = new Snapshot(h.state);
+  const at = (site: string) => ({
+    siteId: snap.site(site)!.id,
+    blockIds: [snap.block(snap.dataset(D)!.id, "b1")!.id],
+  });
+  assertEquals(firstFailedPrecondition(snap, deletionConflicts(snap, [at("T2_A")], "detox")), null);
+  assertMatch(
+    firstFailedPrecondition(snap, deletionConflicts(snap, [at("T2_A"), at("T2_C")], "detox")) ?? "",
+    /conflict \(refuse\): .*"T2_A" is the only source \(with "T2_C", deleted alongside\) of the copy to "T2_B"/,
+  );
+});

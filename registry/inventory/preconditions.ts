@@ -156,18 +156,34 @@ export function deletionConflicts(
   deletions: readonly { siteId: number; blockIds: readonly number[] }[],
   by: "detox" | "user",
 ): NoConflict[] {
-  const out: NoConflict[] = [];
+  // The sites each block is deleted at by this same decision: together they may remove every source.
+  const sitesOf = new Map<number, string[]>();
   for (const d of deletions) {
     const site = snapshot.siteById(d.siteId);
     if (!site) continue;
     for (const id of d.blockIds) {
-      const block = snapshot.blockById(id);
-      const dataset = block ? snapshot.datasetById(block.datasetId) : undefined;
-      if (!block || !dataset) continue;
+      let sites = sitesOf.get(id);
+      if (!sites) sitesOf.set(id, sites = []);
+      sites.push(site.name);
+    }
+  }
+  const out: NoConflict[] = [];
+  for (const [id, sites] of sitesOf) {
+    const block = snapshot.blockById(id);
+    const dataset = block ? snapshot.datasetById(block.datasetId) : undefined;
+    if (!block || !dataset) continue;
+    for (const site of sites) {
+      const alongside = sites.filter((s) => s !== site);
       out.push({
         op: "no_conflict",
         dataset: dataset.name,
-        proposed: { kind: "deletion", block: block.name, site: site.name, by },
+        proposed: {
+          kind: "deletion",
+          block: block.name,
+          site,
+          by,
+          ...(alongside.length > 0 ? { alongside } : {}),
+        },
       });
     }
   }
