@@ -7,6 +7,7 @@
  */
 import {
   copiesReliedOn,
+  deletionConflicts,
   type InventoryCommand,
   type Precondition,
   type Snapshot,
@@ -149,7 +150,10 @@ export async function decideDetoxCycle(
       blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
       size: o.size,
     })),
-    preconditions: copiesReliedOn(snapshot, result.deletions),
+    preconditions: [
+      ...copiesReliedOn(snapshot, result.deletions),
+      ...deletionConflicts(snapshot, result.deletions, "detox"),
+    ],
     budget: budget.report(),
   };
 }
