@@ -2,8 +2,14 @@ import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { InventoryStore } from "../adapters/db/inventory_store_port.ts";
 import type { PartitionDefinition } from "../registry/inventory/mod.ts";
 import { injectionDrainer } from "./inventory/injection_drainer.ts";
-import { detoxAgent, type DetoxAgentOptions, type DetoxMsg } from "./agents/detox.ts";
-import { dealerAgent, type DealerAgentOptions, type DealerMsg } from "./agents/dealer.ts";
+import { detoxAgent, type DetoxAgentOptions, type DetoxMsg, scheduledDetoxCycles } from "./agents/detox.ts";
+import {
+  dealerAgent,
+  type DealerAgentOptions,
+  type DealerMsg,
+  scheduledDealerCycle,
+} from "./agents/dealer.ts";
+import { CycleLock, cycleTicker, TICK_MAILBOX, type TickMsg } from "./agents/cycle_ticker.ts";
 import { requestTracker, type RequestTrackerOptions, type TrackerMsg } from "./agents/request_tracker.ts";
 import { fileOpsAgent, type FileOpsAgentOptions, type FileOpsMsg } from "./transfer/fileops_agent.ts";
 import { inventoryActor, type InventoryMsg } from "./inventory/inventory_actor.ts";
@@ -13,6 +19,9 @@ import type { InventoryPublication } from "./inventory/publication.ts";
 import type { ActorRef, ActorSystem, ChildSpec } from "./runtime/mod.ts";
 import { scheduler, type SchedulerMsg, type SchedulerOptions } from "./agents/scheduler.ts";
 import { resolveApplications } from "./agents/builtin_apps.ts";
+import { datasetActors, type DatasetActorsOptions, type DatasetMsg } from "./dataset/dataset_actors.ts";
+import { replicaActor, type ReplicaMsg, ReplicaSlot } from "./inventory/replica_host.ts";
+import { replicaDetoxDecider } from "./agents/detox_on_replica.ts";
 import {
   consistencyAgent,
   type ConsistencyAgentOptions,
@@ -33,10 +42,14 @@ export interface TreeDependencies {
   tracker?: Omit<RequestTrackerOptions, "gateway">;
   /** File operations (transfers, deletions, the updater), when sites have storage. */
   fileops?: Omit<FileOpsAgentOptions, "snapshot" | "submit">;
+  /** Dataset actors (/dynamo/datasets), told of every file done by the file workers. */
+  datasets?: Omit<DatasetActorsOptions, "snapshot" | "submit" | "tracker">;
   /** The scheduler, when a sequence file is configured: it runs the agents above as its applications. */
   scheduler?: Omit<SchedulerOptions, "resolve"> & { askTimeoutMs?: number };
   /** Site consistency checks, when configured. */
   consistency?: Omit<ConsistencyAgentOptions, "ready">;
+  /** A reader replica in a Worker, on which Detox cycles are decided (default: when Detox is configured). */
+  readers?: boolean;
   /**
    * A follower node of a cluster (docs/cluster.md): /inventory follows the journal instead of
    * writing it, and the injection drainer does not run (the leader's does).
@@ -53,6 +66,9 @@ export interface ApplicationTree {
   fileops: ActorRef<FileOpsMsg> | null;
   scheduler: ActorRef<SchedulerMsg> | null;
   consistency: ActorRef<ConsistencyMsg> | null;
+  datasets: ActorRef<DatasetMsg> | null;
+  /** The reader replica, when one runs (its lag is a metric). */
+  replicas: ReplicaSlot | null;
   nudgeInjections(): void;
   /** A request arrived: the tracker makes a pass now rather than at its next tick. */
   nudgeTracker(): void;
@@ -64,9 +80,17 @@ export interface ApplicationTree {
  *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
  *     /injections           permanent; stateless, re-reads the queue
- *     /detox                permanent; one cycle at a time, on its schedule and on request
- *     /dealer               permanent; likewise
+ *     /replica              permanent; a reader replica in a Worker, built from the tables while the
+ *                           writer pauses, then following the committed journal; Detox decides there.
+ *                           A failed Worker (or a diverged journal) restarts it with a fresh replica
+ *     /detox                permanent; cycles on request, one at a time
+ *     /detox_ticks          permanent; the scheduled Detox cycles: a mailbox of one tick, drop-oldest,
+ *                           so ticks do not pile up behind a long cycle; shares /detox's cycle lock
+ *     /dealer, /dealer_ticks  likewise for the Dealer
  *     /requests             permanent; follows copy requests, carries out deletion requests
+ *     /datasets             permanent; the dataset actors (/datasets/<name>, virtual: activated by a
+ *                           message, passivated when idle); a new incarnation starts empty and
+ *                           rebuilds each dataset's state from the database on its next message
  *     /fileops              permanent; transfers and deletions on the sites, and the updater; a new
  *                           incarnation gives back the tasks the crashed one held and carries on
  *     /scheduler            permanent; runs the sequences of the sequence file with the agents above
@@ -102,6 +126,11 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
         }),
   };
   let gateway!: InventoryGateway;
+  // Partitions are parsed again in the Worker, so each needs its definition text.
+  // A cluster follower has no writer to attach a replica to (and runs no agent).
+  const readers = !deps.follower && (deps.readers ??
+    (deps.detox !== undefined && deps.partitions.every((p) => p.text !== undefined)));
+  const slot = readers ? new ReplicaSlot() : null;
   system.spawn<never>({
     id: "dynamo",
     restart: "permanent",
@@ -121,21 +150,61 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             behavior: () => injectionDrainer({ queue: deps.injections, gateway }),
           });
         }
+        if (slot) {
+          ctx.spawn<ReplicaMsg>({
+            id: "replica",
+            restart: "permanent",
+            behavior: () =>
+              replicaActor({ writer, publication: deps.publication, partitions: deps.partitions, slot }),
+          });
+        }
         if (deps.detox) {
           const detox = deps.detox;
+          const decider = slot ? replicaDetoxDecider(slot, () => gateway, detox.enforcer ?? null) : undefined;
+          const cycles = new CycleLock();
+          const agent = () => ({ ...detox, gateway, cycles, ...(decider ? { decider } : {}) });
+          // The agent's mailbox keeps requests; scheduled cycles run from a ticker with a mailbox of one.
           ctx.spawn<DetoxMsg>({
             id: "detox",
             restart: "permanent",
-            behavior: () => detoxAgent({ ...detox, gateway }),
+            behavior: () => detoxAgent({ ...agent(), intervalMs: 0 }),
           });
+          if (detox.intervalMs > 0) {
+            ctx.spawn<TickMsg>({
+              id: "detox_ticks",
+              restart: "permanent",
+              mailbox: TICK_MAILBOX,
+              behavior: () =>
+                cycleTicker({
+                  intervalMs: detox.intervalMs,
+                  lock: cycles,
+                  cycle: (log) => scheduledDetoxCycles(agent(), log, () => system.clock.now()),
+                }),
+            });
+          }
         }
         if (deps.dealer) {
           const dealer = deps.dealer;
+          const cycles = new CycleLock();
           ctx.spawn<DealerMsg>({
             id: "dealer",
             restart: "permanent",
-            behavior: () => dealerAgent({ ...dealer, gateway }),
+            behavior: () => dealerAgent({ ...dealer, gateway, cycles, intervalMs: 0 }),
           });
+          if (dealer.intervalMs > 0) {
+            ctx.spawn<TickMsg>({
+              id: "dealer_ticks",
+              restart: "permanent",
+              mailbox: TICK_MAILBOX,
+              behavior: () =>
+                cycleTicker({
+                  intervalMs: dealer.intervalMs,
+                  lock: cycles,
+                  cycle: (log) =>
+                    scheduledDealerCycle({ ...dealer, gateway, cycles }, log, () => system.clock.now()),
+                }),
+            });
+          }
         }
         if (deps.tracker) {
           const tracker = deps.tracker;
@@ -143,6 +212,24 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             id: "requests",
             restart: "permanent",
             behavior: () => requestTracker({ ...tracker, gateway }),
+          });
+        }
+        if (deps.datasets) {
+          const datasets = deps.datasets;
+          ctx.spawn<DatasetMsg>({
+            id: "datasets",
+            restart: "permanent",
+            mailbox: { capacity: 1_000_000 },
+            behavior: () =>
+              datasetActors({
+                ...datasets,
+                snapshot: () => gateway.snapshot(),
+                submit: async (commands) => {
+                  const reply = await gateway.submit({ commands, atomic: false });
+                  return reply.ok ? { ok: true } : { ok: false, error: reply.error };
+                },
+                tracker: () => deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
+              }),
           });
         }
         if (deps.fileops) {
@@ -154,6 +241,12 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             behavior: () =>
               fileOpsAgent({
                 ...fileops,
+                ...(deps.datasets
+                  ? {
+                    onFileDone: (file) =>
+                      system.refFor<DatasetMsg>("/dynamo/datasets").tell({ type: "file_done", file }),
+                  }
+                  : {}),
                 snapshot: () => gateway.snapshot(),
                 submit: async (commands) => {
                   const reply = await gateway.submit({ commands, atomic: false });
@@ -204,6 +297,8 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     fileops: deps.fileops ? system.refFor<FileOpsMsg>("/dynamo/fileops") : null,
     scheduler: deps.scheduler ? system.refFor<SchedulerMsg>("/dynamo/scheduler") : null,
     consistency: deps.consistency ? system.refFor<ConsistencyMsg>("/dynamo/consistency") : null,
+    datasets: deps.datasets ? system.refFor<DatasetMsg>("/dynamo/datasets") : null,
+    replicas: slot,
     nudgeTracker: () => {
       if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });
     },

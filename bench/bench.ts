@@ -44,6 +44,7 @@ import { benchFileops } from "./fileops.ts";
 import { benchXrootdFileops } from "./fileops_xrootd.ts";
 import { benchInject } from "./inject.ts";
 import { benchConsistency } from "./consistency.ts";
+import { benchDatasetActors } from "./dataset_actors.ts";
 import { benchCluster } from "./cluster.ts";
 import { benchClusterFence } from "./cluster_fence.ts";
 import { benchSimulate } from "./simulate.ts";
@@ -321,6 +322,7 @@ let detoxProtection: DetoxProtection;
 // ---- file operations: verified POSIX copies vs cp ------------------------------------------
 log("file operations");
 Object.assign(figures, await benchFileops());
+Object.assign(figures, await benchDatasetActors());
 log("file operations to XRootD");
 Object.assign(figures, await benchXrootdFileops());
 
@@ -357,6 +359,30 @@ log("web monitor");
   if (!out.success) throw new Error(`bench/web.ts exited ${out.code}`);
   const { scale: _scale, ...web } = JSON.parse(new TextDecoder().decode(out.stdout));
   Object.assign(figures, web);
+}
+
+// ---- parallel readers: replica memory and lag, registry reads during a Detox cycle --------------
+// In a process of its own too (bench/readers.ts): the writer and its replica hold the inventory twice.
+log("parallel readers");
+{
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--expose-gc,--max-old-space-size=16384",
+      new URL("./readers.ts", import.meta.url).pathname,
+      "--scale",
+      scale.name,
+      "--seed",
+      String(seed),
+      ...(values["database-url"] ? ["--database-url", values["database-url"]] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/readers.ts exited ${out.code}`);
+  const { scale: _scale, database: _database, ...readers } = JSON.parse(new TextDecoder().decode(out.stdout));
+  Object.assign(figures, readers);
 }
 
 // ---- placement quality: the federation simulator (issue 19) ----------------------------------

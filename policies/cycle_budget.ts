@@ -1,6 +1,7 @@
 /**
- * The time budget of a Detox or Dealer cycle. The cycles run on the main
- * isolate until the actors issue moves them to Workers; meanwhile, as a
+ * The time budget of a Detox or Dealer cycle. Detox cycles are decided on a
+ * reader replica in a Worker (docs/parallel_readers.md); the Dealer's, and
+ * Detox's with `readers: false`, run on the main isolate. Either way, as a
  * second guard, their long loops stop at checkpoints: after a time slice
  * they yield to the event loop (so HTTP requests, `/health` and the writer
  * are served), and past the budget the cycle is abandoned, recorded as

@@ -31,6 +31,8 @@ export interface EnforcerRules {
   readonly partition: string;
   readonly defaultDestinationGroup: string;
   readonly rules: readonly EnforcerRule[];
+  /** What the rules were parsed from: a reader replica in a Worker parses them again (conditions cannot be posted). */
+  readonly source?: { readonly text: string; readonly file: string; readonly nowMs: number };
 }
 
 export function parseEnforcerRules(text: string, file = "<enforcer rules>", nowMs = 0): EnforcerRules {
@@ -107,5 +109,6 @@ export function parseEnforcerRules(text: string, file = "<enforcer rules>", nowM
     partition: top.partition as string,
     defaultDestinationGroup: top.default_destination_group as string,
     rules,
+    source: { text, file, nowMs },
   };
 }

@@ -4,6 +4,7 @@
  * the registry's ConsistencyChecks over the agent, and /metrics lines.
  */
 import type { ConsistencyStore, RunRow } from "../adapters/db/consistency_store_port.ts";
+import type { FileOpsStore } from "../adapters/db/fileops_store_port.ts";
 import type { SiteStorageResolver } from "../adapters/storage/storage_port.ts";
 import { StorageSiteLister } from "../adapters/storage/storage_lister.ts";
 import type {
@@ -22,6 +23,7 @@ export function consistencyAgentDeps(
   settings: ConsistencySettings,
   deps: {
     store: ConsistencyStore;
+    fileops: Pick<FileOpsStore, "subscribeCopies">;
     storage: SiteStorageResolver;
     snapshot: () => Snapshot;
     submit: (
@@ -124,6 +126,11 @@ export async function consistencyMetrics(store: ConsistencyStore): Promise<strin
     (r) => (r.flagged ? 1 : 0),
   );
   metric("dynamo_consistency_files_listed", "Files listed by the last run", (r) => r.filesListed);
+  metric(
+    "dynamo_consistency_dirs_skipped",
+    "Unchanged directories the last run did not compare again",
+    (r) => r.dirsSkipped,
+  );
   for (const kind of ["missing", "orphan", "corrupt", "unrecoverable", "acted"] as const) {
     metric(
       `dynamo_consistency_${kind}_files`,

@@ -49,6 +49,8 @@ import type { ConsistencySettings } from "./config/consistency_settings.ts";
 import { consistencyAgentDeps, consistencyChecks, consistencyMetrics } from "./consistency_service.ts";
 import { detoxRegistry } from "./detox_service.ts";
 import { fileOperations } from "./fileops_service.ts";
+import { datasetStatusSource } from "./dataset_service.ts";
+import { DatasetActorStats } from "../actors/dataset/dataset_actors.ts";
 import { registryPort } from "./registry_service.ts";
 import { requestRegistry } from "./request_service.ts";
 import { schedulerControl } from "./scheduler_service.ts";
@@ -78,6 +80,8 @@ export interface DynamoOptions {
   requestIntervalMs?: number;
   /** File operations (default: a pass every 30 s); null turns them off. */
   fileops?: FileOpsSettings | null;
+  /** Idle time before a dataset actor is passivated (default 10 minutes). */
+  datasetIdleMs?: number;
   /** The file operations' source choice draws from it; seeded, a run is reproducible (default: a random seed, logged). */
   rng?: Rng;
   /** How sites' storage is reached (default: by each site's backend URL). */
@@ -88,6 +92,11 @@ export interface DynamoOptions {
   consistency?: ConsistencySettings | null;
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
+  /**
+   * Decide Detox cycles on a reader replica in a Worker (docs/parallel_readers.md); default: yes
+   * when Detox is configured. false keeps them on the main isolate (a benchmark's contrast).
+   */
+  readers?: boolean;
   /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
   follower?: TreeDependencies["follower"];
   /** Names this process's file workers (a cluster node's id: its claims are its own). */
@@ -166,6 +175,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     if (ownsDb) await db.close();
     throw new TypeError(`The Dealer's partition "${dealerSettings.config.partition}" is not defined`);
   }
+  const datasetStats = new DatasetActorStats();
   const tree = startApplicationTree(system, {
     store: new SqlInventoryStore(db, options.inventoryFence ? { fence: options.inventoryFence } : {}),
     ...(options.follower ? { follower: options.follower } : {}),
@@ -173,6 +183,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     partitions,
     publication,
     onLoadProgress: (table, rows) => log.debug("Loading {table}: {rows} rows", { table, rows }),
+    ...(options.readers !== undefined ? { readers: options.readers } : {}),
     // A cluster follower runs no agent: they decide and write, which is the leader's (docs/cluster.md).
     ...(detoxConfig && detoxConfig.policies.length > 0 && !options.follower
       ? {
@@ -223,10 +234,19 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
         },
       }
       : {}),
+    // Dataset actors commit inventory changes: the leader's (a follower's updater is the leader's too).
+    ...(options.follower ? {} : {
+      datasets: {
+        sources: { fileops: fileopsStore, requests },
+        stats: datasetStats,
+        ...(options.datasetIdleMs !== undefined ? { idleMs: options.datasetIdleMs } : {}),
+      },
+    }),
     ...(options.consistency && !options.follower
       ? {
         consistency: consistencyAgentDeps(options.consistency, {
           store: consistencyStore,
+          fileops: fileopsStore,
           storage,
           snapshot: () => publication.snapshot(),
           submit: (s) => tree.gateway.submit(s),
@@ -244,7 +264,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       }
       : {}),
   });
-  const metrics = new ServiceMetrics(system, publication);
+  const metrics = new ServiceMetrics(system, publication, () => tree.replicas);
   const activity = new SqlActivityMetrics(db);
   const port = registryPort({
     publication,
@@ -253,7 +273,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
     users,
     clock,
     metrics: async () =>
-      metrics.render() + await activity.render() + await consistencyMetrics(consistencyStore),
+      metrics.render() + datasetStats.render() + await activity.render() +
+      await consistencyMetrics(consistencyStore),
   });
   const app = createRegistryApp(port, {
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
@@ -290,6 +311,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
       },
       nowMs: () => clock.now(),
     }),
+    datasets: datasetStatusSource({ system, datasets: () => tree.datasets }),
     ...(tree.scheduler
       ? { scheduler: schedulerControl({ system, ref: tree.scheduler, store: schedulerStore }) }
       : {}),

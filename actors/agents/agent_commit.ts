@@ -7,17 +7,26 @@
 import type { CommandOutcome, InventoryCommand, Snapshot } from "../../registry/inventory/mod.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
+import type { SubmissionGuard } from "../inventory/inventory_actor.ts";
 
 export type AgentCommit = { ok: true; generation: number } | { ok: false; error: string };
 
-/** Submits atomically; the generation committed, or why nothing was. */
+/**
+ * Submits atomically; the generation committed, or why nothing was. With a `guard` (the generation
+ * decided on and the preconditions relied on), the writer re-checks the preconditions at apply
+ * time and refuses the whole submission when one no longer holds (docs/parallel_readers.md).
+ */
 export async function commitAtomic(
   gateway: InventoryGateway,
-  commands: InventoryCommand[],
+  commands: readonly InventoryCommand[],
   operations: readonly NewReplicaOperation[],
+  guard?: SubmissionGuard,
 ): Promise<AgentCommit> {
-  const reply = await gateway.submit({ commands, atomic: true }, { operations });
+  const reply = await gateway.submit({ commands, atomic: true }, { operations, ...(guard ? { guard } : {}) });
   if (!reply.ok) return { ok: false, error: reply.error };
+  if (reply.refused) {
+    return { ok: false, error: `The writer refused the commit (${reply.refused}); nothing committed` };
+  }
   if (reply.outcomes.some((o) => o.status !== "applied")) {
     return { ok: false, error: firstRejection(reply.outcomes) };
   }
@@ -30,9 +39,10 @@ export async function commitAtomic(
  * every command again), so nothing was committed.
  */
 export function firstRejection(outcomes: readonly CommandOutcome[]): string {
-  const rejected = outcomes.find((o) => o.status === "rejected");
+  const rejected = outcomes.find((o) => o.status === "rejected") ??
+    outcomes.find((o) => o.status === "aborted");
   return `The inventory changed since the snapshot; nothing committed (${
-    rejected?.status === "rejected" ? rejected.error.message : "aborted"
+    rejected?.status === "rejected" ? rejected.error.message : rejected?.reason ?? "aborted"
   })`;
 }
 

@@ -19,11 +19,11 @@
 import type {
   ConsistencyStore,
   DeletionRecord,
-  FindingRecord,
   FindingRow,
   InventoryFileRow,
   RunRecord,
 } from "../../adapters/db/consistency_store_port.ts";
+import type { FileOpsStore } from "../../adapters/db/fileops_store_port.ts";
 import type { SiteLister, WalkProgress } from "../../adapters/storage/listing_port.ts";
 import {
   mappingProtocol,
@@ -31,8 +31,11 @@ import {
   type StorageAdapter,
   StorageError,
 } from "../../adapters/storage/storage_port.ts";
-import { type ActionPlan, planActions } from "../../policies/consistency/action_plan.ts";
-import { type ExpectedFile, type Problem, SiteComparison } from "../../policies/consistency/compare.ts";
+import { planActions } from "../../policies/consistency/action_plan.ts";
+import { type ExpectedFile, SiteComparison } from "../../policies/consistency/compare.ts";
+import { configFingerprint } from "../../policies/consistency/dir_digest.ts";
+import { UnchangedDirs } from "../../policies/consistency/unchanged_dirs.ts";
+import { findingsOf } from "./consistency_findings.ts";
 import {
   type ConsistencyConfig,
   siteConsistency,
@@ -50,6 +53,8 @@ import {
 
 export interface ConsistencyDeps {
   readonly store: ConsistencyStore;
+  /** Where lost files get their copy subscriptions (the file-operations queue). */
+  readonly fileops: Pick<FileOpsStore, "subscribeCopies">;
   readonly lister: SiteLister;
   readonly storage: SiteStorageResolver;
   readonly snapshot: () => Snapshot;
@@ -79,6 +84,8 @@ export interface CheckSummary {
   readonly withheld: string | null;
   readonly durationMs: number;
   readonly filesListed: number;
+  /** Unchanged directories whose comparison was skipped. */
+  readonly dirsSkipped: number;
   readonly missing: number;
   readonly orphan: number;
   readonly corrupt: number;
@@ -91,7 +98,6 @@ export interface CheckSummary {
   readonly failedDirs: readonly { dir: string; reason: string; attempts: number }[];
 }
 
-const MAX_HOSTILE_RECORDED = 1000;
 const DELETE_PARALLELISM = 8;
 
 /** The site a check may run on, with its settings; a ConsistencyCheckError when none. */
@@ -143,6 +149,19 @@ export async function checkSite(
     ...cfg.roots,
     ...areas.filter((a) => !cfg.roots.some((r) => a === r || a.startsWith(r + "/"))),
   ];
+  const fingerprint = configFingerprint(cfg);
+  const unchanged = new UnchangedDirs({
+    baseline: await deps.store.digestBaseline(site.name),
+    fingerprint,
+    nowMs: startedMs,
+    ignoreAgeMs: cfg.ignoreAgeMs,
+    roots: cfg.roots.map((r) => r.replace(/\/+$/, "")),
+    before: before.view,
+    deletingDatasets: deleting,
+    incomingPaths: incoming,
+    compared: (path) => comparison.compared(path),
+    inArea: (path) => comparison.inArea(path),
+  });
   const walk = await deps.lister.walk(site, {
     roots,
     skip: (dir) =>
@@ -152,14 +171,31 @@ export async function checkSite(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   for await (const batch of walk) {
-    comparison.add(batch);
+    comparison.add(unchanged.take(batch));
     deps.onProgress?.(site.name, walk.progress);
   }
   options.signal?.throwIfAborted();
-  const after = inventoryView(site, protocol, await deps.store.siteFiles(site.name));
   const failures = [...walk.failures];
+  // Directories whose records may have come twice, or not at all, are never skipped.
+  const { skipped, replay, relist } = unchanged.decide([...failures.map((f) => f.dir), ...walk.relisted]);
+  comparison.add(replay); // candidates that turned out changed, compared with the records they kept
+  const relisted: string[] = [];
+  if (relist.length > 0) {
+    // Candidates that turned out changed: their records were held back, so they are listed again, alone.
+    const again = await deps.lister.walk(site, {
+      roots: relist,
+      skip: () => true,
+      settings: { ...cfg.listing, splitDepth: 1 },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    for await (const batch of again) comparison.add(unchanged.take(batch));
+    options.signal?.throwIfAborted();
+    failures.push(...again.failures);
+    relisted.push(...again.failures.map((f) => f.dir), ...again.relisted);
+  }
+  const after = inventoryView(site, protocol, await deps.store.siteFiles(site.name));
   const complete = failures.length === 0;
-  const result = comparison.finish(after.view, failures.map((f) => f.dir));
+  const result = comparison.finish(after.view, failures.map((f) => f.dir), unchanged.skipped);
   const safety = assessSafety(result, cfg, before.view.size);
   const confirmed: Confirmed = complete
     ? confirm(result, await deps.store.previousComplete(site.name), startedMs, cfg.confirmAfterMs)
@@ -189,6 +225,8 @@ export async function checkSite(
     withheld: plan.withheld,
     filesListed: result.filesListed,
     dirsListed: result.dirsListed,
+    dirsSkipped: skipped,
+    configFingerprint: fingerprint,
     expected: result.expected,
     missing: result.missing.length,
     orphan: result.orphan.length,
@@ -204,7 +242,9 @@ export async function checkSite(
     acted: 0,
     failedDirs: failures,
   };
-  const runId = await deps.store.recordRun(run, findings, deps.nowMs());
+  // Only a complete run that is not a dry run is a baseline for the next one (and keeps digests).
+  const digests = complete && !dryRun ? unchanged.records(relisted) : undefined;
+  const runId = await deps.store.recordRun(run, findings, deps.nowMs(), digests);
   let acted = 0;
   if (plan.withheld === null) {
     acted = await act(deps, site, adapter, runId, after.files);
@@ -219,6 +259,7 @@ export async function checkSite(
     withheld: plan.withheld,
     durationMs: run.finishedMs - startedMs,
     filesListed: result.filesListed,
+    dirsSkipped: skipped,
     missing: run.missing,
     orphan: run.orphan,
     corrupt: run.corrupt,
@@ -256,88 +297,6 @@ function inventoryView(site: Site, protocol: string, rows: InventoryFileRow[]) {
     files.set(row.lfn, row);
   }
   return { view, files };
-}
-
-function findingsOf(
-  result: ReturnType<SiteComparison["finish"]>,
-  confirmed: Confirmed,
-  plan: ActionPlan,
-): FindingRecord[] {
-  const pending = plan.withheld === null ? "pending" : "withheld";
-  const confirmedPaths = new Set([...confirmed.missing, ...confirmed.orphan].map((p) => p.path));
-  const recopy = new Map(plan.recopy.map((r) => [r.problem.path, r.sources]));
-  const unrecoverable = new Set(plan.unrecoverable.map((p) => p.path));
-  const deleting = new Set(plan.deleteOrphans.map((p) => p.path));
-  const removing = new Set(plan.removeDirs);
-  const row = (
-    p: Problem,
-    action: FindingRecord["action"],
-    outcome: string | null,
-    detail: string | null,
-  ) => ({
-    kind: p.kind,
-    path: p.path,
-    size: p.size,
-    listedSize: p.listedSize ?? null,
-    lfn: p.lfn ?? null,
-    dataset: p.dataset ?? null,
-    block: p.block ?? null,
-    detail,
-    confirmed: confirmedPaths.has(p.path),
-    action,
-    outcome,
-  });
-  const out: FindingRecord[] = [];
-  for (const p of [...result.missing, ...result.corrupt]) {
-    const sources = recopy.get(p.path);
-    if (sources) out.push(row(p, "recopy", pending, `sources: ${sources.join(", ")}`));
-    else if (unrecoverable.has(p.path)) {
-      out.push(row(p, "unrecoverable", "listed", "no other disk or tape replica"));
-    } else out.push(row(p, null, null, confirmedPaths.has(p.path) ? null : "not confirmed yet"));
-  }
-  for (const p of result.orphan) {
-    if (deleting.has(p.path)) out.push(row(p, "delete", pending, null));
-    else {out.push(
-        row(
-          p,
-          null,
-          null,
-          p.protected ?? (confirmedPaths.has(p.path) ? "never_delete_orphans" : "not confirmed yet"),
-        ),
-      );}
-  }
-  for (const p of result.unmanaged) out.push(row(p, "delete", pending, "old leftover in an unmanaged area"));
-  for (const d of result.emptyDirs) {
-    out.push({
-      kind: "empty_dir",
-      path: d,
-      size: null,
-      listedSize: null,
-      lfn: null,
-      dataset: null,
-      block: null,
-      detail: removing.has(d) ? null : "above max_empty_dirs or above a missing file",
-      confirmed: false,
-      action: removing.has(d) ? "rmdir" : null,
-      outcome: removing.has(d) ? pending : null,
-    });
-  }
-  for (const h of result.hostile.slice(0, MAX_HOSTILE_RECORDED)) {
-    out.push({
-      kind: "hostile",
-      path: h.path,
-      size: null,
-      listedSize: null,
-      lfn: null,
-      dataset: null,
-      block: null,
-      detail: h.reason,
-      confirmed: false,
-      action: null,
-      outcome: null,
-    });
-  }
-  return out;
 }
 
 /** Carries out the recorded, pending actions of a run; returns how many succeeded. */
@@ -379,16 +338,17 @@ async function act(
   for (const f of subscribe.filter((f) => f.kind === "corrupt")) {
     await adapter.delete(f.path).catch(() => {}); // the copy replaces it anyway; a wrong file never stays named right
   }
-  await deps.store.recopy(
-    site.name,
+  // A finished subscription for the same file and site is made new again: the file was lost since.
+  await deps.fileops.subscribeCopies(
     subscribe.map((f) => ({
+      site: site.name,
       lfn: f.lfn!,
       dataset: f.dataset!,
       block: f.block!,
       size: f.size ?? 0,
       adler32: files.get(f.lfn!)?.adler32 ?? null,
     })),
-    deps.nowMs(),
+    { nowMs: deps.nowMs(), renewFinished: true },
   );
   for (const f of subscribe) done(f, "subscribed");
   // Orphans and unmanaged leftovers: deletions outside the inventory, in batches.

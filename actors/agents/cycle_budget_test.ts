@@ -46,6 +46,8 @@ async function setUp(
       enforcer: null,
     },
     ...(budgetMs !== undefined ? { cycleBudgetMs: budgetMs } : {}),
+    // The cycle on the main isolate, paced by the injected clock: a Worker's cycle runs on real time.
+    readers: false,
   });
   await dynamo.ready;
   const commands = [

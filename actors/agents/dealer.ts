@@ -13,7 +13,7 @@ import { yieldToEventLoop } from "../runtime/clock.ts";
 import type { RandomSource } from "../../policies/dealer/interleave.ts";
 import type { DetoxProtection } from "../../policies/dealer/plugins/balancer.ts";
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
-import type { Snapshot } from "../../registry/inventory/mod.ts";
+import { type Snapshot, sourcesReliedOn } from "../../registry/inventory/mod.ts";
 import { JOB_HISTORY_SECONDS } from "../../registry/requests/job_record.ts";
 import type { DealerMode, DealerRunSummary } from "../../registry/requests/dealer_run.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
@@ -22,7 +22,8 @@ import type { DemandStore } from "../../adapters/db/demand_store_port.ts";
 import type { RequestStore } from "../../adapters/db/request_store_port.ts";
 import type { DetoxHistory } from "../../adapters/db/detox_history_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
-import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
+import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import { commitAtomic, operationTarget } from "./agent_commit.ts";
 import { appLockOn } from "./app_lock_gate.ts";
@@ -43,6 +44,8 @@ export interface DealerAgentOptions {
   random: (cycleSeed: number) => RandomSource;
   /** A cycle's time budget (default 30 min); past it the cycle is abandoned and recorded as failed. */
   cycleBudgetMs?: number;
+  /** Shared with the scheduled cycles' ticker (`cycle_ticker.ts`), so that cycles never overlap. */
+  cycles?: CycleLock;
 }
 
 export type DealerMsg =
@@ -60,24 +63,35 @@ export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, nu
     },
     async receive(state, msg, ctx) {
       const now = () => ctx.clock.now();
-      const locked = await appLockOn(options.appLocks, "dealer");
       if (msg.type === "tick") {
-        if (locked) {
-          ctx.log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
-        } else ctx.log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
+        await scheduledDealerCycle(options, ctx.log, now);
         return state;
       }
+      const locked = await appLockOn(options.appLocks, "dealer");
+      const cycle = () => runDealerCycle(options, msg.mode, msg.comment ?? null, now);
       msg.replyTo.tell(
         locked
           ? {
             ...emptySummary(msg.mode, options.gateway.snapshot().generation),
             error: `The dealer is ${lockedBy(locked)}`,
           }
-          : await runDealerCycle(options, msg.mode, msg.comment ?? null, now),
+          : await (options.cycles ? options.cycles.run(cycle) : cycle()),
       );
       return state;
     },
   };
+}
+
+/** A scheduled cycle, unless an application lock pauses the Dealer. */
+export async function scheduledDealerCycle(
+  options: DealerAgentOptions,
+  log: Logger,
+  now: () => number,
+): Promise<void> {
+  const locked = await appLockOn(options.appLocks, "dealer");
+  if (locked) {
+    log.info("Dealer cycle skipped: locked", { user: locked.user, note: locked.note ?? "" });
+  } else log.info("Dealer cycle done", { ...(await runDealerCycle(options, "normal", null, now)) });
 }
 
 function emptySummary(mode: DealerMode, generation: number): DealerRunSummary {
@@ -174,7 +188,11 @@ export async function runDealerCycle(
         ...operationTarget(snapshot, o),
         size: o.bytes,
       }));
-      const commit = await commitAtomic(options.gateway, plan.commands, operations);
+      // The writer re-checks that each block still has a source, against its state at apply time.
+      const commit = await commitAtomic(options.gateway, plan.commands, operations, {
+        decidedAt: snapshot.generation,
+        preconditions: sourcesReliedOn(snapshot, result.copies),
+      });
       if (commit.ok) committedGeneration = commit.generation;
       else error = commit.error;
     }

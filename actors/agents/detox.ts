@@ -5,23 +5,26 @@
  * inventory writer together with the deletion operations.
  */
 import { parseDetoxPolicy } from "../../policies/detox/detox_policy.ts";
-import { type DetoxResult, runDetoxPaced } from "../../policies/detox/detox_engine.ts";
 import { CycleBudget, CycleBudgetExceeded, DEFAULT_CYCLE_BUDGET_MS } from "../../policies/cycle_budget.ts";
 import { yieldToEventLoop } from "../runtime/clock.ts";
-import { deletionPlan } from "../../policies/detox/deletion_plan.ts";
-import { PartitionImage } from "../../policies/detox/partition_image.ts";
+import {
+  decideDetoxCycle,
+  type DetoxDecision,
+  type DetoxPolicyRun,
+  type DetoxRegistryInputs,
+  parseRunPolicy,
+} from "../../policies/detox/detox_decision.ts";
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
-import { produceAttributes } from "../../policies/producers/attributes.ts";
 import { ACCESS_HISTORY_SECONDS } from "../../policies/producers/popularity.ts";
-import type { Snapshot } from "../../registry/inventory/mod.ts";
 import type { DetoxRunRequest, DetoxRunSummary } from "../../registry/requests/detox_run.ts";
 import type { AccessStore } from "../../adapters/db/access_store_port.ts";
-import type { DecisionRow, DetoxHistory, SiteRow } from "../../adapters/db/detox_history_port.ts";
+import type { DetoxHistory } from "../../adapters/db/detox_history_port.ts";
 import type { LockStore } from "../../adapters/db/lock_store_port.ts";
-import type { ActorRef, Behavior } from "../runtime/mod.ts";
+import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
+import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
-import { commitAtomic, operationTarget } from "./agent_commit.ts";
+import { commitAtomic } from "./agent_commit.ts";
 import { appLockOn } from "./app_lock_gate.ts";
 import { lockedBy } from "../../registry/requests/app_lock.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
@@ -53,6 +56,10 @@ export interface DetoxAgentOptions {
   appLocks?: AppLockStore;
   /** A cycle's time budget (default 30 min); past it the cycle is abandoned and recorded as failed. */
   cycleBudgetMs?: number;
+  /** Decides cycles on a reader replica (a Worker); absent: on the main isolate's snapshot. */
+  decider?: DetoxDecider;
+  /** Shared with the scheduled cycles' ticker (`cycle_ticker.ts`), so that cycles never overlap. */
+  cycles?: CycleLock;
 }
 
 export type DetoxMsg =
@@ -67,24 +74,9 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
     },
     async receive(state, msg, ctx) {
       switch (msg.type) {
-        case "tick": {
-          const locked = await lockHolder(options);
-          if (locked) {
-            ctx.log.info("Detox cycles skipped: {lock}", { lock: locked });
-            return state;
-          }
-          for (const source of options.policies) {
-            if (!knowsPartition(source, ctx.clock.now())) {
-              ctx.log.info("Detox policy {file} skipped: it runs on request with its --partition", {
-                file: source.file,
-              });
-              continue;
-            }
-            const summary = await runCycle(options, source, { mode: "normal" }, () => ctx.clock.now());
-            ctx.log.info("Detox cycle done", { ...summary });
-          }
+        case "tick":
+          await scheduledDetoxCycles(options, ctx.log, () => ctx.clock.now());
           return state;
-        }
         case "run": {
           const locked = await lockHolder(options);
           if (locked) {
@@ -98,15 +90,41 @@ export function detoxAgent(options: DetoxAgentOptions): Behavior<DetoxMsg, null>
           }
           const sources = chosen.sources;
           const summaries: DetoxRunSummary[] = [];
-          for (const source of sources) {
-            summaries.push(await runCycle(options, source, msg.request, () => ctx.clock.now()));
-          }
+          const cycles = async () => {
+            for (const source of sources) {
+              summaries.push(await runCycle(options, source, msg.request, () => ctx.clock.now()));
+            }
+          };
+          await (options.cycles ? options.cycles.run(cycles) : cycles());
           msg.replyTo.tell(summaries);
           return state;
         }
       }
     },
   };
+}
+
+/** A scheduled pass: every policy that knows its partition, unless an application lock pauses Detox. */
+export async function scheduledDetoxCycles(
+  options: DetoxAgentOptions,
+  log: Logger,
+  now: () => number,
+): Promise<void> {
+  const locked = await lockHolder(options);
+  if (locked) {
+    log.info("Detox cycles skipped: {lock}", { lock: locked });
+    return;
+  }
+  for (const source of options.policies) {
+    if (!knowsPartition(source, now())) {
+      log.info("Detox policy {file} skipped: it runs on request with its --partition", {
+        file: source.file,
+      });
+      continue;
+    }
+    const summary = await runCycle(options, source, { mode: "normal" }, now);
+    log.info("Detox cycle done", { ...summary });
+  }
 }
 
 /** Has a partition: its own Partition line or one from the configuration. */
@@ -188,6 +206,19 @@ async function lockHolder(options: DetoxAgentOptions): Promise<string | null> {
   return lock ? lockedBy(lock) : null;
 }
 
+/**
+ * Where a cycle's decision is computed when not on the main isolate: a reader
+ * replica in a Worker (`actors/inventory/replica_host.ts`). The enforcer rules
+ * travel as their text, since compiled conditions cannot be posted.
+ */
+export interface DetoxDecider {
+  decide(request: {
+    run: DetoxPolicyRun;
+    inputs: DetoxRegistryInputs;
+    budgetMs: number;
+  }): Promise<DetoxDecision>;
+}
+
 /** One cycle: producers, engine, history, and (normal mode) the commit. */
 export async function runCycle(
   options: DetoxAgentOptions,
@@ -196,95 +227,120 @@ export async function runCycle(
   now: () => number,
 ): Promise<DetoxRunSummary> {
   const started = now();
-  const snapshot = options.gateway.snapshot();
-  const policy = parseDetoxPolicy(source.text, {
+  const run: DetoxPolicyRun = {
     file: source.file,
+    text: source.text,
     nowMs: started,
     ...(source.partition !== undefined ? { partition: source.partition } : {}),
     ...(request.timeShiftDays ? { timeShiftDays: request.timeShiftDays } : {}),
-  });
+  };
+  const policy = parseRunPolicy(run);
   const nowSeconds = Math.floor(started / 1000);
-  const budget = new CycleBudget({
-    budgetMs: options.cycleBudgetMs ?? DEFAULT_CYCLE_BUDGET_MS,
-    now,
-    yieldNow: yieldToEventLoop,
-  });
-  const attrs = produceAttributes(snapshot, {
-    now: nowSeconds,
+  const budgetMs = options.cycleBudgetMs ?? DEFAULT_CYCLE_BUDGET_MS;
+  const inputs: DetoxRegistryInputs = {
     locks: policy.attributes.includes("locked_blocks")
       ? await options.locks.listLocks({ activeAt: nowSeconds })
       : [],
     accesses: await options.accesses.accessesSince(nowSeconds - ACCESS_HISTORY_SECONDS),
     protectedSites: options.protectedSites ?? [],
-    enforcer: options.enforcer ?? null,
     pendingCopies: options.pendingCopies ? await options.pendingCopies() : [],
-  });
-  let result: DetoxResult | null = null;
-  let abandoned: CycleBudgetExceeded | null = null;
-  try {
-    await budget.checkpoint("producers");
-    const image = PartitionImage.build(snapshot, policy, attrs);
-    await budget.checkpoint("partition image");
-    const dpi = options.deletionPerIteration ?? 0.01;
-    result = await runDetoxPaced(image, policy, { deletionPerIteration: dpi }, budget);
-  } catch (e) {
-    if (!(e instanceof CycleBudgetExceeded)) throw e;
-    abandoned = e;
-  }
+    deletionPerIteration: options.deletionPerIteration ?? 0.01,
+  };
+  // On a reader replica the main isolate only waits; in-process the cycle yields at its checkpoints.
+  const decision = options.decider
+    ? withinBudget(await options.decider.decide({ run, inputs, budgetMs }), started, now(), budgetMs)
+    : await decideDetoxCycle(
+      options.gateway.snapshot(),
+      run,
+      inputs,
+      options.enforcer ?? null,
+      new CycleBudget({ budgetMs, now, yieldNow: yieldToEventLoop }),
+    );
   const cycleId = await options.history.startCycle({
-    partition: policy.partition,
+    partition: decision.partition,
     mode: request.mode,
-    policyHash: policy.hash,
-    policyText: policy.text,
-    generation: snapshot.generation,
+    policyHash: decision.policyHash,
+    policyText: decision.policyText,
+    generation: decision.generation,
     startedMs: started,
     timeShiftDays: request.timeShiftDays ?? 0,
     comment: request.comment ?? null,
   });
-  if (!result) {
-    return await recordAbandoned(options, cycleId, request, snapshot.generation, policy, abandoned!, budget);
+  if (decision.kind === "abandoned") {
+    return await recordAbandoned(options, cycleId, request, decision, started);
   }
   let committedGeneration: number | null = null;
   let error: string | undefined;
-  const deletedBytes = result.deletions.reduce((s, d) => s + d.size, 0);
-  if (request.mode === "normal" && (result.deletions.length > 0 || result.reassignments.length > 0)) {
-    const plan = deletionPlan(snapshot, result);
-    const operations: NewReplicaOperation[] = plan.operations.map((o) => ({
+  const deletedBytes = decision.deletedBytes;
+  if (request.mode === "normal" && decision.commands.length > 0) {
+    const operations: NewReplicaOperation[] = decision.operations.map((o) => ({
       kind: "deletion",
       cycleId,
       requestId: null,
-      ...operationTarget(snapshot, o),
+      site: o.site,
+      dataset: o.dataset,
+      blocks: o.blocks === null ? null : [...o.blocks],
       size: o.size,
     }));
-    const commit = await commitAtomic(options.gateway, plan.commands, operations);
+    // The writer re-checks the copies the deletions rely on against its own state (DESIGN.md §6).
+    const commit = await commitAtomic(options.gateway, decision.commands, operations, {
+      decidedAt: decision.generation,
+      preconditions: decision.preconditions,
+    });
     if (commit.ok) committedGeneration = commit.generation;
     else error = commit.error;
   }
   await options.history.finishCycle(cycleId, {
     status: error ? "failed" : "done",
     endedMs: now(),
-    iterations: result.iterations,
-    evaluations: result.evaluations,
+    iterations: decision.iterations,
+    evaluations: decision.evaluations,
     deletedBytes: committedGeneration !== null || request.mode !== "normal" ? deletedBytes : 0,
     committedGeneration,
-    unmatchedLines: [...result.unmatchedLines],
-    decisions: decisionRows(snapshot, result),
-    sites: siteRows(snapshot, result),
-    budget: budget.report(),
+    unmatchedLines: [...decision.unmatchedLines],
+    decisions: [...decision.decisions],
+    sites: [...decision.sites],
+    // Why nothing was committed is kept with the cycle (REST history shows it).
+    budget: { ...decision.budget, ...(error ? { error } : {}) },
   });
   return {
     cycleId,
-    partition: policy.partition,
+    partition: decision.partition,
     mode: request.mode,
-    generation: snapshot.generation,
+    generation: decision.generation,
     committedGeneration,
     deletedBytes,
-    deletions: result.deletions.length,
-    iterations: result.iterations,
-    evaluations: result.evaluations,
+    deletions: decision.deletions,
+    iterations: decision.iterations,
+    evaluations: decision.evaluations,
     seconds: (now() - started) / 1000,
-    unmatchedLines: [...result.unmatchedLines],
+    unmatchedLines: [...decision.unmatchedLines],
     ...(error ? { error } : {}),
+  };
+}
+
+/**
+ * The budget as the service's clock sees it: a decision from a replica (whose Worker keeps its own,
+ * real-time budget) that comes back after the budget is spent is abandoned like one that ran out there.
+ */
+function withinBudget(
+  decision: DetoxDecision,
+  startedMs: number,
+  nowMs: number,
+  budgetMs: number,
+): DetoxDecision {
+  const elapsedMs = nowMs - startedMs;
+  if (decision.kind !== "decided" || elapsedMs <= budgetMs) return decision;
+  const exceeded = new CycleBudgetExceeded(budgetMs, elapsedMs, "the decision on the reader replica");
+  const { generation, partition, policyHash, policyText } = decision;
+  return {
+    generation,
+    partition,
+    policyHash,
+    policyText,
+    kind: "abandoned",
+    error: exceeded.message,
+    budget: { budgetMs, elapsedMs, yields: decision.budget.yields, exceeded: true },
   };
 }
 
@@ -293,15 +349,13 @@ async function recordAbandoned(
   options: DetoxAgentOptions,
   cycleId: number,
   request: DetoxRunRequest,
-  generation: number,
-  policy: { partition: string },
-  reason: CycleBudgetExceeded,
-  budget: CycleBudget,
+  decision: DetoxDecision & { kind: "abandoned" },
+  startedMs: number,
 ): Promise<DetoxRunSummary> {
-  const report = { ...budget.report(), error: reason.message };
+  const report = { ...decision.budget, error: decision.error };
   await options.history.finishCycle(cycleId, {
     status: "failed",
-    endedMs: budget.startedMs + report.elapsedMs,
+    endedMs: startedMs + report.elapsedMs,
     iterations: 0,
     evaluations: 0,
     deletedBytes: 0,
@@ -313,9 +367,9 @@ async function recordAbandoned(
   });
   return {
     cycleId,
-    partition: policy.partition,
+    partition: decision.partition,
     mode: request.mode,
-    generation,
+    generation: decision.generation,
     committedGeneration: null,
     deletedBytes: 0,
     deletions: 0,
@@ -323,35 +377,6 @@ async function recordAbandoned(
     evaluations: 0,
     seconds: report.elapsedMs / 1000,
     unmatchedLines: [],
-    error: reason.message,
+    error: decision.error,
   };
-}
-
-function decisionRows(snapshot: Snapshot, result: DetoxResult): DecisionRow[] {
-  return result.decisions.map((d) => ({
-    site: snapshot.siteById(d.siteId)!.name,
-    dataset: snapshot.datasetById(d.datasetId)!.name,
-    decision: d.decision,
-    line: d.line,
-    size: d.size,
-    blocks: d.blockIds.map((id) => snapshot.blockById(id)!.name),
-  }));
-}
-
-function siteRows(snapshot: Snapshot, result: DetoxResult): SiteRow[] {
-  return result.sites.map((s) => {
-    const site = snapshot.siteById(s.siteId)!;
-    return {
-      site: site.name,
-      status: site.status,
-      quota: s.quota,
-      usedBefore: s.usedBefore,
-      usedAfter: s.usedAfter,
-      triggered: s.triggered,
-      stillTriggered: s.stillTriggered,
-      protectedBytes: s.protectedBytes,
-      deletedBytes: s.deletedBytes,
-      keptBytes: s.keptBytes,
-    };
-  });
 }

@@ -3,11 +3,14 @@ import {
   COMMAND_VERSION,
   type CommandOutcome,
   fileNeeds,
+  firstFailedPrecondition,
   type InventoryState,
   type JournalEntry,
   type PartitionDefinition,
+  type Precondition,
   reduceBatch,
   replayEntry,
+  Snapshot,
   type Submission,
   summarizeOutcomes,
 } from "../../registry/inventory/mod.ts";
@@ -16,10 +19,15 @@ import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/inje
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
+import type { TablesCheckpoint, TableSink } from "../../adapters/db/inventory_store_port.ts";
 
 export type SubmitReply =
-  /** `alreadySettled`: the queued injection had been applied or rejected before; nothing was done. */
-  | { ok: true; generation: number; outcomes: CommandOutcome[]; alreadySettled?: boolean }
+  /**
+   * `alreadySettled`: the queued injection had been applied or rejected before; nothing was done.
+   * `refused`: a precondition of the submission no longer held at apply time; nothing was applied
+   * (every outcome is "aborted" with this reason).
+   */
+  | { ok: true; generation: number; outcomes: CommandOutcome[]; alreadySettled?: boolean; refused?: string }
   /** `cause`: the underlying error, for the log and the injection queue's record, never for an HTTP answer. */
   | { ok: false; error: string; cause?: string };
 
@@ -37,6 +45,18 @@ export type InventoryMsg =
     injectionId?: number;
     /** Written in the same transaction, if every command of the submission applies. */
     operations?: readonly NewReplicaOperation[];
+    /** What a decision made elsewhere (a reader replica) relied on; re-checked here before applying. */
+    guard?: SubmissionGuard;
+  }
+  | {
+    type: "attach";
+    /**
+     * Called with the writer paused and its tables equal to its published state: streams them into
+     * a follower (a reader replica) and subscribes it to the publication before returning, so that
+     * the follower misses no committed entry.
+     */
+    attach: (tables: AttachedTables) => Promise<void>;
+    replyTo: ActorRef<{ ok: true } | { ok: false; error: string }>;
   }
   | { type: "flush" }
   | { type: "commit_failed"; error: unknown };
@@ -51,11 +71,24 @@ export interface InventoryActorOptions {
   onLoadProgress?: (table: string, rows: number) => void;
 }
 
+/** What a follower gets to build its state from: the stored rows, with the writer paused. */
+export interface AttachedTables {
+  readonly partitionIds: ReadonlyMap<string, number>;
+  stream(sink: TableSink): Promise<TablesCheckpoint>;
+}
+
+/** The generation a command was decided on and the preconditions it relied on. */
+export interface SubmissionGuard {
+  readonly decidedAt: number;
+  readonly preconditions: readonly Precondition[];
+}
+
 interface Pending {
   submission: Submission;
   replyTo: ActorRef<SubmitReply>;
   injectionId?: number;
   operations?: readonly NewReplicaOperation[];
+  guard?: SubmissionGuard;
 }
 
 interface State {
@@ -117,6 +150,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             replyTo: msg.replyTo,
             ...(msg.injectionId !== undefined ? { injectionId: msg.injectionId } : {}),
             ...(msg.operations ? { operations: msg.operations } : {}),
+            ...(msg.guard ? { guard: msg.guard } : {}),
           });
           if (!state.flushQueued) {
             state.flushQueued = true;
@@ -128,6 +162,27 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           // Whether that transaction committed is unknown: reload durable state.
           throw msg.error;
 
+        case "attach": {
+          // Once the write in flight is durable, the tables are exactly the published state.
+          try {
+            await state.inflight;
+          } catch {
+            // commit_failed is queued and will restart the writer; the tables are still consistent.
+          }
+          state.inflight = null;
+          try {
+            await msg.attach({
+              partitionIds: await options.store.partitionIds(options.partitions),
+              stream: (sink) => options.store.streamTables(options.partitions, sink),
+            });
+            msg.replyTo.tell({ ok: true });
+          } catch (error) {
+            ctx.log.error("Attaching a reader replica failed: {error}", { error: String(error) });
+            msg.replyTo.tell({ ok: false, error: String(error) });
+          }
+          return state;
+        }
+
         case "flush": {
           state.flushQueued = false;
           const taken = takeBatch(state.pending, maxBatch);
@@ -136,8 +191,27 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             ctx.self.tell({ type: "flush" });
           }
           if (taken.length === 0) return state;
+          // A guarded submission heads its batch (takeBatch): its preconditions are checked on the
+          // head it will be applied to, which includes every batch before it.
+          const guard = taken[0]!.guard;
+          if (guard) {
+            const refused = firstFailedPrecondition(new Snapshot(state.head), guard.preconditions);
+            if (refused) {
+              const reason =
+                `refused: decided on generation ${guard.decidedAt}, at generation ${state.head.generation} ${refused}`;
+              ctx.log.info("Guarded submission refused", { reason });
+              const b = taken.shift()!;
+              b.replyTo.tell({
+                ok: true,
+                generation: state.head.generation,
+                outcomes: b.submission.commands.map(() => ({ status: "aborted" as const, reason })),
+                refused: reason,
+              });
+              if (taken.length === 0) return state;
+            }
+          }
           const fail = (error: unknown): never => {
-            ctx.log.error("Inventory write failed", { error: String(error) });
+            ctx.log.error("Inventory write failed: {error}", { error: String(error) });
             for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
             throw error;
           };
@@ -211,7 +285,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
                 b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
               );
             }, (error) => {
-              ctx.log.error("Inventory write failed", { error: String(error) });
+              ctx.log.error("Inventory write failed: {error}", { error: String(error) });
               for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
               ctx.self.tell({ type: "commit_failed", error });
               throw error;
@@ -260,11 +334,18 @@ function settlementsOf(batch: Pending[], outcomes: CommandOutcome[][]): Injectio
   });
 }
 
-/** Takes whole submissions from the front until the command budget is used (at least one). */
-function takeBatch<T extends { submission: Submission }>(pending: T[], maxCommands: number): T[] {
+/**
+ * Takes whole submissions from the front until the command budget is used (at least one). A guarded
+ * submission only ever comes first, so that its preconditions are checked on the state it applies to.
+ */
+function takeBatch<T extends { submission: Submission; guard?: SubmissionGuard }>(
+  pending: T[],
+  maxCommands: number,
+): T[] {
   let n = 0;
   let count = 0;
   while (n < pending.length) {
+    if (n > 0 && pending[n]!.guard) break;
     const size = pending[n]!.submission.commands.length;
     if (n > 0 && count + size > maxCommands) break;
     count += size;

@@ -157,3 +157,48 @@ dbTest("a Worker reader replica fed by the committed journal reaches the writer'
     await system.shutdown();
   }
 });
+
+dbTest(
+  "a reader replica built from the tables while writes keep arriving reaches the writer's state",
+  async ({ db }) => {
+    const { system, gateway, publication } = await startWriter(db);
+    await gateway.submit({ commands: SETUP });
+    await gateway.submit({
+      commands: [
+        c({ op: "dataset_replica.upsert", dataset: "/A/B/C", site: "T2_A", group: "G" }),
+        c({ op: "block_replica.upsert", dataset: "/A/B/C", block: "b0", site: "T2_A" }),
+      ],
+    });
+    const replica = await ReaderReplica.start();
+    try {
+      // Submissions queued before and after the attach: the writer pauses between two batches for it.
+      const before = Array.from(
+        { length: 10 },
+        (_, i) =>
+          gateway.submit({ commands: [c({ op: "block.upsert", dataset: "/A/B/C", block: `p${i}` })] }),
+      );
+      const attached = gateway.attach((tables) => replica.attachTo(tables, publication));
+      const after = Array.from({ length: 10 }, (_, i) =>
+        gateway.submit({
+          commands: [
+            c({ op: "dataset.upsert", name: `/N/${i}/X` }),
+            c({
+              op: "files.add",
+              dataset: "/A/B/C",
+              block: "b0",
+              files: [{ lfn: `/a/n${i}`, size: 1, site: "T2_A" }],
+            }),
+          ],
+        }));
+      await attached;
+      assert((await Promise.all([...before, ...after])).every((r) => r.ok));
+      const writer = gateway.snapshot();
+      await replica.caughtUp(writer.generation);
+      assertEquals(replica.error, null);
+      assertEquals(await replica.query({ kind: "digest" }), inventoryDigest(writer.state));
+    } finally {
+      replica.close();
+      await system.shutdown();
+    }
+  },
+);

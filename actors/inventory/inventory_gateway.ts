@@ -1,6 +1,6 @@
 import type { Snapshot, Submission } from "../../registry/inventory/mod.ts";
 import { type ActorRef, type ActorSystem, ask } from "../runtime/mod.ts";
-import type { InventoryMsg, SubmitReply } from "./inventory_actor.ts";
+import type { AttachedTables, InventoryMsg, SubmissionGuard, SubmitReply } from "./inventory_actor.ts";
 import type { InventoryPublication } from "./publication.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 
@@ -49,11 +49,17 @@ export class InventoryGateway {
   /** Resolves once the writer acknowledged: the applied commands are durable. */
   async submit(
     submission: Submission,
-    options: { signal?: AbortSignal; injectionId?: number; operations?: readonly NewReplicaOperation[] } = {},
+    options: {
+      signal?: AbortSignal;
+      injectionId?: number;
+      operations?: readonly NewReplicaOperation[];
+      /** A decision made on a replica: the writer re-checks its preconditions and may refuse it. */
+      guard?: SubmissionGuard;
+    } = {},
   ): Promise<SubmitReply> {
     const depth = this.queueDepth;
     if (depth >= this.#highWater && options.injectionId === undefined) throw new InventoryBusyError(depth);
-    const { injectionId, signal, operations } = options;
+    const { injectionId, signal, operations, guard } = options;
     return await ask<InventoryMsg, SubmitReply>(
       this.system,
       this.writer,
@@ -63,8 +69,28 @@ export class InventoryGateway {
         replyTo,
         ...(injectionId !== undefined ? { injectionId } : {}),
         ...(operations ? { operations } : {}),
+        ...(guard ? { guard } : {}),
       }),
       { timeoutMs: this.#timeoutMs, ...(signal ? { signal } : {}) },
     );
+  }
+
+  /**
+   * Builds a follower (a reader replica) from the stored tables while the writer is paused, and lets
+   * it subscribe before the writer carries on. Long at CMS scale (the tables are read once).
+   */
+  async attach(attach: (tables: AttachedTables) => Promise<void>, timeoutMs = 600_000): Promise<void> {
+    const reply = await ask<InventoryMsg, { ok: true } | { ok: false; error: string }>(
+      this.system,
+      this.writer,
+      (replyTo) => ({ type: "attach", attach, replyTo }),
+      { timeoutMs },
+    );
+    if (!reply.ok) throw new Error(reply.error);
+  }
+
+  /** Where committed batches are published (followers subscribe here). */
+  get committed(): InventoryPublication {
+    return this.publication;
   }
 }

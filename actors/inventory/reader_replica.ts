@@ -1,32 +1,66 @@
-import type { JournalEntry } from "../../registry/inventory/mod.ts";
+import type { JournalEntry, PartitionDefinition } from "../../registry/inventory/mod.ts";
+import type { DetoxDecision } from "../../policies/detox/detox_decision.ts";
+import type { DecisionRow } from "../../registry/requests/detox_run.ts";
+import type { TableSink } from "../../adapters/db/inventory_store_port.ts";
 import type { InventoryPublication } from "./publication.ts";
-import type { FromReplica, ReplicaQuery, ToReplica } from "./reader_replica_protocol.ts";
+import type { AttachedTables } from "./inventory_actor.ts";
+import type { FromReplica, ReplicaQuery, TableRow, ToReplica } from "./reader_replica_protocol.ts";
+
+/** Rows per message while streaming the tables into a replica. */
+const ROWS_PER_MESSAGE = 20_000;
+/** Detox decision rows per page (each decoded in one turn of the main event loop). */
+const DECISION_ROWS_PER_PAGE = 5_000;
+/** Lag samples kept (for the benchmark's percentiles). */
+const LAG_SAMPLES = 100_000;
+
+export interface ReaderReplicaOptions {
+  /** URL of a module exporting `partitions` (tests). */
+  partitionsModule?: string | null;
+  /** The configured partitions (each needs its definition text); default: the Default partition. */
+  partitions?: readonly PartitionDefinition[];
+  /** Called once when the Worker fails or reports a diverged journal. */
+  onFailure?: (error: Error) => void;
+}
 
 /**
- * The main-thread handle of a reader replica Worker. `follow` feeds it the
- * committed journal: first the backlog from the database, then every entry the
- * writer publishes (buffered meanwhile, so nothing falls in the gap).
+ * The main-thread handle of a reader replica Worker. It is built either from
+ * the committed journal (`follow`: backlog, then live entries) or from the
+ * stored tables while the writer is paused (`attachTo`), then follows every
+ * entry the writer publishes. Queries and Detox cycles run in the Worker.
  */
 export class ReaderReplica {
   #worker: Worker;
   #nextId = 1;
-  #answers = new Map<number, (value: unknown) => void>();
-  #appliedWaiters: { seq: number; resolve: () => void }[] = [];
+  #answers = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
+  #appliedWaiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   #applied = 0;
   #error: string | null = null;
   #unsubscribe: (() => void) | null = null;
+  #onFailure: ((error: Error) => void) | null;
+  /** When each fed entry was published (ms, shared wall clock), until the Worker applies it. */
+  #publishedAt = new Map<number, number>();
+  #lagSamples: number[] = [];
+  #closed = false;
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, onFailure: ((error: Error) => void) | null) {
     this.#worker = worker;
+    this.#onFailure = onFailure;
     worker.onmessage = (e: MessageEvent<FromReplica>) => this.#onMessage(e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#fail(new Error(`Reader replica Worker failed: ${e.message}`));
+    };
   }
 
-  /** @param partitionsModule URL of a module exporting `partitions` (default: the Default partition). */
-  static async start(partitionsModule: string | null = null): Promise<ReaderReplica> {
+  /** @param options a partitions module URL (the older form), or options. */
+  static async start(options: string | null | ReaderReplicaOptions = null): Promise<ReaderReplica> {
+    const o: ReaderReplicaOptions = typeof options === "object" && options !== null
+      ? options
+      : { partitionsModule: options };
     const worker = new Worker(new URL("./reader_replica_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    const replica = new ReaderReplica(worker);
+    const replica = new ReaderReplica(worker, o.onFailure ?? null);
     const ready = new Promise<void>((resolve, reject) => {
       worker.onmessage = (e: MessageEvent<FromReplica>) => {
         if (e.data.type === "ready") resolve();
@@ -34,7 +68,11 @@ export class ReaderReplica {
         worker.onmessage = (ev: MessageEvent<FromReplica>) => replica.#onMessage(ev.data);
       };
     });
-    replica.#post({ type: "init", partitionsModule });
+    replica.#post({
+      type: "init",
+      partitionsModule: o.partitionsModule ?? null,
+      partitions: o.partitions ? partitionSources(o.partitions) : null,
+    });
     await ready;
     return replica;
   }
@@ -42,6 +80,18 @@ export class ReaderReplica {
   /** The last error the Worker reported (a diverged journal), if any. */
   get error(): string | null {
     return this.#error;
+  }
+
+  /** The generation the replica has applied. */
+  get applied(): number {
+    return this.#applied;
+  }
+
+  /** Milliseconds from publication to application of recent entries (drained by the caller). */
+  takeLagSamples(): number[] {
+    const out = this.#lagSamples;
+    this.#lagSamples = [];
+    return out;
   }
 
   feed(entries: JournalEntry[]): void {
@@ -56,7 +106,7 @@ export class ReaderReplica {
     const live: JournalEntry[] = [];
     let caughtUp = false;
     this.#unsubscribe = publication.subscribe((entry) => {
-      if (caughtUp) this.feed([entry]);
+      if (caughtUp) this.#feedLive(entry);
       else live.push(entry);
     });
     let seq = 0;
@@ -70,32 +120,116 @@ export class ReaderReplica {
     caughtUp = true;
   }
 
+  /**
+   * Builds the replica from the stored tables (the writer is paused meanwhile, so they are exactly
+   * its published state) and subscribes to the publication before the writer carries on.
+   */
+  async attachTo(tables: AttachedTables, publication: InventoryPublication): Promise<void> {
+    this.#post({ type: "load_begin", partitionIds: [...tables.partitionIds] });
+    let rows: TableRow[] = [];
+    const push = (row: TableRow) => {
+      rows.push(row);
+      if (rows.length >= ROWS_PER_MESSAGE) {
+        this.#post({ type: "rows", rows });
+        rows = [];
+      }
+    };
+    const sink: TableSink = {
+      addGroup: (...args) => push(["addGroup", ...args]),
+      addSite: (...args) => push(["addSite", ...args]),
+      addQuota: (...args) => push(["addQuota", ...args]),
+      addDataset: (...args) => push(["addDataset", ...args]),
+      addBlock: (...args) => push(["addBlock", ...args]),
+      addDatasetReplica: (...args) => push(["addDatasetReplica", ...args]),
+      addBlockReplica: (...args) => push(["addBlockReplica", ...args]),
+    };
+    const checkpoint = await tables.stream(sink);
+    if (rows.length > 0) this.#post({ type: "rows", rows });
+    this.#post({ type: "load_end", generation: checkpoint.generation, counters: checkpoint.counters });
+    if (this.#closed) return; // closed while loading: nothing to follow
+    this.#unsubscribe = publication.subscribe((entry) => this.#feedLive(entry));
+  }
+
   /** Resolves once the replica has applied everything up to `seq`. */
   caughtUp(seq: number): Promise<void> {
     if (this.#applied >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.#appliedWaiters.push({ seq, resolve }));
+    if (this.#error) return Promise.reject(new Error(this.#error));
+    return new Promise((resolve, reject) => this.#appliedWaiters.push({ seq, resolve, reject }));
   }
 
   query<T = unknown>(query: ReplicaQuery): Promise<T> {
+    if (this.#error) return Promise.reject(new Error(this.#error));
     const id = this.#nextId++;
-    return new Promise<T>((resolve) => {
-      this.#answers.set(id, resolve as (v: unknown) => void);
+    return new Promise<T>((resolve, reject) => {
+      this.#answers.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.#post({ type: "query", id, query });
     });
   }
 
+  /**
+   * Decides a Detox cycle on the replica's state (see `DetoxDecider`). The decision rows (one per
+   * replica evaluated) come in pages, each decoded in its own turn of the event loop.
+   */
+  async decideDetox(query: Omit<Extract<ReplicaQuery, { kind: "detox" }>, "kind">): Promise<DetoxDecision> {
+    const decision = await this.query<DetoxDecision & { decisionsKey?: number }>({ kind: "detox", ...query });
+    if (decision.kind !== "decided" || decision.decisionsKey === undefined) return decision;
+    const { decisionsKey: key, ...rest } = decision;
+    const rows: DecisionRow[] = [];
+    for (;;) {
+      const page = await this.query<DecisionRow[]>({
+        kind: "decision_rows",
+        key,
+        limit: DECISION_ROWS_PER_PAGE,
+      });
+      for (const row of page) rows.push(row);
+      if (page.length < DECISION_ROWS_PER_PAGE) break;
+    }
+    return { ...rest, decisions: rows };
+  }
+
   close(): void {
+    this.#closed = true;
     this.#unsubscribe?.();
+    this.#unsubscribe = null;
     this.#worker.terminate();
+    this.#rejectAll(new Error("The reader replica was closed"));
+  }
+
+  #feedLive(entry: JournalEntry): void {
+    if (this.#publishedAt.size < LAG_SAMPLES) {
+      this.#publishedAt.set(entry.seq, performance.timeOrigin + performance.now());
+    }
+    this.feed([entry]);
   }
 
   #post(msg: ToReplica): void {
     this.#worker.postMessage(msg);
   }
 
+  #fail(error: Error): void {
+    if (this.#error) return;
+    this.#error = error.message;
+    this.#rejectAll(error);
+    this.#onFailure?.(error);
+  }
+
+  #rejectAll(error: Error): void {
+    for (const a of this.#answers.values()) a.reject(error);
+    this.#answers.clear();
+    for (const w of this.#appliedWaiters) w.reject(error);
+    this.#appliedWaiters = [];
+  }
+
   #onMessage(msg: FromReplica): void {
     switch (msg.type) {
-      case "applied":
+      case "applied": {
+        // The Worker's own time of application: the lag does not include this thread's queue.
+        const now = msg.atMs ?? performance.timeOrigin + performance.now();
+        for (const [seq, at] of this.#publishedAt) {
+          if (seq > msg.seq) break;
+          if (this.#lagSamples.length < LAG_SAMPLES) this.#lagSamples.push(now - at);
+          this.#publishedAt.delete(seq);
+        }
         this.#applied = msg.seq;
         this.#appliedWaiters = this.#appliedWaiters.filter((w) => {
           if (w.seq > msg.seq) return true;
@@ -103,15 +237,31 @@ export class ReaderReplica {
           return false;
         });
         return;
+      }
       case "answer":
-        this.#answers.get(msg.id)?.(msg.result);
+        this.#answers.get(msg.id)?.resolve(msg.result);
+        this.#answers.delete(msg.id);
+        return;
+      case "failed":
+        this.#answers.get(msg.id)?.reject(new Error(msg.message));
         this.#answers.delete(msg.id);
         return;
       case "error":
-        this.#error = msg.message;
+        // A diverged journal: this replica cannot be trusted any more.
+        this.#fail(new Error(msg.message));
         return;
       case "ready":
         return;
     }
   }
+}
+
+/** The partitions as `[name, definition text]`, to be parsed again in the Worker. */
+export function partitionSources(defs: readonly PartitionDefinition[]): (readonly [string, string])[] {
+  return defs.map((d) => {
+    if (d.text === undefined) {
+      throw new TypeError(`Partition "${d.name}" has no definition text to give a reader replica`);
+    }
+    return [d.name, d.subpartitions ? `[${d.subpartitions.join(", ")}]` : d.text] as const;
+  });
 }

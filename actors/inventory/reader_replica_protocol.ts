@@ -1,18 +1,44 @@
-import type { JournalEntry } from "../../registry/inventory/mod.ts";
+import type { Counters, JournalEntry } from "../../registry/inventory/mod.ts";
+import type { DetoxPolicyRun, DetoxRegistryInputs } from "../../policies/detox/detox_decision.ts";
 
 /** Messages between the main thread and a reader-replica Worker. */
 export type ToReplica =
-  | { type: "init"; partitionsModule: string | null }
+  | {
+    type: "init";
+    /** URL of a module exporting `partitions` (tests); wins over `partitions`. */
+    partitionsModule: string | null;
+    /** `[name, definition text]` of each configured partition (parsed again in the Worker); null: Default. */
+    partitions?: readonly (readonly [string, string])[] | null;
+  }
+  /** The start of a table load: the persistent partition ids the rows refer to. */
+  | { type: "load_begin"; partitionIds: readonly (readonly [string, number])[] }
+  | { type: "rows"; rows: readonly TableRow[] }
+  | { type: "load_end"; generation: number; counters: Counters }
   | { type: "entries"; entries: JournalEntry[] }
   | { type: "query"; id: number; query: ReplicaQuery };
+
+/** One stored row, as the loader method that takes it and its arguments. */
+export type TableRow = readonly [method: string, ...args: unknown[]];
 
 export type ReplicaQuery =
   | { kind: "generation" }
   | { kind: "digest" }
-  | { kind: "dataset"; name: string };
+  | { kind: "dataset"; name: string }
+  | {
+    kind: "detox";
+    run: DetoxPolicyRun;
+    inputs: DetoxRegistryInputs;
+    enforcer: { text: string; file: string; nowMs: number } | null;
+    budgetMs: number;
+  }
+  /** The next page of the rows a Detox decision left behind (`decisionsKey`); they are dropped once taken. */
+  | { kind: "decision_rows"; key: number; limit: number };
 
 export type FromReplica =
   | { type: "ready" }
-  | { type: "applied"; seq: number }
+  /** `atMs`: when it was applied, on the shared wall clock (`performance.timeOrigin + performance.now()`). */
+  | { type: "applied"; seq: number; atMs?: number }
   | { type: "answer"; id: number; result: unknown }
+  /** A query failed (the replica itself is fine). */
+  | { type: "failed"; id: number; message: string }
   | { type: "error"; message: string };

@@ -1,5 +1,6 @@
 import type { InventoryPublication } from "../inventory/publication.ts";
 import type { ActorSystem } from "../runtime/mod.ts";
+import type { ReplicaSlot } from "../inventory/replica_host.ts";
 
 /**
  * Prometheus text for the actor runtime and the inventory: mailbox depths,
@@ -9,7 +10,12 @@ export class ServiceMetrics {
   #restarts = new Map<string, number>();
   #failures = new Map<string, number>();
 
-  constructor(private readonly system: ActorSystem, private readonly publication: InventoryPublication) {
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly publication: InventoryPublication,
+    /** The reader replica's slot, when one runs. */
+    private readonly replicas: () => ReplicaSlot | null = () => null,
+  ) {
     system.inspection.subscribe((e) => {
       if (e.type === "restart") this.#restarts.set(e.address, (this.#restarts.get(e.address) ?? 0) + 1);
       if (e.type === "failure") this.#failures.set(e.address, (this.#failures.get(e.address) ?? 0) + 1);
@@ -65,6 +71,22 @@ export class ServiceMetrics {
         ['{kind="dataset_replica"}', c.datasetReplicas],
         ['{kind="block_replica"}', c.blockReplicas],
       ]);
+      const slot = this.replicas();
+      if (slot) {
+        const lag = slot.lag(snap.generation);
+        metric("dynamo_replica_ready", "gauge", "Whether the reader replica is built and following.", [[
+          "",
+          lag === null ? 0 : 1,
+        ]]);
+        if (lag !== null) {
+          metric(
+            "dynamo_replica_lag_generations",
+            "gauge",
+            "Generations the reader replica is behind the writer.",
+            [["", lag]],
+          );
+        }
+      }
     }
     return out.join("\n") + "\n";
   }

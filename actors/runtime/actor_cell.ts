@@ -208,7 +208,11 @@ export class ActorCell<M, S = any> {
       // A stop that timed out may have finalized the cell meanwhile.
       if (this.incarnation === incarnation && this.#status === "running") this.#state = next;
     } catch (error) {
-      if (this.incarnation === incarnation && this.#status === "running") await this.#fail(error);
+      if (this.incarnation === incarnation && this.#status === "running") {
+        // The message it crashed on is not retried by the next incarnation: it is a dead letter.
+        this.host.deadLetter(this.address, msg, "crashed", describeError(error));
+        await this.#fail(error);
+      }
     }
   }
 
@@ -229,7 +233,7 @@ export class ActorCell<M, S = any> {
 
   async #fail(error: unknown): Promise<void> {
     this.#status = "failed";
-    this.log.error("Actor failed", { error: describeError(error) });
+    this.log.error("Actor {actor} failed: {error}", { error: describeError(error) });
     this.host.inspection.emit({ type: "failure", address: this.address, error });
     await this.#terminateIncarnation({ kind: "failure", error });
     if (this.parent) this.parent.#sendSystem({ kind: "child_failed", child: this, error });
@@ -348,7 +352,7 @@ export class ActorCell<M, S = any> {
       try {
         await this.#behavior.onStop(this.#state, this.#ctx, reason);
       } catch (error) {
-        this.log.warn("onStop failed", { error: describeError(error) });
+        this.log.warn("Actor {actor}: onStop failed: {error}", { error: describeError(error) });
       }
     }
     this.#state = undefined;
@@ -428,7 +432,7 @@ export class ActorCell<M, S = any> {
   }
 
   /** Marks the cell dead: mailbox to dead letters, address released. */
-  #finalize(reason: StopReason, why: string): void {
+  #finalize(reason: StopReason, why: "stopped" | "removed"): void {
     if (this.#status === "stopped") return;
     this.#status = "stopped";
     this.#timers.close();

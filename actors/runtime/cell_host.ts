@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.ts";
-import type { InspectionHub } from "./inspection.ts";
+import type { DeadLetterReason, InspectionHub } from "./inspection.ts";
 import type { ActorRef, Logger } from "./types.ts";
 import type { ActorCell } from "./actor_cell.ts";
 
@@ -13,7 +13,7 @@ export interface CellHost {
   register(cell: ActorCell<any>): void;
   // deno-lint-ignore no-explicit-any
   unregister(cell: ActorCell<any>): void;
-  deadLetter(recipient: string, msg: unknown, reason: string): void;
+  deadLetter(recipient: string, msg: unknown, reason: DeadLetterReason, error?: string): void;
   /** Counts cells with work in progress (for runUntilIdle). */
   busy(delta: number): void;
   /** The root gave up. */

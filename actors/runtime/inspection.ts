@@ -6,7 +6,20 @@ export type InspectionEvent =
   | { type: "restart"; address: string; incarnation: number }
   | { type: "escalate"; address: string; error: unknown }
   | { type: "message"; address: string; msg: unknown }
-  | { type: "dead_letter"; recipient: string; msg: unknown; reason: string };
+  | { type: "dead_letter"; recipient: string; msg: unknown; reason: DeadLetterReason };
+
+/**
+ * Why a message was not (fully) handled: the mailbox was full, the actor stopped or was removed
+ * before handling it, no actor has that address, an ask had already completed, or the actor
+ * crashed while handling it (`crashed`, with the error).
+ */
+export type DeadLetterReason =
+  | "mailbox full"
+  | "stopped"
+  | "removed"
+  | "no such actor"
+  | "ask already completed"
+  | "crashed";
 
 export type InspectionListener = (event: InspectionEvent) => void;
 
@@ -45,7 +58,9 @@ export class InspectionHub {
 export interface DeadLetter {
   recipient: string;
   msg: unknown;
-  reason: string;
+  reason: DeadLetterReason;
+  /** `crashed`: what the handler threw, described. */
+  error?: string;
 }
 
 /** Counts and remembers the most recent undeliverable messages. */

@@ -2,7 +2,7 @@ import { getLogger } from "@logtape/logtape";
 import { ActorCell, describeError } from "./actor_cell.ts";
 import type { CellHost } from "./cell_host.ts";
 import { type Clock, type IdGen, SequentialIdGen, SystemClock, yieldToEventLoop } from "./clock.ts";
-import { DeadLetters, InspectionHub } from "./inspection.ts";
+import { type DeadLetterReason, DeadLetters, InspectionHub } from "./inspection.ts";
 import type { ActorRef, Behavior, ChildSpec, Logger, SupervisionOptions } from "./types.ts";
 
 export interface ActorSystemOptions {
@@ -56,7 +56,7 @@ export class ActorSystem {
       unregister: (cell) => {
         if (system.#cells.get(cell.address) === cell) system.#cells.delete(cell.address);
       },
-      deadLetter: (recipient, msg, reason) => system.#deadLetter(recipient, msg, reason),
+      deadLetter: (recipient, msg, reason, error) => system.#deadLetter(recipient, msg, reason, error),
       busy: (delta) => system.#adjustBusy(delta),
       fatal: (error) => system.#raiseFatal(error),
     };
@@ -175,8 +175,8 @@ export class ActorSystem {
     }
   }
 
-  #deadLetter(recipient: string, msg: unknown, reason: string): void {
-    this.deadLetters.record({ recipient, msg, reason });
+  #deadLetter(recipient: string, msg: unknown, reason: DeadLetterReason, error?: string): void {
+    this.deadLetters.record({ recipient, msg, reason, ...(error !== undefined ? { error } : {}) });
     this.inspection.emit({ type: "dead_letter", recipient, msg, reason });
   }
 

@@ -587,7 +587,15 @@ Deno.test("inspection events report spawn, failure, restart, stop and dead lette
   await system.runUntilIdle();
   await system.stop(ref);
   ref.tell({ type: "add", n: 1 });
-  assertEquals(events, ["spawn /x", "failure /x", "restart /x", "stop /x", "dead_letter /x"]);
+  // The message it crashed on is a dead letter too (reason "crashed"), reported before the failure.
+  assertEquals(events, [
+    "spawn /x",
+    "dead_letter /x",
+    "failure /x",
+    "restart /x",
+    "stop /x",
+    "dead_letter /x",
+  ]);
   await system.shutdown();
 });
 
@@ -702,4 +710,23 @@ Deno.test("a stop aborts ctx.stopping in the whole subtree, so a handler waiting
   assertEquals(seen, [], "both are busy");
   await system.shutdown();
   assertEquals(seen, ["child wound down", "parent got partial, stopping=true"]);
+});
+
+Deno.test("the message an actor crashed on goes to dead letters with the reason crashed and the error", async () => {
+  const system = newSystem();
+  const log: string[] = [];
+  const ref = system.spawn({ id: "c", restart: "permanent", behavior: () => counter("c", log) });
+  ref.tell({ type: "add", n: 2 });
+  ref.tell({ type: "crash" });
+  ref.tell({ type: "add", n: 3 });
+  await system.runUntilIdle();
+  assertEquals(system.deadLetters.recent, [
+    { recipient: "/c", msg: { type: "crash" }, reason: "crashed", error: "Error: c crashed" },
+  ]);
+  // The next incarnation handles what came after, not the message it crashed on.
+  assertEquals(
+    await ask<CounterMsg, number>(system, ref, (replyTo) => ({ type: "get", replyTo }), { timeoutMs: 1000 }),
+    3,
+  );
+  await system.shutdown();
 });

@@ -27,6 +27,8 @@ export interface FileTaskDeps {
   maxAttempts: number;
   /** How often a tape source is asked again whether a staged file is online. */
   stageCheckMs: number;
+  /** Told of every copy landed and deletion done (the dataset actors); never awaited. */
+  onFileDone?(task: Subscription): void;
 }
 
 export type TaskResult = "done" | "failed" | "staging";
@@ -54,6 +56,7 @@ export async function runCopy(deps: FileTaskDeps, worker: string, task: Subscrip
     return "failed";
   }
   await deps.store.finish(task, worker, { ok: true, startedMs: started, finishedMs: deps.nowMs() });
+  deps.onFileDone?.({ ...task, status: "done" });
   return "done";
 }
 
@@ -74,6 +77,7 @@ export async function runDeletion(
     return "failed";
   }
   await deps.store.finish(task, worker, { ok: true, startedMs: started, finishedMs: deps.nowMs() });
+  deps.onFileDone?.({ ...task, status: "done" });
   return "done";
 }
 

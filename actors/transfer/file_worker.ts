@@ -2,21 +2,30 @@
  * The actors that move and remove bytes: one transfer actor per link
  * (source → destination, /dynamo/fileops/link:SRC:DST) and one deletion actor
  * per site (/dynamo/fileops/delete:SITE). Asked to drain, each runs up to
- * `lanes` tasks at once, every task under a slot from the site actor(s) it
- * touches, claiming from the database (FOR UPDATE SKIP LOCKED, so other
- * processes share the work) until nothing is left, and answers with counts.
+ * `lanes` tasks at once (the link's slots), every task under a slot from the
+ * site actor(s) it touches, claiming from the database (FOR UPDATE SKIP
+ * LOCKED, so other processes share the work) until nothing is left, and
+ * answers with counts.
  *
- * Stop: lanes finish the task in hand and claim no more; what the worker
- * still holds is given back.
+ * No handler awaits anything (DESIGN.md §5): a lane asks its sites for
+ * admission one after the other in address order (so two links sharing sites
+ * never each hold what the other waits for) and gets each answer as a message;
+ * the claim and the copy run as tasks whose end is a message to this actor;
+ * slots go back by message when the task ends or the site refuses.
+ *
+ * Stop: onStop waits for the tasks in hand (its own promises), gives every
+ * site slot back, answers the waiting drain and gives back what the worker
+ * still holds in the database.
  *
  * Crash and restart: an error that is not a transfer failure (the database
- * went away) crashes the actor; onStop answers the waiting drain with the
- * error, and the new incarnation's init gives back the tasks its dead
- * incarnations held, so they are re-run (idempotently) on the next drain.
+ * went away) ends the lane; when the last lane has ended the actor crashes,
+ * onStop answers the waiting drain with the error, and the new incarnation
+ * tells its sites to take back every slot of the dead one and gives back the
+ * tasks it held, so they are re-run (idempotently) on the next drain.
  */
 import type { Subscription } from "../../adapters/db/fileops_store_port.ts";
-import { type ActorRef, type Behavior, replyChannel } from "../runtime/mod.ts";
-import type { SiteGrant, SiteMsg } from "../site/site_actor.ts";
+import type { ActorContext, ActorRef, Behavior } from "../runtime/mod.ts";
+import type { SiteAdmission, SiteMsg } from "../site/site_actor.ts";
 import { type FileTaskDeps, runCopy, runDeletion, type TaskResult } from "./file_task.ts";
 
 export interface DrainCounts {
@@ -27,13 +36,19 @@ export interface DrainCounts {
 
 export type DrainReply = DrainCounts | { error: string };
 
-export type FileWorkerMsg = { type: "drain"; replyTo: ActorRef<DrainReply> };
+export type FileWorkerMsg =
+  | { type: "drain"; replyTo: ActorRef<DrainReply> }
+  | SiteAdmission
+  // The ends of this actor's own tasks:
+  | { type: "claimed"; lane: number; tasks: Subscription[] }
+  | { type: "ran"; lane: number; counts: DrainCounts }
+  | { type: "lane_failed"; lane: number; error: unknown };
 
 export interface FileWorkerOptions {
   tasks: FileTaskDeps;
   /** This worker's id before its incarnation number; tasks it claims carry `${workerPrefix}${n}`. */
   workerPrefix: string;
-  /** Concurrent tasks of this actor. */
+  /** Concurrent tasks of this actor (the link's, or the deletion site's, slots). */
   lanes: number;
   /** Tasks claimed at once per lane (deletions are batched; copies go one by one). */
   batch: number;
@@ -42,9 +57,26 @@ export interface FileWorkerOptions {
   sites: ActorRef<SiteMsg>[];
 }
 
+interface Lane {
+  /** The admission ticket of this lane's current task. */
+  ticket: string;
+  /** Sites (in address order) that admitted this ticket so far. */
+  admitted: number;
+}
+
+interface Drain {
+  replyTo: ActorRef<DrainReply>[];
+  counts: DrainCounts;
+  lanes: Map<number, Lane>;
+  broken: { error: unknown } | null;
+}
+
 interface WorkerState {
   worker: string;
-  drainReply: ActorRef<DrainReply> | null;
+  drain: Drain | null;
+  /** Claims and task runs in flight: onStop lets them end before giving anything back. */
+  inflight: Set<Promise<unknown>>;
+  tickets: number;
 }
 
 function fileWorker(
@@ -53,62 +85,160 @@ function fileWorker(
   run: (deps: FileTaskDeps, worker: string, task: Subscription) => Promise<TaskResult>,
   options: FileWorkerOptions,
 ): Behavior<FileWorkerMsg, WorkerState> {
+  const sites = [...options.sites].sort((a, b) => (a.address < b.address ? -1 : 1));
+  type Ctx = ActorContext<FileWorkerMsg>;
+
+  const track = (state: WorkerState, p: Promise<unknown>) => {
+    state.inflight.add(p);
+    p.finally(() => state.inflight.delete(p));
+  };
+  const releaseSlots = (lane: Lane, ctx: Ctx) => {
+    for (const site of sites.slice(0, lane.admitted)) {
+      site.tell({ type: "release", holder: ctx.self.address, ticket: lane.ticket });
+    }
+    lane.admitted = 0;
+  };
+  /** The lane asks for the slots of its next task (or ends when the drain is over). */
+  const startLane = (state: WorkerState, drain: Drain, id: number, ctx: Ctx) => {
+    if (drain.broken || ctx.stopping.aborted) return endLane(state, drain, id, ctx);
+    const lane = { ticket: `${ctx.incarnation}.${++state.tickets}`, admitted: 0 };
+    drain.lanes.set(id, lane);
+    sites[0]!.tell({ type: "acquire", holder: ctx.self, ticket: lane.ticket });
+  };
+  const endLane = (state: WorkerState, drain: Drain, id: number, _ctx: Ctx) => {
+    drain.lanes.delete(id);
+    if (drain.lanes.size > 0) return;
+    state.drain = null;
+    // Every lane has ended, so no task of this incarnation is still running when the next one gives
+    // its tasks back.
+    if (drain.broken) {
+      state.drain = drain; // onStop answers its callers with the error
+      throw drain.broken.error;
+    }
+    for (const r of drain.replyTo) r.tell({ ...drain.counts });
+  };
+  const laneOf = (drain: Drain | null, ticket: string): [number, Lane] | undefined =>
+    drain ? [...drain.lanes].find(([, l]) => l.ticket === ticket) : undefined;
+
   return {
-    async init(ctx) {
-      if (ctx.incarnation > 1) {
-        const given = await options.tasks.store.recoverTasks(options.tasks.nowMs(), options.workerPrefix);
-        ctx.log.warn("Restarted; {n} tasks of the crashed incarnation given back", { n: given });
-      }
-      return { worker: `${options.workerPrefix}${ctx.incarnation}`, drainReply: null };
-    },
-    async receive(state, msg, ctx) {
-      state.drainReply = msg.replyTo;
-      const counts: DrainCounts = { done: 0, failed: 0, staging: 0 };
-      let broken = false;
-      const lane = async () => {
-        // A stop of the service lets each lane finish its task and claim nothing more.
-        while (!broken && !ctx.stopping.aborted) {
-          const granted = await acquireAll(options.sites);
-          if (!granted) return;
-          try {
-            const tasks = await options.tasks.store.claim(
-              kind,
-              filter,
-              state.worker,
-              options.batch,
-              options.tasks.nowMs(),
-              options.leaseMs,
-            );
-            if (tasks.length === 0) return;
-            for (const task of tasks) {
-              if (ctx.stopping.aborted) break; // the rest of a batch is given back by onStop
-              counts[await run(options.tasks, state.worker, task)]++;
-            }
-          } finally {
-            for (const site of options.sites) site.tell({ type: "release" });
-          }
-        }
+    init(ctx) {
+      // Slots a dead incarnation held (or asked for) come back.
+      for (const site of sites) site.tell({ type: "release_all", holder: ctx.self.address });
+      const state: WorkerState = {
+        worker: `${options.workerPrefix}${ctx.incarnation}`,
+        drain: null,
+        inflight: new Set(),
+        tickets: 0,
       };
-      // One lane failing stops the others claiming; the crash waits for their current tasks, so no
-      // lane of this incarnation is still working when the next one gives its tasks back.
-      const lanes = await Promise.allSettled(Array.from({ length: options.lanes }, () =>
-        lane().catch((e) => {
-          broken = true;
-          throw e;
-        })));
-      const failed = lanes.find((l) => l.status === "rejected");
-      if (failed) throw failed.reason;
-      state.drainReply = null;
-      msg.replyTo.tell(counts);
-      return state;
+      if (ctx.incarnation === 1) return state;
+      return options.tasks.store.recoverTasks(options.tasks.nowMs(), options.workerPrefix).then((given) => {
+        ctx.log.warn("Restarted; {n} tasks of the crashed incarnation given back", { n: given });
+        return state;
+      });
+    },
+    receive(state, msg, ctx) {
+      switch (msg.type) {
+        case "drain": {
+          if (state.drain) {
+            state.drain.replyTo.push(msg.replyTo); // answered with this drain's counts
+            return state;
+          }
+          const drain: Drain = {
+            replyTo: [msg.replyTo],
+            counts: { done: 0, failed: 0, staging: 0 },
+            lanes: new Map(),
+            broken: null,
+          };
+          state.drain = drain;
+          for (let i = 0; i < options.lanes; i++) startLane(state, drain, i, ctx);
+          return state;
+        }
+        case "admitted": {
+          const found = laneOf(state.drain, msg.ticket);
+          if (!found) {
+            // A ticket of a drain that ended: give the slot straight back (a site that does not hold
+            // the ticket ignores the release).
+            for (const site of sites) {
+              site.tell({ type: "release", holder: ctx.self.address, ticket: msg.ticket });
+            }
+            return state;
+          }
+          const [id, lane] = found;
+          lane.admitted++;
+          if (lane.admitted < sites.length) {
+            sites[lane.admitted]!.tell({ type: "acquire", holder: ctx.self, ticket: lane.ticket });
+            return state;
+          }
+          const { store, nowMs } = options.tasks;
+          track(
+            state,
+            store.claim(kind, filter, state.worker, options.batch, nowMs(), options.leaseMs).then(
+              (tasks) => ctx.self.tell({ type: "claimed", lane: id, tasks }),
+              (error) => ctx.self.tell({ type: "lane_failed", lane: id, error }),
+            ),
+          );
+          return state;
+        }
+        case "refused": {
+          const found = laneOf(state.drain, msg.ticket);
+          if (!found) return state;
+          const [id, lane] = found;
+          releaseSlots(lane, ctx); // the slots taken go back; the drain ends for this lane
+          endLane(state, state.drain!, id, ctx);
+          return state;
+        }
+        case "claimed": {
+          const drain = state.drain!;
+          const lane = drain.lanes.get(msg.lane)!;
+          if (msg.tasks.length === 0) {
+            releaseSlots(lane, ctx);
+            endLane(state, drain, msg.lane, ctx);
+            return state;
+          }
+          track(
+            state,
+            (async () => {
+              const counts: DrainCounts = { done: 0, failed: 0, staging: 0 };
+              for (const task of msg.tasks) {
+                if (ctx.stopping.aborted) break; // the rest of a batch is given back by onStop
+                counts[await run(options.tasks, state.worker, task)]++;
+              }
+              return counts;
+            })().then(
+              (counts) => ctx.self.tell({ type: "ran", lane: msg.lane, counts }),
+              (error) => ctx.self.tell({ type: "lane_failed", lane: msg.lane, error }),
+            ),
+          );
+          return state;
+        }
+        case "ran": {
+          const drain = state.drain!;
+          for (const k of ["done", "failed", "staging"] as const) drain.counts[k] += msg.counts[k];
+          releaseSlots(drain.lanes.get(msg.lane)!, ctx);
+          startLane(state, drain, msg.lane, ctx);
+          return state;
+        }
+        case "lane_failed": {
+          // One lane failing stops the others claiming; the crash comes when the last lane has ended.
+          const drain = state.drain!;
+          drain.broken ??= { error: msg.error };
+          releaseSlots(drain.lanes.get(msg.lane)!, ctx);
+          endLane(state, drain, msg.lane, ctx);
+          return state;
+        }
+      }
     },
     async onStop(state, ctx, reason) {
+      await Promise.allSettled([...state.inflight]); // this actor's own tasks, not another actor
+      for (const site of sites) site.tell({ type: "release_all", holder: ctx.self.address });
+      const drain = state.drain;
+      state.drain = null;
       if (reason.kind === "restart" || reason.kind === "failure") {
         const error = reason.error instanceof Error ? reason.error.message : String(reason.error);
-        state.drainReply?.tell({ error });
+        for (const r of drain?.replyTo ?? []) r.tell({ error });
         return;
       }
-      state.drainReply?.tell({ done: 0, failed: 0, staging: 0 });
+      for (const r of drain?.replyTo ?? []) r.tell(drain!.counts);
       // A graceful stop hands back what this worker still holds (the unstarted rest of a batch), so that
       // another process, or this one after its restart, takes it at once rather than after the lease.
       const given = await options.tasks.store.recoverTasks(options.tasks.nowMs(), options.workerPrefix)
@@ -116,25 +246,6 @@ function fileWorker(
       if (given > 0) ctx.log.info("Stopping; {n} claimed tasks given back", { n: given });
     },
   };
-}
-
-/**
- * Slots at every site a task touches, or none: a refused site ends the drain
- * and the slots taken go back. Taken one after the other in address order, so
- * two links that share sites can never each hold what the other waits for.
- */
-async function acquireAll(sites: ActorRef<SiteMsg>[]): Promise<boolean> {
-  const held: ActorRef<SiteMsg>[] = [];
-  for (const site of [...sites].sort((a, b) => (a.address < b.address ? -1 : 1))) {
-    const { ref, reply } = replyChannel<SiteGrant>(`${site.address}/acquire`);
-    site.tell({ type: "acquire", replyTo: ref });
-    if (!(await reply).granted) {
-      for (const h of held) h.tell({ type: "release" });
-      return false;
-    }
-    held.push(site);
-  }
-  return true;
 }
 
 export function transferActor(source: string, destination: string, options: FileWorkerOptions) {

@@ -30,15 +30,48 @@ export interface FileOpsAgentOptions extends Omit<FileOpsDeps, "executor" | "now
   node: string;
   /** Between passes; 0 = only on request. */
   intervalMs: number;
+  /** Told of every copy landed and deletion done (the dataset actors). */
+  onFileDone?: FileTaskDeps["onFileDone"];
 }
 
 export type FileOpsMsg =
   | { type: "tick" }
-  | { type: "run"; replyTo: ActorRef<FileOpsPassSummary | { error: string }> };
+  | { type: "run"; replyTo: ActorRef<FileOpsPassSummary | { error: string }> }
+  /** The end of this agent's own pass task. */
+  | { type: "pass_done"; pass: string; summary: FileOpsPassSummary }
+  | { type: "pass_failed"; pass: string; error: unknown };
+
+type PassReply = ActorRef<FileOpsPassSummary | { error: string }>;
+
+interface AgentState {
+  engine: FileOpsEngine;
+  /** The pass in flight (a task of this agent), and who waits for its summary. */
+  running: { id: string; done: Promise<void>; replyTo: PassReply[] } | null;
+  /** Asked for while a pass ran: one more pass starts when it ends, for all of them. */
+  next: { replyTo: PassReply[] } | null;
+  passes: number;
+}
 
 let incarnations = 0;
 
-export function fileOpsAgent(options: FileOpsAgentOptions): Behavior<FileOpsMsg, FileOpsEngine> {
+/**
+ * The pass runs as a task whose end is a message to this agent (DESIGN.md §5: no handler awaits
+ * another actor, and the pass waits for the link and deletion actors' drains): the agent stays
+ * responsive meanwhile, ticks and runs arriving during a pass are folded into one next pass.
+ */
+export function fileOpsAgent(options: FileOpsAgentOptions): Behavior<FileOpsMsg, AgentState> {
+  const start = (state: AgentState, replyTo: PassReply[], ctx: ActorContext<FileOpsMsg>) => {
+    // Tagged with the incarnation: the end of a dead incarnation's pass is not this one's.
+    const id = `${ctx.incarnation}.${++state.passes}`;
+    state.running = {
+      id,
+      replyTo,
+      done: state.engine.pass().then(
+        (summary) => ctx.self.tell({ type: "pass_done", pass: id, summary }),
+        (error) => ctx.self.tell({ type: "pass_failed", pass: id, error }),
+      ),
+    };
+  };
   return {
     // Workers restart on their own (a crashed link must not stop the others); a burst escalates.
     supervision: { strategy: "one_for_one", intensity: { maxRestarts: 20, withinMs: 60_000 } },
@@ -49,29 +82,49 @@ export function fileOpsAgent(options: FileOpsAgentOptions): Behavior<FileOpsMsg,
       }
       if (options.intervalMs > 0) ctx.timers.startPeriodic("pass", options.intervalMs, { type: "tick" });
       const worker = `${options.node}:${Deno.pid}:${++incarnations}`;
-      return new FileOpsEngine({
+      const engine = new FileOpsEngine({
         ...options,
         nowMs: () => ctx.clock.now(),
         executor: workerTree(ctx, options, worker),
       });
+      return { engine, running: null, next: null, passes: 0 };
     },
-    async receive(engine, msg, ctx) {
+    receive(state, msg, ctx) {
       switch (msg.type) {
-        case "tick": {
-          const summary = await engine.pass();
-          ctx.log.info("File operations pass", { ...summary });
-          return engine;
-        }
+        case "tick":
         case "run": {
-          try {
-            msg.replyTo.tell(await engine.pass());
-          } catch (e) {
-            msg.replyTo.tell({ error: e instanceof Error ? e.message : String(e) });
-            throw e; // the supervisor restarts us; the next pass resumes from the database
+          const replyTo = msg.type === "run" ? [msg.replyTo] : [];
+          if (!state.running) start(state, replyTo, ctx);
+          else {
+            state.next ??= { replyTo: [] };
+            state.next.replyTo.push(...replyTo);
           }
-          return engine;
+          return state;
+        }
+        case "pass_done": {
+          if (!state.running || state.running.id !== msg.pass) return state;
+          ctx.log.info("File operations pass", { ...msg.summary });
+          for (const r of state.running.replyTo) r.tell(msg.summary);
+          state.running = null;
+          const next = state.next;
+          state.next = null;
+          if (next) start(state, next.replyTo, ctx);
+          return state;
+        }
+        case "pass_failed": {
+          if (!state.running || state.running.id !== msg.pass) return state;
+          const error = msg.error instanceof Error ? msg.error.message : String(msg.error);
+          for (const r of [...state.running.replyTo, ...state.next?.replyTo ?? []]) r.tell({ error });
+          state.running = null;
+          state.next = null;
+          throw msg.error; // the supervisor restarts us; the next pass resumes from the database
         }
       }
+    },
+    async onStop(state) {
+      // The children have stopped (their drains answered): let this agent's own pass task end.
+      await state.running?.done;
+      for (const r of state.next?.replyTo ?? []) r.tell({ error: "file operations stopped" });
     },
   };
 }
@@ -90,6 +143,7 @@ function workerTree(
     nowMs: () => ctx.clock.now(),
     maxAttempts: limits.maxAttempts,
     stageCheckMs: limits.stageCheckMs,
+    ...(options.onFileDone ? { onFileDone: options.onFileDone } : {}),
   };
   const sites = new Map<string, ActorRef<SiteMsg>>();
   const workers = new Map<string, ActorRef<FileWorkerMsg>>();

@@ -294,7 +294,8 @@ export class FileOpsEngine {
         }
       }
     }
-    return await this.deps.store.resubscribe(files, this.deps.nowMs());
+    // A finished subscription here is one whose file the updater has not recorded yet: not copied again.
+    return await this.deps.store.subscribeCopies(files, { nowMs: this.deps.nowMs(), renewFinished: false });
   }
 
   /**

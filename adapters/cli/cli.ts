@@ -5,6 +5,7 @@ import { userCommand } from "./user_commands.ts";
 import { injectionsCommand } from "./injection_commands.ts";
 import { detoxCommand, partitionsCommand, policyCommand, popularityCommand } from "./detox_commands.ts";
 import { fileopsCommand, transfersCommand } from "./fileops_commands.ts";
+import { datasetCommand } from "./dataset_commands.ts";
 import { appCommand, sequenceCommand } from "./scheduler_commands.ts";
 import { applockCommand, dealerCommand, demandCommand, requestCommand } from "./dealer_commands.ts";
 import { consistencyCommand } from "./consistency_commands.ts";
@@ -33,6 +34,7 @@ Commands:
   app         application runs of the scheduler: list, run, kill
   transfers   file transfers and deletions in flight, held ones, release
   fileops     run one file-operations pass
+  dataset     where a dataset's work is (dataset status NAME)
   consistency check sites' storage against the inventory; reports; invalidation
   user        add, list and revoke registry users and tokens
   cluster     the servers sharing one PostgreSQL: roles, lease, lag (docs/cluster.md)
@@ -128,6 +130,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await transfersCommand(args, ctx);
       case "fileops":
         return await fileopsCommand(args, ctx);
+      case "dataset":
+        return await datasetCommand(args, ctx);
       case "applock":
         return await applockCommand(args, ctx);
       case "sequence":

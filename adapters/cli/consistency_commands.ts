@@ -200,7 +200,8 @@ function describeRun(r: Row): string[] {
     `${r.site}: run ${r.run_id}, ${r.complete ? "complete" : "INCOMPLETE"}${
       r.dry_run ? " (dry run)" : ""
     }, ` +
-    `${r.files_listed} files listed in ${r.duration_s} s`,
+    `${r.files_listed} files listed in ${r.duration_s} s` +
+    (Number(r.dirs_skipped ?? 0) > 0 ? ` (${r.dirs_skipped} unchanged directories not compared again)` : ""),
     `  missing ${r.missing}, orphan ${r.orphan}, corrupt ${r.corrupt}, unrecoverable ${r.unrecoverable}, ` +
     `empty directories ${r.empty_dirs}, hostile names ${r.hostile}`,
     `  confirmed ${r.confirmed}, acted on ${r.acted}${r.withheld ? ` (no action: ${r.withheld})` : ""}`,

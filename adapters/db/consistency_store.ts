@@ -1,13 +1,14 @@
-/** PostgreSQL (and PGlite) side of site consistency: see consistency_port.ts. */
+/** PostgreSQL (and PGlite) side of site consistency: see consistency_store_port.ts. */
 import type { Database } from "./database.ts";
 import type {
+  Baseline,
   ConsistencyStore,
   DeletionRecord,
+  DigestRecord,
   FindingKind,
   FindingRecord,
   FindingRow,
   InventoryFileRow,
-  RecopyFile,
   RunRecord,
   RunRow,
 } from "./consistency_store_port.ts";
@@ -15,7 +16,7 @@ import type {
 const FILE_COLUMNS = `f.lfn, f.size, f.checksum->>'adler32', d.name, b.name, br.last_update`;
 const RUN_COLUMNS = `id, site, started_ms, finished_ms, complete, dry_run, flagged, flag_reasons, withheld,
   files_listed, dirs_listed, expected, missing, orphan, corrupt, unmanaged, empty_dirs, hostile, young, unlisted,
-  being_deleted, unrecoverable, confirmed, acted, failed_dirs`;
+  being_deleted, unrecoverable, confirmed, acted, failed_dirs, dirs_skipped, config_fingerprint`;
 const FINDING_COLUMNS =
   `id, run_id, kind, path, size, listed_size, lfn, dataset, block, detail, confirmed, action, outcome`;
 const OPEN_OPERATION = `status NOT IN ('done', 'failed', 'cancelled')`;
@@ -106,14 +107,55 @@ export class SqlConsistencyStore implements ConsistencyStore {
     return { startedMs: Number(startedMs), missing, orphan };
   }
 
-  async recordRun(run: RunRecord, findings: FindingRecord[], nowMs: number): Promise<number> {
+  async digestBaseline(site: string): Promise<Baseline | null> {
+    const run = await this.db.queryArrays(
+      `SELECT id, complete, config_fingerprint FROM consistency_runs WHERE site = $1 AND NOT dry_run
+        ORDER BY id DESC LIMIT 1`,
+      [site],
+    );
+    if (run.length === 0 || run[0]![1] !== true) return null;
+    const id = Number(run[0]![0]);
+    const digests = await this.db.queryArrays(
+      `SELECT dir, listed, inventory, clean FROM consistency_digests WHERE run_id = $1`,
+      [id],
+    );
+    const findings = await this.db.queryArrays(
+      `SELECT kind, path, size, listed_size, lfn, dataset, block, action FROM consistency_findings
+        WHERE run_id = $1 AND (kind IN ('missing', 'corrupt', 'orphan') OR action IS NOT NULL)`,
+      [id],
+    );
+    return {
+      runId: id,
+      fingerprint: (run[0]![2] as string | null) ?? null,
+      digests: digests.map((r) => ({ dir: r[0], listed: r[1], inventory: r[2], clean: r[3] })),
+      findings: findings.map((r) => ({
+        kind: r[0],
+        path: r[1],
+        // bigint columns may come back as text or bigint: the reader checks them.
+        size: typeof r[2] === "bigint" ? Number(r[2]) : r[2],
+        listedSize: typeof r[3] === "bigint" ? Number(r[3]) : r[3],
+        lfn: r[4],
+        dataset: r[5],
+        block: r[6],
+        action: r[7],
+      })),
+    };
+  }
+
+  async recordRun(
+    run: RunRecord,
+    findings: FindingRecord[],
+    nowMs: number,
+    digests: DigestRecord[] = [],
+  ): Promise<number> {
     return await this.db.bulkTransaction(async (tx) => {
       const [row] = await tx.query(
         `INSERT INTO consistency_runs (site, started_ms, finished_ms, complete, dry_run, flagged, flag_reasons,
            withheld, files_listed, dirs_listed, expected, missing, orphan, corrupt, unmanaged, empty_dirs, hostile,
-           young, unlisted, being_deleted, unrecoverable, confirmed, acted, failed_dirs)
+           young, unlisted, being_deleted, unrecoverable, confirmed, acted, failed_dirs, dirs_skipped,
+           config_fingerprint)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-           $21, $22, $23, $24::jsonb)
+           $21, $22, $23, $24::jsonb, $25, $26)
          RETURNING id`,
         [
           run.site,
@@ -140,9 +182,32 @@ export class SqlConsistencyStore implements ConsistencyStore {
           run.confirmed,
           run.acted,
           JSON.stringify(run.failedDirs),
+          run.dirsSkipped ?? 0,
+          run.configFingerprint ?? null,
         ],
       );
       const id = Number(row![0]);
+      if (digests.length > 0) {
+        await tx.query(
+          `DELETE FROM consistency_digests WHERE run_id IN (SELECT id FROM consistency_runs WHERE site = $1)
+             AND run_id <> $2`,
+          [run.site, id],
+        );
+      }
+      for (let i = 0; i < digests.length; i += 5_000) {
+        const part = digests.slice(i, i + 5_000);
+        await tx.query(
+          `INSERT INTO consistency_digests (run_id, dir, listed, inventory, clean)
+           SELECT $1, d, l, v, c = 't' FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(d, l, v, c)`,
+          [
+            id,
+            part.map((d) => d.dir),
+            part.map((d) => d.listed),
+            part.map((d) => d.inventory),
+            part.map((d) => (d.clean ? "t" : "f")),
+          ],
+        );
+      }
       for (let i = 0; i < findings.length; i += 5_000) {
         const part = findings.slice(i, i + 5_000);
         const col = <K extends keyof FindingRecord>(k: K) => part.map((f) => f[k]);
@@ -200,31 +265,6 @@ export class SqlConsistencyStore implements ConsistencyStore {
       [runId],
     );
     return rows.map(findingRow);
-  }
-
-  async recopy(site: string, files: RecopyFile[], nowMs: number): Promise<number> {
-    if (files.length === 0) return 0;
-    // A finished subscription for the same file and site is made new again: the file was lost since.
-    const rows = await this.db.queryArrays(
-      `INSERT INTO file_subscriptions (kind, site, lfn, dataset, block, size, adler32, status, created_ms, updated_ms)
-       SELECT 'copy', $1, l, d, b, z, c, 'new', $7, $7
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(l, d, b, z, c)
-       ON CONFLICT (lfn, site, kind) DO UPDATE SET status = 'new', hold_reason = NULL, source = NULL,
-         task_state = NULL, worker = NULL, lease_until_ms = NULL, attempts = 0, next_attempt_ms = 0,
-         operation_id = NULL, updated_ms = EXCLUDED.updated_ms
-         WHERE file_subscriptions.status IN ('done', 'cancelled')
-       RETURNING id`,
-      [
-        site,
-        files.map((f) => f.lfn),
-        files.map((f) => f.dataset),
-        files.map((f) => f.block),
-        files.map((f) => f.size),
-        files.map((f) => f.adler32),
-        nowMs,
-      ],
-    );
-    return rows.length;
   }
 
   async recordDeletions(site: string, rows: DeletionRecord[]): Promise<void> {
@@ -326,6 +366,8 @@ function runRow(r: unknown[]): RunRow {
     confirmed: n(22),
     acted: n(23),
     failedDirs: json(r[24]) as RunRecord["failedDirs"],
+    dirsSkipped: n(25),
+    configFingerprint: (r[26] as string | null) ?? null,
   };
 }
 

@@ -44,6 +44,10 @@ export interface RunRecord {
   withheld: string | null;
   filesListed: number;
   dirsListed: number;
+  /** Unchanged directories whose comparison was skipped (their findings carried over). */
+  dirsSkipped?: number;
+  /** The settings the comparison depended on (unchanged_dirs.ts); null for runs before digests. */
+  configFingerprint?: string | null;
   expected: number;
   missing: number;
   orphan: number;
@@ -62,6 +66,8 @@ export interface RunRecord {
 
 export interface RunRow extends RunRecord {
   id: number;
+  dirsSkipped: number;
+  configFingerprint: string | null;
 }
 
 export interface FindingRow extends FindingRecord {
@@ -79,12 +85,32 @@ export interface DeletionRecord {
   finishedMs: number;
 }
 
-export interface RecopyFile {
-  lfn: string;
-  dataset: string;
-  block: string;
-  size: number;
-  adler32: string | null;
+/** One directory's digests, stored with a complete run (see policies/consistency/unchanged_dirs.ts). */
+export interface DigestRecord {
+  dir: string;
+  listed: string;
+  inventory: string;
+  clean: boolean;
+}
+
+/**
+ * The last complete run of a site as stored, for a re-run to skip unchanged
+ * directories: read back untyped, since stored data is not trusted.
+ */
+export interface Baseline {
+  runId: number;
+  fingerprint: string | null;
+  digests: { dir: unknown; listed: unknown; inventory: unknown; clean: unknown }[];
+  findings: {
+    kind: unknown;
+    path: unknown;
+    size: unknown;
+    listedSize: unknown;
+    lfn: unknown;
+    dataset: unknown;
+    block: unknown;
+    action: unknown;
+  }[];
 }
 
 export interface ConsistencyStore {
@@ -100,8 +126,23 @@ export interface ConsistencyStore {
   previousComplete(
     site: string,
   ): Promise<{ startedMs: number; missing: Set<string>; orphan: Set<string> } | null>;
-  /** A run and its findings, in one transaction; returns the run id. */
-  recordRun(run: RunRecord, findings: FindingRecord[], nowMs: number): Promise<number>;
+  /**
+   * A run and its findings, in one transaction; returns the run id. `digests`
+   * (a complete run's) replace the site's earlier ones in the same transaction.
+   */
+  recordRun(
+    run: RunRecord,
+    findings: FindingRecord[],
+    nowMs: number,
+    digests?: DigestRecord[],
+  ): Promise<number>;
+  /**
+   * The site's latest run that was not a dry run, with its directory digests
+   * and its findings (missing, corrupt, orphan, and any acted on), when it was
+   * complete; null otherwise. Rows are returned as stored: the caller trusts
+   * none of them.
+   */
+  digestBaseline(site: string): Promise<Baseline | null>;
   /** How actions ended, by finding id. */
   recordOutcomes(
     outcomes: { id: number; outcome: string }[],
@@ -111,8 +152,6 @@ export interface ConsistencyStore {
   ): Promise<void>;
   /** Findings of a run that have an action, with their ids. */
   actionable(runId: number): Promise<FindingRow[]>;
-  /** Copy subscriptions for files the site lost (through the file-operations queue). */
-  recopy(site: string, files: RecopyFile[], nowMs: number): Promise<number>;
   /** Deletions outside the inventory, in the file-operations deletion history. */
   recordDeletions(site: string, rows: DeletionRecord[]): Promise<void>;
   /** The latest run of every site (or one site). */

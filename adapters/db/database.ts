@@ -9,6 +9,21 @@ import type { DB } from "./schema.ts";
 
 export type Cell = string | number | boolean | null;
 
+/** Rows per COPY statement in a PGlite bulk transaction (see `bulkTransaction`). */
+const PGLITE_COPY_CHUNK = 10_000;
+
+function* inChunks<T>(rows: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const row of rows) {
+    chunk.push(row);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
 /** A transaction with raw SQL and COPY, for bulk writes that Kysely cannot express. */
 export interface BulkTransaction {
   /** Rows as arrays. */
@@ -102,10 +117,14 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
             return (await tx.query<unknown[]>(text, params, { rowMode: "array" })).rows;
           },
           copyFrom: async (table, columns, rows) => {
-            await turn();
-            await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], {
-              blob: new Blob([...copyText(rows)]),
-            });
+            // PGlite runs in this thread: one COPY per chunk, with a turn of the event loop before each,
+            // so that a large insert (a Detox cycle's decisions) does not stall HTTP for its whole length.
+            for (const chunk of inChunks(rows, PGLITE_COPY_CHUNK)) {
+              await turn();
+              await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+                blob: new Blob([...copyText(chunk)]),
+              });
+            }
           },
         })
       ),

@@ -119,13 +119,19 @@ export class SqlFileOpsStore implements FileOpsStore {
     });
   }
 
-  async resubscribe(files: (NewSubscription & { site: string })[], nowMs: number): Promise<number> {
+  async subscribeCopies(
+    files: (NewSubscription & { site: string })[],
+    options: { nowMs: number; renewFinished: boolean },
+  ): Promise<number> {
     if (files.length === 0) return 0;
     const rows = await this.db.queryArrays(
       `INSERT INTO file_subscriptions (kind, site, lfn, dataset, block, size, adler32, status, created_ms, updated_ms)
        SELECT 'copy', s, l, d, b, z, c, 'new', $7, $7
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(s, l, d, b, z, c)
-       ON CONFLICT (lfn, site, kind) DO NOTHING
+       ON CONFLICT (lfn, site, kind) DO UPDATE SET status = 'new', hold_reason = NULL, source = NULL,
+         task_state = NULL, worker = NULL, lease_until_ms = NULL, attempts = 0, next_attempt_ms = 0,
+         operation_id = NULL, updated_ms = EXCLUDED.updated_ms
+         WHERE $8 AND file_subscriptions.status IN ('done', 'cancelled')
        RETURNING id`,
       [
         files.map((f) => f.site),
@@ -134,7 +140,8 @@ export class SqlFileOpsStore implements FileOpsStore {
         files.map((f) => f.block),
         files.map((f) => f.size),
         files.map((f) => f.adler32),
-        nowMs,
+        options.nowMs,
+        options.renewFinished,
       ],
     );
     return rows.length;
@@ -422,15 +429,16 @@ export class SqlFileOpsStore implements FileOpsStore {
   }
 
   async filesOf(
-    filter: { dataset: string; site: string; kind?: SubscriptionKind; offset: number; limit: number },
+    filter: { dataset: string; site?: string; kind?: SubscriptionKind; offset: number; limit: number },
   ) {
     const rows = await this.db.queryArrays(
       `SELECT ${SUBSCRIPTION_COLUMNS.split(", ").map((c) => `s.${c}`).join(", ")},
               (SELECT f.code || ': ' || f.message FROM file_failures f WHERE f.subscription_id = s.id
                 ORDER BY f.seq DESC LIMIT 1)
-         FROM file_subscriptions s WHERE s.dataset = $1 AND s.site = $2 AND ($3::text IS NULL OR s.kind = $3)
-        ORDER BY s.block, s.lfn, s.kind LIMIT $4 OFFSET $5`,
-      [filter.dataset, filter.site, filter.kind ?? null, filter.limit, filter.offset],
+         FROM file_subscriptions s WHERE s.dataset = $1 AND ($2::text IS NULL OR s.site = $2)
+          AND ($3::text IS NULL OR s.kind = $3)
+        ORDER BY s.site, s.block, s.lfn, s.kind LIMIT $4 OFFSET $5`,
+      [filter.dataset, filter.site ?? null, filter.kind ?? null, filter.limit, filter.offset],
     );
     return rows.map((r) => ({ ...toSubscription(r), lastError: r[14] as string | null }));
   }

@@ -102,11 +102,17 @@ export interface FileOpsStore {
    */
   subscribe(op: PendingOperation, files: NewSubscription[], nowMs: number): Promise<number>;
   /**
-   * Copy subscriptions, without an operation, for files a block replica lacks
-   * and nothing is moving (updater step 3); files already subscribed are left
-   * alone. Returns how many were added.
+   * Copy subscriptions, without an operation, for files a block replica
+   * lacks: the updater's step 3 (nothing is moving them) and the consistency
+   * check's lost files. A file with an open subscription is left alone; one
+   * whose subscription has finished (done, cancelled) is left alone too,
+   * unless `renewFinished` (the consistency check: the file was lost since)
+   * makes it new again. Returns how many were added or renewed.
    */
-  resubscribe(files: (NewSubscription & { site: string })[], nowMs: number): Promise<number>;
+  subscribeCopies(
+    files: (NewSubscription & { site: string })[],
+    options: { nowMs: number; renewFinished: boolean },
+  ): Promise<number>;
   /** Gives back tasks whose lease ran out, or whose worker belonged to a dead incarnation of this node. */
   recoverTasks(nowMs: number, deadWorkerPrefix?: string): Promise<number>;
   /** new/retry subscriptions due now, held ones waiting for their site, and the failures of each. */
@@ -146,9 +152,12 @@ export interface FileOpsStore {
   release(ids: number[] | "all", nowMs: number): Promise<number>;
   current(limit: number): Promise<Subscription[]>;
   held(limit: number): Promise<(Subscription & { lastError: string | null })[]>;
-  /** The files of a dataset at a site (one request's work, for the web monitor), with their last error. */
+  /**
+   * The files of a dataset at a site (one request's work, for the web monitor), or at every site
+   * without `site` (a dataset actor's state), with their last error.
+   */
   filesOf(
-    filter: { dataset: string; site: string; kind?: SubscriptionKind; offset: number; limit: number },
+    filter: { dataset: string; site?: string; kind?: SubscriptionKind; offset: number; limit: number },
   ): Promise<(Subscription & { lastError: string | null })[]>;
   heldSummary(): Promise<
     { site: string; kind: SubscriptionKind; reason: HoldReason; files: number; bytes: number }[]

@@ -22,7 +22,14 @@ import {
   type StorageType,
 } from "../../registry/inventory/mod.ts";
 import type { BulkTransaction, Cell, Database } from "./database.ts";
-import type { CommitBatch, InventoryStore, JournalEntry, LoadProgress } from "./inventory_store_port.ts";
+import type {
+  CommitBatch,
+  InventoryStore,
+  JournalEntry,
+  LoadProgress,
+  TablesCheckpoint,
+  TableSink,
+} from "./inventory_store_port.ts";
 import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
 import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
@@ -48,10 +55,24 @@ export class SqlInventoryStore implements InventoryStore {
     definitions: readonly PartitionDefinition[],
     onProgress?: (p: LoadProgress) => void,
   ): Promise<InventoryState> {
-    const partitions = new PartitionTable(definitions, await this.#partitionIds(definitions));
+    const loader = new InventoryLoader(await this.partitionTable(definitions));
+    const { generation, counters } = await this.streamTables(definitions, loader, onProgress);
+    return loader.finish(generation, counters);
+  }
+
+  /** The configured partitions with their persistent ids (new ones are registered). */
+  async partitionTable(definitions: readonly PartitionDefinition[]): Promise<PartitionTable> {
+    return new PartitionTable(definitions, await this.partitionIds(definitions));
+  }
+
+  async streamTables(
+    definitions: readonly PartitionDefinition[],
+    loader: TableSink,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TablesCheckpoint> {
+    await this.partitionIds(definitions);
     const meta = await this.db.kysely.selectFrom("inventory_meta").selectAll().where("id", "=", 1)
       .executeTakeFirstOrThrow();
-    const loader = new InventoryLoader(partitions);
     const progress = (table: string, rows: number) => onProgress?.({ table, rows });
 
     for (
@@ -162,17 +183,20 @@ export class SqlInventoryStore implements InventoryStore {
       }
       progress("block_replicas", n += page.length);
     }
-    return loader.finish(meta.table_seq, {
-      nextDatasetId: meta.next_dataset_id,
-      nextBlockId: meta.next_block_id,
-      nextSiteId: meta.next_site_id,
-      nextGroupId: meta.next_group_id,
-      nextFileId: meta.next_file_id,
-    });
+    return {
+      generation: meta.table_seq,
+      counters: {
+        nextDatasetId: meta.next_dataset_id,
+        nextBlockId: meta.next_block_id,
+        nextSiteId: meta.next_site_id,
+        nextGroupId: meta.next_group_id,
+        nextFileId: meta.next_file_id,
+      },
+    };
   }
 
   /** Persistent partition ids; partitions new to the configuration are inserted. */
-  async #partitionIds(definitions: readonly PartitionDefinition[]): Promise<Map<string, number>> {
+  async partitionIds(definitions: readonly PartitionDefinition[]): Promise<Map<string, number>> {
     const rows = await this.db.kysely.selectFrom("partitions").select(["id", "name"]).execute();
     const ids = new Map(rows.map((r) => [r.name, r.id]));
     let next = Math.max(0, ...ids.values()) + 1;

@@ -1,8 +1,10 @@
 import type {
+  Counters,
   FileAnnex,
   FileNeeds,
   FileRecord,
   InventoryChanges,
+  InventoryLoader,
   InventoryState,
   JournalEntry,
   PartitionDefinition,
@@ -32,6 +34,18 @@ export interface LoadProgress {
 
 export type { JournalEntry };
 
+/** Where stored rows go, in the loader's order (an `InventoryLoader`, or a reader replica's feed). */
+export type TableSink = Pick<
+  InventoryLoader,
+  "addGroup" | "addSite" | "addQuota" | "addDataset" | "addBlock" | "addDatasetReplica" | "addBlockReplica"
+>;
+
+/** What `finish` needs once every row has been streamed: the tables' generation and id counters. */
+export interface TablesCheckpoint {
+  readonly generation: number;
+  readonly counters: Counters;
+}
+
 /** Durable inventory: tables + journal. Implemented by `adapters/db`. */
 export interface InventoryStore {
   /**
@@ -42,6 +56,13 @@ export interface InventoryStore {
     partitions: readonly PartitionDefinition[],
     onProgress?: (p: LoadProgress) => void,
   ): Promise<InventoryState>;
+  /**
+   * Streams the stored rows into `sink` (the loader's order) and returns their checkpoint. Consistent
+   * only while nothing commits: the writer calls it between batches.
+   */
+  streamTables(partitions: readonly PartitionDefinition[], sink: TableSink): Promise<TablesCheckpoint>;
+  /** The persistent id of each configured partition (new ones are registered). */
+  partitionIds(partitions: readonly PartitionDefinition[]): Promise<Map<string, number>>;
   /** Journal entries with seq > `afterSeq`, in order (at most `limit`). */
   journalSince(afterSeq: number, limit?: number): Promise<JournalEntry[]>;
   /** Reads what a batch needs from the files table. */

@@ -9,6 +9,7 @@ import * as m006 from "./migrations/006_scheduler.ts";
 import * as m007 from "./migrations/007_cycle_budgets.ts";
 import * as m008 from "./migrations/008_injection_attempts.ts";
 import * as m009 from "./migrations/009_consistency.ts";
+import * as m010 from "./migrations/010_consistency_digests.ts";
 import * as m011 from "./migrations/011_cluster.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "007_cycle_budgets": m007,
   "008_injection_attempts": m008,
   "009_consistency": m009,
+  "010_consistency_digests": m010,
   "011_cluster": m011,
 };
 

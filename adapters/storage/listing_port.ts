@@ -79,6 +79,12 @@ export interface WalkProgress {
 /** A running walk: batches of records as an async iterator; failures once it has ended. */
 export interface SiteWalk extends AsyncIterable<ListingRecord[]> {
   readonly failures: readonly ListingFailure[];
+  /**
+   * Directories listed again after a listing of them failed part way: a
+   * subtree relisted flat after its recursive listing failed, or a directory
+   * whose flat listing was retried. Records under them may have come twice.
+   */
+  readonly relisted: readonly string[];
   readonly progress: WalkProgress;
 }
 

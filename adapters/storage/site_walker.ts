@@ -46,6 +46,7 @@ export function walkSite(reader: TreeReader, options: WalkOptions): SiteWalk {
 
 class Walk implements SiteWalk {
   readonly failures: ListingFailure[] = [];
+  readonly relisted: string[] = [];
   readonly #settings: WalkSettings;
   readonly #reader: TreeReader;
   readonly #skip: (dir: string) => boolean;
@@ -206,8 +207,10 @@ class Walk implements SiteWalk {
         ? `listing timed out after ${timeoutMs / 1000} s`
         : printableReason(e instanceof Error ? e.message : String(e));
       if (job.mode === "tree") {
+        if (records > 0) this.relisted.push(job.dir);
         this.#enqueue({ ...job, mode: "flat", attempt: 0, note: reason });
       } else if (job.attempt < this.#settings.retries) {
+        if (records > 0) this.relisted.push(job.dir);
         this.#enqueue({ ...job, attempt: job.attempt + 1, note: reason });
       } else {
         this.failures.push({ dir: job.dir, reason, attempts: job.attempt + 1 });

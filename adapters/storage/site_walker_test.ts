@@ -145,6 +145,46 @@ Deno.test("a directory that cannot be listed after its retries is a failure; the
   }
 });
 
+Deno.test("a listing that fails part way is listed again and named: its records may repeat", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const p of ["store/a/x/1", "store/a/y/2", "store/b/z/3"]) {
+      await Deno.mkdir(`${dir}/${p}`.replace(/\/\d$/, ""), { recursive: true });
+      await Deno.writeTextFile(`${dir}/${p}`, "1");
+    }
+    const posix = new PosixTreeReader(await PosixStorage.open(dir));
+    const clean = walkSite(posix, { roots: ["/store"], settings: { splitDepth: 1 } });
+    await collect(clean);
+    assertEquals(clean.relisted, []);
+    // /store/a's recursive listing gives its records, then fails once: it is listed again, flat.
+    let failed = false;
+    const reader: TreeReader = {
+      kind: posix.kind,
+      recursive: true,
+      async *listTree(d, options): AsyncGenerator<TreeRecord[]> {
+        for await (const batch of posix.listTree(d, options)) yield batch;
+        if (d === "/store/a" && options.recursive && !failed) {
+          failed = true;
+          throw new StorageError("EIO", d, "connection reset");
+        }
+      },
+    };
+    const walk = walkSite(reader, { roots: ["/store"], settings: { splitDepth: 1 } });
+    const records = await collect(walk);
+    assertEquals(walk.relisted, ["/store/a"]);
+    assertEquals(walk.failures, []);
+    const paths = records.filter((r) => r.type === "file").map((r) => r.path);
+    assertEquals(paths.filter((p) => p === "/store/a/x/1").length, 2, "the records came twice");
+    assertEquals(files(records).filter((p, i, all) => all.indexOf(p) === i), [
+      "/store/a/x/1",
+      "/store/a/y/2",
+      "/store/b/z/3",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a walk is cancellable, and stops its listings", async () => {
   const dir = await Deno.makeTempDir();
   try {

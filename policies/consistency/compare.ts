@@ -12,6 +12,7 @@
  * everything under a directory the listing could not read are not compared.
  */
 import type { SiteConsistencyConfig } from "./consistency_config.ts";
+import { dirOf } from "./dir_digest.ts";
 
 /** A file the inventory places at the site, by site path. */
 export interface ExpectedFile {
@@ -78,6 +79,15 @@ export interface ComparisonResult {
   readonly beingDeleted: number;
   /** Inventory files under directories that could not be listed: not compared. */
   readonly unlisted: number;
+}
+
+/** Unchanged directories a re-run did not compare (see unchanged_dirs.ts). */
+export interface Skipped {
+  readonly dirs: ReadonlySet<string>;
+  /** Compared files listed in them. */
+  readonly files: number;
+  /** The last complete run's missing, corrupt and orphan findings in them. */
+  readonly carried: readonly Problem[];
 }
 
 const MAX_HOSTILE_KEPT = 10_000;
@@ -178,22 +188,32 @@ export class SiteComparison {
     }
   }
 
+  /** Whether a path lies in an unmanaged area. */
+  inArea(path: string): boolean {
+    return this.#area(path) !== undefined;
+  }
+
   /**
    * The result, once the listing has ended: `after` is the inventory taken
-   * then, `failedDirs` the directories the listing could not read.
+   * then, `failedDirs` the directories the listing could not read, `skipped`
+   * the unchanged directories whose comparison was skipped: their files count
+   * as listed and expected, and the last complete run's findings there are
+   * carried over, as long as the inventory taken after the listing still
+   * agrees with them (the same rules as for the findings made now).
    */
-  finish(after: InventoryView, failedDirs: readonly string[]): ComparisonResult {
+  finish(after: InventoryView, failedDirs: readonly string[], skipped?: Skipped): ComparisonResult {
     const { before, nowMs, config, deletingDatasets } = this.#ctx;
     const underFailed = (path: string) => failedDirs.some((d) => path.startsWith(d === "/" ? "/" : d + "/"));
     const missing: Problem[] = [];
     let expected = 0;
     let beingDeleted = 0;
     let unlisted = 0;
+    const skippedDirs = skipped && skipped.dirs.size > 0 ? skipped.dirs : null;
     for (const [path, b] of before) {
       const a = after.get(path);
       if (!a || !this.compared(path) || this.#area(path)) continue;
       expected++;
-      if (this.#seen.has(b)) continue;
+      if (this.#seen.has(b) || skippedDirs?.has(dirOf(path))) continue;
       if (underFailed(path)) {
         unlisted++;
         continue;
@@ -205,10 +225,18 @@ export class SiteComparison {
       }
       missing.push({ kind: "missing", path, size: b.size, lfn: b.lfn, dataset: b.dataset, block: b.block });
     }
+    const filesListed = this.#seen.size + this.#orphans.size + this.#young.size + (skipped?.files ?? 0);
+    for (const p of skipped?.carried ?? []) {
+      if (p.kind === "missing") {
+        const a = after.get(p.path);
+        if (a && nowMs - a.sinceMs >= config.ignoreAgeMs && !deletingDatasets.has(a.dataset)) missing.push(p);
+      } else if (p.kind === "orphan") this.#orphans.set(p.path, p);
+      else if (p.kind === "corrupt") this.#corrupt.set(p.path, p);
+    }
     // An empty directory holding inventory files is not empty to us (a parent of a missing file).
     const emptyDirs = [...this.#emptyDirs].filter((d) => !underFailed(d + "/x"));
     return {
-      filesListed: this.#seen.size + this.#orphans.size + this.#young.size,
+      filesListed,
       dirsListed: this.#dirs.size,
       expected,
       missing: missing.sort(byPath),

@@ -17,6 +17,8 @@ import type { RequestRegistry } from "./request_registry.ts";
 import { requestRoutes } from "./routes/requests.ts";
 import { dealerRoutes } from "./routes/dealer.ts";
 import { fileopsRoutes } from "./routes/fileops.ts";
+import { datasetRoutes } from "./routes/dataset.ts";
+import type { DatasetStatusSource } from "./dataset_status.ts";
 import { consistencyRoutes } from "./routes/consistency.ts";
 import type { ConsistencyChecks } from "./consistency_checks.ts";
 import type { FileOperations } from "./file_operations.ts";
@@ -45,6 +47,8 @@ export interface RegistryAppOptions {
   /** Requests, application locks, demand and the Dealer; `nudgeTracker` wakes the request tracker. */
   requests?: { registry: RequestRegistry; nudgeTracker: () => void };
   fileops?: FileOperations;
+  /** Where a dataset's work is (the dataset actors); without it the route is absent. */
+  datasets?: DatasetStatusSource;
   scheduler?: SchedulerControl;
   consistency?: ConsistencyChecks;
 }
@@ -157,6 +161,7 @@ export function createRegistryApp(
     phedexCompatRoutes(app, { port, registry: dealer.registry });
   }
   if (fileops) fileopsRoutes(app, { fileops, port });
+  if (options.datasets) datasetRoutes(app, options.datasets);
   if (scheduler) schedulerRoutes(app, scheduler);
   if (consistency) consistencyRoutes(app, consistency);
   webDataRoutes(app, { detox, fileops });

@@ -24,6 +24,8 @@ export interface ConsistencyRun {
   withheld: string | null;
   filesListed: number;
   dirsListed: number;
+  /** Unchanged directories the run did not compare again (their findings carried over). */
+  dirsSkipped?: number;
   expected: number;
   missing: number;
   orphan: number;
@@ -66,6 +68,7 @@ export interface CheckResult {
   readonly withheld: string | null;
   readonly durationMs: number;
   readonly filesListed: number;
+  readonly dirsSkipped?: number;
   readonly missing: number;
   readonly orphan: number;
   readonly corrupt: number;

@@ -221,6 +221,10 @@ export const OPENAPI = {
       "Finished file deletions, newest first; with graph… the original monitor's histogram",
       HISTORY,
     ),
+    "/data/dataset/status": read(
+      "Where a dataset's work is: pending copies and deletions per site with each file's state and last error, and open requests",
+      ["dataset"],
+    ),
     "/data/fileops/run": action("Run one file-operations pass now", [], "admin or operator on application"),
     "/data/scheduler/sequences": read("Sequences of the sequence file: position, status, next wake-up", []),
     "/data/scheduler/sequence/start": action(

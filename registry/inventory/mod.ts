@@ -22,4 +22,5 @@ export { InventoryLoader } from "./bulk_loader.ts";
 export * from "./journal.ts";
 export * from "./outcome_summary.ts";
 export * from "./lfn_mapping.ts";
+export * from "./preconditions.ts";
 export * from "./replica_deletion.ts";

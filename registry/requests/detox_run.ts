@@ -75,7 +75,10 @@ export interface SiteRow {
   keptBytes: number;
 }
 
-/** What a Detox or Dealer cycle used of its time budget; `error` when it was abandoned at the budget. */
+/**
+ * What a Detox or Dealer cycle used of its time budget; `error` when it was abandoned at the budget
+ * (or, for Detox, when the writer refused or rejected its commit: why nothing was committed).
+ */
 export interface CycleBudgetRecord {
   budgetMs: number;
   elapsedMs: number;

@@ -63,6 +63,14 @@ dbTest("every kind of actor, killed, comes back at its address and works again",
         await system.runUntilIdle();
         assert(f.dynamo.port.snapshot().dataset("/After/Drainer/AOD"), "the queued injection was applied");
       }],
+      ["/dynamo/replica", async () => {
+        // A fresh Worker, built from the tables, decides the next Detox cycle.
+        const replica = await f.dynamo.tree.replicas!.whenReady();
+        const r = await f.call("POST", "/data/detox/run?mode=dry-run", auth);
+        assertEquals(r.status, 200, JSON.stringify(r.body));
+        assertEquals(replica.error, null);
+        assertEquals(replica.applied, f.dynamo.port.snapshot().generation);
+      }],
       ["/dynamo/detox", async () => {
         const r = await f.call("POST", "/data/detox/run?mode=dry-run", auth);
         assertEquals(r.status, 200, JSON.stringify(r.body));

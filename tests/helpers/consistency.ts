@@ -5,6 +5,7 @@
  */
 import { SqlConsistencyStore } from "../../adapters/db/consistency_store.ts";
 import type { Database } from "../../adapters/db/database.ts";
+import { SqlFileOpsStore } from "../../adapters/db/fileops_store.ts";
 import type { StorageAdapter } from "../../adapters/storage/storage_port.ts";
 import type { TreeReader } from "../../adapters/storage/listing_port.ts";
 import { SiteStorage } from "../../adapters/storage/site_storage.ts";
@@ -73,6 +74,7 @@ export async function consistencyFederation(
   const storage = new SiteStorage(() => f.clock.now());
   const deps: ConsistencyDeps = {
     store: new SqlConsistencyStore(db),
+    fileops: new SqlFileOpsStore(db),
     lister,
     storage,
     snapshot: () => f.dynamo.tree.gateway.snapshot(),

@@ -5,12 +5,16 @@ import { InventoryPublication } from "../../actors/inventory/publication.ts";
 import type { Database } from "../../adapters/db/database.ts";
 import { SqlInjectionQueue } from "../../adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
-import { DEFAULT_PARTITIONS } from "../../registry/inventory/mod.ts";
+import { DEFAULT_PARTITIONS, type PartitionDefinition } from "../../registry/inventory/mod.ts";
 
 export const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A real inventory writer over a real database, on a TestClock, loaded and ready. */
-export async function startWriter(db: Database, clock = new TestClock()) {
+export async function startWriter(
+  db: Database,
+  clock = new TestClock(),
+  partitions: readonly PartitionDefinition[] = DEFAULT_PARTITIONS,
+) {
   const system = new ActorSystem({ clock, logger: () => silentLogger });
   const publication = new InventoryPublication();
   const queue = new SqlInjectionQueue(db);
@@ -21,11 +25,11 @@ export async function startWriter(db: Database, clock = new TestClock()) {
       inventoryActor({
         store: new SqlInventoryStore(db),
         injections: queue,
-        partitions: DEFAULT_PARTITIONS,
+        partitions,
         publication,
       }),
   });
   const gateway = new InventoryGateway(system, writer, publication);
   await publication.ready;
-  return { system, publication, gateway, queue, clock };
+  return { system, publication, gateway, queue, clock, writer };
 }

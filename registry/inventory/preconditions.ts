@@ -1,0 +1,122 @@
+/**
+ * Safety preconditions of a command decided on a reader replica (DESIGN.md §6):
+ * what the decision relied on, by name, so that the writer can re-check it
+ * against its own current state at apply time and refuse what no longer
+ * holds (optimistic concurrency: decide anywhere, apply once, safely).
+ */
+import { NULL_GROUP_ID } from "./records.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+/**
+ * Each of `sites` still holds a complete copy of the block that no one is
+ * deleting (its owner is not the null group). For a deletion: the copies that
+ * must still exist elsewhere; for a copy: the sources it may read from
+ * (`atLeast` 1).
+ */
+export interface CopiesExist {
+  readonly op: "copies_exist";
+  readonly dataset: string;
+  readonly block: string;
+  readonly sites: readonly string[];
+  /** How many of `sites` must still hold the copy (default: all of them). */
+  readonly atLeast?: number;
+}
+
+export type Precondition = CopiesExist;
+
+/** Why the precondition no longer holds, or null when it does. */
+export function preconditionProblem(snapshot: Snapshot, p: Precondition): string | null {
+  const where = `${p.dataset}#${p.block}`;
+  const dataset = snapshot.dataset(p.dataset);
+  const block = dataset ? snapshot.block(dataset.id, p.block) : undefined;
+  if (!dataset || !block) return `block ${JSON.stringify(where)} no longer exists`;
+  const missing: string[] = [];
+  for (const name of p.sites) {
+    const site = snapshot.site(name);
+    const dr = site ? snapshot.replica(dataset.id, site.id) : undefined;
+    const br = dr ? snapshot.blockReplica(dr, block.id) : undefined;
+    if (!br || br.fileIds !== null || br.groupId === NULL_GROUP_ID) missing.push(name);
+  }
+  const needed = p.atLeast ?? p.sites.length;
+  if (p.sites.length - missing.length >= needed) return null;
+  return `the copy of ${JSON.stringify(where)} at ${missing.map((s) => JSON.stringify(s)).join(", ")} ` +
+    `that the decision relied on is gone, incomplete or being deleted`;
+}
+
+/** The first precondition that no longer holds, explained; null when all hold. */
+export function firstFailedPrecondition(
+  snapshot: Snapshot,
+  preconditions: readonly Precondition[],
+): string | null {
+  for (const p of preconditions) {
+    const problem = preconditionProblem(snapshot, p);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/**
+ * The copies a set of block-replica deletions relies on: for each deleted
+ * block, the other sites holding a complete, owned copy that the same
+ * deletions do not remove. A block with no such copy relies on nothing (the
+ * policy chose to delete its last copy) and gets no precondition.
+ */
+export function copiesReliedOn(
+  snapshot: Snapshot,
+  deletions: readonly { siteId: number; blockIds: readonly number[] }[],
+): CopiesExist[] {
+  const deleted = new Map<number, Set<number>>();
+  for (const d of deletions) {
+    for (const id of d.blockIds) {
+      let sites = deleted.get(id);
+      if (!sites) deleted.set(id, sites = new Set());
+      sites.add(d.siteId);
+    }
+  }
+  const out: CopiesExist[] = [];
+  for (const [blockId, gone] of deleted) {
+    const block = snapshot.blockById(blockId);
+    if (!block) continue;
+    const sites = snapshot.blockReplicasOf(block)
+      .filter((br) => !gone.has(br.siteId) && br.fileIds === null && br.groupId !== NULL_GROUP_ID)
+      .map((br) => snapshot.siteById(br.siteId)!.name);
+    if (sites.length === 0) continue;
+    out.push({
+      op: "copies_exist",
+      dataset: snapshot.datasetById(block.datasetId)!.name,
+      block: block.name,
+      sites,
+    });
+  }
+  return out;
+}
+
+/**
+ * The sources a set of copies relies on: for each block to copy, the sites other than the destination
+ * holding a complete, owned copy; at least one of them must still hold it when the copies are applied.
+ * A block with no such source relies on nothing here (the writer's own validation still applies).
+ */
+export function sourcesReliedOn(
+  snapshot: Snapshot,
+  copies: readonly { siteId: number; newBlockIds: readonly number[] }[],
+): CopiesExist[] {
+  const out: CopiesExist[] = [];
+  for (const c of copies) {
+    for (const blockId of c.newBlockIds) {
+      const block = snapshot.blockById(blockId);
+      if (!block) continue;
+      const sites = snapshot.blockReplicasOf(block)
+        .filter((br) => br.siteId !== c.siteId && br.fileIds === null && br.groupId !== NULL_GROUP_ID)
+        .map((br) => snapshot.siteById(br.siteId)!.name);
+      if (sites.length === 0) continue;
+      out.push({
+        op: "copies_exist",
+        dataset: snapshot.datasetById(block.datasetId)!.name,
+        block: block.name,
+        sites,
+        atLeast: 1,
+      });
+    }
+  }
+  return out;
+}
