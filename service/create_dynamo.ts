@@ -37,7 +37,7 @@ import { unhandledItems } from "../registry/requests/unhandled_items.ts";
 import { createRegistryApp } from "../registry/http/app.ts";
 import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { AppEnv } from "../registry/http/context.ts";
-import type { RegistryPort } from "../registry/http/port.ts";
+import type { InventoryAccess } from "../registry/http/inventory_access.ts";
 import type { JsonRow } from "../registry/http/file_operations.ts";
 import type {
   DealerSettings,
@@ -49,9 +49,9 @@ import type { ConsistencySettings } from "./config/consistency_settings.ts";
 import { consistencyAgentDeps, consistencyChecks, consistencyMetrics } from "./consistency_service.ts";
 import { detoxRegistry } from "./detox_service.ts";
 import { fileOperations } from "./fileops_service.ts";
+import { inventoryAccess } from "./inventory_access_service.ts";
 import { datasetStatusSource } from "./dataset_service.ts";
 import { DatasetActorStats } from "../actors/dataset/dataset_actors.ts";
-import { registryPort } from "./registry_service.ts";
 import { requestRegistry } from "./request_service.ts";
 import { schedulerControl } from "./scheduler_service.ts";
 
@@ -111,7 +111,7 @@ export interface DynamoOptions {
 /** A running Dynamo: the actor tree over the database, and the registry app. */
 export interface Dynamo {
   readonly app: Hono<AppEnv>;
-  readonly port: RegistryPort;
+  readonly port: InventoryAccess;
   readonly system: ActorSystem;
   readonly db: Database;
   readonly tree: ApplicationTree;
@@ -266,7 +266,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   });
   const metrics = new ServiceMetrics(system, publication, () => tree.replicas);
   const activity = new SqlActivityMetrics(db);
-  const port = registryPort({
+  const port = inventoryAccess({
     publication,
     tree,
     injections,
