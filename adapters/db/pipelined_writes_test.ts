@@ -119,3 +119,20 @@ dbTest("an inventory commit whose fence refuses leaves neither journal nor rows"
   assertEquals(inventoryDigest(await store.loadTables(DEFAULT_PARTITIONS)), inventoryDigest(result.state));
   assertEquals((await store.journalSince(0)).length, 1);
 });
+
+dbTest("a transaction whose failed statement was caught commits nothing and is an error", async ({ db }) => {
+  await table(db);
+  // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error: it must not pass as written.
+  await assertRejects(() =>
+    db.bulkTransaction(async (tx) => {
+      await tx.query("INSERT INTO pw VALUES ($1, $2)", [1, "a"]);
+      await tx.query("INSERT INTO pw VALUES ($1, $2)", [1, "duplicate"]).catch(() => []);
+    })
+  );
+  assertEquals(await rows(db), []);
+  // The connection is usable afterwards.
+  await db.bulkTransaction(async (tx) => {
+    await tx.query("INSERT INTO pw VALUES ($1, $2)", [2, "b"]);
+  });
+  assertEquals(await rows(db), [[2, "b"]]);
+});
