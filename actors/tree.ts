@@ -75,7 +75,7 @@ export interface ApplicationTree {
 }
 
 /**
- * The application supervision tree (DESIGN.md §5):
+ * The application supervision tree (docs/architecture.md):
  *
  *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s

@@ -1,6 +1,6 @@
 /**
  * The composition root: opens and migrates the database, builds the stores,
- * starts the supervision tree, and puts the registry app on top (DESIGN.md §4:
+ * starts the supervision tree, and puts the registry app on top (docs/architecture.md:
  * wiring only; the registry's interfaces are implemented beside this file).
  */
 import { getLogger } from "@logtape/logtape";

@@ -2,9 +2,10 @@
 /**
  * A reader replica in its own isolate: it is built from the stored tables
  * (streamed by the main thread while the writer pauses) and then applies
- * committed journal entries with the same reducer as the writer (DESIGN.md
- * §6), so it serves reads and decides Detox cycles without ever copying whole
- * snapshots across threads, and without stalling the main isolate.
+ * committed journal entries with the same reducer as the writer
+ * (docs/parallel_readers.md), so it serves reads and decides Detox cycles
+ * without ever copying whole snapshots across threads, and without stalling
+ * the main isolate.
  */
 import {
   DEFAULT_PARTITIONS,

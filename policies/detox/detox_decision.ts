@@ -1,7 +1,7 @@
 /**
  * One Detox cycle's decision, from a snapshot and the inputs read from the
  * registry, as plain data named by names (never by ids): it can be computed
- * in the main isolate or on a reader replica in a Worker (DESIGN.md §6) and
+ * in the main isolate or on a reader replica in a Worker (docs/parallel_readers.md) and
  * posted back, and the writer can check what it relied on. Recording the
  * cycle and committing stay with the agent.
  */

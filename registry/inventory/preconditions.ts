@@ -1,5 +1,5 @@
 /**
- * Safety preconditions of a command decided on a reader replica (DESIGN.md §6):
+ * Safety preconditions of a command decided on a reader replica (docs/parallel_readers.md):
  * what the decision relied on, by name, so that the writer can re-check it
  * against its own current state at apply time and refuse what no longer
  * holds (optimistic concurrency: decide anywhere, apply once, safely).
