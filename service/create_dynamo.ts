@@ -1,6 +1,6 @@
 /**
  * The composition root: opens and migrates the database, builds the stores,
- * starts the supervision tree, and puts the registry app on top (DESIGN.md §4:
+ * starts the supervision tree, and puts the registry app on top (docs/architecture.md:
  * wiring only; the registry's interfaces are implemented beside this file).
  */
 import { getLogger } from "@logtape/logtape";
@@ -93,8 +93,8 @@ export interface DynamoOptions {
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
   /**
-   * Decide Detox cycles on a reader replica in a Worker (docs/parallel_readers.md); default: yes
-   * when Detox is configured. false keeps them on the main isolate (a benchmark's contrast).
+   * Decide Detox and Dealer cycles on a reader replica in a Worker (docs/parallel_readers.md); default:
+   * yes when Detox or the Dealer is configured. false keeps them on the main isolate (a benchmark's contrast).
    */
   readers?: boolean;
   /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */

@@ -35,7 +35,7 @@ export interface MetricsSource {
  * Everything the registry app needs from the inventory side of the service:
  * reads, writes, injections, authentication, metrics and the time. The
  * composition root implements it over the actors and stores; the HTTP layer
- * never sees them directly (DESIGN.md §4). Routes take the narrowest part
+ * never sees them directly (docs/architecture.md). Routes take the narrowest part
  * they use (`InventoryReader`, `CommandSubmitter`, `InjectionTracker`).
  */
 export interface InventoryAccess
