@@ -8,6 +8,7 @@
 import {
   type Block,
   type BlockReplica,
+  type BlockReplicaColumns,
   type Dataset,
   type Group,
   NULL_GROUP_ID,
@@ -16,6 +17,7 @@ import {
   type Snapshot,
 } from "../../registry/inventory/mod.ts";
 import type {
+  BlockReplicaFields,
   DatasetAttributes,
   EvalBlockReplica,
   EvalReplica,
@@ -24,13 +26,33 @@ import type {
 } from "../language/mod.ts";
 import type { DetoxPolicy } from "./detox_policy.ts";
 
-export class ImageBlockReplica implements EvalBlockReplica {
+/**
+ * A block replica in the image. It carries the replica's own fields, read from
+ * the packed columns, and is its own `br`: no record per block replica, so the
+ * image allocates one object per block replica, as it did before the columns
+ * (a record each would double that and push the cycle into major collections).
+ */
+export class ImageBlockReplica implements EvalBlockReplica, BlockReplicaFields {
+  readonly br: BlockReplicaFields = this;
+  readonly size: number;
+  readonly lastUpdate: number;
+  readonly isCustodial: boolean;
+  readonly fileIds: readonly number[] | null;
+  readonly partitions: number;
+  /** The i-th replica of `columns`, or with `columns` null a zero-size complete placeholder. */
   constructor(
     readonly block: Block,
-    readonly br: BlockReplica,
+    columns: BlockReplicaColumns | null,
+    i: number,
     public groupId: number,
     readonly replica: ImageReplica,
-  ) {}
+  ) {
+    this.size = columns ? columns.sizeAt(i) : 0;
+    this.lastUpdate = columns ? columns.lastUpdateAt(i) : 0;
+    this.isCustodial = columns ? columns.isCustodialAt(i) : false;
+    this.fileIds = columns ? columns.fileIdsAt(i) : null;
+    this.partitions = columns ? columns.partitionsAt(i) : 0;
+  }
 }
 
 export class ImageReplica implements EvalReplica {
@@ -109,25 +131,21 @@ export class PartitionImage implements EvalWorld {
         for (let i = 0; i < columns.length; i++) {
           // Test the partition in place: records only for the replicas the image keeps.
           if ((columns.partitionsAt(i) & mask) === 0) continue;
-          const br = columns.at(i)!;
-          r.blocks.push(new ImageBlockReplica(snapshot.blockById(br.blockId)!, br, br.groupId, r));
-          imageSite.used += br.size;
+          const b = new ImageBlockReplica(
+            snapshot.blockById(columns.blockIdAt(i))!,
+            columns,
+            i,
+            columns.groupIdAt(i),
+            r,
+          );
+          r.blocks.push(b);
+          imageSite.used += b.size;
         }
         if (r.blocks.length === 0 && dr.columns.length === 0 && site.storageType === "mss") {
           // Safety measure of the original: an empty tape replica gets zero-size placeholders
           // so that it can be evaluated; they are never reported back.
           for (const block of snapshot.blocksOf(dataset)) {
-            const placeholder: BlockReplica = {
-              blockId: block.id,
-              siteId: site.id,
-              groupId: NULL_GROUP_ID,
-              isCustodial: false,
-              size: 0,
-              lastUpdate: 0,
-              fileIds: null,
-              partitions: 0,
-            };
-            r.blocks.push(new ImageBlockReplica(block, placeholder, NULL_GROUP_ID, r));
+            r.blocks.push(new ImageBlockReplica(block, null, 0, NULL_GROUP_ID, r));
           }
         }
         if (r.blocks.length > 0) entries.push(r);
@@ -167,7 +185,16 @@ export class PartitionImage implements EvalWorld {
   /** Whether a block replica with this owner would still belong to the partition. */
   stillInPartition(b: ImageBlockReplica, groupId: number): boolean {
     const state = this.snapshot.state;
-    const br = { ...b.br, groupId };
+    const br: BlockReplica = {
+      blockId: b.block.id,
+      siteId: b.replica.site.id,
+      groupId,
+      isCustodial: b.isCustodial,
+      size: b.size,
+      lastUpdate: b.lastUpdate,
+      fileIds: b.fileIds,
+      partitions: b.partitions,
+    };
     const mask = state.partitions.membership({
       blockReplica: br,
       block: b.block,

@@ -5,9 +5,12 @@ import type { Block, BlockReplica, Dataset, Group, Site } from "../../registry/i
  * whose replicas lose block replicas as it deletes; partitions evaluate single
  * block replicas inside the inventory reducer. Both provide these views.
  */
+/** The fields of a block replica that the policy language reads. */
+export type BlockReplicaFields = Pick<BlockReplica, "size" | "lastUpdate" | "isCustodial" | "fileIds">;
+
 export interface EvalBlockReplica {
   readonly block: Block;
-  readonly br: BlockReplica;
+  readonly br: BlockReplicaFields;
   /** Current owner (Detox may hand a block replica over to another group). */
   readonly groupId: number;
   readonly replica: EvalReplica;

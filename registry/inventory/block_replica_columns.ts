@@ -93,6 +93,11 @@ export class BlockReplicaColumns {
     return this.#cells[i * STRIDE + PARTITIONS]!;
   }
 
+  /** The file list of the i-th replica if it is incomplete, else null. */
+  fileIdsAt(i: number): readonly number[] | null {
+    return this.#files?.[i] ?? null;
+  }
+
   /** Whether the i-th replica is complete (has no file list). */
   isCompleteAt(i: number): boolean {
     return this.#files === null || this.#files[i] === undefined;
