@@ -108,12 +108,15 @@ export function runDealer(input: DealerInput): DealerResult {
       let inProgress = false;
       let alreadyPlanned = false;
       for (const b of blocks) {
-        const br = dr ? snapshot.blockReplica(dr, b.id) : undefined;
-        if (br) {
-          if (br.fileIds !== null) inProgress = true;
-          if (withFlips && br.groupId !== group.id && !plan?.flips.has(b.id)) {
+        // Read the columns in place: no record per block replica.
+        const i = dr ? dr.columns.indexOf(b.id) : -1;
+        if (i >= 0) {
+          const columns = dr!.columns;
+          if (!columns.isCompleteAt(i)) inProgress = true;
+          const owner = columns.groupIdAt(i);
+          if (withFlips && owner !== group.id && !plan?.flips.has(b.id)) {
             flips.push(b.id);
-            if (!snapshot.wouldBelong(partition!, b.id, siteId, br.groupId)) enters += b.size;
+            if (!snapshot.wouldBelong(partition!, b.id, siteId, owner)) enters += b.size;
           }
         } else if (plan?.blocks.has(b.id)) alreadyPlanned = true;
         else missing.push(b);
@@ -226,11 +229,18 @@ export function runDealer(input: DealerInput): DealerResult {
 
 /** Every file of the block exists somewhere: a complete replica, or partial ones that together hold all. */
 export function sourcesCover(snapshot: Snapshot, block: Block): boolean {
-  const replicas = snapshot.blockReplicasOf(block);
-  if (replicas.some((br) => br.fileIds === null)) return true;
-  if (block.numFiles === 0) return replicas.length > 0;
+  // Read the columns in place: no record per block replica.
+  const partial: (readonly number[])[] = [];
+  for (const dr of snapshot.replicasOf(block.datasetId)) {
+    const i = dr.columns.indexOf(block.id);
+    if (i < 0) continue;
+    const fileIds = dr.columns.fileIdsAt(i);
+    if (fileIds === null) return true;
+    partial.push(fileIds);
+  }
+  if (block.numFiles === 0) return partial.length > 0;
   const files = new Set<number>();
-  for (const br of replicas) for (const id of br.fileIds!) files.add(id);
+  for (const ids of partial) for (const id of ids) files.add(id);
   return files.size >= block.numFiles;
 }
 

@@ -261,7 +261,10 @@ function ownedBy(
 ): boolean {
   const dr = snapshot.replica(item.datasetId, siteId)!;
   const blocks = item.blockIds ?? snapshot.datasetById(item.datasetId)!.blockIds;
-  return blocks.every((id) => groups.has(snapshot.blockReplica(dr, id)?.groupId));
+  return blocks.every((id) => {
+    const i = dr.columns.indexOf(id);
+    return groups.has(i >= 0 ? dr.columns.groupIdAt(i) : undefined);
+  });
 }
 
 /** Block lists above `max` of their dataset's size become the whole dataset (spec §4.4). */
