@@ -148,4 +148,15 @@ Deno.test("a run without holdBack deletes as before, and one copy's two sources 
   assertEquals(guarded.heldBack.length, 1);
   assertMatch(guarded.heldBack[0]!.reason, /deleted alongside/);
   assertEquals(firstFailedPrecondition(snap, deletionConflicts(snap, guarded.deletions, "detox")), null);
+  // Incremental re-evaluation holds back the same replicas as a full one.
+  const full = runDetox(PartitionImage.build(snap, policy, NO_ATTRIBUTES), policy, {
+    deletionPerIteration: 1,
+    holdBack: conflictsOn(snap),
+    incremental: false,
+  });
+  assertEquals([full.deletions, full.heldBack, full.decisions], [
+    guarded.deletions,
+    guarded.heldBack,
+    guarded.decisions,
+  ]);
 });
