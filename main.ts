@@ -1,6 +1,6 @@
 /**
  * The CLI entry: `dynamo start` hands over to service/start.ts, every other
- * command to adapters/cli (DESIGN.md §4). The composition itself is in
+ * command to adapters/cli (docs/architecture.md). The composition itself is in
  * service/create_dynamo.ts.
  */
 import { resolve } from "node:path";

@@ -27,9 +27,24 @@
 /** Builds the whole service (database, actor tree, registry app); see {@link DynamoOptions}. */
 export { createDynamo, type Dynamo, type DynamoOptions } from "./service/create_dynamo.ts";
 
-/** The HTTP registry and the port it talks through. */
+/** The HTTP registry and the interfaces it is given (named by what they provide). */
 export { createRegistryApp, type RegistryAppOptions } from "./registry/http/app.ts";
-export type { Principal, RegistryPort, SubmitResult } from "./registry/http/port.ts";
+export type { Authenticator, Principal } from "./registry/http/authenticator.ts";
+export type {
+  CommandSubmitter,
+  InjectionTracker,
+  InventoryAccess,
+  InventoryReader,
+  MetricsSource,
+  SubmitResult,
+} from "./registry/http/inventory_access.ts";
+import type { InventoryAccess as InventoryAccessType } from "./registry/http/inventory_access.ts";
+/**
+ * @deprecated Renamed `InventoryAccess` (issue 14: interfaces are named by what
+ * they provide). Kept so code written against the earlier public API still
+ * compiles; it will be removed in a later release.
+ */
+export type RegistryPort = InventoryAccessType;
 
 /** The inventory model: records, commands, snapshots, the pure reducer. */
 export {

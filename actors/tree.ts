@@ -27,6 +27,7 @@ import { siteAddress } from "./site/site_address.ts";
 import type { SiteMsg } from "./site/site_actor.ts";
 import { DEFAULT_FILEOPS_LIMITS } from "./transfer/fileops_engine.ts";
 import { trackerPass } from "./agents/request_tracker.ts";
+import { replicaDealerDecider } from "./agents/dealer_on_replica.ts";
 import {
   consistencyAgent,
   type ConsistencyAgentOptions,
@@ -80,7 +81,7 @@ export interface ApplicationTree {
 }
 
 /**
- * The application supervision tree (DESIGN.md §5):
+ * The application supervision tree (docs/architecture.md):
  *
  *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
@@ -143,7 +144,8 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
   // Partitions are parsed again in the Worker, so each needs its definition text.
   // A cluster follower has no writer to attach a replica to (and runs no agent).
   const readers = !deps.follower && (deps.readers ??
-    (deps.detox !== undefined && deps.partitions.every((p) => p.text !== undefined)));
+    ((deps.detox !== undefined || deps.dealer !== undefined) &&
+      deps.partitions.every((p) => p.text !== undefined)));
   const slot = readers ? new ReplicaSlot() : null;
   const siteParallelism = deps.fileops?.limits?.siteParallelism ?? DEFAULT_FILEOPS_LIMITS.siteParallelism;
   system.spawn<SitesMsg>({
@@ -204,8 +206,12 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
           }
         }
         if (deps.dealer) {
-          const dealer = deps.dealer;
           const cycles = new CycleLock();
+          // On the reader replica when there is one (enforcer rules travel as their text).
+          const onReplica = slot && (!deps.dealer.enforcer || deps.dealer.enforcer.source)
+            ? replicaDealerDecider(slot, () => gateway, deps.dealer.enforcer)
+            : null;
+          const dealer = { ...deps.dealer, ...(onReplica ? { decider: onReplica } : {}) };
           ctx.spawn<DealerMsg>({
             id: "dealer",
             restart: "permanent",

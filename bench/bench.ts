@@ -2,7 +2,7 @@
  * `deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL]`
  *
  * Prints one JSON object of figures, each beside the raw limit measured in the
- * same run on the same machine (DESIGN.md §9). Default scale runs in under a
+ * same run on the same machine. Default scale runs in under a
  * minute; `--scale cms` is the CMS-scale inventory. Never used by tests.
  *
  * Run it on both databases: without `--database-url` on embedded PGlite, and

@@ -5,7 +5,7 @@
  * from memory (the store's speed is the fileops benchmark's business); the
  * heap growth per active actor is taken with a forced GC. Beside them, the
  * raw limits: a Map insert of the same entity object, and Akka's ~400 bytes
- * per idle actor (DESIGN.md §5).
+ * per idle actor (docs/architecture.md).
  *
  * `deno run -A --v8-flags=--expose-gc bench/dataset_actors.ts` runs it alone.
  */

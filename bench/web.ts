@@ -1,7 +1,7 @@
 /**
  * `deno task bench:web [--scale small|medium|cms] [--seed N]`: server time of
  * the web monitor's heaviest pages on the benchmark inventory, after one Detox
- * cycle (DESIGN.md §9; the budget is under 1 s at `--scale cms`). Each figure
+ * cycle (the budget is under 1 s at `--scale cms`). Each figure
  * is the median of five renders, beside its limit: the one REST read the page
  * cannot do without, timed the same way. Never used by tests.
  */

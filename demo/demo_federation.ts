@@ -44,7 +44,9 @@ export interface DemoEvents {
 export function demoEvents(hours: number): DemoEvents {
   return {
     morgue: { site: "T2_FR_GRIF", hour: Math.floor(hours * 0.4) },
-    outage: { site: "T1_US_FNAL_Disk", from: Math.floor(hours * 0.55), to: Math.floor(hours * 0.7) },
+    // The outage begins with a scheduler cycle (every 4 hours) for runs of whole days, so that the copy an
+    // operator asks for there at its start is attempted while the site is down (run_demo.ts).
+    outage: { site: "T1_US_FNAL_Disk", from: Math.floor(hours * 0.5), to: Math.floor(hours * 0.7) },
     crash: { actor: "/dynamo/dealer", hour: Math.floor(hours * 0.3) },
   };
 }

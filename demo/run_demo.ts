@@ -288,6 +288,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
           requests++;
         }
       }
+      // When the outage begins an operator asks for a copy of something read now at the site that just went
+      // down: Dynamo does not know it is down, so the transfer is refused and retried until it comes back.
+      if (hour === events.outage.from && jobs.size > 0) {
+        const snap = dynamo.port.snapshot();
+        const down = snap.site(events.outage.site);
+        const wanted = [...jobs].sort((a, b) => b[1] - a[1]).map(([name]) => snap.dataset(name)).find((d) =>
+          d !== undefined && down !== undefined && !snap.replicasOf(d.id).some((r) => r.siteId === down.id)
+        );
+        if (wanted) {
+          const query = new URLSearchParams([["item", wanted.name], ["n", "1"], [
+            "site",
+            events.outage.site,
+          ]]);
+          await rest.post(`/data/request/copy?${query}`, {});
+          requests++;
+        }
+      }
 
       for (let t = 0; t < HOUR_MS / STEP_MS; t++) {
         await clock.advance(STEP_MS);

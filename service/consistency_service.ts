@@ -1,5 +1,5 @@
 /**
- * Wiring of site consistency into the service (DESIGN.md §4: composition
+ * Wiring of site consistency into the service (docs/architecture.md: composition
  * root): the check's dependencies over the database, storage and inventory,
  * the registry's ConsistencyChecks over the agent, and /metrics lines.
  */

@@ -1,6 +1,6 @@
 /**
  * The composition root: opens and migrates the database, builds the stores,
- * starts the supervision tree, and puts the registry app on top (DESIGN.md §4:
+ * starts the supervision tree, and puts the registry app on top (docs/architecture.md:
  * wiring only; the registry's interfaces are implemented beside this file).
  */
 import { getLogger } from "@logtape/logtape";
@@ -37,7 +37,7 @@ import { unhandledItems } from "../registry/requests/unhandled_items.ts";
 import { createRegistryApp } from "../registry/http/app.ts";
 import type { WebOptions } from "../registry/http/web/web_app.tsx";
 import type { AppEnv } from "../registry/http/context.ts";
-import type { RegistryPort } from "../registry/http/port.ts";
+import type { InventoryAccess } from "../registry/http/inventory_access.ts";
 import type { JsonRow } from "../registry/http/file_operations.ts";
 import type {
   DealerSettings,
@@ -49,9 +49,9 @@ import type { ConsistencySettings } from "./config/consistency_settings.ts";
 import { consistencyAgentDeps, consistencyChecks, consistencyMetrics } from "./consistency_service.ts";
 import { detoxRegistry } from "./detox_service.ts";
 import { fileOperations } from "./fileops_service.ts";
+import { inventoryAccess } from "./inventory_access_service.ts";
 import { datasetStatusSource } from "./dataset_service.ts";
 import { DatasetActorStats } from "../actors/dataset/dataset_actors.ts";
-import { registryPort } from "./registry_service.ts";
 import { requestRegistry } from "./request_service.ts";
 import { schedulerControl } from "./scheduler_service.ts";
 
@@ -93,8 +93,8 @@ export interface DynamoOptions {
   /** Called when the root supervisor gives up (the CLI exits non-zero). */
   onFatal?: (error: unknown) => void;
   /**
-   * Decide Detox cycles on a reader replica in a Worker (docs/parallel_readers.md); default: yes
-   * when Detox is configured. false keeps them on the main isolate (a benchmark's contrast).
+   * Decide Detox and Dealer cycles on a reader replica in a Worker (docs/parallel_readers.md); default:
+   * yes when Detox or the Dealer is configured. false keeps them on the main isolate (a benchmark's contrast).
    */
   readers?: boolean;
   /** A cluster follower (docs/cluster.md): follows the journal, runs no writer, drainer or tracker. */
@@ -111,7 +111,7 @@ export interface DynamoOptions {
 /** A running Dynamo: the actor tree over the database, and the registry app. */
 export interface Dynamo {
   readonly app: Hono<AppEnv>;
-  readonly port: RegistryPort;
+  readonly port: InventoryAccess;
   readonly system: ActorSystem;
   readonly db: Database;
   readonly tree: ApplicationTree;
@@ -266,7 +266,7 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
   });
   const metrics = new ServiceMetrics(system, publication, () => tree.replicas);
   const activity = new SqlActivityMetrics(db);
-  const port = registryPort({
+  const port = inventoryAccess({
     publication,
     tree,
     injections,

@@ -6,7 +6,7 @@
 import type { DatasetMsg, DatasetStatusReply } from "../actors/dataset/dataset_actors.ts";
 import { type ActorRef, type ActorSystem, ask, AskTimeoutError } from "../actors/runtime/mod.ts";
 import type { DatasetStatusSource } from "../registry/http/dataset_status.ts";
-import { UnavailableError } from "../registry/http/port.ts";
+import { UnavailableError } from "../registry/http/inventory_access.ts";
 
 export function datasetStatusSource(
   { system, datasets, timeoutMs = 30_000 }: {

@@ -26,9 +26,9 @@ import {
   reduceBatch,
   Snapshot,
 } from "../registry/inventory/mod.ts";
-import type { AccessRecord } from "../registry/requests/access_record.ts";
 import { type CopyRequest, trackCopyRequest } from "../registry/requests/copy_request.ts";
 import type { JobRecord } from "../registry/requests/job_record.ts";
+import { AccessHistory } from "./access_history.ts";
 import { SimFiles } from "./memory_files.ts";
 import { type Counters, emptyCounters, type Links, type Strategy } from "./strategy.ts";
 import { HOUR, producedAt, productionSite, type SimDataset, siteUp, type Trace } from "./trace.ts";
@@ -47,6 +47,8 @@ const DEMAND_DAYS = 30;
 export class Ours implements Strategy {
   readonly name = "ours";
   readonly counters: Counters = emptyCounters();
+  /** Bytes copied per Dealer plugin (the one that won each copy). */
+  readonly copiedBy: Record<string, number> = {};
   #state: InventoryState;
   readonly #files = new SimFiles();
   #snapshot: Snapshot | null = null;
@@ -54,7 +56,7 @@ export class Ours implements Strategy {
   #requests: CopyRequest[] = [];
   #nextRequest = 1;
   #jobs: JobRecord[] = [];
-  readonly #accesses = new Map<string, AccessRecord>();
+  readonly #accesses = new AccessHistory();
   #detox: DetoxProtection | null = null;
   /** Copies in flight: completion hour → commands. */
   #arrivals: { at: number; commands: InventoryCommand[] }[] = [];
@@ -113,10 +115,7 @@ export class Ours implements Strategy {
   accessed(dataset: number, hour: number): void {
     const name = this.trace.datasets[dataset]!.name;
     const site = this.#diskSite(dataset, hour)!;
-    const day = START + Math.floor(hour / 24) * 86400;
-    const key = `${name}\u0000${site}\u0000${day}`;
-    const r = this.#accesses.get(key);
-    this.#accesses.set(key, { dataset: name, site, day, accesses: (r?.accesses ?? 0) + 1 });
+    this.#accesses.add(name, site, START + Math.floor(hour / 24) * 86400);
     this.#demand(name, hour);
   }
 
@@ -185,7 +184,10 @@ export class Ours implements Strategy {
     this.#cycle++;
     let s = this.#snap();
     this.#requests = this.#requests.map((r) => trackCopyRequest(s, r, now)).filter(open);
-    this.#jobs = this.#jobs.filter((j) => j.queued >= now - DEMAND_DAYS * 86400);
+    // Demand older than DEMAND_DAYS leaves from the front (the records are in time order).
+    let old = 0;
+    while (old < this.#jobs.length && this.#jobs[old]!.queued < now - DEMAND_DAYS * 86400) old++;
+    if (old > 0) this.#jobs = this.#jobs.slice(old);
     const out = dealerCycle({
       snapshot: s,
       config: this.config.dealer,
@@ -199,7 +201,10 @@ export class Ours implements Strategy {
     });
     this.#requests = out.copyRequests.filter(open);
     this.#apply(out.plan.commands, now);
+    const pluginOf = new Map(out.result.copies.map((c) => [`${c.siteId} ${c.datasetId}`, c.plugin]));
     for (const op of out.plan.operations) {
+      const plugin = pluginOf.get(`${op.siteId} ${op.datasetId}`) ?? "?";
+      this.copiedBy[plugin] = (this.copiedBy[plugin] ?? 0) + op.bytes;
       const dataset = s.datasetById(op.datasetId)!;
       const site = s.siteById(op.siteId)!.name;
       const at = this.links.schedule(site, op.bytes, this.#hour);
@@ -221,7 +226,7 @@ export class Ours implements Strategy {
     const policy = parseDetoxPolicy(this.config.detoxPolicy, { file: "Physics.txt", nowMs: now * 1000 });
     const attrs = produceAttributes(s, {
       now,
-      accesses: [...this.#accesses.values()],
+      accesses: this.#accesses.records(now),
       pendingCopies: this.#requests.filter((r) => r.status === "new").flatMap((r) => r.items),
     });
     const result = runDetox(PartitionImage.build(s, policy, attrs), policy);

@@ -23,6 +23,8 @@ export interface StrategyScore {
   maxOccupancy: Record<string, number>;
   quotaViolations: { byStrategy: number; byProduction: number };
   lastCopiesLost: number;
+  /** Bytes copied per Dealer plugin (ours only). */
+  copiedBy?: Record<string, number>;
   /** Hit rate per day. */
   daily: number[];
 }
@@ -104,6 +106,7 @@ export function score(trace: Trace, strategies: readonly Strategy[]): StrategySc
       maxOccupancy: Object.fromEntries(Object.entries(maxOcc).map(([k, v]) => [k, round(v)])),
       quotaViolations: over,
       lastCopiesLost: s.counters.lastCopiesLost,
+      ...("copiedBy" in s ? { copiedBy: { ...(s.copiedBy as Record<string, number>) } } : {}),
       daily,
     };
   });

@@ -1,7 +1,8 @@
 /**
  * `deno run --allow-read simulate/tune.ts [--days N] [--seeds K]`: our
  * configuration variants on the same traces, against LRU and the oracle:
- * what the tuning of docs/simulate.md was measured with.
+ * the defaults (examples/demo/) and each change of the tuning undone
+ * (docs/simulate.md). TUNE_ONLY=name runs one variant.
  */
 import { parseArgs } from "node:util";
 import type { OursConfig } from "./ours.ts";
@@ -14,47 +15,47 @@ const dealer = (f: (d: OursConfig["dealer"]) => Partial<OursConfig["dealer"]>): 
   dealer: { ...c.dealer, ...f(c.dealer) },
 });
 
-/** The demo's Detox policy with the last disk copy protected only when the dataset is not fully on tape. */
-const tapeAware = (c: OursConfig): OursConfig => ({
+const TAPE_AWARE = "Protect dataset.num_full_disk_copy < 2 and dataset.on_tape != FULL";
+
+/** Every last disk copy protected, even of data safe on tape (the demo's policy before the tuning). */
+const alwaysLastCopy = (c: OursConfig): OursConfig => ({
   ...c,
-  detoxPolicy: c.detoxPolicy.replace(
-    "Protect dataset.num_full_disk_copy < 2",
-    "Protect dataset.num_full_disk_copy < 2 and dataset.on_tape != FULL",
-  ),
+  detoxPolicy: c.detoxPolicy.replace(TAPE_AWARE, "Protect dataset.num_full_disk_copy < 2"),
+  dealer: balancerReason("dataset.num_full_disk_copy < 2")(c).dealer,
 });
 
-/** Detox deletes down to 85 % instead of 70 %: disks stay fuller. */
-const until085 = (c: OursConfig): OursConfig => ({
+/** Detox deletes down to 70 % instead of 85 % (the demo's policy before the tuning). */
+const until070 = (c: OursConfig): OursConfig => ({
   ...c,
-  detoxPolicy: c.detoxPolicy.replace("site.occupancy < 0.7", "site.occupancy < 0.85"),
+  detoxPolicy: c.detoxPolicy.replace("site.occupancy < 0.85", "site.occupancy < 0.7"),
 });
 
-export const VARIANTS: Variant[] = [
-  { name: "demo", apply: (c) => c },
-  { name: "target 0.9", apply: dealer(() => ({ targetSiteOccupancy: 0.9 })) },
-  { name: "tape-aware Detox", apply: tapeAware },
-  {
-    name: "tape-aware, target 0.9",
-    apply: (c) => tapeAware(dealer(() => ({ targetSiteOccupancy: 0.9 }))(c)),
-  },
-  {
-    name: "tape-aware, 0.9, until 0.85",
-    apply: (c) => until085(tapeAware(dealer(() => ({ targetSiteOccupancy: 0.9 }))(c))),
-  },
-  {
-    name: "tuned, popularity threshold 240",
-    apply: (c) => threshold(until085(tapeAware(dealer(() => ({ targetSiteOccupancy: 0.9 }))(c))), 240),
-  },
-];
+/** The Dealer's target occupancy 0.8 (the demo's before the tuning). */
+const target080 = dealer(() => ({ targetSiteOccupancy: 0.8 }));
 
-/** The popularity plugin's `request_to_replica_threshold` set to `t` (fewer copies ahead when larger). */
-function threshold(c: OursConfig, t: number): OursConfig {
+/** The balancer moves the last copies protected by this Detox line. */
+function balancerReason(reason: string): Variant["apply"] {
   return dealer((d) => ({
     plugins: d.plugins.map((p) =>
-      p.module === "PopularityHandler" ? { ...p, config: { ...p.config, requestToReplicaThreshold: t } } : p
+      p.module === "BalancingHandler"
+        ? { ...p, config: { ...p.config, targetReasons: new Map([[reason, 1]]) } }
+        : p
     ),
-  }))(c);
+  }));
 }
+
+/** Variants of the defaults (examples/demo/), each undoing one change of the tuning, and all of them. */
+export const VARIANTS: Variant[] = [
+  { name: "defaults", apply: (c) => c },
+  { name: "target 0.8", apply: target080 },
+  { name: "last copy always", apply: alwaysLastCopy },
+  { name: "until 0.7", apply: until070 },
+  {
+    name: "no balancer",
+    apply: dealer((d) => ({ plugins: d.plugins.filter((p) => p.module !== "BalancingHandler") })),
+  },
+  { name: "the old demo's", apply: (c) => until070(alwaysLastCopy(target080(c))) },
+];
 
 if (import.meta.main) {
   const { values } = parseArgs({

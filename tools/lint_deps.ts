@@ -1,5 +1,5 @@
 /**
- * Enforces the dependency direction of DESIGN.md §4 over our own imports
+ * Enforces the dependency rules of docs/architecture.md over our own imports
  * (static and dynamic imports, re-exports, and Worker script URLs).
  * `deno task lint:deps` exits 1 and lists every violating import.
  */
@@ -26,7 +26,7 @@ const MODEL = [/^registry\/inventory\//, /^registry\/requests\//];
 const BELOW_PROGRAMS = /^(?!main\.ts$|demo\/|simulate\/|bench\/)/;
 
 /**
- * DESIGN.md §4, bottom to top; the first rule whose layer matches a file applies.
+ * docs/architecture.md (Dependency rules), bottom to top; the first rule whose layer matches a file applies.
  * Tests (`*_test.ts`, `tests/`) and `tools/` are not product code and may import anything;
  * every other file belongs to a layer (an unknown place is itself a violation).
  */
@@ -92,7 +92,7 @@ export const RULES: Rule[] = [
     allowed: [/^(?!main\.ts$)/],
   },
   {
-    name: "a file outside the layers of DESIGN.md §4 imports nothing of ours",
+    name: "a file outside the layers of docs/architecture.md imports nothing of ours",
     layer: /./,
     allowed: [],
   },
@@ -154,7 +154,7 @@ if (import.meta.main) {
     console.error(`${v.file}:${v.line}: imports ${v.imports} — ${v.rule}`);
   }
   if (violations.length > 0) {
-    console.error(`lint:deps: ${violations.length} import(s) break the dependency direction of DESIGN.md §4`);
+    console.error(`lint:deps: ${violations.length} import(s) break docs/architecture.md's dependency rules`);
     Deno.exit(1);
   }
   console.log("lint:deps: dependency direction OK");

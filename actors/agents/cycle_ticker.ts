@@ -1,7 +1,7 @@
 /**
  * Scheduled cycles of an agent (Detox, Dealer) in an actor of their own whose
  * mailbox holds one tick and drops the oldest: ticks that arrive while a long
- * cycle runs collapse into one, instead of piling up behind it (DESIGN.md §5).
+ * cycle runs collapse into one, instead of piling up behind it (docs/architecture.md).
  * The agent's own mailbox keeps the requests (which must not be dropped), and
  * a `CycleLock` shared by both keeps their cycles from overlapping.
  */

@@ -7,13 +7,16 @@
  * each request action. An application lock on `dealer` pauses it.
  */
 import type { DealerConfig } from "../../policies/dealer/dealer_config.ts";
-import { dealerCyclePaced } from "../../policies/dealer/dealer_cycle.ts";
+import {
+  type DealerDecision,
+  type DealerRegistryInputs,
+  decideDealerCycle,
+  type NamedDetoxProtection,
+} from "../../policies/dealer/dealer_decision.ts";
 import { CycleBudget, CycleBudgetExceeded, DEFAULT_CYCLE_BUDGET_MS } from "../../policies/cycle_budget.ts";
 import { yieldToEventLoop } from "../runtime/clock.ts";
 import type { RandomSource } from "../../policies/dealer/interleave.ts";
-import type { DetoxProtection } from "../../policies/dealer/plugins/balancer.ts";
 import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
-import { type Snapshot, sourcesReliedOn } from "../../registry/inventory/mod.ts";
 import { JOB_HISTORY_SECONDS } from "../../registry/requests/job_record.ts";
 import type { DealerMode, DealerRunSummary } from "../../registry/requests/dealer_run.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
@@ -25,7 +28,7 @@ import type { NewReplicaOperation } from "../../adapters/db/replica_operations_p
 import type { ActorRef, Behavior, Logger } from "../runtime/mod.ts";
 import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
-import { commitAtomic, operationTarget } from "./agent_commit.ts";
+import { commitAtomic } from "./agent_commit.ts";
 import { appLockOn } from "./app_lock_gate.ts";
 import { lockedBy } from "../../registry/requests/app_lock.ts";
 
@@ -46,6 +49,8 @@ export interface DealerAgentOptions {
   cycleBudgetMs?: number;
   /** Shared with the scheduled cycles' ticker (`cycle_ticker.ts`), so that cycles never overlap. */
   cycles?: CycleLock;
+  /** Decides cycles on a reader replica (a Worker); absent: on the main isolate's snapshot. */
+  decider?: DealerDecider;
 }
 
 export type DealerMsg =
@@ -109,6 +114,23 @@ function emptySummary(mode: DealerMode, generation: number): DealerRunSummary {
   };
 }
 
+/**
+ * Where a cycle's decision is computed when not on the main isolate: a reader
+ * replica in a Worker (`dealer_on_replica.ts`), which decides with a
+ * `SeededRng` of the cycle's seed, as the service's own `random` does.
+ */
+export interface DealerDecider {
+  decide(request: {
+    config: DealerConfig;
+    inputs: DealerRegistryInputs;
+    /** The cycle's id: the seed of its random source. */
+    seed: number;
+    /** The generation the replica must have applied first (the one the cycle started at). */
+    atLeast: number;
+    budgetMs: number;
+  }): Promise<DealerDecision>;
+}
+
 /** One cycle: inputs, decisions, history, and (normal mode) the commit. */
 export async function runDealerCycle(
   options: DealerAgentOptions,
@@ -126,29 +148,39 @@ export async function runDealerCycle(
     startedMs: started,
     comment,
   });
-  const budget = new CycleBudget({
-    budgetMs: options.cycleBudgetMs ?? DEFAULT_CYCLE_BUDGET_MS,
-    now,
-    yieldNow: yieldToEventLoop,
-  });
+  const budgetMs = options.cycleBudgetMs ?? DEFAULT_CYCLE_BUDGET_MS;
   const copyRequests = await options.requests.openCopyRequests();
-  const inputs = {
-    snapshot,
-    config: options.config,
-    rng: options.random(cycleId),
+  const inputs: DealerRegistryInputs = {
     now: nowSeconds,
     copyRequests,
     jobs: await options.demand.jobsSince(nowSeconds - JOB_HISTORY_SECONDS),
-    enforcer: options.enforcer,
-    detox: await lastDetoxProtection(options.detoxHistory, snapshot, options.config.partition),
+    detox: await lastDetoxProtection(options.detoxHistory, options.config.partition),
     transferOutcomes: await options.history.transferOutcomes(started - RELIABILITY_WINDOW_MS),
   };
-  let out;
-  try {
-    out = await dealerCyclePaced(inputs, budget);
-  } catch (e) {
-    if (!(e instanceof CycleBudgetExceeded)) throw e;
-    const report = { ...budget.report(), error: e.message };
+  // On a reader replica the main isolate only waits; in-process the cycle yields at its checkpoints.
+  const decision = options.decider
+    ? withinBudget(
+      await options.decider.decide({
+        config: options.config,
+        inputs,
+        seed: cycleId,
+        atLeast: snapshot.generation,
+        budgetMs,
+      }),
+      started,
+      now(),
+      budgetMs,
+    )
+    : await decideDealerCycle(
+      snapshot,
+      options.config,
+      inputs,
+      options.enforcer,
+      options.random(cycleId),
+      new CycleBudget({ budgetMs, now, yieldNow: yieldToEventLoop }),
+    );
+  if (decision.kind === "abandoned") {
+    const report = { ...decision.budget, error: decision.error };
     await options.history.finishCycle(cycleId, {
       status: "failed",
       endedMs: now(),
@@ -158,14 +190,14 @@ export async function runDealerCycle(
       rejected: 0,
       bytes: 0,
       rejections: {},
-      error: e.message,
+      error: decision.error,
       decisions: [],
       budget: report,
     });
     return {
       cycleId,
       mode,
-      generation: snapshot.generation,
+      generation: decision.generation,
       committedGeneration: null,
       copies: 0,
       bytes: 0,
@@ -173,25 +205,26 @@ export async function runDealerCycle(
       rejected: 0,
       rejections: {},
       seconds: report.elapsedMs / 1000,
-      error: e.message,
+      error: decision.error,
     };
   }
-  const { result, plan } = out;
   let committedGeneration: number | null = null;
   let error: string | null = null;
   if (mode === "normal") {
-    if (plan.commands.length > 0) {
-      const operations: NewReplicaOperation[] = plan.operations.map((o) => ({
+    if (decision.commands.length > 0) {
+      const operations: NewReplicaOperation[] = decision.operations.map((o) => ({
         kind: "copy",
         cycleId,
-        requestId: o.requestIds[0] ?? null,
-        ...operationTarget(snapshot, o),
+        requestId: o.requestId,
+        site: o.site,
+        dataset: o.dataset,
+        blocks: o.blocks === null ? null : [...o.blocks],
         size: o.bytes,
       }));
       // The writer re-checks that each block still has a source, against its state at apply time.
-      const commit = await commitAtomic(options.gateway, plan.commands, operations, {
-        decidedAt: snapshot.generation,
-        preconditions: sourcesReliedOn(snapshot, result.copies),
+      const commit = await commitAtomic(options.gateway, decision.commands, operations, {
+        decidedAt: decision.generation,
+        preconditions: decision.preconditions,
       });
       if (commit.ok) committedGeneration = commit.generation;
       else error = commit.error;
@@ -199,76 +232,79 @@ export async function runDealerCycle(
     // Request states follow only what was committed (or that needed no commit).
     if (error === null) {
       await options.requests.saveCopyRequests(
-        copyRequests.map((before, i) => ({ before, after: out.copyRequests[i]! })),
+        copyRequests.map((before, i) => ({ before, after: decision.copyRequests[i]! })),
       );
     }
   }
-  const accepted = result.decisions.filter((d) => d.accepted).length;
+  const accepted = decision.decisions.filter((d) => d.accepted).length;
   await options.history.finishCycle(cycleId, {
     status: error ? "failed" : "done",
     endedMs: now(),
     committedGeneration,
-    targets: result.targets.length,
+    targets: decision.targets,
     accepted,
-    rejected: result.decisions.length - accepted,
-    bytes: result.totalBytes,
-    rejections: Object.fromEntries(result.rejections),
+    rejected: decision.decisions.length - accepted,
+    bytes: decision.totalBytes,
+    rejections: { ...decision.rejections },
     error,
-    decisions: result.decisions.map((d) => {
-      const dataset = snapshot.datasetById(d.proposal.datasetId);
-      return {
-        plugin: d.proposal.plugin,
-        dataset: dataset?.name ?? `#${d.proposal.datasetId}`,
-        blocks: d.proposal.blockIds === null
-          ? null
-          : d.proposal.blockIds.map((id) => snapshot.blockById(id)?.name ?? `#${id}`),
-        site: d.siteId === null ? null : snapshot.siteById(d.siteId)!.name,
-        accepted: d.accepted,
-        reason: d.reason,
-        why: d.proposal.why,
-        bytes: d.bytes,
-        requestId: d.proposal.requestId ?? null,
-      };
-    }),
-    budget: budget.report(),
+    decisions: [...decision.decisions],
+    budget: decision.budget,
   });
   return {
     cycleId,
     mode,
-    generation: snapshot.generation,
+    generation: decision.generation,
     committedGeneration,
-    copies: result.copies.length,
-    bytes: result.totalBytes,
+    copies: decision.copies,
+    bytes: decision.totalBytes,
     accepted,
-    rejected: result.decisions.length - accepted,
-    rejections: Object.fromEntries(result.rejections),
+    rejected: decision.decisions.length - accepted,
+    rejections: { ...decision.rejections },
     seconds: (now() - started) / 1000,
     ...(error ? { error } : {}),
   };
 }
 
-/** The balancer's input: the latest recorded Detox cycle of the partition, by ids. */
+/**
+ * The budget as the service's clock sees it: a decision from a replica that comes back after the
+ * budget is spent is abandoned like one that ran out there.
+ */
+function withinBudget(
+  decision: DealerDecision,
+  startedMs: number,
+  nowMs: number,
+  budgetMs: number,
+): DealerDecision {
+  const elapsedMs = nowMs - startedMs;
+  if (decision.kind !== "decided" || elapsedMs <= budgetMs) return decision;
+  const exceeded = new CycleBudgetExceeded(budgetMs, elapsedMs, "the decision on the reader replica");
+  return {
+    generation: decision.generation,
+    kind: "abandoned",
+    error: exceeded.message,
+    budget: { budgetMs, elapsedMs, yields: decision.budget.yields, exceeded: true },
+  };
+}
+
+/** The balancer's input: the latest recorded Detox cycle of the partition, by names. */
 async function lastDetoxProtection(
   history: DetoxHistory,
-  snapshot: Snapshot,
   partition: string,
-): Promise<DetoxProtection | null> {
+): Promise<NamedDetoxProtection | null> {
   const [cycle] = await history.cycles({ partition, modes: ["normal", "snapshot"], limit: 1 });
   if (!cycle) return null;
   const lines = cycle.policyText.split(/\r?\n/);
   // The reason is the condition of the protecting line, without its action word.
   const reason = (line: number) => (lines[line - 1] ?? "").trim().replace(/^\S+\s*/, "");
-  const sites = (await history.sites(cycle.id)).flatMap((s) => {
-    const site = snapshot.site(s.site);
-    return site ? [{ siteId: site.id, quota: s.quota, protectedBytes: s.protectedBytes }] : [];
-  });
-  const protectedReplicas = (await history.decisions(cycle.id, {})).flatMap((d) => {
-    if (d.decision !== "protect") return [];
-    const site = snapshot.site(d.site);
-    const dataset = snapshot.dataset(d.dataset);
-    return site && dataset
-      ? [{ siteId: site.id, datasetId: dataset.id, size: d.size, reason: reason(d.line) }]
-      : [];
-  });
+  const sites = (await history.sites(cycle.id)).map((s) => ({
+    site: s.site,
+    quota: s.quota,
+    protectedBytes: s.protectedBytes,
+  }));
+  const protectedReplicas = (await history.decisions(cycle.id, {})).flatMap((d) =>
+    d.decision === "protect"
+      ? [{ site: d.site, dataset: d.dataset, size: d.size, reason: reason(d.line) }]
+      : []
+  );
   return { sites, protectedReplicas };
 }

@@ -282,7 +282,7 @@ export async function runCycle(
       blocks: o.blocks === null ? null : [...o.blocks],
       size: o.size,
     }));
-    // The writer re-checks the copies the deletions rely on against its own state (DESIGN.md §6).
+    // The writer re-checks the copies the deletions rely on against its own state (docs/parallel_readers.md).
     const commit = await commitAtomic(options.gateway, decision.commands, operations, {
       decidedAt: decision.generation,
       preconditions: decision.preconditions,

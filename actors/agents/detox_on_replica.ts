@@ -4,7 +4,7 @@ import type { EnforcerRules } from "../../policies/enforcer_rules.ts";
 import type { DetoxDecider } from "./detox.ts";
 
 /**
- * Detox cycles decided on the reader replica (DESIGN.md §6): the replica first
+ * Detox cycles decided on the reader replica (docs/parallel_readers.md): the replica first
  * catches up with what the writer has published when the cycle starts, so the
  * decision is as fresh as one made on the main isolate, which meanwhile only
  * serves HTTP and writes.

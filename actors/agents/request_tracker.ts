@@ -7,6 +7,7 @@
  */
 import { lockedBlocks } from "../../policies/producers/replica_locks.ts";
 import { trackCopyRequest } from "../../registry/requests/copy_request.ts";
+import { deletionConflicts } from "../../registry/inventory/mod.ts";
 import { planDeletionRequests, trackDeletionRequest } from "../../registry/requests/deletion_request.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
 import type { RequestStore } from "../../adapters/db/request_store_port.ts";
@@ -93,7 +94,16 @@ export async function trackerPass(
       ...operationTarget(snapshot, o),
       size: o.size,
     }));
-    const commit = await commitAtomic(options.gateway, work.commands, operations);
+    // The writer re-checks, at apply time, that no copy committed since this snapshot reads from a
+    // replica being deleted as its only source (registry/inventory/dataset_conflicts.ts).
+    const deleted = work.operations.map((o) => ({
+      siteId: o.siteId,
+      blockIds: o.blockIds ?? snapshot.replica(o.datasetId, o.siteId)!.blockReplicas.map((br) => br.blockId),
+    }));
+    const commit = await commitAtomic(options.gateway, work.commands, operations, {
+      decidedAt: snapshot.generation,
+      preconditions: deletionConflicts(snapshot, deleted, "user"),
+    });
     if (!commit.ok) {
       // Nothing was deleted: keep the tracking, leave new requests to the next pass.
       const changed = await options.requests.saveDeletionRequests(

@@ -1,5 +1,5 @@
 /**
- * Dataset actors (/dynamo/datasets/<name>, DESIGN.md §5 virtual actors): one
+ * Dataset actors (/dynamo/datasets/<name>, docs/architecture.md, virtual actors): one
  * per dataset with work, activated by the first message for it, passivated
  * after `idleMs` without one by one shared timer wheel, its state rebuilt from
  * the file-operations tables on activation (never the only copy of anything:
@@ -199,12 +199,16 @@ export function datasetActors(options: DatasetActorsOptions): Behavior<DatasetMs
       state.entities.set(name, entity);
       stats.active++;
       stats.activations++;
-      options.sources.fileops.filesOf({ dataset: name, kind: "copy", offset: 0, limit: DATASET_FILE_LIMIT })
-        .then(
-          (files) => ctx.self.tell({ type: "loaded", dataset: name, files }),
-          (e) =>
-            ctx.self.tell({ type: "loaded", dataset: name, files: null, error: String(e?.message ?? e) }),
-        );
+      ctx.pipe(
+        options.sources.fileops.filesOf({
+          dataset: name,
+          kind: "copy",
+          offset: 0,
+          limit: DATASET_FILE_LIMIT,
+        }),
+        (files) => ({ type: "loaded", dataset: name, files }),
+        (e) => ({ type: "loaded", dataset: name, files: null, error: errorText(e) }),
+      );
     }
     state.wheel.schedule(name, ctx.clock.now() + state.idleMs);
     if (entity.stash !== null) entity.stash.push(msg);
@@ -235,21 +239,24 @@ export function datasetActors(options: DatasetActorsOptions): Behavior<DatasetMs
         if (f.kind === "deletion") {
           // Other deletions of the block may have been subscribed since activation: ask the store.
           entity.busy++;
-          options.sources.fileops.filesOf({
-            dataset: name,
-            site: f.site,
-            kind: "deletion",
-            offset: 0,
-            limit: DATASET_FILE_LIMIT,
-          })
-            .then(
-              (files) =>
-                files.some((o) => o.block === f.block && o.status !== "done" && o.status !== "cancelled"),
-              () => true, // unknown: leave it to the updater
-            )
-            .then((open) =>
-              ctx.self.tell({ type: "deletions_checked", dataset: name, site: f.site, block: f.block, open })
-            );
+          ctx.pipe(
+            options.sources.fileops.filesOf({
+              dataset: name,
+              site: f.site,
+              kind: "deletion",
+              offset: 0,
+              limit: DATASET_FILE_LIMIT,
+            }),
+            (files) => ({
+              type: "deletions_checked",
+              dataset: name,
+              site: f.site,
+              block: f.block,
+              open: files.some((o) => o.block === f.block && o.status !== "done" && o.status !== "cancelled"),
+            }),
+            // unknown: leave it to the updater
+            () => ({ type: "deletions_checked", dataset: name, site: f.site, block: f.block, open: true }),
+          );
           return;
         }
         addLanded(entity, f);
@@ -270,16 +277,16 @@ export function datasetActors(options: DatasetActorsOptions): Behavior<DatasetMs
   ) {
     const entity = state.entities.get(name);
     if (entity) entity.busy++;
-    options.submit(commands).then(
-      (result) => ctx.self.tell({ type: "committed", dataset: name, result }),
-      (e) =>
-        ctx.self.tell({
-          type: "committed",
-          dataset: name,
-          result: { ok: false, error: String(e?.message ?? e) },
-        }),
+    ctx.pipe(
+      options.submit(commands),
+      (result) => ({ type: "committed", dataset: name, result }),
+      (e) => ({ type: "committed", dataset: name, result: { ok: false, error: errorText(e) } }),
     );
   }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function addLanded(entity: Entity, f: Subscription): void {

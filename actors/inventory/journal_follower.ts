@@ -26,7 +26,7 @@ interface State {
 }
 
 /**
- * The inventory of a follower node (DESIGN.md §7): the same load as the
+ * The inventory of a follower node (docs/cluster.md): the same load as the
  * writer's, then the committed journal applied with the same reducer, woken by
  * NOTIFY and by a timer, in sequence order. It publishes like the writer, so
  * every read endpoint serves the follower's own snapshot; it never writes.

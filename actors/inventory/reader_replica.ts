@@ -1,5 +1,7 @@
 import type { JournalEntry, PartitionDefinition } from "../../registry/inventory/mod.ts";
 import type { DetoxDecision } from "../../policies/detox/detox_decision.ts";
+import type { DealerDecision } from "../../policies/dealer/dealer_decision.ts";
+import type { DealerDecisionRow } from "../../registry/requests/dealer_run.ts";
 import type { DecisionRow } from "../../registry/requests/detox_run.ts";
 import type { TableSink } from "../../adapters/db/inventory_store_port.ts";
 import type { InventoryPublication } from "./publication.ts";
@@ -174,17 +176,30 @@ export class ReaderReplica {
     const decision = await this.query<DetoxDecision & { decisionsKey?: number }>({ kind: "detox", ...query });
     if (decision.kind !== "decided" || decision.decisionsKey === undefined) return decision;
     const { decisionsKey: key, ...rest } = decision;
-    const rows: DecisionRow[] = [];
+    return { ...rest, decisions: await this.#decisionRows<DecisionRow>(key) };
+  }
+
+  /** Decides a Dealer cycle on the replica's state (see `DealerDecider`); its rows come in pages too. */
+  async decideDealer(
+    query: Omit<Extract<ReplicaQuery, { kind: "dealer" }>, "kind">,
+  ): Promise<DealerDecision> {
+    const decision = await this.query<DealerDecision & { decisionsKey?: number }>({
+      kind: "dealer",
+      ...query,
+    });
+    if (decision.kind !== "decided" || decision.decisionsKey === undefined) return decision;
+    const { decisionsKey: key, ...rest } = decision;
+    return { ...rest, decisions: await this.#decisionRows<DealerDecisionRow>(key) };
+  }
+
+  /** Takes the rows a decision left in the Worker, a page per message (each decoded in its own turn). */
+  async #decisionRows<T>(key: number): Promise<T[]> {
+    const rows: T[] = [];
     for (;;) {
-      const page = await this.query<DecisionRow[]>({
-        kind: "decision_rows",
-        key,
-        limit: DECISION_ROWS_PER_PAGE,
-      });
+      const page = await this.query<T[]>({ kind: "decision_rows", key, limit: DECISION_ROWS_PER_PAGE });
       for (const row of page) rows.push(row);
-      if (page.length < DECISION_ROWS_PER_PAGE) break;
+      if (page.length < DECISION_ROWS_PER_PAGE) return rows;
     }
-    return { ...rest, decisions: rows };
   }
 
   close(): void {

@@ -1,5 +1,7 @@
 import type { Counters, JournalEntry } from "../../registry/inventory/mod.ts";
 import type { DetoxPolicyRun, DetoxRegistryInputs } from "../../policies/detox/detox_decision.ts";
+import type { DealerRegistryInputs } from "../../policies/dealer/dealer_decision.ts";
+import type { DealerConfig } from "../../policies/dealer/dealer_config.ts";
 
 /** Messages between the main thread and a reader-replica Worker. */
 export type ToReplica =
@@ -31,7 +33,16 @@ export type ReplicaQuery =
     enforcer: { text: string; file: string; nowMs: number } | null;
     budgetMs: number;
   }
-  /** The next page of the rows a Detox decision left behind (`decisionsKey`); they are dropped once taken. */
+  /** A Dealer cycle; its random source is a `SeededRng` of `seed`. */
+  | {
+    kind: "dealer";
+    config: DealerConfig;
+    inputs: DealerRegistryInputs;
+    enforcer: { text: string; file: string; nowMs: number } | null;
+    seed: number;
+    budgetMs: number;
+  }
+  /** The next page of the rows a Detox or Dealer decision left behind (`decisionsKey`); they are dropped once taken. */
   | { kind: "decision_rows"; key: number; limit: number };
 
 export type FromReplica =

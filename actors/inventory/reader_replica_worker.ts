@@ -2,9 +2,10 @@
 /**
  * A reader replica in its own isolate: it is built from the stored tables
  * (streamed by the main thread while the writer pauses) and then applies
- * committed journal entries with the same reducer as the writer (DESIGN.md
- * §6), so it serves reads and decides Detox cycles without ever copying whole
- * snapshots across threads, and without stalling the main isolate.
+ * committed journal entries with the same reducer as the writer
+ * (docs/parallel_readers.md), so it serves reads and decides Detox cycles
+ * without ever copying whole snapshots across threads, and without stalling
+ * the main isolate.
  */
 import {
   DEFAULT_PARTITIONS,
@@ -21,7 +22,8 @@ import { parsePartitions } from "../../policies/partitions.ts";
 import { parseEnforcerRules } from "../../policies/enforcer_rules.ts";
 import { CycleBudget } from "../../policies/cycle_budget.ts";
 import { decideDetoxCycle } from "../../policies/detox/detox_decision.ts";
-import { yieldToEventLoop } from "../runtime/clock.ts";
+import { decideDealerCycle } from "../../policies/dealer/dealer_decision.ts";
+import { SeededRng, yieldToEventLoop } from "../runtime/clock.ts";
 import type { FromReplica, ReplicaQuery, ToReplica } from "./reader_replica_protocol.ts";
 
 let definitions: readonly PartitionDefinition[] = DEFAULT_PARTITIONS;
@@ -57,6 +59,23 @@ async function answer(query: ReplicaQuery): Promise<unknown> {
       );
       if (decision.kind !== "decided") return decision;
       // One row per replica evaluated: posted in pages, so that the main thread never decodes them in one go.
+      const key = nextKey++;
+      stashed.set(key, [...decision.decisions]);
+      return { ...decision, decisions: [], decisionsKey: key };
+    }
+    case "dealer": {
+      const e = query.enforcer;
+      const budget = new CycleBudget({ budgetMs: query.budgetMs, now: Date.now, yieldNow: yieldToEventLoop });
+      const decision = await decideDealerCycle(
+        snap,
+        query.config,
+        query.inputs,
+        e ? parseEnforcerRules(e.text, e.file, e.nowMs) : null,
+        new SeededRng(query.seed),
+        budget,
+      );
+      if (decision.kind !== "decided") return decision;
+      // One row per proposal: posted in pages, like Detox's.
       const key = nextKey++;
       stashed.set(key, [...decision.decisions]);
       return { ...decision, decisions: [], decisionsKey: key };

@@ -94,6 +94,11 @@ export class ActorCell<M, S = any> {
       stopSelf: () => {
         cell.#stopRequested = true;
       },
+      pipe: <T>(work: Promise<T>, onValue: (value: T) => M, onError: (error: unknown) => M) => {
+        host.busy(+1);
+        return work.then((value) => cell.ref.tell(onValue(value)), (error) => cell.ref.tell(onError(error)))
+          .finally(() => host.busy(-1));
+      },
     };
     this.#newIncarnation();
   }

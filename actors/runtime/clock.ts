@@ -1,7 +1,7 @@
 import { setImmediate } from "node:timers";
 
 /**
- * Time, randomness and identifiers are injected everywhere (DESIGN.md §2.3).
+ * Time, randomness and identifiers are injected everywhere (docs/architecture.md, Principles).
  * This module is the only place outside the composition root that touches the
  * real clock and real timers; everything else receives a `Clock`.
  */

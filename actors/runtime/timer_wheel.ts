@@ -1,5 +1,5 @@
 /**
- * One shared hashed timer wheel for many idle deadlines (DESIGN.md §5, virtual
+ * One shared hashed timer wheel for many idle deadlines (docs/architecture.md, virtual
  * actors): a ring of slots, each a set of keys, turned by one periodic tick of
  * its owner. A key sits in exactly one slot; touching it only moves its
  * deadline later, and a slot that comes round re-files the keys whose deadline

@@ -7,7 +7,7 @@
  * LOCKED, so other processes share the work) until nothing is left, and
  * answers with counts.
  *
- * No handler awaits anything (DESIGN.md §5): a lane asks its sites for
+ * No handler awaits anything (docs/architecture.md): a lane asks its sites for
  * admission one after the other in address order (so two links sharing sites
  * never each hold what the other waits for) and gets each answer as a message;
  * the claim and the copy run as tasks whose end is a message to this actor;
@@ -187,9 +187,10 @@ function fileWorker(
           const { store, nowMs } = options.tasks;
           track(
             state,
-            store.claim(kind, filter, state.worker, options.batch, nowMs(), options.leaseMs).then(
-              (tasks) => ctx.self.tell({ type: "claimed", lane: id, tasks }),
-              (error) => ctx.self.tell({ type: "lane_failed", lane: id, error }),
+            ctx.pipe(
+              store.claim(kind, filter, state.worker, options.batch, nowMs(), options.leaseMs),
+              (tasks) => ({ type: "claimed", lane: id, tasks }),
+              (error) => ({ type: "lane_failed", lane: id, error }),
             ),
           );
           return state;
@@ -219,16 +220,17 @@ function fileWorker(
           }
           track(
             state,
-            (async () => {
-              const counts: DrainCounts = { done: 0, failed: 0, staging: 0 };
-              for (const task of msg.tasks) {
-                if (ctx.stopping.aborted) break; // the rest of a batch is given back by onStop
-                counts[await run(options.tasks, state.worker, task)]++;
-              }
-              return counts;
-            })().then(
-              (counts) => ctx.self.tell({ type: "ran", lane: msg.lane, counts }),
-              (error) => ctx.self.tell({ type: "lane_failed", lane: msg.lane, error }),
+            ctx.pipe(
+              (async () => {
+                const counts: DrainCounts = { done: 0, failed: 0, staging: 0 };
+                for (const task of msg.tasks) {
+                  if (ctx.stopping.aborted) break; // the rest of a batch is given back by onStop
+                  counts[await run(options.tasks, state.worker, task)]++;
+                }
+                return counts;
+              })(),
+              (counts) => ({ type: "ran", lane: msg.lane, counts }),
+              (error) => ({ type: "lane_failed", lane: msg.lane, error }),
             ),
           );
           return state;

@@ -62,7 +62,7 @@ interface AgentState {
 let incarnations = 0;
 
 /**
- * The pass runs as a task whose end is a message to this agent (DESIGN.md §5: no handler awaits
+ * The pass runs as a task whose end is a message to this agent (docs/architecture.md: no handler awaits
  * another actor, and the pass waits for the link and deletion actors' drains): the agent stays
  * responsive meanwhile, ticks and runs arriving during a pass are folded into one next pass.
  */
@@ -73,9 +73,10 @@ export function fileOpsAgent(options: FileOpsAgentOptions): Behavior<FileOpsMsg,
     state.running = {
       id,
       replyTo,
-      done: state.engine.pass().then(
-        (summary) => ctx.self.tell({ type: "pass_done", pass: id, summary }),
-        (error) => ctx.self.tell({ type: "pass_failed", pass: id, error }),
+      done: ctx.pipe(
+        state.engine.pass(),
+        (summary) => ({ type: "pass_done", pass: id, summary }),
+        (error) => ({ type: "pass_failed", pass: id, error }),
       ),
     };
   };

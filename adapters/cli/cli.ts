@@ -53,13 +53,13 @@ Every command has --help. Environment:
   DYNAMO_DEALER_CONFIG   Dealer configuration JSON (CMS dealer_config.json format)
   DYNAMO_DEALER_INTERVAL seconds between Dealer cycles (default 3600; 0 = only on request)
   DYNAMO_SEQUENCES       scheduler sequence file (cms.seq format); the agents then run as its steps
-See README.md for the complete list.`;
+See docs/configuration.md for the complete list.`;
 
 export const START_HELP = `Usage: dynamo start [--listen HOST:PORT] [--config FILE]
 
 Loads the inventory (embedded PGlite in $DYNAMO_HOME/db, or DYNAMO_DATABASE_URL),
 starts the inventory writer and serves the REST registry until SIGINT/SIGTERM.
---config FILE: the JSON service configuration (see the README); it is checked
+--config FILE: the JSON service configuration (docs/configuration.md); it is checked
 before anything starts, and its sites are written to the inventory.`;
 
 export const CONFIG_HELP = `Usage: dynamo config check FILE

@@ -183,8 +183,11 @@ export class SqlClusterStore {
    */
   static fence(generation: () => number): (tx: BulkTransaction) => Promise<void> {
     return async (tx) => {
-      await tx.query(`SET LOCAL idle_in_transaction_session_timeout = '${FENCE_IDLE_TIMEOUT}'`);
-      const [row] = await tx.query("SELECT generation FROM cluster_lease WHERE id = 1 FOR SHARE");
+      // Both sent at once (one round trip); awaited together so neither rejection goes unhandled.
+      const [, [row]] = await Promise.all([
+        tx.query(`SET LOCAL idle_in_transaction_session_timeout = '${FENCE_IDLE_TIMEOUT}'`),
+        tx.query("SELECT generation FROM cluster_lease WHERE id = 1 FOR SHARE"),
+      ]);
       const current = Number(row?.[0]);
       const held = generation();
       if (current !== held) throw new FencedError(held, current);

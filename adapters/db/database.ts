@@ -185,14 +185,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     copyThreshold: 2_000,
     kysely,
     transaction: (fn) => kysely.transaction().execute(fn),
-    bulkTransaction: async (fn) =>
-      await client.begin((sql) =>
-        fn({
-          // deno-lint-ignore no-explicit-any
-          query: async (text, params = []) => await sql.unsafe(text, params as any[]).values() as unknown[][],
-          copyFrom: (table, columns, rows) => copyToPostgres(sql, table, columns, rows),
-        })
-      ) as Awaited<ReturnType<typeof fn>>,
+    bulkTransaction: (fn) => pipelinedBegin(client, fn),
     async queryArrays(text, params = []) {
       // deno-lint-ignore no-explicit-any
       return [...await client.unsafe(text, params as any[]).values()] as unknown[][];
@@ -212,6 +205,39 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * A transaction on a reserved connection whose BEGIN goes out with the first
+ * statement instead of a round trip of its own (postgres.js's `begin` waits
+ * for it). Statements after a failed one fail too (the transaction is
+ * aborted), and a COMMIT that PostgreSQL turns into a ROLLBACK is an error.
+ */
+async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction) => Promise<T>): Promise<T> {
+  const conn = await client.reserve();
+  try {
+    const begin = conn.unsafe("BEGIN");
+    begin.catch(() => {}); // awaited below, after fn has sent its own statements behind it
+    let result: T;
+    try {
+      result = await fn({
+        // deno-lint-ignore no-explicit-any
+        query: async (text, params = []) => await conn.unsafe(text, params as any[]).values() as unknown[][],
+        copyFrom: (table, columns, rows) => copyToPostgres(conn, table, columns, rows),
+      });
+      await begin;
+      const commit = await conn.unsafe("COMMIT");
+      if (commit.command !== "COMMIT") {
+        throw new Error(`COMMIT ended as ${commit.command}: nothing was written`);
+      }
+    } catch (e) {
+      await conn.unsafe("ROLLBACK").catch(() => {}); // a lost connection has rolled back already
+      throw e;
+    }
+    return result;
+  } finally {
+    conn.release();
+  }
 }
 
 /**

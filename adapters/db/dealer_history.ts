@@ -1,3 +1,4 @@
+import { lazyRows } from "./lazy_rows.ts";
 import type { Selectable } from "kysely";
 import type { Database } from "./database.ts";
 import type {
@@ -51,7 +52,7 @@ export class SqlDealerHistory implements DealerHistory {
             "bytes",
             "request_id",
           ],
-          e.decisions.map((d, i) => [
+          lazyRows(e.decisions, (d, i) => [
             id,
             i,
             d.plugin,

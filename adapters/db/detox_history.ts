@@ -1,3 +1,4 @@
+import { lazyRows } from "./lazy_rows.ts";
 import type { Database } from "./database.ts";
 import type {
   CycleEnd,
@@ -47,7 +48,7 @@ export class SqlDetoxHistory implements DetoxHistory {
         await tx.copyFrom(
           "detox_decisions",
           ["cycle_id", "site", "dataset", "decision", "line", "size", "num_blocks", "blocks"],
-          e.decisions.map((
+          lazyRows(e.decisions, (
             d,
           ) => [
             id,

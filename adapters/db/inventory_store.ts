@@ -34,6 +34,7 @@ import { JOURNAL_CHANNEL } from "./inventory_store_port.ts";
 import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
 import { recordCommittedKeys } from "./cluster_store.ts";
+import { PipelinedWrites } from "./pipelined_writes.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -288,7 +289,8 @@ export class SqlInventoryStore implements InventoryStore {
    * One transaction: the journal row, the changed rows, the checkpoint, and
    * the injections the batch settles. Rows that did not exist in the base
    * state cannot be in the tables, so they go in with COPY; changed rows are
-   * upserted and vanished rows deleted.
+   * upserted and vanished rows deleted. The statements are pipelined (sent
+   * without waiting for each answer; see PipelinedWrites), the fence last.
    */
   async commit(
     { entry, base, state, changes, injections, operations, idempotencyKeys }: CommitBatch,
@@ -296,7 +298,8 @@ export class SqlInventoryStore implements InventoryStore {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
-    await this.db.bulkTransaction(async (tx) => {
+    await this.db.bulkTransaction(async (raw) => {
+      const tx = new PipelinedWrites(raw);
       await tx.query(
         "INSERT INTO inventory_journal (seq, at_ms, version, commands, annex) VALUES ($1, $2, $3, $4, $5)",
         [
@@ -448,8 +451,9 @@ export class SqlInventoryStore implements InventoryStore {
       if (injections) await settleInjections(tx, injections, entry.atMs, entry.seq);
       if (operations) await insertReplicaOperations(tx, operations, entry.atMs);
       if (idempotencyKeys) await recordCommittedKeys(tx, idempotencyKeys, entry.seq, entry.atMs);
-      if (this.options.fence) await this.options.fence(tx);
+      // Delivered at commit whatever its place in the transaction.
       await tx.query("SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
+      await tx.finish(this.options.fence);
     });
   }
 }

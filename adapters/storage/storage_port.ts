@@ -1,6 +1,6 @@
 /**
- * What the file-operations layer needs from a storage site (spec §5, DESIGN
- * §4 adapters/storage). Paths are site-namespace paths ("/store/data/…"),
+ * What the file-operations layer needs from a storage site (spec §5;
+ * docs/architecture.md). Paths are site-namespace paths ("/store/data/…"),
  * the result of the site's LFN → PFN mapping; each adapter confines them to
  * its root. Failures are StorageErrors carrying an errno-like code, which the
  * transfer layer classifies as recoverable or not.

@@ -1,12 +1,13 @@
 /**
  * One Detox cycle's decision, from a snapshot and the inputs read from the
  * registry, as plain data named by names (never by ids): it can be computed
- * in the main isolate or on a reader replica in a Worker (DESIGN.md §6) and
+ * in the main isolate or on a reader replica in a Worker (docs/parallel_readers.md) and
  * posted back, and the writer can check what it relied on. Recording the
  * cycle and committing stay with the agent.
  */
 import {
   copiesReliedOn,
+  deletionConflicts,
   type InventoryCommand,
   type Precondition,
   type Snapshot,
@@ -149,7 +150,10 @@ export async function decideDetoxCycle(
       blocks: o.blockIds === null ? null : o.blockIds.map((id) => snapshot.blockById(id)!.name),
       size: o.size,
     })),
-    preconditions: copiesReliedOn(snapshot, result.deletions),
+    preconditions: [
+      ...copiesReliedOn(snapshot, result.deletions),
+      ...deletionConflicts(snapshot, result.deletions, "detox"),
+    ],
     budget: budget.report(),
   };
 }

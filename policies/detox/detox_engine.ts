@@ -149,6 +149,8 @@ class DetoxRun {
   dirty = new Set<ImageReplica>();
   heap = new IndexHeap();
   position = -1;
+  /** The pass goes through every replica in index order (no heap). */
+  sequential = false;
 
   constructor(readonly image: PartitionImage, readonly policy: DetoxPolicy, options: DetoxOptions) {
     this.dpi = options.deletionPerIteration ?? 0.01;
@@ -183,12 +185,22 @@ class DetoxRun {
   *pass(first: boolean): Generator<string, void> {
     const live = (r: ImageReplica) => !r.removed && !this.dropped.has(r);
     if (first || !this.incremental) {
+      // Everything, in index order: the replicas are already in that order, and a
+      // replica touched ahead of the position is evaluated when the pass reaches it.
       this.dirty.clear();
-      for (const r of this.image.replicas) if (live(r)) this.heap.push(r);
-    } else {
-      for (const r of this.dirty) if (live(r)) this.heap.push(r);
-      this.dirty.clear();
+      this.sequential = true;
+      for (const r of this.image.replicas) {
+        if (!live(r)) continue;
+        this.position = r.index;
+        this.process(r, this.evaluate(r));
+        if (this.evaluations % EVALUATIONS_PER_CHECKPOINT === 0) yield "evaluation";
+      }
+      this.sequential = false;
+      this.position = -1;
+      return;
     }
+    for (const r of this.dirty) if (live(r)) this.heap.push(r);
+    this.dirty.clear();
     for (let r = this.heap.pop(); r; r = this.heap.pop()) {
       if (!live(r)) continue;
       this.position = r.index;
@@ -202,8 +214,9 @@ class DetoxRun {
   evaluate(r: ImageReplica): Action[] {
     this.evaluations += 1;
     const actions: Action[] = [];
-    const hidden = new Set<ImageBlockReplica>();
-    r.hidden = hidden;
+    // Created when a block-level line first hides blocks (most replicas never need it).
+    let hidden: Set<ImageBlockReplica> | null = null;
+    r.hidden = null;
     try {
       for (const line of this.policy.lines) {
         if (!line.condition.match(r)) continue;
@@ -220,6 +233,7 @@ class DetoxRun {
             line: line.line,
             blocks: matching,
           });
+          if (hidden === null) r.hidden = hidden = new Set();
           for (const b of matching) hidden.add(b);
           continue;
         }
@@ -235,35 +249,44 @@ class DetoxRun {
 
   /** Applies one replica's actions (main loop body of spec §3.2). */
   process(r: ImageReplica, actions: Action[]): void {
-    const remaining = new Set(r.blocks);
+    // The blocks no block-level line took, in their order (r.blocks is replaced, never edited, on unlink).
+    const initial = r.blocks;
+    let taken: Set<ImageBlockReplica> | null = null;
+    const take = (blocks: readonly ImageBlockReplica[]) => {
+      taken ??= new Set();
+      for (const b of blocks) taken.add(b);
+    };
+    const remaining = () => (taken === null ? initial.slice() : initial.filter((b) => !taken!.has(b)));
     const dismiss: Entry[] = [];
     let drop = false;
     for (const a of actions) {
       switch (a.kind) {
         case "ProtectBlock":
           this.protect(r, a.line, a.blocks);
-          for (const b of a.blocks) remaining.delete(b);
+          take(a.blocks);
           break;
         case "DeleteBlock":
-          for (const b of this.delete(r, a.line, a.blocks)) remaining.delete(b);
+          take(this.delete(r, a.line, a.blocks));
           break;
         case "DismissBlock":
           if (a.blocks.length > 0) dismiss.push({ line: a.line, blocks: a.blocks });
-          for (const b of a.blocks) remaining.delete(b);
+          take(a.blocks);
           break;
         case "Ignore":
           drop = true;
           break;
         case "Protect":
-          this.protect(r, a.line, [...remaining]);
+          this.protect(r, a.line, remaining());
           drop = true;
           break;
         case "Delete":
-          this.delete(r, a.line, [...remaining]);
+          this.delete(r, a.line, remaining());
           break;
-        case "Dismiss":
-          if (remaining.size > 0) dismiss.push({ line: a.line, blocks: [...remaining] });
+        case "Dismiss": {
+          const rest = remaining();
+          if (rest.length > 0) dismiss.push({ line: a.line, blocks: rest });
           break;
+        }
       }
     }
     if (drop || r.removed) {
@@ -338,6 +361,7 @@ class DetoxRun {
   touch(datasetId: number): void {
     for (const other of this.image.imageReplicasOf(datasetId)) {
       if (this.dropped.has(other)) continue;
+      if (this.position >= 0 && other.index > this.position && this.sequential) continue;
       if (this.position >= 0 && other.index > this.position && this.incremental) this.heap.push(other);
       else this.dirty.add(other);
     }
@@ -429,8 +453,13 @@ class DetoxRun {
       for (const e of entries) decisions.push(decision(r, "keep", e.line, e.blocks));
     }
     decisions.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.line - b.line);
-    const sum = (d: DecisionKind, site: ImageSite) =>
-      decisions.filter((x) => x.decision === d && x.siteId === site.site.id).reduce((s, x) => s + x.size, 0);
+    // Bytes per (decision, site), in one pass over the decisions (sorted, so summed in the same order).
+    const totals = new Map<string, number>();
+    for (const x of decisions) {
+      const key = `${x.decision} ${x.siteId}`;
+      totals.set(key, (totals.get(key) ?? 0) + x.size);
+    }
+    const sum = (d: DecisionKind, site: ImageSite) => totals.get(`${d} ${site.site.id}`) ?? 0;
     const deletions = [...deletedBlocks].filter(([, set]) => set.size > 0).map(([r, set]) => ({
       siteId: r.site.id,
       datasetId: r.dataset.id,

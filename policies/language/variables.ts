@@ -46,6 +46,22 @@ const enumOf = (values: readonly string[], offset = 1) =>
 const STATUS = enumOf(DATASET_STATUSES);
 const SITE_STATUS = enumOf(SITE_STATUSES);
 const STORAGE = enumOf(STORAGE_TYPES);
+
+/** An enumeration's number for a stored (lower-case) value, remembered: no new string per evaluation. */
+const codeOf = (table: Readonly<Record<string, number>>) => {
+  const known = new Map<string, number>();
+  return (value: string): number => {
+    let code = known.get(value);
+    if (code === undefined) {
+      code = table[value.toUpperCase()]!;
+      if (code !== undefined) known.set(value, code);
+    }
+    return code;
+  };
+};
+const statusCode = codeOf(STATUS);
+const siteStatusCode = codeOf(SITE_STATUS);
+const storageCode = codeOf(STORAGE);
 // `PART` is the 2016 spelling of `PARTIAL` (renamed on 2016-08-09); both are accepted.
 const ON_TAPE = Object.freeze({ NONE: 0, FULL: 1, PARTIAL: 2, PART: 2 });
 
@@ -105,7 +121,7 @@ const vars: ReplicaVariable[] = [
     type: "numeric",
     symbols: STATUS,
     local: true,
-    get: (t) => STATUS[datasetOf(t).status.toUpperCase()]!,
+    get: (t) => statusCode(datasetOf(t).status),
   },
   {
     name: "dataset.on_tape",
@@ -136,9 +152,11 @@ const vars: ReplicaVariable[] = [
     local: false,
     get: (t) => {
       const r = replicaOf(t);
-      return r.world.replicasOf(r.dataset.id).filter((o) =>
-        o.site.storageType === "disk" && o.site.status === "ready" && isFull(o)
-      ).length;
+      let n = 0;
+      for (const o of r.world.replicasOf(r.dataset.id)) {
+        if (o.site.storageType === "disk" && o.site.status === "ready" && isFull(o)) n++;
+      }
+      return n;
     },
   },
   {
@@ -255,14 +273,17 @@ const vars: ReplicaVariable[] = [
     get: perBlock((b) => {
       if (!isComplete(b)) return false;
       let transferOngoing = false;
-      for (const other of otherReplicasOfBlock(b)) {
-        if (other === b) continue;
-        if (isComplete(other)) {
-          if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
-            return false;
+      // The other replicas of the block, walked in place (Detox asks this of every replica each cycle).
+      for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
+        for (const other of r.visible()) {
+          if (other.block.id !== b.block.id || other === b) continue;
+          if (isComplete(other)) {
+            if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
+              return false;
+            }
+          } else {
+            transferOngoing = true;
           }
-        } else {
-          transferOngoing = true;
         }
       }
       return transferOngoing;
@@ -315,14 +336,14 @@ const vars: ReplicaVariable[] = [
     type: "numeric",
     symbols: SITE_STATUS,
     local: true,
-    get: (t) => SITE_STATUS[replicaOf(t).site.status.toUpperCase()]!,
+    get: (t) => siteStatusCode(replicaOf(t).site.status),
   },
   {
     name: "site.storage_type",
     type: "numeric",
     symbols: STORAGE,
     local: true,
-    get: (t) => STORAGE[replicaOf(t).site.storageType.toUpperCase()]!,
+    get: (t) => storageCode(replicaOf(t).site.storageType),
   },
 ];
 
@@ -480,13 +501,13 @@ const siteVars: SiteVariable[] = [
     name: "site.status",
     type: "numeric",
     symbols: SITE_STATUS,
-    get: (s: EvalSite) => SITE_STATUS[s.site.status.toUpperCase()]!,
+    get: (s: EvalSite) => siteStatusCode(s.site.status),
   },
   {
     name: "site.storage_type",
     type: "numeric",
     symbols: STORAGE,
-    get: (s: EvalSite) => STORAGE[s.site.storageType.toUpperCase()]!,
+    get: (s: EvalSite) => storageCode(s.site.storageType),
   },
   { name: "site.occupancy", type: "numeric", get: (s: EvalSite) => s.occupancy },
   // The original referenced an undefined name here; this is the partition quota in bytes.
@@ -496,7 +517,7 @@ const siteVars: SiteVariable[] = [
     type: "numeric",
     symbols: SITE_ACTIVE,
     get: (s: EvalSite) => {
-      const status = SITE_STATUS[s.site.status.toUpperCase()]!;
+      const status = siteStatusCode(s.site.status);
       return status === SITE_STATUS.READY
         ? SITE_ACTIVE.AVAILABLE
         : status === SITE_STATUS.WAITROOM

@@ -16,11 +16,18 @@ export function requestWeights(
 ): Map<number, number> {
   const tau = (halfLifeDays * 86400) / Math.LN2;
   const weights = new Map<number, number>();
+  // Records come in batches queued at the same time: the decay is computed once per distinct time in a row.
+  let lastQueued = Number.NaN;
+  let decay = 0;
   for (const r of records) {
     if (r.queued > now || r.queued < now - JOB_HISTORY_SECONDS) continue;
     const d = snapshot.dataset(r.dataset);
     if (!d) continue;
-    weights.set(d.id, (weights.get(d.id) ?? 0) + r.jobs * Math.exp(-(now - r.queued) / tau));
+    if (r.queued !== lastQueued) {
+      lastQueued = r.queued;
+      decay = Math.exp(-(now - r.queued) / tau);
+    }
+    weights.set(d.id, (weights.get(d.id) ?? 0) + r.jobs * decay);
   }
   return weights;
 }

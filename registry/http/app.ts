@@ -6,7 +6,7 @@ import { BadRequest, HttpError } from "./errors.ts";
 import { HttpMetrics } from "./http_metrics.ts";
 import { OPENAPI } from "./openapi.ts";
 import { rejectUndeclaredParams } from "./declared_params.ts";
-import { type RegistryPort, UnavailableError } from "./port.ts";
+import { type InventoryAccess, UnavailableError } from "./inventory_access.ts";
 import { inventoryRoutes } from "./routes/inventory.ts";
 import { inventoryStatsRoutes } from "./routes/inventory_stats.ts";
 import { phedexCompatRoutes } from "./routes/phedex_compat.ts";
@@ -57,7 +57,7 @@ const log = getLogger(["dynamo", "http"]);
 
 /** The REST registry: original `/data/<module>/<command>` paths with the `{result, message, data}` envelope. */
 export function createRegistryApp(
-  port: RegistryPort,
+  port: InventoryAccess,
   options: RegistryAppOptions = {},
 ): Hono<AppEnv> {
   const { detox, requests: dealer, fileops, scheduler, consistency } = options;

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HttpError, REASONS } from "./errors.ts";
-import type { Principal } from "./port.ts";
+import type { Principal } from "./authenticator.ts";
 
 export type AppEnv = {
   Variables: {

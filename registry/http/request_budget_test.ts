@@ -3,7 +3,7 @@ import { ReducerHarness } from "../../tests/helpers/inventory.ts";
 import { TestClock } from "../../actors/runtime/mod.ts";
 import { Snapshot } from "../inventory/mod.ts";
 import { createRegistryApp } from "./app.ts";
-import type { RegistryPort } from "./port.ts";
+import type { InventoryAccess } from "./inventory_access.ts";
 import type { DetoxRegistry } from "./detox_registry.ts";
 import { parseDeadlineSeconds } from "./request_budget.ts";
 
@@ -20,7 +20,7 @@ function snapshot(): Snapshot {
 const SNAPSHOT = snapshot();
 
 /** A port over a fixed snapshot whose clock is `now` (the budget reads time only through it). */
-function port(now: () => number): RegistryPort {
+function port(now: () => number): InventoryAccess {
   const unused = () => {
     throw new Error("not used in this test");
   };

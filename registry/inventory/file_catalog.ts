@@ -1,7 +1,7 @@
 import type { FileRecord } from "./records.ts";
 
 /**
- * Files are not held in memory (DESIGN.md §6). Before reducing a batch, the
+ * Files are not held in memory (docs/architecture.md). Before reducing a batch, the
  * inventory actor prefetches from the database what the batch's commands will
  * ask about; the reducer reads it through this synchronous interface. The same
  * data goes into the journal (the annex) so that replaying the journal needs

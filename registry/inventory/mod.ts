@@ -23,4 +23,5 @@ export * from "./journal.ts";
 export * from "./outcome_summary.ts";
 export * from "./lfn_mapping.ts";
 export * from "./preconditions.ts";
+export * from "./dataset_conflicts.ts";
 export * from "./replica_deletion.ts";

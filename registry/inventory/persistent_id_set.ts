@@ -22,6 +22,11 @@ export class PersistentIdSet {
     for (const shard of this.shards) yield* shard;
   }
 
+  /** Calls `f` with every id, in the order of `values()` (without a generator's cost). */
+  forEach(f: (id: number) => void): void {
+    for (const shard of this.shards) shard.forEach((id) => f(id));
+  }
+
   /** Ids in ascending order (stable output for listings). */
   sorted(): number[] {
     return [...this.values()].sort((a, b) => a - b);

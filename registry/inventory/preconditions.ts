@@ -1,11 +1,12 @@
 /**
- * Safety preconditions of a command decided on a reader replica (DESIGN.md §6):
+ * Safety preconditions of a command decided on a reader replica (docs/parallel_readers.md):
  * what the decision relied on, by name, so that the writer can re-check it
  * against its own current state at apply time and refuse what no longer
  * holds (optimistic concurrency: decide anywhere, apply once, safely).
  */
 import { NULL_GROUP_ID } from "./records.ts";
 import type { Snapshot } from "./snapshot.ts";
+import { admitOperation, type DatasetOperation, operationsInFlight } from "./dataset_conflicts.ts";
 
 /**
  * Each of `sites` still holds a complete copy of the block that no one is
@@ -22,10 +23,28 @@ export interface CopiesExist {
   readonly atLeast?: number;
 }
 
-export type Precondition = CopiesExist;
+/**
+ * The proposed operation does not conflict with the dataset's operations in flight
+ * (dataset_conflicts.ts): e.g. a deletion of the only source of a copy committed since the decision.
+ */
+export interface NoConflict {
+  readonly op: "no_conflict";
+  readonly dataset: string;
+  readonly proposed: DatasetOperation;
+}
+
+export type Precondition = CopiesExist | NoConflict;
 
 /** Why the precondition no longer holds, or null when it does. */
-export function preconditionProblem(snapshot: Snapshot, p: Precondition): string | null {
+export function preconditionProblem(
+  snapshot: Snapshot,
+  p: Precondition,
+  inFlight: (dataset: string) => readonly DatasetOperation[] = (d) => operationsInFlight(snapshot, d),
+): string | null {
+  if (p.op === "no_conflict") {
+    const admission = admitOperation(p.dataset, inFlight(p.dataset), p.proposed);
+    return admission.verdict === "allow" ? null : `conflict (${admission.verdict}): ${admission.reason}`;
+  }
   const where = `${p.dataset}#${p.block}`;
   const dataset = snapshot.dataset(p.dataset);
   const block = dataset ? snapshot.block(dataset.id, p.block) : undefined;
@@ -48,8 +67,15 @@ export function firstFailedPrecondition(
   snapshot: Snapshot,
   preconditions: readonly Precondition[],
 ): string | null {
+  // One look at a dataset's operations in flight serves all its blocks' checks.
+  const cache = new Map<string, readonly DatasetOperation[]>();
+  const inFlight = (d: string) => {
+    let ops = cache.get(d);
+    if (!ops) cache.set(d, ops = operationsInFlight(snapshot, d));
+    return ops;
+  };
   for (const p of preconditions) {
-    const problem = preconditionProblem(snapshot, p);
+    const problem = preconditionProblem(snapshot, p, inFlight);
     if (problem) return problem;
   }
   return null;
@@ -115,6 +141,49 @@ export function sourcesReliedOn(
         block: block.name,
         sites,
         atLeast: 1,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The conflicts a set of block-replica deletions must not have at apply time: each deleted block
+ * replica, proposed as a deletion by `by`, checked against the dataset's copies in flight then.
+ */
+export function deletionConflicts(
+  snapshot: Snapshot,
+  deletions: readonly { siteId: number; blockIds: readonly number[] }[],
+  by: "detox" | "user",
+): NoConflict[] {
+  // The sites each block is deleted at by this same decision: together they may remove every source.
+  const sitesOf = new Map<number, string[]>();
+  for (const d of deletions) {
+    const site = snapshot.siteById(d.siteId);
+    if (!site) continue;
+    for (const id of d.blockIds) {
+      let sites = sitesOf.get(id);
+      if (!sites) sitesOf.set(id, sites = []);
+      sites.push(site.name);
+    }
+  }
+  const out: NoConflict[] = [];
+  for (const [id, sites] of sitesOf) {
+    const block = snapshot.blockById(id);
+    const dataset = block ? snapshot.datasetById(block.datasetId) : undefined;
+    if (!block || !dataset) continue;
+    for (const site of sites) {
+      const alongside = sites.filter((s) => s !== site);
+      out.push({
+        op: "no_conflict",
+        dataset: dataset.name,
+        proposed: {
+          kind: "deletion",
+          block: block.name,
+          site,
+          by,
+          ...(alongside.length > 0 ? { alongside } : {}),
+        },
       });
     }
   }

@@ -21,6 +21,7 @@ export interface SitePartitionUsage {
  * changes while held; readers never block the writer nor each other.
  */
 export class Snapshot {
+  #sites: Site[] | undefined;
   constructor(readonly state: InventoryState) {}
 
   get generation(): number {
@@ -91,7 +92,11 @@ export class Snapshot {
 
   /** Sorted by name. */
   sites(): Site[] {
-    return [...this.state.sites.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Sorted once per snapshot (it never changes): the Dealer asks for every request it activates.
+    this.#sites ??= [...this.state.sites.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    );
+    return this.#sites.slice();
   }
 
   group(name: string | null): Group | undefined {
@@ -131,13 +136,16 @@ export class Snapshot {
   }
 
   /** Every dataset replica at a site. */
-  *replicasAt(siteId: number): IterableIterator<DatasetReplica> {
+  replicasAt(siteId: number): DatasetReplica[] {
+    // A list, not a generator: Detox and the Dealer walk every site each cycle.
+    const out: DatasetReplica[] = [];
     const ids = this.state.siteDatasets.get(siteId);
-    if (!ids) return;
-    for (const datasetId of ids.values()) {
+    if (!ids) return out;
+    ids.forEach((datasetId) => {
       const dr = this.replica(datasetId, siteId);
-      if (dr) yield dr;
-    }
+      if (dr) out.push(dr);
+    });
+    return out;
   }
 
   /** Number of dataset replicas at a site. */

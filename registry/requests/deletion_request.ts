@@ -8,7 +8,15 @@
  * last complete copy of a block anywhere, or that touches data under a Detox
  * lock, fails with the reason instead of deleting.
  */
-import { InventoryValidationError, NULL_GROUP_ID, replicaDeletion, type Snapshot } from "../inventory/mod.ts";
+import {
+  admitOperation,
+  type DatasetOperation,
+  InventoryValidationError,
+  NULL_GROUP_ID,
+  operationsInFlight,
+  replicaDeletion,
+  type Snapshot,
+} from "../inventory/mod.ts";
 import type { InventoryCommand } from "../inventory/mod.ts";
 import { checkItemsAndSites, expandSites, itemAt, resolveItem, settleRequest } from "./request_item.ts";
 
@@ -74,6 +82,12 @@ export function planDeletionRequests(
   const operations: DeletionWork["operations"] = [];
   // Block replicas already given up this pass, so two requests cannot together remove a last copy.
   const doomed = new Set<string>();
+  const seen = new Map<string, readonly DatasetOperation[]>();
+  const inFlight = (name: string) => {
+    let ops = seen.get(name);
+    if (!ops) seen.set(name, ops = operationsInFlight(snapshot, name));
+    return ops;
+  };
   const out = requests.map((r): DeletionRequest => {
     if (r.status !== "new") return r;
     const reject = (reason: string): DeletionRequest => ({
@@ -91,6 +105,16 @@ export function planDeletionRequests(
     const sites = expandSites(snapshot, r.sites);
     if (sites.length === 0) return reject("no known site matches the request");
     const actions: DeletionAction[] = [];
+    // Staged until the whole request is admitted: a request that must wait commits nothing.
+    const staged: {
+      commands: InventoryCommand[];
+      operations: DeletionWork["operations"];
+      doomed: Set<string>;
+    } = {
+      commands: [],
+      operations: [],
+      doomed: new Set<string>(),
+    };
     for (const item of items) {
       const dataset = snapshot.datasetById(item.datasetId)!;
       for (const site of sites) {
@@ -104,33 +128,66 @@ export function planDeletionRequests(
           fail("locked by a Detox lock");
           continue;
         }
+        const owned = blocks.filter((id) => snapshot.blockReplica(dr, id)!.groupId !== NULL_GROUP_ID);
+        // A deletion conflicting with the dataset's copies in flight waits for them (dataset_conflicts.ts):
+        // the request stays new, the reason recorded, and is planned again on the next pass. Checked before
+        // the last-copy rule: the only source of a copy is a last copy until that copy completes.
+        const waitFor = conflictOf(snapshot, dataset.name, site.name, owned, inFlight);
+        if (waitFor) {
+          const reason = `waiting: ${waitFor}`;
+          // Unchanged while it waits: the request is not rewritten on every pass.
+          return { ...r, reason, updatedAt: r.reason === reason ? r.updatedAt : now };
+        }
         const last = blocks.find((id) => {
           const block = snapshot.blockById(id)!;
           return !snapshot.blockReplicasOf(block).some((br) =>
             br.siteId !== site.id && br.fileIds === null && br.groupId !== NULL_GROUP_ID &&
-            !doomed.has(`${br.siteId}:${id}`)
+            !doomed.has(`${br.siteId}:${id}`) && !staged.doomed.has(`${br.siteId}:${id}`)
           );
         });
         if (last !== undefined) {
           fail(`would delete the last complete copy of ${dataset.name}#${snapshot.blockById(last)!.name}`);
           continue;
         }
-        for (const id of blocks) doomed.add(`${site.id}:${id}`);
-        const owned = blocks.filter((id) => snapshot.blockReplica(dr, id)!.groupId !== NULL_GROUP_ID);
+        for (const id of blocks) staged.doomed.add(`${site.id}:${id}`);
         const deletion = owned.length > 0 ? replicaDeletion(snapshot, site.id, item.datasetId, owned) : null;
         if (deletion) {
-          commands.push(...deletion.commands);
-          operations.push({ requestId: r.id, ...deletion.operation });
+          staged.commands.push(...deletion.commands);
+          staged.operations.push({ requestId: r.id, ...deletion.operation });
         }
         actions.push({ item: item.item, site: site.name, status: "queued", reason: null, updatedAt: now });
       }
     }
+    commands.push(...staged.commands);
+    operations.push(...staged.operations);
+    for (const key of staged.doomed) doomed.add(key);
     if (actions.length === 0) {
       return { ...r, status: "completed", reason: "nothing to delete", updatedAt: now };
     }
     return settleDeletion({ ...r, status: "activated", reason: null, updatedAt: now, actions }, now);
   });
   return { requests: out, commands, operations };
+}
+
+/** Why deleting `blockIds` of a dataset at a site must wait for an operation in flight, or null. */
+function conflictOf(
+  snapshot: Snapshot,
+  dataset: string,
+  site: string,
+  blockIds: readonly number[],
+  inFlight: (dataset: string) => readonly DatasetOperation[],
+): string | null {
+  for (const id of blockIds) {
+    const block = snapshot.blockById(id)!.name;
+    const admission = admitOperation(dataset, inFlight(dataset), {
+      kind: "deletion",
+      block,
+      site,
+      by: "user",
+    });
+    if (admission.verdict !== "allow") return admission.reason;
+  }
+  return null;
 }
 
 /** Queued actions complete when the item is gone from the site. */

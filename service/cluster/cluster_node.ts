@@ -6,14 +6,14 @@ import { type ClusterNodeRow, type LeaseRow, SqlClusterStore } from "../../adapt
 import { AdvisoryLeaseSession } from "../../adapters/db/cluster_lease_session.ts";
 import { JOURNAL_CHANNEL } from "../../adapters/db/inventory_store_port.ts";
 import type { JournalFollowerOptions } from "../../actors/inventory/journal_follower.ts";
-import type { RegistryPort } from "../../registry/http/port.ts";
+import type { InventoryAccess } from "../../registry/http/inventory_access.ts";
 import type { AppEnv } from "../../registry/http/context.ts";
 import { clusterRoleOf, type NodeView, nodeViews } from "./cluster_view.ts";
 
 /** What a node runs in each role: a whole Dynamo (writer and agents, or follower). */
 export interface ClusterService {
   readonly app: Hono<AppEnv>;
-  readonly port: RegistryPort;
+  readonly port: InventoryAccess;
   readonly ready: Promise<void>;
   close(): Promise<void>;
 }

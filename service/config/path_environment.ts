@@ -1,5 +1,5 @@
 /**
- * The one place where paths from the environment are resolved (DESIGN.md §8:
+ * The one place where paths from the environment are resolved (docs/configuration.md:
  * "every path … is resolved once, at the edge"). A relative path means
  * "relative to the directory the command was started in"; left relative, it
  * would mean something else wherever it is used later: inside a `file://` URL

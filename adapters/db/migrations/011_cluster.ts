@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { runStatements } from "./run_statements.ts";
 
 /**
- * Parallel servers on one PostgreSQL (DESIGN.md §7, docs/cluster.md):
+ * Parallel servers on one PostgreSQL (docs/cluster.md):
  * - `cluster_nodes`: one row per `start` process (id from nanoid), with the
  *   address it serves on, its heartbeat and how far it has followed the journal.
  * - `cluster_lease`: the single writer lease. Who holds it is decided by a

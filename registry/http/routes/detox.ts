@@ -8,7 +8,7 @@ import type { CycleView, DetoxRegistry } from "../detox_registry.ts";
 import { DETOX_MODES, type DetoxMode, type DetoxRunSummary } from "../../requests/detox_run.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
-import type { RegistryPort } from "../port.ts";
+import type { InventoryAccess } from "../inventory_access.ts";
 import { budgetJson } from "../cycle_budget_json.ts";
 import {
   deletionDump,
@@ -26,7 +26,7 @@ const MAX_PATTERNS = 20;
 /** `/data/detox/*` (spec §8.2 "detox"), the lock API, and popularity ingestion. */
 export function detoxRoutes(
   app: Hono<AppEnv>,
-  { port, detox }: { port: RegistryPort; detox: DetoxRegistry },
+  { port, detox }: { port: InventoryAccess; detox: DetoxRegistry },
 ): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const now = () => Math.floor(port.now() / 1000);

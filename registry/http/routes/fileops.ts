@@ -19,7 +19,7 @@ import {
 } from "../history_graph.ts";
 import { globParam } from "../param_patterns.ts";
 import { currentRow, heldBySite, heldDetailRow, HOLD_REASONS } from "../fileops_compat.ts";
-import type { RegistryPort } from "../port.ts";
+import type { InventoryAccess } from "../inventory_access.ts";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -93,7 +93,7 @@ const GRAPH_ROWS = 100_000;
 /** `/data/transfers/*`, `/data/deletions/history`, `/data/fileops/run`, `/data/inventory/lfn2pfn` (spec §8.2). */
 export function fileopsRoutes(
   app: Hono<AppEnv>,
-  { fileops, port }: { fileops: FileOperations; port: RegistryPort },
+  { fileops, port }: { fileops: FileOperations; port: InventoryAccess },
 ): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
   const limit = (n: number | undefined, fallback: number) => Math.min(Math.max(n ?? fallback, 1), 100_000);

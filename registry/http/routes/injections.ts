@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { BadRequest } from "../errors.ts";
 import { type AppEnv, ok } from "../context.ts";
 import { collectParams, parseParams } from "../params.ts";
-import { INJECTION_STATES, type InjectionState, type RegistryPort } from "../port.ts";
+import { INJECTION_STATES, type InjectionState, type InjectionTracker } from "../inventory_access.ts";
 
 const MAX_LIMIT = 1000;
 
@@ -11,7 +11,7 @@ const MAX_LIMIT = 1000;
  * first, so that an operator sees what is waiting and what was moved aside as
  * `failed` (a poison injection) with its error.
  */
-export function injectionRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
+export function injectionRoutes(app: Hono<AppEnv>, port: InjectionTracker): void {
   app.get("/data/inventory/injections", async (c) => {
     const p = parseParams(await collectParams(c.req.raw, new URL(c.req.url), true), {
       status: { kind: "text" },

@@ -19,12 +19,15 @@ import { BadRequest, HttpError } from "../errors.ts";
 import { DEPRECATED_KEYS, renameDeprecatedKeys } from "../injection_aliases.ts";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { collectParams, parseParams, readJson } from "../params.ts";
-import type { RegistryPort } from "../port.ts";
+import type { CommandSubmitter, InjectionTracker, InventoryReader } from "../inventory_access.ts";
 import { datasetsMatchingWithin } from "../dataset_scan.ts";
 import { budgetOf, type RequestBudget } from "../request_budget.ts";
 
 /** `/data/inventory/*`: the original inventory module (spec §8.2). */
-export function inventoryRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
+export function inventoryRoutes(
+  app: Hono<AppEnv>,
+  port: InventoryReader & CommandSubmitter & InjectionTracker,
+): void {
   app.get("/data/inventory/datasets", async (c) => {
     const p = parseParams(await input(c), { dataset: { kind: "text" } });
     const snap = port.snapshot();
@@ -327,7 +330,7 @@ async function documentCommands(
   }
 }
 
-async function enqueue(c: Context<AppEnv>, port: RegistryPort, kind: "inject" | "delete") {
+async function enqueue(c: Context<AppEnv>, port: InjectionTracker, kind: "inject" | "delete") {
   const principal = requireRole(c, "inventory", ["admin"]);
   const { doc, commands } = await documentCommands(c, kind);
   if (commands.length === 0) throw new BadRequest("body", "the document contains nothing to do");
@@ -341,7 +344,7 @@ async function enqueue(c: Context<AppEnv>, port: RegistryPort, kind: "inject" | 
   );
 }
 
-async function applyNow(c: Context<AppEnv>, port: RegistryPort, kind: "inject" | "delete") {
+async function applyNow(c: Context<AppEnv>, port: CommandSubmitter, kind: "inject" | "delete") {
   requireRole(c, "inventory", ["admin"]);
   const { commands } = await documentCommands(c, kind);
   if (commands.length === 0) throw new BadRequest("body", "the document contains nothing to do");

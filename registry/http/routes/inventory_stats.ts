@@ -13,7 +13,7 @@ import {
 } from "../inventory_stats.ts";
 import { regexParam } from "../param_patterns.ts";
 import { collectParams, type ParamSpec, parseParams } from "../params.ts";
-import type { RegistryPort } from "../port.ts";
+import type { InventoryReader } from "../inventory_access.ts";
 
 /** The parameters the original monitor sends (`web/js/inventory/stats.js`). */
 export const STATS_PARAMS: Record<string, ParamSpec> = {
@@ -26,7 +26,7 @@ const YES = ["y", "yes", "true", "1"];
 const NO = ["n", "no", "false", "0"];
 
 /** `/data/inventory/stats/{size,replication,usage}`: the original inventory monitor's statistics. */
-export function inventoryStatsRoutes(app: Hono<AppEnv>, port: RegistryPort): void {
+export function inventoryStatsRoutes(app: Hono<AppEnv>, port: InventoryReader): void {
   const statistics = { size: sizeStats, replication: replicationStats, usage: usageStats };
   for (const [name, compute] of Object.entries(statistics)) {
     app.get(`/data/inventory/stats/${name}`, async (c) => {

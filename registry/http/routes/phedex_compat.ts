@@ -7,7 +7,7 @@ import type { RequestRegistry } from "../request_registry.ts";
 import { BadRequest } from "../errors.ts";
 import { globParam } from "../param_patterns.ts";
 import { collectParams, parseParams } from "../params.ts";
-import type { RegistryPort } from "../port.ts";
+import type { InventoryReader } from "../inventory_access.ts";
 
 const DECISIONS = ["approved", "pending", "disapproved"] as const;
 /** The newest requests of each kind a request list looks through. */
@@ -20,7 +20,7 @@ const REQUEST_LIST_LIMIT = 10_000;
  */
 export function phedexCompatRoutes(
   app: Hono<AppEnv>,
-  { port, registry: dealer }: { port: RegistryPort; registry: RequestRegistry },
+  { port, registry: dealer }: { port: InventoryReader; registry: RequestRegistry },
 ): void {
   const input = (c: Context<AppEnv>) => collectParams(c.req.raw, new URL(c.req.url), true);
 

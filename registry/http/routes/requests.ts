@@ -10,7 +10,7 @@ import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../
 import type { RequestQuery, RequestRegistry } from "../request_registry.ts";
 import { BadRequest, HttpError } from "../errors.ts";
 import { collectParams, intParam, parseParams, readJson } from "../params.ts";
-import type { RegistryPort } from "../port.ts";
+import type { InventoryAccess, InventoryReader } from "../inventory_access.ts";
 
 // Lists, because the original `dynamo-request --poll` sends `item[]`, `site[]`, `status[]`, `user[]`.
 const POLL = {
@@ -34,7 +34,7 @@ const MULTI_POLL_LIMIT = 10_000;
 export function requestRoutes(
   app: Hono<AppEnv>,
   { port, registry: dealer, nudgeTracker: nudge }: {
-    port: RegistryPort;
+    port: InventoryAccess;
     registry: RequestRegistry;
     nudgeTracker: () => void;
   },
@@ -165,7 +165,7 @@ function validated<T>(check: () => T): T {
 
 /** A new request naming data, sites or a group the inventory does not know is refused (400). */
 function refuseUnknownTargets(
-  port: RegistryPort,
+  port: InventoryReader,
   s: { items: readonly string[]; sites: readonly string[]; group?: string | null },
 ): void {
   const bad = unknownTarget(port.snapshot(), s);

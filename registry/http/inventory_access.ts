@@ -1,26 +1,46 @@
 import type { CommandOutcome, Snapshot, Submission } from "../inventory/mod.ts";
 
-/**
- * Everything the HTTP registry needs from the rest of the service. The
- * composition root implements it over the actors and stores; the HTTP layer
- * never sees them directly (DESIGN.md §4).
- */
-export interface RegistryPort {
+import type { Authenticator } from "./authenticator.ts";
+
+/** Reads of the inventory: readiness and the latest committed snapshot. */
+export interface InventoryReader {
   /** False while the inventory is loading (reads answer 503). */
   isReady(): boolean;
   /** The latest committed snapshot (O(1)). */
   snapshot(): Snapshot;
+}
+
+/** Writes to the inventory: commands applied synchronously through the writer. */
+export interface CommandSubmitter {
   /** Applies commands; resolves once durable. May throw `UnavailableError`. */
   submit(submission: Submission, signal?: AbortSignal): Promise<SubmitResult>;
-  /** Queues an asynchronous injection or invalidation; returns its id. */
+}
+
+/** The asynchronous injection queue: enqueue, look up, list. */
+export interface InjectionTracker {
+  /** Queues an asynchronous injection or invalidation; returns its id. May throw `UnavailableError`. */
   enqueueInjection(kind: "inject" | "delete", payload: unknown, user: string): Promise<number>;
   injection(id: number): Promise<InjectionView | null>;
   /** Queued and settled injections, newest first. */
   injections(filter: { status?: InjectionState; beforeId?: number; limit: number }): Promise<InjectionView[]>;
-  authenticateToken(token: string): Promise<Principal | null>;
-  authenticateDn(dn: string): Promise<Principal | null>;
+}
+
+/** The service's own metrics in Prometheus text. */
+export interface MetricsSource {
   /** Prometheus text of the service's metrics (the HTTP layer appends its own). */
   metrics(): string | Promise<string>;
+}
+
+/**
+ * Everything the registry app needs from the inventory side of the service:
+ * reads, writes, injections, authentication, metrics and the time. The
+ * composition root implements it over the actors and stores; the HTTP layer
+ * never sees them directly (docs/architecture.md). Routes take the narrowest part
+ * they use (`InventoryReader`, `CommandSubmitter`, `InjectionTracker`).
+ */
+export interface InventoryAccess
+  extends InventoryReader, CommandSubmitter, InjectionTracker, Authenticator, MetricsSource {
+  /** Milliseconds since the Unix epoch, from the service's injected clock. */
   now(): number;
 }
 
@@ -42,11 +62,6 @@ export interface InjectionView {
   appliedSeq: number | null;
   attempts: number;
   lastError: string | null;
-}
-
-export interface Principal {
-  readonly user: string;
-  readonly authorizations: readonly { readonly role: string; readonly target: string }[];
 }
 
 /** The service cannot take this request now; the client should retry (HTTP 503 + Retry-After). */

@@ -10,10 +10,10 @@ import type { InventoryPublication } from "../actors/inventory/publication.ts";
 import type { ApplicationTree } from "../actors/tree.ts";
 import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { UserStore } from "../adapters/db/user_store_port.ts";
-import { type RegistryPort, UnavailableError } from "../registry/http/port.ts";
+import { type InventoryAccess, UnavailableError } from "../registry/http/inventory_access.ts";
 import { currentIdempotencyKey } from "./cluster/idempotency_context.ts";
 
-export interface RegistryPortOptions {
+export interface InventoryAccessOptions {
   publication: InventoryPublication;
   tree: ApplicationTree;
   injections: InjectionQueue;
@@ -23,9 +23,9 @@ export interface RegistryPortOptions {
   metrics: () => Promise<string>;
 }
 
-export function registryPort(
-  { publication, tree, injections, users, clock, metrics }: RegistryPortOptions,
-): RegistryPort {
+export function inventoryAccess(
+  { publication, tree, injections, users, clock, metrics }: InventoryAccessOptions,
+): InventoryAccess {
   const log = getLogger(["dynamo", "service"]);
   return {
     isReady: () => publication.isReady,

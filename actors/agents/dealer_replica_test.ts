@@ -1,0 +1,237 @@
+import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
+import { dbTest } from "../../tests/helpers/db.ts";
+import { startWriter } from "../../tests/helpers/writer.ts";
+import { dealerConfig } from "../../tests/helpers/dealer.ts";
+import { SeededRng, TestClock } from "../runtime/mod.ts";
+import { CycleBudget } from "../../policies/cycle_budget.ts";
+import { type DealerDecision, decideDealerCycle } from "../../policies/dealer/dealer_decision.ts";
+import { DEFAULT_PARTITIONS, parseCommand } from "../../registry/inventory/mod.ts";
+import { SqlDealerHistory } from "../../adapters/db/dealer_history.ts";
+import { SqlDetoxHistory } from "../../adapters/db/detox_history.ts";
+import { SqlDemandStore } from "../../adapters/db/demand_store.ts";
+import { SqlRequestStore } from "../../adapters/db/request_store.ts";
+import { SqlAppLockStore } from "../../adapters/db/app_lock_store.ts";
+import { replicaActor, ReplicaSlot } from "../inventory/replica_host.ts";
+import { replicaDealerDecider } from "./dealer_on_replica.ts";
+import { type DealerAgentOptions, type DealerDecider, runDealerCycle } from "./dealer.ts";
+
+const NOW = Date.UTC(2026, 10, 25);
+const GB = 1e9;
+
+/** Five sites; /Copy/Me/AOD only at T2_A; /Any/Where/AOD at T2_A and T2_C. */
+function federation() {
+  const commands: Record<string, unknown>[] = [
+    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
+    ...["T2_A", "T2_B", "T2_C", "T2_D", "T2_E"].flatMap((site) => [
+      { op: "site.upsert", name: site, storage_type: "disk", status: "ready" },
+      { op: "quota.set", site, partition: "Default", quota: 1000 * GB },
+    ]),
+  ];
+  for (const name of ["/Copy/Me/AOD", "/Any/Where/AOD"]) {
+    commands.push(
+      { op: "dataset.upsert", name, status: "valid" },
+      { op: "block.upsert", dataset: name, block: "b1" },
+      {
+        op: "files.add",
+        dataset: name,
+        block: "b1",
+        files: [{ lfn: `/store${name.toLowerCase()}/f1`, size: GB }],
+      },
+    );
+  }
+  for (
+    const [name, site] of [["/Copy/Me/AOD", "T2_A"], ["/Any/Where/AOD", "T2_A"], ["/Any/Where/AOD", "T2_C"]]
+  ) {
+    commands.push(
+      { op: "dataset_replica.upsert", dataset: name, site, group: "AnalysisOps", growing: false },
+      { op: "block_replica.upsert", dataset: name, block: "b1", site },
+    );
+  }
+  return commands.map((c) => parseCommand(c));
+}
+
+/** A real writer, a real reader replica in a Worker, and the Dealer deciding there. */
+async function start(db: Parameters<typeof startWriter>[0]) {
+  const clock = new TestClock(NOW);
+  const w = await startWriter(db, clock, DEFAULT_PARTITIONS);
+  const setup = await w.gateway.submit({ commands: federation(), atomic: true });
+  assert(setup.ok && setup.outcomes.every((o) => o.status === "applied"));
+  const requests = new SqlRequestStore(db);
+  // One request names its site; the other leaves the choice (a draw of the cycle's random source).
+  await requests.submitCopy("alice", { items: ["/Copy/Me/AOD"], sites: ["T2_B"], group: null, n: 1 }, NOW);
+  await requests.submitCopy("bob", { items: ["/Any/Where/AOD"], sites: [], group: null, n: 3 }, NOW);
+  const slot = new ReplicaSlot();
+  w.system.spawn({
+    id: "replica",
+    restart: "permanent",
+    behavior: () =>
+      replicaActor({ writer: w.writer, publication: w.publication, partitions: DEFAULT_PARTITIONS, slot }),
+  });
+  const replica = await slot.whenReady();
+  /** Runs between the replica's decision and the commit, once. */
+  let between: (() => Promise<void>) | null = null;
+  const onReplica = replicaDealerDecider(slot, () => w.gateway, null);
+  const decider: DealerDecider = {
+    async decide(request) {
+      const decision = await onReplica.decide(request);
+      const write = between;
+      between = null;
+      await write?.();
+      return decision;
+    },
+  };
+  const history = new SqlDealerHistory(db);
+  const options: DealerAgentOptions = {
+    gateway: w.gateway,
+    config: dealerConfig(),
+    enforcer: null,
+    requests,
+    demand: new SqlDemandStore(db),
+    history,
+    detoxHistory: new SqlDetoxHistory(db),
+    appLocks: new SqlAppLockStore(db),
+    intervalMs: 0,
+    random: (seed) => new SeededRng(seed),
+    decider,
+  };
+  const cycle = () => runDealerCycle(options, "normal", null, () => clock.now());
+  return {
+    ...w,
+    replica,
+    options,
+    requests,
+    history,
+    cycle,
+    setBetween: (f: () => Promise<void>) => (between = f),
+  };
+}
+
+/** A decision without its time budget (which depends on how long it took). */
+const withoutBudget = (d: DealerDecision) => {
+  const { budget: _budget, ...rest } = d;
+  return rest;
+};
+
+dbTest("a Dealer cycle on the reader replica makes the same decisions as in-process", async ({ db }) => {
+  const t = await start(db);
+  try {
+    const inputs = {
+      now: Math.floor(NOW / 1000),
+      copyRequests: await t.requests.openCopyRequests(),
+      jobs: [],
+      detox: null,
+      transferOutcomes: new Map(),
+    };
+    const generation = t.gateway.snapshot().generation;
+    await t.replica.caughtUp(generation);
+    const drawn = new Set<string>();
+    for (const seed of [1, 2, 3, 4]) {
+      const budget = () =>
+        new CycleBudget({ budgetMs: 60_000, now: Date.now, yieldNow: () => Promise.resolve() });
+      const inProcess = await decideDealerCycle(
+        t.gateway.snapshot(),
+        t.options.config,
+        inputs,
+        null,
+        new SeededRng(seed),
+        budget(),
+      );
+      const onReplica = await t.replica.decideDealer({
+        config: t.options.config,
+        inputs,
+        enforcer: null,
+        seed,
+        budgetMs: 60_000,
+      });
+      assert(inProcess.kind === "decided" && onReplica.kind === "decided");
+      assertEquals(withoutBudget(onReplica), withoutBudget(inProcess));
+      assertEquals(onReplica.generation, generation);
+      // Both requests are placed: two copies, each relying on its sources.
+      drawn.add(inProcess.decisions.find((d) => d.dataset === "/Any/Where/AOD")?.site ?? "none");
+      assertEquals(inProcess.copies, 2);
+      assert(inProcess.preconditions.length > 0);
+    }
+
+    assert(drawn.size > 1 && !drawn.has("none"), "the seeds drew different destinations");
+
+    // A whole cycle decided there commits, with the copy operations recorded by name.
+    const summary = await t.cycle();
+    assertEquals(summary.error, undefined);
+    assertEquals([summary.copies, summary.committedGeneration], [2, generation + 1]);
+    const ops = await db.queryArrays(
+      "SELECT site, dataset FROM replica_operations WHERE dataset = '/Copy/Me/AOD'",
+    );
+    assertEquals(ops, [["T2_B", "/Copy/Me/AOD"]]);
+    const [cycle] = await t.history.cycles({ limit: 1 });
+    assertEquals(cycle!.status, "done");
+  } finally {
+    await t.system.shutdown();
+  }
+});
+
+dbTest(
+  "a source removed between the replica's decision and the commit makes the writer refuse it; the next cycle decides again",
+  async ({ db }) => {
+    const t = await start(db);
+    try {
+      // While the decision travels back, T2_A's copy of /Copy/Me/AOD (its only source) is deleted.
+      t.setBetween(async () => {
+        const reply = await t.gateway.submit({
+          commands: [parseCommand({ op: "dataset_replica.delete", dataset: "/Copy/Me/AOD", site: "T2_A" })],
+        });
+        assert(reply.ok && reply.outcomes.every((o) => o.status === "applied"));
+      });
+      const before = t.gateway.snapshot().generation;
+      const refused = await t.cycle();
+      assertEquals(refused.committedGeneration, null);
+      assertMatch(
+        refused.error ?? "",
+        /refused.*decided on generation \d+, at generation \d+.*\/Copy\/Me\/AOD.*T2_A/,
+      );
+      const snap = t.gateway.snapshot();
+      assertEquals(snap.generation, before + 1, "only the conflicting write was committed");
+      assertEquals(snap.replica(snap.dataset("/Copy/Me/AOD")!.id, snap.site("T2_B")!.id), undefined);
+      assertEquals(await db.queryArrays("SELECT count(*) FROM replica_operations"), [[0]]);
+      // The requests were left as they were (nothing was committed for them).
+      assertEquals((await t.requests.openCopyRequests()).map((r) => r.status), ["new", "new"]);
+      const [cycle] = await t.history.cycles({ limit: 1 });
+      assertEquals(cycle!.status, "failed");
+
+      // The next cycle decides again on the new state: no source left for /Copy/Me/AOD, so no copy of it.
+      const again = await t.cycle();
+      assertEquals(again.error, undefined);
+      assert(again.generation > refused.generation, "decided on a newer generation");
+      assertEquals(again.copies, 1);
+      const ops = await db.queryArrays("SELECT dataset FROM replica_operations");
+      assertEquals(ops, [["/Any/Where/AOD"]]);
+      const [next] = await t.history.cycles({ limit: 1 });
+      const rows = await t.history.decisions({ cycleId: next!.id, dataset: "/Copy/Me/AOD" });
+      assert(rows.length > 0 && rows.every((r) => !r.accepted), "the request without a source is not placed");
+    } finally {
+      await t.system.shutdown();
+    }
+  },
+);
+
+dbTest(
+  "without a decider (readers: false) the cycle is decided in-process and commits the same way",
+  async ({ db }) => {
+    const t = await start(db);
+    try {
+      const { decider: _decider, ...inProcess } = t.options;
+      const generation = t.gateway.snapshot().generation;
+      const summary = await runDealerCycle(inProcess, "normal", null, () => NOW);
+      assertEquals(summary.error, undefined);
+      assertEquals([summary.generation, summary.copies, summary.committedGeneration], [
+        generation,
+        2,
+        generation + 1,
+      ]);
+      const ops = await db.queryArrays("SELECT site FROM replica_operations WHERE dataset = '/Copy/Me/AOD'");
+      assertEquals(ops, [["T2_B"]]);
+      assertEquals((await t.requests.openCopyRequests()).map((r) => r.status), ["activated", "activated"]);
+    } finally {
+      await t.system.shutdown();
+    }
+  },
+);

@@ -1,0 +1,54 @@
+import type { BulkTransaction, Cell } from "./database.ts";
+
+/**
+ * Writes to a transaction sent without waiting for each answer. On
+ * PostgreSQL every statement awaited in turn costs a round trip, and on a
+ * loaded machine each costs milliseconds (the answer waits for our thread as
+ * well as for the network): a commit of six statements spent most of its time
+ * waiting. Statements issued here go out at once, one after the other on the
+ * transaction's connection (postgres.js pipelines them; PGlite runs them in
+ * order), and `finish` waits for all their answers together.
+ *
+ * `query` resolves at once to no rows: only for statements whose rows are not
+ * read. Their errors surface in `finish` (or before the next COPY), and an
+ * error aborts the transaction, so the statements after it fail too and
+ * nothing of it commits.
+ */
+export class PipelinedWrites implements BulkTransaction {
+  #pending: Promise<unknown>[] = [];
+
+  constructor(private readonly tx: BulkTransaction) {}
+
+  query(text: string, params?: unknown[]): Promise<unknown[][]> {
+    const sent = this.tx.query(text, params);
+    sent.catch(() => {}); // read in settle(); not an unhandled rejection meanwhile
+    this.#pending.push(sent);
+    return Promise.resolve([]);
+  }
+
+  /** COPY waits for what was sent before it: its data stream is not pipelined. */
+  async copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void> {
+    await this.#settle();
+    await this.tx.copyFrom(table, columns, rows);
+  }
+
+  /**
+   * Runs `last` (the fence) on the transaction itself, after everything sent,
+   * then waits for every answer. A write's own error is thrown before the
+   * fence's, which would only say the transaction was aborted.
+   */
+  async finish(last?: (tx: BulkTransaction) => Promise<void>): Promise<void> {
+    const lastDone = last ? last(this.tx).then(() => null, (e: unknown) => ({ error: e })) : null;
+    await this.#settle();
+    const failed = await lastDone;
+    if (failed) throw failed.error;
+  }
+
+  async #settle(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    const results = await Promise.allSettled(pending);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+}
