@@ -22,6 +22,11 @@ import { resolveApplications } from "./agents/builtin_apps.ts";
 import { datasetActors, type DatasetActorsOptions, type DatasetMsg } from "./dataset/dataset_actors.ts";
 import { replicaActor, type ReplicaMsg, ReplicaSlot } from "./inventory/replica_host.ts";
 import { replicaDetoxDecider } from "./agents/detox_on_replica.ts";
+import { type SitesMsg, sitesSupervisor } from "./site/sites_supervisor.ts";
+import { siteAddress } from "./site/site_address.ts";
+import type { SiteMsg } from "./site/site_actor.ts";
+import { DEFAULT_FILEOPS_LIMITS } from "./transfer/fileops_engine.ts";
+import { trackerPass } from "./agents/request_tracker.ts";
 import { replicaDealerDecider } from "./agents/dealer_on_replica.ts";
 import {
   consistencyAgent,
@@ -89,6 +94,9 @@ export interface ApplicationTree {
  *                           so ticks do not pile up behind a long cycle; shares /detox's cycle lock
  *     /dealer, /dealer_ticks  likewise for the Dealer
  *     /requests             permanent; follows copy requests, carries out deletion requests
+ *     /requests_ticks       permanent; the tracker's scheduled passes and the nudges (a request
+ *                           arrived, a dataset actor committed): a mailbox of one tick, drop-oldest,
+ *                           so many datasets completing at once cost one pass; shares /requests' lock
  *     /datasets             permanent; the dataset actors (/datasets/<name>, virtual: activated by a
  *                           message, passivated when idle); a new incarnation starts empty and
  *                           rebuilds each dataset's state from the database on its next message
@@ -99,6 +107,12 @@ export interface ApplicationTree {
  *                           interrupted and resumes each sequence at its saved step
  *     /consistency          permanent; site consistency checks on a schedule and on request; a new
  *                           incarnation starts over (an interrupted check recorded nothing)
+ *
+ *   /sites                  one_for_one; started before /dynamo (so it stops after the file workers)
+ *     /sites/NAME           permanent; one per site of the inventory (sites a commit adds get one):
+ *                           status and ledger occupancy read from the published snapshot, admission
+ *                           slots of transfers and deletions; told of every committed change of its
+ *                           site by the /sites supervisor, which follows the publication
  *
  * The writer restarts with backoff because its usual cause of failure is the
  * database being unreachable; the drainer depends on the writer only through
@@ -133,6 +147,12 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     ((deps.detox !== undefined || deps.dealer !== undefined) &&
       deps.partitions.every((p) => p.text !== undefined)));
   const slot = readers ? new ReplicaSlot() : null;
+  const siteParallelism = deps.fileops?.limits?.siteParallelism ?? DEFAULT_FILEOPS_LIMITS.siteParallelism;
+  system.spawn<SitesMsg>({
+    id: "sites",
+    restart: "permanent",
+    behavior: () => sitesSupervisor({ publication: deps.publication, parallelism: siteParallelism }),
+  });
   system.spawn<never>({
     id: "dynamo",
     restart: "permanent",
@@ -214,10 +234,25 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
         }
         if (deps.tracker) {
           const tracker = deps.tracker;
+          const cycles = new CycleLock();
           ctx.spawn<TrackerMsg>({
             id: "requests",
             restart: "permanent",
-            behavior: () => requestTracker({ ...tracker, gateway }),
+            behavior: () => requestTracker({ ...tracker, gateway, cycles, intervalMs: 0 }),
+          });
+          ctx.spawn<TickMsg>({
+            id: "requests_ticks",
+            restart: "permanent",
+            mailbox: TICK_MAILBOX,
+            behavior: () =>
+              cycleTicker({
+                intervalMs: tracker.intervalMs,
+                lock: cycles,
+                cycle: async (log) => {
+                  const summary = await trackerPass({ ...tracker, gateway }, system.clock.now());
+                  if (summary.error) log.warn("Request tracking failed: {error}", { error: summary.error });
+                },
+              }),
           });
         }
         if (deps.datasets) {
@@ -234,7 +269,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
                   const reply = await gateway.submit({ commands, atomic: false });
                   return reply.ok ? { ok: true } : { ok: false, error: reply.error };
                 },
-                tracker: () => deps.tracker ? system.refFor<TrackerMsg>("/dynamo/requests") : null,
+                tracker: () => deps.tracker ? system.refFor<TickMsg>("/dynamo/requests_ticks") : null,
               }),
           });
         }
@@ -253,6 +288,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
                       system.refFor<DatasetMsg>("/dynamo/datasets").tell({ type: "file_done", file }),
                   }
                   : {}),
+                siteRef: (site) => system.refFor<SiteMsg>(siteAddress(site)),
                 snapshot: () => gateway.snapshot(),
                 submit: async (commands) => {
                   const reply = await gateway.submit({ commands, atomic: false });
@@ -306,7 +342,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
     datasets: deps.datasets ? system.refFor<DatasetMsg>("/dynamo/datasets") : null,
     replicas: slot,
     nudgeTracker: () => {
-      if (deps.tracker) system.refFor<TrackerMsg>("/dynamo/requests").tell({ type: "tick" });
+      if (deps.tracker) system.refFor<TickMsg>("/dynamo/requests_ticks").tell({ type: "tick" });
     },
     nudgeInjections: () => system.refFor<{ type: "drain" }>("/dynamo/injections").tell({ type: "drain" }),
   };

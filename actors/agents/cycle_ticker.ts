@@ -33,7 +33,8 @@ export interface CycleTickerOptions {
 export function cycleTicker(options: CycleTickerOptions): Behavior<TickMsg, null> {
   return {
     init(ctx) {
-      ctx.timers.startPeriodic("cycle", options.intervalMs, { type: "tick" });
+      // 0: ticks only when told (nudges coalesced by the mailbox of one).
+      if (options.intervalMs > 0) ctx.timers.startPeriodic("cycle", options.intervalMs, { type: "tick" });
       return null;
     },
     async receive(state, _msg, ctx) {

@@ -17,6 +17,7 @@ import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import { commitAtomic, operationTarget } from "./agent_commit.ts";
 import { appLockOn } from "./app_lock_gate.ts";
+import { CycleLock } from "./cycle_ticker.ts";
 
 export interface RequestTrackerOptions {
   gateway: InventoryGateway;
@@ -24,6 +25,8 @@ export interface RequestTrackerOptions {
   locks: LockStore;
   appLocks: AppLockStore;
   intervalMs: number;
+  /** Shared with the tracker's ticker (/dynamo/requests_ticks), so that their passes never overlap. */
+  cycles?: CycleLock;
 }
 
 export interface TrackerPassSummary {
@@ -39,13 +42,14 @@ export type TrackerMsg =
   | { type: "pass"; replyTo: ActorRef<TrackerPassSummary> };
 
 export function requestTracker(options: RequestTrackerOptions): Behavior<TrackerMsg, null> {
+  const cycles = options.cycles ?? new CycleLock();
   return {
     init(ctx) {
       if (options.intervalMs > 0) ctx.timers.startPeriodic("pass", options.intervalMs, { type: "tick" });
       return null;
     },
     async receive(state, msg, ctx) {
-      const summary = await trackerPass(options, ctx.clock.now());
+      const summary = await cycles.run(() => trackerPass(options, ctx.clock.now()));
       if (summary.error) ctx.log.warn("Request tracking failed: {error}", { error: summary.error });
       if (msg.type === "pass") msg.replyTo.tell(summary);
       return state;

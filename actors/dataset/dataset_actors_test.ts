@@ -211,3 +211,29 @@ dbTest(
     }
   },
 );
+
+dbTest(
+  "many dataset commits at once cost one tracker pass: the nudges are coalesced by a mailbox of one",
+  async ({ db }) => {
+    const f = await fileopsFederation(db, [{ name: "T2_A" }, { name: "T2_B" }]);
+    try {
+      await f.dataset("/Many/Complete/AOD", 1, ["T2_A"]);
+      await f.scheduleCopy("/Many/Complete/AOD", "T2_B");
+      const request = await placedCopyRequest(db, "/Many/Complete/AOD", "T2_B");
+      await f.dynamo.system.runUntilIdle();
+      const handled: string[] = [];
+      const stop = f.dynamo.system.inspection.subscribe((e) => {
+        if (e.type === "message" && e.address === "/dynamo/requests_ticks") handled.push(e.address);
+      }, { messages: true });
+      // What 50 dataset actors committing together do: each tells the tracker's ticker.
+      for (let i = 0; i < 50; i++) f.dynamo.tree.nudgeTracker();
+      assertEquals((await f.pass()).transfers_done, 1); // its dataset actor nudges once more
+      assert(await settle(f.dynamo, async () => (await request.read()).status === "completed"), "completed");
+      stop();
+      assert(handled.length >= 1 && handled.length <= 3, `${handled.length} passes for 51 nudges`);
+      assertEquals(f.clock.now(), NOW, "no interval passed");
+    } finally {
+      await f.close();
+    }
+  },
+);

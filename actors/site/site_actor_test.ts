@@ -14,7 +14,10 @@ function holder(address: string) {
   const answers = new Map<string, string>();
   const ref: ActorRef<SiteAdmission> = {
     address,
-    tell: (m) => answers.set(m.ticket, m.type === "admitted" ? "admitted" : `refused:${m.status}`),
+    tell: (m) =>
+      m.type === "site_closed"
+        ? answers.set(`closed:${m.site}`, m.status)
+        : answers.set(m.ticket, m.type === "admitted" ? "admitted" : `refused:${m.status}`),
   };
   return { ref, answers };
 }

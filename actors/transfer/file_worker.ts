@@ -26,12 +26,15 @@
 import type { Subscription } from "../../adapters/db/fileops_store_port.ts";
 import type { ActorContext, ActorRef, Behavior } from "../runtime/mod.ts";
 import type { SiteAdmission, SiteMsg } from "../site/site_actor.ts";
+import type { SiteUse } from "../../policies/fileops/site_access.ts";
 import { type FileTaskDeps, runCopy, runDeletion, type TaskResult } from "./file_task.ts";
 
 export interface DrainCounts {
   done: number;
   failed: number;
   staging: number;
+  /** Why the drain stopped early: a site it uses went down (or to morgue, for a copy's destination). */
+  closed?: string;
 }
 
 export type DrainReply = DrainCounts | { error: string };
@@ -55,6 +58,8 @@ export interface FileWorkerOptions {
   leaseMs: number;
   /** The site actors whose slots each task needs. */
   sites: ActorRef<SiteMsg>[];
+  /** What each site (same order as `sites`) is used for; a site whose status stops allowing it is closed. */
+  uses?: SiteUse[];
 }
 
 interface Lane {
@@ -69,6 +74,8 @@ interface Drain {
   counts: DrainCounts;
   lanes: Map<number, Lane>;
   broken: { error: unknown } | null;
+  /** A site this drain uses went down (or to morgue, for a copy's destination): no lane starts a new task. */
+  closed: string | null;
 }
 
 interface WorkerState {
@@ -85,7 +92,12 @@ function fileWorker(
   run: (deps: FileTaskDeps, worker: string, task: Subscription) => Promise<TaskResult>,
   options: FileWorkerOptions,
 ): Behavior<FileWorkerMsg, WorkerState> {
+  const useOf = new Map(options.sites.map((ref, i) => [ref.address, options.uses?.[i]]));
   const sites = [...options.sites].sort((a, b) => (a.address < b.address ? -1 : 1));
+  const acquire = (site: ActorRef<SiteMsg>, ticket: string, ctx: ActorContext<FileWorkerMsg>) => {
+    const use = useOf.get(site.address);
+    site.tell({ type: "acquire", holder: ctx.self, ticket, ...(use ? { use } : {}) });
+  };
   type Ctx = ActorContext<FileWorkerMsg>;
 
   const track = (state: WorkerState, p: Promise<unknown>) => {
@@ -100,10 +112,10 @@ function fileWorker(
   };
   /** The lane asks for the slots of its next task (or ends when the drain is over). */
   const startLane = (state: WorkerState, drain: Drain, id: number, ctx: Ctx) => {
-    if (drain.broken || ctx.stopping.aborted) return endLane(state, drain, id, ctx);
+    if (drain.broken || drain.closed || ctx.stopping.aborted) return endLane(state, drain, id, ctx);
     const lane = { ticket: `${ctx.incarnation}.${++state.tickets}`, admitted: 0 };
     drain.lanes.set(id, lane);
-    sites[0]!.tell({ type: "acquire", holder: ctx.self, ticket: lane.ticket });
+    acquire(sites[0]!, lane.ticket, ctx);
   };
   const endLane = (state: WorkerState, drain: Drain, id: number, _ctx: Ctx) => {
     drain.lanes.delete(id);
@@ -115,7 +127,9 @@ function fileWorker(
       state.drain = drain; // onStop answers its callers with the error
       throw drain.broken.error;
     }
-    for (const r of drain.replyTo) r.tell({ ...drain.counts });
+    for (const r of drain.replyTo) {
+      r.tell({ ...drain.counts, ...(drain.closed ? { closed: drain.closed } : {}) });
+    }
   };
   const laneOf = (drain: Drain | null, ticket: string): [number, Lane] | undefined =>
     drain ? [...drain.lanes].find(([, l]) => l.ticket === ticket) : undefined;
@@ -148,6 +162,7 @@ function fileWorker(
             counts: { done: 0, failed: 0, staging: 0 },
             lanes: new Map(),
             broken: null,
+            closed: null,
           };
           state.drain = drain;
           for (let i = 0; i < options.lanes; i++) startLane(state, drain, i, ctx);
@@ -166,7 +181,7 @@ function fileWorker(
           const [id, lane] = found;
           lane.admitted++;
           if (lane.admitted < sites.length) {
-            sites[lane.admitted]!.tell({ type: "acquire", holder: ctx.self, ticket: lane.ticket });
+            acquire(sites[lane.admitted]!, lane.ticket, ctx);
             return state;
           }
           const { store, nowMs } = options.tasks;
@@ -180,10 +195,17 @@ function fileWorker(
           );
           return state;
         }
+        case "site_closed": {
+          // Told by the site as its status changes: the tasks running finish, no new one starts there.
+          if (state.drain) state.drain.closed ??= `${msg.site} is ${msg.status}`;
+          ctx.log.info("Site {site} is now {status}: no new task starts there", msg);
+          return state;
+        }
         case "refused": {
           const found = laneOf(state.drain, msg.ticket);
           if (!found) return state;
           const [id, lane] = found;
+          state.drain!.closed ??= `${msg.site} is ${msg.status}`;
           releaseSlots(lane, ctx); // the slots taken go back; the drain ends for this lane
           endLane(state, state.drain!, id, ctx);
           return state;

@@ -136,3 +136,56 @@ Deno.test("a transfer actor killed while holding and waiting for slots gets none
   );
   await system.shutdown();
 });
+
+Deno.test("a transfer actor waiting for a site that goes down is refused at once and its drain says why", async () => {
+  const system = new ActorSystem({ clock: new TestClock(), logger: () => silent });
+  const status: Record<string, string> = { T2_A: "ready", T2_B: "ready" };
+  const snapshot = () => ({ site: (name: string) => ({ status: status[name] }) }) as unknown as Snapshot;
+  const site = (name: string) =>
+    system.spawn<SiteMsg>({
+      id: name,
+      restart: "permanent",
+      behavior: siteActor({ site: name, parallelism: 1, snapshot }),
+    });
+  const [a, b] = [site("T2_A"), site("T2_B")];
+  b.tell({ type: "acquire", holder: { address: "/other", tell: () => {} }, ticket: "o", use: "delete" });
+  let claims = 0;
+  const tasks = {
+    store: {
+      claim: () => {
+        claims++;
+        return Promise.resolve([]);
+      },
+      recoverTasks: () => Promise.resolve(0),
+    },
+    nowMs: () => 0,
+  } as unknown as FileTaskDeps;
+  const link = system.spawn<FileWorkerMsg>({
+    id: "link:T2_A:T2_B",
+    restart: "permanent",
+    behavior: () =>
+      transferActor("T2_A", "T2_B", {
+        tasks,
+        workerPrefix: "n:",
+        lanes: 1,
+        batch: 1,
+        leaseMs: 1,
+        sites: [a, b],
+        uses: ["serve", "receive"],
+      }),
+  });
+  const replies: DrainReply[] = [];
+  link.tell({ type: "drain", replyTo: { address: "/t", tell: (r) => replies.push(r) } });
+  await system.runUntilIdle();
+  assertEquals(replies, [], "waiting for T2_B's slot");
+  status.T2_B = "morgue"; // an operator's change, told by the /sites supervisor as it is committed
+  b.tell({ type: "inventory" });
+  await system.runUntilIdle(); // the clock never moves
+  assertEquals(replies, [{ done: 0, failed: 0, staging: 0, closed: "T2_B is morgue" }]);
+  assertEquals(claims, 0, "nothing was claimed for a destination that receives no copy");
+  let held: SiteOccupancy | undefined;
+  a.tell({ type: "status", replyTo: { address: "probe", tell: (x) => held = x } });
+  await system.runUntilIdle();
+  assertEquals(held!.running, 0, "the slot at the source was given back");
+  await system.shutdown();
+});

@@ -1,7 +1,8 @@
 /**
  * The file-operations agent (/dynamo/fileops): on its schedule and on request
  * runs one FileOpsEngine pass. It supervises the workers that touch storage,
- * started as work appears and kept: a site actor per site (slots, status),
+ * started as work appears and kept: a site actor per site (slots, status;
+ * in the service those of the /sites supervisor, see `siteRef`),
  * a transfer actor per link (link:SRC:DST) and a deletion actor per site
  * (delete:SITE), in file_worker.ts.
  *
@@ -13,6 +14,7 @@ import type { FileOpsStore } from "../../adapters/db/fileops_store_port.ts";
 import type { SiteStorageResolver } from "../../adapters/storage/storage_port.ts";
 import { type ActorContext, type ActorRef, type Behavior, replyChannel } from "../runtime/mod.ts";
 import { siteActor, type SiteMsg } from "../site/site_actor.ts";
+import { idPart } from "../site/site_address.ts";
 import {
   DEFAULT_FILEOPS_LIMITS,
   type FileOpsDeps,
@@ -32,6 +34,11 @@ export interface FileOpsAgentOptions extends Omit<FileOpsDeps, "executor" | "now
   intervalMs: number;
   /** Told of every copy landed and deletion done (the dataset actors). */
   onFileDone?: FileTaskDeps["onFileDone"];
+  /**
+   * The site actor of a site (in the service, /sites/NAME under the /sites supervisor). Without it the
+   * agent spawns its own site actors as children (site:NAME), started when a site first has work.
+   */
+  siteRef?: (site: string) => ActorRef<SiteMsg>;
 }
 
 export type FileOpsMsg =
@@ -149,6 +156,7 @@ function workerTree(
   const sites = new Map<string, ActorRef<SiteMsg>>();
   const workers = new Map<string, ActorRef<FileWorkerMsg>>();
   const site = (name: string) => {
+    if (options.siteRef) return options.siteRef(name);
     let ref = sites.get(name);
     if (!ref) {
       ref = ctx.spawn<SiteMsg>({
@@ -188,6 +196,7 @@ function workerTree(
             batch: 1,
             leaseMs: limits.leaseMs,
             sites: [site(source), site(destination)],
+            uses: ["serve", "receive"],
           }),
       ),
     drainDeletions: (name) =>
@@ -199,11 +208,7 @@ function workerTree(
           batch: limits.deletionBatch,
           leaseMs: limits.leaseMs,
           sites: [site(name)],
+          uses: ["delete"],
         })),
   };
-}
-
-/** A site name as part of an actor id: characters an id may not hold become @XX. */
-function idPart(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]/g, (c) => `@${c.charCodeAt(0).toString(16)}`);
 }

@@ -6,9 +6,12 @@
  * cycle and committing stay with the agent.
  */
 import {
+  admitOperation,
   copiesReliedOn,
+  type DatasetOperation,
   deletionConflicts,
   type InventoryCommand,
+  operationsInFlight,
   type Precondition,
   type Snapshot,
 } from "../../registry/inventory/mod.ts";
@@ -19,7 +22,7 @@ import type { EnforcerRules } from "../enforcer_rules.ts";
 import { produceAttributes } from "../producers/attributes.ts";
 import type { AccessRecord } from "../producers/popularity.ts";
 import { deletionPlan } from "./deletion_plan.ts";
-import { type DetoxResult, runDetoxPaced } from "./detox_engine.ts";
+import { type DetoxResult, type HoldBack, runDetoxPaced } from "./detox_engine.ts";
 import { type DetoxPolicy, parseDetoxPolicy } from "./detox_policy.ts";
 import { PartitionImage } from "./partition_image.ts";
 
@@ -123,7 +126,7 @@ export async function decideDetoxCycle(
     result = await runDetoxPaced(
       image,
       policy,
-      { deletionPerIteration: inputs.deletionPerIteration },
+      { deletionPerIteration: inputs.deletionPerIteration, holdBack: conflictsOn(snapshot) },
       budget,
     );
   } catch (e) {
@@ -158,6 +161,33 @@ export async function decideDetoxCycle(
   };
 }
 
+/**
+ * Detox's deletions checked against the operations in flight on the snapshot it decides on
+ * (dataset_conflicts.ts): a replica that is the only source of a copy in flight is kept, with the
+ * reason, instead of making the writer refuse the whole cycle (issue 15). The writer's `no_conflict`
+ * re-check still catches a copy committed after the snapshot.
+ */
+export function conflictsOn(snapshot: Snapshot): HoldBack {
+  const inFlight = new Map<string, readonly DatasetOperation[]>();
+  return ({ siteId, blockId, alongside }) => {
+    const block = snapshot.blockById(blockId);
+    const dataset = block ? snapshot.datasetById(block.datasetId) : undefined;
+    const site = snapshot.siteById(siteId);
+    if (!block || !dataset || !site) return null;
+    let ops = inFlight.get(dataset.name);
+    if (!ops) inFlight.set(dataset.name, ops = operationsInFlight(snapshot, dataset.name));
+    if (ops.length === 0) return null;
+    const admission = admitOperation(dataset.name, ops, {
+      kind: "deletion",
+      block: block.name,
+      site: site.name,
+      by: "detox",
+      alongside: alongside.map((id) => snapshot.siteById(id)!.name),
+    });
+    return admission.verdict === "allow" ? null : admission.reason;
+  };
+}
+
 function decisionRows(snapshot: Snapshot, result: DetoxResult): DecisionRow[] {
   return result.decisions.map((d) => ({
     site: snapshot.siteById(d.siteId)!.name,
@@ -166,6 +196,7 @@ function decisionRows(snapshot: Snapshot, result: DetoxResult): DecisionRow[] {
     line: d.line,
     size: d.size,
     blocks: d.blockIds.map((id) => snapshot.blockById(id)!.name),
+    ...(d.reason !== undefined ? { reason: d.reason } : {}),
   }));
 }
 

@@ -30,6 +30,26 @@ export interface DetoxOptions {
   deletionPerIteration?: number;
   /** Re-evaluate only replicas a deletion can affect (default true). */
   incremental?: boolean;
+  /**
+   * Why deleting this block replica now would conflict with an operation in flight (e.g. it is the
+   * only source of a copy), or null. `alongside`: the other sites this run already deletes the block
+   * at. A block replica it names is kept, with the reason, like a protected one (issue 15).
+   */
+  holdBack?: HoldBack;
+}
+
+/** See `DetoxOptions.holdBack`. */
+export type HoldBack = (
+  q: { siteId: number; blockId: number; alongside: readonly number[] },
+) => string | null;
+
+/** A block replica the run chose to delete but kept because deleting it would conflict. */
+export interface HeldBack {
+  readonly siteId: number;
+  readonly datasetId: number;
+  readonly blockId: number;
+  readonly size: number;
+  readonly reason: string;
 }
 
 export type DecisionKind = "delete" | "keep" | "protect";
@@ -44,6 +64,8 @@ export interface ReplicaDecision {
   readonly size: number;
   /** Block ids concerned, ascending. */
   readonly blockIds: readonly number[];
+  /** Why a "keep" is not the deletion its line chose (the block replicas were held back). */
+  readonly reason?: string;
 }
 
 export interface SiteOutcome {
@@ -82,6 +104,8 @@ export interface DetoxResult {
   readonly evaluations: number;
   /** Policy lines that matched nothing (worth a warning). */
   readonly unmatchedLines: readonly number[];
+  /** Block replicas kept because deleting them would conflict (also in `decisions` as "keep"). */
+  readonly heldBack: readonly HeldBack[];
 }
 
 type Action =
@@ -143,6 +167,11 @@ class DetoxRun {
   readonly dropped = new Set<ImageReplica>();
   readonly usedBefore = new Map<ImageSite, number>();
   readonly triggeredAtStart = new Set<ImageSite>();
+  readonly holdBack: HoldBack | null;
+  /** Block replicas kept because deleting them would conflict, with the line that chose them. */
+  readonly held = new Map<ImageBlockReplica, { line: number; reason: string }>();
+  /** The sites this run deletes each block at (block id to site ids). */
+  readonly deletedAt = new Map<number, number[]>();
   evaluations = 0;
   iterations = 0;
   /** Incremental bookkeeping for the current pass. */
@@ -155,6 +184,7 @@ class DetoxRun {
   constructor(readonly image: PartitionImage, readonly policy: DetoxPolicy, options: DetoxOptions) {
     this.dpi = options.deletionPerIteration ?? 0.01;
     this.incremental = options.incremental ?? true;
+    this.holdBack = options.holdBack ?? null;
   }
 
   *steps(): Generator<string, DetoxResult> {
@@ -298,6 +328,11 @@ class DetoxRun {
   }
 
   setDismiss(r: ImageReplica, entries: Entry[]): void {
+    if (this.held.size > 0) {
+      // A held-back block replica stays, as a protected one does: it is no candidate any more.
+      entries = entries.map((e) => ({ line: e.line, blocks: e.blocks.filter((b) => !this.held.has(b)) }))
+        .filter((e) => e.blocks.length > 0);
+    }
     const candidates = this.candidatesAt.get(r.imageSite)!;
     if (entries.length === 0) {
       this.dismiss.delete(r);
@@ -325,6 +360,7 @@ class DetoxRun {
    * (spec §3.6). Returns the block replicas that left the image.
    */
   delete(r: ImageReplica, line: number, blocks: ImageBlockReplica[]): ImageBlockReplica[] {
+    if (this.holdBack !== null) blocks = this.withoutHeld(r, line, blocks);
     if (blocks.length === 0) return [];
     const unlinked: ImageBlockReplica[] = [];
     const handedOver: ImageBlockReplica[] = [];
@@ -351,10 +387,41 @@ class DetoxRun {
     }
     const handed = new Set(handedOver);
     const set = nested(this.deleted, r, line);
-    for (const b of unlinked) if (!handed.has(b)) set.add(b);
+    for (const b of unlinked) {
+      if (handed.has(b)) continue;
+      set.add(b);
+      const sites = this.deletedAt.get(b.block.id);
+      if (sites) sites.push(r.site.id);
+      else this.deletedAt.set(b.block.id, [r.site.id]);
+    }
     this.image.unlink(r, unlinked);
     if (unlinked.length > 0 || handedOver.length > 0) this.touch(r.dataset.id);
     return unlinked;
+  }
+
+  /**
+   * `blocks` without those whose deletion would conflict (recorded in `held`). Only what `delete`
+   * would really delete is asked about: a block handed over to the dataset-level owner stays.
+   * Holding back is final for the run: the sites deleted alongside only grow, so a conflict stays.
+   */
+  withoutHeld(r: ImageReplica, line: number, blocks: ImageBlockReplica[]): ImageBlockReplica[] {
+    const whole = blocks.length === r.blocks.length;
+    const owner = whole ? undefined : r.blocks.find((b) => this.image.group(b.groupId).olevel === "Dataset");
+    const kept: ImageBlockReplica[] = [];
+    for (const b of blocks) {
+      if (this.held.has(b)) continue;
+      const deletes = owner === undefined || this.image.group(b.groupId).olevel === "Dataset";
+      const reason = deletes
+        ? this.holdBack!({
+          siteId: r.site.id,
+          blockId: b.block.id,
+          alongside: this.deletedAt.get(b.block.id) ?? [],
+        })
+        : null;
+      if (reason === null) kept.push(b);
+      else this.held.set(b, { line, reason });
+    }
+    return kept;
   }
 
   /** The replicas of a dataset must be evaluated again: later in this pass if they come after us. */
@@ -452,6 +519,30 @@ class DetoxRun {
     for (const [r, entries] of this.dismiss) {
       for (const e of entries) decisions.push(decision(r, "keep", e.line, e.blocks));
     }
+    const heldBack: HeldBack[] = [];
+    const heldRows = new Map<
+      string,
+      { r: ImageReplica; line: number; reason: string; blocks: ImageBlockReplica[] }
+    >();
+    for (const [b, { line, reason }] of this.held) {
+      const r = b.replica;
+      heldBack.push({
+        siteId: r.site.id,
+        datasetId: r.dataset.id,
+        blockId: b.block.id,
+        size: b.br.size,
+        reason,
+      });
+      // One "keep" row per (replica, line, reason): the reason says why this keep is not a deletion.
+      const key = `${r.index} ${line} ${reason}`;
+      const row = heldRows.get(key);
+      if (row) row.blocks.push(b);
+      else heldRows.set(key, { r, line, reason, blocks: [b] });
+    }
+    for (const { r, line, reason, blocks } of heldRows.values()) {
+      decisions.push({ ...decision(r, "keep", line, blocks), reason });
+    }
+    heldBack.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.blockId - b.blockId);
     decisions.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.line - b.line);
     // Bytes per (decision, site), in one pass over the decisions (sorted, so summed in the same order).
     const totals = new Map<string, number>();
@@ -497,6 +588,7 @@ class DetoxRun {
       iterations: this.iterations,
       evaluations: this.evaluations,
       unmatchedLines: this.policy.lines.map((l) => l.line).filter((l) => !this.matched.has(l)),
+      heldBack,
     };
   }
 }

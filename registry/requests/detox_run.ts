@@ -60,6 +60,8 @@ export interface DecisionRow {
   line: number;
   size: number;
   blocks: string[];
+  /** A "keep" the line did not choose: why the block replicas were held back (not kept in the history yet). */
+  reason?: string;
 }
 
 export interface SiteRow {

@@ -45,6 +45,11 @@ dbTest("every kind of actor, killed, comes back at its address and works again",
   const auth = { token: f.token };
   try {
     await system.runUntilIdle();
+    // One site actor per site of the inventory from the start, before any work (issue 15).
+    assertEquals(system.addresses().filter((a) => a.startsWith("/sites/")).sort(), [
+      "/sites/T2_A",
+      "/sites/T2_B",
+    ]);
     let n = 0;
     const checks: [string, () => Promise<void>][] = [
       ["/dynamo/inventory", async () => {
@@ -92,8 +97,8 @@ dbTest("every kind of actor, killed, comes back at its address and works again",
         const pass = await f.pass();
         assertEquals(pass.transfers_done, 2);
       }],
-      // The file workers exist once a pass has had work for them (the check above).
-      ["/dynamo/fileops/site:T2_B", async () => {
+      // The site actors exist from the start (one per site); the link worker once a pass has had work for it.
+      ["/sites/T2_B", async () => {
         await f.dataset("/After/Site/AOD", 1, ["T2_A"]);
         await f.scheduleCopy("/After/Site/AOD", "T2_B");
         assertEquals((await f.pass()).transfers_done, 1, "the site actor grants slots again");
