@@ -4,9 +4,15 @@
  * the rule's destination sites are protected while there are no more of them
  * than `num_copies` (they are the copies the rule exists to keep).
  */
-import type { Snapshot } from "../../registry/inventory/mod.ts";
+import type { Block, BlockReplicaColumns, Snapshot } from "../../registry/inventory/mod.ts";
 import type { EnforcerRules } from "../enforcer_rules.ts";
-import type { EvalBlockReplica, EvalReplica, EvalSite, EvalWorld } from "../language/mod.ts";
+import type {
+  BlockReplicaFields,
+  EvalBlockReplica,
+  EvalReplica,
+  EvalSite,
+  EvalWorld,
+} from "../language/mod.ts";
 import { NO_ATTRIBUTES } from "../language/mod.ts";
 
 /** dataset id → protected site ids */
@@ -46,18 +52,25 @@ export function snapshotWorld(snapshot: Snapshot): EvalWorld {
       if (list) return list;
       const dataset = snapshot.datasetById(datasetId)!;
       list = snapshot.replicasOf(datasetId).map((dr) => {
-        const blocks: EvalBlockReplica[] = [];
+        // Built on first look (rules mostly test dataset and site names), one object per block
+        // replica that carries its fields from the columns and is its own `br` (no records).
+        let blocks: EvalBlockReplica[] | null = null;
         const replica: EvalReplica = {
           dataset,
           site: snapshot.siteById(dr.siteId)!,
           growing: dr.growing,
           world,
-          visible: () => blocks,
+          visible: () => {
+            if (blocks) return blocks;
+            blocks = [];
+            for (let i = 0; i < dr.columns.length; i++) {
+              blocks.push(
+                new WorldBlockReplica(snapshot.blockById(dr.columns.blockIdAt(i))!, dr.columns, i, replica),
+              );
+            }
+            return blocks;
+          },
         };
-        for (let i = 0; i < dr.columns.length; i++) {
-          const br = dr.columns.at(i)!;
-          blocks.push({ block: snapshot.blockById(br.blockId)!, br, groupId: br.groupId, replica });
-        }
         return replica;
       });
       cache.set(datasetId, list);
@@ -67,4 +80,21 @@ export function snapshotWorld(snapshot: Snapshot): EvalWorld {
     attrs: NO_ATTRIBUTES,
   };
   return world;
+}
+
+/** A block replica of the world: its fields read from the columns; it is its own `br`. */
+class WorldBlockReplica implements EvalBlockReplica, BlockReplicaFields {
+  readonly br: BlockReplicaFields = this;
+  readonly groupId: number;
+  readonly size: number;
+  readonly lastUpdate: number;
+  readonly isCustodial: boolean;
+  readonly fileIds: readonly number[] | null;
+  constructor(readonly block: Block, columns: BlockReplicaColumns, i: number, readonly replica: EvalReplica) {
+    this.groupId = columns.groupIdAt(i);
+    this.size = columns.sizeAt(i);
+    this.lastUpdate = columns.lastUpdateAt(i);
+    this.isCustodial = columns.isCustodialAt(i);
+    this.fileIds = columns.fileIdsAt(i);
+  }
 }
