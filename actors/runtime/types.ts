@@ -82,8 +82,8 @@ export interface ActorContext<M> {
   /** Stops this actor normally once the current message has been handled. */
   stopSelf(): void;
   /**
-   * Runs `work` outside the handler and tells its outcome to this actor as a message (DESIGN.md §5: a
-   * handler never awaits). The system counts it as busy until that message is in the mailbox, so
+   * Runs `work` outside the handler and tells its outcome to this actor as a message (a handler never
+   * awaits: docs/architecture.md, the actor runtime). The system counts it as busy until that message is in the mailbox, so
    * `runUntilIdle` waits for real I/O in flight. The returned promise settles once the message is sent.
    */
   pipe<T>(work: Promise<T>, onValue: (value: T) => M, onError: (error: unknown) => M): Promise<void>;
