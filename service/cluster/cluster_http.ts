@@ -1,4 +1,5 @@
 import { getLogger } from "@logtape/logtape";
+import { sleep } from "../../actors/runtime/clock.ts";
 import { nanoid } from "nanoid";
 import { envelope } from "../../registry/http/context.ts";
 import type { ClusterNode } from "./cluster_node.ts";
@@ -40,7 +41,6 @@ function plain(res: Response): Response {
 }
 
 const log = getLogger(["dynamo", "cluster"]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The HTTP front of a cluster node (docs/cluster.md): reads are served from
@@ -106,12 +106,12 @@ export function clusterFetch(
       if (!/^\d{1,15}$/.test(minText)) {
         return json(400, `min_generation must be a non-negative integer, got "${minText.slice(0, 40)}"`);
       }
-      const deadline = Date.now() + minWaitMs;
+      const deadline = node.clock.now() + minWaitMs;
       while (!(node.current?.port.isReady() && node.current.port.snapshot().generation >= min)) {
-        if (Date.now() >= deadline) {
+        if (node.clock.now() >= deadline) {
           return unavailable(`This server has not reached inventory generation ${min} yet; retry`);
         }
-        await sleep(10);
+        await sleep(node.clock, 10);
       }
     }
     const res = await node.current!.app.fetch(req);
@@ -146,7 +146,7 @@ export function clusterFetch(
     }
     inProgress.add(key);
     try {
-      await node.store.claimKey(key, node.id, Date.now());
+      await node.store.claimKey(key, node.id, node.clock.now());
       const service = node.current!;
       const res = await withIdempotencyKey(
         key,
@@ -175,7 +175,7 @@ export function clusterFetch(
     let stopped = false;
     (async () => {
       while (!stopped) {
-        await sleep(250);
+        await sleep(node.clock, 250);
         if (stopped) return;
         const now = await node.leaderUrl().catch(() => leader);
         // null: no live leader, or this node itself once it has taken the lease.
@@ -193,7 +193,7 @@ export function clusterFetch(
     const key = given ?? nanoid();
     const body = await req.arrayBuffer();
     const forwarded = req.headers.has(FORWARDED);
-    const deadline = Date.now() + forwardWaitMs;
+    const deadline = node.clock.now() + forwardWaitMs;
     for (;;) {
       // The lease is confirmed before each write, so a leader that wakes up deposed forwards it at once;
       // one deposed after this check is stopped by the fence in the write's transaction (503, retried below).
@@ -235,10 +235,10 @@ export function clusterFetch(
           }
         }
       }
-      if (Date.now() >= deadline) {
+      if (node.clock.now() >= deadline) {
         return unavailable("No leader is available to take writes; retry", { "Idempotency-Key": key });
       }
-      await sleep(100);
+      await sleep(node.clock, 100);
     }
   }
 

@@ -1,4 +1,5 @@
 import { getLogger } from "@logtape/logtape";
+import { type Clock, SystemClock } from "../../actors/runtime/clock.ts";
 import { nanoid } from "nanoid";
 import type { Hono } from "hono";
 import type { BulkTransaction, Database } from "../../adapters/db/database.ts";
@@ -36,7 +37,8 @@ export interface ClusterNodeOptions {
   advertiseUrl: string;
   create: CreateService;
   version: string;
-  nowMs?: () => number;
+  /** The service's clock (default: the wall clock); heartbeats, lease checks and key ages use it. */
+  clock?: Clock;
   /** Lease attempts (followers) and checks (the leader) (default 250 ms). */
   pollMs?: number;
   /** Node row heartbeats (default 1 s). */
@@ -63,6 +65,7 @@ export class ClusterNode {
   readonly id = nanoid();
   readonly store: SqlClusterStore;
   #options: ClusterNodeOptions;
+  readonly clock: Clock;
   #lease: AdvisoryLeaseSession;
   #role: NodeRole = "starting";
   #current: ClusterService | null = null;
@@ -78,6 +81,7 @@ export class ClusterNode {
 
   constructor(options: ClusterNodeOptions) {
     this.#options = options;
+    this.clock = options.clock ?? new SystemClock();
     this.store = new SqlClusterStore(options.db);
     this.#lease = this.#openLease();
   }
@@ -117,7 +121,7 @@ export class ClusterNode {
   }
 
   #now(): number {
-    return this.#options.nowMs?.() ?? Date.now();
+    return this.clock.now();
   }
 
   #openLease(): AdvisoryLeaseSession {

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { type Database, openDatabase } from "../../adapters/db/database.ts";
 import { migrate } from "../../adapters/db/migrate.ts";
+import { type Clock, SystemClock } from "../../actors/runtime/clock.ts";
 import { clusterFetch } from "./cluster_http.ts";
 import { ClusterNode, type ClusterService, type CreateService } from "./cluster_node.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -17,6 +18,8 @@ export interface ServeClusterNodeOptions {
   leaseTimeout?: string | undefined;
   /** Resolves with an exit code when a service's root supervisor gives up. */
   fatal: Promise<number>;
+  /** The node's clock (default: the wall clock). */
+  clock?: Clock;
 }
 
 /** `dynamo start` on PostgreSQL: one node of the cluster, serving until SIGINT/SIGTERM. */
@@ -24,7 +27,8 @@ export async function serveClusterNode(options: ServeClusterNodeOptions): Promis
   const log = getLogger(["dynamo", "cluster"]);
   const leaseIdleTimeoutMs = parseLeaseTimeout(options.leaseTimeout);
   const db = await openDatabase({ url: options.databaseUrl });
-  await migrate(db, Date.now());
+  const clock = options.clock ?? new SystemClock();
+  await migrate(db, clock.now());
   const { hostname, port } = options.listen;
   const host = hostname === "0.0.0.0" || hostname === "::" ? Deno.hostname() : hostname;
   const advertiseUrl = options.advertiseUrl ?? `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -35,6 +39,7 @@ export async function serveClusterNode(options: ServeClusterNodeOptions): Promis
     version: denoJson.version,
     create: (role) => options.create(db, role),
     leaseIdleTimeoutMs,
+    clock,
     ...(options.onLeader ? { onLeader: options.onLeader } : {}),
   });
   const server = Deno.serve({ hostname, port, onListen: () => {} }, clusterFetch(node));

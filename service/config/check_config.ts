@@ -1,4 +1,5 @@
 /** `dynamo config check FILE` and reading the configuration file for `dynamo start --config FILE`. */
+import { type Clock, SystemClock } from "../../actors/runtime/clock.ts";
 import { DEFAULT_FILEOPS_LIMITS } from "../../actors/transfer/fileops_engine.ts";
 import { agentsConfigFromEnv } from "./agents_config.ts";
 import { parseListen } from "./listen.ts";
@@ -15,11 +16,11 @@ export async function readServiceConfig(file: string): Promise<ServiceConfig> {
 }
 
 /** `dynamo config check FILE`: the file, then every file it names, as the start would read them. */
-export async function checkConfig(file: string): Promise<string[]> {
+export async function checkConfig(file: string, clock: Clock = new SystemClock()): Promise<string[]> {
   const config = await readServiceConfig(file);
   const env = (name: string) => config.env[name] ?? Deno.env.get(name);
   parseListen(env("DYNAMO_LISTEN") ?? "127.0.0.1:8080", "listen");
-  const agents = await agentsConfigFromEnv(env, Date.now()).catch((e) => {
+  const agents = await agentsConfigFromEnv(env, clock.now()).catch((e) => {
     throw e instanceof TypeError ? new TypeError(inConfigTerms(e.message, config)) : e;
   });
   const database = env("DYNAMO_DATABASE_URL")
