@@ -185,9 +185,12 @@ await generateInventory(db, scale, Number(values.seed));
   // The longest the main isolate's event loop went without running a 5 ms timer during the cycle.
   let last = performance.now();
   let longestStall = 0;
+  /** Stalls over 50 ms: [ms after the cycle started when it ended, its length]. */
+  const stalls: [number, number][] = [];
   const monitor = setInterval(() => {
     const now = performance.now();
     longestStall = Math.max(longestStall, now - last);
+    if (now - last > 50) stalls.push([Math.round(now - t), Math.round(now - last)]);
     last = now;
   }, 5);
   const during = await readers(cycle);
@@ -201,6 +204,7 @@ await generateInventory(db, scale, Number(values.seed));
   figures[`registry.read_p99_ms_during_detox${suffix}`] = p(during, 0.99);
   figures[`registry.read_max_ms_during_detox${suffix}`] = p(during, 1);
   figures[`main_isolate.longest_stall_ms_during_detox${suffix}`] = Math.round(longestStall);
+  figures[`main_isolate.stalls_over_50ms_during_detox${suffix}`] = stalls;
   figures[`registry.reads_during_detox${suffix}`] = during.length;
   figures["registry.read_p99_ms_during_detox_limit"] = Math.min(
     50,

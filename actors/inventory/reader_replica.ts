@@ -11,7 +11,7 @@ import type { FromReplica, ReplicaQuery, TableRow, ToReplica } from "./reader_re
 /** Rows per message while streaming the tables into a replica. */
 const ROWS_PER_MESSAGE = 20_000;
 /** Detox decision rows per page (each decoded in one turn of the main event loop). */
-const DECISION_ROWS_PER_PAGE = 5_000;
+const DECISION_ROWS_PER_PAGE = 2_000;
 /** Lag samples kept (for the benchmark's percentiles). */
 const LAG_SAMPLES = 100_000;
 

@@ -9,20 +9,7 @@ import type { DB } from "./schema.ts";
 
 export type Cell = string | number | boolean | null;
 
-/** Rows per COPY statement in a PGlite bulk transaction (see `bulkTransaction`). */
-const PGLITE_COPY_CHUNK = 10_000;
-
-function* inChunks<T>(rows: Iterable<T>, size: number): Generator<T[]> {
-  let chunk: T[] = [];
-  for (const row of rows) {
-    chunk.push(row);
-    if (chunk.length >= size) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk;
-}
+import { FIRST_CHUNK_ROWS, inChunks, nextChunkRows } from "./copy_chunks.ts";
 
 /** A transaction with raw SQL and COPY, for bulk writes that Kysely cannot express. */
 export interface BulkTransaction {
@@ -119,11 +106,18 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
           copyFrom: async (table, columns, rows) => {
             // PGlite runs in this thread: one COPY per chunk, with a turn of the event loop before each,
             // so that a large insert (a Detox cycle's decisions) does not stall HTTP for its whole length.
-            for (const chunk of inChunks(rows, PGLITE_COPY_CHUNK)) {
+            // A chunk (its rows built lazily, and the COPY) is sized to take about 20 ms.
+            let size = FIRST_CHUNK_ROWS;
+            const chunks = inChunks(rows, () => size);
+            for (;;) {
               await turn();
+              const started = performance.now();
+              const chunk = chunks.next();
+              if (chunk.done) return;
               await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], {
-                blob: new Blob([...copyText(chunk)]),
+                blob: new Blob([...copyText(chunk.value)]),
               });
+              size = nextChunkRows(chunk.value.length, performance.now() - started);
             }
           },
         })
