@@ -293,7 +293,12 @@ async function copyToPostgres(
 ): Promise<void> {
   const stream = await sql.unsafe(copyStatement(table, columns, "STDIN")).writable();
   const writer = new WritableStreamAdapter(stream);
-  for (const chunk of copyText(rows)) await writer.write(chunk);
+  // A turn of the event loop between chunks: a write that needs no drain resolves at once, so without it
+  // building every row's text (a Detox cycle's decisions) would be one stretch of this thread.
+  for (const chunk of copyText(rows, POSTGRES_COPY_CHUNK_CHARS)) {
+    await writer.write(chunk);
+    await turn();
+  }
   await writer.end();
 }
 
@@ -317,12 +322,15 @@ class WritableStreamAdapter {
   }
 }
 
-/** COPY text format, in chunks of about 1 MB. */
-function* copyText(rows: Iterable<Cell[]>): Generator<string> {
+/** Characters of COPY text sent to PostgreSQL between two turns of the event loop. */
+const POSTGRES_COPY_CHUNK_CHARS = 1 << 18;
+
+/** COPY text format, in chunks of about `chunkChars` characters (1 M by default). */
+function* copyText(rows: Iterable<Cell[]>, chunkChars = 1 << 20): Generator<string> {
   let buf = "";
   for (const row of rows) {
     buf += row.map(copyCell).join("\t") + "\n";
-    if (buf.length > 1 << 20) {
+    if (buf.length > chunkChars) {
       yield buf;
       buf = "";
     }
