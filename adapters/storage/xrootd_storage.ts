@@ -51,7 +51,7 @@ export interface XrootdOptions {
   metadataTimeoutS?: number;
   /** Seconds for one file copy (and for one batch of files copied by one xrdcp). */
   copyTimeoutS?: number;
-  /** Most files one xrdcp copies from a local site (default 8); 1 copies file by file. */
+  /** Most files one xrdcp copies from a local site (default 8); 1 copies file by file, without batches. */
   batchFiles?: number;
   /** Most batches running at once (default 2); more copies wait and go together in the next. */
   batchesAtOnce?: number;
@@ -83,12 +83,14 @@ export class XrootdStorage implements StorageAdapter {
   readonly #metadataMs: number;
   readonly #copyMs: number;
   readonly #batches: BatchQueue<LocalCopy, BatchOutcome>;
+  readonly #batching: boolean;
   readonly #started = { xrdcp: 0, xrdfs: 0 };
 
   constructor(url: string, options: XrootdOptions = {}) {
     this.endpoint = parseXrootdUrl(url);
     this.#metadataMs = (options.metadataTimeoutS ?? 60) * 1000;
     this.#copyMs = (options.copyTimeoutS ?? 3600) * 1000;
+    this.#batching = (options.batchFiles ?? 8) > 1;
     this.#batches = new BatchQueue({
       maxBatch: options.batchFiles ?? 8,
       maxRunning: options.batchesAtOnce ?? 2,
@@ -211,7 +213,9 @@ export class XrootdStorage implements StorageAdapter {
   ): Promise<void> {
     const checked = checkNamespacePath(path);
     if (checked === "/") throw new StorageError("EISDIR", path, "the site root is a directory");
-    if (expect.adler32 === undefined || !batchablePath(this.#server(checked))) return await copyAlone(local);
+    if (!this.#batching || expect.adler32 === undefined || !batchablePath(this.#server(checked))) {
+      return await copyAlone(local);
+    }
     const file = { path: checked, size: expect.size, adler32: normalizedAdler32(path, expect.adler32) };
     const outcome = await this.#batches.submit(batchKey(checked), { local, file });
     const tmp = temporaryName(checked);
