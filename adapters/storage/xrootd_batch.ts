@@ -56,6 +56,8 @@ export interface StatBlock {
   readonly id: string;
   readonly size: number;
   readonly isDirectory: boolean;
+  /** As printed: "2026-12-02 09:58:32" (UTC). */
+  readonly mtime: string;
 }
 
 /**
@@ -65,25 +67,39 @@ export interface StatBlock {
  */
 export function parseStatBlocks(stdout: string): Map<string, StatBlock> {
   const blocks = new Map<string, StatBlock>();
-  let current: { path: string; id: string; size: number; isDirectory: boolean } | null = null;
+  let path: string | null = null;
+  let block = { id: "", size: -1, isDirectory: false, mtime: "" };
   const close = () => {
-    if (current) {
-      blocks.set(current.path, { id: current.id, size: current.size, isDirectory: current.isDirectory });
-    }
+    if (path !== null) blocks.set(path, block);
   };
   for (const line of stdout.split("\n")) {
-    const field = /^(Path|Id|Size|Flags):\s+(.*?)\s*$/.exec(line);
+    const field = /^(Path|Id|Size|Flags|MTime):\s+(.*?)\s*$/.exec(line);
     if (!field) continue;
     const [, name, value] = field as unknown as [string, string, string];
     if (name === "Path") {
       close();
-      current = { path: value, id: "", size: -1, isDirectory: false };
-    } else if (current && name === "Id") current.id = value;
-    else if (current && name === "Size") current.size = /^\d+$/.test(value) ? Number(value) : -1;
-    else if (current && name === "Flags") current.isDirectory = /IsDir/.test(value);
+      path = value;
+      block = { id: "", size: -1, isDirectory: false, mtime: "" };
+    } else if (name === "Id") block.id = value;
+    else if (name === "Size") block.size = /^\d+$/.test(value) ? Number(value) : -1;
+    else if (name === "Flags") block.isDirectory = /IsDir/.test(value);
+    else block.mtime = value;
   }
   close();
   return blocks;
+}
+
+/**
+ * The paths an `xrdfs` session's stderr says are not there
+ * (`[3011] Unable to locate /a/b; no such file or directory`); for plain
+ * paths (batchablePath) only, whose names hold no `;` nor blank.
+ */
+export function parseMissing(stderr: string): Set<string> {
+  const missing = new Set<string>();
+  for (const m of stderr.matchAll(/\[3011\] Unable to locate (\/[^;\s]*); no such file or directory/g)) {
+    missing.add(m[1]!);
+  }
+  return missing;
 }
 
 /**

@@ -1,9 +1,15 @@
-import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { startXrootd, xrootdAvailable, type XrootdServer } from "../../tests/helpers/xrootd_server.ts";
 import { adler32Hex } from "./adler32.ts";
 import { PosixStorage } from "./posix_storage.ts";
 import { PART_SUFFIX, StorageError } from "./storage_port.ts";
-import { batchablePath, parseStatBlocks, parseXrdcpReport, writtenProblem } from "./xrootd_batch.ts";
+import {
+  batchablePath,
+  parseMissing,
+  parseStatBlocks,
+  parseXrdcpReport,
+  writtenProblem,
+} from "./xrootd_batch.ts";
 import { XrootdStorage } from "./xrootd_storage.ts";
 
 const available = await xrootdAvailable();
@@ -73,15 +79,32 @@ Deno.test("xrootd batch: an xrdfs session's stat blocks are read by path", () =>
     "Size:   -3",
     "[127.0.0.1:35913] / > Goodbye.",
   ].join("\n"));
-  assertEquals(blocks.get("/dbg/f0"), { id: "9218344142044672", size: 4194304, isDirectory: false });
-  assertEquals(blocks.get("/dbg"), { id: "1", size: 4096, isDirectory: true });
+  assertEquals(blocks.get("/dbg/f0"), {
+    id: "9218344142044672",
+    size: 4194304,
+    isDirectory: false,
+    mtime: "2026-12-02 09:58:32",
+  });
+  assertEquals(blocks.get("/dbg"), { id: "1", size: 4096, isDirectory: true, mtime: "" });
   assertEquals(blocks.get("/bad")?.size, -1);
   assertEquals(blocks.has("/dbg/missing"), false);
 });
 
+Deno.test("xrootd batch: a session's stderr names the paths that are not there, nothing else", () => {
+  const missing = parseMissing([
+    "[ERROR] Server responded with an error: [3011] Unable to locate /nope/x; no such file or directory ",
+    "",
+    "[ERROR] Server responded with an error: [3011] Unable to locate /dbg/zz; no such file or directory ",
+    "[ERROR] Server responded with an error: [3010] Unable to locate /denied; permission denied",
+    "[ERROR] Server responded with an error: [3011] Unable to rename /a; no such file or directory",
+    "[FATAL] Connection error",
+  ].join("\n"));
+  assertEquals([...missing], ["/nope/x", "/dbg/zz"]);
+});
+
 Deno.test("xrootd batch: a written file is judged on the server's sum and both sizes", () => {
   const file = { path: "/a/f", size: 10, adler32: "0000000a" };
-  const stat = { id: "1", size: 10, isDirectory: false };
+  const stat = { id: "1", size: 10, isDirectory: false, mtime: "" };
   assertEquals(writtenProblem(file, { adler32: "a", size: 10 }, stat), null);
   assertEquals(writtenProblem(file, { adler32: "0000000b", size: 10 }, stat)?.code, "ECHECKSUM");
   assertEquals(writtenProblem(file, { adler32: "0000000a", size: 9 }, stat)?.code, "ESIZE");
@@ -307,5 +330,31 @@ Deno.test({
       );
       const report = parseXrdcpReport(new TextDecoder().decode(printed.stderr));
       assertEquals(report.sums.get("src"), { adler32: adler32Hex(bytes), size: bytes.length });
+    }),
+});
+
+Deno.test({
+  name: "xrootd batch: stats made together share one xrdfs session and answer as stats made alone",
+  ignore: !available,
+  sanitizeResources: false,
+  fn: () =>
+    withServerAndDir(async (server) => {
+      await Deno.mkdir(`${server.root}/site/d/sub`, { recursive: true });
+      await Deno.writeTextFile(`${server.root}/site/d/f1`, "one");
+      await Deno.writeTextFile(`${server.root}/site/d/f2`, "two!");
+      await Deno.writeTextFile(`${server.root}/site/d/with space`, "spaced");
+      const paths = ["/d/f1", "/d/f2", "/d/sub", "/d/missing", "/nodir/x", "/d/with space", "/", "/d"];
+      const together = new XrootdStorage(`${server.url}site`);
+      const alone = new XrootdStorage(`${server.url}site`, { batchFiles: 1 });
+      const batched = await Promise.all(paths.map((p) => together.stat(p)));
+      const single = [];
+      for (const p of paths) single.push(await alone.stat(p));
+      assertEquals(batched, single);
+      assertEquals(batched.map((e) => e?.size ?? null).slice(0, 2), [3, 4]);
+      assertEquals(batched.map((e) => e === null), [false, false, false, true, true, false, false, false]);
+      assert(batched[2]!.isDirectory && !batched[0]!.isDirectory && batched[0]!.mtimeMs > 0);
+      // Six plain paths in one session; the spaced name and the site root alone.
+      assert(together.clientProcesses().xrdfs < paths.length, JSON.stringify(together.clientProcesses()));
+      await assertRejects(() => together.stat("/d/a?b"), StorageError);
     }),
 });

@@ -10,8 +10,10 @@ import {
   batchablePath,
   type BatchFile,
   batchKey,
+  parseMissing,
   parseStatBlocks,
   parseXrdcpReport,
+  type StatBlock,
   writtenProblem,
 } from "./xrootd_batch.ts";
 import {
@@ -83,6 +85,7 @@ export class XrootdStorage implements StorageAdapter {
   readonly #metadataMs: number;
   readonly #copyMs: number;
   readonly #batches: BatchQueue<LocalCopy, BatchOutcome>;
+  readonly #stats: BatchQueue<string, StatBlock | null | undefined>;
   readonly #batching: boolean;
   readonly #started = { xrdcp: 0, xrdfs: 0 };
 
@@ -96,6 +99,11 @@ export class XrootdStorage implements StorageAdapter {
       maxRunning: options.batchesAtOnce ?? 2,
       run: (dir, copies) => this.#copyBatch(dir, copies),
     });
+    this.#stats = new BatchQueue({
+      maxBatch: 64,
+      maxRunning: options.batchesAtOnce ?? 2,
+      run: (_, paths) => this.#statBatch(paths),
+    });
   }
 
   /** Client processes started so far, by tool (what a copy costs; the bench reports it per file). */
@@ -107,8 +115,25 @@ export class XrootdStorage implements StorageAdapter {
     return `root://${this.endpoint.host}/${this.#server(path)}`;
   }
 
+  /**
+   * Stats that run at the same time (a link's tasks each look at their
+   * destination first) share one xrdfs session when their names are plain.
+   */
   async stat(path: string): Promise<StorageEntry | null> {
-    const out = await this.#xrdfs(["stat", this.#server(path)], path, { missingOk: true });
+    const server = this.#server(path);
+    if (this.#batching && batchablePath(server)) {
+      const found = await this.#stats.submit("", server);
+      if (found === null) return null;
+      if (found !== undefined) {
+        return {
+          path: checkNamespacePath(path),
+          size: found.size,
+          mtimeMs: parseXrootdTime(found.mtime),
+          isDirectory: found.isDirectory,
+        };
+      }
+    }
+    const out = await this.#xrdfs(["stat", server], path, { missingOk: true });
     if (out === null) return null;
     const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "m").exec(out)?.[1]?.trim() ?? "";
     return {
@@ -310,7 +335,7 @@ export class XrootdStorage implements StorageAdapter {
       if (written.length === 0) return outcomes;
       const tmpOf = (i: number) => this.#server(temporaryName(copies[i]!.file.path));
       const finalOf = (i: number) => this.#server(copies[i]!.file.path);
-      const before = parseStatBlocks(await this.#session(written.map((i) => `stat ${tmpOf(i)}`)));
+      const before = parseStatBlocks((await this.#session(written.map((i) => `stat ${tmpOf(i)}`))).stdout);
       const movable = written.filter((i) => {
         const stat = before.get(tmpOf(i));
         if (!stat) return false; // not known: copied again alone
@@ -322,12 +347,11 @@ export class XrootdStorage implements StorageAdapter {
         return problem === null;
       });
       if (movable.length === 0) return outcomes;
-      const after = parseStatBlocks(
-        await this.#session([
-          ...movable.map((i) => `mv ${tmpOf(i)} ${finalOf(i)}`),
-          ...movable.flatMap((i) => [`stat ${tmpOf(i)}`, `stat ${finalOf(i)}`]),
-        ]),
-      );
+      const renamed = await this.#session([
+        ...movable.map((i) => `mv ${tmpOf(i)} ${finalOf(i)}`),
+        ...movable.flatMap((i) => [`stat ${tmpOf(i)}`, `stat ${finalOf(i)}`]),
+      ]);
+      const after = parseStatBlocks(renamed.stdout);
       for (const i of movable) {
         const verified = before.get(tmpOf(i))!;
         const moved = after.get(finalOf(i));
@@ -345,15 +369,28 @@ export class XrootdStorage implements StorageAdapter {
     }
   }
 
-  /** Runs `xrdfs host` with commands on its stdin (one process for all); its stdout, "" when it failed. */
-  async #session(commands: string[]): Promise<string> {
-    const run = await this.#spawn(
-      "xrdfs",
-      [this.endpoint.host],
-      this.#metadataMs,
-      commands.join("\n") + "\n",
-    );
-    return run.stdout;
+  /**
+   * One session for several stats: a path's block, null when the server said
+   * it is not there, undefined when the session does not say (stat alone then
+   * gives its own answer or error).
+   */
+  async #statBatch(paths: string[]): Promise<(StatBlock | null | undefined)[]> {
+    const run = await this.#session(paths.map((p) => `stat ${p}`));
+    const [blocks, missing] = [parseStatBlocks(run.stdout), parseMissing(run.stderr)];
+    return paths.map((p) => {
+      const block = blocks.get(p);
+      if (block && block.size >= 0) return block;
+      return missing.has(p) ? null : undefined;
+    });
+  }
+
+  /** Runs `xrdfs host` with commands on its stdin: one process for all of them. */
+  async #session(commands: string[]): Promise<ClientRun> {
+    try {
+      return await this.#spawn("xrdfs", [this.endpoint.host], this.#metadataMs, commands.join("\n") + "\n");
+    } catch {
+      return { ok: false, timedOut: false, stdout: "", stderr: "", text: "" }; // nothing known: each goes alone
+    }
   }
 
   async delete(path: string): Promise<boolean> {
@@ -492,12 +529,13 @@ export class XrootdStorage implements StorageAdapter {
       }
       throw e;
     }
-    const stdout = new TextDecoder().decode(out.stdout);
+    const [stdout, stderr] = [new TextDecoder().decode(out.stdout), new TextDecoder().decode(out.stderr)];
     return {
       ok: out.success,
       timedOut: out.signal === "SIGTERM" || out.signal === "SIGKILL",
       stdout,
-      text: new TextDecoder().decode(out.stderr) + stdout,
+      stderr,
+      text: stderr + stdout,
     };
   }
 }
@@ -506,6 +544,7 @@ interface ClientRun {
   readonly ok: boolean;
   readonly timedOut: boolean;
   readonly stdout: string;
+  readonly stderr: string;
   /** stderr then stdout, for error messages and xrdcp's report. */
   readonly text: string;
 }
