@@ -2,7 +2,10 @@
  * A storage site behind an XRootD endpoint (`root://host:port//base`), driven
  * with the XRootD client tools `xrdfs` and `xrdcp` (Debian: xrootd-client).
  * Every call is a child process with a timeout; its error text is mapped to
- * the errno-like codes the transfer layer classifies.
+ * the errno-like codes the transfer layer classifies. A process start costs
+ * as much as a small copy, so calls made at the same time share one: copies
+ * from a local site to one directory go in one `xrdcp` (#copyBatch), stats in
+ * one `xrdfs` session (#statBatch).
  */
 import { BatchQueue } from "./batch_queue.ts";
 import { PosixStorage } from "./posix_storage.ts";
