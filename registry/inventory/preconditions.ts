@@ -189,3 +189,33 @@ export function deletionConflicts(
   }
   return out;
 }
+
+/**
+ * The conflicts a set of copies must not have at apply time: each block copied to a site, or turned
+ * over to a new owner there, proposed as a copy to that site and checked against the dataset's
+ * deletions in flight then (a user's deletion of it there committed since the decision).
+ */
+export function copyConflicts(
+  snapshot: Snapshot,
+  copies: readonly { siteId: number; newBlockIds: readonly number[]; flipBlockIds: readonly number[] }[],
+): NoConflict[] {
+  const out: NoConflict[] = [];
+  for (const c of copies) {
+    const site = snapshot.siteById(c.siteId);
+    if (!site) continue;
+    for (const blockId of [...c.newBlockIds, ...c.flipBlockIds]) {
+      const block = snapshot.blockById(blockId);
+      const dataset = block ? snapshot.datasetById(block.datasetId) : undefined;
+      if (!block || !dataset) continue;
+      const sources = snapshot.blockReplicasOf(block)
+        .filter((br) => br.siteId !== c.siteId && br.fileIds === null && br.groupId !== NULL_GROUP_ID)
+        .map((br) => snapshot.siteById(br.siteId)!.name);
+      out.push({
+        op: "no_conflict",
+        dataset: dataset.name,
+        proposed: { kind: "copy", block: block.name, site: site.name, sources },
+      });
+    }
+  }
+  return out;
+}
