@@ -6,6 +6,7 @@
  */
 import { NULL_GROUP_ID } from "./records.ts";
 import type { Snapshot } from "./snapshot.ts";
+import type { InventoryCommand } from "./commands.ts";
 import { admitOperation, type DatasetOperation, operationsInFlight } from "./dataset_conflicts.ts";
 
 /**
@@ -218,4 +219,30 @@ export function copyConflicts(
     }
   }
   return out;
+}
+
+/** The commands that invalidate catalogue entries (files, blocks, datasets): what an invalidation is. */
+const INVALIDATING = new Set(["files.delete", "block.delete", "dataset.delete"]);
+
+/**
+ * The conflicts an invalidation must not have at apply time: one per dataset whose files, blocks or
+ * self the commands remove, checked against the dataset's deletions in flight then (a Detox deletion
+ * and an invalidation are never in flight together). Replica deletions are no invalidation: they
+ * correct where data is, not what exists. Empty when the commands invalidate nothing.
+ */
+export function invalidationConflicts(
+  commands: readonly InventoryCommand[],
+  by?: "consistency" | "user",
+): NoConflict[] {
+  const datasets = new Set<string>();
+  for (const c of commands) {
+    if (!INVALIDATING.has(c.op)) continue;
+    if (c.op === "dataset.delete") datasets.add(c.name);
+    else if (c.op === "block.delete" || c.op === "files.delete") datasets.add(c.dataset);
+  }
+  return [...datasets].map((dataset) => ({
+    op: "no_conflict",
+    dataset,
+    proposed: { kind: "invalidation", ...(by ? { by } : {}) },
+  }));
 }
