@@ -1,11 +1,14 @@
 /**
  * `deno run --allow-all bench/readers.ts [--scale small|medium|cms] [--seed N] [--in-process]
- * [--database-url URL]`:
+ * [--database-url URL] [--replica-only]`:
  * the parallel readers (docs/parallel_readers.md). Run by `deno task bench` in a process of its
  * own, since it holds the inventory twice (writer + replica). Never used by tests.
  *
  * - `process.rss_mb_cms`: resident memory with the writer and one reader replica loaded, beside
  *   the heap the writer's inventory alone takes (`inventory.heap_mb_writer_only`).
+ * - `replica.build_seconds` and `replica.build_write_stall_ms`: building the replica, and the
+ *   longest a write (one at a time, each awaited) took meanwhile (`--replica-only` stops after
+ *   the lag figures).
  * - `replica.lag_ms_p99`: publication → applied on the replica while the writer commits 10,000
  *   commands/s (limit 100 ms), beside the rate actually committed.
  * - `registry.read_p99_ms_idle` and `registry.read_p99_ms_during_detox`: p99 of
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     "in-process": { type: "boolean", default: false },
     "database-url": { type: "string" },
+    "replica-only": { type: "boolean", default: false },
   },
 });
 const scale = SCALES[values.scale!];
@@ -83,11 +87,30 @@ await generateInventory(db, scale, Number(values.seed));
   system.spawn({
     id: "replica",
     restart: "permanent",
-    behavior: () => replicaActor({ writer, publication, partitions, slot }),
+    behavior: () => replicaActor({ publication, partitions, slot }),
   });
-  const replica = await slot.whenReady();
-  await replica.caughtUp(publication.snapshot().generation);
+  // One write at a time while the replica is built: the longest one is how long the writer stalled.
+  let building = true;
+  const built = slot.whenReady().then(async (r) => {
+    await r.caughtUp(publication.snapshot().generation);
+    building = false;
+    return r;
+  });
+  const buildWrites: number[] = [];
+  for (let i = 0; building; i++) {
+    const started = performance.now();
+    const name = datasetName(1 + (i * 7919) % scale.datasets);
+    const reply = await gateway.submit({
+      commands: [{ op: "dataset.upsert", name, last_update: 1_800_000_000 + i }],
+    });
+    if (!reply.ok) throw new Error(`write during the build: ${reply.error}`);
+    buildWrites.push(performance.now() - started);
+  }
+  const replica = await built;
   figures["replica.build_seconds"] = Math.round((performance.now() - t) / 10) / 100;
+  figures["replica.build_writes"] = buildWrites.length;
+  figures["replica.build_write_p50_ms"] = p(buildWrites, 0.5);
+  figures["replica.build_write_stall_ms"] = p(buildWrites, 1);
   gc();
   // Named after the scale, so that a small run is never read as the CMS figure.
   figures[`process.rss_mb_${scale.name}`] = mb(Deno.memoryUsage().rss);
@@ -125,7 +148,7 @@ await generateInventory(db, scale, Number(values.seed));
 }
 
 // ---- small reads over HTTP from 8 clients, idle and during a Detox cycle ------------------------
-{
+if (!values["replica-only"]) {
   gc();
   const { token } = await new SqlUserStore(db).addUser({
     name: "bench",

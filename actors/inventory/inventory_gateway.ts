@@ -1,6 +1,6 @@
 import type { Snapshot, Submission } from "../../registry/inventory/mod.ts";
 import { type ActorRef, type ActorSystem, ask } from "../runtime/mod.ts";
-import type { AttachedTables, InventoryMsg, SubmissionGuard, SubmitReply } from "./inventory_actor.ts";
+import type { InventoryMsg, SubmissionGuard, SubmitReply } from "./inventory_actor.ts";
 import type { InventoryPublication } from "./publication.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 
@@ -73,20 +73,6 @@ export class InventoryGateway {
       }),
       { timeoutMs: this.#timeoutMs, ...(signal ? { signal } : {}) },
     );
-  }
-
-  /**
-   * Builds a follower (a reader replica) from the stored tables while the writer is paused, and lets
-   * it subscribe before the writer carries on. Long at CMS scale (the tables are read once).
-   */
-  async attach(attach: (tables: AttachedTables) => Promise<void>, timeoutMs = 600_000): Promise<void> {
-    const reply = await ask<InventoryMsg, { ok: true } | { ok: false; error: string }>(
-      this.system,
-      this.writer,
-      (replyTo) => ({ type: "attach", attach, replyTo }),
-      { timeoutMs },
-    );
-    if (!reply.ok) throw new Error(reply.error);
   }
 
   /** Where committed batches are published (followers subscribe here). */
