@@ -7,8 +7,9 @@
  * - `process.rss_mb_cms`: resident memory with the writer and one reader replica loaded, beside
  *   the heap the writer's inventory alone takes (`inventory.heap_mb_writer_only`).
  * - `replica.build_seconds` and `replica.build_write_stall_ms`: building the replica, and the
- *   longest a write (one at a time, each awaited) took meanwhile (`--replica-only` stops after
- *   the lag figures).
+ *   longest a write (one at a time, each awaited) took meanwhile, beside the longest of the same
+ *   writes for 5 s without a build (`replica.write_max_ms_no_build`). `--replica-only` stops
+ *   after the lag figures.
  * - `replica.lag_ms_p99`: publication → applied on the replica while the writer commits 10,000
  *   commands/s (limit 100 ms), beside the rate actually committed.
  * - `registry.read_p99_ms_idle` and `registry.read_p99_ms_during_detox`: p99 of
@@ -82,6 +83,10 @@ await generateInventory(db, scale, Number(values.seed));
   await publication.ready;
   gc();
   figures["inventory.heap_mb_writer_only"] = mb(Deno.memoryUsage().heapUsed);
+  // A first write before the build: the first commit's warm-up is not the build's.
+  await gateway.submit({
+    commands: [{ op: "dataset.upsert", name: datasetName(1), last_update: 1_799_999_999 }],
+  });
   const slot = new ReplicaSlot();
   let t = performance.now();
   system.spawn({
@@ -96,21 +101,35 @@ await generateInventory(db, scale, Number(values.seed));
     building = false;
     return r;
   });
-  const buildWrites: number[] = [];
-  for (let i = 0; building; i++) {
-    const started = performance.now();
-    const name = datasetName(1 + (i * 7919) % scale.datasets);
-    const reply = await gateway.submit({
-      commands: [{ op: "dataset.upsert", name, last_update: 1_800_000_000 + i }],
-    });
-    if (!reply.ok) throw new Error(`write during the build: ${reply.error}`);
-    buildWrites.push(performance.now() - started);
-  }
+  /** Writes one at a time while `going()`: each one's latency and when it started (ms from `t`). */
+  const writeOneByOne = async (going: () => boolean, from: number) => {
+    const latencies: number[] = [];
+    let longest = 0;
+    let longestAt = 0;
+    for (let i = from; going(); i++) {
+      const started = performance.now();
+      const name = datasetName(1 + (i * 7919) % scale.datasets);
+      const reply = await gateway.submit({
+        commands: [{ op: "dataset.upsert", name, last_update: 1_800_000_000 + i }],
+      });
+      if (!reply.ok) throw new Error(`write: ${reply.error}`);
+      const ms = performance.now() - started;
+      if (ms > longest) [longest, longestAt] = [ms, started - t];
+      latencies.push(ms);
+    }
+    return { latencies, longestAt };
+  };
+  const during = await writeOneByOne(() => building, 0);
   const replica = await built;
   figures["replica.build_seconds"] = Math.round((performance.now() - t) / 10) / 100;
-  figures["replica.build_writes"] = buildWrites.length;
-  figures["replica.build_write_p50_ms"] = p(buildWrites, 0.5);
-  figures["replica.build_write_stall_ms"] = p(buildWrites, 1);
+  figures["replica.build_writes"] = during.latencies.length;
+  figures["replica.build_write_p50_ms"] = p(during.latencies, 0.5);
+  figures["replica.build_write_stall_ms"] = p(during.latencies, 1);
+  figures["replica.build_write_stall_at_s"] = Math.round(during.longestAt / 10) / 100;
+  // The same writes for 5 s with no build, for contrast (the machine's own noise).
+  const quietUntil = performance.now() + 5_000;
+  const quiet = await writeOneByOne(() => performance.now() < quietUntil, during.latencies.length);
+  figures["replica.write_max_ms_no_build"] = p(quiet.latencies, 1);
   gc();
   // Named after the scale, so that a small run is never read as the CMS figure.
   figures[`process.rss_mb_${scale.name}`] = mb(Deno.memoryUsage().rss);
