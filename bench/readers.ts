@@ -189,6 +189,8 @@ if (!values["replica-only"]) {
     fileops: null,
     scheduler: null,
     readers: !values["in-process"],
+    // A CMS-scale cycle may take longer than the registry's default 60 s request deadline.
+    requestDeadlineMs: 30 * 60_000,
   });
   await dynamo.ready;
   await dynamo.tree.replicas?.whenReady();
