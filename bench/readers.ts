@@ -79,7 +79,10 @@ await generateInventory(db, scale, Number(values.seed));
     restart: "permanent",
     behavior: () => inventoryActor({ store, injections: new SqlInjectionQueue(db), partitions, publication }),
   });
-  const gateway = new InventoryGateway(system, writer, publication, { highWaterMark: 1_000_000 });
+  const gateway = new InventoryGateway(system, writer, publication, {
+    highWaterMark: 1_000_000,
+    timeoutMs: 600_000, // a write waiting for a paused writer is measured, not abandoned
+  });
   await publication.ready;
   gc();
   figures["inventory.heap_mb_writer_only"] = mb(Deno.memoryUsage().heapUsed);
