@@ -8,8 +8,9 @@
  *   the heap the writer's inventory alone takes (`inventory.heap_mb_writer_only`).
  * - `replica.build_seconds` and `replica.build_write_stall_ms`: building the replica, and the
  *   longest a write (one at a time, each awaited) took meanwhile, beside the longest of the same
- *   writes for 5 s without a build (`replica.write_max_ms_no_build`). `--replica-only` stops
- *   after the lag figures.
+ *   writes for 5 s without a build (`replica.write_max_ms_no_build`), and the longest the main
+ *   event loop went without a turn (`main_isolate.longest_stall_ms_during_build`). `--replica-only`
+ *   stops after the lag figures.
  * - `replica.lag_ms_p99`: publication → applied on the replica while the writer commits 10,000
  *   commands/s (limit 100 ms), beside the rate actually committed.
  * - `registry.read_p99_ms_idle` and `registry.read_p99_ms_during_detox`: p99 of
@@ -122,7 +123,21 @@ await generateInventory(db, scale, Number(values.seed));
     }
     return { latencies, longestAt };
   };
+  // The longest the main isolate's event loop went without running a 5 ms timer during the build.
+  let lastTick = performance.now();
+  let longestLoopStall = 0;
+  let longestLoopStallAt = 0;
+  const monitor = setInterval(() => {
+    const now = performance.now();
+    if (now - lastTick > longestLoopStall) {
+      [longestLoopStall, longestLoopStallAt] = [now - lastTick, lastTick - t];
+    }
+    lastTick = now;
+  }, 5);
   const during = await writeOneByOne(() => building, 0);
+  clearInterval(monitor);
+  figures["main_isolate.longest_stall_ms_during_build"] = Math.round(longestLoopStall);
+  figures["main_isolate.longest_stall_during_build_at_s"] = Math.round(longestLoopStallAt / 10) / 100;
   const replica = await built;
   figures["replica.build_seconds"] = Math.round((performance.now() - t) / 10) / 100;
   figures["replica.build_writes"] = during.latencies.length;
