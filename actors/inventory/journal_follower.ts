@@ -72,6 +72,7 @@ export function journalFollower(options: JournalFollowerOptions): Behavior<Follo
           msg.replyTo.tell({ ok: false, error: NOT_THE_WRITER });
           return state;
         case "flush":
+        case "committed":
         case "commit_failed":
           return state;
       }

@@ -102,24 +102,38 @@ export class SqlUserStore implements UserStore {
     });
   }
 
+  /**
+   * One indexed lookup (token, user and roles together). The token's `last_used_ms` is
+   * written only when it is unset or older than `LAST_USED_RESOLUTION_MS`: a write (a
+   * commit, on PostgreSQL a WAL flush) per request would cost more than the request.
+   */
   async authenticateToken(token: string, nowMs: number): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
-    const row = await this.db.kysely.selectFrom("user_tokens").innerJoin(
-      "users",
-      "users.id",
-      "user_tokens.user_id",
-    )
-      .select(["users.id as id", "users.name as name", "user_tokens.id as token_id"])
+    const rows = await this.db.kysely.selectFrom("user_tokens")
+      .innerJoin("users", "users.id", "user_tokens.user_id")
+      .leftJoin("user_roles", "user_roles.user_id", "users.id")
+      .select([
+        "users.name as name",
+        "user_tokens.id as token_id",
+        "user_tokens.last_used_ms as last_used_ms",
+        "user_roles.role as role",
+        "user_roles.target as target",
+      ])
       .where("user_tokens.token_hash", "=", await sha256Hex(token))
       .where("user_tokens.revoked_ms", "is", null).where("users.revoked_ms", "is", null)
-      .executeTakeFirst();
-    if (!row) return null;
-    await this.db.kysely.updateTable("user_tokens").set({ last_used_ms: nowMs }).where(
-      "id",
-      "=",
-      row.token_id,
-    ).execute();
-    return { user: row.name, authorizations: await this.#authorizations(row.id) };
+      .execute();
+    const first = rows[0];
+    if (!first) return null;
+    if (lastUsedIsStale(first.last_used_ms, nowMs)) {
+      await this.db.kysely.updateTable("user_tokens").set({ last_used_ms: nowMs })
+        .where("id", "=", first.token_id).execute();
+    }
+    return {
+      user: first.name,
+      authorizations: rows.flatMap((r) =>
+        r.role === null || r.target === null ? [] : [{ role: r.role as Role, target: r.target as Target }]
+      ),
+    };
   }
 
   async authenticateDn(dn: string): Promise<Principal | null> {
@@ -141,6 +155,14 @@ export class SqlUserStore implements UserStore {
       .execute();
     return rows.map((r) => ({ role: r.role as Role, target: r.target as Target }));
   }
+}
+
+/** How precisely a token's `last_used_ms` is kept. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Whether a token's stored last use (`null`: never) is to be rewritten at `nowMs`. */
+export function lastUsedIsStale(lastUsedMs: number | null, nowMs: number): boolean {
+  return lastUsedMs === null || nowMs - lastUsedMs >= LAST_USED_RESOLUTION_MS || nowMs < lastUsedMs;
 }
 
 function checkUserName(name: string): void {
