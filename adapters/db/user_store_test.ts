@@ -88,3 +88,25 @@ Deno.test("lastUsedIsStale: unset, old or in the future is stale; within the res
   assert(lastUsedIsStale(1000, 1000 + LAST_USED_RESOLUTION_MS));
   assert(lastUsedIsStale(1000, 999));
 });
+
+dbTest(
+  "a revocation through another store object over the same database ends the token at once",
+  async ({ db }) => {
+    const reader = new SqlUserStore(db);
+    const { token } = await reader.addUser({
+      name: "erin",
+      authorizations: [parseAuthorization("admin:inventory")],
+    }, 0);
+    assertEquals((await reader.authenticateToken(token, 1000))?.user, "erin");
+    assertEquals((await reader.authenticateToken(token, 1001))?.user, "erin", "asked again");
+    assertEquals(await new SqlUserStore(db).revokeUser("erin", 2000), true);
+    assertEquals(await reader.authenticateToken(token, 3000), null);
+    // Re-added: a new token with a new role; the new role is seen, the old token stays revoked.
+    const { token: second } = await new SqlUserStore(db).addUser({
+      name: "erin",
+      authorizations: [parseAuthorization("operator:registry")],
+    }, 4000);
+    assertEquals(await reader.authenticateToken(token, 5000), null);
+    assertEquals((await reader.authenticateToken(second, 5000))?.authorizations.length, 2);
+  },
+);
