@@ -48,6 +48,8 @@ export type InventoryMsg =
     guard?: SubmissionGuard;
   }
   | { type: "flush" }
+  /** The commit in flight is durable and published (sent by its own continuation). */
+  | { type: "committed" }
   | { type: "commit_failed"; error: unknown };
 
 export interface InventoryActorOptions {
@@ -81,6 +83,10 @@ interface State {
   inflight: Promise<void> | null;
   pending: Pending[];
   flushQueued: boolean;
+  /** A commit was started and its `committed` message has not been handled yet. */
+  committing: boolean;
+  /** A flush waits for `committed`, to take what arrives meanwhile into the same group. */
+  flushDeferred: boolean;
 }
 
 /**
@@ -89,7 +95,9 @@ interface State {
  * files they mention, reduce, write journal and tables in one transaction,
  * then publish and acknowledge.
  *
- * Commits are pipelined one deep: the next batch is reduced (in memory, on the
+ * While a commit is in flight, submissions wait for it and then go together
+ * into the next transaction (`takeNow`). A full batch does not wait: commits
+ * are pipelined one deep, the next batch is reduced (in memory, on the
  * not-yet-durable head) while the previous one is being written, and its own
  * commit starts only after the previous one is durable and published. Batches
  * that must read the database (files, queued injections) first wait for the
@@ -122,7 +130,14 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
         blockReplicas: state.counts.blockReplicas,
         ms: ctx.clock.now() - started,
       });
-      return { head: state, inflight: null, pending: [], flushQueued: false };
+      return {
+        head: state,
+        inflight: null,
+        pending: [],
+        flushQueued: false,
+        committing: false,
+        flushDeferred: false,
+      };
     },
 
     async receive(state, msg, ctx) {
@@ -141,11 +156,24 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           }
           return state;
 
+        case "committed":
+          state.committing = false;
+          if (state.flushDeferred) {
+            state.flushDeferred = false;
+            ctx.self.tell({ type: "flush" });
+          }
+          return state;
+
         case "commit_failed":
           // Whether that transaction committed is unknown: reload durable state.
           throw msg.error;
 
         case "flush": {
+          if (!takeNow(state.committing, state.pending, maxBatch)) {
+            // flushQueued stays set: "committed" sends this flush again.
+            state.flushDeferred = true;
+            return state;
+          }
           state.flushQueued = false;
           const taken = takeBatch(state.pending, maxBatch);
           if (state.pending.length > 0) {
@@ -229,6 +257,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             annex: annex!,
           };
           state.head = next;
+          state.committing = true;
           const operations = batch.flatMap((b, i) =>
             b.operations && outcomes[i]!.every((o) => o.status === "applied") ? b.operations : []
           );
@@ -246,6 +275,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
               batch.forEach((b, i) =>
                 b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
               );
+              ctx.self.tell({ type: "committed" });
             }, (error) => {
               ctx.log.error("Inventory write failed: {error}", { error: String(error) });
               for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
@@ -294,6 +324,27 @@ function settlementsOf(batch: Pending[], outcomes: CommandOutcome[][]): Injectio
       result: summarizeOutcomes(b.submission.commands, o),
     }];
   });
+}
+
+/**
+ * Whether a flush takes its batch now or after the commit in flight (group commit). Waiting
+ * lets every submission that arrives during the commit join the next transaction, instead of
+ * only those that came before the flush: with few concurrent callers (HTTP clients, each
+ * waiting for its answer), taking early made transactions of one or two submissions. A full
+ * batch is taken at once, so that it is reduced while the previous one is written.
+ */
+export function takeNow(
+  committing: boolean,
+  pending: readonly { submission: Submission }[],
+  maxCommands: number,
+): boolean {
+  if (!committing) return true;
+  let count = 0;
+  for (const p of pending) {
+    count += p.submission.commands.length;
+    if (count >= maxCommands) return true;
+  }
+  return false;
 }
 
 /**

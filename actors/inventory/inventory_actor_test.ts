@@ -3,7 +3,10 @@ import { dbTest } from "../../tests/helpers/db.ts";
 import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
 import { type InventoryCommand, inventoryDigest, parseCommand } from "../../registry/inventory/mod.ts";
 import { startWriter } from "../../tests/helpers/writer.ts";
-import { WRITE_FAILED } from "./inventory_actor.ts";
+import { sql } from "kysely";
+import type { Database } from "../../adapters/db/database.ts";
+import { yieldToEventLoop } from "../runtime/clock.ts";
+import { takeNow, WRITE_FAILED } from "./inventory_actor.ts";
 import { ReaderReplica } from "./reader_replica.ts";
 
 const c = (raw: Record<string, unknown>): InventoryCommand => parseCommand(raw);
@@ -44,6 +47,57 @@ dbTest("concurrent submissions are group-committed in few transactions", async (
   assert(journalRows <= 3, `expected group commit, got ${journalRows} transactions`);
   assertEquals(gateway.snapshot().counts.datasets, 101);
   await system.shutdown();
+});
+
+/**
+ * Holds the inventory_meta row in a transaction of its own until released: every commit of the
+ * writer updates it, so a commit started meanwhile stays in flight (PGlite: the open transaction
+ * queues everything else behind it).
+ */
+async function holdCommits(db: Database): Promise<{ release: () => Promise<void> }> {
+  const held = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const done = db.kysely.transaction().execute(async (tx) => {
+    await sql`SELECT id FROM inventory_meta WHERE id = 1 FOR UPDATE`.execute(tx);
+    held.resolve();
+    await release.promise;
+  });
+  done.catch(held.reject);
+  await held.promise;
+  return {
+    release: async () => {
+      release.resolve();
+      await done;
+    },
+  };
+}
+
+dbTest("submissions arriving during a commit all go into the next transaction", async ({ db }) => {
+  const { system, gateway } = await startWriter(db);
+  await gateway.submit({ commands: SETUP.slice(0, 3) });
+  const g = gateway.snapshot().generation;
+  const ds = (i: number) => ({ commands: [c({ op: "dataset.upsert", name: `/E/${i}/X` })] });
+  const hold = await holdCommits(db);
+  const replies = [gateway.submit(ds(0))];
+  // Each later one arrives in a turn of its own, once the first one's commit has started.
+  for (let i = 1; i <= 4; i++) {
+    await yieldToEventLoop();
+    replies.push(gateway.submit(ds(i)));
+  }
+  await hold.release();
+  const generations = (await Promise.all(replies)).map((r) => r.ok ? r.generation : r.error);
+  assertEquals(generations, [g + 1, g + 2, g + 2, g + 2, g + 2]);
+  assertEquals(gateway.snapshot().counts.datasets, 6);
+  await system.shutdown();
+});
+
+Deno.test("takeNow: at once when nothing is being committed or a full batch waits; else after the commit", () => {
+  const sub = (n: number) => ({ submission: { commands: Array.from({ length: n }, () => SETUP[0]!) } });
+  assertEquals(takeNow(false, [sub(1)], 10), true);
+  assertEquals(takeNow(true, [], 10), false);
+  assertEquals(takeNow(true, [sub(4), sub(5)], 10), false);
+  assertEquals(takeNow(true, [sub(4), sub(6)], 10), true);
+  assertEquals(takeNow(true, [sub(11)], 10), true);
 });
 
 dbTest("a rejected command is answered with its reason and writes nothing", async ({ db }) => {

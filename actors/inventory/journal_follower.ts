@@ -68,6 +68,7 @@ export function journalFollower(options: JournalFollowerOptions): Behavior<Follo
           }
         }
         case "flush":
+        case "committed":
         case "commit_failed":
           return state;
       }

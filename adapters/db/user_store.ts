@@ -21,6 +21,14 @@ const TOKEN_PREFIX = "dyn_";
 export class SqlUserStore implements UserStore {
   constructor(private readonly db: Database) {}
 
+  /** PGlite only (see `TokenCache`); shared by every store over the same database. */
+  get #cache(): TokenCache | null {
+    if (this.db.kind !== "pglite") return null;
+    let cache = TOKEN_CACHES.get(this.db);
+    if (!cache) TOKEN_CACHES.set(this.db, cache = new TokenCache());
+    return cache;
+  }
+
   async addUser(user: NewUser, nowMs: number): Promise<{ token: string }> {
     checkUserName(user.name);
     if (user.email !== undefined && (user.email.length > 320 || hasControlCharacters(user.email))) {
@@ -31,36 +39,38 @@ export class SqlUserStore implements UserStore {
     }
     const token = TOKEN_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
     const hash = await sha256Hex(token);
-    await this.db.transaction(async (tx) => {
-      let row = await tx.selectFrom("users").select(["id", "revoked_ms"]).where("name", "=", user.name)
-        .executeTakeFirst();
-      if (!row) {
-        row = await tx.insertInto("users").values({
-          name: user.name,
-          email: user.email ?? null,
-          dn: user.dn ?? null,
+    await this.#write(() =>
+      this.db.transaction(async (tx) => {
+        let row = await tx.selectFrom("users").select(["id", "revoked_ms"]).where("name", "=", user.name)
+          .executeTakeFirst();
+        if (!row) {
+          row = await tx.insertInto("users").values({
+            name: user.name,
+            email: user.email ?? null,
+            dn: user.dn ?? null,
+            created_ms: nowMs,
+            revoked_ms: null,
+          }).returning(["id", "revoked_ms"]).executeTakeFirstOrThrow();
+        } else {
+          await tx.updateTable("users").set({
+            revoked_ms: null,
+            ...(user.email !== undefined ? { email: user.email } : {}),
+            ...(user.dn !== undefined ? { dn: user.dn } : {}),
+          }).where("id", "=", row.id).execute();
+        }
+        for (const a of user.authorizations) {
+          await tx.insertInto("user_roles").values({ user_id: row.id, role: a.role, target: a.target })
+            .onConflict((oc) => oc.doNothing()).execute();
+        }
+        await tx.insertInto("user_tokens").values({
+          user_id: row.id,
+          token_hash: hash,
           created_ms: nowMs,
           revoked_ms: null,
-        }).returning(["id", "revoked_ms"]).executeTakeFirstOrThrow();
-      } else {
-        await tx.updateTable("users").set({
-          revoked_ms: null,
-          ...(user.email !== undefined ? { email: user.email } : {}),
-          ...(user.dn !== undefined ? { dn: user.dn } : {}),
-        }).where("id", "=", row.id).execute();
-      }
-      for (const a of user.authorizations) {
-        await tx.insertInto("user_roles").values({ user_id: row.id, role: a.role, target: a.target })
-          .onConflict((oc) => oc.doNothing()).execute();
-      }
-      await tx.insertInto("user_tokens").values({
-        user_id: row.id,
-        token_hash: hash,
-        created_ms: nowMs,
-        revoked_ms: null,
-        last_used_ms: null,
-      }).execute();
-    });
+          last_used_ms: null,
+        }).execute();
+      })
+    );
     return { token };
   }
 
@@ -87,39 +97,87 @@ export class SqlUserStore implements UserStore {
   }
 
   async revokeUser(name: string, nowMs: number): Promise<boolean> {
-    return await this.db.transaction(async (tx) => {
-      const user = await tx.selectFrom("users").select("id").where("name", "=", name).where(
-        "revoked_ms",
-        "is",
-        null,
-      )
-        .executeTakeFirst();
-      if (!user) return false;
-      await tx.updateTable("users").set({ revoked_ms: nowMs }).where("id", "=", user.id).execute();
-      await tx.updateTable("user_tokens").set({ revoked_ms: nowMs }).where("user_id", "=", user.id)
-        .where("revoked_ms", "is", null).execute();
-      return true;
-    });
+    return await this.#write(() =>
+      this.db.transaction(async (tx) => {
+        const user = await tx.selectFrom("users").select("id").where("name", "=", name).where(
+          "revoked_ms",
+          "is",
+          null,
+        )
+          .executeTakeFirst();
+        if (!user) return false;
+        await tx.updateTable("users").set({ revoked_ms: nowMs }).where("id", "=", user.id).execute();
+        await tx.updateTable("user_tokens").set({ revoked_ms: nowMs }).where("user_id", "=", user.id)
+          .where("revoked_ms", "is", null).execute();
+        return true;
+      })
+    );
   }
 
+  /** A write to users, roles or tokens: what was cached is forgotten once it is done. */
+  async #write<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } finally {
+      this.#cache?.forget();
+    }
+  }
+
+  /**
+   * One indexed lookup (token, user and roles together). The token's `last_used_ms` is
+   * written only when it is unset or older than `LAST_USED_RESOLUTION_MS`: a write (a
+   * commit, on PostgreSQL a WAL flush) per request would cost more than the request.
+   */
   async authenticateToken(token: string, nowMs: number): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
-    const row = await this.db.kysely.selectFrom("user_tokens").innerJoin(
-      "users",
-      "users.id",
-      "user_tokens.user_id",
-    )
-      .select(["users.id as id", "users.name as name", "user_tokens.id as token_id"])
-      .where("user_tokens.token_hash", "=", await sha256Hex(token))
+    const hash = await sha256Hex(token);
+    const cache = this.#cache;
+    const cached = cache?.get(hash);
+    if (cached) {
+      if (lastUsedIsStale(cached.lastUsedMs, nowMs)) {
+        await this.db.kysely.updateTable("user_tokens").set({ last_used_ms: nowMs })
+          .where("id", "=", cached.tokenId).execute();
+        cached.lastUsedMs = nowMs;
+      }
+      return cached.principal;
+    }
+    const version = cache?.version;
+    const rows = await this.db.kysely.selectFrom("user_tokens")
+      .innerJoin("users", "users.id", "user_tokens.user_id")
+      .leftJoin("user_roles", "user_roles.user_id", "users.id")
+      .select([
+        "users.name as name",
+        "user_tokens.id as token_id",
+        "user_tokens.last_used_ms as last_used_ms",
+        "user_roles.role as role",
+        "user_roles.target as target",
+      ])
+      .where("user_tokens.token_hash", "=", hash)
       .where("user_tokens.revoked_ms", "is", null).where("users.revoked_ms", "is", null)
-      .executeTakeFirst();
-    if (!row) return null;
-    await this.db.kysely.updateTable("user_tokens").set({ last_used_ms: nowMs }).where(
-      "id",
-      "=",
-      row.token_id,
-    ).execute();
-    return { user: row.name, authorizations: await this.#authorizations(row.id) };
+      .execute();
+    const first = rows[0];
+    if (!first) return null;
+    let lastUsedMs = first.last_used_ms;
+    if (lastUsedIsStale(lastUsedMs, nowMs)) {
+      await this.db.kysely.updateTable("user_tokens").set({ last_used_ms: nowMs })
+        .where("id", "=", first.token_id).execute();
+      lastUsedMs = nowMs;
+    }
+    // Frozen: a cached principal is handed to every request with this token.
+    const principal: Principal = Object.freeze({
+      user: first.name,
+      authorizations: Object.freeze(
+        rows.flatMap((r) =>
+          r.role === null || r.target === null
+            ? []
+            : [Object.freeze({ role: r.role as Role, target: r.target as Target })]
+        ),
+      ) as Authorization[],
+    });
+    if (cache && version !== undefined) {
+      cache.put(hash, version, { principal, tokenId: first.token_id, lastUsedMs });
+    }
+    return principal;
   }
 
   async authenticateDn(dn: string): Promise<Principal | null> {
@@ -141,6 +199,52 @@ export class SqlUserStore implements UserStore {
       .execute();
     return rows.map((r) => ({ role: r.role as Role, target: r.target as Target }));
   }
+}
+
+interface CachedToken {
+  readonly principal: Principal;
+  readonly tokenId: number;
+  lastUsedMs: number | null;
+}
+
+/**
+ * Authenticated tokens of an embedded (PGlite) database, by hash. PGlite belongs to this
+ * process alone (its data directory is locked), so every change to users, roles and tokens
+ * goes through a `SqlUserStore` here, which forgets the cache after each: a revocation takes
+ * effect at once, as without the cache. It spares each request a query that would wait behind
+ * the inventory's commit (PGlite runs one statement at a time). PostgreSQL is shared with
+ * other processes (the CLI, other nodes) and is asked every time.
+ */
+class TokenCache {
+  /** Changes whenever a write to users may have committed; a lookup begun before is not kept. */
+  version = 0;
+  readonly #tokens = new Map<string, CachedToken>();
+
+  get(hash: string): CachedToken | undefined {
+    return this.#tokens.get(hash);
+  }
+
+  put(hash: string, version: number, token: CachedToken): void {
+    if (version !== this.version) return;
+    if (this.#tokens.size >= MAX_CACHED_TOKENS) this.#tokens.clear();
+    this.#tokens.set(hash, token);
+  }
+
+  forget(): void {
+    this.version += 1;
+    this.#tokens.clear();
+  }
+}
+
+const MAX_CACHED_TOKENS = 10_000;
+const TOKEN_CACHES = new WeakMap<Database, TokenCache>();
+
+/** How precisely a token's `last_used_ms` is kept. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Whether a token's stored last use (`null`: never) is to be rewritten at `nowMs`. */
+export function lastUsedIsStale(lastUsedMs: number | null, nowMs: number): boolean {
+  return lastUsedMs === null || nowMs - lastUsedMs >= LAST_USED_RESOLUTION_MS || nowMs < lastUsedMs;
 }
 
 function checkUserName(name: string): void {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
-import { SqlUserStore } from "./user_store.ts";
+import { LAST_USED_RESOLUTION_MS, lastUsedIsStale, SqlUserStore } from "./user_store.ts";
 import { hasRole, parseAuthorization } from "./user_store_port.ts";
 
 dbTest("a new user's token authenticates with their roles; revocation ends it", async ({ db }) => {
@@ -52,3 +52,61 @@ dbTest("bad user names and roles are refused", async ({ db }) => {
   assertThrows(() => parseAuthorization("admin"), TypeError);
   assertThrows(() => parseAuthorization("admin:inventory:x"), TypeError);
 });
+
+dbTest(
+  "a token's last use is kept to the minute: written on first use, then once a minute at most",
+  async ({ db }) => {
+    const users = new SqlUserStore(db);
+    const { token } = await users.addUser({
+      name: "carol",
+      authorizations: [parseAuthorization("admin:inventory"), parseAuthorization("operator:registry")],
+    }, 1000);
+    const lastUsed = async () => (await db.queryArrays("SELECT last_used_ms FROM user_tokens"))[0]![0];
+    assertEquals(await lastUsed(), null);
+    const p = await users.authenticateToken(token, 10_000);
+    assertEquals(p?.authorizations.length, 2, "every role, from the one lookup");
+    assertEquals(await lastUsed(), 10_000);
+    await users.authenticateToken(token, 10_000 + LAST_USED_RESOLUTION_MS - 1);
+    assertEquals(await lastUsed(), 10_000, "not rewritten within the resolution");
+    await users.authenticateToken(token, 10_000 + LAST_USED_RESOLUTION_MS);
+    assertEquals(await lastUsed(), 10_000 + LAST_USED_RESOLUTION_MS);
+    await users.authenticateToken(token, 5_000);
+    assertEquals(await lastUsed(), 5_000, "a clock set back rewrites it");
+  },
+);
+
+dbTest("a user without roles authenticates with none", async ({ db }) => {
+  const users = new SqlUserStore(db);
+  const { token } = await users.addUser({ name: "dave", authorizations: [] }, 1000);
+  assertEquals(await users.authenticateToken(token, 2000), { user: "dave", authorizations: [] });
+});
+
+Deno.test("lastUsedIsStale: unset, old or in the future is stale; within the resolution is not", () => {
+  assert(lastUsedIsStale(null, 0));
+  assert(!lastUsedIsStale(1000, 1000));
+  assert(!lastUsedIsStale(1000, 1000 + LAST_USED_RESOLUTION_MS - 1));
+  assert(lastUsedIsStale(1000, 1000 + LAST_USED_RESOLUTION_MS));
+  assert(lastUsedIsStale(1000, 999));
+});
+
+dbTest(
+  "a revocation through another store object over the same database ends the token at once",
+  async ({ db }) => {
+    const reader = new SqlUserStore(db);
+    const { token } = await reader.addUser({
+      name: "erin",
+      authorizations: [parseAuthorization("admin:inventory")],
+    }, 0);
+    assertEquals((await reader.authenticateToken(token, 1000))?.user, "erin");
+    assertEquals((await reader.authenticateToken(token, 1001))?.user, "erin", "asked again");
+    assertEquals(await new SqlUserStore(db).revokeUser("erin", 2000), true);
+    assertEquals(await reader.authenticateToken(token, 3000), null);
+    // Re-added: a new token with a new role; the new role is seen, the old token stays revoked.
+    const { token: second } = await new SqlUserStore(db).addUser({
+      name: "erin",
+      authorizations: [parseAuthorization("operator:registry")],
+    }, 4000);
+    assertEquals(await reader.authenticateToken(token, 5000), null);
+    assertEquals((await reader.authenticateToken(second, 5000))?.authorizations.length, 2);
+  },
+);
