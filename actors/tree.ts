@@ -30,9 +30,7 @@ import { resolveApplications } from "./agents/builtin_apps.ts";
 import { datasetActors, type DatasetActorsOptions, type DatasetMsg } from "./dataset/dataset_actors.ts";
 import { replicaActor, type ReplicaMsg, ReplicaSlot } from "./inventory/replica_host.ts";
 import { replicaDetoxDecider } from "./agents/detox_on_replica.ts";
-import { type SitesMsg, sitesSupervisor } from "./site/sites_supervisor.ts";
-import { siteAddress } from "./site/site_address.ts";
-import type { SiteMsg } from "./site/site_actor.ts";
+import { routedSiteRef, type SitesMsg, sitesSupervisor } from "./site/sites_supervisor.ts";
 import { DEFAULT_FILEOPS_LIMITS } from "./transfer/fileops_engine.ts";
 import { trackerPass } from "./agents/request_tracker.ts";
 import { replicaDealerDecider } from "./agents/dealer_on_replica.ts";
@@ -321,7 +319,8 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
                       system.refFor<DatasetMsg>("/dynamo/datasets").tell({ type: "file_done", file }),
                   }
                   : {}),
-                siteRef: (site) => system.refFor<SiteMsg>(siteAddress(site)),
+                // Through the /sites supervisor until the site's actor runs: an ask never dead-letters.
+                siteRef: (site) => routedSiteRef(system, site),
                 snapshot: () => gateway.snapshot(),
                 submit: async (commands) => {
                   const reply = await gateway.submit({ commands, atomic: false });

@@ -45,7 +45,8 @@ export interface InventoryAccess
 }
 
 export type SubmitResult =
-  | { ok: true; generation: number; outcomes: CommandOutcome[] }
+  /** `refused`: a precondition did not hold (a conflicting operation in flight); nothing was applied. */
+  | { ok: true; generation: number; outcomes: CommandOutcome[]; refused?: string }
   | { ok: false; error: string };
 
 /** `failed`: moved aside after failing to apply twice (see `lastError`). */

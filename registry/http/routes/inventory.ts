@@ -350,6 +350,8 @@ async function applyNow(c: Context<AppEnv>, port: CommandSubmitter, kind: "injec
   if (commands.length === 0) throw new BadRequest("body", "the document contains nothing to do");
   const result = await port.submit({ commands, atomic: true }, c.req.raw.signal);
   if (!result.ok) throw new HttpError(503, result.error, 5);
+  // An invalidation while a deletion of the dataset is in flight: nothing applied, ask again later.
+  if (result.refused) throw new HttpError(409, result.refused);
   const summary = summarizeOutcomes(commands, result.outcomes);
   const first = summary.rejected[0];
   if (first) {
