@@ -92,8 +92,8 @@ export interface ApplicationTree {
  *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
  *     /injections           permanent; stateless, re-reads the queue
- *     /replica              permanent; a reader replica in a Worker, built from the tables while the
- *                           writer pauses, then following the committed journal; Detox decides there.
+ *     /replica              permanent; a reader replica in a Worker, built from the writer's published
+ *                           snapshot as it writes on, then following the committed journal; Detox decides there.
  *                           A failed Worker (or a diverged journal) restarts it with a fresh replica
  *     /detox                permanent; cycles on request, one at a time
  *     /detox_ticks          permanent; the scheduled Detox cycles: a mailbox of one tick, drop-oldest,
@@ -150,7 +150,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
   };
   let gateway!: InventoryGateway;
   // Partitions are parsed again in the Worker, so each needs its definition text.
-  // A cluster follower has no writer to attach a replica to (and runs no agent).
+  // A cluster follower runs no agent, so no replica either.
   const readers = !deps.follower && (deps.readers ??
     ((deps.detox !== undefined || deps.dealer !== undefined) &&
       deps.partitions.every((p) => p.text !== undefined)));
@@ -185,7 +185,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             id: "replica",
             restart: "permanent",
             behavior: () =>
-              replicaActor({ writer, publication: deps.publication, partitions: deps.partitions, slot }),
+              replicaActor({ publication: deps.publication, partitions: deps.partitions, slot }),
           });
         }
         if (deps.detox) {

@@ -1,11 +1,16 @@
 /**
  * `deno run --allow-all bench/readers.ts [--scale small|medium|cms] [--seed N] [--in-process]
- * [--database-url URL]`:
+ * [--database-url URL] [--replica-only]`:
  * the parallel readers (docs/parallel_readers.md). Run by `deno task bench` in a process of its
  * own, since it holds the inventory twice (writer + replica). Never used by tests.
  *
  * - `process.rss_mb_cms`: resident memory with the writer and one reader replica loaded, beside
  *   the heap the writer's inventory alone takes (`inventory.heap_mb_writer_only`).
+ * - `replica.build_seconds` and `replica.build_write_stall_ms`: building the replica, and the
+ *   longest a write (one at a time, each awaited) took meanwhile, beside the longest of the same
+ *   writes for 5 s without a build (`replica.write_max_ms_no_build`), and the longest the main
+ *   event loop went without a turn (`main_isolate.longest_stall_ms_during_build`). `--replica-only`
+ *   stops after the lag figures.
  * - `replica.lag_ms_p99`: publication → applied on the replica while the writer commits 10,000
  *   commands/s (limit 100 ms), beside the rate actually committed.
  * - `registry.read_p99_ms_idle` and `registry.read_p99_ms_during_detox`: p99 of
@@ -38,6 +43,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     "in-process": { type: "boolean", default: false },
     "database-url": { type: "string" },
+    "replica-only": { type: "boolean", default: false },
   },
 });
 const scale = SCALES[values.scale!];
@@ -74,20 +80,74 @@ await generateInventory(db, scale, Number(values.seed));
     restart: "permanent",
     behavior: () => inventoryActor({ store, injections: new SqlInjectionQueue(db), partitions, publication }),
   });
-  const gateway = new InventoryGateway(system, writer, publication, { highWaterMark: 1_000_000 });
+  const gateway = new InventoryGateway(system, writer, publication, {
+    highWaterMark: 1_000_000,
+    timeoutMs: 600_000, // a write waiting for a paused writer is measured, not abandoned
+  });
   await publication.ready;
   gc();
   figures["inventory.heap_mb_writer_only"] = mb(Deno.memoryUsage().heapUsed);
+  // A first write before the build: the first commit's warm-up is not the build's.
+  await gateway.submit({
+    commands: [{ op: "dataset.upsert", name: datasetName(1), last_update: 1_799_999_999 }],
+  });
   const slot = new ReplicaSlot();
   let t = performance.now();
   system.spawn({
     id: "replica",
     restart: "permanent",
-    behavior: () => replicaActor({ writer, publication, partitions, slot }),
+    behavior: () => replicaActor({ publication, partitions, slot }),
   });
-  const replica = await slot.whenReady();
-  await replica.caughtUp(publication.snapshot().generation);
+  // One write at a time while the replica is built: the longest one is how long the writer stalled.
+  let building = true;
+  const built = slot.whenReady().then(async (r) => {
+    await r.caughtUp(publication.snapshot().generation);
+    building = false;
+    return r;
+  });
+  /** Writes one at a time while `going()`: each one's latency and when it started (ms from `t`). */
+  const writeOneByOne = async (going: () => boolean, from: number) => {
+    const latencies: number[] = [];
+    let longest = 0;
+    let longestAt = 0;
+    for (let i = from; going(); i++) {
+      const started = performance.now();
+      const name = datasetName(1 + (i * 7919) % scale.datasets);
+      const reply = await gateway.submit({
+        commands: [{ op: "dataset.upsert", name, last_update: 1_800_000_000 + i }],
+      });
+      if (!reply.ok) throw new Error(`write: ${reply.error}`);
+      const ms = performance.now() - started;
+      if (ms > longest) [longest, longestAt] = [ms, started - t];
+      latencies.push(ms);
+    }
+    return { latencies, longestAt };
+  };
+  // The longest the main isolate's event loop went without running a 5 ms timer during the build.
+  let lastTick = performance.now();
+  let longestLoopStall = 0;
+  let longestLoopStallAt = 0;
+  const monitor = setInterval(() => {
+    const now = performance.now();
+    if (now - lastTick > longestLoopStall) {
+      [longestLoopStall, longestLoopStallAt] = [now - lastTick, lastTick - t];
+    }
+    lastTick = now;
+  }, 5);
+  const during = await writeOneByOne(() => building, 0);
+  clearInterval(monitor);
+  figures["main_isolate.longest_stall_ms_during_build"] = Math.round(longestLoopStall);
+  figures["main_isolate.longest_stall_during_build_at_s"] = Math.round(longestLoopStallAt / 10) / 100;
+  const replica = await built;
   figures["replica.build_seconds"] = Math.round((performance.now() - t) / 10) / 100;
+  figures["replica.build_writes"] = during.latencies.length;
+  figures["replica.build_write_p50_ms"] = p(during.latencies, 0.5);
+  figures["replica.build_write_stall_ms"] = p(during.latencies, 1);
+  figures["replica.build_write_stall_at_s"] = Math.round(during.longestAt / 10) / 100;
+  // The same writes for 5 s with no build, for contrast (the machine's own noise).
+  const quietUntil = performance.now() + 5_000;
+  const quiet = await writeOneByOne(() => performance.now() < quietUntil, during.latencies.length);
+  figures["replica.write_max_ms_no_build"] = p(quiet.latencies, 1);
   gc();
   // Named after the scale, so that a small run is never read as the CMS figure.
   figures[`process.rss_mb_${scale.name}`] = mb(Deno.memoryUsage().rss);
@@ -125,7 +185,7 @@ await generateInventory(db, scale, Number(values.seed));
 }
 
 // ---- small reads over HTTP from 8 clients, idle and during a Detox cycle ------------------------
-{
+if (!values["replica-only"]) {
   gc();
   const { token } = await new SqlUserStore(db).addUser({
     name: "bench",

@@ -1,6 +1,6 @@
 import { invalidationConflicts, type Snapshot, type Submission } from "../../registry/inventory/mod.ts";
 import { type ActorRef, type ActorSystem, ask } from "../runtime/mod.ts";
-import type { AttachedTables, InventoryMsg, SubmissionGuard, SubmitReply } from "./inventory_actor.ts";
+import type { InventoryMsg, SubmissionGuard, SubmitReply } from "./inventory_actor.ts";
 import type { InventoryPublication } from "./publication.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 
@@ -85,20 +85,6 @@ export class InventoryGateway {
     const preconditions = invalidationConflicts(submission.commands);
     if (preconditions.length === 0) return undefined;
     return { decidedAt: this.publication.isReady ? this.snapshot().generation : 0, preconditions };
-  }
-
-  /**
-   * Builds a follower (a reader replica) from the stored tables while the writer is paused, and lets
-   * it subscribe before the writer carries on. Long at CMS scale (the tables are read once).
-   */
-  async attach(attach: (tables: AttachedTables) => Promise<void>, timeoutMs = 600_000): Promise<void> {
-    const reply = await ask<InventoryMsg, { ok: true } | { ok: false; error: string }>(
-      this.system,
-      this.writer,
-      (replyTo) => ({ type: "attach", attach, replyTo }),
-      { timeoutMs },
-    );
-    if (!reply.ok) throw new Error(reply.error);
   }
 
   /** Where committed batches are published (followers subscribe here). */

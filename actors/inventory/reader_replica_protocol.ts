@@ -1,4 +1,4 @@
-import type { Counters, JournalEntry } from "../../registry/inventory/mod.ts";
+import type { Counters, JournalEntry, StateRow } from "../../registry/inventory/mod.ts";
 import type { DetoxPolicyRun, DetoxRegistryInputs } from "../../policies/detox/detox_decision.ts";
 import type { DealerRegistryInputs } from "../../policies/dealer/dealer_decision.ts";
 import type { DealerConfig } from "../../policies/dealer/dealer_config.ts";
@@ -12,15 +12,16 @@ export type ToReplica =
     /** `[name, definition text]` of each configured partition (parsed again in the Worker); null: Default. */
     partitions?: readonly (readonly [string, string])[] | null;
   }
-  /** The start of a table load: the persistent partition ids the rows refer to. */
+  /** The start of a build: the persistent partition ids the rows refer to. */
   | { type: "load_begin"; partitionIds: readonly (readonly [string, number])[] }
+  /** A slice of the rows of the snapshot being built from; answered by `rows_loaded`. */
   | { type: "rows"; rows: readonly TableRow[] }
   | { type: "load_end"; generation: number; counters: Counters }
   | { type: "entries"; entries: JournalEntry[] }
   | { type: "query"; id: number; query: ReplicaQuery };
 
 /** One stored row, as the loader method that takes it and its arguments. */
-export type TableRow = readonly [method: string, ...args: unknown[]];
+export type TableRow = StateRow;
 
 export type ReplicaQuery =
   | { kind: "generation" }
@@ -47,6 +48,8 @@ export type ReplicaQuery =
 
 export type FromReplica =
   | { type: "ready" }
+  /** One `rows` message is loaded (the main thread keeps few of them waiting). */
+  | { type: "rows_loaded" }
   /** `atMs`: when it was applied, on the shared wall clock (`performance.timeOrigin + performance.now()`). */
   | { type: "applied"; seq: number; atMs?: number }
   | { type: "answer"; id: number; result: unknown }

@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { connect as connectTcp, type Socket } from "node:net";
 import { lockDataDir } from "./data_dir_lock.ts";
 import { PGliteDialect } from "./pglite_driver.ts";
+import { growFilesGeometrically, type Memfs } from "./pglite_memfs.ts";
 import type { DB } from "./schema.ts";
 
 export type Cell = string | number | boolean | null;
@@ -100,6 +101,8 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
     await unlock();
     throw e;
   }
+  // In memory, a growing table was copied whole at every extension (see pglite_memfs.ts).
+  growFilesGeometrically(pg.Module.MEMFS as unknown as Memfs);
   const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pg) });
   let closed = false;
   return {
