@@ -13,6 +13,8 @@
  *   stops after the lag figures.
  * - `replica.lag_ms_p99`: publication → applied on the replica while the writer commits 10,000
  *   commands/s (limit 100 ms), beside the rate actually committed.
+ * - `registry.heavy_read_ms_median`: `GET /data/inventory/stats/usage` (every dataset), answered on the
+ *   reader replica (in-process with `--in-process`), beside the small reads' p99 meanwhile.
  * - `registry.read_p99_ms_idle` and `registry.read_p99_ms_during_detox`: p99 of
  *   `GET /data/inventory/sites` over HTTP from 8 concurrent clients, idle and while a Detox cycle
  *   (dry run, same decisions) runs; target ≤ 50 ms and ≤ 5× idle. `--in-process` decides the
@@ -234,6 +236,25 @@ if (!values["replica-only"]) {
   };
   await readers(1000); // warm-up
   const idle = await readers(5000);
+  const suffix = values["in-process"] ? "_main_isolate" : "";
+
+  // A heavy read (the inventory statistics: every dataset) three times, under the same small reads.
+  log("heavy reads under reads");
+  const heavyMs: number[] = [];
+  const heavyReads = (async () => {
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${base}/data/inventory/stats/usage?list_by=group&physical=n`);
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`/data/inventory/stats/usage: ${res.status}`);
+      heavyMs.push(performance.now() - t0);
+    }
+  })();
+  const heavyMonitor = stallMonitor();
+  const duringHeavy = await readers(heavyReads);
+  figures[`registry.heavy_read_ms_median${suffix}`] = p(heavyMs, 0.5);
+  figures[`registry.read_p99_ms_during_heavy_reads${suffix}`] = p(duringHeavy, 0.99);
+  figures[`main_isolate.longest_stall_ms_during_heavy_reads${suffix}`] = heavyMonitor.stop().longestStall;
   log("a Detox cycle under reads");
   const t = performance.now();
   const cycle = fetch(`${base}/data/detox/run?mode=dry-run`, {
@@ -244,25 +265,18 @@ if (!values["replica-only"]) {
     if (!res.ok) throw new Error(`detox run: ${res.status} ${JSON.stringify(body)}`);
     return body.data[0] as { deleted_replicas?: number; deletions?: number };
   });
-  // The longest the main isolate's event loop went without running a 5 ms timer during the cycle.
-  let last = performance.now();
-  let longestStall = 0;
-  const monitor = setInterval(() => {
-    const now = performance.now();
-    longestStall = Math.max(longestStall, now - last);
-    last = now;
-  }, 5);
+  const monitor = stallMonitor();
   const during = await readers(cycle);
-  clearInterval(monitor);
+  const { longestStall, stalls } = monitor.stop();
   const summary = await cycle;
-  const suffix = values["in-process"] ? "_main_isolate" : "";
   figures[`detox.cycle_seconds_under_reads${suffix}`] = Math.round((performance.now() - t) / 10) / 100;
   figures["detox.cycle_deletions"] = summary.deleted_replicas ?? summary.deletions ?? null;
   figures["registry.read_p99_ms_idle"] = p(idle, 0.99);
   figures["registry.reads_idle"] = idle.length;
   figures[`registry.read_p99_ms_during_detox${suffix}`] = p(during, 0.99);
   figures[`registry.read_max_ms_during_detox${suffix}`] = p(during, 1);
-  figures[`main_isolate.longest_stall_ms_during_detox${suffix}`] = Math.round(longestStall);
+  figures[`main_isolate.longest_stall_ms_during_detox${suffix}`] = longestStall;
+  figures[`main_isolate.stalls_over_50ms_during_detox${suffix}`] = stalls;
   figures[`registry.reads_during_detox${suffix}`] = during.length;
   figures["registry.read_p99_ms_during_detox_limit"] = Math.min(
     50,
@@ -271,6 +285,29 @@ if (!values["replica-only"]) {
   await server.shutdown();
   await dynamo.close();
 }
+/**
+ * The longest the main isolate's event loop went without running a 5 ms timer, and every stall over
+ * 50 ms as [ms after the start when it ended, its length].
+ */
+function stallMonitor() {
+  const start = performance.now();
+  let last = start;
+  let longest = 0;
+  const stalls: [number, number][] = [];
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    if (now - last > 50) stalls.push([Math.round(now - start), Math.round(now - last)]);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { longestStall: Math.round(longest), stalls };
+    },
+  };
+}
+
 if (url) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
 await db.close();
 console.log(JSON.stringify(figures, null, 2));

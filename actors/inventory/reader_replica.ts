@@ -12,7 +12,7 @@ const ROWS_PER_MESSAGE = 10_000;
 /** Row messages posted and not yet loaded by the Worker, at most (the rest wait on the main thread). */
 const MESSAGES_IN_FLIGHT = 2;
 /** Detox decision rows per page (each decoded in one turn of the main event loop). */
-const DECISION_ROWS_PER_PAGE = 5_000;
+const DECISION_ROWS_PER_PAGE = 2_000;
 /** Lag samples kept (for the benchmark's percentiles). */
 const LAG_SAMPLES = 100_000;
 

@@ -2,6 +2,7 @@ import type { Counters, JournalEntry, StateRow } from "../../registry/inventory/
 import type { DetoxPolicyRun, DetoxRegistryInputs } from "../../policies/detox/detox_decision.ts";
 import type { DealerRegistryInputs } from "../../policies/dealer/dealer_decision.ts";
 import type { DealerConfig } from "../../policies/dealer/dealer_config.ts";
+import type { HeavyRead } from "../../registry/inventory/reads/heavy_read.ts";
 
 /** Messages between the main thread and a reader-replica Worker. */
 export type ToReplica =
@@ -27,6 +28,8 @@ export type ReplicaQuery =
   | { kind: "generation" }
   | { kind: "digest" }
   | { kind: "dataset"; name: string }
+  /** A heavy read of the registry (statistics, large listings); its answer is the route's JSON. */
+  | { kind: "read"; read: HeavyRead; budgetMs: number }
   | {
     kind: "detox";
     run: DetoxPolicyRun;

@@ -20,6 +20,8 @@ import {
   replayEntry,
   Snapshot,
 } from "../../registry/inventory/mod.ts";
+import { answerHeavyRead } from "../../registry/inventory/reads/heavy_read.ts";
+import { slicedPace } from "../../registry/inventory/reads/pace.ts";
 import { parsePartitions } from "../../policies/partitions.ts";
 import { parseEnforcerRules } from "../../policies/enforcer_rules.ts";
 import { CycleBudget } from "../../policies/cycle_budget.ts";
@@ -49,6 +51,13 @@ async function answer(query: ReplicaQuery): Promise<unknown> {
       return inventoryDigest(snap.state);
     case "dataset":
       return snap.dataset(query.name) ?? null;
+    case "read":
+      // Sliced, so that journal entries and a Detox or Dealer decision interleave with a long read.
+      return await answerHeavyRead(
+        snap,
+        query.read,
+        slicedPace({ budgetMs: query.budgetMs, now: Date.now, yieldNow: yieldToEventLoop }),
+      );
     case "detox": {
       const e = query.enforcer;
       const budget = new CycleBudget({ budgetMs: query.budgetMs, now: Date.now, yieldNow: yieldToEventLoop });
