@@ -2,7 +2,15 @@ import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { InventoryStore } from "../adapters/db/inventory_store_port.ts";
 import type { PartitionDefinition } from "../registry/inventory/mod.ts";
 import { injectionDrainer } from "./inventory/injection_drainer.ts";
-import { detoxAgent, type DetoxAgentOptions, type DetoxMsg, scheduledDetoxCycles } from "./agents/detox.ts";
+import {
+  detoxAgent,
+  type DetoxAgentOptions,
+  type DetoxMsg,
+  type EarlyCycles,
+  earlyDetoxCycles,
+  ROOM_CHECK_MS,
+  scheduledDetoxCycles,
+} from "./agents/detox.ts";
 import {
   dealerAgent,
   type DealerAgentOptions,
@@ -90,6 +98,8 @@ export interface ApplicationTree {
  *     /detox                permanent; cycles on request, one at a time
  *     /detox_ticks          permanent; the scheduled Detox cycles: a mailbox of one tick, drop-oldest,
  *                           so ticks do not pile up behind a long cycle; shares /detox's cycle lock
+ *     /detox_room           permanent, with room for requests on: cycles run early for copy requests
+ *                           waiting for room (docs/detox.md), then a Dealer tick; likewise
  *     /dealer, /dealer_ticks  likewise for the Dealer
  *     /requests             permanent; follows copy requests, carries out deletion requests
  *     /requests_ticks       permanent; the tracker's scheduled passes and the nudges (a request
@@ -180,6 +190,8 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
         }
         if (deps.detox) {
           const detox = deps.detox;
+          const dealerRef = deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null;
+          const early: EarlyCycles = { lastMs: null };
           const decider = slot ? replicaDetoxDecider(slot, () => gateway, detox.enforcer ?? null) : undefined;
           const cycles = new CycleLock();
           const agent = () => ({ ...detox, gateway, cycles, ...(decider ? { decider } : {}) });
@@ -198,7 +210,28 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
                 cycleTicker({
                   intervalMs: detox.intervalMs,
                   lock: cycles,
-                  cycle: (log) => scheduledDetoxCycles(agent(), log, () => system.clock.now()),
+                  cycle: async (log) => {
+                    await scheduledDetoxCycles(agent(), log, () => system.clock.now());
+                  },
+                }),
+            });
+          }
+          const room = detox.roomForRequests;
+          if (room && room.maxFraction > 0) {
+            // Early cycles for copies that wait for room; room made, the Dealer runs now to place them.
+            ctx.spawn<TickMsg>({
+              id: "detox_room",
+              restart: "permanent",
+              mailbox: TICK_MAILBOX,
+              behavior: () =>
+                cycleTicker({
+                  intervalMs: room.checkMs ?? ROOM_CHECK_MS,
+                  lock: cycles,
+                  cycle: async (log) => {
+                    if (await earlyDetoxCycles(agent(), early, log, () => system.clock.now())) {
+                      dealerRef?.tell({ type: "tick" });
+                    }
+                  },
                 }),
             });
           }

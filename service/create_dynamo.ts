@@ -198,6 +198,8 @@ export async function createDynamo(options: DynamoOptions = {}): Promise<Dynamo>
           enforcer: detoxConfig.enforcer,
           appLocks,
           pendingCopies: async () => unhandledItems(await requests.openCopyRequests()),
+          openCopyRequests: () => requests.openCopyRequests(),
+          ...(detoxConfig.roomForRequests ? { roomForRequests: detoxConfig.roomForRequests } : {}),
           ...(options.cycleBudgetMs !== undefined ? { cycleBudgetMs: options.cycleBudgetMs } : {}),
         },
       }

@@ -15,6 +15,7 @@ import { deletionPlan } from "../policies/detox/deletion_plan.ts";
 import { runDetox } from "../policies/detox/detox_engine.ts";
 import { parseDetoxPolicy } from "../policies/detox/detox_policy.ts";
 import { PartitionImage } from "../policies/detox/partition_image.ts";
+import { roomForWaiting, waitingCopies } from "../policies/detox/room_for_requests.ts";
 import { parsePartitions } from "../policies/partitions.ts";
 import { produceAttributes } from "../policies/producers/attributes.ts";
 import {
@@ -39,6 +40,8 @@ export interface OursConfig {
   readonly partitions: string;
   /** Hours between scheduler passes. */
   readonly cycleHours: number;
+  /** Detox makes room for copy requests that wait, up to this fraction of a site's quota (0: off; docs/detox.md). */
+  readonly roomForRequests?: number;
 }
 
 const START = Math.floor(Date.UTC(2027, 0, 1) / 1000);
@@ -229,7 +232,10 @@ export class Ours implements Strategy {
       accesses: this.#accesses.records(now),
       pendingCopies: this.#requests.filter((r) => r.status === "new").flatMap((r) => r.items),
     });
-    const result = runDetox(PartitionImage.build(s, policy, attrs), policy);
+    const image = PartitionImage.build(s, policy, attrs);
+    const room = roomForWaiting(s, image, waitingCopies(this.#requests), this.config.roomForRequests ?? 0);
+    for (const [site, bytes] of room) site.reserved = bytes;
+    const result = runDetox(image, policy);
     const lines = policy.text.split(/\r?\n/);
     this.#detox = {
       sites: result.sites.map((x) => ({

@@ -1,8 +1,8 @@
 /**
  * `deno run --allow-read simulate/tune.ts [--days N] [--seeds K]`: our
  * configuration variants on the same traces, against LRU and the oracle:
- * the defaults (examples/demo/) and each change of the tuning undone
- * (docs/simulate.md). TUNE_ONLY=name runs one variant.
+ * the defaults (examples/demo/), each change of the tuning undone, and Detox
+ * making room for waiting copy requests (docs/simulate.md). TUNE_ONLY=name runs one variant.
  */
 import { parseArgs } from "node:util";
 import type { OursConfig } from "./ours.ts";
@@ -54,6 +54,8 @@ export const VARIANTS: Variant[] = [
     name: "no balancer",
     apply: dealer((d) => ({ plugins: d.plugins.filter((p) => p.module !== "BalancingHandler") })),
   },
+  { name: "room 0.2", apply: (c) => ({ ...c, roomForRequests: 0.2 }) },
+  { name: "room 0.05", apply: (c) => ({ ...c, roomForRequests: 0.05 }) },
   { name: "the old demo's", apply: (c) => until070(alwaysLastCopy(target080(c))) },
 ];
 

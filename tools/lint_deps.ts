@@ -98,7 +98,7 @@ export const RULES: Rule[] = [
   },
 ];
 
-const NOT_PRODUCT = /(_test\.tsx?$|^tests\/|^tools\/)/;
+const NOT_PRODUCT = /(_test\.tsx?$|^tests\/|^tools\/|^scratch\/)/;
 
 const IMPORT_PATTERNS = [
   /\b(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']/g,

@@ -69,7 +69,9 @@ export function dealerAgent(options: DealerAgentOptions): Behavior<DealerMsg, nu
     async receive(state, msg, ctx) {
       const now = () => ctx.clock.now();
       if (msg.type === "tick") {
-        await scheduledDealerCycle(options, ctx.log, now);
+        // A tick told by another actor (Detox made room) waits for a cycle in progress.
+        const cycle = () => scheduledDealerCycle(options, ctx.log, now);
+        await (options.cycles ? options.cycles.run(cycle) : cycle());
         return state;
       }
       const locked = await appLockOn(options.appLocks, "dealer");

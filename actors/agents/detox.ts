@@ -25,6 +25,8 @@ import type { CycleLock } from "./cycle_ticker.ts";
 import type { InventoryGateway } from "../inventory/inventory_gateway.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import { commitAtomic } from "./agent_commit.ts";
+import { earlyCycleDue, waitingCopies } from "../../policies/detox/room_for_requests.ts";
+import type { CopyRequest } from "../../registry/requests/copy_request.ts";
 import { appLockOn } from "./app_lock_gate.ts";
 import { lockedBy } from "../../registry/requests/app_lock.ts";
 import type { AppLockStore } from "../../adapters/db/app_lock_store_port.ts";
@@ -52,6 +54,10 @@ export interface DetoxAgentOptions {
   enforcer?: EnforcerRules | null;
   /** Items of copy requests not yet acted upon. */
   pendingCopies?: () => Promise<readonly string[]>;
+  /** Open copy requests: those waiting for room get room made for them (`roomForRequests`). */
+  openCopyRequests?: () => Promise<readonly CopyRequest[]>;
+  /** Room for copy requests that wait (docs/detox.md); absent or `maxFraction` 0: off. */
+  roomForRequests?: RoomForRequests;
   /** An application lock on `detox` pauses the agent. */
   appLocks?: AppLockStore;
   /** A cycle's time budget (default 30 min); past it the cycle is abandoned and recorded as failed. */
@@ -61,6 +67,19 @@ export interface DetoxAgentOptions {
   /** Shared with the scheduled cycles' ticker (`cycle_ticker.ts`), so that cycles never overlap. */
   cycles?: CycleLock;
 }
+
+/** See docs/detox.md, "Room for waiting copy requests". */
+export interface RoomForRequests {
+  /** The most of a site's quota held for waiting copies. */
+  readonly maxFraction: number;
+  /** Least time between two cycles run early for waiting copies. */
+  readonly intervalMs: number;
+  /** How often waiting copies are looked for (default `ROOM_CHECK_MS`). */
+  readonly checkMs?: number;
+}
+
+/** Waiting copies are looked for every 5 minutes, as often as the request tracker's default pass. */
+export const ROOM_CHECK_MS = 300_000;
 
 export type DetoxMsg =
   | { type: "tick" }
@@ -109,12 +128,13 @@ export async function scheduledDetoxCycles(
   options: DetoxAgentOptions,
   log: Logger,
   now: () => number,
-): Promise<void> {
+): Promise<number> {
   const locked = await lockHolder(options);
   if (locked) {
     log.info("Detox cycles skipped: {lock}", { lock: locked });
-    return;
+    return 0;
   }
+  let deleted = 0;
   for (const source of options.policies) {
     if (!knowsPartition(source, now())) {
       log.info("Detox policy {file} skipped: it runs on request with its --partition", {
@@ -124,7 +144,34 @@ export async function scheduledDetoxCycles(
     }
     const summary = await runCycle(options, source, { mode: "normal" }, now);
     log.info("Detox cycle done", { ...summary });
+    if (summary.committedGeneration !== null) deleted += summary.deletedBytes;
   }
+  return deleted;
+}
+
+/** When the last cycle run early for waiting copies started (kept across restarts of the ticker). */
+export interface EarlyCycles {
+  lastMs: number | null;
+}
+
+/**
+ * Cycles run early because copy requests wait for room (`earlyCycleDue`), as
+ * a scheduled pass. Returns whether they deleted anything (room was made).
+ */
+export async function earlyDetoxCycles(
+  options: DetoxAgentOptions,
+  early: EarlyCycles,
+  log: Logger,
+  now: () => number,
+): Promise<boolean> {
+  const room = options.roomForRequests;
+  if (!room || !(room.maxFraction > 0) || !options.openCopyRequests) return false;
+  const waiting = waitingCopies(await options.openCopyRequests()).length;
+  const nowMs = now();
+  if (!earlyCycleDue({ waiting, nowMs, lastMs: early.lastMs, intervalMs: room.intervalMs })) return false;
+  early.lastMs = nowMs;
+  log.info("Detox runs early: {waiting} copies wait for room", { waiting });
+  return (await scheduledDetoxCycles(options, log, now)) > 0;
 }
 
 /** Has a partition: its own Partition line or one from the configuration. */
@@ -245,6 +292,14 @@ export async function runCycle(
     protectedSites: options.protectedSites ?? [],
     pendingCopies: options.pendingCopies ? await options.pendingCopies() : [],
     deletionPerIteration: options.deletionPerIteration ?? 0.01,
+    ...(options.roomForRequests && options.roomForRequests.maxFraction > 0 && options.openCopyRequests
+      ? {
+        roomForRequests: {
+          waiting: waitingCopies(await options.openCopyRequests()),
+          maxFraction: options.roomForRequests.maxFraction,
+        },
+      }
+      : {}),
   };
   // On a reader replica the main isolate only waits; in-process the cycle yields at its checkpoints.
   const decision = options.decider

@@ -25,6 +25,7 @@ import { deletionPlan } from "./deletion_plan.ts";
 import { type DetoxResult, type HoldBack, runDetoxPaced } from "./detox_engine.ts";
 import { type DetoxPolicy, parseDetoxPolicy } from "./detox_policy.ts";
 import { PartitionImage } from "./partition_image.ts";
+import { roomForWaiting, type WaitingCopy } from "./room_for_requests.ts";
 
 /** The policy as configured (text and where it came from) and how this run reads it. */
 export interface DetoxPolicyRun {
@@ -43,6 +44,8 @@ export interface DetoxRegistryInputs {
   readonly protectedSites: readonly string[];
   readonly pendingCopies: readonly string[];
   readonly deletionPerIteration: number;
+  /** Copies waiting for room, and the most of a site's quota held for them (`room_for_requests.ts`). */
+  readonly roomForRequests?: { readonly waiting: readonly WaitingCopy[]; readonly maxFraction: number };
 }
 
 /** One deletion operation for the file-operations layer, by name. */
@@ -122,6 +125,12 @@ export async function decideDetoxCycle(
     });
     await budget.checkpoint("producers");
     const image = PartitionImage.build(snapshot, policy, attrs);
+    const room = inputs.roomForRequests;
+    if (room) {
+      for (const [site, bytes] of roomForWaiting(snapshot, image, room.waiting, room.maxFraction)) {
+        site.reserved = bytes;
+      }
+    }
     await budget.checkpoint("partition image");
     result = await runDetoxPaced(
       image,

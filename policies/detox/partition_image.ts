@@ -84,12 +84,17 @@ export class ImageReplica implements EvalReplica {
 /** A target site and its partition's usage in the image. */
 export class ImageSite implements EvalSite {
   triggered = false;
+  /**
+   * Bytes held for copies waiting for room (`room_for_requests.ts`): `site.occupancy` counts them
+   * as if present, so that the policy's `When`/`Until` make room for them. Not in `used`.
+   */
+  reserved = 0;
   constructor(readonly site: Site, readonly quota: number, public used: number) {}
 
   get occupancy(): number {
     if (this.quota === 0) return Number.POSITIVE_INFINITY;
     if (this.quota < 0) return 0;
-    return this.used / this.quota;
+    return (this.used + this.reserved) / this.quota;
   }
 }
 

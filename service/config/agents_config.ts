@@ -5,7 +5,7 @@
  * keys into the same variables) both feed.
  */
 import { DEFAULT_PARTITIONS, type PartitionDefinition } from "../../registry/inventory/mod.ts";
-import type { DetoxPolicySource } from "../../actors/agents/detox.ts";
+import type { DetoxPolicySource, RoomForRequests } from "../../actors/agents/detox.ts";
 import { detoxPolicySource, parseDetoxPolicyEntries } from "../../actors/agents/detox_policy_entries.ts";
 import type { FileOpsLimits } from "../../actors/transfer/fileops_engine.ts";
 import { type EnforcerRules, parseEnforcerRules } from "../../policies/enforcer_rules.ts";
@@ -52,6 +52,8 @@ export interface DetoxConfig {
   deletionPerIteration: number;
   protectedSites: string[];
   enforcer: EnforcerRules | null;
+  /** Room for copy requests that wait (docs/detox.md); absent: off. */
+  roomForRequests?: RoomForRequests;
 }
 
 /**
@@ -135,6 +137,10 @@ export async function agentsConfigFromEnv(
       intervalMs: interval("DYNAMO_DETOX_INTERVAL", 14_400, 31 * 86400),
       deletionPerIteration: number("DYNAMO_DETOX_DELETION_PER_ITERATION", 0.01, 0.0001, 1),
       protectedSites: (env("DYNAMO_PROTECTED_SITES") ?? "").split(",").map((s) => s.trim()).filter((s) => s),
+      roomForRequests: {
+        maxFraction: number("DYNAMO_DETOX_ROOM_FOR_REQUESTS", 0, 0, 1),
+        intervalMs: number("DYNAMO_DETOX_ROOM_INTERVAL", 3600, 60, 31 * 86400) * 1000,
+      },
       enforcer: enforcerFile
         ? parseEnforcerRules(await read("DYNAMO_ENFORCER_RULES", enforcerFile), enforcerFile, nowMs)
         : null,

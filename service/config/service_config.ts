@@ -11,7 +11,8 @@
  *     "policies_dir": "policies",
  *     "detox": { "policies": ["detox/Physics.txt", { "file": "campaign.txt", "partition": "Physics" }],
  *                "interval_s": 14400, "deletion_per_iteration": 0.01,
- *                "protected_sites": [], "enforcer_rules": "enforcer.json" },
+ *                "protected_sites": [], "enforcer_rules": "enforcer.json",
+ *                "room_for_requests": 0.2, "room_interval_s": 3600 },
  *     "dealer": { "config": "dealer.json", "interval_s": 3600 },
  *     "requests": { "interval_s": 300 },
  *     "fileops": { "interval_s": 30, "link_parallelism": 4, "site_parallelism": 8 },
@@ -111,6 +112,8 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
       "deletion_per_iteration",
       "protected_sites",
       "enforcer_rules",
+      "room_for_requests",
+      "room_interval_s",
     ]);
     if ((doc as Record<string, Record<string, unknown>>).detox!.policies !== undefined) {
       set(
@@ -122,6 +125,8 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     set("DYNAMO_DETOX_DELETION_PER_ITERATION", detox.optionalNumber("deletion_per_iteration", 0.0001, 1));
     set("DYNAMO_PROTECTED_SITES", detox.optionalTexts("protected_sites")?.join(","));
     set("DYNAMO_ENFORCER_RULES", resolved(detox.optionalText("enforcer_rules")));
+    set("DYNAMO_DETOX_ROOM_FOR_REQUESTS", detox.optionalNumber("room_for_requests", 0, 1));
+    set("DYNAMO_DETOX_ROOM_INTERVAL", detox.optionalNumber("room_interval_s", 60, 31 * 86400));
   }
   const dealer = top.optionalSection("dealer");
   if (dealer) {
@@ -200,6 +205,8 @@ const KEY_OF: Record<string, string> = {
   DYNAMO_DETOX_DELETION_PER_ITERATION: "detox.deletion_per_iteration",
   DYNAMO_PROTECTED_SITES: "detox.protected_sites",
   DYNAMO_ENFORCER_RULES: "detox.enforcer_rules",
+  DYNAMO_DETOX_ROOM_FOR_REQUESTS: "detox.room_for_requests",
+  DYNAMO_DETOX_ROOM_INTERVAL: "detox.room_interval_s",
   DYNAMO_DEALER_CONFIG: "dealer.config",
   DYNAMO_DEALER_INTERVAL: "dealer.interval_s",
   DYNAMO_REQUEST_INTERVAL: "requests.interval_s",
