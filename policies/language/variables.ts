@@ -276,7 +276,7 @@ const vars: ReplicaVariable[] = [
       // The other replicas of the block, walked in place (Detox asks this of every replica each cycle).
       for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
         for (const other of r.visible()) {
-          if (other.block.id !== b.block.id || other === b) continue;
+          if (other.block.id !== b.block.id || other.replica === b.replica) continue;
           if (isComplete(other)) {
             if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
               return false;
