@@ -134,6 +134,9 @@ function membershipPredicate(match: (t: EvalBlockReplica) => boolean): (c: Membe
     get block() {
       return ctx!.block;
     },
+    get blockId() {
+      return ctx!.block.id;
+    },
     get br() {
       return ctx!.blockReplica;
     },

@@ -35,14 +35,22 @@ import type { DetoxPolicy } from "./detox_policy.ts";
 /** A view of one row of an image replica, for conditions; it is its own `br`. Identity means nothing. */
 export class ImageBlockReplica implements EvalBlockReplica, BlockReplicaFields {
   readonly br: BlockReplicaFields = this;
+  #block: Block | null = null;
   constructor(
     readonly replica: ImageReplica,
     /** Row in the replica's columns. */
     readonly row: number,
-    readonly block: Block,
     readonly groupId: number,
   ) {}
 
+  /** Looked up on first ask: most conditions read the owner or the replica's fields, not the block. */
+  get block(): Block {
+    return this.#block ??= this.replica.world.snapshot.blockById(this.replica.columns.blockIdAt(this.row))!;
+  }
+
+  get blockId(): number {
+    return this.replica.columns.blockIdAt(this.row);
+  }
   get size(): number {
     return this.replica.columns.sizeAt(this.row);
   }
@@ -113,16 +121,10 @@ export class ImageReplica implements EvalReplica {
   /** Views of the current rows, made on first ask until the world releases them. */
   views(): readonly ImageBlockReplica[] {
     if (this.#views !== null) return this.#views;
-    const snapshot = this.world.snapshot;
     const views = new Array<ImageBlockReplica>(this.rows.length);
     for (let i = 0; i < views.length; i++) {
       const row = this.rows[i]!;
-      views[i] = new ImageBlockReplica(
-        this,
-        row,
-        snapshot.blockById(this.columns.blockIdAt(row))!,
-        this.groupIdAt(row),
-      );
+      views[i] = new ImageBlockReplica(this, row, this.groupIdAt(row));
     }
     this.world.viewed(this);
     return this.#views = views;
@@ -178,7 +180,8 @@ export class PartitionImage implements EvalWorld {
     if (!partition) throw new RangeError(`Unknown partition "${policy.partition}"`);
     const image = new PartitionImage(snapshot, partition, attrs);
     const mask = snapshot.state.partitions.maskOf(partition);
-    const entries: ImageReplica[] = [];
+    // Sites come sorted by name, so each dataset's list is in site name order as it is filled.
+    const byDataset = image.#byDataset;
     for (const site of snapshot.sites()) {
       const usage = snapshot.sitePartition(site.id, partition)!;
       const target = { site, quota: usage.quota, occupancy: usage.occupancy };
@@ -201,27 +204,24 @@ export class PartitionImage implements EvalWorld {
           columns = placeholders(site.id, dataset);
           for (let i = 0; i < columns.length; i++) rows.push(i);
         }
-        if (rows.length > 0) {
-          entries.push(new ImageReplica(dataset, imageSite, dr.growing, image, columns, rows));
-        }
+        if (rows.length === 0) continue;
+        const r = new ImageReplica(dataset, imageSite, dr.growing, image, columns, rows);
+        const list = byDataset.get(dataset.id);
+        if (list) list.push(r);
+        else byDataset.set(dataset.id, [r]);
       }
     }
-    entries.sort((a, b) =>
-      a.dataset.name < b.dataset.name
-        ? -1
-        : a.dataset.name > b.dataset.name
-        ? 1
-        : a.site.name < b.site.name
-        ? -1
-        : 1
-    );
-    entries.forEach((r, i) => {
-      r.index = i;
-      image.replicas.push(r);
-      let list = image.#byDataset.get(r.dataset.id);
-      if (!list) image.#byDataset.set(r.dataset.id, list = []);
-      list.push(r);
+    // Evaluation order: dataset name, then site name (one sort of the datasets, not of every replica).
+    const lists = [...byDataset.values()].sort((a, b) => {
+      const x = a[0]!.dataset.name, y = b[0]!.dataset.name;
+      return x < y ? -1 : x > y ? 1 : 0;
     });
+    for (const list of lists) {
+      for (const r of list) {
+        r.index = image.replicas.length;
+        image.replicas.push(r);
+      }
+    }
     return image;
   }
 
