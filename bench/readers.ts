@@ -147,6 +147,8 @@ await generateInventory(db, scale, Number(values.seed));
     fileops: null,
     scheduler: null,
     readers: !values["in-process"],
+    // A CMS-scale cycle may take longer than the registry's default 60 s request deadline.
+    requestDeadlineMs: 30 * 60_000,
   });
   await dynamo.ready;
   await dynamo.tree.replicas?.whenReady();
