@@ -22,9 +22,7 @@ import { resolveApplications } from "./agents/builtin_apps.ts";
 import { datasetActors, type DatasetActorsOptions, type DatasetMsg } from "./dataset/dataset_actors.ts";
 import { replicaActor, type ReplicaMsg, ReplicaSlot } from "./inventory/replica_host.ts";
 import { replicaDetoxDecider } from "./agents/detox_on_replica.ts";
-import { type SitesMsg, sitesSupervisor } from "./site/sites_supervisor.ts";
-import { siteAddress } from "./site/site_address.ts";
-import type { SiteMsg } from "./site/site_actor.ts";
+import { routedSiteRef, type SitesMsg, sitesSupervisor } from "./site/sites_supervisor.ts";
 import { DEFAULT_FILEOPS_LIMITS } from "./transfer/fileops_engine.ts";
 import { trackerPass } from "./agents/request_tracker.ts";
 import { replicaDealerDecider } from "./agents/dealer_on_replica.ts";
@@ -86,8 +84,8 @@ export interface ApplicationTree {
  *   /dynamo                 one_for_one, 5 restarts in 60 s, then the process exits non-zero
  *     /inventory            permanent; reloads from the database on restart; backoff 1 s → 30 s
  *     /injections           permanent; stateless, re-reads the queue
- *     /replica              permanent; a reader replica in a Worker, built from the tables while the
- *                           writer pauses, then following the committed journal; Detox decides there.
+ *     /replica              permanent; a reader replica in a Worker, built from the writer's published
+ *                           snapshot as it writes on, then following the committed journal; Detox decides there.
  *                           A failed Worker (or a diverged journal) restarts it with a fresh replica
  *     /detox                permanent; cycles on request, one at a time
  *     /detox_ticks          permanent; the scheduled Detox cycles: a mailbox of one tick, drop-oldest,
@@ -142,7 +140,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
   };
   let gateway!: InventoryGateway;
   // Partitions are parsed again in the Worker, so each needs its definition text.
-  // A cluster follower has no writer to attach a replica to (and runs no agent).
+  // A cluster follower runs no agent, so no replica either.
   const readers = !deps.follower && (deps.readers ??
     ((deps.detox !== undefined || deps.dealer !== undefined) &&
       deps.partitions.every((p) => p.text !== undefined)));
@@ -177,7 +175,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
             id: "replica",
             restart: "permanent",
             behavior: () =>
-              replicaActor({ writer, publication: deps.publication, partitions: deps.partitions, slot }),
+              replicaActor({ publication: deps.publication, partitions: deps.partitions, slot }),
           });
         }
         if (deps.detox) {
@@ -288,7 +286,8 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
                       system.refFor<DatasetMsg>("/dynamo/datasets").tell({ type: "file_done", file }),
                   }
                   : {}),
-                siteRef: (site) => system.refFor<SiteMsg>(siteAddress(site)),
+                // Through the /sites supervisor until the site's actor runs: an ask never dead-letters.
+                siteRef: (site) => routedSiteRef(system, site),
                 snapshot: () => gateway.snapshot(),
                 submit: async (commands) => {
                   const reply = await gateway.submit({ commands, atomic: false });

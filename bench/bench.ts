@@ -18,11 +18,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { ActorSystem, SystemClock, yieldToEventLoop } from "../actors/runtime/mod.ts";
-import { inventoryActor } from "../actors/inventory/inventory_actor.ts";
-import { InventoryGateway } from "../actors/inventory/inventory_gateway.ts";
-import { InventoryPublication } from "../actors/inventory/publication.ts";
 import { type Database, openDatabase } from "../adapters/db/database.ts";
-import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
 import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
 import {
@@ -45,6 +41,7 @@ import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
 import { benchXrootdFileops } from "./fileops_xrootd.ts";
 import { benchInject } from "./inject.ts";
+import { benchJournal } from "./journal.ts";
 import { benchConsistency } from "./consistency.ts";
 import { benchDatasetActors } from "./dataset_actors.ts";
 import { benchCluster } from "./cluster.ts";
@@ -143,7 +140,7 @@ gc();
 const heapBefore = Deno.memoryUsage().heapUsed;
 t = performance.now();
 let cpu = process.cpuUsage();
-let state: InventoryState = await store.loadTables(partitions);
+const state: InventoryState = await store.loadTables(partitions);
 const loadSeconds = (performance.now() - t) / 1000;
 // CPU seconds beside wall seconds: on a shared machine the wall clock also counts other processes' turns.
 figures["inventory.load_cpu_seconds"] = cpuSecondsSince(cpu);
@@ -427,112 +424,16 @@ Object.assign(figures, benchSimulate());
 // ---- snapshot publication: reduce + build for a 100-command batch at this scale -------------
 figures["snapshot.publish_ms"] = benchPublish(state, scale, seed);
 
-// ---- durable commands through the writer vs raw COPY of the same rows ----------------------
+// ---- durable commands through the writer vs raw COPY of the same rows (bench/journal.ts) ----------
 log("journal throughput");
-const system = new ActorSystem({
-  clock: new SystemClock(),
-  logger: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
+const { figures: journalFigures, system, gateway, publication } = await benchJournal({
+  db,
+  store,
+  partitions,
+  scale,
 });
-const publication = new InventoryPublication();
-const writer = system.spawn({
-  id: "inventory",
-  restart: "permanent",
-  behavior: () =>
-    inventoryActor({
-      store,
-      injections: new SqlInjectionQueue(db),
-      partitions: partitions,
-      publication,
-    }),
-});
-const gateway = new InventoryGateway(system, writer, publication, { highWaterMark: 1_000_000 });
-await publication.ready;
-state = publication.snapshot().state;
-const journalCommands = scale.name === "cms" ? 200_000 : 50_000;
-const perBatch = 2_000;
+Object.assign(figures, journalFigures);
 const reads: number[] = [];
-{
-  await gateway.submit({
-    commands: [{ op: "site.upsert", name: "T3_BENCH", storage_type: "disk", status: "ready" }],
-  });
-  // New replicas of existing datasets at one new site: one dataset replica row, then block replica rows.
-  const commands: InventoryCommand[] = [];
-  for (let d = 1; commands.length < journalCommands; d++) {
-    commands.push({
-      op: "dataset_replica.upsert",
-      dataset: datasetName(d),
-      site: "T3_BENCH",
-      group: "AnalysisOps",
-    });
-    const snap = publication.snapshot();
-    const ds = snap.dataset(datasetName(d))!;
-    for (const blockId of ds.blockIds) {
-      commands.push({
-        op: "block_replica.upsert",
-        dataset: ds.name,
-        block: snap.blockById(blockId)!.name,
-        site: "T3_BENCH",
-        files: [],
-      });
-    }
-  }
-  t = performance.now();
-  const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < commands.length; i += perBatch) {
-    pending.push(
-      gateway.submit({ commands: commands.slice(i, i + perBatch) }).then((r) => {
-        if (!r.ok) throw new Error(r.error);
-      }),
-    );
-  }
-  await Promise.all(pending);
-  const journalSeconds = (performance.now() - t) / 1000;
-  figures["journal.commands"] = commands.length;
-  figures["journal.commands_per_second"] = Math.round(commands.length / journalSeconds);
-  figures["journal.transactions"] = publication.snapshot().generation - state.generation - 1;
-
-  // The limit: the same rows (one per command, at a second new site) copied raw into the same
-  // tables of the same database, against the same indexes; best of three, removed after each.
-  const copySite = 999_999;
-  const copyRows: (number | boolean | null)[][] = [];
-  for (const key of commands.keys()) {
-    const cmd = commands[key]!;
-    if (cmd.op === "block_replica.upsert") {
-      const snap = publication.snapshot();
-      const d = snap.dataset(cmd.dataset)!;
-      copyRows.push([snap.block(d.id, cmd.block)!.id, copySite, 1, false, 0, 1_700_000_000, null]);
-    }
-  }
-  const drRows = commands.filter((c) => c.op === "dataset_replica.upsert").map((c) => [
-    publication.snapshot().dataset((c as { dataset: string }).dataset)!.id,
-    copySite,
-    true,
-    1,
-  ]);
-  let best = 0;
-  for (let k = 0; k < 3; k++) {
-    t = performance.now();
-    await db.copyFrom("dataset_replicas", ["dataset_id", "site_id", "growing", "group_id"], drRows);
-    await db.copyFrom("block_replicas", [
-      "block_id",
-      "site_id",
-      "group_id",
-      "is_custodial",
-      "size",
-      "last_update",
-      "file_ids",
-    ], copyRows);
-    best = Math.max(best, commands.length / ((performance.now() - t) / 1000));
-    await db.exec(
-      `DELETE FROM block_replicas WHERE site_id = ${copySite}; DELETE FROM dataset_replicas WHERE site_id = ${copySite}`,
-    );
-  }
-  figures["journal.copy_rows_per_second"] = Math.round(best);
-  figures["journal.ratio_to_copy"] = round(
-    (figures["journal.commands_per_second"] as number) / (figures["journal.copy_rows_per_second"] as number),
-    3,
-  );
-}
 // ---- end to end: the same kind of commands injected over HTTP by 8 clients (bench/inject.ts) -------
 log("injection over HTTP");
 Object.assign(

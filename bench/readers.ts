@@ -1,13 +1,20 @@
 /**
  * `deno run --allow-all bench/readers.ts [--scale small|medium|cms] [--seed N] [--in-process]
- * [--database-url URL]`:
+ * [--database-url URL] [--replica-only]`:
  * the parallel readers (docs/parallel_readers.md). Run by `deno task bench` in a process of its
  * own, since it holds the inventory twice (writer + replica). Never used by tests.
  *
  * - `process.rss_mb_cms`: resident memory with the writer and one reader replica loaded, beside
  *   the heap the writer's inventory alone takes (`inventory.heap_mb_writer_only`).
+ * - `replica.build_seconds` and `replica.build_write_stall_ms`: building the replica, and the
+ *   longest a write (one at a time, each awaited) took meanwhile, beside the longest of the same
+ *   writes for 5 s without a build (`replica.write_max_ms_no_build`), and the longest the main
+ *   event loop went without a turn (`main_isolate.longest_stall_ms_during_build`). `--replica-only`
+ *   stops after the lag figures.
  * - `replica.lag_ms_p99`: publication → applied on the replica while the writer commits 10,000
  *   commands/s (limit 100 ms), beside the rate actually committed.
+ * - `registry.heavy_read_ms_median`: `GET /data/inventory/stats/usage` (every dataset), answered on the
+ *   reader replica (in-process with `--in-process`), beside the small reads' p99 meanwhile.
  * - `registry.read_p99_ms_idle` and `registry.read_p99_ms_during_detox`: p99 of
  *   `GET /data/inventory/sites` over HTTP from 8 concurrent clients, idle and while a Detox cycle
  *   (dry run, same decisions) runs; target ≤ 50 ms and ≤ 5× idle. `--in-process` decides the
@@ -38,6 +45,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     "in-process": { type: "boolean", default: false },
     "database-url": { type: "string" },
+    "replica-only": { type: "boolean", default: false },
   },
 });
 const scale = SCALES[values.scale!];
@@ -74,20 +82,74 @@ await generateInventory(db, scale, Number(values.seed));
     restart: "permanent",
     behavior: () => inventoryActor({ store, injections: new SqlInjectionQueue(db), partitions, publication }),
   });
-  const gateway = new InventoryGateway(system, writer, publication, { highWaterMark: 1_000_000 });
+  const gateway = new InventoryGateway(system, writer, publication, {
+    highWaterMark: 1_000_000,
+    timeoutMs: 600_000, // a write waiting for a paused writer is measured, not abandoned
+  });
   await publication.ready;
   gc();
   figures["inventory.heap_mb_writer_only"] = mb(Deno.memoryUsage().heapUsed);
+  // A first write before the build: the first commit's warm-up is not the build's.
+  await gateway.submit({
+    commands: [{ op: "dataset.upsert", name: datasetName(1), last_update: 1_799_999_999 }],
+  });
   const slot = new ReplicaSlot();
   let t = performance.now();
   system.spawn({
     id: "replica",
     restart: "permanent",
-    behavior: () => replicaActor({ writer, publication, partitions, slot }),
+    behavior: () => replicaActor({ publication, partitions, slot }),
   });
-  const replica = await slot.whenReady();
-  await replica.caughtUp(publication.snapshot().generation);
+  // One write at a time while the replica is built: the longest one is how long the writer stalled.
+  let building = true;
+  const built = slot.whenReady().then(async (r) => {
+    await r.caughtUp(publication.snapshot().generation);
+    building = false;
+    return r;
+  });
+  /** Writes one at a time while `going()`: each one's latency and when it started (ms from `t`). */
+  const writeOneByOne = async (going: () => boolean, from: number) => {
+    const latencies: number[] = [];
+    let longest = 0;
+    let longestAt = 0;
+    for (let i = from; going(); i++) {
+      const started = performance.now();
+      const name = datasetName(1 + (i * 7919) % scale.datasets);
+      const reply = await gateway.submit({
+        commands: [{ op: "dataset.upsert", name, last_update: 1_800_000_000 + i }],
+      });
+      if (!reply.ok) throw new Error(`write: ${reply.error}`);
+      const ms = performance.now() - started;
+      if (ms > longest) [longest, longestAt] = [ms, started - t];
+      latencies.push(ms);
+    }
+    return { latencies, longestAt };
+  };
+  // The longest the main isolate's event loop went without running a 5 ms timer during the build.
+  let lastTick = performance.now();
+  let longestLoopStall = 0;
+  let longestLoopStallAt = 0;
+  const monitor = setInterval(() => {
+    const now = performance.now();
+    if (now - lastTick > longestLoopStall) {
+      [longestLoopStall, longestLoopStallAt] = [now - lastTick, lastTick - t];
+    }
+    lastTick = now;
+  }, 5);
+  const during = await writeOneByOne(() => building, 0);
+  clearInterval(monitor);
+  figures["main_isolate.longest_stall_ms_during_build"] = Math.round(longestLoopStall);
+  figures["main_isolate.longest_stall_during_build_at_s"] = Math.round(longestLoopStallAt / 10) / 100;
+  const replica = await built;
   figures["replica.build_seconds"] = Math.round((performance.now() - t) / 10) / 100;
+  figures["replica.build_writes"] = during.latencies.length;
+  figures["replica.build_write_p50_ms"] = p(during.latencies, 0.5);
+  figures["replica.build_write_stall_ms"] = p(during.latencies, 1);
+  figures["replica.build_write_stall_at_s"] = Math.round(during.longestAt / 10) / 100;
+  // The same writes for 5 s with no build, for contrast (the machine's own noise).
+  const quietUntil = performance.now() + 5_000;
+  const quiet = await writeOneByOne(() => performance.now() < quietUntil, during.latencies.length);
+  figures["replica.write_max_ms_no_build"] = p(quiet.latencies, 1);
   gc();
   // Named after the scale, so that a small run is never read as the CMS figure.
   figures[`process.rss_mb_${scale.name}`] = mb(Deno.memoryUsage().rss);
@@ -125,7 +187,7 @@ await generateInventory(db, scale, Number(values.seed));
 }
 
 // ---- small reads over HTTP from 8 clients, idle and during a Detox cycle ------------------------
-{
+if (!values["replica-only"]) {
   gc();
   const { token } = await new SqlUserStore(db).addUser({
     name: "bench",
@@ -174,6 +236,25 @@ await generateInventory(db, scale, Number(values.seed));
   };
   await readers(1000); // warm-up
   const idle = await readers(5000);
+  const suffix = values["in-process"] ? "_main_isolate" : "";
+
+  // A heavy read (the inventory statistics: every dataset) three times, under the same small reads.
+  log("heavy reads under reads");
+  const heavyMs: number[] = [];
+  const heavyReads = (async () => {
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${base}/data/inventory/stats/usage?list_by=group&physical=n`);
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`/data/inventory/stats/usage: ${res.status}`);
+      heavyMs.push(performance.now() - t0);
+    }
+  })();
+  const heavyMonitor = stallMonitor();
+  const duringHeavy = await readers(heavyReads);
+  figures[`registry.heavy_read_ms_median${suffix}`] = p(heavyMs, 0.5);
+  figures[`registry.read_p99_ms_during_heavy_reads${suffix}`] = p(duringHeavy, 0.99);
+  figures[`main_isolate.longest_stall_ms_during_heavy_reads${suffix}`] = heavyMonitor.stop().longestStall;
   log("a Detox cycle under reads");
   const t = performance.now();
   const cycle = fetch(`${base}/data/detox/run?mode=dry-run`, {
@@ -184,25 +265,18 @@ await generateInventory(db, scale, Number(values.seed));
     if (!res.ok) throw new Error(`detox run: ${res.status} ${JSON.stringify(body)}`);
     return body.data[0] as { deleted_replicas?: number; deletions?: number };
   });
-  // The longest the main isolate's event loop went without running a 5 ms timer during the cycle.
-  let last = performance.now();
-  let longestStall = 0;
-  const monitor = setInterval(() => {
-    const now = performance.now();
-    longestStall = Math.max(longestStall, now - last);
-    last = now;
-  }, 5);
+  const monitor = stallMonitor();
   const during = await readers(cycle);
-  clearInterval(monitor);
+  const { longestStall, stalls } = monitor.stop();
   const summary = await cycle;
-  const suffix = values["in-process"] ? "_main_isolate" : "";
   figures[`detox.cycle_seconds_under_reads${suffix}`] = Math.round((performance.now() - t) / 10) / 100;
   figures["detox.cycle_deletions"] = summary.deleted_replicas ?? summary.deletions ?? null;
   figures["registry.read_p99_ms_idle"] = p(idle, 0.99);
   figures["registry.reads_idle"] = idle.length;
   figures[`registry.read_p99_ms_during_detox${suffix}`] = p(during, 0.99);
   figures[`registry.read_max_ms_during_detox${suffix}`] = p(during, 1);
-  figures[`main_isolate.longest_stall_ms_during_detox${suffix}`] = Math.round(longestStall);
+  figures[`main_isolate.longest_stall_ms_during_detox${suffix}`] = longestStall;
+  figures[`main_isolate.stalls_over_50ms_during_detox${suffix}`] = stalls;
   figures[`registry.reads_during_detox${suffix}`] = during.length;
   figures["registry.read_p99_ms_during_detox_limit"] = Math.min(
     50,
@@ -211,6 +285,29 @@ await generateInventory(db, scale, Number(values.seed));
   await server.shutdown();
   await dynamo.close();
 }
+/**
+ * The longest the main isolate's event loop went without running a 5 ms timer, and every stall over
+ * 50 ms as [ms after the start when it ended, its length].
+ */
+function stallMonitor() {
+  const start = performance.now();
+  let last = start;
+  let longest = 0;
+  const stalls: [number, number][] = [];
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    if (now - last > 50) stalls.push([Math.round(now - start), Math.round(now - last)]);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { longestStall: Math.round(longest), stalls };
+    },
+  };
+}
+
 if (url) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
 await db.close();
 console.log(JSON.stringify(figures, null, 2));

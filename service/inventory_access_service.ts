@@ -30,6 +30,11 @@ export function inventoryAccess(
   return {
     isReady: () => publication.isReady,
     snapshot: () => publication.snapshot(),
+    replicaRead(read, generation, budgetMs) {
+      const replica = tree.replicas?.current;
+      if (!replica || replica.error) return null; // none runs, or it is being built
+      return replica.caughtUp(generation).then(() => replica.query({ kind: "read", read, budgetMs }));
+    },
     async submit(submission, signal) {
       try {
         const idempotencyKey = currentIdempotencyKey();

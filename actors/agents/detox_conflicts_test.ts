@@ -84,6 +84,27 @@ dbTest(
         "SELECT dataset, decision FROM detox_decisions WHERE site = 'T2_A' AND dataset LIKE '/A/%' ORDER BY dataset",
       );
       assertEquals(rows, [["/A/four/AOD", "keep"], ["/A/three/AOD", "delete"]]);
+      // The history keeps why: the held-back keep carries the conflict, the line's own rows none.
+      const reasons = await db.queryArrays(
+        "SELECT dataset, reason FROM detox_decisions WHERE site = 'T2_A' AND dataset LIKE '/A/%' ORDER BY dataset",
+      );
+      const held =
+        `the copy of "/A/four/AOD#b1" at "T2_A" is the only source of the copy to "T2_B" in flight`;
+      assertEquals(reasons, [["/A/four/AOD", held], ["/A/three/AOD", null]]);
+      const explained = await call("GET", "/data/detox/datasets?dataset=/A/four/AOD", { token: admin });
+      assertEquals(explained.status, 200, explained.body.message);
+      assertEquals(
+        explained.body.data.decisions.map((d: { site: string; decision: string; reason: string }) => [
+          d.site,
+          d.decision,
+          d.reason,
+        ]),
+        [["T2_A", "keep", held]],
+      );
+      const detail = await call("GET", "/data/detox/sitedetail?site=T2_A", { token: admin });
+      assertEquals(detail.status, 200, detail.body.message);
+      const four = detail.body.data.datasets.find((d: { dataset: string }) => d.dataset === "/A/four/AOD");
+      assertEquals([four.decision, four.reason], ["keep", held]);
 
       // The copy lands and new data fills T2_A again: the next cycle deletes /A/four.
       await submit(dynamo, [

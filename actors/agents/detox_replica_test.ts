@@ -34,8 +34,7 @@ async function start(db: Parameters<typeof startWriter>[0]) {
   w.system.spawn({
     id: "replica",
     restart: "permanent",
-    behavior: () =>
-      replicaActor({ writer: w.writer, publication: w.publication, partitions: PARTITIONS, slot }),
+    behavior: () => replicaActor({ publication: w.publication, partitions: PARTITIONS, slot }),
   });
   const replica = await slot.whenReady();
   /** Runs between the replica's decision and the commit, once. */

@@ -81,6 +81,14 @@ export function injectionDrainer(options: InjectionDrainerOptions): Behavior<Dra
         const submission = options.gateway.submit({ commands, atomic: true }, { injectionId: row.id }).then(
           async (reply) => {
             if (!reply.ok) await failed(row, attempt, reply.cause ?? reply.error);
+            else if (reply.refused) {
+              // A conflicting operation in flight (an invalidation while its dataset is being
+              // deleted): nothing applied; settled as rejected with the reason, the queue goes on.
+              await options.queue.settle(
+                [{ id: row.id, status: "rejected", result: { error: reply.refused } }],
+                ctx.clock.now(),
+              );
+            }
           },
           (error) => failed(row, attempt, String(error)),
         ).finally(() => state.inFlight.delete(row.id));

@@ -19,7 +19,6 @@ import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/inje
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
-import type { TablesCheckpoint, TableSink } from "../../adapters/db/inventory_store_port.ts";
 
 export type SubmitReply =
   /**
@@ -48,16 +47,6 @@ export type InventoryMsg =
     /** What a decision made elsewhere (a reader replica) relied on; re-checked here before applying. */
     guard?: SubmissionGuard;
   }
-  | {
-    type: "attach";
-    /**
-     * Called with the writer paused and its tables equal to its published state: streams them into
-     * a follower (a reader replica) and subscribes it to the publication before returning, so that
-     * the follower misses no committed entry.
-     */
-    attach: (tables: AttachedTables) => Promise<void>;
-    replyTo: ActorRef<{ ok: true } | { ok: false; error: string }>;
-  }
   | { type: "flush" }
   | { type: "commit_failed"; error: unknown };
 
@@ -69,12 +58,6 @@ export interface InventoryActorOptions {
   /** Upper bound of commands per transaction (group commit). */
   maxBatchCommands?: number;
   onLoadProgress?: (table: string, rows: number) => void;
-}
-
-/** What a follower gets to build its state from: the stored rows, with the writer paused. */
-export interface AttachedTables {
-  readonly partitionIds: ReadonlyMap<string, number>;
-  stream(sink: TableSink): Promise<TablesCheckpoint>;
 }
 
 /** The generation a command was decided on and the preconditions it relied on. */
@@ -161,27 +144,6 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
         case "commit_failed":
           // Whether that transaction committed is unknown: reload durable state.
           throw msg.error;
-
-        case "attach": {
-          // Once the write in flight is durable, the tables are exactly the published state.
-          try {
-            await state.inflight;
-          } catch {
-            // commit_failed is queued and will restart the writer; the tables are still consistent.
-          }
-          state.inflight = null;
-          try {
-            await msg.attach({
-              partitionIds: await options.store.partitionIds(options.partitions),
-              stream: (sink) => options.store.streamTables(options.partitions, sink),
-            });
-            msg.replyTo.tell({ ok: true });
-          } catch (error) {
-            ctx.log.error("Attaching a reader replica failed: {error}", { error: String(error) });
-            msg.replyTo.tell({ ok: false, error: String(error) });
-          }
-          return state;
-        }
 
         case "flush": {
           state.flushQueued = false;

@@ -1,6 +1,6 @@
-import type { Snapshot, Submission } from "../../registry/inventory/mod.ts";
+import { invalidationConflicts, type Snapshot, type Submission } from "../../registry/inventory/mod.ts";
 import { type ActorRef, type ActorSystem, ask } from "../runtime/mod.ts";
-import type { AttachedTables, InventoryMsg, SubmissionGuard, SubmitReply } from "./inventory_actor.ts";
+import type { InventoryMsg, SubmissionGuard, SubmitReply } from "./inventory_actor.ts";
 import type { InventoryPublication } from "./publication.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 
@@ -46,7 +46,12 @@ export class InventoryGateway {
     return this.system.mailboxDepth(this.writer.address);
   }
 
-  /** Resolves once the writer acknowledged: the applied commands are durable. */
+  /**
+   * Resolves once the writer acknowledged: the applied commands are durable. A submission that
+   * invalidates files, blocks or datasets (from any caller: REST, the injection queue, the
+   * consistency agent) is guarded by its `no_conflict` preconditions unless it brings its own guard:
+   * the writer refuses it while a deletion of such a dataset is in flight (docs/actors.md).
+   */
   async submit(
     submission: Submission,
     options: {
@@ -59,7 +64,8 @@ export class InventoryGateway {
   ): Promise<SubmitReply> {
     const depth = this.queueDepth;
     if (depth >= this.#highWater && options.injectionId === undefined) throw new InventoryBusyError(depth);
-    const { injectionId, signal, operations, guard } = options;
+    const { injectionId, signal, operations } = options;
+    const guard = options.guard ?? this.#invalidationGuard(submission);
     return await ask<InventoryMsg, SubmitReply>(
       this.system,
       this.writer,
@@ -75,18 +81,10 @@ export class InventoryGateway {
     );
   }
 
-  /**
-   * Builds a follower (a reader replica) from the stored tables while the writer is paused, and lets
-   * it subscribe before the writer carries on. Long at CMS scale (the tables are read once).
-   */
-  async attach(attach: (tables: AttachedTables) => Promise<void>, timeoutMs = 600_000): Promise<void> {
-    const reply = await ask<InventoryMsg, { ok: true } | { ok: false; error: string }>(
-      this.system,
-      this.writer,
-      (replyTo) => ({ type: "attach", attach, replyTo }),
-      { timeoutMs },
-    );
-    if (!reply.ok) throw new Error(reply.error);
+  #invalidationGuard(submission: Submission): SubmissionGuard | undefined {
+    const preconditions = invalidationConflicts(submission.commands);
+    if (preconditions.length === 0) return undefined;
+    return { decidedAt: this.publication.isReady ? this.snapshot().generation : 0, preconditions };
   }
 
   /** Where committed batches are published (followers subscribe here). */

@@ -67,10 +67,6 @@ export function journalFollower(options: JournalFollowerOptions): Behavior<Follo
             if (entries.length < 1000) return state;
           }
         }
-        case "attach":
-          // Reader replicas attach to the writer (the leader), which pauses between batches for them.
-          msg.replyTo.tell({ ok: false, error: NOT_THE_WRITER });
-          return state;
         case "flush":
         case "commit_failed":
           return state;

@@ -1,19 +1,40 @@
-import type { JournalEntry, PartitionDefinition } from "../../registry/inventory/mod.ts";
+import { type JournalEntry, type PartitionDefinition, stateRows } from "../../registry/inventory/mod.ts";
 import type { DetoxDecision } from "../../policies/detox/detox_decision.ts";
 import type { DealerDecision } from "../../policies/dealer/dealer_decision.ts";
 import type { DealerDecisionRow } from "../../registry/requests/dealer_run.ts";
 import type { DecisionRow } from "../../registry/requests/detox_run.ts";
-import type { TableSink } from "../../adapters/db/inventory_store_port.ts";
 import type { InventoryPublication } from "./publication.ts";
-import type { AttachedTables } from "./inventory_actor.ts";
+import { yieldToEventLoop } from "../runtime/clock.ts";
 import type { FromReplica, ReplicaQuery, TableRow, ToReplica } from "./reader_replica_protocol.ts";
 
-/** Rows per message while streaming the tables into a replica. */
-const ROWS_PER_MESSAGE = 20_000;
+/** Rows per message (and per turn of the main event loop) while building a replica. */
+const ROWS_PER_MESSAGE = 10_000;
+/** Row messages posted and not yet loaded by the Worker, at most (the rest wait on the main thread). */
+const MESSAGES_IN_FLIGHT = 2;
 /** Detox decision rows per page (each decoded in one turn of the main event loop). */
-const DECISION_ROWS_PER_PAGE = 5_000;
+const DECISION_ROWS_PER_PAGE = 2_000;
 /** Lag samples kept (for the benchmark's percentiles). */
 const LAG_SAMPLES = 100_000;
+
+export interface BuildOptions {
+  /** Rows per message (default 10,000). */
+  rowsPerMessage?: number;
+  /** Awaited before each slice of rows is sent, from 0 (tests hold the build here). */
+  beforeSlice?: (slice: number) => Promise<void> | void;
+}
+
+/** Entries published while a replica is being built, until it follows live. */
+class BuildBuffer {
+  entries: JournalEntry[] = [];
+  live = false;
+
+  /** The buffered entries after `generation` (the snapshot's): those at or below it are in the rows. */
+  after(generation: number): JournalEntry[] {
+    const out = this.entries.filter((e) => e.seq > generation);
+    this.entries = [];
+    return out;
+  }
+}
 
 export interface ReaderReplicaOptions {
   /** URL of a module exporting `partitions` (tests). */
@@ -27,8 +48,8 @@ export interface ReaderReplicaOptions {
 /**
  * The main-thread handle of a reader replica Worker. It is built either from
  * the committed journal (`follow`: backlog, then live entries) or from the
- * stored tables while the writer is paused (`attachTo`), then follows every
- * entry the writer publishes. Queries and Detox cycles run in the Worker.
+ * writer's published snapshot while the writer carries on (`buildFrom`), then
+ * follows every entry the writer publishes. Queries and Detox cycles run in the Worker.
  */
 export class ReaderReplica {
   #worker: Worker;
@@ -43,6 +64,8 @@ export class ReaderReplica {
   #publishedAt = new Map<number, number>();
   #lagSamples: number[] = [];
   #closed = false;
+  #rowsInFlight = 0;
+  #rowsWindowWaiter: (() => void) | null = null;
 
   private constructor(worker: Worker, onFailure: ((error: Error) => void) | null) {
     this.#worker = worker;
@@ -123,33 +146,57 @@ export class ReaderReplica {
   }
 
   /**
-   * Builds the replica from the stored tables (the writer is paused meanwhile, so they are exactly
-   * its published state) and subscribes to the publication before the writer carries on.
+   * Builds the replica from the writer's published snapshot, without pausing the writer: the
+   * snapshot is immutable, so its rows are those of its generation however long the build takes.
+   * They go to the Worker in slices, one per turn of the event loop, at most
+   * `MESSAGES_IN_FLIGHT` ahead of the Worker. Entries the writer publishes meanwhile are buffered
+   * and applied once the rows are loaded (those at or below the snapshot's generation are
+   * dropped; a gap makes the Worker report a divergence). Resolves once the buffer is drained and
+   * the replica follows the writer live; false if it was closed meanwhile.
    */
-  async attachTo(tables: AttachedTables, publication: InventoryPublication): Promise<void> {
-    this.#post({ type: "load_begin", partitionIds: [...tables.partitionIds] });
+  async buildFrom(publication: InventoryPublication, options: BuildOptions = {}): Promise<boolean> {
+    await publication.ready;
+    if (this.#closed) return false;
+    const build = new BuildBuffer();
+    // Subscribed in the same turn as the snapshot is taken: every later entry is buffered.
+    this.#unsubscribe = publication.subscribe((entry) => {
+      if (build.live) this.#feedLive(entry);
+      else build.entries.push(entry);
+    });
+    const state = publication.snapshot().state;
+    const perMessage = options.rowsPerMessage ?? ROWS_PER_MESSAGE;
+    this.#post({
+      type: "load_begin",
+      partitionIds: [...state.partitions.byName].map(([name, p]) => [name, p.id] as const),
+    });
     let rows: TableRow[] = [];
-    const push = (row: TableRow) => {
+    let slice = 0;
+    const send = async () => {
+      await options.beforeSlice?.(slice++);
+      await this.#rowsWindow();
+      if (this.#closed) return;
+      this.#post({ type: "rows", rows });
+      this.#rowsInFlight += 1;
+      rows = [];
+      await yieldToEventLoop(); // the writer and the HTTP requests run between two slices
+    };
+    for (const row of stateRows(state)) {
       rows.push(row);
-      if (rows.length >= ROWS_PER_MESSAGE) {
-        this.#post({ type: "rows", rows });
-        rows = [];
-      }
-    };
-    const sink: TableSink = {
-      addGroup: (...args) => push(["addGroup", ...args]),
-      addSite: (...args) => push(["addSite", ...args]),
-      addQuota: (...args) => push(["addQuota", ...args]),
-      addDataset: (...args) => push(["addDataset", ...args]),
-      addBlock: (...args) => push(["addBlock", ...args]),
-      addDatasetReplica: (...args) => push(["addDatasetReplica", ...args]),
-      addBlockReplica: (...args) => push(["addBlockReplica", ...args]),
-    };
-    const checkpoint = await tables.stream(sink);
-    if (rows.length > 0) this.#post({ type: "rows", rows });
-    this.#post({ type: "load_end", generation: checkpoint.generation, counters: checkpoint.counters });
-    if (this.#closed) return; // closed while loading: nothing to follow
-    this.#unsubscribe = publication.subscribe((entry) => this.#feedLive(entry));
+      if (rows.length >= perMessage) await send();
+      if (this.#closed || this.#error) return false;
+    }
+    if (rows.length > 0) await send();
+    if (this.#closed || this.#error) return false;
+    this.#post({ type: "load_end", generation: state.generation, counters: state.counters });
+    this.feed(build.after(state.generation));
+    build.live = true;
+    return true;
+  }
+
+  /** Resolves once fewer than `MESSAGES_IN_FLIGHT` row messages wait in the Worker. */
+  #rowsWindow(): Promise<void> {
+    if (this.#rowsInFlight < MESSAGES_IN_FLIGHT || this.#closed || this.#error) return Promise.resolve();
+    return new Promise((resolve) => (this.#rowsWindowWaiter = resolve));
   }
 
   /** Resolves once the replica has applied everything up to `seq`. */
@@ -208,6 +255,7 @@ export class ReaderReplica {
     this.#unsubscribe = null;
     this.#worker.terminate();
     this.#rejectAll(new Error("The reader replica was closed"));
+    this.#releaseRowsWindow();
   }
 
   #feedLive(entry: JournalEntry): void {
@@ -225,7 +273,14 @@ export class ReaderReplica {
     if (this.#error) return;
     this.#error = error.message;
     this.#rejectAll(error);
+    this.#releaseRowsWindow();
     this.#onFailure?.(error);
+  }
+
+  #releaseRowsWindow(): void {
+    const w = this.#rowsWindowWaiter;
+    this.#rowsWindowWaiter = null;
+    w?.();
   }
 
   #rejectAll(error: Error): void {
@@ -264,6 +319,10 @@ export class ReaderReplica {
       case "error":
         // A diverged journal: this replica cannot be trusted any more.
         this.#fail(new Error(msg.message));
+        return;
+      case "rows_loaded":
+        this.#rowsInFlight -= 1;
+        this.#releaseRowsWindow();
         return;
       case "ready":
         return;

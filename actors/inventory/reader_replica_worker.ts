@@ -1,8 +1,9 @@
 /// <reference lib="deno.worker" />
 /**
- * A reader replica in its own isolate: it is built from the stored tables
- * (streamed by the main thread while the writer pauses) and then applies
- * committed journal entries with the same reducer as the writer
+ * A reader replica in its own isolate: it is built from the rows of the
+ * writer's published snapshot (streamed by the main thread in slices while the
+ * writer carries on), then applies every journal entry committed after that
+ * snapshot's generation with the same reducer as the writer
  * (docs/parallel_readers.md), so it serves reads and decides Detox cycles
  * without ever copying whole snapshots across threads, and without stalling
  * the main isolate.
@@ -10,6 +11,7 @@
 import {
   DEFAULT_PARTITIONS,
   emptyState,
+  feedRow,
   inventoryDigest,
   InventoryLoader,
   type InventoryState,
@@ -18,6 +20,8 @@ import {
   replayEntry,
   Snapshot,
 } from "../../registry/inventory/mod.ts";
+import { answerHeavyRead } from "../../registry/inventory/reads/heavy_read.ts";
+import { slicedPace } from "../../registry/inventory/reads/pace.ts";
 import { parsePartitions } from "../../policies/partitions.ts";
 import { parseEnforcerRules } from "../../policies/enforcer_rules.ts";
 import { CycleBudget } from "../../policies/cycle_budget.ts";
@@ -47,6 +51,13 @@ async function answer(query: ReplicaQuery): Promise<unknown> {
       return inventoryDigest(snap.state);
     case "dataset":
       return snap.dataset(query.name) ?? null;
+    case "read":
+      // Sliced, so that journal entries and a Detox or Dealer decision interleave with a long read.
+      return await answerHeavyRead(
+        snap,
+        query.read,
+        slicedPace({ budgetMs: query.budgetMs, now: Date.now, yieldNow: yieldToEventLoop }),
+      );
     case "detox": {
       const e = query.enforcer;
       const budget = new CycleBudget({ budgetMs: query.budgetMs, now: Date.now, yieldNow: yieldToEventLoop });
@@ -89,8 +100,6 @@ async function answer(query: ReplicaQuery): Promise<unknown> {
   }
 }
 
-type LoaderMethod = (this: InventoryLoader, ...args: unknown[]) => void;
-
 self.onmessage = async (event: MessageEvent<ToReplica>) => {
   const msg = event.data;
   try {
@@ -111,9 +120,8 @@ self.onmessage = async (event: MessageEvent<ToReplica>) => {
         loader = new InventoryLoader(new PartitionTable(definitions, new Map(msg.partitionIds)));
         return;
       case "rows":
-        for (const [method, ...args] of msg.rows) {
-          ((loader as unknown as Record<string, LoaderMethod>)[method]!).apply(loader!, args);
-        }
+        for (const row of msg.rows) feedRow(loader!, row);
+        send({ type: "rows_loaded" });
         return;
       case "load_end":
         state = loader!.finish(msg.generation, msg.counters);

@@ -1,15 +1,15 @@
 /**
  * The reader replica as a supervised actor (`/dynamo/replica`): its
- * incarnation starts a Worker, has the writer stream the tables into it
- * between two batches, and publishes it in a `ReplicaSlot` for the agents and
- * the heavy reads. A Worker that fails (or whose journal diverged) fails the
- * actor; the restarted incarnation builds a fresh replica.
+ * incarnation starts a Worker, builds it from the writer's published snapshot
+ * while the writer carries on (the entries committed meanwhile are applied
+ * after it), and publishes it in a `ReplicaSlot` for the agents and the heavy
+ * reads. A Worker that fails (or whose journal diverged) fails the actor; the
+ * restarted incarnation builds a fresh replica.
  */
 import type { PartitionDefinition } from "../../registry/inventory/mod.ts";
-import type { ActorRef, Behavior } from "../runtime/mod.ts";
-import type { InventoryMsg } from "./inventory_actor.ts";
+import type { Behavior } from "../runtime/mod.ts";
 import type { InventoryPublication } from "./publication.ts";
-import { ReaderReplica } from "./reader_replica.ts";
+import { type BuildOptions, ReaderReplica } from "./reader_replica.ts";
 
 /** Where the current replica is found; empty while one is being built. */
 export class ReplicaSlot {
@@ -40,15 +40,15 @@ export class ReplicaSlot {
 }
 
 export interface ReplicaActorOptions {
-  writer: ActorRef<InventoryMsg>;
   publication: InventoryPublication;
   partitions: readonly PartitionDefinition[];
   slot: ReplicaSlot;
+  build?: BuildOptions;
 }
 
 export type ReplicaMsg =
-  | { type: "attached"; ok: true }
-  | { type: "attached"; ok: false; error: string }
+  | { type: "built"; ok: true }
+  | { type: "built"; ok: false; error: string }
   | { type: "failed"; error: string };
 
 interface State {
@@ -62,19 +62,19 @@ export function replicaActor(options: ReplicaActorOptions): Behavior<ReplicaMsg,
         partitions: options.partitions,
         onFailure: (error) => ctx.self.tell({ type: "failed", error: error.message }),
       });
-      // The writer answers by message: this actor never waits for it.
-      options.writer.tell({
-        type: "attach",
-        attach: (tables) => replica.attachTo(tables, options.publication),
-        replyTo: { address: ctx.address, tell: (r) => ctx.self.tell({ type: "attached", ...r }) },
-      });
+      // The build runs beside the writer and this actor's mailbox; its outcome comes back as a message
+      // (none once the replica is closed by this incarnation's stop).
+      replica.buildFrom(options.publication, options.build).then(
+        (built) => built && ctx.self.tell({ type: "built", ok: true }),
+        (error) => ctx.self.tell({ type: "built", ok: false, error: String(error) }),
+      );
       return { replica };
     },
     receive(state, msg, ctx) {
       switch (msg.type) {
-        case "attached":
-          if (!msg.ok) throw new Error(`The writer could not attach the reader replica: ${msg.error}`);
-          ctx.log.info("Reader replica attached", { generation: options.publication.snapshot().generation });
+        case "built":
+          if (!msg.ok) throw new Error(`The reader replica could not be built: ${msg.error}`);
+          ctx.log.info("Reader replica built", { generation: state.replica.applied });
           options.slot.set(state.replica);
           return state;
         case "failed":

@@ -4,12 +4,12 @@ import { type ActorRef, ActorSystem, TestClock } from "../runtime/mod.ts";
 import { InventoryPublication } from "../inventory/publication.ts";
 import { type JournalEntry, parseCommand } from "../../registry/inventory/mod.ts";
 import type { SiteAdmission, SiteMsg, SiteOccupancy } from "./site_actor.ts";
-import { type SitesMsg, sitesSupervisor } from "./sites_supervisor.ts";
+import { routedSiteRef, type SitesMsg, sitesSupervisor } from "./sites_supervisor.ts";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A /sites tree over a real inventory state, published as the writer does; the clock never moves. */
-function start(parallelism: number) {
+function start(parallelism: number, options: { loaded?: boolean } = {}) {
   const h = new ReducerHarness();
   basicFederation(h);
   const publication = new InventoryPublication();
@@ -19,7 +19,8 @@ function start(parallelism: number) {
     restart: "permanent",
     behavior: () => sitesSupervisor({ publication, parallelism }),
   });
-  publication.publishLoaded(h.state);
+  const load = () => publication.publishLoaded(h.state);
+  if (options.loaded ?? true) load();
   /** Commits commands as the writer does: a new state published with its journal entry. */
   const commit = (...raw: Record<string, unknown>[]) => {
     h.apply(...raw);
@@ -38,7 +39,7 @@ function start(parallelism: number) {
     await system.runUntilIdle();
     return o!;
   };
-  return { system, commit, site, occupancy };
+  return { system, commit, site, occupancy, load };
 }
 
 /** A holder: what the sites told it, in order. */
@@ -135,5 +136,47 @@ Deno.test("a crashed holder's slots come back to the waiting, and a restarted si
   commit({ op: "site.upsert", name: "T2_A", status: "waitroom" });
   await system.runUntilIdle();
   assertEquals((await occupancy("T2_A")).status, "waitroom");
+  await system.shutdown();
+});
+
+Deno.test("a worker's ask reaches a site's actor the supervisor has not started yet: at start and for a site just added", async () => {
+  const { system, commit, occupancy } = start(1);
+  // No turn has run: the supervisor has not synced, /sites/T2_A does not exist yet.
+  assert(!system.exists("/sites/T2_A"));
+  const w = holder("/w/early");
+  routedSiteRef(system, "T2_A").tell({ type: "acquire", holder: w.ref, ticket: "1", use: "receive" });
+  // A commit adds a site and a worker asks for it before the supervisor has read the commit.
+  commit({ op: "site.upsert", name: "T3_NEW", storage_type: "disk", status: "ready" });
+  routedSiteRef(system, "T3_NEW").tell({ type: "acquire", holder: w.ref, ticket: "2", use: "receive" });
+  const unknown = holder("/w/unknown");
+  routedSiteRef(system, "T9_NOWHERE").tell({ type: "acquire", holder: unknown.ref, ticket: "3" });
+  routedSiteRef(system, "T9_NOWHERE").tell({ type: "release_all", holder: "/w/unknown" });
+  await system.runUntilIdle();
+  assertEquals(w.told, ["admitted:1", "admitted:2"]);
+  assertEquals(unknown.told, ["refused:3"], "a site the inventory does not have refuses at once");
+  assertEquals(system.deadLetters.count, 0, "nothing dead-lettered");
+  assertEquals((await occupancy("T2_A")).holders, { "/w/early": 1 });
+  assert(!system.exists("/sites/T9_NOWHERE"), "no actor for a name the inventory does not have");
+  // Once the actor runs, a ref made then reaches it straight, the release too.
+  routedSiteRef(system, "T2_A").tell({ type: "release", holder: "/w/early", ticket: "1" });
+  await system.runUntilIdle();
+  assertEquals((await occupancy("T2_A")).running, 0);
+  await system.shutdown();
+});
+
+Deno.test("asks sent before the inventory is loaded wait for it, in order", async () => {
+  const { system, load } = start(1, { loaded: false });
+  const a = holder("/w/a");
+  const b = holder("/w/b");
+  const ref = routedSiteRef(system, "T2_A");
+  ref.tell({ type: "acquire", holder: a.ref, ticket: "1", use: "receive" });
+  ref.tell({ type: "acquire", holder: b.ref, ticket: "1", use: "receive" });
+  ref.tell({ type: "release", holder: "/w/a", ticket: "1" });
+  await system.runUntilIdle();
+  assertEquals([a.told, b.told], [[], []], "nothing answered before the inventory is there");
+  load();
+  await system.runUntilIdle();
+  assertEquals([a.told, b.told], [["admitted:1"], ["admitted:1"]], "a's release freed the slot for b");
+  assertEquals(system.deadLetters.count, 0);
   await system.shutdown();
 });

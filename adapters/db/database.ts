@@ -5,24 +5,12 @@ import postgres from "postgres";
 import { connect as connectTcp, type Socket } from "node:net";
 import { lockDataDir } from "./data_dir_lock.ts";
 import { PGliteDialect } from "./pglite_driver.ts";
+import { growFilesGeometrically, type Memfs } from "./pglite_memfs.ts";
 import type { DB } from "./schema.ts";
 
 export type Cell = string | number | boolean | null;
 
-/** Rows per COPY statement in a PGlite bulk transaction (see `bulkTransaction`). */
-const PGLITE_COPY_CHUNK = 10_000;
-
-function* inChunks<T>(rows: Iterable<T>, size: number): Generator<T[]> {
-  let chunk: T[] = [];
-  for (const row of rows) {
-    chunk.push(row);
-    if (chunk.length >= size) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk;
-}
+import { FIRST_CHUNK_ROWS, inChunks, nextChunkRows } from "./copy_chunks.ts";
 
 /** A transaction with raw SQL and COPY, for bulk writes that Kysely cannot express. */
 export interface BulkTransaction {
@@ -100,6 +88,8 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
     await unlock();
     throw e;
   }
+  // In memory, a growing table was copied whole at every extension (see pglite_memfs.ts).
+  growFilesGeometrically(pg.Module.MEMFS as unknown as Memfs);
   const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pg) });
   let closed = false;
   return {
@@ -119,11 +109,18 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
           copyFrom: async (table, columns, rows) => {
             // PGlite runs in this thread: one COPY per chunk, with a turn of the event loop before each,
             // so that a large insert (a Detox cycle's decisions) does not stall HTTP for its whole length.
-            for (const chunk of inChunks(rows, PGLITE_COPY_CHUNK)) {
+            // A chunk (its rows built lazily, and the COPY) is sized to take about 20 ms.
+            let size = FIRST_CHUNK_ROWS;
+            const chunks = inChunks(rows, () => size);
+            for (;;) {
               await turn();
+              const started = performance.now();
+              const chunk = chunks.next();
+              if (chunk.done) return;
               await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], {
-                blob: new Blob([...copyText(chunk)]),
+                blob: new Blob([...copyText(chunk.value)]),
               });
+              size = nextChunkRows(chunk.value.length, performance.now() - started);
             }
           },
         })
@@ -299,7 +296,12 @@ async function copyToPostgres(
 ): Promise<void> {
   const stream = await sql.unsafe(copyStatement(table, columns, "STDIN")).writable();
   const writer = new WritableStreamAdapter(stream);
-  for (const chunk of copyText(rows)) await writer.write(chunk);
+  // A turn of the event loop between chunks: a write that needs no drain resolves at once, so without it
+  // building every row's text (a Detox cycle's decisions) would be one stretch of this thread.
+  for (const chunk of copyText(rows, POSTGRES_COPY_CHUNK_CHARS)) {
+    await writer.write(chunk);
+    await turn();
+  }
   await writer.end();
 }
 
@@ -323,12 +325,15 @@ class WritableStreamAdapter {
   }
 }
 
-/** COPY text format, in chunks of about 1 MB. */
-function* copyText(rows: Iterable<Cell[]>): Generator<string> {
+/** Characters of COPY text sent to PostgreSQL between two turns of the event loop. */
+const POSTGRES_COPY_CHUNK_CHARS = 1 << 18;
+
+/** COPY text format, in chunks of about `chunkChars` characters (1 M by default). */
+function* copyText(rows: Iterable<Cell[]>, chunkChars = 1 << 20): Generator<string> {
   let buf = "";
   for (const row of rows) {
     buf += row.map(copyCell).join("\t") + "\n";
-    if (buf.length > 1 << 20) {
+    if (buf.length > chunkChars) {
       yield buf;
       buf = "";
     }

@@ -47,7 +47,7 @@ export class SqlDetoxHistory implements DetoxHistory {
       if (e.decisions.length > 0) {
         await tx.copyFrom(
           "detox_decisions",
-          ["cycle_id", "site", "dataset", "decision", "line", "size", "num_blocks", "blocks"],
+          ["cycle_id", "site", "dataset", "decision", "line", "size", "num_blocks", "blocks", "reason"],
           lazyRows(e.decisions, (
             d,
           ) => [
@@ -59,6 +59,7 @@ export class SqlDetoxHistory implements DetoxHistory {
             d.size,
             d.blocks.length,
             JSON.stringify(d.blocks),
+            d.reason ?? null,
           ]),
         );
       }
@@ -175,6 +176,7 @@ export class SqlDetoxHistory implements DetoxHistory {
       line: r.line,
       size: r.size,
       blocks: r.blocks as string[],
+      ...(r.reason ? { reason: r.reason } : {}),
     }));
   }
 

@@ -35,6 +35,7 @@ import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
 import { recordCommittedKeys } from "./cluster_store.ts";
 import { PipelinedWrites } from "./pipelined_writes.ts";
+import { decodeCommands, encodeCommands } from "./journal_codec.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -250,7 +251,7 @@ export class SqlInventoryStore implements InventoryStore {
       seq: r.seq,
       atMs: r.at_ms,
       version: r.version,
-      commands: JSON.parse(r.commands) as JournalEntry["commands"],
+      commands: decodeCommands(r.commands) as JournalEntry["commands"],
       annex: JSON.parse(r.annex) as FileAnnex,
     }));
   }
@@ -309,7 +310,7 @@ export class SqlInventoryStore implements InventoryStore {
           entry.seq,
           entry.atMs,
           entry.version ?? COMMAND_VERSION,
-          JSON.stringify(entry.commands),
+          encodeCommands(entry.commands),
           JSON.stringify(entry.annex),
         ],
       );

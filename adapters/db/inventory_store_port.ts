@@ -56,11 +56,6 @@ export interface InventoryStore {
     partitions: readonly PartitionDefinition[],
     onProgress?: (p: LoadProgress) => void,
   ): Promise<InventoryState>;
-  /**
-   * Streams the stored rows into `sink` (the loader's order) and returns their checkpoint. Consistent
-   * only while nothing commits: the writer calls it between batches.
-   */
-  streamTables(partitions: readonly PartitionDefinition[], sink: TableSink): Promise<TablesCheckpoint>;
   /** The persistent id of each configured partition (new ones are registered). */
   partitionIds(partitions: readonly PartitionDefinition[]): Promise<Map<string, number>>;
   /** Journal entries with seq > `afterSeq`, in order (at most `limit`). */

@@ -187,3 +187,42 @@ dbTest(
     assertEquals(inventoryDigest(await store.loadTables(DEFAULT_PARTITIONS)), inventoryDigest(state));
   },
 );
+
+dbTest(
+  "the journal stores commands with hostile text exactly, and reads old plain-array rows",
+  async ({ db }) => {
+    // The store takes what the writer applied; here text that the command parser would refuse too
+    // (NUL, control characters): the journal must keep it byte for byte or refuse it, never alter it.
+    const store = new SqlInventoryStore(db);
+    const state = await store.loadTables(DEFAULT_PARTITIONS);
+    const hostile = [
+      "quote \" ' `",
+      "back\\slash \\\\ \\N \\.",
+      "nul \u0000 byte",
+      "tab\tnewline\ncr\r",
+      "unicode é 漢字 🚀 \u2028",
+      "lone \ud800 surrogate",
+    ];
+    const commands = hostile.flatMap((s) => [
+      { op: "dataset.upsert", name: s, software_version: s },
+      { op: "dataset.upsert", name: s, software_version: s },
+      { op: s, [s]: [s, { [s]: s }] },
+    ]);
+    const result = reduceBatch(state, [], catalogFromAnnex(EMPTY_ANNEX), 0, 1);
+    await store.commit({
+      // deno-lint-ignore no-explicit-any
+      entry: { seq: 1, atMs: 0, version: 1, commands: commands as any, annex: EMPTY_ANNEX },
+      base: state,
+      state: result.state,
+      changes: result.changes,
+    });
+    // A row as journals were written before the compact format.
+    await db.queryArrays(
+      "INSERT INTO inventory_journal (seq, at_ms, version, commands, annex) VALUES ($1, $2, $3, $4, $5)",
+      [2, 0, 1, JSON.stringify([{ op: "site.upsert", name: hostile[0] }]), JSON.stringify(EMPTY_ANNEX)],
+    );
+    const journal = await store.journalSince(0);
+    assertEquals(JSON.stringify(journal[0]!.commands), JSON.stringify(commands));
+    assertEquals(journal[1]!.commands, [{ op: "site.upsert" as const, name: hostile[0]! }]);
+  },
+);

@@ -11,6 +11,7 @@ import * as m008 from "./migrations/008_injection_attempts.ts";
 import * as m009 from "./migrations/009_consistency.ts";
 import * as m010 from "./migrations/010_consistency_digests.ts";
 import * as m011 from "./migrations/011_cluster.ts";
+import * as m012 from "./migrations/012_detox_decision_reasons.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -28,6 +29,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "009_consistency": m009,
   "010_consistency_digests": m010,
   "011_cluster": m011,
+  "012_detox_decision_reasons": m012,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

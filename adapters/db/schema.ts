@@ -132,6 +132,8 @@ export interface DetoxTables {
     size: number;
     num_blocks: number;
     blocks: unknown;
+    /** Why a held-back replica is kept (012); null otherwise. */
+    reason?: string | null;
   };
   detox_sites: {
     cycle_id: number;

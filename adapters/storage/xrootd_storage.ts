@@ -2,9 +2,23 @@
  * A storage site behind an XRootD endpoint (`root://host:port//base`), driven
  * with the XRootD client tools `xrdfs` and `xrdcp` (Debian: xrootd-client).
  * Every call is a child process with a timeout; its error text is mapped to
- * the errno-like codes the transfer layer classifies.
+ * the errno-like codes the transfer layer classifies. A process start costs
+ * as much as a small copy, so calls made at the same time share one: copies
+ * from a local site to one directory go in one `xrdcp` (#copyBatch), stats in
+ * one `xrdfs` session (#statBatch).
  */
+import { BatchQueue } from "./batch_queue.ts";
 import { PosixStorage } from "./posix_storage.ts";
+import {
+  batchablePath,
+  type BatchFile,
+  batchKey,
+  parseMissing,
+  parseStatBlocks,
+  parseXrdcpReport,
+  type StatBlock,
+  writtenProblem,
+} from "./xrootd_batch.ts";
 import {
   checkNamespacePath,
   DISK_CAPABILITIES,
@@ -32,6 +46,7 @@ export function parseXrootdUrl(url: string): XrootdEndpoint {
   if (!m) throw new StorageError("EINVAL", url, "an XRootD site must look like root://host:port//path");
   const port = m[2] === undefined ? 1094 : Number(m[2]);
   if (port < 1 || port > 65535) throw new StorageError("EINVAL", url, "port out of range");
+  if (m[3]?.includes("?")) throw new StorageError("EINVAL", url, 'an XRootD site path cannot hold "?"');
   const base = m[3] === undefined || m[3] === "/" ? "" : checkNamespacePath(m[3]);
   return { host: `${m[1]}:${port}`, base };
 }
@@ -39,9 +54,32 @@ export function parseXrootdUrl(url: string): XrootdEndpoint {
 export interface XrootdOptions {
   /** Seconds for metadata calls (stat, ls, rm, query). */
   metadataTimeoutS?: number;
-  /** Seconds for one file copy. */
+  /** Seconds for one file copy (and for one batch of files copied by one xrdcp). */
   copyTimeoutS?: number;
+  /** Most files one xrdcp copies from a local site (default 8); 1 copies file by file, without batches. */
+  batchFiles?: number;
+  /** Most batches running at once (default 2); more copies wait and go together in the next. */
+  batchesAtOnce?: number;
 }
+
+/** One local file waiting for its batch. */
+interface LocalCopy {
+  /** /proc/PID/fd/N of the opened source file. */
+  readonly local: string;
+  readonly file: BatchFile;
+}
+
+/**
+ * What a batch says of one file: in place; failed (the error is the file's
+ * own); written and verified under its temporary name but not renamed (the
+ * final name was taken: the one-file rename replaces it); or not known (the
+ * one-file path copies it again and reports its own error).
+ */
+type BatchOutcome =
+  | { readonly kind: "done" }
+  | { readonly kind: "failed"; readonly error: StorageError }
+  | { readonly kind: "verified" }
+  | { readonly kind: "unknown" };
 
 export class XrootdStorage implements StorageAdapter {
   readonly kind = "xrootd" as const;
@@ -49,19 +87,56 @@ export class XrootdStorage implements StorageAdapter {
   readonly endpoint: XrootdEndpoint;
   readonly #metadataMs: number;
   readonly #copyMs: number;
+  readonly #batches: BatchQueue<LocalCopy, BatchOutcome>;
+  readonly #stats: BatchQueue<string, StatBlock | null | undefined>;
+  readonly #batching: boolean;
+  readonly #started = { xrdcp: 0, xrdfs: 0 };
 
   constructor(url: string, options: XrootdOptions = {}) {
     this.endpoint = parseXrootdUrl(url);
     this.#metadataMs = (options.metadataTimeoutS ?? 60) * 1000;
     this.#copyMs = (options.copyTimeoutS ?? 3600) * 1000;
+    this.#batching = (options.batchFiles ?? 8) > 1;
+    this.#batches = new BatchQueue({
+      maxBatch: options.batchFiles ?? 8,
+      maxRunning: options.batchesAtOnce ?? 2,
+      run: (dir, copies) => this.#copyBatch(dir, copies),
+    });
+    this.#stats = new BatchQueue({
+      maxBatch: 64,
+      maxRunning: options.batchesAtOnce ?? 2,
+      run: (_, paths) => this.#statBatch(paths),
+    });
+  }
+
+  /** Client processes started so far, by tool (what a copy costs; the bench reports it per file). */
+  clientProcesses(): { readonly xrdcp: number; readonly xrdfs: number } {
+    return { ...this.#started };
   }
 
   url(path: string): string {
     return `root://${this.endpoint.host}/${this.#server(path)}`;
   }
 
+  /**
+   * Stats that run at the same time (a link's tasks each look at their
+   * destination first) share one xrdfs session when their names are plain.
+   */
   async stat(path: string): Promise<StorageEntry | null> {
-    const out = await this.#xrdfs(["stat", this.#server(path)], path, { missingOk: true });
+    const server = this.#server(path);
+    if (this.#batching && batchablePath(server)) {
+      const found = await this.#stats.submit("", server);
+      if (found === null) return null;
+      if (found !== undefined) {
+        return {
+          path: checkNamespacePath(path),
+          size: found.size,
+          mtimeMs: parseXrootdTime(found.mtime),
+          isDirectory: found.isDirectory,
+        };
+      }
+    }
+    const out = await this.#xrdfs(["stat", server], path, { missingOk: true });
     if (out === null) return null;
     const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "m").exec(out)?.[1]?.trim() ?? "";
     return {
@@ -95,6 +170,7 @@ export class XrootdStorage implements StorageAdapter {
   }
 
   read(path: string): Promise<ReadableStream<Uint8Array>> {
+    this.#started.xrdcp++;
     const child = new Deno.Command("xrdcp", {
       args: ["-s", "-f", this.url(path), "-"],
       stdout: "piped",
@@ -116,6 +192,7 @@ export class XrootdStorage implements StorageAdapter {
 
   async write(path: string, data: ReadableStream<Uint8Array>, expect: WriteExpectation): Promise<void> {
     await this.#writeVia(path, expect, async (tmpUrl, verify) => {
+      this.#started.xrdcp++;
       const child = new Deno.Command("xrdcp", {
         args: ["-s", "-f", ...verify, "-", tmpUrl],
         stdin: "piped",
@@ -144,9 +221,179 @@ export class XrootdStorage implements StorageAdapter {
       });
     if (source instanceof XrootdStorage) return await copy(source.url(sourcePath));
     if (source instanceof PosixStorage && !source.capabilities.stage) {
-      return await source.withLocalFile(sourcePath, copy); // the file it opened, not its path again
+      // The file it opened, not its path again; copied in a batch with the others of its directory.
+      return await source.withLocalFile(sourcePath, (local) => this.#copyLocal(local, path, expect, copy));
     }
     await this.write(path, await source.read(sourcePath), expect);
+  }
+
+  /**
+   * A local file goes into the batch of its destination directory when the
+   * catalogue has its Adler-32 (the batch checks every file against it) and
+   * its name is plain (batchablePath); otherwise, and whenever the batch
+   * cannot say what became of it, it is copied on its own.
+   */
+  async #copyLocal(
+    local: string,
+    path: string,
+    expect: WriteExpectation,
+    copyAlone: (origin: string) => Promise<void>,
+  ): Promise<void> {
+    const checked = checkNamespacePath(path);
+    if (checked === "/") throw new StorageError("EISDIR", path, "the site root is a directory");
+    if (!this.#batching || expect.adler32 === undefined || !batchablePath(this.#server(checked))) {
+      return await copyAlone(local);
+    }
+    const file = { path: checked, size: expect.size, adler32: normalizedAdler32(path, expect.adler32) };
+    const outcome = await this.#batches.submit(batchKey(checked), { local, file });
+    const tmp = temporaryName(checked);
+    switch (outcome.kind) {
+      case "done":
+        return;
+      case "failed":
+        await this.delete(tmp).catch(() => {});
+        throw outcome.error;
+      case "verified":
+        await this.#moveIntoPlace(tmp, checked).catch(async (e) => {
+          await this.delete(tmp).catch(() => {});
+          throw e;
+        });
+        return;
+      case "unknown":
+        return await copyAlone(local);
+    }
+  }
+
+  /**
+   * One xrdcp for the files of a directory, asking it for the server's
+   * Adler-32 of each file it wrote (`--cksum adler32:print`: the destination
+   * server sums its copy, as `--cksum adler32:VALUE` does, but for every file
+   * of the batch), compared here with the catalogue's; then one xrdfs session
+   * stats the temporary files (their sizes), and one renames the good ones
+   * and stats both names, so that a file counts as in place only when its
+   * final name carries the very file (same server id) that was verified.
+   * Three client processes per batch instead of three per file.
+   */
+  async #copyBatch(dir: string, copies: LocalCopy[]): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = copies.map(() => ({ kind: "unknown" }));
+    // The same file twice (two tasks of one path): the second goes alone.
+    const seen = new Set<string>();
+    const batch = copies.flatMap((c, i) => (seen.has(c.file.path) ? [] : (seen.add(c.file.path), [i])));
+    const links = await Deno.makeTempDir({ prefix: "dynamo-xrdcp-" });
+    try {
+      const sources: string[] = [];
+      for (const i of batch) {
+        const link = `${links}/${lastName(temporaryName(copies[i]!.file.path))}`;
+        await Deno.symlink(copies[i]!.local, link);
+        sources.push(link);
+      }
+      const serverDir = this.#server(dir);
+      const target = batch.length === 1
+        ? this.url(temporaryName(copies[batch[0]!]!.file.path))
+        : `root://${this.endpoint.host}/${serverDir}${serverDir.endsWith("/") ? "" : "/"}`;
+      const xrdcp = () =>
+        this.#spawn("xrdcp", [
+          "-f",
+          "--nopbar",
+          "--parallel",
+          String(batch.length),
+          "--cksum",
+          "adler32:print",
+          ...sources,
+          target,
+        ], this.#copyMs);
+      let run = await xrdcp();
+      if (!run.ok && /target is not a directory/.test(run.text)) {
+        // A directory target must exist (a single file's parents are made by xrdcp); another batch may make it first.
+        await this.mkdir(dir).catch(() => {});
+        run = await xrdcp();
+      }
+      const report = parseXrdcpReport(run.text);
+      if (report.sums.size === 0 && report.jobErrors.size === 0 && !run.ok) {
+        const error = run.timedOut
+          ? new StorageError("ETIMEDOUT", dir, `xrdcp timed out after ${this.#copyMs / 1000} s`)
+          : xrootdError(run.text, dir);
+        // The endpoint itself failed: every file would fail alone too.
+        if (error.code === "ECONNREFUSED" || error.code === "ETIMEDOUT") {
+          return outcomes.map((_, i) =>
+            batch.includes(i)
+              ? { kind: "failed", error: new StorageError(error.code, copies[i]!.file.path, error.message) }
+              : { kind: "unknown" }
+          );
+        }
+      }
+      const written: number[] = [];
+      batch.forEach((i, position) => {
+        const file = copies[i]!.file;
+        const printed = report.sums.get(lastName(temporaryName(file.path)));
+        const jobError = report.jobErrors.get(position + 1);
+        if (printed) {
+          const problem = writtenProblem(file, printed, undefined);
+          if (problem) outcomes[i] = { kind: "failed", error: problem };
+          else written.push(i);
+        } else if (jobError !== undefined) {
+          outcomes[i] = { kind: "failed", error: xrootdError(jobError, file.path) };
+        }
+      });
+      if (written.length === 0) return outcomes;
+      const tmpOf = (i: number) => this.#server(temporaryName(copies[i]!.file.path));
+      const finalOf = (i: number) => this.#server(copies[i]!.file.path);
+      const before = parseStatBlocks((await this.#session(written.map((i) => `stat ${tmpOf(i)}`))).stdout);
+      const movable = written.filter((i) => {
+        const stat = before.get(tmpOf(i));
+        if (!stat) return false; // not known: copied again alone
+        const file = copies[i]!.file;
+        const problem = stat.isDirectory
+          ? new StorageError("EISDIR", file.path, "the temporary name is a directory")
+          : writtenProblem(file, report.sums.get(lastName(temporaryName(file.path)))!, stat);
+        if (problem) outcomes[i] = { kind: "failed", error: problem };
+        return problem === null;
+      });
+      if (movable.length === 0) return outcomes;
+      const renamed = await this.#session([
+        ...movable.map((i) => `mv ${tmpOf(i)} ${finalOf(i)}`),
+        ...movable.flatMap((i) => [`stat ${tmpOf(i)}`, `stat ${finalOf(i)}`]),
+      ]);
+      const after = parseStatBlocks(renamed.stdout);
+      for (const i of movable) {
+        const verified = before.get(tmpOf(i))!;
+        const moved = after.get(finalOf(i));
+        if (after.has(tmpOf(i))) outcomes[i] = { kind: "verified" }; // xrdfs mv does not replace
+        else if (moved && verified.id !== "" && moved.id === verified.id && moved.size === verified.size) {
+          outcomes[i] = { kind: "done" };
+        }
+      }
+      return outcomes;
+    } catch {
+      // A local failure (no symlink, no client): what is not known yet is copied alone, with its own error.
+      return outcomes;
+    } finally {
+      await Deno.remove(links, { recursive: true }).catch(() => {});
+    }
+  }
+
+  /**
+   * One session for several stats: a path's block, null when the server said
+   * it is not there, undefined when the session does not say (stat alone then
+   * gives its own answer or error).
+   */
+  async #statBatch(paths: string[]): Promise<(StatBlock | null | undefined)[]> {
+    const run = await this.#session(paths.map((p) => `stat ${p}`));
+    const [blocks, missing] = [parseStatBlocks(run.stdout), parseMissing(run.stderr)];
+    return paths.map((p) => {
+      const block = blocks.get(p);
+      if (block && block.size >= 0) return block;
+      return missing.has(p) ? null : undefined;
+    });
+  }
+
+  /** Runs `xrdfs host` with commands on its stdin: one process for all of them. */
+  async #session(commands: string[]): Promise<ClientRun> {
+    try {
+      return await this.#spawn("xrdfs", [this.endpoint.host], this.#metadataMs, commands.join("\n") + "\n");
+    } catch {
+      return { ok: false, timedOut: false, stdout: "", stderr: "", text: "" }; // nothing known: each goes alone
+    }
   }
 
   async delete(path: string): Promise<boolean> {
@@ -199,20 +446,29 @@ export class XrootdStorage implements StorageAdapter {
         (await this.stat(tmp))?.size ?? 0,
         () => this.checksum(tmp),
       );
-      const move = () => this.#xrdfs(["mv", this.#server(tmp), this.#server(checked)], path);
-      await move().catch(async (e) => {
-        if (!(e instanceof StorageError) || e.code !== "EEXIST") throw e;
-        await this.delete(checked); // xrdfs mv does not replace
-        await move();
-      });
+      await this.#moveIntoPlace(tmp, checked);
     } catch (e) {
       await this.delete(tmp).catch(() => {});
       throw e;
     }
   }
 
+  /** Renames a verified temporary file to its final name, replacing a file there. */
+  async #moveIntoPlace(tmp: string, checked: string): Promise<void> {
+    const move = () => this.#xrdfs(["mv", this.#server(tmp), this.#server(checked)], checked);
+    await move().catch(async (e) => {
+      if (!(e instanceof StorageError) || e.code !== "EEXIST") throw e;
+      await this.delete(checked); // xrdfs mv does not replace
+      await move();
+    });
+  }
+
   #server(path: string): string {
     const checked = checkNamespacePath(path);
+    if (checked.includes("?")) {
+      // The clients read what follows "?" as opaque data: "/a?b" would be "/a", another file.
+      throw new StorageError("EINVAL", JSON.stringify(path.slice(0, 256)), 'an XRootD path cannot hold "?"');
+    }
     return checked === "/" ? (this.endpoint.base || "/") : this.endpoint.base + checked;
   }
 
@@ -232,30 +488,72 @@ export class XrootdStorage implements StorageAdapter {
     }
   }
 
-  async #run(command: string, args: string[], path: string, timeoutMs: number): Promise<string> {
-    let out: Deno.CommandOutput;
+  async #run(command: "xrdcp" | "xrdfs", args: string[], path: string, timeoutMs: number): Promise<string> {
+    let run: ClientRun;
     try {
-      out = await new Deno.Command(command, {
+      run = await this.#spawn(command, args, timeoutMs);
+    } catch (e) {
+      throw new StorageError("EIO", path, e instanceof Error ? e.message : String(e));
+    }
+    if (run.timedOut) {
+      throw new StorageError("ETIMEDOUT", path, `${command} timed out after ${timeoutMs / 1000} s`);
+    }
+    if (!run.ok) throw xrootdError(run.text, path);
+    return run.stdout;
+  }
+
+  /** One client process; throws only when it cannot be started. */
+  async #spawn(
+    command: "xrdcp" | "xrdfs",
+    args: string[],
+    timeoutMs: number,
+    stdin?: string,
+  ): Promise<ClientRun> {
+    let out: Deno.CommandOutput;
+    this.#started[command]++;
+    try {
+      const child = new Deno.Command(command, {
         args,
-        stdin: "null",
+        stdin: stdin === undefined ? "null" : "piped",
         stdout: "piped",
         stderr: "piped",
         env: CLIENT_ENV,
         signal: AbortSignal.timeout(timeoutMs),
-      }).output();
+      }).spawn();
+      if (stdin !== undefined) {
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode(stdin)).catch(() => {}); // a dead child shows in its status
+        await writer.close().catch(() => {});
+      }
+      out = await child.output();
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
-        throw new StorageError("EIO", path, `${command} is not installed (Debian package xrootd-client)`);
+        throw new Error(`${command} is not installed (Debian package xrootd-client)`);
       }
-      throw new StorageError("EIO", path, e instanceof Error ? e.message : String(e));
+      throw e;
     }
-    if (out.signal === "SIGTERM" || out.signal === "SIGKILL") {
-      throw new StorageError("ETIMEDOUT", path, `${command} timed out after ${timeoutMs / 1000} s`);
-    }
-    const text = new TextDecoder().decode(out.stdout);
-    if (!out.success) throw xrootdError(new TextDecoder().decode(out.stderr) + text, path);
-    return text;
+    const [stdout, stderr] = [new TextDecoder().decode(out.stdout), new TextDecoder().decode(out.stderr)];
+    return {
+      ok: out.success,
+      timedOut: out.signal === "SIGTERM" || out.signal === "SIGKILL",
+      stdout,
+      stderr,
+      text: stderr + stdout,
+    };
   }
+}
+
+interface ClientRun {
+  readonly ok: boolean;
+  readonly timedOut: boolean;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stderr then stdout, for error messages and xrdcp's report. */
+  readonly text: string;
+}
+
+function lastName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 /**

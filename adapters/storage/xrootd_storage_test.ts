@@ -58,7 +58,14 @@ Deno.test("xrootd: URLs and client messages are parsed strictly", () => {
   assertEquals(parseXrootdUrl("root://eos.cern.ch//eos/cms"), { host: "eos.cern.ch:1094", base: "/eos/cms" });
   assertEquals(parseXrootdUrl("root://127.0.0.1:2000//"), { host: "127.0.0.1:2000", base: "" });
   for (
-    const bad of ["root://", "root://h;rm -rf /:1//x", "root://h:0//x", "http://h//x", "root://h//a/../b"]
+    const bad of [
+      "root://",
+      "root://h;rm -rf /:1//x",
+      "root://h:0//x",
+      "http://h//x",
+      "root://h//a/../b",
+      "root://h//a?b=1",
+    ]
   ) {
     assertThrows(() => parseXrootdUrl(bad), StorageError);
   }

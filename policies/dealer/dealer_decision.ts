@@ -7,6 +7,7 @@
  * agent.
  */
 import {
+  copyConflicts,
   type InventoryCommand,
   type Precondition,
   type Snapshot,
@@ -21,6 +22,7 @@ import type { DealerConfig } from "./dealer_config.ts";
 import { type DealerCycleOutput, dealerCyclePaced } from "./dealer_cycle.ts";
 import type { RandomSource } from "./interleave.ts";
 import type { DetoxProtection } from "./plugins/balancer.ts";
+import { decisionReason } from "./proposal.ts";
 
 /** The last Detox cycle's protection, by names (resolved on the snapshot that decides). */
 export interface NamedDetoxProtection {
@@ -65,7 +67,7 @@ export type DealerDecision =
     /** What committing the copies means (empty when nothing is copied). */
     readonly commands: readonly InventoryCommand[];
     readonly operations: readonly NamedCopy[];
-    /** The sources the copies rely on (the writer re-checks them). */
+    /** The sources the copies rely on, and that no deletion of them at the destination has started (the writer re-checks both). */
     readonly preconditions: readonly Precondition[];
     /** The copy requests as they are after the cycle. */
     readonly copyRequests: readonly CopyRequest[];
@@ -118,7 +120,7 @@ export async function decideDealerCycle(
       blocks: d.proposal.blockIds === null ? null : blockNames(d.proposal.blockIds),
       site: d.siteId === null ? null : snapshot.siteById(d.siteId)!.name,
       accepted: d.accepted,
-      reason: d.reason,
+      reason: decisionReason(d),
       why: d.proposal.why,
       bytes: d.bytes,
       requestId: d.proposal.requestId ?? null,
@@ -131,7 +133,7 @@ export async function decideDealerCycle(
       bytes: o.bytes,
       requestId: o.requestIds[0] ?? null,
     })),
-    preconditions: sourcesReliedOn(snapshot, result.copies),
+    preconditions: [...sourcesReliedOn(snapshot, result.copies), ...copyConflicts(snapshot, result.copies)],
     copyRequests: out.copyRequests,
     budget: budget.report(),
   };

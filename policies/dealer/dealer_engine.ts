@@ -8,7 +8,14 @@
  * occupancy stays at or under the target occupancy and the cycle stays under
  * its volume cap: unlike the original, nothing overshoots.
  */
-import type { Block, Snapshot } from "../../registry/inventory/mod.ts";
+import {
+  admitOperation,
+  type Block,
+  type DatasetOperation,
+  NULL_GROUP_ID,
+  operationsInFlight,
+  type Snapshot,
+} from "../../registry/inventory/mod.ts";
 import type { DealerConfig } from "./dealer_config.ts";
 import { interleave, type RandomSource, weightedChoice } from "./interleave.ts";
 import type { DealerCopy, DealerDecision, DealerProposal, RejectReason } from "./proposal.ts";
@@ -62,6 +69,24 @@ export function runDealer(input: DealerInput): DealerResult {
   const decisions: DealerDecision[] = [];
   const rejections = new Map<string, number>();
 
+  // The operations in flight of a dataset, looked at only when a copy meets a deletion (conflictOf).
+  const inFlight = new Map<string, readonly DatasetOperation[]>();
+  /**
+   * Why copying `blocks` to the site conflicts with a deletion in flight there (dataset_conflicts.ts),
+   * or null: the rule is asked for each block the site holds in the null group (being deleted).
+   */
+  const conflictOf = (datasetName: string, deleting: readonly Block[], siteId: number): string | null => {
+    if (deleting.length === 0) return null;
+    let ops = inFlight.get(datasetName);
+    if (!ops) inFlight.set(datasetName, ops = operationsInFlight(snapshot, datasetName));
+    const site = snapshot.siteById(siteId)!.name;
+    for (const b of deleting) {
+      const admission = admitOperation(datasetName, ops, { kind: "copy", block: b.name, site, sources: [] });
+      if (admission.verdict !== "allow") return admission.reason;
+    }
+    return null;
+  };
+
   const ordered = interleave(
     config.plugins
       .filter((p) => input.proposals.has(p.name))
@@ -76,12 +101,13 @@ export function runDealer(input: DealerInput): DealerResult {
   }
 
   function decide(p: DealerProposal): DealerDecision {
-    const reject = (reason: RejectReason, siteId: number | null = null): DealerDecision => ({
+    const reject = (reason: RejectReason, siteId: number | null = null, detail?: string): DealerDecision => ({
       proposal: p,
       accepted: false,
       reason,
       siteId,
       bytes: 0,
+      ...(detail !== undefined ? { detail } : {}),
     });
     const dataset = snapshot.datasetById(p.datasetId);
     if (!dataset) return reject("Dataset not found");
@@ -103,6 +129,8 @@ export function runDealer(input: DealerInput): DealerResult {
       const dr = snapshot.replica(dataset.id, siteId);
       const missing: Block[] = [];
       const flips: number[] = [];
+      /** Blocks the site holds in the null group: being deleted there. */
+      const deleting: Block[] = [];
       // Bytes a change of owner brings into the partition: they take room as a transfer would.
       let enters = 0;
       let inProgress = false;
@@ -114,6 +142,10 @@ export function runDealer(input: DealerInput): DealerResult {
           const columns = dr!.columns;
           if (!columns.isCompleteAt(i)) inProgress = true;
           const owner = columns.groupIdAt(i);
+          if (owner === NULL_GROUP_ID) {
+            deleting.push(b);
+            continue;
+          }
           if (withFlips && owner !== group.id && !plan?.flips.has(b.id)) {
             flips.push(b.id);
             if (!snapshot.wouldBelong(partition!, b.id, siteId, owner)) enters += b.size;
@@ -125,6 +157,7 @@ export function runDealer(input: DealerInput): DealerResult {
         key,
         missing,
         flips,
+        deleting,
         inProgress,
         alreadyPlanned,
         enters,
@@ -141,6 +174,8 @@ export function runDealer(input: DealerInput): DealerResult {
         return reject("Not in the partition", siteId);
       }
       plan = at(siteId, true);
+      const conflict = conflictOf(dataset.name, plan.deleting, siteId);
+      if (conflict !== null) return reject("Conflicting operation in flight", siteId, conflict);
       if (plan.missing.length === 0 && plan.flips.length === 0 && !plan.alreadyPlanned) {
         return reject(plan.inProgress ? "Copy in progress" : "Replica exists", siteId);
       }
@@ -150,15 +185,26 @@ export function runDealer(input: DealerInput): DealerResult {
       if (!ledger.cycleAllows(plan.bytes)) return reject("Cycle volume limit reached", siteId);
     } else {
       const candidates: { siteId: number; plan: ReturnType<typeof at>; weight: number }[] = [];
+      /** The first site passed over for a conflict, and why. */
+      let conflicted: { siteId: number; reason: string } | null = null;
       for (const s of ledger.targets()) {
         const c = at(s, false);
         if (c.missing.length === 0) continue;
+        const conflict = conflictOf(dataset.name, c.deleting, s);
+        if (conflict !== null) {
+          conflicted ??= { siteId: s, reason: conflict };
+          continue;
+        }
         if (!ledger.qualifies(s, c.bytes)) continue;
         if (!snapshot.wouldBelong(partition!, blocks[0]!.id, s, group.id)) continue;
         const free = Math.max(0, 1 - ledger.occupancyAfter(s, c.bytes));
         candidates.push({ siteId: s, plan: c, weight: free * clamp01(reliability(s)) });
       }
-      if (candidates.length === 0) return reject("No destination available");
+      if (candidates.length === 0) {
+        return conflicted
+          ? reject("Conflicting operation in flight", conflicted.siteId, conflicted.reason)
+          : reject("No destination available");
+      }
       const smallest = Math.min(...candidates.map((c) => c.plan.bytes));
       if (!ledger.cycleAllows(smallest)) return reject("Cycle volume limit reached");
       const affordable = candidates.filter((c) => ledger.cycleAllows(c.plan.bytes));

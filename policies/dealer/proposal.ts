@@ -28,13 +28,17 @@ export type RejectReason =
   | "Copy in progress"
   | "Destination is full"
   | "No destination available"
-  | "Cycle volume limit reached";
+  | "Cycle volume limit reached"
+  /** A block of the copy is being deleted at the destination (docs/actors.md, conflicting operations). */
+  | "Conflicting operation in flight";
 
 export interface DealerDecision {
   readonly proposal: DealerProposal;
   readonly accepted: boolean;
   /** Why it was rejected; empty when accepted. */
   readonly reason: RejectReason | "";
+  /** What exactly, when the reason alone does not say (the conflict, by dataset, block and site). */
+  readonly detail?: string;
   /** The destination chosen or checked (null when none). */
   readonly siteId: number | null;
   /** Bytes this adds to the destination's projected usage (0 for an ownership change). */
@@ -57,4 +61,9 @@ export interface DealerCopy {
   readonly plugins: readonly string[];
   readonly requestIds: readonly number[];
   readonly bytes: number;
+}
+
+/** The reason of a decision as recorded and told to a request: with its detail when it has one. */
+export function decisionReason(d: DealerDecision): string {
+  return d.detail ? `${d.reason}: ${d.detail}` : d.reason;
 }

@@ -1,4 +1,5 @@
 import type { CommandOutcome, Snapshot, Submission } from "../inventory/mod.ts";
+import type { HeavyRead } from "../inventory/reads/heavy_read.ts";
 
 import type { Authenticator } from "./authenticator.ts";
 
@@ -8,6 +9,12 @@ export interface InventoryReader {
   isReady(): boolean;
   /** The latest committed snapshot (O(1)). */
   snapshot(): Snapshot;
+  /**
+   * Answers a heavy read (statistics, large listings) on a reader replica in a Worker once it has
+   * applied `generation` (docs/parallel_readers.md), within `budgetMs` of real time; null when no
+   * replica is ready (none runs, or it is being built): the route then answers in-process.
+   */
+  replicaRead?(read: HeavyRead, generation: number, budgetMs: number): Promise<unknown> | null;
 }
 
 /** Writes to the inventory: commands applied synchronously through the writer. */
@@ -45,7 +52,8 @@ export interface InventoryAccess
 }
 
 export type SubmitResult =
-  | { ok: true; generation: number; outcomes: CommandOutcome[] }
+  /** `refused`: a precondition did not hold (a conflicting operation in flight); nothing was applied. */
+  | { ok: true; generation: number; outcomes: CommandOutcome[]; refused?: string }
   | { ok: false; error: string };
 
 /** `failed`: moved aside after failing to apply twice (see `lastError`). */

@@ -106,7 +106,9 @@ export const OPENAPI = {
     "/data/inventory/inject": write("Queue an injection (asynchronous)"),
     "/data/inventory/injectsync": write("Inject now (atomic)"),
     "/data/inventory/delete": write("Queue an invalidation (asynchronous)"),
-    "/data/inventory/deletesync": write("Invalidate now (atomic)"),
+    "/data/inventory/deletesync": write(
+      "Invalidate now (atomic); 409 while a deletion of such a dataset is in flight",
+    ),
     "/data/inventory/setquota": action("Set a partition's quota at a site", [
       "site",
       "partition",

@@ -4,6 +4,7 @@
  * one) without touching the routes.
  */
 import { compileGlob } from "../inventory/mod.ts";
+import { prefixRegex } from "../inventory/reads/inventory_stats.ts";
 import { BadRequest } from "./errors.ts";
 
 export type Matcher = (value: string) => boolean;
@@ -13,13 +14,11 @@ export type Matcher = (value: string) => boolean;
  * Python `re.match`. A malformed one is a 400 naming the parameter.
  */
 export function regexParam(name: string, text: string): Matcher {
-  let re: RegExp;
   try {
-    re = new RegExp(`^(?:${text})`, "s");
+    return prefixRegex(text);
   } catch (e) {
     throw new BadRequest(name, `not a regular expression: ${(e as Error).message}`);
   }
-  return (value) => re.test(value);
 }
 
 /** A name or a wildcard (`*` any run, `?` one character). */

@@ -1,7 +1,8 @@
 import { assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { ReducerHarness } from "../../tests/helpers/inventory.ts";
 import { admitOperation, type DatasetOperation, operationsInFlight } from "./dataset_conflicts.ts";
-import { deletionConflicts, firstFailedPrecondition } from "./preconditions.ts";
+import { deletionConflicts, firstFailedPrecondition, invalidationConflicts } from "./preconditions.ts";
+import { parseCommand } from "./commands.ts";
 import { Snapshot } from "./snapshot.ts";
 
 const D = "/D/X/AOD";
@@ -129,5 +130,37 @@ Deno.test("one decision deleting every source of a copy in flight is refused, th
   assertMatch(
     firstFailedPrecondition(snap, deletionConflicts(snap, [at("T2_A"), at("T2_C")], "detox")) ?? "",
     /conflict \(refuse\): .*"T2_A" is the only source \(with "T2_C", deleted alongside\) of the copy to "T2_B"/,
+  );
+});
+
+Deno.test("an invalidation carries no_conflict per dataset it invalidates; the writer refuses it while a deletion is in flight", () => {
+  const cmds = [
+    { op: "files.delete", dataset: D, block: "b1", lfns: ["/f1"] },
+    { op: "block.delete", dataset: D, block: "b2" },
+    { op: "dataset.delete", name: "/E/X/AOD" },
+    // Replica corrections are no invalidation.
+    { op: "block_replica.delete", dataset: "/F/X/AOD", block: "b1", site: "T2_A" },
+    { op: "dataset_replica.delete", dataset: "/G/X/AOD", site: "T2_A" },
+  ].map((c) => parseCommand(c));
+  const guard = invalidationConflicts(cmds, "user");
+  assertEquals(guard.map((p) => p.dataset), [D, "/E/X/AOD"]);
+  assertEquals(invalidationConflicts(cmds.slice(3)), []);
+
+  const h = new ReducerHarness();
+  h.apply(
+    { op: "site.upsert", name: "T2_A", storage_type: "disk", status: "ready" },
+    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
+    { op: "dataset.upsert", name: D, status: "valid" },
+    { op: "block.upsert", dataset: D, block: "b1" },
+    { op: "files.add", dataset: D, block: "b1", files: [{ lfn: "/f1", size: 1 }] },
+    { op: "dataset_replica.upsert", dataset: D, site: "T2_A", group: "AnalysisOps", growing: false },
+    { op: "block_replica.upsert", dataset: D, block: "b1", site: "T2_A" },
+  );
+  const only = invalidationConflicts(cmds.slice(0, 1));
+  assertEquals(firstFailedPrecondition(new Snapshot(h.state), only), null, "nothing in flight");
+  h.apply({ op: "block_replica.upsert", dataset: D, block: "b1", site: "T2_A", group: null }); // being deleted
+  assertEquals(
+    firstFailedPrecondition(new Snapshot(h.state), only),
+    'conflict (wait): a Detox deletion of "/D/X/AOD#b1" is in flight',
   );
 });

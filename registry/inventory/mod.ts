@@ -27,3 +27,4 @@ export * from "./lfn_mapping.ts";
 export * from "./preconditions.ts";
 export * from "./dataset_conflicts.ts";
 export * from "./replica_deletion.ts";
+export * from "./state_rows.ts";

@@ -6,6 +6,7 @@
  */
 import { NULL_GROUP_ID } from "./records.ts";
 import type { Snapshot } from "./snapshot.ts";
+import type { InventoryCommand } from "./commands.ts";
 import { admitOperation, type DatasetOperation, operationsInFlight } from "./dataset_conflicts.ts";
 
 /**
@@ -188,4 +189,60 @@ export function deletionConflicts(
     }
   }
   return out;
+}
+
+/**
+ * The conflicts a set of copies must not have at apply time: each block copied to a site, or turned
+ * over to a new owner there, proposed as a copy to that site and checked against the dataset's
+ * deletions in flight then (a user's deletion of it there committed since the decision).
+ */
+export function copyConflicts(
+  snapshot: Snapshot,
+  copies: readonly { siteId: number; newBlockIds: readonly number[]; flipBlockIds: readonly number[] }[],
+): NoConflict[] {
+  const out: NoConflict[] = [];
+  for (const c of copies) {
+    const site = snapshot.siteById(c.siteId);
+    if (!site) continue;
+    for (const blockId of [...c.newBlockIds, ...c.flipBlockIds]) {
+      const block = snapshot.blockById(blockId);
+      const dataset = block ? snapshot.datasetById(block.datasetId) : undefined;
+      if (!block || !dataset) continue;
+      const sources = snapshot.blockReplicasOf(block)
+        .filter((br) => br.siteId !== c.siteId && br.fileIds === null && br.groupId !== NULL_GROUP_ID)
+        .map((br) => snapshot.siteById(br.siteId)!.name);
+      out.push({
+        op: "no_conflict",
+        dataset: dataset.name,
+        proposed: { kind: "copy", block: block.name, site: site.name, sources },
+      });
+    }
+  }
+  return out;
+}
+
+/** The commands that invalidate catalogue entries (files, blocks, datasets): what an invalidation is. */
+const INVALIDATING = new Set(["files.delete", "block.delete", "dataset.delete"]);
+
+/**
+ * The conflicts an invalidation must not have at apply time: one per dataset whose files, blocks or
+ * self the commands remove, checked against the dataset's deletions in flight then (a Detox deletion
+ * and an invalidation are never in flight together). Replica deletions are no invalidation: they
+ * correct where data is, not what exists. Empty when the commands invalidate nothing.
+ */
+export function invalidationConflicts(
+  commands: readonly InventoryCommand[],
+  by?: "consistency" | "user",
+): NoConflict[] {
+  const datasets = new Set<string>();
+  for (const c of commands) {
+    if (!INVALIDATING.has(c.op)) continue;
+    if (c.op === "dataset.delete") datasets.add(c.name);
+    else if (c.op === "block.delete" || c.op === "files.delete") datasets.add(c.dataset);
+  }
+  return [...datasets].map((dataset) => ({
+    op: "no_conflict",
+    dataset,
+    proposed: { kind: "invalidation", ...(by ? { by } : {}) },
+  }));
 }

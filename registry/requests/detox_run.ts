@@ -60,7 +60,7 @@ export interface DecisionRow {
   line: number;
   size: number;
   blocks: string[];
-  /** A "keep" the line did not choose: why the block replicas were held back (not kept in the history yet). */
+  /** A "keep" the line did not choose: why the block replicas were held back (kept in the history). */
   reason?: string;
 }
 

@@ -2,7 +2,9 @@
  * Issue 6 end to end on XRootD: a 200-file dataset is copied between two real
  * `xrootd` servers by the file-operations engine (xrdcp between the
  * endpoints, checksum asked of the destination server), and the replica
- * completes in the inventory.
+ * completes in the inventory; and a dataset is copied from a POSIX site to an
+ * XRootD server, its files in batches (one xrdcp for the copies of a
+ * directory that run together).
  */
 import { adler32Hex } from "../../adapters/storage/adler32.ts";
 import { assertEquals } from "../helpers/assert.ts";
@@ -42,6 +44,40 @@ Deno.test({
       await f.close();
       await cleanup();
       await Promise.all([a.stop(), b.stop()]);
+    }
+  },
+});
+
+Deno.test({
+  name: "a dataset is copied from a POSIX site to a real XRootD server in batches, every file verified",
+  ignore: !available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const x = await startXrootd();
+    const { db, cleanup } = await freshDatabase("pglite");
+    const f = await fileopsFederation(db, [
+      { name: "T2_POSIX" },
+      { name: "T2_XB", backend: x.url, root: x.root },
+    ]);
+    try {
+      const files = await f.dataset("/Posix/ToXrootd/AOD", 40, ["T2_POSIX"], 4096);
+      await f.scheduleCopy("/Posix/ToXrootd/AOD", "T2_XB");
+      const summary = await f.pass();
+      assertEquals([summary.subscribed, summary.transfers_done, summary.transfers_failed], [40, 40, 0]);
+      for (const file of files) {
+        assertEquals(adler32Hex(await Deno.readFile(`${x.root}${file.lfn}`)), adler32Hex(file.bytes));
+      }
+      const dir = files[0]!.lfn.slice(0, files[0]!.lfn.lastIndexOf("/"));
+      const left = (await Array.fromAsync(Deno.readDir(`${x.root}${dir}`))).filter((e) =>
+        !e.name.endsWith(".root")
+      );
+      assertEquals(left, [], "no temporary file left");
+      assertEquals(f.blockReplica("/Posix/ToXrootd/AOD", "T2_XB")?.fileIds, null, "complete");
+    } finally {
+      await f.close();
+      await cleanup();
+      await x.stop();
     }
   },
 });

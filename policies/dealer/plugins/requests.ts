@@ -26,7 +26,7 @@ import {
 } from "../../../registry/requests/request_item.ts";
 import type { RequestsConfig } from "../dealer_config.ts";
 import { type RandomSource, weightedChoice } from "../interleave.ts";
-import type { DealerDecision, DealerProposal } from "../proposal.ts";
+import { type DealerDecision, type DealerProposal, decisionReason } from "../proposal.ts";
 import type { DealerLedger } from "../target_sites.ts";
 
 export interface RequestsContext {
@@ -141,11 +141,11 @@ export function afterDealer(
           ...a,
           attempts,
           status: "failed",
-          reason: `not placed in ${span}: ${d.reason}`,
+          reason: `not placed in ${span}: ${decisionReason(d)}`,
           updatedAt: now,
         };
       }
-      return { ...a, attempts, reason: `waiting: ${d.reason}`, updatedAt: now };
+      return { ...a, attempts, reason: `waiting: ${decisionReason(d)}`, updatedAt: now };
     });
     return settle({ ...r, actions }, now);
   });

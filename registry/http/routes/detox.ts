@@ -176,7 +176,10 @@ export function detoxRoutes(
     return ok(c, {
       cycle: cycle.id,
       site: p.site,
-      datasets: rows.map((r) => ({ ...decisionJson(r), reason: r.line ? lineText(cycle, r.line) : "" })),
+      datasets: rows.map((r) => ({
+        ...decisionJson(r),
+        reason: r.reason ?? (r.line ? lineText(cycle, r.line) : ""),
+      })),
       ...originalSiteDetail(p.site!, rows, (line) => lineText(cycle, line)),
     });
   });
@@ -212,7 +215,7 @@ export function detoxRoutes(
       decisions: rows.filter((r) => re.test(r.dataset)).map((r) => ({
         ...decisionJson(r),
         site: r.site,
-        reason: lineText(cycle, r.line),
+        reason: r.reason ?? lineText(cycle, r.line),
       })),
     });
   });

@@ -1,16 +1,12 @@
 import type { Context, Hono } from "hono";
 import {
-  type Block,
-  type BlockReplica,
   compileGlob,
-  type Glob,
   injectionToCommands,
   invalidationToCommands,
   type InventoryCommand,
   InventoryValidationError,
   MAX_QUOTA_BYTES,
   SITE_STATUSES,
-  type Snapshot,
   splitBlockFullName,
   summarizeOutcomes,
 } from "../../inventory/mod.ts";
@@ -20,7 +16,7 @@ import { DEPRECATED_KEYS, renameDeprecatedKeys } from "../injection_aliases.ts";
 import { type AppEnv, ok, requireRole } from "../context.ts";
 import { collectParams, parseParams, readJson } from "../params.ts";
 import type { CommandSubmitter, InjectionTracker, InventoryReader } from "../inventory_access.ts";
-import { datasetsMatchingWithin } from "../dataset_scan.ts";
+import { heavyRead } from "../heavy_read.ts";
 import { budgetOf, type RequestBudget } from "../request_budget.ts";
 
 /** `/data/inventory/*`: the original inventory module (spec §8.2). */
@@ -30,26 +26,9 @@ export function inventoryRoutes(
 ): void {
   app.get("/data/inventory/datasets", async (c) => {
     const p = parseParams(await input(c), { dataset: { kind: "text" } });
-    const snap = port.snapshot();
     // As the original: no pattern, no listing (a full dump is `dataset=*`).
-    const datasets = p.dataset === undefined
-      ? []
-      : await datasetsMatchingWithin(snap, p.dataset, budgetOf(c));
-    return ok(
-      c,
-      datasets.map((d) => ({
-        name: d.name,
-        size: d.size,
-        num_files: d.numFiles,
-        status: d.status,
-        type: d.dataType,
-        software_version: d.softwareVersion,
-        last_update: d.lastUpdate,
-        is_open: d.isOpen,
-        num_blocks: d.blockIds.length,
-        num_replicas: snap.replicasOf(d.id).length,
-      })),
-    );
+    if (p.dataset === undefined) return ok(c, []);
+    return ok(c, await heavyRead(port, c, { kind: "datasets", pattern: p.dataset }));
   });
 
   app.get("/data/inventory/groups", async (c) => {
@@ -124,39 +103,26 @@ export function inventoryRoutes(
       update_since: { kind: "int" },
       create_since: { kind: "int" },
     });
-    const snap = port.snapshot();
-    let datasetPattern: string;
-    let blockPattern: Glob | null = null;
+    let dataset: string;
+    let block: string | null = null;
     if (p.block !== undefined) {
       const parts = splitBlockFullName(p.block);
       if (!parts) throw new BadRequest("block", `expected DATASET#BLOCK, got ${JSON.stringify(p.block)}`);
-      datasetPattern = parts[0];
-      blockPattern = compileGlob(parts[1]);
+      [dataset, block] = parts;
     } else if (p.dataset !== undefined) {
-      datasetPattern = p.dataset;
+      dataset = p.dataset;
     } else {
       return ok(c, { block: [] });
     }
-    const node = p.node !== undefined ? compileGlob(p.node) : null;
-    const since = Math.max(p.update_since ?? 0, p.create_since ?? 0);
-    const out = [];
-    const budget = budgetOf(c);
-    for (const d of await datasetsMatchingWithin(snap, datasetPattern, budget)) {
-      for (const block of snap.blocksOf(d)) {
-        await budget.tick();
-        if (blockPattern && !blockPattern.test(block.name)) continue;
-        const replicas = snap.blockReplicasOf(block).filter((br) => {
-          const site = snap.siteById(br.siteId)!;
-          if (node && !node.test(site.name)) return false;
-          if (p.complete !== undefined && (br.fileIds === null) !== p.complete) return false;
-          if (p.group !== undefined && (snap.groupById(br.groupId)?.name ?? "None") !== p.group) return false;
-          return br.lastUpdate >= since;
-        });
-        if (replicas.length === 0) continue;
-        out.push(blockEntry(snap, block, replicas));
-      }
-    }
-    return ok(c, { block: out });
+    const query = {
+      dataset,
+      block,
+      node: p.node ?? null,
+      complete: p.complete ?? null,
+      group: p.group ?? null,
+      since: Math.max(p.update_since ?? 0, p.create_since ?? 0),
+    };
+    return ok(c, await heavyRead(port, c, { kind: "blockreplicas", query }));
   });
 
   app.post("/data/inventory/inject", (c) => enqueue(c, port, "inject"));
@@ -256,34 +222,6 @@ function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-function blockEntry(snap: Snapshot, block: Block, replicas: BlockReplica[]) {
-  const yn = (b: boolean) => (b ? "y" : "n");
-  return {
-    name: snap.blockFullName(block),
-    id: block.id,
-    files: block.numFiles,
-    bytes: block.size,
-    is_open: yn(block.isOpen),
-    replica: replicas.map((br) => {
-      const site = snap.siteById(br.siteId)!;
-      const group = snap.groupById(br.groupId);
-      return {
-        node: site.name,
-        node_id: site.id,
-        se: site.host,
-        files: br.fileIds === null ? block.numFiles : br.fileIds.length,
-        bytes: br.size,
-        complete: yn(br.fileIds === null),
-        time_create: br.lastUpdate,
-        time_update: br.lastUpdate,
-        group: group?.name ?? null,
-        custodial: yn(br.isCustodial),
-        subscribed: yn(br.groupId !== 0),
-      };
-    }),
-  };
-}
-
 const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 };
 
 /** `500TB`, `1.5 PB`, `123456` → bytes (SI units, as storage is quoted at sites). */
@@ -350,6 +288,8 @@ async function applyNow(c: Context<AppEnv>, port: CommandSubmitter, kind: "injec
   if (commands.length === 0) throw new BadRequest("body", "the document contains nothing to do");
   const result = await port.submit({ commands, atomic: true }, c.req.raw.signal);
   if (!result.ok) throw new HttpError(503, result.error, 5);
+  // An invalidation while a deletion of the dataset is in flight: nothing applied, ask again later.
+  if (result.refused) throw new HttpError(409, result.refused);
   const summary = summarizeOutcomes(commands, result.outcomes);
   const first = summary.rejected[0];
   if (first) {

@@ -4,16 +4,15 @@ import { BadRequest } from "../errors.ts";
 import {
   type Alternatives,
   NONE,
-  replicationStats,
-  sizeStats,
   STAT_CATEGORIES,
   type StatCategory,
+  STATISTICS,
   type StatsQuery,
-  usageStats,
-} from "../inventory_stats.ts";
+} from "../../inventory/reads/inventory_stats.ts";
 import { regexParam } from "../param_patterns.ts";
 import { collectParams, type ParamSpec, parseParams } from "../params.ts";
 import type { InventoryReader } from "../inventory_access.ts";
+import { heavyRead } from "../heavy_read.ts";
 
 /** The parameters the original monitor sends (`web/js/inventory/stats.js`). */
 export const STATS_PARAMS: Record<string, ParamSpec> = {
@@ -25,21 +24,21 @@ export const STATS_PARAMS: Record<string, ParamSpec> = {
 const YES = ["y", "yes", "true", "1"];
 const NO = ["n", "no", "false", "0"];
 
-/** `/data/inventory/stats/{size,replication,usage}`: the original inventory monitor's statistics. */
+/**
+ * `/data/inventory/stats/{size,replication,usage}`: the original inventory monitor's statistics,
+ * answered on the reader replica when one is ready.
+ */
 export function inventoryStatsRoutes(app: Hono<AppEnv>, port: InventoryReader): void {
-  const statistics = { size: sizeStats, replication: replicationStats, usage: usageStats };
-  for (const [name, compute] of Object.entries(statistics)) {
-    app.get(`/data/inventory/stats/${name}`, async (c) => {
+  for (const statistic of STATISTICS) {
+    app.get(`/data/inventory/stats/${statistic}`, async (c) => {
       const raw = parseParams(await collectParams(c.req.raw, new URL(c.req.url), true), STATS_PARAMS);
-      return ok(
-        c,
-        compute(port.snapshot(), statsQuery(raw as Record<string, string | string[] | undefined>)),
-      );
+      const query = statsQuery(raw as Record<string, string | string[] | undefined>);
+      return ok(c, await heavyRead(port, c, { kind: "stats", statistic, query }));
     });
   }
 }
 
-/** The query from the monitor's parameters; bad values are 400s naming the parameter. */
+/** The query from the monitor's parameters; bad values (a malformed pattern too) are 400s naming the parameter. */
 export function statsQuery(p: Record<string, string | string[] | undefined>): StatsQuery {
   const listBy = ((p.list_by as string | undefined)?.trim() || STAT_CATEGORIES[0]) as StatCategory;
   if (!STAT_CATEGORIES.includes(listBy)) {
@@ -60,7 +59,11 @@ export function statsQuery(p: Record<string, string | string[] | undefined>): St
       .map((v) => v.trim())
       .filter((v) => v.length > 0); // the monitor sends its empty inputs: no constraint
     if (values.length > 0) {
-      constraints[category] = values.map((v) => (v === NONE ? null : regexParam(category, v)));
+      constraints[category] = values.map((v) => {
+        if (v === NONE) return null;
+        regexParam(category, v); // checked here: the replica gets only well-formed patterns
+        return v;
+      });
     }
   }
   return { listBy, physical: YES.includes(physicalText), constraints };

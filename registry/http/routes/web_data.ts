@@ -53,7 +53,8 @@ export function webDataRoutes(
           size: r.size,
           blocks: r.blocks.length,
           line: r.line,
-          reason: r.line ? lines[r.line - 1]?.trim() ?? "" : "",
+          // A held-back replica says why; the others, the line that decided them.
+          reason: r.reason ?? (r.line ? lines[r.line - 1]?.trim() ?? "" : ""),
         })),
       });
     });

@@ -5,17 +5,14 @@
  * TB (10^12 bytes) as the original answered. Where the original erred (a null
  * value against a pattern raised; `list_by=group` counted every group's
  * replicas under the last group), this answers what the monitor needs.
+ *
+ * Pure and over plain data (the constraints are pattern texts), so that the
+ * same computation runs in-process or on a reader replica
+ * (docs/parallel_readers.md) with the same answer.
  */
-import type {
-  Block,
-  BlockReplica,
-  Dataset,
-  DatasetReplica,
-  Group,
-  Site,
-  Snapshot,
-} from "../inventory/mod.ts";
-import type { Matcher } from "./param_patterns.ts";
+import type { Block, BlockReplica, Dataset, DatasetReplica, Group, Site } from "../records.ts";
+import type { Snapshot } from "../snapshot.ts";
+import { type Pace, UNPACED } from "./pace.ts";
 
 export const STAT_CATEGORIES = [
   "data_type",
@@ -41,14 +38,38 @@ const TARGET: Record<StatCategory, Target> = {
   group: "group",
 };
 
-/** Alternatives of one constraint (ORed); `null` selects an absent value (the client writes `None`). */
-export type Alternatives = readonly (Matcher | null)[];
+/**
+ * Alternatives of one constraint (ORed): regular expressions matched at the start of the value (as
+ * Python's `re.match`), or `null` for an absent value (the client writes `None`).
+ */
+export type Alternatives = readonly (string | null)[];
+
+export const STATISTICS = ["size", "replication", "usage"] as const;
+export type Statistic = typeof STATISTICS[number];
 
 export interface StatsQuery {
   listBy: StatCategory;
   /** Bytes present (true) or the blocks' full size (projected); for replication: complete replicas only. */
   physical: boolean;
   constraints: Partial<Record<StatCategory, Alternatives>>;
+}
+
+/** A pattern of a constraint as a matcher; throws `SyntaxError` for a malformed one. */
+export function prefixRegex(text: string): (value: string) => boolean {
+  const re = new RegExp(`^(?:${text})`, "s");
+  return (value) => re.test(value);
+}
+
+type Matcher = ((value: string) => boolean) | null;
+type Compiled = Partial<Record<StatCategory, readonly Matcher[]>>;
+
+function compile(q: StatsQuery): Compiled {
+  const out: Compiled = {};
+  for (const category of STAT_CATEGORIES) {
+    const alternatives = q.constraints[category];
+    if (alternatives) out[category] = alternatives.map((a) => (a === null ? null : prefixRegex(a)));
+  }
+  return out;
 }
 
 /** The name a null value is shown (and selected) by, as the original's Python `None`. */
@@ -82,24 +103,33 @@ function valueOf(category: StatCategory, d: Dataset, s: Site | null, g: Group | 
   }
 }
 
-function passes(alternatives: Alternatives | undefined, value: string | null): boolean {
+function passes(alternatives: readonly Matcher[] | undefined, value: string | null): boolean {
   if (!alternatives || alternatives.length === 0) return true;
   return alternatives.some((a) => (a === null ? value === null : value !== null && a(value)));
 }
 
-function passesAll(q: StatsQuery, target: Target, d: Dataset, s: Site | null, g: Group | null): boolean {
+function passesAll(q: Compiled, target: Target, d: Dataset, s: Site | null, g: Group | null): boolean {
   for (const category of STAT_CATEGORIES) {
     if (TARGET[category] !== target) continue;
-    if (!passes(q.constraints[category], valueOf(category, d, s, g))) return false;
+    if (!passes(q[category], valueOf(category, d, s, g))) return false;
   }
   return true;
 }
 
-/** Every dataset passing the dataset constraints, with its replicas at passing sites, reduced to passing groups. */
-function* select(snap: Snapshot, q: StatsQuery): Generator<{ dataset: Dataset; replicas: Selected[] }> {
+/**
+ * Every dataset passing the dataset constraints, with its replicas at passing sites, reduced to
+ * passing groups; `pace` is called once per dataset.
+ */
+async function* select(
+  snap: Snapshot,
+  query: StatsQuery,
+  pace: Pace,
+): AsyncGenerator<{ dataset: Dataset; replicas: Selected[] }> {
+  const q = compile(query);
   const siteOk = new Map<number, boolean>();
   const groupOk = new Map<number, boolean>();
   for (const dataset of snap.datasets()) {
+    await pace();
     if (!passesAll(q, "dataset", dataset, null, null)) continue;
     const replicas: Selected[] = [];
     for (const replica of snap.replicasOf(dataset.id)) {
@@ -129,7 +159,7 @@ function bytes(snap: Snapshot, brs: readonly BlockReplica[], physical: boolean):
 }
 
 /** Selected replicas (and their block replicas) per key of `list_by`. */
-function categorize(snap: Snapshot, q: StatsQuery): Map<string, Selected[]> {
+async function categorize(snap: Snapshot, q: StatsQuery, pace: Pace): Promise<Map<string, Selected[]>> {
   const out = new Map<string, Selected[]>();
   const add = (key: string, s: Selected) => {
     const list = out.get(key);
@@ -137,7 +167,7 @@ function categorize(snap: Snapshot, q: StatsQuery): Map<string, Selected[]> {
     else out.set(key, [s]);
   };
   const target = TARGET[q.listBy];
-  for (const { dataset, replicas } of select(snap, q)) {
+  for await (const { dataset, replicas } of select(snap, q, pace)) {
     for (const s of replicas) {
       if (target === "dataset") add(keyOf(valueOf(q.listBy, dataset, null, null)), s);
       else if (target === "site") add(keyOf(valueOf(q.listBy, dataset, s.site, null)), s);
@@ -153,8 +183,8 @@ function categorize(snap: Snapshot, q: StatsQuery): Map<string, Selected[]> {
   return out;
 }
 
-export function sizeStats(snap: Snapshot, q: StatsQuery) {
-  const content = [...categorize(snap, q)].map(([key, list]) => ({
+export async function sizeStats(snap: Snapshot, q: StatsQuery, pace: Pace = UNPACED) {
+  const content = [...await categorize(snap, q, pace)].map(([key, list]) => ({
     key,
     size: list.reduce((sum, s) => sum + bytes(snap, s.blockReplicas, q.physical), 0) * TB,
   }));
@@ -168,7 +198,7 @@ function complete(s: Selected): boolean {
     s.blockReplicas.every((br) => br.fileIds === null);
 }
 
-export function replicationStats(snap: Snapshot, q: StatsQuery) {
+export async function replicationStats(snap: Snapshot, q: StatsQuery, pace: Pace = UNPACED) {
   const counts = new Map<string, number[]>(); // key → one count per dataset
   const push = (key: string, n: number) => {
     const list = counts.get(key);
@@ -176,7 +206,7 @@ export function replicationStats(snap: Snapshot, q: StatsQuery) {
     else counts.set(key, [n]);
   };
   const target = TARGET[q.listBy];
-  for (const { dataset, replicas } of select(snap, q)) {
+  for await (const { dataset, replicas } of select(snap, q, pace)) {
     const counted = q.physical ? replicas.filter(complete) : replicas;
     if (target === "dataset") push(keyOf(valueOf(q.listBy, dataset, null, null)), counted.length);
     else if (target === "site") {
@@ -200,9 +230,9 @@ export function replicationStats(snap: Snapshot, q: StatsQuery) {
   return { statistic: "replication", content };
 }
 
-export function usageStats(snap: Snapshot, q: StatsQuery) {
+export async function usageStats(snap: Snapshot, q: StatsQuery, pace: Pace = UNPACED) {
   const bySite = new Map<string, Map<string, number>>();
-  const categories = categorize(snap, q);
+  const categories = await categorize(snap, q, pace);
   for (const [key, list] of categories) {
     for (const s of list) {
       const site = bySite.get(s.site.name) ?? new Map<string, number>();
@@ -216,4 +246,16 @@ export function usageStats(snap: Snapshot, q: StatsQuery) {
       .sort((a, b) => b.size - a.size || a.key.localeCompare(b.key)),
   })).sort((a, b) => a.site.localeCompare(b.site));
   return { statistic: "usage", content, keys: [...categories.keys()].sort() };
+}
+
+/** One of the three statistics. */
+export function inventoryStats(snap: Snapshot, statistic: Statistic, q: StatsQuery, pace: Pace = UNPACED) {
+  switch (statistic) {
+    case "size":
+      return sizeStats(snap, q, pace);
+    case "replication":
+      return replicationStats(snap, q, pace);
+    case "usage":
+      return usageStats(snap, q, pace);
+  }
 }

@@ -1,0 +1,142 @@
+import { assertEquals } from "../../tests/helpers/assert.ts";
+import { decodeCommands, encodeCommands } from "./journal_codec.ts";
+
+/** Decoded commands must equal the originals as JSON does: same keys, same order, same values. */
+function assertRoundTrip(commands: object[]): string {
+  const text = encodeCommands(commands);
+  const decoded = decodeCommands(text);
+  assertEquals(JSON.stringify(decoded), JSON.stringify(commands));
+  assertEquals(decoded, JSON.parse(JSON.stringify(commands)));
+  return text;
+}
+
+const HOSTILE_STRINGS = [
+  "",
+  "quote \" and ' and `",
+  "back\\slash \\\\ \\u0000 \\n",
+  "nul \u0000 inside",
+  "\u0000",
+  "tab\tnewline\ncr\r",
+  "unicode é ü 漢字 🚀 \u2028 \u2029",
+  "lone surrogate \ud800 and \udfff",
+  '{"k":[],"s":[],"r":[]}',
+  "[1,2]",
+];
+
+Deno.test("a batch of replicas at one site round-trips in under 40 % of the plain JSON", () => {
+  const commands: object[] = [];
+  for (let d = 0; d < 50; d++) {
+    const dataset = `/Primary${d}/Campaign-v1/AOD`;
+    commands.push({ op: "dataset_replica.upsert", dataset, site: "T3_BENCH", group: "AnalysisOps" });
+    for (let b = 0; b < 10; b++) {
+      commands.push({
+        op: "block_replica.upsert",
+        dataset,
+        block: `${d}-${b}-0123456789abcdef0123456789ab`,
+        site: "T3_BENCH",
+        files: [],
+      });
+    }
+  }
+  const text = assertRoundTrip(commands);
+  const plain = JSON.stringify(commands).length;
+  assertEquals(text.length < plain * 0.4, true, `${text.length} of ${plain}`);
+});
+
+Deno.test("hostile strings round-trip exactly, as values and as key names", () => {
+  const commands: object[] = [];
+  for (const s of HOSTILE_STRINGS) {
+    commands.push({ op: "dataset.upsert", name: s });
+    commands.push({ op: "dataset.upsert", name: s }); // the same value again: taken from the last
+    commands.push({ op: s, [s]: s, nested: { [s]: [s, null, 1.5] } });
+  }
+  assertRoundTrip(commands);
+});
+
+Deno.test("repeated values come from the last command with that key, whatever its op", () => {
+  const commands = [
+    { op: "a", x: 1, y: "s" },
+    { op: "b", y: "s", x: 1 }, // other key order: another shape, same last values
+    { op: "b", x: 2, y: "s", z: null },
+    { op: "a", x: 2, y: "t" },
+    { op: "a", x: 2, y: "t" },
+  ];
+  assertRoundTrip(commands);
+  const decoded = decodeCommands(encodeCommands(commands)) as Record<string, unknown>[];
+  assertEquals(decoded.map((c) => Object.keys(c)), commands.map((c) => Object.keys(c)));
+});
+
+Deno.test("values that JSON changes or leaves out are changed or left out the same way", () => {
+  const commands = [
+    { op: "x", a: undefined, b: NaN, c: -0, d: Infinity, e: [undefined, () => 1], f: () => 1 },
+    { op: "x", a: 1, b: NaN, c: 0, d: Infinity, e: { g: undefined, h: true } },
+    { op: "x", b: false, c: 0, d: 1e300, e: new Date(0) },
+    { op: "x", b: false, c: 0, d: 1e300, e: new Date(0) },
+  ];
+  assertRoundTrip(commands);
+});
+
+Deno.test("objects and arrays are written each time, never taken as repeats", () => {
+  const files = ["/store/a"];
+  const commands = [
+    { op: "block_replica.upsert", files },
+    { op: "block_replica.upsert", files },
+  ];
+  const decoded = decodeCommands(encodeCommands(commands)) as { files: string[] }[];
+  assertEquals(decoded[0]!.files, files);
+  assertEquals(decoded[0]!.files === decoded[1]!.files, false);
+});
+
+Deno.test("more keys than the repeat bits still round-trip", () => {
+  const wide = (v: number) =>
+    Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i < 35 ? 7 : v]));
+  assertRoundTrip([wide(1), wide(1), wide(2), { k39: 2 }]);
+});
+
+Deno.test("a key named __proto__ stays an own key and sets no prototype", () => {
+  const text = '{"k":["op","__proto__"],"s":[[0,1]],"r":[[0,0,"x",{"polluted":true}]]}';
+  const [command] = decodeCommands(text) as Record<string, unknown>[];
+  assertEquals(Object.getPrototypeOf(command), Object.prototype);
+  assertEquals(Object.keys(command!), ["op", "__proto__"]);
+  assertEquals(({} as Record<string, unknown>).polluted, undefined);
+  assertRoundTrip([JSON.parse('{"op":"y","__proto__":{"a":1}}')]);
+});
+
+Deno.test("journal rows written as a plain JSON array still decode", () => {
+  const commands = [{ op: "site.upsert", name: "T2_A" }, { op: "site.delete", name: "T2_A" }];
+  assertEquals(decodeCommands(JSON.stringify(commands)), commands);
+  assertEquals(decodeCommands("[]"), []);
+  assertEquals(decodeCommands(encodeCommands([])), []);
+});
+
+Deno.test("text that is not a journal is refused, not half decoded", () => {
+  for (
+    const garbage of [
+      "",
+      "{",
+      "null",
+      "7",
+      '"[]"',
+      "{}",
+      '{"k":[],"s":[],"r":{}}',
+      '{"k":[],"s":[],"r":[7]}',
+      '{"k":["op"],"s":[[0]],"r":[[1,0,"x"]]}', // unknown shape
+      '{"k":["op"],"s":[[0]],"r":[["__proto__",0,"x"]]}',
+      '{"k":["op"],"s":[[3]],"r":[[0,0,"x"]]}', // unknown key
+      '{"k":["op"],"s":[["length"]],"r":[[0,0,"x"]]}',
+      '{"k":[7],"s":[[0]],"r":[[0,0,"x"]]}', // key that is not a string
+      '{"k":["op"],"s":[[0]],"r":[[0,1]]}', // repeat of a value never given
+      '{"k":["op"],"s":[[0]],"r":[[0,0]]}', // short of values
+      '{"k":["op"],"s":[[0]],"r":[[0,0,"x","y"]]}', // values left over
+      '{"k":["op"],"s":[[0]],"r":[[0,"0","x"]]}', // repeat bits not a number
+    ]
+  ) {
+    let thrown: unknown = null;
+    try {
+      decodeCommands(garbage);
+    } catch (e) {
+      thrown = e;
+    }
+    assertEquals(thrown instanceof SyntaxError, true, `decoded: ${garbage}`);
+  }
+});

@@ -1,0 +1,193 @@
+/**
+ * `deno run -A bench/journal.ts [--scale small|medium|cms] [--seed N] [--database-url URL] [--rounds N]`
+ *
+ * Durable commands through the inventory writer against a raw COPY of the
+ * same rows (issue 20). bench.ts runs `benchJournal` in its journal section;
+ * run alone, this file generates an inventory and runs only that section
+ * (`--rounds` times, for A/B runs and profiles: `deno run --cpu-prof …`).
+ * Never used by tests.
+ */
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { ActorSystem, SystemClock } from "../actors/runtime/mod.ts";
+import { inventoryActor } from "../actors/inventory/inventory_actor.ts";
+import { InventoryGateway } from "../actors/inventory/inventory_gateway.ts";
+import { InventoryPublication } from "../actors/inventory/publication.ts";
+import { type Database, openDatabase } from "../adapters/db/database.ts";
+import { SqlInjectionQueue } from "../adapters/db/injection_queue.ts";
+import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
+import { migrate } from "../adapters/db/migrate.ts";
+import type { InventoryCommand, PartitionDefinition } from "../registry/inventory/mod.ts";
+import { parsePartitions } from "../policies/partitions.ts";
+import { BENCH_PARTITIONS, datasetName, generateInventory, type Scale, SCALES } from "./generate.ts";
+
+/** The writer the journal section ran, left running for the sections after it. */
+export interface JournalBench {
+  figures: Record<string, number>;
+  system: ActorSystem;
+  gateway: InventoryGateway;
+  publication: InventoryPublication;
+}
+
+/**
+ * `journal.commands_per_second`: new replicas of existing datasets at a new site (a dataset
+ * replica and its block replicas), submitted in batches of 2,000 commands all at once, each
+ * acknowledged once committed. Limit `journal.copy_rows_per_second`: the same rows COPYed into the
+ * same tables (best of three).
+ */
+export async function benchJournal(
+  options: {
+    db: Database;
+    store: SqlInventoryStore;
+    partitions: readonly PartitionDefinition[];
+    scale: Scale;
+    /** The new site's name; a second run needs another. */
+    site?: string;
+  },
+): Promise<JournalBench> {
+  const { db, store, scale } = options;
+  const site = options.site ?? "T3_BENCH";
+  const system = new ActorSystem({
+    clock: new SystemClock(),
+    logger: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
+  });
+  const publication = new InventoryPublication();
+  const writer = system.spawn({
+    id: "inventory",
+    restart: "permanent",
+    behavior: () =>
+      inventoryActor({
+        store,
+        injections: new SqlInjectionQueue(db),
+        partitions: options.partitions,
+        publication,
+      }),
+  });
+  const gateway = new InventoryGateway(system, writer, publication, { highWaterMark: 1_000_000 });
+  await publication.ready;
+  const figures: Record<string, number> = {};
+  const journalCommands = scale.name === "cms" ? 200_000 : 50_000;
+  const perBatch = 2_000;
+  await gateway.submit({
+    commands: [{ op: "site.upsert", name: site, storage_type: "disk", status: "ready" }],
+  });
+  const generation = publication.snapshot().generation;
+  // New replicas of existing datasets at one new site: one dataset replica row, then block replica rows.
+  const commands: InventoryCommand[] = [];
+  for (let d = 1; commands.length < journalCommands; d++) {
+    commands.push({ op: "dataset_replica.upsert", dataset: datasetName(d), site, group: "AnalysisOps" });
+    const snap = publication.snapshot();
+    const ds = snap.dataset(datasetName(d))!;
+    for (const blockId of ds.blockIds) {
+      commands.push({
+        op: "block_replica.upsert",
+        dataset: ds.name,
+        block: snap.blockById(blockId)!.name,
+        site,
+        files: [],
+      });
+    }
+  }
+  let t = performance.now();
+  const cpu = process.cpuUsage();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < commands.length; i += perBatch) {
+    pending.push(
+      gateway.submit({ commands: commands.slice(i, i + perBatch) }).then((r) => {
+        if (!r.ok) throw new Error(r.error);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const journalSeconds = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu);
+  figures["journal.commands"] = commands.length;
+  figures["journal.commands_per_second"] = Math.round(commands.length / journalSeconds);
+  figures["journal.cpu_seconds"] = round((used.user + used.system) / 1e6, 3);
+  figures["journal.transactions"] = publication.snapshot().generation - generation;
+
+  // The limit: the same rows (one per command, at a second new site) copied raw into the same
+  // tables of the same database, against the same indexes; best of three, removed after each.
+  const copySite = 999_999;
+  const snap = publication.snapshot();
+  const copyRows: (number | boolean | null)[][] = [];
+  const drRows: (number | boolean)[][] = [];
+  for (const cmd of commands) {
+    if (cmd.op === "block_replica.upsert") {
+      const d = snap.dataset(cmd.dataset)!;
+      copyRows.push([snap.block(d.id, cmd.block)!.id, copySite, 1, false, 0, 1_700_000_000, null]);
+    } else if (cmd.op === "dataset_replica.upsert") {
+      drRows.push([snap.dataset(cmd.dataset)!.id, copySite, true, 1]);
+    }
+  }
+  let best = 0;
+  for (let k = 0; k < 3; k++) {
+    t = performance.now();
+    await db.copyFrom("dataset_replicas", ["dataset_id", "site_id", "growing", "group_id"], drRows);
+    await db.copyFrom("block_replicas", [
+      "block_id",
+      "site_id",
+      "group_id",
+      "is_custodial",
+      "size",
+      "last_update",
+      "file_ids",
+    ], copyRows);
+    best = Math.max(best, commands.length / ((performance.now() - t) / 1000));
+    await db.exec(
+      `DELETE FROM block_replicas WHERE site_id = ${copySite}; DELETE FROM dataset_replicas WHERE site_id = ${copySite}`,
+    );
+  }
+  figures["journal.copy_rows_per_second"] = Math.round(best);
+  figures["journal.ratio_to_copy"] = round(
+    figures["journal.commands_per_second"]! / figures["journal.copy_rows_per_second"]!,
+    3,
+  );
+  return { figures, system, gateway, publication };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      scale: { type: "string", default: "small" },
+      seed: { type: "string", default: "1" },
+      rounds: { type: "string", default: "1" },
+      "database-url": { type: "string" },
+    },
+  });
+  const scale = SCALES[values.scale!];
+  if (!scale) {
+    throw new TypeError(`--scale must be one of ${Object.keys(SCALES).join(", ")}, got "${values.scale}"`);
+  }
+  const url = values["database-url"];
+  const partitions = parsePartitions(BENCH_PARTITIONS, "bench partitions");
+  const db = await openDatabase(url ? { url, schema: `bench_journal_${Date.now()}` } : {});
+  try {
+    await migrate(db, Date.now());
+    const store = new SqlInventoryStore(db);
+    await store.loadTables(partitions);
+    console.error(`bench:journal: generating the ${scale.name} inventory`);
+    await generateInventory(db, scale, Number(values.seed));
+    const rounds: Record<string, number>[] = [];
+    for (let r = 0; r < Number(values.rounds); r++) {
+      const run = await benchJournal({ db, store, partitions, scale, site: `T3_BENCH_${r}` });
+      await run.system.shutdown();
+      console.error(`bench:journal: ${JSON.stringify(run.figures)}`);
+      rounds.push(run.figures);
+    }
+    console.log(
+      JSON.stringify({ scale: scale.name, database: url ? "postgres" : "pglite", rounds }, null, 2),
+    );
+  } finally {
+    if (url) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
+    await db.close();
+  }
+}
+
+if (import.meta.main) await main();
