@@ -78,7 +78,12 @@ export function parsePartitions(text: string, file = "<partitions>"): PartitionD
       nowMs: 0,
       localOnly: true,
     });
-    defs.push({ name, condition: membershipPredicate(condition.match), text: def });
+    defs.push({
+      name,
+      condition: membershipPredicate(condition.match),
+      text: def,
+      siteAndOwnerOnly: condition.variables.every((v) => v === "blockreplica.owner" || v.startsWith("site.")),
+    });
   }
   for (const d of defs) {
     for (const sub of d.subpartitions ?? []) {
@@ -128,6 +133,9 @@ function membershipPredicate(match: (t: EvalBlockReplica) => boolean): (c: Membe
   const target: EvalBlockReplica = {
     get block() {
       return ctx!.block;
+    },
+    get blockId() {
+      return ctx!.block.id;
     },
     get br() {
       return ctx!.blockReplica;

@@ -57,6 +57,9 @@ export class SqlInventoryStore implements InventoryStore {
     onProgress?: (p: LoadProgress) => void,
   ): Promise<InventoryState> {
     const loader = new InventoryLoader(await this.partitionTable(definitions));
+    // Block ids are handed out from 1 up: the next one bounds how many blocks are stored.
+    const [meta] = await this.db.queryArrays("SELECT next_block_id FROM inventory_meta WHERE id = 1");
+    if (meta) loader.expectBlocks(Number(meta[0]));
     const { generation, counters } = await this.streamTables(definitions, loader, onProgress);
     return loader.finish(generation, counters);
   }

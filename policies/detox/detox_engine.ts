@@ -18,12 +18,7 @@
  */
 import { type CycleBudget, runPaced, runStraight } from "../cycle_budget.ts";
 import type { DetoxPolicy, PolicyLine } from "./detox_policy.ts";
-import {
-  type ImageBlockReplica,
-  type ImageReplica,
-  type ImageSite,
-  PartitionImage,
-} from "./partition_image.ts";
+import { type ImageReplica, type ImageSite, PartitionImage } from "./partition_image.ts";
 
 export interface DetoxOptions {
   /** Fraction of a site's quota deleted per iteration (default 0.01). */
@@ -108,13 +103,27 @@ export interface DetoxResult {
   readonly heldBack: readonly HeldBack[];
 }
 
+/**
+ * Block replicas are rows of their image replica's columns (`ImageReplica.rows`): the run keeps
+ * numbers, never an object per block replica.
+ */
+type Rows = readonly number[];
+
 type Action =
-  | { kind: "ProtectBlock" | "DeleteBlock" | "DismissBlock"; line: number; blocks: ImageBlockReplica[] }
+  | { kind: "ProtectBlock" | "DeleteBlock" | "DismissBlock"; line: number; blocks: Rows }
   | { kind: "Protect" | "Delete" | "Dismiss" | "Ignore"; line: number };
 
 interface Entry {
   line: number;
-  blocks: ImageBlockReplica[];
+  blocks: Rows;
+}
+
+/** A block replica kept because deleting it would conflict, with the line that chose it. */
+interface Held {
+  r: ImageReplica;
+  row: number;
+  line: number;
+  reason: string;
 }
 
 export function runDetox(
@@ -157,10 +166,11 @@ class DetoxRun {
   readonly dpi: number;
   readonly incremental: boolean;
   readonly matched = new Set<number>();
-  readonly protectedSets = new Map<ImageReplica, Map<number, Set<ImageBlockReplica>>>();
+  readonly protectedSets = new Map<ImageReplica, Map<number, Set<number>>>();
   readonly protectedBytes = new Map<ImageSite, number>();
-  readonly deleted = new Map<ImageReplica, Map<number, Set<ImageBlockReplica>>>();
-  readonly reowned = new Map<ImageReplica, Map<ImageBlockReplica, number>>();
+  readonly deleted = new Map<ImageReplica, Map<number, Set<number>>>();
+  /** Rows handed over to another owner, per replica (the replica's `owners`, in the order of the run). */
+  readonly reowned = new Map<ImageReplica, Map<number, number>>();
   /** Latest Dismiss entries of each live replica. */
   readonly dismiss = new Map<ImageReplica, Entry[]>();
   readonly candidatesAt = new Map<ImageSite, Set<ImageReplica>>();
@@ -168,8 +178,8 @@ class DetoxRun {
   readonly usedBefore = new Map<ImageSite, number>();
   readonly triggeredAtStart = new Set<ImageSite>();
   readonly holdBack: HoldBack | null;
-  /** Block replicas kept because deleting them would conflict, with the line that chose them. */
-  readonly held = new Map<ImageBlockReplica, { line: number; reason: string }>();
+  /** Block replicas kept because deleting them would conflict, by `heldKey`, in the order held. */
+  readonly held = new Map<string, Held>();
   /** The sites this run deletes each block at (block id to site ids). */
   readonly deletedAt = new Map<number, number[]>();
   evaluations = 0;
@@ -245,7 +255,7 @@ class DetoxRun {
     this.evaluations += 1;
     const actions: Action[] = [];
     // Created when a block-level line first hides blocks (most replicas never need it).
-    let hidden: Set<ImageBlockReplica> | null = null;
+    let hidden: Set<number> | null = null;
     r.hidden = null;
     try {
       for (const line of this.policy.lines) {
@@ -253,7 +263,8 @@ class DetoxRun {
         this.matched.add(line.line);
         if (isBlockLine(line)) {
           const visible = r.visible();
-          const matching = visible.filter((b) => line.condition.match(b));
+          const matching: number[] = [];
+          for (const b of visible) if (line.condition.match(b)) matching.push(b.row);
           if (matching.length === visible.length) {
             actions.push({ kind: datasetLevel(line.action), line: line.line });
             return actions;
@@ -264,7 +275,7 @@ class DetoxRun {
             blocks: matching,
           });
           if (hidden === null) r.hidden = hidden = new Set();
-          for (const b of matching) hidden.add(b);
+          for (const row of matching) hidden.add(row);
           continue;
         }
         actions.push({ kind: line.action as "Protect" | "Delete" | "Dismiss" | "Ignore", line: line.line });
@@ -274,19 +285,21 @@ class DetoxRun {
       return actions;
     } finally {
       r.hidden = null;
+      // The views the conditions made die with the evaluation.
+      this.image.releaseViews();
     }
   }
 
   /** Applies one replica's actions (main loop body of spec §3.2). */
   process(r: ImageReplica, actions: Action[]): void {
-    // The blocks no block-level line took, in their order (r.blocks is replaced, never edited, on unlink).
-    const initial = r.blocks;
-    let taken: Set<ImageBlockReplica> | null = null;
-    const take = (blocks: readonly ImageBlockReplica[]) => {
+    // The rows no block-level line took, in their order (r.rows is replaced, never edited, on unlink).
+    const initial = r.rows;
+    let taken: Set<number> | null = null;
+    const take = (rows: Rows) => {
       taken ??= new Set();
-      for (const b of blocks) taken.add(b);
+      for (const row of rows) taken.add(row);
     };
-    const remaining = () => (taken === null ? initial.slice() : initial.filter((b) => !taken!.has(b)));
+    const remaining = () => (taken === null ? initial.slice() : initial.filter((row) => !taken!.has(row)));
     const dismiss: Entry[] = [];
     let drop = false;
     for (const a of actions) {
@@ -330,8 +343,10 @@ class DetoxRun {
   setDismiss(r: ImageReplica, entries: Entry[]): void {
     if (this.held.size > 0) {
       // A held-back block replica stays, as a protected one does: it is no candidate any more.
-      entries = entries.map((e) => ({ line: e.line, blocks: e.blocks.filter((b) => !this.held.has(b)) }))
-        .filter((e) => e.blocks.length > 0);
+      entries = entries.map((e) => ({
+        line: e.line,
+        blocks: e.blocks.filter((row) => !this.held.has(heldKey(r, row))),
+      })).filter((e) => e.blocks.length > 0);
     }
     const candidates = this.candidatesAt.get(r.imageSite)!;
     if (entries.length === 0) {
@@ -343,13 +358,13 @@ class DetoxRun {
     }
   }
 
-  protect(r: ImageReplica, line: number, blocks: ImageBlockReplica[]): void {
+  protect(r: ImageReplica, line: number, rows: Rows): void {
     const set = nested(this.protectedSets, r, line);
     let added = 0;
-    for (const b of blocks) {
-      if (set.has(b)) continue;
-      set.add(b);
-      added += b.br.size;
+    for (const row of rows) {
+      if (set.has(row)) continue;
+      set.add(row);
+      added += r.sizeAt(row);
     }
     this.protectedBytes.set(r.imageSite, this.protectedBytes.get(r.imageSite)! + added);
   }
@@ -359,40 +374,42 @@ class DetoxRun {
    * owner what a Block-level owner holds in a dataset owned at Dataset level
    * (spec §3.6). Returns the block replicas that left the image.
    */
-  delete(r: ImageReplica, line: number, blocks: ImageBlockReplica[]): ImageBlockReplica[] {
-    if (this.holdBack !== null) blocks = this.withoutHeld(r, line, blocks);
-    if (blocks.length === 0) return [];
-    const unlinked: ImageBlockReplica[] = [];
-    const handedOver: ImageBlockReplica[] = [];
-    if (blocks.length === r.blocks.length) {
-      unlinked.push(...blocks);
+  delete(r: ImageReplica, line: number, rows: Rows): Rows {
+    if (this.holdBack !== null) rows = this.withoutHeld(r, line, rows);
+    if (rows.length === 0) return [];
+    const unlinked: number[] = [];
+    const handedOver: number[] = [];
+    if (rows.length === r.rows.length) {
+      unlinked.push(...rows);
     } else {
-      const owner = r.blocks.find((b) => this.image.group(b.groupId).olevel === "Dataset");
-      if (!owner) {
-        unlinked.push(...blocks);
+      const ownerRow = this.datasetLevelOwnerRow(r);
+      if (ownerRow === undefined) {
+        unlinked.push(...rows);
       } else {
-        for (const b of blocks) {
-          if (this.image.group(b.groupId).olevel === "Dataset") {
-            unlinked.push(b);
+        const ownerId = r.groupIdAt(ownerRow);
+        for (const row of rows) {
+          if (this.image.group(r.groupIdAt(row)).olevel === "Dataset") {
+            unlinked.push(row);
             continue;
           }
-          b.groupId = owner.groupId;
-          handedOver.push(b);
+          r.setOwner(row, ownerId);
+          handedOver.push(row);
           let reowned = this.reowned.get(r);
           if (!reowned) this.reowned.set(r, reowned = new Map());
-          reowned.set(b, owner.groupId);
-          if (!this.image.stillInPartition(b, owner.groupId)) unlinked.push(b);
+          reowned.set(row, ownerId);
+          if (!this.image.stillInPartition(r, row, ownerId)) unlinked.push(row);
         }
       }
     }
     const handed = new Set(handedOver);
     const set = nested(this.deleted, r, line);
-    for (const b of unlinked) {
-      if (handed.has(b)) continue;
-      set.add(b);
-      const sites = this.deletedAt.get(b.block.id);
+    for (const row of unlinked) {
+      if (handed.has(row)) continue;
+      set.add(row);
+      const blockId = r.blockIdAt(row);
+      const sites = this.deletedAt.get(blockId);
       if (sites) sites.push(r.site.id);
-      else this.deletedAt.set(b.block.id, [r.site.id]);
+      else this.deletedAt.set(blockId, [r.site.id]);
     }
     this.image.unlink(r, unlinked);
     if (unlinked.length > 0 || handedOver.length > 0) this.touch(r.dataset.id);
@@ -404,24 +421,27 @@ class DetoxRun {
    * would really delete is asked about: a block handed over to the dataset-level owner stays.
    * Holding back is final for the run: the sites deleted alongside only grow, so a conflict stays.
    */
-  withoutHeld(r: ImageReplica, line: number, blocks: ImageBlockReplica[]): ImageBlockReplica[] {
-    const whole = blocks.length === r.blocks.length;
-    const owner = whole ? undefined : r.blocks.find((b) => this.image.group(b.groupId).olevel === "Dataset");
-    const kept: ImageBlockReplica[] = [];
-    for (const b of blocks) {
-      if (this.held.has(b)) continue;
-      const deletes = owner === undefined || this.image.group(b.groupId).olevel === "Dataset";
+  withoutHeld(r: ImageReplica, line: number, rows: Rows): number[] {
+    const whole = rows.length === r.rows.length;
+    const owner = whole ? undefined : this.datasetLevelOwnerRow(r);
+    const kept: number[] = [];
+    for (const row of rows) {
+      const key = heldKey(r, row);
+      if (this.held.has(key)) continue;
+      const deletes = owner === undefined || this.image.group(r.groupIdAt(row)).olevel === "Dataset";
+      const blockId = r.blockIdAt(row);
       const reason = deletes
-        ? this.holdBack!({
-          siteId: r.site.id,
-          blockId: b.block.id,
-          alongside: this.deletedAt.get(b.block.id) ?? [],
-        })
+        ? this.holdBack!({ siteId: r.site.id, blockId, alongside: this.deletedAt.get(blockId) ?? [] })
         : null;
-      if (reason === null) kept.push(b);
-      else this.held.set(b, { line, reason });
+      if (reason === null) kept.push(row);
+      else this.held.set(key, { r, row, line, reason });
     }
     return kept;
+  }
+
+  /** The first row owned by a Dataset-level group (who takes over what is deleted, §3.6), if any. */
+  datasetLevelOwnerRow(r: ImageReplica): number | undefined {
+    return r.rows.find((row) => this.image.group(r.groupIdAt(row)).olevel === "Dataset");
   }
 
   /** The replicas of a dataset must be evaluated again: later in this pass if they come after us. */
@@ -468,11 +488,11 @@ class DetoxRun {
     const entries = this.dismiss.get(r) ?? [];
     let size = 0;
     for (const e of entries) {
-      const current = new Set(r.blocks);
-      const present = e.blocks.filter((b) => current.has(b));
+      const current = new Set(r.rows);
+      const present = e.blocks.filter((row) => current.has(row));
       const gone = this.delete(r, e.line, present);
       const handed = this.reowned.get(r);
-      for (const b of gone) if (!handed?.has(b)) size += b.br.size;
+      for (const row of gone) if (!handed?.has(row)) size += r.sizeAt(row);
     }
     this.setDismiss(r, []);
     const site = r.imageSite;
@@ -487,6 +507,7 @@ class DetoxRun {
     const values = new Map(
       list.map((r) => [r, keys.map((k) => (k.direction === "decreasing" ? -1 : 1) * k.get(r))]),
     );
+    this.image.releaseViews();
     return list.sort((a, b) => {
       const va = values.get(a)!;
       const vb = values.get(b)!;
@@ -499,12 +520,12 @@ class DetoxRun {
 
   result(): DetoxResult {
     const decisions: ReplicaDecision[] = [];
-    const deletedBlocks = new Map<ImageReplica, Set<ImageBlockReplica>>();
+    const deletedBlocks = new Map<ImageReplica, Set<number>>();
     for (const [r, byLine] of this.deleted) {
-      const all = new Set<ImageBlockReplica>();
+      const all = new Set<number>();
       for (const [line, set] of byLine) {
         if (set.size === 0) continue;
-        for (const b of set) all.add(b);
+        for (const row of set) all.add(row);
         decisions.push(decision(r, "delete", line, [...set]));
       }
       deletedBlocks.set(r, all);
@@ -512,32 +533,28 @@ class DetoxRun {
     for (const [r, byLine] of this.protectedSets) {
       const gone = deletedBlocks.get(r);
       for (const [line, set] of byLine) {
-        const blocks = [...set].filter((b) => !gone?.has(b));
-        if (blocks.length > 0) decisions.push(decision(r, "protect", line, blocks));
+        const rows = [...set].filter((row) => !gone?.has(row));
+        if (rows.length > 0) decisions.push(decision(r, "protect", line, rows));
       }
     }
     for (const [r, entries] of this.dismiss) {
       for (const e of entries) decisions.push(decision(r, "keep", e.line, e.blocks));
     }
     const heldBack: HeldBack[] = [];
-    const heldRows = new Map<
-      string,
-      { r: ImageReplica; line: number; reason: string; blocks: ImageBlockReplica[] }
-    >();
-    for (const [b, { line, reason }] of this.held) {
-      const r = b.replica;
+    const heldRows = new Map<string, { r: ImageReplica; line: number; reason: string; blocks: number[] }>();
+    for (const { r, row, line, reason } of this.held.values()) {
       heldBack.push({
         siteId: r.site.id,
         datasetId: r.dataset.id,
-        blockId: b.block.id,
-        size: b.br.size,
+        blockId: r.blockIdAt(row),
+        size: r.sizeAt(row),
         reason,
       });
       // One "keep" row per (replica, line, reason): the reason says why this keep is not a deletion.
       const key = `${r.index} ${line} ${reason}`;
-      const row = heldRows.get(key);
-      if (row) row.blocks.push(b);
-      else heldRows.set(key, { r, line, reason, blocks: [b] });
+      const entry = heldRows.get(key);
+      if (entry) entry.blocks.push(row);
+      else heldRows.set(key, { r, line, reason, blocks: [row] });
     }
     for (const { r, line, reason, blocks } of heldRows.values()) {
       decisions.push({ ...decision(r, "keep", line, blocks), reason });
@@ -554,13 +571,15 @@ class DetoxRun {
     const deletions = [...deletedBlocks].filter(([, set]) => set.size > 0).map(([r, set]) => ({
       siteId: r.site.id,
       datasetId: r.dataset.id,
-      blockIds: [...set].map((b) => b.block.id).sort((a, b) => a - b),
-      size: [...set].reduce((s, b) => s + b.br.size, 0),
+      blockIds: [...set].map((row) => r.blockIdAt(row)).sort((a, b) => a - b),
+      size: [...set].reduce((s, row) => s + r.sizeAt(row), 0),
     })).sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId);
     const reassignments: Reassignment[] = [];
     for (const [r, map] of this.reowned) {
       const byGroup = new Map<number, number[]>();
-      for (const [b, groupId] of map) byGroup.set(groupId, [...byGroup.get(groupId) ?? [], b.block.id]);
+      for (const [row, groupId] of map) {
+        byGroup.set(groupId, [...byGroup.get(groupId) ?? [], r.blockIdAt(row)]);
+      }
       for (const [groupId, blockIds] of byGroup) {
         reassignments.push({
           siteId: r.site.id,
@@ -593,20 +612,20 @@ class DetoxRun {
   }
 }
 
-function decision(
-  r: ImageReplica,
-  kind: DecisionKind,
-  line: number,
-  blocks: ImageBlockReplica[],
-): ReplicaDecision {
+function decision(r: ImageReplica, kind: DecisionKind, line: number, rows: Rows): ReplicaDecision {
   return {
     siteId: r.site.id,
     datasetId: r.dataset.id,
     decision: kind,
     line,
-    size: blocks.reduce((s, b) => s + b.br.size, 0),
-    blockIds: blocks.map((b) => b.block.id).sort((a, b) => a - b),
+    size: rows.reduce((s, row) => s + r.sizeAt(row), 0),
+    blockIds: rows.map((row) => r.blockIdAt(row)).sort((a, b) => a - b),
   };
+}
+
+/** The key of a block replica in `held`: its replica's place in the evaluation order, and its row. */
+function heldKey(r: ImageReplica, row: number): string {
+  return `${r.index}:${row}`;
 }
 
 function isBlockLine(line: PolicyLine): boolean {

@@ -4,11 +4,17 @@
  * partition. Detox deletes from this image as it goes, so derived variables
  * (copy counts, occupancy) follow its decisions; the inventory itself is
  * untouched until the decisions are committed.
+ *
+ * The image holds no object per block replica: a dataset replica's block
+ * replicas are rows of its (immutable, shared) columns, and the image keeps
+ * only which rows are still in it and the owners this run changed. Conditions
+ * see block replicas as short-lived views, made when a condition first asks for
+ * a replica's blocks and dropped when the evaluation is over (`releaseViews`).
  */
 import {
   type Block,
   type BlockReplica,
-  type BlockReplicaColumns,
+  BlockReplicaColumns,
   type Dataset,
   type Group,
   NULL_GROUP_ID,
@@ -26,58 +32,113 @@ import type {
 } from "../language/mod.ts";
 import type { DetoxPolicy } from "./detox_policy.ts";
 
-/**
- * A block replica in the image. It carries the replica's own fields, read from
- * the packed columns, and is its own `br`: no record per block replica, so the
- * image allocates one object per block replica, as it did before the columns
- * (a record each would double that and push the cycle into major collections).
- */
+/** A view of one row of an image replica, for conditions; it is its own `br`. Identity means nothing. */
 export class ImageBlockReplica implements EvalBlockReplica, BlockReplicaFields {
   readonly br: BlockReplicaFields = this;
-  readonly size: number;
-  readonly lastUpdate: number;
-  readonly isCustodial: boolean;
-  readonly fileIds: readonly number[] | null;
-  readonly partitions: number;
-  /** The i-th replica of `columns`, or with `columns` null a zero-size complete placeholder. */
+  #block: Block | null = null;
   constructor(
-    readonly block: Block,
-    columns: BlockReplicaColumns | null,
-    i: number,
-    public groupId: number,
     readonly replica: ImageReplica,
-  ) {
-    this.size = columns ? columns.sizeAt(i) : 0;
-    this.lastUpdate = columns ? columns.lastUpdateAt(i) : 0;
-    this.isCustodial = columns ? columns.isCustodialAt(i) : false;
-    this.fileIds = columns ? columns.fileIdsAt(i) : null;
-    this.partitions = columns ? columns.partitionsAt(i) : 0;
+    /** Row in the replica's columns. */
+    readonly row: number,
+    readonly groupId: number,
+  ) {}
+
+  /** Looked up on first ask: most conditions read the owner or the replica's fields, not the block. */
+  get block(): Block {
+    return this.#block ??= this.replica.world.snapshot.blockById(this.replica.columns.blockIdAt(this.row))!;
+  }
+
+  get blockId(): number {
+    return this.replica.columns.blockIdAt(this.row);
+  }
+  get size(): number {
+    return this.replica.columns.sizeAt(this.row);
+  }
+  get lastUpdate(): number {
+    return this.replica.columns.lastUpdateAt(this.row);
+  }
+  get isCustodial(): boolean {
+    return this.replica.columns.isCustodialAt(this.row);
+  }
+  get fileIds(): readonly number[] | null {
+    return this.replica.columns.fileIdsAt(this.row);
   }
 }
 
 export class ImageReplica implements EvalReplica {
-  /** Current block replicas, by block id order. */
-  blocks: ImageBlockReplica[] = [];
-  /** Block replicas hidden from the condition being evaluated (matched by earlier block-level lines). */
-  hidden: ReadonlySet<ImageBlockReplica> | null = null;
+  /** Rows of `columns` still in the image, ascending (block id order). Replaced, never edited. */
+  rows: readonly number[];
+  /** Rows hidden from the condition being evaluated (matched by earlier block-level lines). */
+  hidden: ReadonlySet<number> | null = null;
+  /** Owners this run handed rows over to (row to group id); null while none. */
+  owners: Map<number, number> | null = null;
   /** Position in the deterministic evaluation order (dataset name, then site name). */
   index = 0;
   removed = false;
+  #views: ImageBlockReplica[] | null = null;
 
   constructor(
     readonly dataset: Dataset,
     readonly imageSite: ImageSite,
     readonly growing: boolean,
     readonly world: PartitionImage,
-  ) {}
+    /** The dataset replica's block replicas (zero-size placeholders for an empty tape replica). */
+    readonly columns: BlockReplicaColumns,
+    rows: readonly number[],
+  ) {
+    this.rows = rows;
+  }
 
   get site(): Site {
     return this.imageSite.site;
   }
 
+  sizeAt(row: number): number {
+    return this.columns.sizeAt(row);
+  }
+
+  blockIdAt(row: number): number {
+    return this.columns.blockIdAt(row);
+  }
+
+  /** The current owner of a row. */
+  groupIdAt(row: number): number {
+    return this.owners?.get(row) ?? this.columns.groupIdAt(row);
+  }
+
+  /** Hands a row over to another owner. */
+  setOwner(row: number, groupId: number): void {
+    (this.owners ??= new Map()).set(row, groupId);
+    this.#views = null;
+  }
+
+  /** Replaces the rows (block replicas left the image). */
+  setRows(rows: readonly number[]): void {
+    this.rows = rows;
+    this.#views = null;
+  }
+
+  /** Views of the current rows, made on first ask until the world releases them. */
+  views(): readonly ImageBlockReplica[] {
+    if (this.#views !== null) return this.#views;
+    const views = new Array<ImageBlockReplica>(this.rows.length);
+    for (let i = 0; i < views.length; i++) {
+      const row = this.rows[i]!;
+      views[i] = new ImageBlockReplica(this, row, this.groupIdAt(row));
+    }
+    this.world.viewed(this);
+    return this.#views = views;
+  }
+
   visible(): readonly ImageBlockReplica[] {
+    const views = this.views();
     const hidden = this.hidden;
-    return hidden === null || hidden.size === 0 ? this.blocks : this.blocks.filter((b) => !hidden.has(b));
+    return hidden === null || hidden.size === 0 ? views : views.filter((b) => !hidden.has(b.row));
+  }
+
+  /** Drops the views (the world's `releaseViews`). */
+  forgetViews(): void {
+    this.#views = null;
   }
 }
 
@@ -106,6 +167,8 @@ export class PartitionImage implements EvalWorld {
   readonly sites: ImageSite[] = [];
   readonly replicas: ImageReplica[] = [];
   readonly #byDataset = new Map<number, ImageReplica[]>();
+  /** Replicas holding views since the last `releaseViews`. */
+  #viewed: ImageReplica[] = [];
 
   private constructor(
     readonly snapshot: Snapshot,
@@ -122,7 +185,8 @@ export class PartitionImage implements EvalWorld {
     if (!partition) throw new RangeError(`Unknown partition "${policy.partition}"`);
     const image = new PartitionImage(snapshot, partition, attrs);
     const mask = snapshot.state.partitions.maskOf(partition);
-    const entries: ImageReplica[] = [];
+    // Sites come sorted by name, so each dataset's list is in site name order as it is filled.
+    const byDataset = image.#byDataset;
     for (const site of snapshot.sites()) {
       const usage = snapshot.sitePartition(site.id, partition)!;
       const target = { site, quota: usage.quota, occupancy: usage.occupancy };
@@ -131,47 +195,38 @@ export class PartitionImage implements EvalWorld {
       image.sites.push(imageSite);
       for (const dr of snapshot.replicasAt(site.id)) {
         const dataset = snapshot.datasetById(dr.datasetId)!;
-        const r = new ImageReplica(dataset, imageSite, dr.growing, image);
-        const columns = dr.columns;
+        let columns = dr.columns;
+        // The partition tested in place: the image keeps row numbers, no record.
+        const rows: number[] = [];
         for (let i = 0; i < columns.length; i++) {
-          // Test the partition in place: records only for the replicas the image keeps.
           if ((columns.partitionsAt(i) & mask) === 0) continue;
-          const b = new ImageBlockReplica(
-            snapshot.blockById(columns.blockIdAt(i))!,
-            columns,
-            i,
-            columns.groupIdAt(i),
-            r,
-          );
-          r.blocks.push(b);
-          imageSite.used += b.size;
+          rows.push(i);
+          imageSite.used += columns.sizeAt(i);
         }
-        if (r.blocks.length === 0 && dr.columns.length === 0 && site.storageType === "mss") {
+        if (rows.length === 0 && columns.length === 0 && site.storageType === "mss") {
           // Safety measure of the original: an empty tape replica gets zero-size placeholders
           // so that it can be evaluated; they are never reported back.
-          for (const block of snapshot.blocksOf(dataset)) {
-            r.blocks.push(new ImageBlockReplica(block, null, 0, NULL_GROUP_ID, r));
-          }
+          columns = placeholders(site.id, dataset);
+          for (let i = 0; i < columns.length; i++) rows.push(i);
         }
-        if (r.blocks.length > 0) entries.push(r);
+        if (rows.length === 0) continue;
+        const r = new ImageReplica(dataset, imageSite, dr.growing, image, columns, rows);
+        const list = byDataset.get(dataset.id);
+        if (list) list.push(r);
+        else byDataset.set(dataset.id, [r]);
       }
     }
-    entries.sort((a, b) =>
-      a.dataset.name < b.dataset.name
-        ? -1
-        : a.dataset.name > b.dataset.name
-        ? 1
-        : a.site.name < b.site.name
-        ? -1
-        : 1
-    );
-    entries.forEach((r, i) => {
-      r.index = i;
-      image.replicas.push(r);
-      let list = image.#byDataset.get(r.dataset.id);
-      if (!list) image.#byDataset.set(r.dataset.id, list = []);
-      list.push(r);
+    // Evaluation order: dataset name, then site name (one sort of the datasets, not of every replica).
+    const lists = [...byDataset.values()].sort((a, b) => {
+      const x = a[0]!.dataset.name, y = b[0]!.dataset.name;
+      return x < y ? -1 : x > y ? 1 : 0;
     });
+    for (const list of lists) {
+      for (const r of list) {
+        r.index = image.replicas.length;
+        image.replicas.push(r);
+      }
+    }
     return image;
   }
 
@@ -187,40 +242,69 @@ export class PartitionImage implements EvalWorld {
     return this.snapshot.groupById(groupId) ?? this.snapshot.group(null)!;
   }
 
-  /** Whether a block replica with this owner would still belong to the partition. */
-  stillInPartition(b: ImageBlockReplica, groupId: number): boolean {
+  /** Records that a replica made views (see `releaseViews`). */
+  viewed(r: ImageReplica): void {
+    this.#viewed.push(r);
+  }
+
+  /** Drops every view made since the last call: the image keeps no object per block replica. */
+  releaseViews(): void {
+    for (const r of this.#viewed) r.forgetViews();
+    this.#viewed = [];
+  }
+
+  /** Whether a row of a replica with this owner would still belong to the partition. */
+  stillInPartition(r: ImageReplica, row: number, groupId: number): boolean {
     const state = this.snapshot.state;
+    const block = this.snapshot.blockById(r.blockIdAt(row))!;
     const br: BlockReplica = {
-      blockId: b.block.id,
-      siteId: b.replica.site.id,
+      blockId: block.id,
+      siteId: r.site.id,
       groupId,
-      isCustodial: b.isCustodial,
-      size: b.size,
-      lastUpdate: b.lastUpdate,
-      fileIds: b.fileIds,
-      partitions: b.partitions,
+      isCustodial: r.columns.isCustodialAt(row),
+      size: r.columns.sizeAt(row),
+      lastUpdate: r.columns.lastUpdateAt(row),
+      fileIds: r.columns.fileIdsAt(row),
+      partitions: r.columns.partitionsAt(row),
     };
     const mask = state.partitions.membership({
       blockReplica: br,
-      block: b.block,
-      dataset: b.replica.dataset,
-      datasetReplica: this.snapshot.replica(b.replica.dataset.id, b.replica.site.id),
-      site: b.replica.site,
+      block,
+      dataset: r.dataset,
+      datasetReplica: this.snapshot.replica(r.dataset.id, r.site.id),
+      site: r.site,
       group: this.group(groupId),
     });
     return (mask & state.partitions.maskOf(this.partition)) !== 0;
   }
 
-  /** Removes block replicas from the image (they are being deleted, or left the partition). */
-  unlink(r: ImageReplica, blocks: readonly ImageBlockReplica[]): void {
-    if (blocks.length === 0) return;
-    const gone = new Set(blocks);
-    r.blocks = r.blocks.filter((b) => !gone.has(b));
-    for (const b of blocks) r.imageSite.used -= b.br.size;
-    if (r.blocks.length === 0) {
+  /** Removes rows from the image (their block replicas are being deleted, or left the partition). */
+  unlink(r: ImageReplica, rows: readonly number[]): void {
+    if (rows.length === 0) return;
+    const gone = new Set(rows);
+    r.setRows(r.rows.filter((row) => !gone.has(row)));
+    for (const row of rows) r.imageSite.used -= r.sizeAt(row);
+    if (r.rows.length === 0) {
       r.removed = true;
       const list = this.#byDataset.get(r.dataset.id)!;
       list.splice(list.indexOf(r), 1);
     }
   }
+}
+
+/** Zero-size complete block replicas of every block of a dataset, owned by nobody, in no partition. */
+function placeholders(siteId: number, dataset: Dataset): BlockReplicaColumns {
+  return BlockReplicaColumns.of(
+    siteId,
+    dataset.blockIds.map((blockId) => ({
+      blockId,
+      siteId,
+      groupId: NULL_GROUP_ID,
+      isCustodial: false,
+      size: 0,
+      lastUpdate: 0,
+      fileIds: null,
+      partitions: 0,
+    })),
+  );
 }

@@ -10,6 +10,8 @@ export type BlockReplicaFields = Pick<BlockReplica, "size" | "lastUpdate" | "isC
 
 export interface EvalBlockReplica {
   readonly block: Block;
+  /** = `block.id`, without reaching the block (a Detox image looks blocks up only when asked). */
+  readonly blockId: number;
   readonly br: BlockReplicaFields;
   /** Current owner (Detox may hand a block replica over to another group). */
   readonly groupId: number;

@@ -103,7 +103,7 @@ function onTape(r: EvalReplica): number {
 function otherReplicasOfBlock(b: EvalBlockReplica): EvalBlockReplica[] {
   const out: EvalBlockReplica[] = [];
   for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
-    for (const other of r.visible()) if (other.block.id === b.block.id) out.push(other);
+    for (const other of r.visible()) if (other.blockId === b.blockId) out.push(other);
   }
   return out;
 }
@@ -276,7 +276,7 @@ const vars: ReplicaVariable[] = [
       // The other replicas of the block, walked in place (Detox asks this of every replica each cycle).
       for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
         for (const other of r.visible()) {
-          if (other.block.id !== b.block.id || other === b) continue;
+          if (other.blockId !== b.blockId || other.replica === b.replica) continue;
           if (isComplete(other)) {
             if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
               return false;
@@ -303,7 +303,7 @@ const vars: ReplicaVariable[] = [
     attribute: "locked_blocks",
     get: perBlock((b) => {
       const locked = b.replica.world.attrs.lockedBlocks(b.replica.dataset.id, b.replica.site.id);
-      return locked === null || (locked !== undefined && locked.has(b.block.id));
+      return locked === null || (locked !== undefined && locked.has(b.blockId));
     }),
   },
   {
@@ -326,7 +326,7 @@ const vars: ReplicaVariable[] = [
     type: "numeric",
     local: false,
     attribute: "blockreplica_relative_age",
-    get: perBlock((b) => b.replica.world.attrs.relativeAge(b.block.id, b.replica.site.id)),
+    get: perBlock((b) => b.replica.world.attrs.relativeAge(b.blockId, b.replica.site.id)),
   },
   { name: "blockreplica.is_custodial", type: "bool", local: true, get: perBlock((b) => b.br.isCustodial) },
   // ---- the replica's site ----
@@ -377,7 +377,7 @@ const legacy: ReplicaVariable[] = [
     get: (t) => {
       const r = replicaOf(t);
       const locked = r.world.attrs.lockedBlocks(r.dataset.id, r.site.id);
-      return locked === null || (locked !== undefined && r.visible().some((b) => locked.has(b.block.id)));
+      return locked === null || (locked !== undefined && r.visible().some((b) => locked.has(b.blockId)));
     },
   },
 ];

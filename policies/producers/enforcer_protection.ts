@@ -85,12 +85,14 @@ export function snapshotWorld(snapshot: Snapshot): EvalWorld {
 /** A block replica of the world: its fields read from the columns; it is its own `br`. */
 class WorldBlockReplica implements EvalBlockReplica, BlockReplicaFields {
   readonly br: BlockReplicaFields = this;
+  readonly blockId: number;
   readonly groupId: number;
   readonly size: number;
   readonly lastUpdate: number;
   readonly isCustodial: boolean;
   readonly fileIds: readonly number[] | null;
   constructor(readonly block: Block, columns: BlockReplicaColumns, i: number, readonly replica: EvalReplica) {
+    this.blockId = block.id;
     this.groupId = columns.groupIdAt(i);
     this.size = columns.sizeAt(i);
     this.lastUpdate = columns.lastUpdateAt(i);

@@ -44,6 +44,17 @@ export class BlockNameIndex {
     return { get: (name: string) => this.lookup(datasetId, name) };
   }
 
+  /**
+   * Makes room for `count` keys in all, so that adding them never rehashes (the loader knows how
+   * many blocks are coming; growing by doubling hashed every name again twice over on average).
+   */
+  reserve(count: number): void {
+    if (!Number.isInteger(count) || count < 0 || count > 2 ** 28) return; // a hint, not a promise
+    let capacity = this.#slots.length;
+    while (count * 4 > capacity * 3) capacity *= 2;
+    if (capacity > this.#slots.length) this.#rehash(capacity);
+  }
+
   /** Sets the id of a key (replacing the key's previous id, and the id's previous key). */
   add(datasetId: number, name: string, blockId: number): void {
     if (typeof name !== "string") throw new TypeError("A block name must be a string");
@@ -75,8 +86,12 @@ export class BlockNameIndex {
   }
 
   #grow(): void {
+    this.#rehash(this.#slots.length * 2);
+  }
+
+  #rehash(capacity: number): void {
     const old = this.#slots;
-    this.#slots = new Array<number>(old.length * 2).fill(EMPTY);
+    this.#slots = new Array<number>(capacity).fill(EMPTY);
     this.#used = 0;
     const mask = this.#slots.length - 1;
     for (const slot of old) {

@@ -56,3 +56,17 @@ Deno.test("garbage keys are refused on add and answer nothing on lookup", () => 
   assertEquals(index.lookup(1.5, "b"), undefined);
   assertEquals(index.lookup(1, "b"), 1);
 });
+
+Deno.test("reserve sizes the table once; keys added before and after it all resolve; garbage hints are ignored", () => {
+  const index = new BlockNameIndex();
+  index.add(1, "early", 1);
+  for (const hint of [Number.NaN, -1, 1.5, 2 ** 40, Number.POSITIVE_INFINITY]) index.reserve(hint);
+  index.reserve(20_000);
+  for (let id = 2; id <= 20_000; id++) index.add(id % 31, `b${id}`, id);
+  index.reserve(10); // smaller than what is there: nothing is lost
+  assertEquals(index.size, 20_000);
+  assertEquals(index.lookup(1, "early"), 1);
+  for (let id = 2; id <= 20_000; id++) {
+    if (index.lookup(id % 31, `b${id}`) !== id) throw new Error(`lost b${id}`);
+  }
+});

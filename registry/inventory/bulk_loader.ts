@@ -38,6 +38,11 @@ export class InventoryLoader {
     this.#groups.set(NULL_GROUP_ID, NULL_GROUP);
   }
 
+  /** A hint: about this many blocks are coming (their name index is sized once). */
+  expectBlocks(count: number): void {
+    this.#names.blocks.reserve(count);
+  }
+
   addGroup(id: number, name: string, olevel: OwnershipLevel): void {
     this.#groups.set(id, Object.freeze({ id, name, olevel }));
     this.#names.groups.set(name, id);

@@ -23,6 +23,11 @@ export interface PartitionDefinition {
   readonly subpartitions?: readonly string[];
   /** The condition's source text, for display. */
   readonly text?: string;
+  /**
+   * The condition reads nothing but the context's `site` and `group` records (the site's fields
+   * and the owner's name): its answer can be remembered per (site record, group record).
+   */
+  readonly siteAndOwnerOnly?: boolean;
 }
 
 /** Until a partitions file is configured: one partition of every owned replica. */
@@ -43,6 +48,12 @@ export class PartitionTable {
   readonly basic: readonly Partition[];
   readonly #conditions: ((c: MembershipContext) => boolean)[];
   readonly definitions: readonly PartitionDefinition[];
+  /**
+   * Masks by site record, then group record, when every condition reads only those two: the
+   * loader asks for every block replica, and there are few (site, owner) pairs. Records are
+   * immutable (a changed site is a new record), so a remembered mask is never stale.
+   */
+  readonly #bySiteOwner: WeakMap<Site, Map<Group, number>> | null;
 
   /**
    * @param ids persistent ids of partitions already known (name → id); new
@@ -117,6 +128,9 @@ export class PartitionTable {
     }
     this.basic = basic.map((p) => this.byId.get(p.id)!);
     this.#conditions = conditions;
+    this.#bySiteOwner = definitions.every((d) => !d.condition || d.siteAndOwnerOnly === true)
+      ? new WeakMap()
+      : null;
   }
 
   #add(p: Partition): void {
@@ -135,6 +149,16 @@ export class PartitionTable {
 
   /** Bit mask of the basic partitions that contain this block replica. */
   membership(c: MembershipContext): number {
+    const memo = this.#bySiteOwner;
+    if (memo === null) return this.#evaluate(c);
+    let byOwner = memo.get(c.site);
+    if (byOwner === undefined) memo.set(c.site, byOwner = new Map());
+    let mask = byOwner.get(c.group);
+    if (mask === undefined) byOwner.set(c.group, mask = this.#evaluate(c));
+    return mask;
+  }
+
+  #evaluate(c: MembershipContext): number {
     let mask = 0;
     for (let i = 0; i < this.#conditions.length; i++) {
       if (this.#conditions[i]!(c)) mask |= 1 << i;

@@ -1,0 +1,102 @@
+import { assertEquals } from "../tests/helpers/assert.ts";
+import {
+  type Block,
+  type BlockReplica,
+  type Dataset,
+  type Group,
+  NULL_GROUP,
+  PartitionTable,
+  type Site,
+} from "../registry/inventory/mod.ts";
+import { parsePartitions } from "./partitions.ts";
+
+const site = (name: string, storageType: "disk" | "mss"): Site =>
+  Object.freeze({
+    id: name.length,
+    name,
+    host: "h",
+    storageType,
+    backend: "",
+    status: "ready",
+    filenameMappings: Object.freeze({}),
+  });
+const group = (id: number, name: string): Group => Object.freeze({ id, name, olevel: "Block" });
+const dataset = (name: string): Dataset =>
+  Object.freeze({
+    id: 1,
+    name,
+    status: "valid",
+    dataType: "unknown",
+    softwareVersion: null,
+    lastUpdate: 0,
+    isOpen: false,
+    size: 0,
+    numFiles: 0,
+    blockIds: [],
+  }) as Dataset;
+const block: Block = Object.freeze({
+  id: 1,
+  datasetId: 1,
+  name: "b",
+  size: 0,
+  numFiles: 0,
+  isOpen: false,
+  lastUpdate: 0,
+});
+const br = (groupId: number): BlockReplica => ({
+  blockId: 1,
+  siteId: 1,
+  groupId,
+  isCustodial: false,
+  size: 0,
+  lastUpdate: 0,
+  fileIds: null,
+  partitions: 0,
+});
+
+Deno.test("partitions that read only the site and the owner say so; any other variable does not", () => {
+  const defs = parsePartitions(`A: blockreplica.owner == Ops and site.storage_type == DISK
+T: site.name == T*_MSS
+S: site.status == READY
+D: dataset.name == /x/*
+`);
+  assertEquals(defs.map((d) => d.siteAndOwnerOnly), [true, true, true, false]);
+});
+
+Deno.test("membership remembered per (site, owner) gives what the conditions give, and follows changed records", () => {
+  const ops = group(1, "Ops"), other = group(2, "Other");
+  const disk = site("T2_X", "disk"), tape = site("T1_X_MSS", "mss");
+  const table = new PartitionTable(
+    parsePartitions("A: blockreplica.owner == Ops and site.storage_type == DISK\nT: site.name == T*_MSS\n"),
+  );
+  const mask = (s: Site, g: Group) =>
+    table.membership({
+      blockReplica: br(g.id),
+      block,
+      dataset: dataset("/x/y"),
+      datasetReplica: undefined,
+      site: s,
+      group: g,
+    });
+  for (let round = 0; round < 2; round++) {
+    assertEquals([mask(disk, ops), mask(disk, other), mask(tape, ops), mask(disk, NULL_GROUP)], [1, 0, 2, 0]);
+  }
+  // A site changed by the reducer is a new record: its answer is computed again.
+  const renamed = Object.freeze({ ...disk, name: "T1_Y_MSS", storageType: "mss" as const });
+  assertEquals(mask(renamed, ops), 2);
+});
+
+Deno.test("a partition reading the dataset is evaluated for every block replica (never remembered per site and owner)", () => {
+  const ops = group(1, "Ops"), disk = site("T2_X", "disk");
+  const table = new PartitionTable(parsePartitions("D: dataset.name == /x/*\n"));
+  const mask = (name: string) =>
+    table.membership({
+      blockReplica: br(1),
+      block,
+      dataset: dataset(name),
+      datasetReplica: undefined,
+      site: disk,
+      group: ops,
+    });
+  assertEquals([mask("/x/a"), mask("/y/a"), mask("/x/b")], [1, 0, 1]);
+});
