@@ -52,6 +52,8 @@ const dynamo = await createDynamo({
   dealer: null,
   fileops: null,
   scheduler: null,
+  // A Detox cycle over HTTP under load may take longer than the registry's default 60 s request deadline.
+  requestDeadlineMs: 30 * 60_000,
 });
 await dynamo.ready;
 log("one Detox cycle");

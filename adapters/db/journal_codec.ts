@@ -38,15 +38,14 @@ export function encodeCommands(commands: readonly object[]): string {
   const rows: unknown[][] = [];
   for (const command of commands) {
     const record = command as Record<string, unknown>;
-    let names = "";
     const present: string[] = [];
     for (const name of Object.keys(record)) {
       // JSON.stringify leaves out undefined (and functions, symbols): so does the journal.
       const v = record[name];
       if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
       present.push(name);
-      names += name + "\u0000";
     }
+    const names = JSON.stringify(present); // unambiguous, whatever the names hold
     let shape = shapes.get(names);
     if (!shape) {
       const indexes = present.map((name) => {

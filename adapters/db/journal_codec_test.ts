@@ -53,6 +53,11 @@ Deno.test("hostile strings round-trip exactly, as values and as key names", () =
   assertRoundTrip(commands);
 });
 
+Deno.test("key lists that would join to the same text keep their own shapes", () => {
+  assertRoundTrip([{ a: 1, b: 2 }, { "a\u0000b": 3 }]);
+  assertRoundTrip([{ "a\u0000b": 3 }, { a: 1, b: 2 }, { "a\u0000": 4, b: 5 }, { a: 6, "\u0000b": 7 }]);
+});
+
 Deno.test("repeated values come from the last command with that key, whatever its op", () => {
   const commands = [
     { op: "a", x: 1, y: "s" },
