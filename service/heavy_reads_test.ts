@@ -14,6 +14,7 @@ import { createRegistryApp } from "../registry/http/app.ts";
 import type { InventoryAccess } from "../registry/http/inventory_access.ts";
 import type { Database } from "../adapters/db/database.ts";
 import { createDynamo } from "./create_dynamo.ts";
+import { CATCH_UP_LIMIT_MS } from "./replica_wait.ts";
 
 const NOW = Date.UTC(2026, 11, 2);
 const PARTITIONS = parsePartitions("Analysis: blockreplica.owner == AnalysisOps\n");
@@ -82,9 +83,10 @@ const SUBSCRIPTIONS: [string, HeavyRead][] = [
 ];
 
 async function start(db: Database) {
+  const clock = new TestClock(NOW);
   const dynamo = await createDynamo({
     database: db,
-    clock: new TestClock(NOW),
+    clock,
     fileops: null,
     partitions: PARTITIONS,
     readers: true,
@@ -109,6 +111,7 @@ async function start(db: Database) {
   const inProcess: InventoryAccess = { ...port, replicaRead: () => null };
   return {
     dynamo,
+    clock,
     onReplica,
     replica: caller(createRegistryApp(observed)),
     main: caller(createRegistryApp(inProcess)),
@@ -190,6 +193,48 @@ dbTest("a write acknowledged before a heavy read is in the replica's answer", as
     await h.dynamo.close();
   }
 });
+
+dbTest(
+  "a replica that never reaches the generation leaves the read to the main isolate within the budget",
+  async ({ db }) => {
+    const h = await start(db);
+    try {
+      // A generation ahead of anything journaled, as after the writer reloads with no journal entry.
+      let asked!: () => void;
+      const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+      const port = h.dynamo.port;
+      const ahead: InventoryAccess = {
+        ...port,
+        replicaRead(read, generation, budgetMs, signal) {
+          const answer = port.replicaRead!(read, generation + 1_000, budgetMs, signal);
+          asked();
+          return answer;
+        },
+      };
+      const deadlineMs = 60_000;
+      const app = caller(createRegistryApp(ahead, { timers: h.clock, requestDeadlineMs: deadlineMs }));
+      const path = "/data/inventory/stats/size?list_by=site&physical=n";
+      const pending = app("GET", path);
+      await wasAsked;
+      const started = h.clock.now();
+      await h.clock.advance(CATCH_UP_LIMIT_MS);
+      const r = await pending;
+      assertEquals(r.status, 200, r.body.message);
+      assertEquals(r.body, (await h.main("GET", path)).body);
+      assert(h.clock.now() - started < deadlineMs);
+
+      // The request's signal (its deadline, or its client leaving) ends the wait at once.
+      const client = new AbortController();
+      const read: HeavyRead = { kind: "datasets", pattern: "*" };
+      const waiting = port.replicaRead!(read, port.snapshot().generation + 1_000, 60_000, client.signal)!;
+      client.abort(new Error("client left"));
+      const error = await waiting.then(() => null, (e: Error) => e);
+      assertEquals(error?.message, "client left");
+    } finally {
+      await h.dynamo.close();
+    }
+  },
+);
 
 dbTest("without a replica the heavy reads answer in-process, the same function", async ({ db }) => {
   const plain = await createDynamo({

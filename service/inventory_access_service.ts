@@ -12,6 +12,7 @@ import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { UserStore } from "../adapters/db/user_store_port.ts";
 import { type InventoryAccess, UnavailableError } from "../registry/http/inventory_access.ts";
 import { currentIdempotencyKey } from "./cluster/idempotency_context.ts";
+import { abortable, abortAfter, catchUpWaitMs } from "./replica_wait.ts";
 
 export interface InventoryAccessOptions {
   publication: InventoryPublication;
@@ -30,10 +31,16 @@ export function inventoryAccess(
   return {
     isReady: () => publication.isReady,
     snapshot: () => publication.snapshot(),
-    replicaRead(read, generation, budgetMs) {
+    replicaRead(read, generation, budgetMs, signal) {
       const replica = tree.replicas?.current;
       if (!replica || replica.error) return null; // none runs, or it is being built
-      return replica.caughtUp(generation).then(() => replica.query({ kind: "read", read, budgetMs }));
+      // The generation can move with no journal entry (the writer reloads after a commit of unknown
+      // outcome): a replica that does not catch up soon leaves the rest of the budget to the main isolate.
+      const timeout = abortAfter(clock, catchUpWaitMs(budgetMs), generation);
+      const wait = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+      return replica.caughtUp(generation, wait)
+        .finally(timeout.clear)
+        .then(() => abortable(replica.query({ kind: "read", read, budgetMs }), signal));
     },
     async submit(submission, signal) {
       try {

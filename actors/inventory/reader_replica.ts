@@ -199,11 +199,28 @@ export class ReaderReplica {
     return new Promise((resolve) => (this.#rowsWindowWaiter = resolve));
   }
 
-  /** Resolves once the replica has applied everything up to `seq`. */
-  caughtUp(seq: number): Promise<void> {
+  /**
+   * Resolves once the replica has applied everything up to `seq`; rejects with the signal's reason
+   * when it aborts first (the waiter is dropped: a generation never journaled is never reached).
+   */
+  caughtUp(seq: number, signal?: AbortSignal): Promise<void> {
     if (this.#applied >= seq) return Promise.resolve();
     if (this.#error) return Promise.reject(new Error(this.#error));
-    return new Promise((resolve, reject) => this.#appliedWaiters.push({ seq, resolve, reject }));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#appliedWaiters = this.#appliedWaiters.filter((w) => w !== waiter);
+        reject(signal!.reason);
+      };
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      const waiter = {
+        seq,
+        resolve: () => (done(), resolve()),
+        reject: (e: Error) => (done(), reject(e)),
+      };
+      this.#appliedWaiters.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   query<T = unknown>(query: ReplicaQuery): Promise<T> {

@@ -22,7 +22,7 @@ export async function heavyRead(
   const budget = budgetOf(c);
   const generation = port.snapshot().generation;
   const onReplica = scansInventory(read)
-    ? port.replicaRead?.(read, generation, budget.deadline - budget.now())
+    ? port.replicaRead?.(read, generation, budget.deadline - budget.now(), budget.signal)
     : null;
   if (onReplica) {
     try {

@@ -12,9 +12,16 @@ export interface InventoryReader {
   /**
    * Answers a heavy read (statistics, large listings) on a reader replica in a Worker once it has
    * applied `generation` (docs/parallel_readers.md), within `budgetMs` of real time; null when no
-   * replica is ready (none runs, or it is being built): the route then answers in-process.
+   * replica is ready (none runs, or it is being built): the route then answers in-process. Rejects
+   * when the replica does not catch up within part of the budget (the route answers in-process) or
+   * when `signal` aborts (the request's deadline or its client left).
    */
-  replicaRead?(read: HeavyRead, generation: number, budgetMs: number): Promise<unknown> | null;
+  replicaRead?(
+    read: HeavyRead,
+    generation: number,
+    budgetMs: number,
+    signal?: AbortSignal,
+  ): Promise<unknown> | null;
 }
 
 /** Writes to the inventory: commands applied synchronously through the writer. */
