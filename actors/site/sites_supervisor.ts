@@ -149,6 +149,13 @@ export function sitesSupervisor(options: SitesSupervisorOptions): Behavior<Sites
     },
     onStop(state) {
       state.unsubscribe();
+      // Held asks die with this incarnation (a restart starts with none): answer them so that no
+      // worker waits for a slot forever; it retries on its next drain.
+      for (const { site, msg } of state.early.splice(0)) {
+        if (msg.type === "acquire") {
+          msg.holder.tell({ type: "refused", site, ticket: msg.ticket, status: "unavailable" });
+        }
+      }
     },
   };
 }

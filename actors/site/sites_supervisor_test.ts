@@ -180,3 +180,15 @@ Deno.test("asks sent before the inventory is loaded wait for it, in order", asyn
   assertEquals(system.deadLetters.count, 0);
   await system.shutdown();
 });
+
+Deno.test("asks held for the inventory are refused when the supervisor stops before it loads", async () => {
+  const { system } = start(1, { loaded: false });
+  const a = holder("/w/a");
+  const ref = routedSiteRef(system, "T2_A");
+  ref.tell({ type: "acquire", holder: a.ref, ticket: "1", use: "receive" });
+  ref.tell({ type: "release", holder: "/w/a", ticket: "1" });
+  await system.runUntilIdle();
+  assertEquals(a.told, []);
+  await system.shutdown();
+  assertEquals(a.told, ["refused:1"], "a held ask is answered, not lost with the supervisor");
+});
