@@ -35,7 +35,7 @@ import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
 import { recordCommittedKeys } from "./cluster_store.ts";
 import { PipelinedWrites } from "./pipelined_writes.ts";
-import { decodeCommands, encodeCommands } from "./journal_codec.ts";
+import { decodeJournalRow, encodeCommands, JOURNAL_FORMAT } from "./journal_codec.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -250,8 +250,8 @@ export class SqlInventoryStore implements InventoryStore {
     return rows.map((r) => ({
       seq: r.seq,
       atMs: r.at_ms,
-      version: r.version,
-      commands: decodeCommands(r.commands) as JournalEntry["commands"],
+      version: COMMAND_VERSION,
+      commands: decodeJournalRow(r.version, r.seq, r.commands) as JournalEntry["commands"],
       annex: JSON.parse(r.annex) as FileAnnex,
     }));
   }
@@ -309,7 +309,7 @@ export class SqlInventoryStore implements InventoryStore {
         [
           entry.seq,
           entry.atMs,
-          entry.version ?? COMMAND_VERSION,
+          JOURNAL_FORMAT, // of the row's text; the commands are COMMAND_VERSION
           encodeCommands(entry.commands),
           JSON.stringify(entry.annex),
         ],

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
 import {
   catalogFromAnnex,
@@ -10,6 +10,7 @@ import {
   reduceBatch,
 } from "../../registry/inventory/mod.ts";
 import { SqlInventoryStore } from "./inventory_store.ts";
+import { JOURNAL_FORMAT } from "./journal_codec.ts";
 import { migrate, SchemaVersionError } from "./migrate.ts";
 
 const COMMANDS = [
@@ -86,6 +87,13 @@ dbTest("committed batches load back to the same inventory", async ({ db }) => {
     ["/store/a/1", 7, {}],
   ]);
   assertEquals((await store.journalSince(1)).map((e) => [e.seq, e.commands.length]), [[2, 5], [3, 4]]);
+  // The rows say their format, so that an older node refuses them by name rather than misreads them.
+  const formats = await db.queryArrays("SELECT DISTINCT version FROM inventory_journal");
+  assertEquals(formats.map((r) => Number(r[0])), [JOURNAL_FORMAT]);
+  // A row of a format newer than this binary knows is refused with a message that says so.
+  await db.queryArrays("UPDATE inventory_journal SET version = $1 WHERE seq = 3", [JOURNAL_FORMAT + 1]);
+  const error = await assertRejects(() => store.journalSince(1));
+  assert(String(error).includes("newer Dynamo"), String(error));
 });
 
 dbTest("quotas beyond 2^53 bytes load back as numbers", async ({ db }) => {

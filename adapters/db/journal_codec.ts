@@ -21,6 +21,24 @@
  * any Unicode come back exactly.
  */
 
+/**
+ * The journal row format (the row's `version` column): 1 was a plain JSON array (a few rows of 1
+ * are compact too, written before this number moved), 2 is the compact format. A binary that reads
+ * only 1 cannot read 2: no downgrade across it (docs/performance.md).
+ */
+export const JOURNAL_FORMAT = 2;
+
+/** The commands of a journal row of `format`; a newer format than this binary knows is refused by name. */
+export function decodeJournalRow(format: number, seq: number, text: string): unknown[] {
+  if (!Number.isInteger(format) || format < 1 || format > JOURNAL_FORMAT) {
+    throw new Error(
+      `Journal row ${seq} is in format ${format}, this node reads formats 1 to ${JOURNAL_FORMAT}: ` +
+        "it was written by a newer Dynamo; upgrade this node (no downgrade across a journal format)",
+    );
+  }
+  return decodeCommands(text);
+}
+
 /** Keys compared for `same` per command (bits of a small integer). */
 const MASK_KEYS = 30;
 

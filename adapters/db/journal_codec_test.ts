@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
-import { decodeCommands, encodeCommands } from "./journal_codec.ts";
+import { decodeCommands, decodeJournalRow, encodeCommands, JOURNAL_FORMAT } from "./journal_codec.ts";
 
 /** Decoded commands must equal the originals as JSON does: same keys, same order, same values. */
 function assertRoundTrip(commands: object[]): string {
@@ -143,5 +143,21 @@ Deno.test("text that is not a journal is refused, not half decoded", () => {
       thrown = e;
     }
     assertEquals(thrown instanceof SyntaxError, true, `decoded: ${garbage}`);
+  }
+});
+
+Deno.test("rows of format 1 (either text) and of the current format decode; others are refused by name", () => {
+  const commands = [{ op: "site.upsert", name: "T2_A" }];
+  assertEquals(decodeJournalRow(1, 7, JSON.stringify(commands)), commands);
+  assertEquals(decodeJournalRow(1, 7, encodeCommands(commands)), commands);
+  assertEquals(decodeJournalRow(JOURNAL_FORMAT, 7, encodeCommands(commands)), commands);
+  for (const format of [JOURNAL_FORMAT + 1, 0, -1, 1.5, Number.NaN, 2 ** 40]) {
+    let message = "";
+    try {
+      decodeJournalRow(format, 7, encodeCommands(commands));
+    } catch (e) {
+      message = String(e);
+    }
+    assertEquals(message.includes(`Journal row 7 is in format ${format}`), true, message);
   }
 });
