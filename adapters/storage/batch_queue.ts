@@ -2,7 +2,8 @@
  * Gathers concurrent requests into batches without waiting for anyone: the
  * requests made in the same turn of the event loop, and those that arrive
  * while `maxRunning` batches are already running, go together (up to
- * `maxBatch`, per key) into the next batch. A lone request starts at once.
+ * `maxBatch`, per key) into the next batch, the keys taken in turn. A lone
+ * request starts at once.
  * XrootdStorage uses it so that the files a link copies in parallel cost one
  * `xrdcp` between them instead of one each.
  */
@@ -52,7 +53,9 @@ export class BatchQueue<T, R> {
     while (this.#running < this.#options.maxRunning && this.#pending.size > 0) {
       const [key, queue] = this.#pending.entries().next().value!;
       const batch = queue.splice(0, this.#options.maxBatch);
-      if (queue.length === 0) this.#pending.delete(key);
+      // A key that still waits goes to the back: one busy directory does not starve the others.
+      this.#pending.delete(key);
+      if (queue.length > 0) this.#pending.set(key, queue);
       this.#running++;
       Promise.resolve()
         .then(() => this.#options.run(key, batch.map((w) => w.item)))

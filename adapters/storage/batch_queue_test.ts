@@ -3,14 +3,19 @@ import { BatchQueue } from "./batch_queue.ts";
 
 /** A queue whose batches finish only when the test says so, recording what each batch held. */
 function gatedQueue(maxBatch: number, maxRunning: number) {
-  const batches: { key: string; items: number[]; finish(): void }[] = [];
+  const batches: { key: string; items: number[]; finishedBefore: number; finish(): void }[] = [];
+  let finished = 0;
   const waiting: { count: number; resolve(): void }[] = [];
   const queue = new BatchQueue<number, string>({
     maxBatch,
     maxRunning,
     run: async (key, items) => {
       const gate = Promise.withResolvers<void>();
-      batches.push({ key, items, finish: gate.resolve });
+      const finish = () => {
+        finished++;
+        gate.resolve();
+      };
+      batches.push({ key, items, finishedBefore: finished, finish });
       for (const w of waiting.filter((w) => batches.length >= w.count)) w.resolve();
       await gate.promise;
       if (items.includes(-1)) throw new Error("the batch failed");
@@ -32,7 +37,7 @@ Deno.test("batch queue: requests of one turn go together, per key, at most maxBa
   const results = [1, 2, 3, 4].map((i) => queue.submit("a", i));
   const other = queue.submit("b", 9);
   await started(3);
-  assertEquals(batches.map((b) => [b.key, b.items]), [["a", [1, 2, 3]], ["a", [4]], ["b", [9]]]);
+  assertEquals(batches.map((b) => [b.key, b.items]), [["a", [1, 2, 3]], ["b", [9]], ["a", [4]]]);
   batches.forEach((b) => b.finish());
   assertEquals(await Promise.all([...results, other]), ["a:1", "a:2", "a:3", "a:4", "b:9"]);
 });
@@ -42,14 +47,27 @@ Deno.test("batch queue: arrivals while maxRunning batches run wait and go togeth
   const first = queue.submit("a", 1);
   await started(1);
   const later = [2, 3, 4].map((i) => queue.submit("a", i));
-  await new Promise((r) => setTimeout(r, 0)); // a turn passes: still no second batch, one is running
-  assertEquals(batches.length, 1);
   batches[0]!.finish();
   assertEquals(await first, "a:1");
   await started(2);
-  assertEquals(batches[1]!.items, [2, 3, 4]);
+  // The second batch started only once the first had finished, and holds every later arrival.
+  assertEquals([batches[1]!.finishedBefore, batches[1]!.items], [1, [2, 3, 4]]);
   batches[1]!.finish();
   assertEquals(await Promise.all(later), ["a:2", "a:3", "a:4"]);
+});
+
+Deno.test("batch queue: a busy key goes to the back after each batch, so other keys are not starved", async () => {
+  const { queue, batches, started } = gatedQueue(2, 1);
+  const results = [queue.submit("a", 1)];
+  await started(1);
+  results.push(...[2, 3, 4, 5].map((i) => queue.submit("a", i)), queue.submit("b", 1));
+  for (let i = 1; i <= 3; i++) {
+    batches[i - 1]!.finish();
+    await started(i + 1);
+  }
+  batches[3]!.finish();
+  assertEquals(batches.map((b) => [b.key, b.items]), [["a", [1]], ["a", [2, 3]], ["b", [1]], ["a", [4, 5]]]);
+  assertEquals(await Promise.all(results), ["a:1", "a:2", "a:3", "a:4", "a:5", "b:1"]);
 });
 
 Deno.test("batch queue: a failed batch fails its own items only, and the queue goes on", async () => {

@@ -4,7 +4,7 @@
  * and what the client tools' output says about each file. Every decision
  * about a file is made from what the server reported for that very file.
  */
-import { parentOf, PART_SUFFIX, sameAdler32, StorageError } from "./storage_port.ts";
+import { parentOf, PART_SUFFIX, sameAdler32, StorageError, type StorageErrorCode } from "./storage_port.ts";
 
 /**
  * Names that pass unchanged through a command line, a URL (no `?`, `#`, `%`:
@@ -124,6 +124,26 @@ export function writtenProblem(
     );
   }
   return null;
+}
+
+/**
+ * A batch copies its files in parallel over one connection: it may take as
+ * long as copying them one after another, so each file brings the one-file
+ * timeout.
+ */
+export function batchTimeoutMs(copyMs: number, files: number): number {
+  return copyMs * Math.max(1, files);
+}
+
+/**
+ * Whether an xrdcp failure that reported nothing about any file fails every
+ * file of the batch: a refused connection would fail each alone too, and so
+ * would the timeout of a one-file batch (it had the one-file timeout). Any
+ * other failure, a timeout of several files among them, sends each file to
+ * be copied alone, which reports its own outcome.
+ */
+export function failsWholeBatch(code: StorageErrorCode, files: number): boolean {
+  return code === "ECONNREFUSED" || (code === "ETIMEDOUT" && files === 1);
 }
 
 /** The directory a batch writes into: every file of a batch shares its parent. */

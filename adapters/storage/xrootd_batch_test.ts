@@ -5,6 +5,8 @@ import { PosixStorage } from "./posix_storage.ts";
 import { PART_SUFFIX, StorageError } from "./storage_port.ts";
 import {
   batchablePath,
+  batchTimeoutMs,
+  failsWholeBatch,
   parseMissing,
   parseStatBlocks,
   parseXrdcpReport,
@@ -109,6 +111,22 @@ Deno.test("xrootd batch: a written file is judged on the server's sum and both s
   assertEquals(writtenProblem(file, { adler32: "0000000b", size: 10 }, stat)?.code, "ECHECKSUM");
   assertEquals(writtenProblem(file, { adler32: "0000000a", size: 9 }, stat)?.code, "ESIZE");
   assertEquals(writtenProblem(file, { adler32: "0000000a", size: 10 }, { ...stat, size: 11 })?.code, "ESIZE");
+});
+
+Deno.test("xrootd batch: a batch's timeout grows with its files; only a refused endpoint fails a whole batch", () => {
+  assertEquals([batchTimeoutMs(60_000, 1), batchTimeoutMs(60_000, 8), batchTimeoutMs(60_000, 0)], [
+    60_000,
+    480_000,
+    60_000,
+  ]);
+  assertEquals(failsWholeBatch("ECONNREFUSED", 8), true);
+  assertEquals(failsWholeBatch("ECONNREFUSED", 1), true);
+  assertEquals(failsWholeBatch("ETIMEDOUT", 1), true);
+  // Several files timed out before any finished: each is copied alone, with its own timeout.
+  assertEquals(failsWholeBatch("ETIMEDOUT", 8), false);
+  for (const code of ["EIO", "ENOENT", "EACCES", "ENOSPC"] as const) {
+    assertEquals(failsWholeBatch(code, 8), false);
+  }
 });
 
 /** Files under a POSIX site, with their catalogue size and Adler-32 (which a test may falsify). */
@@ -356,5 +374,34 @@ Deno.test({
       // Six plain paths in one session; the spaced name and the site root alone.
       assert(together.clientProcesses().xrdfs < paths.length, JSON.stringify(together.clientProcesses()));
       await assertRejects(() => together.stat("/d/a?b"), StorageError);
+    }),
+});
+
+Deno.test({
+  name: "xrootd batch: copies to the same destination run one after another, each with its own outcome",
+  ignore: !available,
+  sanitizeResources: false,
+  fn: () =>
+    withServerAndDir(async (server, dir) => {
+      const { src, files } = await localFiles(dir, ["/s/a", "/s/b", "/s/c", "/s/other"]);
+      await Deno.mkdir(`${server.root}/d`, { recursive: true });
+      await Deno.writeTextFile(`${server.root}/d/same`, "stale bytes of another size");
+      await new Deno.Command("chmod", { args: ["-R", "a+rwX", `${server.root}/d`] }).output();
+      const [a, b, c, other] = files as [typeof files[0], typeof files[0], typeof files[0], typeof files[0]];
+      const site = new XrootdStorage(server.url);
+      const results = await Promise.allSettled([
+        site.copyFrom(src, a.path, "/d/same", a),
+        site.copyFrom(src, b.path, "/d/same", { size: b.size, adler32: a.adler32 }), // corrupt: a's sum
+        site.copyFrom(src, c.path, "/d/same", c),
+        site.copyFrom(src, other.path, "/d/other", other),
+      ]);
+      assertEquals(
+        results.map((r) => r.status === "fulfilled" ? "ok" : r.reason.code),
+        ["ok", "ECHECKSUM", "ok", "ok"],
+      );
+      // The last good copy is in place, whole; nothing else is left.
+      assertEquals(await Deno.readFile(`${server.root}/d/same`), c.bytes);
+      assertEquals(await Deno.readFile(`${server.root}/d/other`), other.bytes);
+      assertEquals(await serverFiles(server), ["/d/other", "/d/same"]);
     }),
 });

@@ -13,6 +13,8 @@ import {
   batchablePath,
   type BatchFile,
   batchKey,
+  batchTimeoutMs,
+  failsWholeBatch,
   parseMissing,
   parseStatBlocks,
   parseXrdcpReport,
@@ -54,7 +56,7 @@ export function parseXrootdUrl(url: string): XrootdEndpoint {
 export interface XrootdOptions {
   /** Seconds for metadata calls (stat, ls, rm, query). */
   metadataTimeoutS?: number;
-  /** Seconds for one file copy (and for one batch of files copied by one xrdcp). */
+  /** Seconds for one file copy (a batch of files copied by one xrdcp gets this per file). */
   copyTimeoutS?: number;
   /** Most files one xrdcp copies from a local site (default 8); 1 copies file by file, without batches. */
   batchFiles?: number;
@@ -71,14 +73,15 @@ interface LocalCopy {
 
 /**
  * What a batch says of one file: in place; failed (the error is the file's
- * own); written and verified under its temporary name but not renamed (the
- * final name was taken: the one-file rename replaces it); or not known (the
- * one-file path copies it again and reports its own error).
+ * own); written and verified under its temporary name, whose server id is
+ * `id`, but not renamed (the final name was taken: the one-file rename
+ * replaces it); or not known (the one-file path copies it again and reports
+ * its own error).
  */
 type BatchOutcome =
   | { readonly kind: "done" }
   | { readonly kind: "failed"; readonly error: StorageError }
-  | { readonly kind: "verified" }
+  | { readonly kind: "verified"; readonly id: string }
   | { readonly kind: "unknown" };
 
 export class XrootdStorage implements StorageAdapter {
@@ -91,6 +94,8 @@ export class XrootdStorage implements StorageAdapter {
   readonly #stats: BatchQueue<string, StatBlock | null | undefined>;
   readonly #batching: boolean;
   readonly #started = { xrdcp: 0, xrdfs: 0 };
+  /** The last copy to each destination path (settled, never rejected), which the next one waits for. */
+  readonly #copying = new Map<string, Promise<void>>();
 
   constructor(url: string, options: XrootdOptions = {}) {
     this.endpoint = parseXrootdUrl(url);
@@ -190,7 +195,30 @@ export class XrootdStorage implements StorageAdapter {
     ));
   }
 
-  async write(path: string, data: ReadableStream<Uint8Array>, expect: WriteExpectation): Promise<void> {
+  write(path: string, data: ReadableStream<Uint8Array>, expect: WriteExpectation): Promise<void> {
+    return this.#oneAtATime(path, () => this.#write(path, data, expect));
+  }
+
+  /**
+   * Runs the writes to one destination path one after another, in the order
+   * they were asked: they share its temporary name, so two at once could move
+   * a half-written file into place.
+   */
+  #oneAtATime(path: string, copy: () => Promise<void>): Promise<void> {
+    let key = path;
+    try {
+      key = checkNamespacePath(path);
+    } catch { /* copy() refuses it with its own error */ }
+    const result = (this.#copying.get(key) ?? Promise.resolve()).then(copy);
+    const settled = result.then(() => {}, () => {});
+    this.#copying.set(key, settled);
+    settled.then(() => {
+      if (this.#copying.get(key) === settled) this.#copying.delete(key);
+    });
+    return result;
+  }
+
+  async #write(path: string, data: ReadableStream<Uint8Array>, expect: WriteExpectation): Promise<void> {
     await this.#writeVia(path, expect, async (tmpUrl, verify) => {
       this.#started.xrdcp++;
       const child = new Deno.Command("xrdcp", {
@@ -208,7 +236,16 @@ export class XrootdStorage implements StorageAdapter {
     });
   }
 
-  async copyFrom(
+  copyFrom(
+    source: StorageAdapter,
+    sourcePath: string,
+    path: string,
+    expect: WriteExpectation,
+  ): Promise<void> {
+    return this.#oneAtATime(path, () => this.#copyFrom(source, sourcePath, path, expect));
+  }
+
+  async #copyFrom(
     source: StorageAdapter,
     sourcePath: string,
     path: string,
@@ -224,7 +261,7 @@ export class XrootdStorage implements StorageAdapter {
       // The file it opened, not its path again; copied in a batch with the others of its directory.
       return await source.withLocalFile(sourcePath, (local) => this.#copyLocal(local, path, expect, copy));
     }
-    await this.write(path, await source.read(sourcePath), expect);
+    await this.#write(path, await source.read(sourcePath), expect);
   }
 
   /**
@@ -253,12 +290,18 @@ export class XrootdStorage implements StorageAdapter {
       case "failed":
         await this.delete(tmp).catch(() => {});
         throw outcome.error;
-      case "verified":
+      case "verified": {
+        // Still the very file the batch verified? Otherwise it is copied again alone.
+        const server = this.#server(tmp);
+        const out = await this.#xrdfs(["stat", server], tmp, { missingOk: true }).catch(() => null);
+        const now = out === null ? undefined : parseStatBlocks(out).get(server);
+        if (now?.id !== outcome.id) return await copyAlone(local);
         await this.#moveIntoPlace(tmp, checked).catch(async (e) => {
           await this.delete(tmp).catch(() => {});
           throw e;
         });
         return;
+      }
       case "unknown":
         return await copyAlone(local);
     }
@@ -276,7 +319,7 @@ export class XrootdStorage implements StorageAdapter {
    */
   async #copyBatch(dir: string, copies: LocalCopy[]): Promise<BatchOutcome[]> {
     const outcomes: BatchOutcome[] = copies.map(() => ({ kind: "unknown" }));
-    // The same file twice (two tasks of one path): the second goes alone.
+    // The same file twice cannot happen (#oneAtATime); should it, the second goes alone.
     const seen = new Set<string>();
     const batch = copies.flatMap((c, i) => (seen.has(c.file.path) ? [] : (seen.add(c.file.path), [i])));
     const links = await Deno.makeTempDir({ prefix: "dynamo-xrdcp-" });
@@ -291,6 +334,7 @@ export class XrootdStorage implements StorageAdapter {
       const target = batch.length === 1
         ? this.url(temporaryName(copies[batch[0]!]!.file.path))
         : `root://${this.endpoint.host}/${serverDir}${serverDir.endsWith("/") ? "" : "/"}`;
+      const timeoutMs = batchTimeoutMs(this.#copyMs, batch.length);
       const xrdcp = () =>
         this.#spawn("xrdcp", [
           "-f",
@@ -301,7 +345,7 @@ export class XrootdStorage implements StorageAdapter {
           "adler32:print",
           ...sources,
           target,
-        ], this.#copyMs);
+        ], timeoutMs);
       let run = await xrdcp();
       if (!run.ok && /target is not a directory/.test(run.text)) {
         // A directory target must exist (a single file's parents are made by xrdcp); another batch may make it first.
@@ -311,10 +355,10 @@ export class XrootdStorage implements StorageAdapter {
       const report = parseXrdcpReport(run.text);
       if (report.sums.size === 0 && report.jobErrors.size === 0 && !run.ok) {
         const error = run.timedOut
-          ? new StorageError("ETIMEDOUT", dir, `xrdcp timed out after ${this.#copyMs / 1000} s`)
+          ? new StorageError("ETIMEDOUT", dir, `xrdcp timed out after ${timeoutMs / 1000} s`)
           : xrootdError(run.text, dir);
-        // The endpoint itself failed: every file would fail alone too.
-        if (error.code === "ECONNREFUSED" || error.code === "ETIMEDOUT") {
+        // The endpoint itself failed: every file would fail alone too. Otherwise each goes alone.
+        if (failsWholeBatch(error.code, batch.length)) {
           return outcomes.map((_, i) =>
             batch.includes(i)
               ? { kind: "failed", error: new StorageError(error.code, copies[i]!.file.path, error.message) }
@@ -358,8 +402,10 @@ export class XrootdStorage implements StorageAdapter {
       for (const i of movable) {
         const verified = before.get(tmpOf(i))!;
         const moved = after.get(finalOf(i));
-        if (after.has(tmpOf(i))) outcomes[i] = { kind: "verified" }; // xrdfs mv does not replace
-        else if (moved && verified.id !== "" && moved.id === verified.id && moved.size === verified.size) {
+        if (after.has(tmpOf(i))) {
+          // xrdfs mv does not replace; an id to check again before the one-file rename.
+          if (verified.id !== "") outcomes[i] = { kind: "verified", id: verified.id };
+        } else if (moved && verified.id !== "" && moved.id === verified.id && moved.size === verified.size) {
           outcomes[i] = { kind: "done" };
         }
       }
