@@ -6,6 +6,7 @@
  * database of its own); without it the tests are reported as ignored.
  */
 import { openDatabase } from "../../adapters/db/database.ts";
+import { decodeCommands } from "../../adapters/db/journal_codec.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   adminToken,
@@ -51,11 +52,14 @@ async function withCluster(
 async function upsertsPerDataset(url: string): Promise<Map<string, number>> {
   const db = await openDatabase({ url, maxConnections: 1 });
   try {
-    const rows = await db.queryArrays(
-      `SELECT c->>'name', count(*) FROM inventory_journal, jsonb_array_elements(commands::jsonb) AS c
-       WHERE c->>'op' = 'dataset.upsert' GROUP BY 1`,
-    );
-    return new Map(rows.map(([name, n]) => [name as string, Number(n)]));
+    // The journal's command text is compact (adapters/db/journal_codec.ts): decoded here, not in SQL.
+    const counts = new Map<string, number>();
+    for (const [text] of await db.queryArrays(`SELECT commands FROM inventory_journal`)) {
+      for (const c of decodeCommands(text as string) as { op?: string; name?: string }[]) {
+        if (c.op === "dataset.upsert" && c.name) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
+      }
+    }
+    return counts;
   } finally {
     await db.close();
   }

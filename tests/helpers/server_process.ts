@@ -45,11 +45,12 @@ export function startServer(env: Record<string, string>, args: string[] = []): D
   }).spawn();
 }
 
-/** Polls /health until ready (the process is real: wall-clock polling is the only way). */
+/** Polls /health until ready, for up to 2 minutes (the process is real: wall-clock polling is the only way; a fresh
+ * PGlite data directory takes 5–30 s to initialise on a busy 2-core machine). */
 export async function waitReady(url: string, child: Deno.ChildProcess): Promise<void> {
   let exited = false;
   child.status.then(() => exited = true);
-  for (let i = 0; i < 600 && !exited; i++) {
+  for (let i = 0; i < 2400 && !exited; i++) {
     try {
       const res = await fetch(`${url}/health`);
       const body = await res.json();
