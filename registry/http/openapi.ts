@@ -1,4 +1,6 @@
 /** A compact OpenAPI 3.1 description of the registry, served at /openapi.json. */
+import { STAT_CATEGORIES } from "../inventory/reads/inventory_stats.ts";
+
 const envelope = {
   type: "object",
   properties: { result: { type: "string" }, message: { type: "string" }, data: {} },
@@ -64,17 +66,7 @@ const pollOf = (summary: string) => ({
   get: read(summary, POLL).get,
   post: { ...read(`${summary} (form POST, as the original client)`, POLL).get },
 });
-const STATS = [
-  "list_by",
-  "physical",
-  "data_type",
-  "dataset_status",
-  "dataset_software_version",
-  "dataset",
-  "site",
-  "site_status",
-  "group",
-];
+const STATS = ["list_by", "physical", ...STAT_CATEGORIES];
 const HISTORY = ["limit", "since", "graph", "src_filter", "no_mss", "period", "upto", "exit_code"];
 const DELETE = action("Request deletions", ["item", "site"], "any authenticated user");
 
