@@ -13,6 +13,7 @@ import {
   parseLogLevel,
 } from "@logtape/logtape";
 import { listenerActor } from "../actors/http/listener_actor.ts";
+import { SystemClock } from "../actors/runtime/mod.ts";
 import { readServiceConfig } from "./config/check_config.ts";
 import { parseListen } from "./config/listen.ts";
 import { siteCommands } from "./config/service_config.ts";
@@ -50,7 +51,7 @@ export async function startService(options: { listen?: string; config?: string }
   const env = (name: string) => config?.env[name] ?? Deno.env.get(name);
   const listenText = options.listen ?? env("DYNAMO_LISTEN") ?? "127.0.0.1:8080";
   const listen = parseListen(listenText, options.listen ? "--listen" : "DYNAMO_LISTEN");
-  const settings = await serviceSettingsFromEnv(env, { nowMs: Date.now(), config });
+  const settings = await serviceSettingsFromEnv(env, { nowMs: new SystemClock().now(), config });
   const log = getLogger(["dynamo", "service"]);
   const fatal = Promise.withResolvers<number>();
   const serviceOptions: DynamoOptions = { ...settings, onFatal: () => fatal.resolve(1) };
