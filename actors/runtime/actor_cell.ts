@@ -388,10 +388,14 @@ export class ActorCell<M, S = any> {
     this.#signalStopping();
     const timeoutMs = this.spec.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
     this.#sendSystem({ kind: "stop", reason });
+    // The timeout's timer is cleared once the cell has stopped: left running, it kept a process whose
+    // actors had all stopped alive for up to timeoutMs.
+    const stopWaiting = new AbortController();
     const timedOut = await Promise.race([
       this.stopped.then(() => false),
-      sleep(this.host.clock, timeoutMs).then(() => true),
+      sleep(this.host.clock, timeoutMs, stopWaiting.signal).then(() => true, () => false),
     ]);
+    stopWaiting.abort();
     if (timedOut && this.isAlive) {
       this.log.warn("Actor did not stop in time; abandoning its current message", { timeoutMs });
       this.#timers.close();

@@ -730,3 +730,22 @@ Deno.test("the message an actor crashed on goes to dead letters with the reason 
   );
   await system.shutdown();
 });
+
+Deno.test("stopping leaves no timer behind: the stop timeout is cleared once the actors stopped", async () => {
+  // The stop timeout's timer, left running, kept a process that had shut everything down alive for
+  // up to shutdownMs (bench/inject.ts exited 12–30 s after its last line).
+  const clock = new TestClock();
+  const system = newSystem(clock);
+  const log: string[] = [];
+  system.spawn(supervisorSpec("sup", { strategy: "one_for_one", intensity: lenient }, [
+    { id: "w", restart: "permanent", shutdownMs: 30_000, behavior: () => counter("w", log) },
+  ]));
+  const alone = system.spawn({ id: "alone", restart: "permanent", behavior: () => counter("alone", log) });
+  alone.tell({ type: "add", n: 1 });
+  await system.stop(alone);
+  assertEquals(system.exists("/alone"), false);
+  assertEquals(clock.pendingTimers, 0);
+  await system.shutdown();
+  assert(log.includes("stop w shutdown"), log.join(", "));
+  assertEquals(clock.pendingTimers, 0);
+});
