@@ -136,3 +136,71 @@ dbTest("a transaction whose failed statement was caught commits nothing and is a
   });
   assertEquals(await rows(db), [[2, "b"]]);
 });
+
+Deno.test("without a fence COMMIT is sent behind the writes, before their answers; with one, after the fence", async () => {
+  // A transaction whose answers arrive only when released: what was sent, and in which order, is visible.
+  function held() {
+    const sent: string[] = [];
+    const answers: (() => void)[] = [];
+    const tx = {
+      query(text: string) {
+        sent.push(text);
+        return new Promise<unknown[][]>((resolve) => answers.push(() => resolve([])));
+      },
+      copyFrom: () => Promise.resolve(),
+      sendCommit() {
+        sent.push("COMMIT");
+      },
+    };
+    return { tx, sent, release: () => answers.splice(0).forEach((a) => a()) };
+  }
+  const bare = held();
+  const writes = new PipelinedWrites(bare.tx);
+  await writes.query("INSERT 1");
+  await writes.query("INSERT 2");
+  const finished = writes.finish();
+  assertEquals(bare.sent, ["INSERT 1", "INSERT 2", "COMMIT"]); // no answer read yet
+  bare.release();
+  await finished;
+
+  const fenced = held();
+  const fencedWrites = new PipelinedWrites(fenced.tx);
+  await fencedWrites.query("INSERT 1");
+  const fencedFinish = fencedWrites.finish(async (t) => {
+    await t.query("FENCE");
+  });
+  fenced.release();
+  await Promise.resolve();
+  fenced.release();
+  await fencedFinish;
+  // The fence decides after the writes: COMMIT is left to the transaction's owner, after it.
+  assertEquals(fenced.sent, ["INSERT 1", "FENCE"]);
+});
+
+dbTest(
+  "without a fence, a failed statement mid-pipeline is reported as itself and commits nothing",
+  async ({ db }) => {
+    await table(db);
+    await db.exec("INSERT INTO pw VALUES (1, 'kept')");
+    const error = await assertRejects(() =>
+      db.bulkTransaction(async (raw) => {
+        const tx = new PipelinedWrites(raw);
+        await tx.query("INSERT INTO pw VALUES ($1, $2)", [2, "before"]);
+        await tx.query("INSERT INTO pw VALUES ($1, $2)", [1, "duplicate key"]);
+        await tx.query("INSERT INTO pw VALUES ($1, $2)", [3, "after"]);
+        await tx.finish();
+      })
+    );
+    assertEquals(/duplicate key|unique/i.test(String(error)), true, String(error));
+    assertEquals(await rows(db), [[1, "kept"]]);
+    // The connection is usable afterwards, and a clean pipeline commits.
+    await db.bulkTransaction(async (raw) => {
+      const tx = new PipelinedWrites(raw);
+      await tx.query("INSERT INTO pw VALUES ($1, $2)", [2, "b"]);
+      await tx.copyFrom("pw", ["id", "note"], [[3, "c"]]);
+      await tx.query("UPDATE pw SET note = $1 WHERE id = $2", ["d", 3]);
+      await tx.finish();
+    });
+    assertEquals(await rows(db), [[1, "kept"], [2, "b"], [3, "d"]]);
+  },
+);
