@@ -292,8 +292,8 @@ export class SqlInventoryStore implements InventoryStore {
   /**
    * One transaction: the journal row, the changed rows, the checkpoint, and
    * the injections the batch settles. Rows that did not exist in the base
-   * state cannot be in the tables, so they go in with COPY; changed rows are
-   * upserted and vanished rows deleted. The statements are pipelined (sent
+   * state cannot be in the tables, so they go in with COPY or a plain INSERT;
+   * changed rows are upserted and vanished rows deleted. The statements are pipelined (sent
    * without waiting for each answer; see PipelinedWrites), the fence last.
    */
   async commit(
@@ -544,20 +544,24 @@ class RowSet {
     copyThreshold: number,
   ): Promise<void> {
     if (this.gone.length > 0) await deleteKeys(tx, table, keys, this.gone);
-    // COPY has a fixed cost per statement (see Database.copyThreshold): small sets take the upsert.
-    const viaCopy = this.fresh.length >= copyThreshold;
-    const upserted = viaCopy ? this.existing : [...this.existing, ...this.fresh];
-    if (upserted.length > 0) await upsert(tx, table, columns, keys, upserted);
-    if (viaCopy) await tx.copyFrom(table, columns.map(([n]) => n), this.fresh);
+    if (this.existing.length > 0) await upsert(tx, table, columns, keys, this.existing);
+    // New rows were not in the base state, so they cannot be in the table: a plain INSERT, as COPY
+    // does, without the upsert's conflict check per row (~1.7× the server's time for 800 block
+    // replicas). COPY has a fixed cost per statement (see Database.copyThreshold): from there on, COPY.
+    if (this.fresh.length >= copyThreshold) await tx.copyFrom(table, columns.map(([n]) => n), this.fresh);
+    else if (this.fresh.length > 0) await upsert(tx, table, columns, null, this.fresh);
   }
 }
 
-/** `INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE`, one statement per chunk. */
+/**
+ * `INSERT … SELECT FROM unnest(arrays) ON CONFLICT (keys) DO UPDATE`, one statement per chunk;
+ * without keys a plain INSERT (rows known to be new: one that is there after all fails the commit).
+ */
 async function upsert(
   tx: BulkTransaction,
   table: string,
   columns: Columns,
-  keys: string[],
+  keys: string[] | null,
   rows: Cell[][],
 ): Promise<void> {
   const names = columns.map(([n]) => n);
@@ -565,10 +569,13 @@ async function upsert(
   const viaText = (t: ColumnType) => t === "jsonb" || t === "boolean";
   const unnestArgs = columns.map(([, t], i) => `$${i + 1}::${viaText(t) ? "text" : t}[]`).join(", ");
   const selectList = columns.map(([n, t]) => (viaText(t) ? `${n}::${t}` : n)).join(", ");
-  const updates = names.filter((n) => !keys.includes(n)).map((n) => `${n} = EXCLUDED.${n}`).join(", ");
+  const updates = keys &&
+    names.filter((n) => !keys.includes(n)).map((n) => `${n} = EXCLUDED.${n}`).join(", ");
   const text = `INSERT INTO ${table} (${names.join(", ")})
-    SELECT ${selectList} FROM unnest(${unnestArgs}) AS u(${names.join(", ")})
-    ON CONFLICT (${keys.join(", ")}) DO ${updates ? `UPDATE SET ${updates}` : "NOTHING"}`;
+    SELECT ${selectList} FROM unnest(${unnestArgs}) AS u(${names.join(", ")})` +
+    (keys
+      ? `\n    ON CONFLICT (${keys.join(", ")}) DO ${updates ? `UPDATE SET ${updates}` : "NOTHING"}`
+      : "");
   for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
     const chunk = rows.slice(i, i + WRITE_CHUNK);
     await tx.query(

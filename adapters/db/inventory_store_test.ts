@@ -234,3 +234,37 @@ dbTest(
     assertEquals(journal[1]!.commands, [{ op: "site.upsert" as const, name: hostile[0]! }]);
   },
 );
+
+dbTest(
+  "a new row found already in its table fails the commit and leaves nothing, as a COPY would",
+  async ({ db }) => {
+    // Rows new to the base state go in with a plain INSERT below the COPY threshold (COPY above it):
+    // a table that disagrees with the state the writer reduced on is an error, never overwritten.
+    const store = new SqlInventoryStore(db);
+    const base = await store.loadTables(DEFAULT_PARTITIONS);
+    const commands = COMMANDS.map((c) => parseCommand(c));
+    const annex = await store.prefetchFiles(fileNeeds(base, commands));
+    const result = reduceBatch(base, [{ commands }], catalogFromAnnex(annex), 1_800_000_000_000, 1);
+    const siteId = result.state.names.sites.get("T2_B")!;
+    const datasetId = result.state.names.datasets.get("/A/B/RAW")!;
+    await db.queryArrays(
+      "INSERT INTO dataset_replicas (dataset_id, site_id, growing, group_id) VALUES ($1, $2, false, 99)",
+      [datasetId, siteId],
+    );
+    const batch = {
+      entry: { seq: 1, atMs: 1_800_000_000_000, version: 1, commands: result.applied, annex },
+      base,
+      state: result.state,
+      changes: result.changes,
+    };
+    const error = await assertRejects(() => store.commit(batch));
+    assert(/duplicate key|unique/i.test(String(error)), String(error));
+    assertEquals(await store.journalSince(0), []);
+    assertEquals(await db.queryArrays("SELECT dataset_id, site_id, group_id FROM dataset_replicas"), [[
+      datasetId,
+      siteId,
+      99,
+    ]]);
+    assertEquals(await db.queryArrays("SELECT count(*)::integer FROM block_replicas"), [[0]]);
+  },
+);
