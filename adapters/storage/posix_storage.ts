@@ -75,7 +75,15 @@ export class PosixStorage implements StorageAdapter {
     return { path: opened.path.replace("/proc/self/", `/proc/${Deno.pid}/`), close: () => opened.close() };
   }
 
-  async stat(path: string): Promise<StorageEntry | null> {
+  stat(path: string): Promise<StorageEntry | null> {
+    try {
+      return Promise.resolve(this.#stat(path));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #stat(path: string): StorageEntry | null {
     const checked = this.checkPath(path);
     try {
       if (checked === "/") {
@@ -365,7 +373,7 @@ export class PosixStorage implements StorageAdapter {
       await verifyWritten(path, expect, info.size, () => checksumOf(written));
       d.rename(tmp, name);
       renamed = true;
-      if (!(await this.#isAt(parent, name, info))) {
+      if (!this.#isAt(parent, name, info)) {
         const there = await Deno.lstat(d.entry(name)).catch(() => null);
         if (there && sameFile(there, info)) d.unlink(name);
         throw new StorageError("EIO", path, "the written file left its place inside the site root; removed");
@@ -383,7 +391,7 @@ export class PosixStorage implements StorageAdapter {
   }
 
   /** Whether the file at parent/name, walked again from the root, is this very file. */
-  async #isAt(parent: readonly string[], name: string, file: Deno.FileInfo): Promise<boolean> {
+  #isAt(parent: readonly string[], name: string, file: Deno.FileInfo): boolean {
     try {
       using dir = this.#dir(parent);
       return sameFile(Deno.lstatSync(dir.entry(name)), file);
