@@ -197,7 +197,14 @@ export class SqlInventoryStore implements InventoryStore {
   }
 
   /**
-   * Every row of a table in key order, handed to `onRow`; `progress` every page.
+   * Every row of a table in key order, handed to `onRow`; `progress` every PAGE rows.
+   *
+   * On PostgreSQL, one SELECT per table whose rows are handed over as the driver
+   * parses them off the socket: no page of 50,000 row arrays is held while the
+   * objects are built from it, so the young generation holds only what the
+   * loader keeps (the pages made scavenges copy every live row, and promote them).
+   * The server sends while we build (TCP's window is the read-ahead). PGlite
+   * cannot stream: it reads keyset pages, as PostgreSQL does with `pagedLoad`.
    */
   async #eachRow(
     table: string,
@@ -222,8 +229,8 @@ export class SqlInventoryStore implements InventoryStore {
   }
 
   /**
-   * Keyset pagination: streams a table in key order without holding it all.
-   * On PostgreSQL the next page is asked for as soon as this one arrives, so
+   * Keyset pagination: a table in key order without holding it all.
+   * On PostgreSQL (`pagedLoad`) the next page is asked for as soon as this one arrives, so
    * the server reads and sends it while the caller builds objects from this
    * one. In-process PGlite would run it on this same thread: no gain there.
    */
