@@ -5,20 +5,36 @@ import { dbTest } from "../../tests/helpers/db.ts";
 import { SqlDetoxHistory } from "./detox_history.ts";
 import type { DecisionRow } from "./detox_history_port.ts";
 
+/** A finished dry-run cycle with these decisions. */
+async function cycleWith(history: SqlDetoxHistory, decisions: DecisionRow[]): Promise<number> {
+  const id = await history.startCycle({
+    partition: "Default",
+    mode: "dry-run",
+    policyHash: "h",
+    policyText: "Partition Default",
+    generation: 1,
+    startedMs: 0,
+    timeShiftDays: 0,
+    comment: null,
+  });
+  await history.finishCycle(id, {
+    status: "done",
+    endedMs: 1,
+    iterations: 1,
+    evaluations: decisions.length,
+    deletedBytes: 0,
+    committedGeneration: null,
+    unmatchedLines: [],
+    decisions,
+    sites: [],
+  });
+  return id;
+}
+
 dbTest(
   "a cycle's many decisions are written in several COPY chunks and read back whole, in order",
   async ({ db }) => {
     const history = new SqlDetoxHistory(db);
-    const id = await history.startCycle({
-      partition: "Default",
-      mode: "dry-run",
-      policyHash: "h",
-      policyText: "Partition Default",
-      generation: 1,
-      startedMs: 0,
-      timeShiftDays: 0,
-      comment: null,
-    });
     // More rows than the first chunk, with the characters COPY's text format escapes.
     const decisions: DecisionRow[] = Array.from({ length: 4_321 }, (_, i) => ({
       site: `T2_S${i % 7}`,
@@ -28,17 +44,7 @@ dbTest(
       size: i * 1e9,
       blocks: [`b${i}`, "é#\r"],
     }));
-    await history.finishCycle(id, {
-      status: "done",
-      endedMs: 1,
-      iterations: 1,
-      evaluations: decisions.length,
-      deletedBytes: 0,
-      committedGeneration: null,
-      unmatchedLines: [],
-      decisions,
-      sites: [],
-    });
+    const id = await cycleWith(history, decisions);
     const back = await history.decisions(id, {});
     const order = (a: DecisionRow, b: DecisionRow) =>
       a.site < b.site ? -1 : a.site > b.site ? 1 : a.dataset < b.dataset ? -1 : a.dataset > b.dataset ? 1 : 0;
@@ -50,16 +56,6 @@ dbTest(
   "datasetLike narrows to a superset of what a glob matches, exactly the matches when it has no set",
   async ({ db }) => {
     const history = new SqlDetoxHistory(db);
-    const id = await history.startCycle({
-      partition: "Default",
-      mode: "dry-run",
-      policyHash: "h",
-      policyText: "Partition Default",
-      generation: 1,
-      startedMs: 0,
-      timeShiftDays: 0,
-      comment: null,
-    });
     // Names with LIKE's own characters (%, _, \) and the glob's, so that escaping is exercised.
     const letters = ["a", "b", "/", "%", "_", "\\", "[", "]", "!", "é", "😀"];
     const rng = new SeededRng(7);
@@ -73,17 +69,7 @@ dbTest(
       size: i,
       blocks: [],
     }));
-    await history.finishCycle(id, {
-      status: "done",
-      endedMs: 1,
-      iterations: 1,
-      evaluations: decisions.length,
-      deletedBytes: 0,
-      committedGeneration: null,
-      unmatchedLines: [],
-      decisions,
-      sites: [],
-    });
+    const id = await cycleWith(history, decisions);
     const patterns = [
       ...Array.from({ length: 60 }, () => word(rng.int(4)) + "*" + word(rng.int(3))),
       ...Array.from({ length: 20 }, () => word(1 + rng.int(3)).replace("a", "?")),
