@@ -6,7 +6,8 @@
  * round loads it through `SqlInventoryStore` and reads the same rows with the
  * bare SELECTs (`load_limit.ts`: streamed, the limit, and paged), in alternating
  * order, printing wall and CPU seconds of each and the ratios. For A/B work on the load path without
- * rerunning the whole bench. Never used by tests.
+ * rerunning the whole bench. `--split` adds a round that says where the CPU went,
+ * table by table, in the load and in the streamed bare read. Never used by tests.
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -15,7 +16,9 @@ import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
 import { parsePartitions } from "../policies/partitions.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
-import { bareSelect, bareStream } from "./load_limit.ts";
+import { bareSelect, bareStream, LOADED_TABLES } from "./load_limit.ts";
+import { InventoryLoader } from "../registry/inventory/mod.ts";
+import type { TableSink } from "../adapters/db/inventory_store_port.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     "database-url": { type: "string" },
     rounds: { type: "string", default: "3" },
     fresh: { type: "boolean", default: false },
+    split: { type: "boolean", default: false },
   },
 });
 const scale = SCALES[values.scale!];
@@ -95,7 +99,49 @@ for (let round = 0; round < Number(values.rounds); round++) {
     loadavg: Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" "),
   }));
 }
+if (values.split) console.log(JSON.stringify(await splitRound()));
 await db.close();
+
+/** CPU seconds per table: the load's (from each loader method's first row to the next's) and the bare read's. */
+async function splitRound() {
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  gc();
+  const marks: [string, number][] = [];
+  const loader = new InventoryLoader(await store.partitionTable(partitions));
+  const methods = [
+    "addGroup",
+    "addSite",
+    "addQuota",
+    "addDataset",
+    "addBlock",
+    "addDatasetReplica",
+    "addBlockReplica",
+  ] as const;
+  const sink = Object.fromEntries(methods.map((m) => {
+    const add = (loader[m] as (...a: unknown[]) => void).bind(loader);
+    let first = true;
+    return [m, (...a: unknown[]) => {
+      if (first) marks.push([m, cpu()]), first = false;
+      add(...a);
+    }];
+  })) as unknown as TableSink;
+  const checkpoint = await store.streamTables(partitions, sink);
+  marks.push(["finish", cpu()]);
+  loader.finish(checkpoint.generation, checkpoint.counters);
+  marks.push(["", cpu()]);
+  const load = Object.fromEntries(marks.slice(0, -1).map(([m, c], i) => [m, round3(marks[i + 1]![1] - c)]));
+  gc();
+  const bare: Record<string, number> = {};
+  for (const [table, keys, columns] of LOADED_TABLES) {
+    const c = cpu();
+    await db.streamArrays?.(`SELECT ${columns} FROM ${table} ORDER BY ${keys.join(", ")}`, [], () => {});
+    bare[table] = round3(cpu() - c);
+  }
+  return { split_load_cpu_seconds: load, split_bare_stream_cpu_seconds: bare };
+}
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
