@@ -27,3 +27,26 @@ dbTest("streamArrays stops at the first row its callback refuses, and the pool g
   assertEquals(calls, 10); // no row after the refused one reaches the callback
   assertEquals(await db.queryArrays("SELECT 1 + 1"), [[2]]);
 });
+
+dbTest("snapshotReads sees one state of the database while another connection commits", async ({ db }) => {
+  await db.exec("CREATE TABLE snap_probe (i integer); INSERT INTO snap_probe VALUES (1), (2)");
+  const count = async (reader: Pick<typeof db, "queryArrays">) =>
+    Number((await reader.queryArrays("SELECT count(*) FROM snap_probe"))[0]![0]);
+  const seen = await db.snapshotReads(async (reader) => {
+    const before = await count(reader);
+    await db.exec("INSERT INTO snap_probe VALUES (3)"); // committed by another connection of the pool
+    return [before, await count(reader)];
+  });
+  if (db.kind === "postgres") {
+    assertEquals(seen, [2, 2], "the commit made during the reads is not seen by them");
+    // Read only: a write through the reader is refused, and the connection goes back to the pool clean.
+    const refused = await assertRejects(() =>
+      db.snapshotReads((reader) => reader.queryArrays("INSERT INTO snap_probe VALUES (4)"))
+    );
+    assertEquals((refused as { code?: string }).code, "25006"); // read_only_sql_transaction
+  } else {
+    // PGlite is this process's alone; nothing else commits while its tables load (database.ts).
+    assertEquals(seen, [2, 3]);
+  }
+  assertEquals(await count(db), 3);
+});

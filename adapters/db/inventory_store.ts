@@ -21,7 +21,7 @@ import {
   Snapshot,
   type StorageType,
 } from "../../registry/inventory/mod.ts";
-import type { BulkTransaction, Cell, Database } from "./database.ts";
+import type { BulkTransaction, Cell, Database, TableReader } from "./database.ts";
 import type {
   CommitBatch,
   InventoryStore,
@@ -79,16 +79,30 @@ export class SqlInventoryStore implements InventoryStore {
     onProgress?: (p: LoadProgress) => void,
   ): Promise<TablesCheckpoint> {
     await this.partitionIds(definitions);
-    const meta = await this.db.kysely.selectFrom("inventory_meta").selectAll().where("id", "=", 1)
-      .executeTakeFirstOrThrow();
+    // Every table as of one moment: a follower loads while the writer on another node commits, and
+    // tables read at different moments could hold a row whose block or dataset the loader never saw.
+    return await this.db.snapshotReads((reader) => this.#readTables(reader, loader, onProgress));
+  }
+
+  async #readTables(
+    reader: TableReader,
+    loader: TableSink,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TablesCheckpoint> {
+    const [meta] = await reader.queryArrays(
+      `SELECT table_seq, next_dataset_id, next_block_id, next_site_id, next_group_id, next_file_id
+       FROM inventory_meta WHERE id = 1`,
+    );
+    if (!meta) throw new Error("inventory_meta has no row: the database was not migrated");
+    const [tableSeq, nextDatasetId, nextBlockId, nextSiteId, nextGroupId, nextFileId] = meta as number[];
     const progress = (table: string, rows: number) => onProgress?.({ table, rows });
 
     for (
-      const [id, name, olevel] of await this.db.queryArrays("SELECT id, name, olevel FROM groups ORDER BY id")
+      const [id, name, olevel] of await reader.queryArrays("SELECT id, name, olevel FROM groups ORDER BY id")
     ) {
       loader.addGroup(id as number, name as string, olevel as OwnershipLevel);
     }
-    const siteRows = await this.db.queryArrays(
+    const siteRows = await reader.queryArrays(
       "SELECT id, name, host, storage_type, backend, status, filename_mappings FROM sites ORDER BY id",
     );
     for (const [id, name, host, storageType, backend, status, mappings] of siteRows) {
@@ -103,13 +117,14 @@ export class SqlInventoryStore implements InventoryStore {
       });
     }
     for (
-      const [siteId, partitionId, quota] of await this.db.queryArrays(
+      const [siteId, partitionId, quota] of await reader.queryArrays(
         "SELECT site_id, partition_id, quota FROM quotas",
       )
     ) {
       loader.addQuota(siteId as number, partitionId as number, quota as number);
     }
     await this.#eachRow(
+      reader,
       "datasets",
       ["id"],
       "id, name, status, data_type, software_version, last_update, is_open",
@@ -126,6 +141,7 @@ export class SqlInventoryStore implements InventoryStore {
       progress,
     );
     await this.#eachRow(
+      reader,
       "blocks",
       ["id"],
       "id, dataset_id, name, size, num_files, is_open, last_update",
@@ -142,6 +158,7 @@ export class SqlInventoryStore implements InventoryStore {
       progress,
     );
     await this.#eachRow(
+      reader,
       "dataset_replicas",
       ["dataset_id", "site_id"],
       "dataset_id, site_id, growing, group_id",
@@ -155,6 +172,7 @@ export class SqlInventoryStore implements InventoryStore {
       progress,
     );
     await this.#eachRow(
+      reader,
       "block_replicas",
       ["block_id", "site_id"],
       "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
@@ -172,13 +190,13 @@ export class SqlInventoryStore implements InventoryStore {
       progress,
     );
     return {
-      generation: meta.table_seq,
+      generation: tableSeq!,
       counters: {
-        nextDatasetId: meta.next_dataset_id,
-        nextBlockId: meta.next_block_id,
-        nextSiteId: meta.next_site_id,
-        nextGroupId: meta.next_group_id,
-        nextFileId: meta.next_file_id,
+        nextDatasetId: nextDatasetId!,
+        nextBlockId: nextBlockId!,
+        nextSiteId: nextSiteId!,
+        nextGroupId: nextGroupId!,
+        nextFileId: nextFileId!,
       },
     };
   }
@@ -207,6 +225,7 @@ export class SqlInventoryStore implements InventoryStore {
    * cannot stream: it reads keyset pages, as PostgreSQL does with `pagedLoad`.
    */
   async #eachRow(
+    reader: TableReader,
     table: string,
     keys: string[],
     columns: string,
@@ -214,15 +233,15 @@ export class SqlInventoryStore implements InventoryStore {
     progress: (table: string, rows: number) => void,
   ): Promise<void> {
     let n = 0;
-    if (this.db.streamArrays && !this.options.pagedLoad) {
-      await this.db.streamArrays(`SELECT ${columns} FROM ${table} ORDER BY ${keys.join(", ")}`, [], (row) => {
+    if (reader.streamArrays && !this.options.pagedLoad) {
+      await reader.streamArrays(`SELECT ${columns} FROM ${table} ORDER BY ${keys.join(", ")}`, [], (row) => {
         onRow(row);
         if (++n % PAGE === 0) progress(table, n);
       });
       if (n % PAGE !== 0) progress(table, n);
       return;
     }
-    for await (const page of this.#pages(table, keys, columns)) {
+    for await (const page of this.#pages(reader, table, keys, columns)) {
       for (const row of page) onRow(row);
       progress(table, n += page.length);
     }
@@ -234,11 +253,16 @@ export class SqlInventoryStore implements InventoryStore {
    * the server reads and sends it while the caller builds objects from this
    * one. In-process PGlite would run it on this same thread: no gain there.
    */
-  async *#pages(table: string, keys: string[], columns: string): AsyncGenerator<unknown[][]> {
+  async *#pages(
+    reader: TableReader,
+    table: string,
+    keys: string[],
+    columns: string,
+  ): AsyncGenerator<unknown[][]> {
     const order = keys.join(", ");
     const after = `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})`;
     const page = (last: unknown[] | null): Promise<unknown[][]> =>
-      this.db.queryArrays(
+      reader.queryArrays(
         `SELECT ${columns} FROM ${table} ${last ? after : ""} ORDER BY ${order} LIMIT ${PAGE}`,
         last ?? [],
       );
