@@ -10,8 +10,10 @@
  * Re-evaluation is incremental: a replica's result depends only on its own
  * block replicas and on the other replicas of its dataset, so only replicas
  * of datasets that lost (or changed owners of) block replicas are evaluated
- * again, in the same order a full re-evaluation would use. `incremental:
- * false` re-evaluates everything and gives the same decisions (tested).
+ * again, in the same order a full re-evaluation would use; for the same reason
+ * a candidate's Order keys are computed once and kept until a deletion touches
+ * its dataset. `incremental: false` re-evaluates everything, computes every
+ * key at every sort, and gives the same decisions (tested).
  *
  * Long on purpose (~550 lines): the iteration, the incremental re-evaluation and the
  * per-site deletion order are one algorithm whose invariants (§3.3) hold only together.
@@ -182,6 +184,8 @@ class DetoxRun {
   readonly held = new Map<string, Held>();
   /** The sites this run deletes each block at (block id to site ids). */
   readonly deletedAt = new Map<number, number[]>();
+  /** Order key values of candidates (see `orderKey`). */
+  readonly orderKeys = new Map<ImageReplica, number[]>();
   evaluations = 0;
   iterations = 0;
   /** Incremental bookkeeping for the current pass. */
@@ -412,6 +416,7 @@ class DetoxRun {
       else this.deletedAt.set(blockId, [r.site.id]);
     }
     this.image.unlink(r, unlinked);
+    this.orderKeys.delete(r); // gone from its dataset's list if it lost its last row
     if (unlinked.length > 0 || handedOver.length > 0) this.touch(r.dataset.id);
     return unlinked;
   }
@@ -447,6 +452,7 @@ class DetoxRun {
   /** The replicas of a dataset must be evaluated again: later in this pass if they come after us. */
   touch(datasetId: number): void {
     for (const other of this.image.imageReplicasOf(datasetId)) {
+      this.orderKeys.delete(other);
       if (this.dropped.has(other)) continue;
       if (this.position >= 0 && other.index > this.position && this.sequential) continue;
       if (this.position >= 0 && other.index > this.position && this.incremental) this.heap.push(other);
@@ -502,18 +508,36 @@ class DetoxRun {
 
   /** Candidate order: the policy's Order keys, then evaluation order (deterministic). */
   sorted(list: ImageReplica[]): ImageReplica[] {
-    const keys = this.policy.order;
-    if (keys.length === 0) return list.sort((a, b) => a.index - b.index);
-    const values = new Map(
-      list.map((r) => [r, keys.map((k) => (k.direction === "decreasing" ? -1 : 1) * k.get(r))]),
-    );
+    if (this.policy.order.length === 0) return list.sort((a, b) => a.index - b.index);
+    // Pairs in the list's order, so that the sort makes the same comparisons on the same values.
+    const pairs = list.map((r) => ({ r, key: this.orderKey(r) }));
     this.image.releaseViews();
-    return list.sort((a, b) => {
-      const va = values.get(a)!;
-      const vb = values.get(b)!;
+    pairs.sort((a, b) => {
+      const va = a.key;
+      const vb = b.key;
       for (let i = 0; i < va.length; i++) if (va[i] !== vb[i]) return va[i]! < vb[i]! ? -1 : 1;
-      return a.index - b.index;
+      return a.r.index - b.r.index;
     });
+    for (let i = 0; i < pairs.length; i++) list[i] = pairs[i]!.r;
+    return list;
+  }
+
+  /**
+   * A candidate's Order key values (signed by direction), remembered until a deletion touches its
+   * dataset. Replica variables read only the replicas of the replica's dataset (rows, owners, which
+   * replicas are left), the attributes and site records, none of which change during the run, and
+   * every change to the replicas of a dataset goes through `delete`, which calls `touch`: so a
+   * remembered key is the one `k.get` would compute now. (Site usage, which deletions do change,
+   * is no replica variable.)
+   */
+  orderKey(r: ImageReplica): number[] {
+    let key = this.orderKeys.get(r);
+    if (key === undefined) {
+      key = this.policy.order.map((k) => (k.direction === "decreasing" ? -1 : 1) * k.get(r));
+      // `incremental: false`, the reference the tests compare with, computes every key at every sort.
+      if (this.incremental) this.orderKeys.set(r, key);
+    }
+    return key;
   }
 
   // ---- the result -------------------------------------------------------------------

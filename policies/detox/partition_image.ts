@@ -217,12 +217,16 @@ export class PartitionImage implements EvalWorld {
       }
     }
     // Evaluation order: dataset name, then site name (one sort of the datasets, not of every replica).
-    const lists = [...byDataset.values()].sort((a, b) => {
-      const x = a[0]!.dataset.name, y = b[0]!.dataset.name;
+    // The sort compares names taken out into one array, by position: comparing through each list's
+    // replica and dataset records missed the cache on every step (15 s of 1 M datasets at atlas scale).
+    const lists = [...byDataset.values()];
+    const names = lists.map((list) => list[0]!.dataset.name);
+    const order = Array.from(names, (_, i) => i).sort((a, b) => {
+      const x = names[a]!, y = names[b]!;
       return x < y ? -1 : x > y ? 1 : 0;
     });
-    for (const list of lists) {
-      for (const r of list) {
+    for (const i of order) {
+      for (const r of lists[i]!) {
         r.index = image.replicas.length;
         image.replicas.push(r);
       }
