@@ -168,15 +168,21 @@ class DetoxRun {
   readonly dpi: number;
   readonly incremental: boolean;
   readonly matched = new Set<number>();
-  readonly protectedSets = new Map<ImageReplica, Map<number, Set<number>>>();
+  // Per-replica bookkeeping sits in arrays indexed by `ImageReplica.index`, not in maps keyed by
+  // replica: with a million replicas, hashing into maps that large missed the cache at every step.
+  // The result goes through them in index order; its lists are sorted, so the order is the same.
+  /** Protected rows per policy line, per replica. */
+  readonly protectedSets: (Map<number, Set<number>> | undefined)[];
   readonly protectedBytes = new Map<ImageSite, number>();
-  readonly deleted = new Map<ImageReplica, Map<number, Set<number>>>();
+  /** Deleted rows per policy line, per replica. */
+  readonly deleted: (Map<number, Set<number>> | undefined)[];
   /** Rows handed over to another owner, per replica (the replica's `owners`, in the order of the run). */
   readonly reowned = new Map<ImageReplica, Map<number, number>>();
   /** Latest Dismiss entries of each live replica. */
-  readonly dismiss = new Map<ImageReplica, Entry[]>();
+  readonly dismiss: (Entry[] | undefined)[];
   readonly candidatesAt = new Map<ImageSite, Set<ImageReplica>>();
-  readonly dropped = new Set<ImageReplica>();
+  /** Replicas out of the run (protected, ignored or gone): 1 by index. */
+  readonly dropped: Uint8Array;
   readonly usedBefore = new Map<ImageSite, number>();
   readonly triggeredAtStart = new Set<ImageSite>();
   readonly holdBack: HoldBack | null;
@@ -199,6 +205,11 @@ class DetoxRun {
     this.dpi = options.deletionPerIteration ?? 0.01;
     this.incremental = options.incremental ?? true;
     this.holdBack = options.holdBack ?? null;
+    const n = image.replicas.length;
+    this.protectedSets = slots(n);
+    this.deleted = slots(n);
+    this.dismiss = slots(n);
+    this.dropped = new Uint8Array(n);
   }
 
   *steps(): Generator<string, DetoxResult> {
@@ -227,7 +238,7 @@ class DetoxRun {
 
   /** One evaluation pass in index order: everything, or only what changed. */
   *pass(first: boolean): Generator<string, void> {
-    const live = (r: ImageReplica) => !r.removed && !this.dropped.has(r);
+    const live = (r: ImageReplica) => !r.removed && this.dropped[r.index] === 0;
     if (first || !this.incremental) {
       // Everything, in index order: the replicas are already in that order, and a
       // replica touched ahead of the position is evaluated when the pass reaches it.
@@ -337,7 +348,7 @@ class DetoxRun {
       }
     }
     if (drop || r.removed) {
-      this.dropped.add(r);
+      this.dropped[r.index] = 1;
       this.setDismiss(r, []);
     } else {
       this.setDismiss(r, dismiss);
@@ -352,13 +363,15 @@ class DetoxRun {
         blocks: e.blocks.filter((row) => !this.held.has(heldKey(r, row))),
       })).filter((e) => e.blocks.length > 0);
     }
-    const candidates = this.candidatesAt.get(r.imageSite)!;
+    // The site's candidate set changes only when the replica comes or goes (its order is kept).
+    const was = this.dismiss[r.index] !== undefined;
     if (entries.length === 0) {
-      this.dismiss.delete(r);
-      candidates.delete(r);
+      if (!was) return;
+      this.dismiss[r.index] = undefined;
+      this.candidatesAt.get(r.imageSite)!.delete(r);
     } else {
-      this.dismiss.set(r, entries);
-      candidates.add(r);
+      this.dismiss[r.index] = entries;
+      if (!was) this.candidatesAt.get(r.imageSite)!.add(r);
     }
   }
 
@@ -453,7 +466,7 @@ class DetoxRun {
   touch(datasetId: number): void {
     for (const other of this.image.imageReplicasOf(datasetId)) {
       this.orderKeys.delete(other);
-      if (this.dropped.has(other)) continue;
+      if (this.dropped[other.index] === 1) continue;
       if (this.position >= 0 && other.index > this.position && this.sequential) continue;
       if (this.position >= 0 && other.index > this.position && this.incremental) this.heap.push(other);
       else this.dirty.add(other);
@@ -491,7 +504,7 @@ class DetoxRun {
 
   /** Deletes a candidate's dismissed blocks and checks its site's stop condition. */
   deleteCandidate(r: ImageReplica): number {
-    const entries = this.dismiss.get(r) ?? [];
+    const entries = this.dismiss[r.index] ?? [];
     let size = 0;
     for (const e of entries) {
       const current = new Set(r.rows);
@@ -544,8 +557,12 @@ class DetoxRun {
 
   result(): DetoxResult {
     const decisions: ReplicaDecision[] = [];
+    const replicas = this.image.replicas;
     const deletedBlocks = new Map<ImageReplica, Set<number>>();
-    for (const [r, byLine] of this.deleted) {
+    for (let i = 0; i < replicas.length; i++) {
+      const byLine = this.deleted[i];
+      if (byLine === undefined) continue;
+      const r = replicas[i]!;
       const all = new Set<number>();
       for (const [line, set] of byLine) {
         if (set.size === 0) continue;
@@ -554,15 +571,20 @@ class DetoxRun {
       }
       deletedBlocks.set(r, all);
     }
-    for (const [r, byLine] of this.protectedSets) {
+    for (let i = 0; i < replicas.length; i++) {
+      const byLine = this.protectedSets[i];
+      if (byLine === undefined) continue;
+      const r = replicas[i]!;
       const gone = deletedBlocks.get(r);
       for (const [line, set] of byLine) {
         const rows = [...set].filter((row) => !gone?.has(row));
         if (rows.length > 0) decisions.push(decision(r, "protect", line, rows));
       }
     }
-    for (const [r, entries] of this.dismiss) {
-      for (const e of entries) decisions.push(decision(r, "keep", e.line, e.blocks));
+    for (let i = 0; i < replicas.length; i++) {
+      const entries = this.dismiss[i];
+      if (entries === undefined) continue;
+      for (const e of entries) decisions.push(decision(replicas[i]!, "keep", e.line, e.blocks));
     }
     const heldBack: HeldBack[] = [];
     const heldRows = new Map<string, { r: ImageReplica; line: number; reason: string; blocks: number[] }>();
@@ -660,12 +682,19 @@ function datasetLevel(action: string): "Protect" | "Delete" | "Dismiss" {
   return action.slice(0, -"Block".length) as "Protect" | "Delete" | "Dismiss";
 }
 
-function nested<K, T>(map: Map<K, Map<number, Set<T>>>, key: K, line: number): Set<T> {
-  let byLine = map.get(key);
-  if (!byLine) map.set(key, byLine = new Map());
+function nested<T>(slots: (Map<number, Set<T>> | undefined)[], r: ImageReplica, line: number): Set<T> {
+  let byLine = slots[r.index];
+  if (!byLine) slots[r.index] = byLine = new Map();
   let set = byLine.get(line);
   if (!set) byLine.set(line, set = new Set());
   return set;
+}
+
+/** An empty slot per replica (a packed array: `new Array(n)` would be a dictionary at this size). */
+function slots<T>(n: number): (T | undefined)[] {
+  const a: (T | undefined)[] = [];
+  for (let i = 0; i < n; i++) a.push(undefined);
+  return a;
 }
 
 /** A min-heap of replicas by evaluation index, without duplicates. */
