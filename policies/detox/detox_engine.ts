@@ -659,14 +659,17 @@ class DetoxRun {
 }
 
 function decision(r: ImageReplica, kind: DecisionKind, line: number, rows: Rows): ReplicaDecision {
-  return {
-    siteId: r.site.id,
-    datasetId: r.dataset.id,
-    decision: kind,
-    line,
-    size: rows.reduce((s, row) => s + r.sizeAt(row), 0),
-    blockIds: rows.map((row) => r.blockIdAt(row)).sort((a, b) => a - b),
-  };
+  // One walk over the rows (sizes summed in row order); rows mostly come in block id order already.
+  let size = 0;
+  let ascending = true;
+  const blockIds = new Array<number>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    size += r.sizeAt(rows[i]!);
+    blockIds[i] = r.blockIdAt(rows[i]!);
+    if (i > 0 && blockIds[i]! < blockIds[i - 1]!) ascending = false;
+  }
+  if (!ascending) blockIds.sort((a, b) => a - b);
+  return { siteId: r.site.id, datasetId: r.dataset.id, decision: kind, line, size, blockIds };
 }
 
 /** The key of a block replica in `held`: its replica's place in the evaluation order, and its row. */

@@ -194,22 +194,24 @@ export class PartitionImage implements EvalWorld {
       const imageSite = new ImageSite(site, usage.quota, 0);
       image.sites.push(imageSite);
       for (const dr of snapshot.replicasAt(site.id)) {
-        const dataset = snapshot.datasetById(dr.datasetId)!;
         let columns = dr.columns;
         // The partition tested in place: the image keeps row numbers, no record.
         const rows: number[] = [];
-        for (let i = 0; i < columns.length; i++) {
+        const length = columns.length;
+        for (let i = 0; i < length; i++) {
           if ((columns.partitionsAt(i) & mask) === 0) continue;
           rows.push(i);
           imageSite.used += columns.sizeAt(i);
         }
-        if (rows.length === 0 && columns.length === 0 && site.storageType === "mss") {
+        if (rows.length === 0 && length === 0 && site.storageType === "mss") {
           // Safety measure of the original: an empty tape replica gets zero-size placeholders
           // so that it can be evaluated; they are never reported back.
-          columns = placeholders(site.id, dataset);
+          columns = placeholders(site.id, snapshot.datasetById(dr.datasetId)!);
           for (let i = 0; i < columns.length; i++) rows.push(i);
         }
         if (rows.length === 0) continue;
+        // Looked up only for replicas in the image (half of them at the bench's scales).
+        const dataset = snapshot.datasetById(dr.datasetId)!;
         const r = new ImageReplica(dataset, imageSite, dr.growing, image, columns, rows);
         const list = byDataset.get(dataset.id);
         if (list) list.push(r);
