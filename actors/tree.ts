@@ -192,7 +192,9 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
           const detox = deps.detox;
           const dealerRef = deps.dealer ? system.refFor<DealerMsg>("/dynamo/dealer") : null;
           const early: EarlyCycles = { lastMs: null };
-          const decider = slot ? replicaDetoxDecider(slot, () => gateway, detox.enforcer ?? null) : undefined;
+          const decider = slot
+            ? replicaDetoxDecider(slot, () => gateway, detox.enforcer ?? null, system.clock)
+            : undefined;
           const cycles = new CycleLock();
           const agent = () => ({ ...detox, gateway, cycles, ...(decider ? { decider } : {}) });
           // The agent's mailbox keeps requests; scheduled cycles run from a ticker with a mailbox of one.
@@ -240,7 +242,7 @@ export function startApplicationTree(system: ActorSystem, deps: TreeDependencies
           const cycles = new CycleLock();
           // On the reader replica when there is one (enforcer rules travel as their text).
           const onReplica = slot && (!deps.dealer.enforcer || deps.dealer.enforcer.source)
-            ? replicaDealerDecider(slot, () => gateway, deps.dealer.enforcer)
+            ? replicaDealerDecider(slot, () => gateway, deps.dealer.enforcer, system.clock)
             : null;
           const dealer = { ...deps.dealer, ...(onReplica ? { decider: onReplica } : {}) };
           ctx.spawn<DealerMsg>({

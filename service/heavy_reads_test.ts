@@ -14,7 +14,7 @@ import { createRegistryApp } from "../registry/http/app.ts";
 import type { InventoryAccess } from "../registry/http/inventory_access.ts";
 import type { Database } from "../adapters/db/database.ts";
 import { createDynamo } from "./create_dynamo.ts";
-import { CATCH_UP_LIMIT_MS } from "./replica_wait.ts";
+import { CATCH_UP_LIMIT_MS } from "../actors/inventory/replica_wait.ts";
 
 const NOW = Date.UTC(2026, 11, 2);
 const PARTITIONS = parsePartitions("Analysis: blockreplica.owner == AnalysisOps\n");

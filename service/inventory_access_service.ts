@@ -12,7 +12,7 @@ import type { InjectionQueue } from "../adapters/db/injection_queue_port.ts";
 import type { UserStore } from "../adapters/db/user_store_port.ts";
 import { type InventoryAccess, UnavailableError } from "../registry/http/inventory_access.ts";
 import { currentIdempotencyKey } from "./cluster/idempotency_context.ts";
-import { abortable, abortAfter, catchUpWaitMs } from "./replica_wait.ts";
+import { abortable, abortAfter, catchUpWaitMs } from "../actors/inventory/replica_wait.ts";
 
 export interface InventoryAccessOptions {
   publication: InventoryPublication;
@@ -36,7 +36,12 @@ export function inventoryAccess(
       if (!replica || replica.error) return null; // none runs, or it is being built
       // The generation can move with no journal entry (the writer reloads after a commit of unknown
       // outcome): a replica that does not catch up soon leaves the rest of the budget to the main isolate.
-      const timeout = abortAfter(clock, catchUpWaitMs(budgetMs), generation);
+      const waitMs = catchUpWaitMs(budgetMs);
+      const timeout = abortAfter(
+        clock,
+        waitMs,
+        `The reader replica did not reach generation ${generation} within ${waitMs} ms`,
+      );
       const wait = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
       return replica.caughtUp(generation, wait)
         .finally(timeout.clear)

@@ -63,7 +63,9 @@ export function score(trace: Trace, strategies: readonly Strategy[]): StrategySc
           hitBytes += size;
           s.accessed(d, h);
         } else {
-          pending.set(d, [...(pending.get(d) ?? []), h]);
+          const waiting = pending.get(d);
+          if (waiting) waiting.push(h);
+          else pending.set(d, [h]);
           s.missed(d, h);
         }
       }

@@ -137,12 +137,7 @@ function zipf(u: number, n: number, s: number): number {
 
 /** Datasets produced in an hour (ids), built once per trace. */
 export function producedAt(trace: Trace): Map<number, SimDataset[]> {
-  const out = new Map<number, SimDataset[]>();
-  for (const d of trace.datasets) {
-    if (d.hour < 0) continue;
-    out.set(d.hour, [...(out.get(d.hour) ?? []), d]);
-  }
-  return out;
+  return Map.groupBy(trace.datasets.filter((d) => d.hour >= 0), (d) => d.hour);
 }
 
 /** Whether a site is in service at an hour (the outage, the morgue). */

@@ -319,7 +319,9 @@ async function act(
   const byBlock = new Map<string, FindingRow[]>();
   for (const f of recopy) {
     const key = JSON.stringify([f.dataset, f.block]);
-    byBlock.set(key, [...(byBlock.get(key) ?? []), f]);
+    const group = byBlock.get(key);
+    if (group) group.push(f); // not a copy per file: a block of 10,000 lost files made 50 M copies
+    else byBlock.set(key, [f]);
   }
   const subscribe: FindingRow[] = [];
   for (const [key, lost] of byBlock) {
@@ -465,7 +467,9 @@ export async function invalidateUnrecoverable(
   for (const f of rows) {
     if (!f.lfn || !f.dataset || !f.block) continue;
     const key = JSON.stringify([f.dataset, f.block]);
-    byBlock.set(key, [...(byBlock.get(key) ?? []), f]);
+    const group = byBlock.get(key);
+    if (group) group.push(f); // not a copy per file: a block of 10,000 lost files made 50 M copies
+    else byBlock.set(key, [f]);
   }
   const groups = [...byBlock.values()];
   const failed: { path: string; error: string }[] = [];

@@ -69,7 +69,7 @@ async function start(db: Parameters<typeof startWriter>[0]) {
   const replica = await slot.whenReady();
   /** Runs between the replica's decision and the commit, once. */
   let between: (() => Promise<void>) | null = null;
-  const onReplica = replicaDealerDecider(slot, () => w.gateway, null);
+  const onReplica = replicaDealerDecider(slot, () => w.gateway, null, clock);
   const decider: DealerDecider = {
     async decide(request) {
       const decision = await onReplica.decide(request);
@@ -229,6 +229,42 @@ dbTest(
       const ops = await db.queryArrays("SELECT site FROM replica_operations WHERE dataset = '/Copy/Me/AOD'");
       assertEquals(ops, [["T2_B"]]);
       assertEquals((await t.requests.openCopyRequests()).map((r) => r.status), ["activated", "activated"]);
+    } finally {
+      await t.system.shutdown();
+    }
+  },
+);
+
+dbTest(
+  "a replica that is not built within the budget abandons the Dealer cycle with the reason",
+  async ({ db }) => {
+    const t = await start(db);
+    try {
+      // A slot no replica is ever built into, as while one is rebuilt for longer than a cycle's budget.
+      const never = replicaDealerDecider(new ReplicaSlot(), () => t.gateway, null, t.clock);
+      let asked!: () => void;
+      const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+      const before = t.gateway.snapshot().generation;
+      const pending = runDealerCycle(
+        {
+          ...t.options,
+          cycleBudgetMs: 60_000,
+          decider: { decide: (request) => (asked(), never.decide(request)) },
+        },
+        "normal",
+        null,
+        () => t.clock.now(),
+      );
+      await wasAsked;
+      await t.clock.advance(60_000);
+      const summary = await pending;
+      assertEquals(
+        summary.error,
+        "Not decided on the reader replica: it was not built and caught up with the writer within 60 s",
+      );
+      assertEquals([summary.committedGeneration, t.gateway.snapshot().generation], [null, before]);
+      const ops = await db.queryArrays("SELECT count(*)::int FROM replica_operations");
+      assertEquals(ops, [[0]]);
     } finally {
       await t.system.shutdown();
     }

@@ -39,7 +39,7 @@ async function start(db: Parameters<typeof startWriter>[0]) {
   const replica = await slot.whenReady();
   /** Runs between the replica's decision and the commit, once. */
   let between: (() => Promise<void>) | null = null;
-  const onReplica = replicaDetoxDecider(slot, () => w.gateway, null);
+  const onReplica = replicaDetoxDecider(slot, () => w.gateway, null, clock);
   const decider: DetoxDecider = {
     async decide(request) {
       const decision = await onReplica.decide(request);
@@ -159,6 +159,56 @@ dbTest(
       assertEquals(t.gateway.snapshot().generation, before, "nothing committed");
       const [cycle] = await t.history.cycles({ partition: "Analysis", limit: 1 });
       assertEquals([cycle!.status, cycle!.budget?.exceeded], ["failed", true]);
+    } finally {
+      await t.system.shutdown();
+    }
+  },
+);
+
+dbTest(
+  "a replica that is not built within the budget abandons the cycle with the reason, on the service's clock",
+  async ({ db }) => {
+    const t = await start(db);
+    try {
+      // A slot no replica is ever built into, as while one is rebuilt for longer than a cycle's budget.
+      const never = replicaDetoxDecider(new ReplicaSlot(), () => t.gateway, null, t.clock);
+      let asked!: () => void;
+      const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+      const before = t.gateway.snapshot().generation;
+      const pending = runCycle(
+        {
+          gateway: t.gateway,
+          history: t.history,
+          locks: new SqlLockStore(db),
+          accesses: new SqlAccessStore(db),
+          policies: [{ file: "analysis.txt", text: POLICY }],
+          intervalMs: 0,
+          cycleBudgetMs: 60_000,
+          decider: { decide: (request) => (asked(), never.decide(request)) },
+        },
+        { file: "analysis.txt", text: POLICY },
+        { mode: "normal" },
+        () => t.clock.now(),
+      );
+      await wasAsked;
+      await t.clock.advance(59_999);
+      let done = false;
+      void pending.then(() => (done = true));
+      await Promise.resolve();
+      assert(!done, "still waiting within the budget");
+      await t.clock.advance(1);
+      const summary = await pending;
+      assertEquals(
+        summary.error,
+        "Not decided on the reader replica: it was not built and caught up with the writer within 60 s",
+      );
+      assertEquals([summary.committedGeneration, t.gateway.snapshot().generation], [null, before]);
+      const [cycle] = await t.history.cycles({ partition: "Analysis", limit: 1 });
+      assertEquals([cycle!.status, cycle!.budget?.exceeded, cycle!.budget?.elapsedMs], [
+        "failed",
+        true,
+        60_000,
+      ]);
     } finally {
       await t.system.shutdown();
     }

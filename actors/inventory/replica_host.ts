@@ -27,10 +27,22 @@ export class ReplicaSlot {
     this.#waiters = [];
   }
 
-  /** The replica once it is built and attached. */
-  whenReady(): Promise<ReaderReplica> {
+  /** The replica once it is built and attached; rejects with the signal's reason when it aborts first. */
+  whenReady(signal?: AbortSignal): Promise<ReaderReplica> {
     if (this.#current) return Promise.resolve(this.#current);
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(signal!.reason);
+      };
+      const waiter = (r: ReaderReplica) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(r);
+      };
+      this.#waiters.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   /** Generations the replica is behind `writerGeneration`; null when there is none. */

@@ -10,7 +10,7 @@
  * verified file at the destination counts as done and writes go through a
  * temporary name.
  */
-import type { FileOpsStore, PlanUpdate, Subscription } from "../../adapters/db/fileops_store_port.ts";
+import type { FileOpsStore, PlanUpdate } from "../../adapters/db/fileops_store_port.ts";
 import { planSubscription } from "../../policies/fileops/plan.ts";
 import type { DrainReply } from "./file_worker.ts";
 import type { Rng } from "../runtime/clock.ts";
@@ -310,12 +310,10 @@ export class FileOpsEngine {
       if (done.length === 0) return total;
       const snapshot = this.deps.snapshot();
       const open = await this.deps.store.openDeletionBlocks();
-      const groups = new Map<string, Subscription[]>();
-      for (const s of done) {
-        if (s.status === "cancelled") continue;
-        const key = JSON.stringify([s.kind, s.site, s.dataset, s.block]);
-        groups.set(key, [...(groups.get(key) ?? []), s]);
-      }
+      const groups = Map.groupBy(
+        done.filter((s) => s.status !== "cancelled"),
+        (s) => JSON.stringify([s.kind, s.site, s.dataset, s.block]),
+      );
       const commands: InventoryCommand[] = [];
       for (const [key, subs] of groups) {
         const [kind, siteName, datasetName, blockName] = JSON.parse(key) as string[];

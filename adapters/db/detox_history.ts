@@ -4,6 +4,7 @@ import type {
   CycleEnd,
   CycleRecord,
   CycleStart,
+  DecisionFilter,
   DecisionRow,
   DetoxHistory,
   DetoxMode,
@@ -163,12 +164,14 @@ export class SqlDetoxHistory implements DetoxHistory {
 
   async decisions(
     cycleId: number,
-    filter: { site?: string; dataset?: string; limit?: number },
+    filter: DecisionFilter,
   ): Promise<DecisionRow[]> {
     let q = this.db.kysely.selectFrom("detox_decisions").selectAll().where("cycle_id", "=", cycleId)
       .orderBy("site").orderBy("dataset").orderBy("line").limit(filter.limit ?? 100_000);
     if (filter.site !== undefined) q = q.where("site", "=", filter.site);
     if (filter.dataset !== undefined) q = q.where("dataset", "=", filter.dataset);
+    const like = filter.datasetLike;
+    if (like !== undefined) q = q.where((eb) => eb.or(like.map((p) => eb("dataset", "like", p))));
     return (await q.execute()).map((r) => ({
       site: r.site,
       dataset: r.dataset,

@@ -32,7 +32,16 @@ export interface DetoxHistory {
   sites(cycleId: number): Promise<SiteRow[]>;
   decisions(
     cycleId: number,
-    filter: { site?: string; dataset?: string; limit?: number },
+    filter: DecisionFilter,
   ): Promise<DecisionRow[]>;
   policyText(hash: string): Promise<string | null>;
+}
+
+/** Which decisions of a cycle: by site, exact dataset, and/or dataset `LIKE` any of the patterns. */
+export interface DecisionFilter {
+  site?: string;
+  dataset?: string;
+  /** SQL LIKE patterns (escape `\\`), any of which a dataset matches; see `globToLike`. */
+  datasetLike?: readonly string[];
+  limit?: number;
 }

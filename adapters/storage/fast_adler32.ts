@@ -87,7 +87,7 @@ export async function fileAdler32(
   prefer?: "libdeflate" | "wasm",
 ): Promise<{ adler32: string; size: number }> {
   const sum = await summer(prefer);
-  await file.seek(0, Deno.SeekMode.Start);
+  file.seekSync(0, Deno.SeekMode.Start); // no I/O: not worth a thread hop
   const buffers = [pool.pop() ?? new Uint8Array(PIECE), pool.pop() ?? new Uint8Array(PIECE)];
   let size = 0;
   let summing: Promise<void> = Promise.resolve();

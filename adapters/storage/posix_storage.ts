@@ -75,16 +75,25 @@ export class PosixStorage implements StorageAdapter {
     return { path: opened.path.replace("/proc/self/", `/proc/${Deno.pid}/`), close: () => opened.close() };
   }
 
-  async stat(path: string): Promise<StorageEntry | null> {
+  stat(path: string): Promise<StorageEntry | null> {
+    try {
+      return Promise.resolve(this.#stat(path));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #stat(path: string): StorageEntry | null {
     const checked = this.checkPath(path);
     try {
       if (checked === "/") {
         using root = this.#dir([]);
-        return entry(checked, await Deno.stat(root.path));
+        return entry(checked, Deno.statSync(root.path));
       }
+      // Synchronous, as the walk to the directory is: a thread hop costs more than the call itself.
       const [parent, name] = splitPath(checked);
       using dir = this.#dir(parent);
-      const info = await Deno.lstat(dir.entry(name));
+      const info = Deno.lstatSync(dir.entry(name));
       if (info.isSymlink) throw symlinkError(path);
       return entry(checked, info);
     } catch (e) {
@@ -357,12 +366,14 @@ export class PosixStorage implements StorageAdapter {
       } catch (e) {
         throw storageError(e, path);
       }
-      using written = await reopenFile(out, path);
-      const info = await written.stat();
+      // Our own temporary file (createFile made it regular); the metadata calls are synchronous: a thread
+      // hop for each cost more than the call on a local file system, ~1 ms per file under load.
+      using written = Deno.openSync(fdPath(out), { read: true });
+      const info = written.statSync();
       await verifyWritten(path, expect, info.size, () => checksumOf(written));
       d.rename(tmp, name);
       renamed = true;
-      if (!(await this.#isAt(parent, name, info))) {
+      if (!this.#isAt(parent, name, info)) {
         const there = await Deno.lstat(d.entry(name)).catch(() => null);
         if (there && sameFile(there, info)) d.unlink(name);
         throw new StorageError("EIO", path, "the written file left its place inside the site root; removed");
@@ -380,10 +391,10 @@ export class PosixStorage implements StorageAdapter {
   }
 
   /** Whether the file at parent/name, walked again from the root, is this very file. */
-  async #isAt(parent: readonly string[], name: string, file: Deno.FileInfo): Promise<boolean> {
+  #isAt(parent: readonly string[], name: string, file: Deno.FileInfo): boolean {
     try {
       using dir = this.#dir(parent);
-      return sameFile(await Deno.lstat(dir.entry(name)), file);
+      return sameFile(Deno.lstatSync(dir.entry(name)), file);
     } catch {
       return false;
     }

@@ -149,7 +149,9 @@ export class UnchangedDirs {
         continue;
       }
       if (problem === "other") continue;
-      carried.set(dir, [...(carried.get(dir) ?? []), problem]);
+      const known = carried.get(dir);
+      if (known) known.push(problem);
+      else carried.set(dir, [problem]);
     }
     for (const [dir, row] of rows) {
       if (row === null || row.clean !== true || typeof row.listed !== "string") continue;

@@ -23,7 +23,8 @@ export interface DetoxRegistry {
   sites(cycleId: number): Promise<SiteView[]>;
   decisions(
     cycleId: number,
-    filter: { site?: string; dataset?: string; limit?: number },
+    /** `datasetLike`: SQL LIKE patterns, any of which the dataset matches (`globToLike`'s superset). */
+    filter: { site?: string; dataset?: string; datasetLike?: readonly string[]; limit?: number },
   ): Promise<DecisionView[]>;
   listLocks(
     filter: { activeAt?: number; user?: string; ids?: number[]; item?: string },

@@ -53,6 +53,11 @@ export class RequestBudget {
   #sliceStart: number;
 
   constructor(
+    /**
+     * The request's own signal: "the client went away". deno.json opts in to Deno's
+     * `no-legacy-abort`, under which it does not also fire once the answer is sent
+     * (the default in coming releases; the legacy one warned on the first request).
+     */
     readonly client: AbortSignal,
     readonly deadline: number,
     readonly deadlineMs: number,

@@ -55,6 +55,29 @@ export function globMatch(pattern: string, name: string): boolean {
   return compileGlob(pattern).test(name);
 }
 
+/**
+ * A SQL `LIKE` pattern (escape character `\`) matching every name the glob matches, and
+ * possibly more: a set becomes any one character. For the database to narrow a search
+ * before the glob decides (a set is rare in a dataset pattern).
+ */
+export function globToLike(pattern: string): string {
+  const cps = Array.from(pattern, (c) => c.codePointAt(0)!);
+  let like = "";
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i]!;
+    if (c === STAR) like += "%";
+    else if (c === QUESTION) like += "_";
+    else if (c === OPEN && parseSet(cps, i)) {
+      like += "_";
+      i = parseSet(cps, i)!.end;
+    } else {
+      const ch = String.fromCodePoint(c);
+      like += ch === "%" || ch === "_" || ch === "\\" ? `\\${ch}` : ch;
+    }
+  }
+  return like;
+}
+
 function build(source: string): Glob {
   const segments: Segment[] = [];
   let atoms: Atom[] = [];

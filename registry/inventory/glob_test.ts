@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { SeededRng } from "../../actors/runtime/clock.ts";
-import { compileGlob, globMatch, hasWildcard } from "./glob.ts";
+import { compileGlob, globMatch, globToLike, hasWildcard } from "./glob.ts";
 
 // Expected values checked against Python 3's fnmatch.fnmatchcase, which the original used.
 const CASES: [pattern: string, name: string, matches: boolean][] = [
@@ -137,4 +137,18 @@ Deno.test("fuzz: random patterns agree with an independent matcher", () => {
     if (expected) matched++;
   }
   assert(matched > 100, `the fuzz should exercise matches too, got ${matched}`);
+});
+
+Deno.test("globToLike: stars and marks become % and _, a set any one character, LIKE's own characters escaped", () => {
+  const cases: [string, string][] = [
+    ["/S/*/AOD", "/S/%/AOD"],
+    ["a?b", "a_b"],
+    ["**x", "%%x"],
+    ["/a_b%c\\d/*", "/a\\_b\\%c\\\\d/%"],
+    ["[ab]x", "_x"],
+    ["x[!a-c]*", "x_%"],
+    ["[unclosed", "[unclosed"],
+    ["é😀?", "é😀_"],
+  ];
+  for (const [glob, like] of cases) assertEquals(globToLike(glob), like, glob);
 });

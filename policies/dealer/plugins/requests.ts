@@ -273,7 +273,11 @@ function promoteBlockLists(snapshot: Snapshot, items: ResolvedItem[], max: numbe
   const out: ResolvedItem[] = [];
   for (const it of items) {
     if (it.blockIds === null) out.push(it);
-    else byDataset.set(it.datasetId, [...(byDataset.get(it.datasetId) ?? []), it]);
+    else {
+      const listed = byDataset.get(it.datasetId);
+      if (listed) listed.push(it);
+      else byDataset.set(it.datasetId, [it]);
+    }
   }
   for (const [datasetId, blocks] of byDataset) {
     const dataset = snapshot.datasetById(datasetId)!;

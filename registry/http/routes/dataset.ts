@@ -9,8 +9,7 @@ import { subscriptionDetailJson } from "./fileops.ts";
 
 /** The files of one kind grouped by site, in site order. */
 function bySite(files: FileOperationDetail[], kind: string) {
-  const sites = new Map<string, FileOperationDetail[]>();
-  for (const f of files) if (f.kind === kind) sites.set(f.site, [...(sites.get(f.site) ?? []), f]);
+  const sites = Map.groupBy(files.filter((f) => f.kind === kind), (f) => f.site);
   return [...sites].sort(([a], [b]) => (a < b ? -1 : 1)).map(([site, list]) => ({
     site,
     files: list.length,

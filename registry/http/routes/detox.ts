@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { parseTimeExpression } from "../../../policies/language/time_expression.ts";
-import { compileGlob, describeType, InventoryValidationError } from "../../inventory/mod.ts";
+import { compileGlob, describeType, globToLike, InventoryValidationError } from "../../inventory/mod.ts";
 import { parseAccessRecords } from "../../requests/access_record.ts";
 import { checkLockRequest, type DetoxLock, type LockRequest } from "../../requests/detox_lock.ts";
 import { type AppEnv, isAdmin, ok, requireAuthenticated, requireRole } from "../context.ts";
@@ -199,7 +199,8 @@ export function detoxRoutes(
       const blank = p.datasets.find((x) => x.trim() === "");
       if (blank !== undefined) throw new BadRequest("datasets", "a pattern must not be empty");
       const cycle = await cycleOf(p);
-      const rows = await detox.decisions(cycle.id, {});
+      // The database narrows to what may match (rows beyond its limit were silently cut before); the globs decide.
+      const rows = await detox.decisions(cycle.id, { datasetLike: p.datasets.map(globToLike) });
       return ok(c, {
         cycle: cycle.id,
         ...originalDatasetSearch(p.datasets, rows, (line) => lineText(cycle, line)),
@@ -208,7 +209,10 @@ export function detoxRoutes(
     if (p.dataset === undefined) throw new BadRequest("dataset", "is required");
     const cycle = await cycleOf(p);
     const exact = !p.dataset!.includes("*") && !p.dataset!.includes("?");
-    const rows = await detox.decisions(cycle.id, exact ? { dataset: p.dataset! } : {});
+    const rows = await detox.decisions(
+      cycle.id,
+      exact ? { dataset: p.dataset! } : { datasetLike: [globToLike(p.dataset!)] },
+    );
     const re = compileGlob(p.dataset!);
     return ok(c, {
       cycle: cycle.id,

@@ -1,9 +1,10 @@
 /**
  * How long a heavy read waits for the reader replica to reach the request's
  * generation, and the abort plumbing around that wait and the query: neither
- * outlives the request's budget or its client.
+ * outlives the request's budget or its client. The Detox and Dealer cycles bound
+ * their wait with the same timer (`actors/agents/replica_catch_up.ts`).
  */
-import type { Clock } from "../actors/runtime/mod.ts";
+import type { Clock } from "../runtime/mod.ts";
 
 /** The longest wait for the replica to catch up, whatever the budget. */
 export const CATCH_UP_LIMIT_MS = 10_000;
@@ -14,14 +15,14 @@ export function catchUpWaitMs(budgetMs: number): number {
   return Math.min(budgetMs / 2, CATCH_UP_LIMIT_MS);
 }
 
-/** A signal that aborts after `ms` on the clock; `clear` drops the timer once nobody waits. */
+/** A signal that aborts with `why` after `ms` on the clock; `clear` drops the timer once nobody waits. */
 export function abortAfter(
   clock: Clock,
   ms: number,
-  generation: number,
+  why: string,
 ): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
-  const reason = new Error(`The reader replica did not reach generation ${generation} within ${ms} ms`);
+  const reason = new Error(why);
   if (ms <= 0) {
     controller.abort(reason);
     return { signal: controller.signal, clear: () => {} };
