@@ -6,10 +6,11 @@
  * database, so `--scale atlas` (1 M datasets, 30 M block replicas, ~9–10 GB RSS) costs a few minutes of
  * set-up instead of an hour of COPY and load. It is the loop for the Detox engine's speed (issue 20).
  *
- * Prints one JSON line per run: wall and CPU seconds of the cycle (attributes, image, `runDetox`), its
- * iterations, evaluations and deletions, and the SHA-256 of the whole `DetoxResult` (JSON): the check that
- * a change to the engine left every decision as it was. Add `--cpu-prof` before the script for a profile.
- * Never used by tests.
+ * Prints one JSON line per run: wall and CPU seconds of the cycle (attributes, image, `runDetox`; and the
+ * CPU seconds of each of the three), its iterations, evaluations and deletions, and the SHA-256 of the
+ * whole `DetoxResult` (JSON): the check that a change to the engine left every decision as it was. Add
+ * `--cpu-prof` before the script for a profile. The machine is shared: compare engines in one process,
+ * runs alternating (docs/performance.md says how it was done). Never used by tests.
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -147,7 +148,10 @@ for (let run = 0; run < Number(values.runs); run++) {
   const t = performance.now();
   cpu = process.cpuUsage();
   const attrs = produceAttributes(snap, { now: nowMs / 1000, accesses });
-  const result = runDetox(PartitionImage.build(snap, policy, attrs), policy);
+  const attrsCpu = cpuSecondsSince(cpu);
+  const image = PartitionImage.build(snap, policy, attrs);
+  const imageCpu = cpuSecondsSince(cpu);
+  const result = runDetox(image, policy);
   const seconds = (performance.now() - t) / 1000;
   const cpuSeconds = cpuSecondsSince(cpu);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(result)));
@@ -157,6 +161,10 @@ for (let run = 0; run < Number(values.runs); run++) {
     run,
     "detox.cycle_seconds": round(seconds, 3),
     "detox.cycle_cpu_seconds": cpuSeconds,
+    // The cycle's three parts: attributes, partition image, the engine's run.
+    cpu_seconds_attributes: attrsCpu,
+    cpu_seconds_image: round(imageCpu - attrsCpu, 3),
+    cpu_seconds_run: round(cpuSeconds - imageCpu, 3),
     "detox.iterations": result.iterations,
     "detox.evaluations": result.evaluations,
     "detox.replicas_deleted": result.deletions.length,

@@ -169,6 +169,9 @@ export class PartitionImage implements EvalWorld {
   readonly #byDataset = new Map<number, ImageReplica[]>();
   /** Replicas holding views since the last `releaseViews`. */
   #viewed: ImageReplica[] = [];
+  /** The list `imageReplicasOf` found last, and its dataset id. */
+  #lastDataset = -1;
+  #lastList: ImageReplica[] = [];
 
   private constructor(
     readonly snapshot: Snapshot,
@@ -237,11 +240,18 @@ export class PartitionImage implements EvalWorld {
   }
 
   replicasOf(datasetId: number): readonly EvalReplica[] {
-    return this.#byDataset.get(datasetId) ?? [];
+    return this.imageReplicasOf(datasetId);
   }
 
   imageReplicasOf(datasetId: number): readonly ImageReplica[] {
-    return this.#byDataset.get(datasetId) ?? [];
+    // An evaluation asks for its dataset's list many times (per block, per variable): the last
+    // list found is kept. A dataset's list is one array for the image's life (edited in place).
+    if (datasetId === this.#lastDataset) return this.#lastList;
+    const list = this.#byDataset.get(datasetId);
+    if (list === undefined) return [];
+    this.#lastDataset = datasetId;
+    this.#lastList = list;
+    return list;
   }
 
   group(groupId: number): Group {
