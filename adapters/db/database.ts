@@ -44,6 +44,11 @@ export interface Database {
   bulkTransaction<T>(fn: (tx: BulkTransaction) => Promise<T>): Promise<T>;
   /** Rows as arrays, in column order (no object per row). */
   queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
+  /**
+   * PostgreSQL only: each row, as an array in column order, handed to `onRow` as
+   * it is parsed off the socket; none are kept. For reading a whole large table.
+   */
+  streamArrays?(text: string, params: unknown[], onRow: (row: unknown[]) => void): Promise<void>;
   /** Several statements, no parameters (DDL). */
   exec(text: string): Promise<void>;
   /** Bulk insert with COPY … FROM (text format). */
@@ -186,6 +191,27 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     async queryArrays(text, params = []) {
       // deno-lint-ignore no-explicit-any
       return [...await client.unsafe(text, params as any[]).values()] as unknown[][];
+    },
+    async streamArrays(text, params, onRow) {
+      // postgres.js would go on handing rows to a callback that threw (the rest of the result still
+      // arrives): the first error stops the query and is the one reported.
+      let failure: { error: unknown } | null = null;
+      // deno-lint-ignore no-explicit-any
+      const query = client.unsafe(text, params as any[]).values();
+      try {
+        await query.forEach((row) => {
+          if (failure) return;
+          try {
+            onRow(row as unknown as unknown[]);
+          } catch (error) {
+            failure = { error };
+            query.cancel();
+          }
+        });
+      } catch (e) {
+        if (!failure) throw e;
+      }
+      if (failure) throw (failure as { error: unknown }).error;
     },
     async exec(text) {
       await client.unsafe(text);

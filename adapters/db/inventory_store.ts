@@ -44,10 +44,14 @@ const WRITE_CHUNK = 20_000;
 
 /** The inventory tables and journal in PostgreSQL or PGlite. */
 export class SqlInventoryStore implements InventoryStore {
-  /** @param options.fence run last in every commit transaction; throws to roll it back (a deposed leader). */
+  /**
+   * @param options.fence run last in every commit transaction; throws to roll it back (a deposed leader).
+   * @param options.pagedLoad read the tables in pages even where the database can stream them (tests
+   *   compare the two).
+   */
   constructor(
     private readonly db: Database,
-    private readonly options: { fence?: (tx: BulkTransaction) => Promise<void> } = {},
+    private readonly options: { fence?: (tx: BulkTransaction) => Promise<void>; pagedLoad?: boolean } = {},
   ) {}
 
   // ---- loading -----------------------------------------------------------------
@@ -105,15 +109,11 @@ export class SqlInventoryStore implements InventoryStore {
     ) {
       loader.addQuota(siteId as number, partitionId as number, quota as number);
     }
-    let n = 0;
-    for await (
-      const page of this.#pages(
-        "datasets",
-        ["id"],
-        "id, name, status, data_type, software_version, last_update, is_open",
-      )
-    ) {
-      for (const [id, name, status, dataType, softwareVersion, lastUpdate, isOpen] of page) {
+    await this.#eachRow(
+      "datasets",
+      ["id"],
+      "id, name, status, data_type, software_version, last_update, is_open",
+      ([id, name, status, dataType, softwareVersion, lastUpdate, isOpen]) =>
         loader.addDataset({
           id: id as number,
           name: name as string,
@@ -122,19 +122,14 @@ export class SqlInventoryStore implements InventoryStore {
           softwareVersion: softwareVersion as string | null,
           lastUpdate: lastUpdate as number,
           isOpen: isOpen as boolean,
-        });
-      }
-      progress("datasets", n += page.length);
-    }
-    n = 0;
-    for await (
-      const page of this.#pages(
-        "blocks",
-        ["id"],
-        "id, dataset_id, name, size, num_files, is_open, last_update",
-      )
-    ) {
-      for (const [id, datasetId, name, size, numFiles, isOpen, lastUpdate] of page) {
+        }),
+      progress,
+    );
+    await this.#eachRow(
+      "blocks",
+      ["id"],
+      "id, dataset_id, name, size, num_files, is_open, last_update",
+      ([id, datasetId, name, size, numFiles, isOpen, lastUpdate]) =>
         loader.addBlock({
           id: id as number,
           datasetId: datasetId as number,
@@ -143,37 +138,27 @@ export class SqlInventoryStore implements InventoryStore {
           numFiles: numFiles as number,
           isOpen: isOpen as boolean,
           lastUpdate: lastUpdate as number,
-        });
-      }
-      progress("blocks", n += page.length);
-    }
-    n = 0;
-    for await (
-      const page of this.#pages(
-        "dataset_replicas",
-        ["dataset_id", "site_id"],
-        "dataset_id, site_id, growing, group_id",
-      )
-    ) {
-      for (const [datasetId, siteId, growing, groupId] of page) {
+        }),
+      progress,
+    );
+    await this.#eachRow(
+      "dataset_replicas",
+      ["dataset_id", "site_id"],
+      "dataset_id, site_id, growing, group_id",
+      ([datasetId, siteId, growing, groupId]) =>
         loader.addDatasetReplica(
           datasetId as number,
           siteId as number,
           growing as boolean,
           groupId as number,
-        );
-      }
-      progress("dataset_replicas", n += page.length);
-    }
-    n = 0;
-    for await (
-      const page of this.#pages(
-        "block_replicas",
-        ["block_id", "site_id"],
-        "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
-      )
-    ) {
-      for (const [blockId, siteId, groupId, isCustodial, size, lastUpdate, fileIds] of page) {
+        ),
+      progress,
+    );
+    await this.#eachRow(
+      "block_replicas",
+      ["block_id", "site_id"],
+      "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
+      ([blockId, siteId, groupId, isCustodial, size, lastUpdate, fileIds]) =>
         loader.addBlockReplica({
           blockId: blockId as number,
           siteId: siteId as number,
@@ -183,10 +168,9 @@ export class SqlInventoryStore implements InventoryStore {
           lastUpdate: lastUpdate as number,
           fileIds: fileIds === null ? null : Object.freeze(fileIds as number[]),
           partitions: 0,
-        });
-      }
-      progress("block_replicas", n += page.length);
-    }
+        }),
+      progress,
+    );
     return {
       generation: meta.table_seq,
       counters: {
@@ -213,8 +197,40 @@ export class SqlInventoryStore implements InventoryStore {
   }
 
   /**
-   * Keyset pagination: streams a table in key order without holding it all.
-   * On PostgreSQL the next page is asked for as soon as this one arrives, so
+   * Every row of a table in key order, handed to `onRow`; `progress` every PAGE rows.
+   *
+   * On PostgreSQL, one SELECT per table whose rows are handed over as the driver
+   * parses them off the socket: no page of 50,000 row arrays is held while the
+   * objects are built from it, so the young generation holds only what the
+   * loader keeps (the pages made scavenges copy every live row, and promote them).
+   * The server sends while we build (TCP's window is the read-ahead). PGlite
+   * cannot stream: it reads keyset pages, as PostgreSQL does with `pagedLoad`.
+   */
+  async #eachRow(
+    table: string,
+    keys: string[],
+    columns: string,
+    onRow: (row: unknown[]) => void,
+    progress: (table: string, rows: number) => void,
+  ): Promise<void> {
+    let n = 0;
+    if (this.db.streamArrays && !this.options.pagedLoad) {
+      await this.db.streamArrays(`SELECT ${columns} FROM ${table} ORDER BY ${keys.join(", ")}`, [], (row) => {
+        onRow(row);
+        if (++n % PAGE === 0) progress(table, n);
+      });
+      if (n % PAGE !== 0) progress(table, n);
+      return;
+    }
+    for await (const page of this.#pages(table, keys, columns)) {
+      for (const row of page) onRow(row);
+      progress(table, n += page.length);
+    }
+  }
+
+  /**
+   * Keyset pagination: a table in key order without holding it all.
+   * On PostgreSQL (`pagedLoad`) the next page is asked for as soon as this one arrives, so
    * the server reads and sends it while the caller builds objects from this
    * one. In-process PGlite would run it on this same thread: no gain there.
    */
