@@ -53,6 +53,18 @@ export interface Database {
   bulkTransaction<T>(fn: (tx: BulkTransaction) => Promise<T>): Promise<T>;
   /** Rows as arrays, in column order (no object per row). */
   queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
+  /**
+   * PostgreSQL only: each row, as an array in column order, handed to `onRow` as
+   * it is parsed off the socket; none are kept. For reading a whole large table.
+   */
+  streamArrays?(text: string, params: unknown[], onRow: (row: unknown[]) => void): Promise<void>;
+  /**
+   * Reads that see one state of the database, whoever commits meanwhile: on PostgreSQL
+   * a REPEATABLE READ, READ ONLY transaction on one connection (a follower loads the
+   * inventory while the writer on another node commits). PGlite is this process's
+   * alone, and nothing writes the tables while they load: `fn` gets the database.
+   */
+  snapshotReads<T>(fn: (reader: TableReader) => Promise<T>): Promise<T>;
   /** Several statements, no parameters (DDL). */
   exec(text: string): Promise<void>;
   /** Bulk insert with COPY … FROM (text format). */
@@ -63,6 +75,9 @@ export interface Database {
   dump?(): Promise<Blob>;
   close(): Promise<void>;
 }
+
+/** What reading whole tables needs (`snapshotReads`). */
+export type TableReader = Pick<Database, "queryArrays" | "streamArrays">;
 
 export interface OpenDatabaseOptions {
   /** `postgres://…` for a PostgreSQL server; absent for embedded PGlite. */
@@ -100,6 +115,8 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
   // In memory, a growing table was copied whole at every extension (see pglite_memfs.ts).
   growFilesGeometrically(pg.Module.MEMFS as unknown as Memfs);
   const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pg) });
+  const queryArrays = async (text: string, params: unknown[] = []) =>
+    (await pg.query<unknown[]>(text, params, { rowMode: "array" })).rows;
   let closed = false;
   return {
     kind: "pglite",
@@ -134,9 +151,8 @@ async function openPGlite(options: OpenDatabaseOptions): Promise<Database> {
           },
         })
       ),
-    async queryArrays(text, params = []) {
-      return (await pg.query<unknown[]>(text, params, { rowMode: "array" })).rows;
-    },
+    queryArrays,
+    snapshotReads: (fn) => fn({ queryArrays }),
     async exec(text) {
       await pg.exec(text);
     },
@@ -192,9 +208,26 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     kysely,
     transaction: (fn) => kysely.transaction().execute(fn),
     bulkTransaction: (fn) => pipelinedBegin(client, fn),
-    async queryArrays(text, params = []) {
-      // deno-lint-ignore no-explicit-any
-      return [...await client.unsafe(text, params as any[]).values()] as unknown[][];
+    queryArrays: (text, params) => queryArraysOn(client, text, params),
+    streamArrays: (text, params, onRow) => streamArraysOn(client, text, params, onRow),
+    async snapshotReads(fn) {
+      const conn = await client.reserve();
+      try {
+        await conn.unsafe("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        try {
+          const out = await fn({
+            queryArrays: (text, params) => queryArraysOn(conn, text, params),
+            streamArrays: (text, params, onRow) => streamArraysOn(conn, text, params, onRow),
+          });
+          await conn.unsafe("COMMIT");
+          return out;
+        } catch (e) {
+          await conn.unsafe("ROLLBACK").catch(() => {});
+          throw e;
+        }
+      } finally {
+        conn.release();
+      }
     },
     async exec(text) {
       await client.unsafe(text);
@@ -211,6 +244,40 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       await client.end({ timeout: 5 });
     },
   };
+}
+
+type PgSql = ReturnType<typeof postgres>;
+
+async function queryArraysOn(sql: PgSql, text: string, params: unknown[] = []): Promise<unknown[][]> {
+  // deno-lint-ignore no-explicit-any
+  return [...await sql.unsafe(text, params as any[]).values()] as unknown[][];
+}
+
+async function streamArraysOn(
+  sql: PgSql,
+  text: string,
+  params: unknown[],
+  onRow: (row: unknown[]) => void,
+): Promise<void> {
+  // postgres.js would go on handing rows to a callback that threw (the rest of the result still
+  // arrives): the first error stops the query and is the one reported.
+  let failure: { error: unknown } | null = null;
+  // deno-lint-ignore no-explicit-any
+  const query = sql.unsafe(text, params as any[]).values();
+  try {
+    await query.forEach((row) => {
+      if (failure) return;
+      try {
+        onRow(row as unknown as unknown[]);
+      } catch (error) {
+        failure = { error };
+        query.cancel();
+      }
+    });
+  } catch (e) {
+    if (!failure) throw e;
+  }
+  if (failure) throw (failure as { error: unknown }).error;
 }
 
 /**

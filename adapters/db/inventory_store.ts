@@ -21,7 +21,7 @@ import {
   Snapshot,
   type StorageType,
 } from "../../registry/inventory/mod.ts";
-import type { BulkTransaction, Cell, Database } from "./database.ts";
+import type { BulkTransaction, Cell, Database, TableReader } from "./database.ts";
 import type {
   CommitBatch,
   InventoryStore,
@@ -44,10 +44,14 @@ const WRITE_CHUNK = 20_000;
 
 /** The inventory tables and journal in PostgreSQL or PGlite. */
 export class SqlInventoryStore implements InventoryStore {
-  /** @param options.fence run last in every commit transaction; throws to roll it back (a deposed leader). */
+  /**
+   * @param options.fence run last in every commit transaction; throws to roll it back (a deposed leader).
+   * @param options.pagedLoad read the tables in pages even where the database can stream them (tests
+   *   compare the two).
+   */
   constructor(
     private readonly db: Database,
-    private readonly options: { fence?: (tx: BulkTransaction) => Promise<void> } = {},
+    private readonly options: { fence?: (tx: BulkTransaction) => Promise<void>; pagedLoad?: boolean } = {},
   ) {}
 
   // ---- loading -----------------------------------------------------------------
@@ -75,16 +79,30 @@ export class SqlInventoryStore implements InventoryStore {
     onProgress?: (p: LoadProgress) => void,
   ): Promise<TablesCheckpoint> {
     await this.partitionIds(definitions);
-    const meta = await this.db.kysely.selectFrom("inventory_meta").selectAll().where("id", "=", 1)
-      .executeTakeFirstOrThrow();
+    // Every table as of one moment: a follower loads while the writer on another node commits, and
+    // tables read at different moments could hold a row whose block or dataset the loader never saw.
+    return await this.db.snapshotReads((reader) => this.#readTables(reader, loader, onProgress));
+  }
+
+  async #readTables(
+    reader: TableReader,
+    loader: TableSink,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TablesCheckpoint> {
+    const [meta] = await reader.queryArrays(
+      `SELECT table_seq, next_dataset_id, next_block_id, next_site_id, next_group_id, next_file_id
+       FROM inventory_meta WHERE id = 1`,
+    );
+    if (!meta) throw new Error("inventory_meta has no row: the database was not migrated");
+    const [tableSeq, nextDatasetId, nextBlockId, nextSiteId, nextGroupId, nextFileId] = meta as number[];
     const progress = (table: string, rows: number) => onProgress?.({ table, rows });
 
     for (
-      const [id, name, olevel] of await this.db.queryArrays("SELECT id, name, olevel FROM groups ORDER BY id")
+      const [id, name, olevel] of await reader.queryArrays("SELECT id, name, olevel FROM groups ORDER BY id")
     ) {
       loader.addGroup(id as number, name as string, olevel as OwnershipLevel);
     }
-    const siteRows = await this.db.queryArrays(
+    const siteRows = await reader.queryArrays(
       "SELECT id, name, host, storage_type, backend, status, filename_mappings FROM sites ORDER BY id",
     );
     for (const [id, name, host, storageType, backend, status, mappings] of siteRows) {
@@ -99,21 +117,18 @@ export class SqlInventoryStore implements InventoryStore {
       });
     }
     for (
-      const [siteId, partitionId, quota] of await this.db.queryArrays(
+      const [siteId, partitionId, quota] of await reader.queryArrays(
         "SELECT site_id, partition_id, quota FROM quotas",
       )
     ) {
       loader.addQuota(siteId as number, partitionId as number, quota as number);
     }
-    let n = 0;
-    for await (
-      const page of this.#pages(
-        "datasets",
-        ["id"],
-        "id, name, status, data_type, software_version, last_update, is_open",
-      )
-    ) {
-      for (const [id, name, status, dataType, softwareVersion, lastUpdate, isOpen] of page) {
+    await this.#eachRow(
+      reader,
+      "datasets",
+      ["id"],
+      "id, name, status, data_type, software_version, last_update, is_open",
+      ([id, name, status, dataType, softwareVersion, lastUpdate, isOpen]) =>
         loader.addDataset({
           id: id as number,
           name: name as string,
@@ -122,19 +137,15 @@ export class SqlInventoryStore implements InventoryStore {
           softwareVersion: softwareVersion as string | null,
           lastUpdate: lastUpdate as number,
           isOpen: isOpen as boolean,
-        });
-      }
-      progress("datasets", n += page.length);
-    }
-    n = 0;
-    for await (
-      const page of this.#pages(
-        "blocks",
-        ["id"],
-        "id, dataset_id, name, size, num_files, is_open, last_update",
-      )
-    ) {
-      for (const [id, datasetId, name, size, numFiles, isOpen, lastUpdate] of page) {
+        }),
+      progress,
+    );
+    await this.#eachRow(
+      reader,
+      "blocks",
+      ["id"],
+      "id, dataset_id, name, size, num_files, is_open, last_update",
+      ([id, datasetId, name, size, numFiles, isOpen, lastUpdate]) =>
         loader.addBlock({
           id: id as number,
           datasetId: datasetId as number,
@@ -143,37 +154,29 @@ export class SqlInventoryStore implements InventoryStore {
           numFiles: numFiles as number,
           isOpen: isOpen as boolean,
           lastUpdate: lastUpdate as number,
-        });
-      }
-      progress("blocks", n += page.length);
-    }
-    n = 0;
-    for await (
-      const page of this.#pages(
-        "dataset_replicas",
-        ["dataset_id", "site_id"],
-        "dataset_id, site_id, growing, group_id",
-      )
-    ) {
-      for (const [datasetId, siteId, growing, groupId] of page) {
+        }),
+      progress,
+    );
+    await this.#eachRow(
+      reader,
+      "dataset_replicas",
+      ["dataset_id", "site_id"],
+      "dataset_id, site_id, growing, group_id",
+      ([datasetId, siteId, growing, groupId]) =>
         loader.addDatasetReplica(
           datasetId as number,
           siteId as number,
           growing as boolean,
           groupId as number,
-        );
-      }
-      progress("dataset_replicas", n += page.length);
-    }
-    n = 0;
-    for await (
-      const page of this.#pages(
-        "block_replicas",
-        ["block_id", "site_id"],
-        "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
-      )
-    ) {
-      for (const [blockId, siteId, groupId, isCustodial, size, lastUpdate, fileIds] of page) {
+        ),
+      progress,
+    );
+    await this.#eachRow(
+      reader,
+      "block_replicas",
+      ["block_id", "site_id"],
+      "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
+      ([blockId, siteId, groupId, isCustodial, size, lastUpdate, fileIds]) =>
         loader.addBlockReplica({
           blockId: blockId as number,
           siteId: siteId as number,
@@ -183,18 +186,17 @@ export class SqlInventoryStore implements InventoryStore {
           lastUpdate: lastUpdate as number,
           fileIds: fileIds === null ? null : Object.freeze(fileIds as number[]),
           partitions: 0,
-        });
-      }
-      progress("block_replicas", n += page.length);
-    }
+        }),
+      progress,
+    );
     return {
-      generation: meta.table_seq,
+      generation: tableSeq!,
       counters: {
-        nextDatasetId: meta.next_dataset_id,
-        nextBlockId: meta.next_block_id,
-        nextSiteId: meta.next_site_id,
-        nextGroupId: meta.next_group_id,
-        nextFileId: meta.next_file_id,
+        nextDatasetId: nextDatasetId!,
+        nextBlockId: nextBlockId!,
+        nextSiteId: nextSiteId!,
+        nextGroupId: nextGroupId!,
+        nextFileId: nextFileId!,
       },
     };
   }
@@ -213,16 +215,54 @@ export class SqlInventoryStore implements InventoryStore {
   }
 
   /**
-   * Keyset pagination: streams a table in key order without holding it all.
-   * On PostgreSQL the next page is asked for as soon as this one arrives, so
+   * Every row of a table in key order, handed to `onRow`; `progress` every PAGE rows.
+   *
+   * On PostgreSQL, one SELECT per table whose rows are handed over as the driver
+   * parses them off the socket: no page of 50,000 row arrays is held while the
+   * objects are built from it, so the young generation holds only what the
+   * loader keeps (the pages made scavenges copy every live row, and promote them).
+   * The server sends while we build (TCP's window is the read-ahead). PGlite
+   * cannot stream: it reads keyset pages, as PostgreSQL does with `pagedLoad`.
+   */
+  async #eachRow(
+    reader: TableReader,
+    table: string,
+    keys: string[],
+    columns: string,
+    onRow: (row: unknown[]) => void,
+    progress: (table: string, rows: number) => void,
+  ): Promise<void> {
+    let n = 0;
+    if (reader.streamArrays && !this.options.pagedLoad) {
+      await reader.streamArrays(`SELECT ${columns} FROM ${table} ORDER BY ${keys.join(", ")}`, [], (row) => {
+        onRow(row);
+        if (++n % PAGE === 0) progress(table, n);
+      });
+      if (n % PAGE !== 0) progress(table, n);
+      return;
+    }
+    for await (const page of this.#pages(reader, table, keys, columns)) {
+      for (const row of page) onRow(row);
+      progress(table, n += page.length);
+    }
+  }
+
+  /**
+   * Keyset pagination: a table in key order without holding it all.
+   * On PostgreSQL (`pagedLoad`) the next page is asked for as soon as this one arrives, so
    * the server reads and sends it while the caller builds objects from this
    * one. In-process PGlite would run it on this same thread: no gain there.
    */
-  async *#pages(table: string, keys: string[], columns: string): AsyncGenerator<unknown[][]> {
+  async *#pages(
+    reader: TableReader,
+    table: string,
+    keys: string[],
+    columns: string,
+  ): AsyncGenerator<unknown[][]> {
     const order = keys.join(", ");
     const after = `WHERE (${order}) > (${keys.map((_, i) => `$${i + 1}`).join(", ")})`;
     const page = (last: unknown[] | null): Promise<unknown[][]> =>
-      this.db.queryArrays(
+      reader.queryArrays(
         `SELECT ${columns} FROM ${table} ${last ? after : ""} ORDER BY ${order} LIMIT ${PAGE}`,
         last ?? [],
       );

@@ -10,8 +10,10 @@
  * Re-evaluation is incremental: a replica's result depends only on its own
  * block replicas and on the other replicas of its dataset, so only replicas
  * of datasets that lost (or changed owners of) block replicas are evaluated
- * again, in the same order a full re-evaluation would use. `incremental:
- * false` re-evaluates everything and gives the same decisions (tested).
+ * again, in the same order a full re-evaluation would use; for the same reason
+ * a candidate's Order keys are computed once and kept until a deletion touches
+ * its dataset. `incremental: false` re-evaluates everything, computes every
+ * key at every sort, and gives the same decisions (tested).
  *
  * Long on purpose (~550 lines): the iteration, the incremental re-evaluation and the
  * per-site deletion order are one algorithm whose invariants (§3.3) hold only together.
@@ -166,15 +168,21 @@ class DetoxRun {
   readonly dpi: number;
   readonly incremental: boolean;
   readonly matched = new Set<number>();
-  readonly protectedSets = new Map<ImageReplica, Map<number, Set<number>>>();
+  // Per-replica bookkeeping sits in arrays indexed by `ImageReplica.index`, not in maps keyed by
+  // replica: with a million replicas, hashing into maps that large missed the cache at every step.
+  // The result goes through them in index order; its lists are sorted, so the order is the same.
+  /** Protected rows per policy line, per replica. */
+  readonly protectedSets: (Map<number, Set<number>> | undefined)[];
   readonly protectedBytes = new Map<ImageSite, number>();
-  readonly deleted = new Map<ImageReplica, Map<number, Set<number>>>();
+  /** Deleted rows per policy line, per replica. */
+  readonly deleted: (Map<number, Set<number>> | undefined)[];
   /** Rows handed over to another owner, per replica (the replica's `owners`, in the order of the run). */
   readonly reowned = new Map<ImageReplica, Map<number, number>>();
   /** Latest Dismiss entries of each live replica. */
-  readonly dismiss = new Map<ImageReplica, Entry[]>();
+  readonly dismiss: (Entry[] | undefined)[];
   readonly candidatesAt = new Map<ImageSite, Set<ImageReplica>>();
-  readonly dropped = new Set<ImageReplica>();
+  /** Replicas out of the run (protected, ignored or gone): 1 by index. */
+  readonly dropped: Uint8Array;
   readonly usedBefore = new Map<ImageSite, number>();
   readonly triggeredAtStart = new Set<ImageSite>();
   readonly holdBack: HoldBack | null;
@@ -182,6 +190,8 @@ class DetoxRun {
   readonly held = new Map<string, Held>();
   /** The sites this run deletes each block at (block id to site ids). */
   readonly deletedAt = new Map<number, number[]>();
+  /** Order key values of candidates (see `orderKey`). */
+  readonly orderKeys = new Map<ImageReplica, number[]>();
   evaluations = 0;
   iterations = 0;
   /** Incremental bookkeeping for the current pass. */
@@ -195,6 +205,11 @@ class DetoxRun {
     this.dpi = options.deletionPerIteration ?? 0.01;
     this.incremental = options.incremental ?? true;
     this.holdBack = options.holdBack ?? null;
+    const n = image.replicas.length;
+    this.protectedSets = slots(n);
+    this.deleted = slots(n);
+    this.dismiss = slots(n);
+    this.dropped = new Uint8Array(n);
   }
 
   *steps(): Generator<string, DetoxResult> {
@@ -223,7 +238,7 @@ class DetoxRun {
 
   /** One evaluation pass in index order: everything, or only what changed. */
   *pass(first: boolean): Generator<string, void> {
-    const live = (r: ImageReplica) => !r.removed && !this.dropped.has(r);
+    const live = (r: ImageReplica) => !r.removed && this.dropped[r.index] === 0;
     if (first || !this.incremental) {
       // Everything, in index order: the replicas are already in that order, and a
       // replica touched ahead of the position is evaluated when the pass reaches it.
@@ -333,7 +348,7 @@ class DetoxRun {
       }
     }
     if (drop || r.removed) {
-      this.dropped.add(r);
+      this.dropped[r.index] = 1;
       this.setDismiss(r, []);
     } else {
       this.setDismiss(r, dismiss);
@@ -348,13 +363,15 @@ class DetoxRun {
         blocks: e.blocks.filter((row) => !this.held.has(heldKey(r, row))),
       })).filter((e) => e.blocks.length > 0);
     }
-    const candidates = this.candidatesAt.get(r.imageSite)!;
+    // The site's candidate set changes only when the replica comes or goes (its order is kept).
+    const was = this.dismiss[r.index] !== undefined;
     if (entries.length === 0) {
-      this.dismiss.delete(r);
-      candidates.delete(r);
+      if (!was) return;
+      this.dismiss[r.index] = undefined;
+      this.candidatesAt.get(r.imageSite)!.delete(r);
     } else {
-      this.dismiss.set(r, entries);
-      candidates.add(r);
+      this.dismiss[r.index] = entries;
+      if (!was) this.candidatesAt.get(r.imageSite)!.add(r);
     }
   }
 
@@ -412,6 +429,7 @@ class DetoxRun {
       else this.deletedAt.set(blockId, [r.site.id]);
     }
     this.image.unlink(r, unlinked);
+    this.orderKeys.delete(r); // gone from its dataset's list if it lost its last row
     if (unlinked.length > 0 || handedOver.length > 0) this.touch(r.dataset.id);
     return unlinked;
   }
@@ -447,7 +465,8 @@ class DetoxRun {
   /** The replicas of a dataset must be evaluated again: later in this pass if they come after us. */
   touch(datasetId: number): void {
     for (const other of this.image.imageReplicasOf(datasetId)) {
-      if (this.dropped.has(other)) continue;
+      this.orderKeys.delete(other);
+      if (this.dropped[other.index] === 1) continue;
       if (this.position >= 0 && other.index > this.position && this.sequential) continue;
       if (this.position >= 0 && other.index > this.position && this.incremental) this.heap.push(other);
       else this.dirty.add(other);
@@ -485,7 +504,7 @@ class DetoxRun {
 
   /** Deletes a candidate's dismissed blocks and checks its site's stop condition. */
   deleteCandidate(r: ImageReplica): number {
-    const entries = this.dismiss.get(r) ?? [];
+    const entries = this.dismiss[r.index] ?? [];
     let size = 0;
     for (const e of entries) {
       const current = new Set(r.rows);
@@ -502,26 +521,48 @@ class DetoxRun {
 
   /** Candidate order: the policy's Order keys, then evaluation order (deterministic). */
   sorted(list: ImageReplica[]): ImageReplica[] {
-    const keys = this.policy.order;
-    if (keys.length === 0) return list.sort((a, b) => a.index - b.index);
-    const values = new Map(
-      list.map((r) => [r, keys.map((k) => (k.direction === "decreasing" ? -1 : 1) * k.get(r))]),
-    );
+    if (this.policy.order.length === 0) return list.sort((a, b) => a.index - b.index);
+    // Pairs in the list's order, so that the sort makes the same comparisons on the same values.
+    const pairs = list.map((r) => ({ r, key: this.orderKey(r) }));
     this.image.releaseViews();
-    return list.sort((a, b) => {
-      const va = values.get(a)!;
-      const vb = values.get(b)!;
+    pairs.sort((a, b) => {
+      const va = a.key;
+      const vb = b.key;
       for (let i = 0; i < va.length; i++) if (va[i] !== vb[i]) return va[i]! < vb[i]! ? -1 : 1;
-      return a.index - b.index;
+      return a.r.index - b.r.index;
     });
+    for (let i = 0; i < pairs.length; i++) list[i] = pairs[i]!.r;
+    return list;
+  }
+
+  /**
+   * A candidate's Order key values (signed by direction), remembered until a deletion touches its
+   * dataset. Replica variables read only the replicas of the replica's dataset (rows, owners, which
+   * replicas are left), the attributes and site records, none of which change during the run, and
+   * every change to the replicas of a dataset goes through `delete`, which calls `touch`: so a
+   * remembered key is the one `k.get` would compute now. (Site usage, which deletions do change,
+   * is no replica variable.)
+   */
+  orderKey(r: ImageReplica): number[] {
+    let key = this.orderKeys.get(r);
+    if (key === undefined) {
+      key = this.policy.order.map((k) => (k.direction === "decreasing" ? -1 : 1) * k.get(r));
+      // `incremental: false`, the reference the tests compare with, computes every key at every sort.
+      if (this.incremental) this.orderKeys.set(r, key);
+    }
+    return key;
   }
 
   // ---- the result -------------------------------------------------------------------
 
   result(): DetoxResult {
     const decisions: ReplicaDecision[] = [];
+    const replicas = this.image.replicas;
     const deletedBlocks = new Map<ImageReplica, Set<number>>();
-    for (const [r, byLine] of this.deleted) {
+    for (let i = 0; i < replicas.length; i++) {
+      const byLine = this.deleted[i];
+      if (byLine === undefined) continue;
+      const r = replicas[i]!;
       const all = new Set<number>();
       for (const [line, set] of byLine) {
         if (set.size === 0) continue;
@@ -530,15 +571,20 @@ class DetoxRun {
       }
       deletedBlocks.set(r, all);
     }
-    for (const [r, byLine] of this.protectedSets) {
+    for (let i = 0; i < replicas.length; i++) {
+      const byLine = this.protectedSets[i];
+      if (byLine === undefined) continue;
+      const r = replicas[i]!;
       const gone = deletedBlocks.get(r);
       for (const [line, set] of byLine) {
         const rows = [...set].filter((row) => !gone?.has(row));
         if (rows.length > 0) decisions.push(decision(r, "protect", line, rows));
       }
     }
-    for (const [r, entries] of this.dismiss) {
-      for (const e of entries) decisions.push(decision(r, "keep", e.line, e.blocks));
+    for (let i = 0; i < replicas.length; i++) {
+      const entries = this.dismiss[i];
+      if (entries === undefined) continue;
+      for (const e of entries) decisions.push(decision(replicas[i]!, "keep", e.line, e.blocks));
     }
     const heldBack: HeldBack[] = [];
     const heldRows = new Map<string, { r: ImageReplica; line: number; reason: string; blocks: number[] }>();
@@ -613,14 +659,17 @@ class DetoxRun {
 }
 
 function decision(r: ImageReplica, kind: DecisionKind, line: number, rows: Rows): ReplicaDecision {
-  return {
-    siteId: r.site.id,
-    datasetId: r.dataset.id,
-    decision: kind,
-    line,
-    size: rows.reduce((s, row) => s + r.sizeAt(row), 0),
-    blockIds: rows.map((row) => r.blockIdAt(row)).sort((a, b) => a - b),
-  };
+  // One walk over the rows (sizes summed in row order); rows mostly come in block id order already.
+  let size = 0;
+  let ascending = true;
+  const blockIds = new Array<number>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    size += r.sizeAt(rows[i]!);
+    blockIds[i] = r.blockIdAt(rows[i]!);
+    if (i > 0 && blockIds[i]! < blockIds[i - 1]!) ascending = false;
+  }
+  if (!ascending) blockIds.sort((a, b) => a - b);
+  return { siteId: r.site.id, datasetId: r.dataset.id, decision: kind, line, size, blockIds };
 }
 
 /** The key of a block replica in `held`: its replica's place in the evaluation order, and its row. */
@@ -636,12 +685,19 @@ function datasetLevel(action: string): "Protect" | "Delete" | "Dismiss" {
   return action.slice(0, -"Block".length) as "Protect" | "Delete" | "Dismiss";
 }
 
-function nested<K, T>(map: Map<K, Map<number, Set<T>>>, key: K, line: number): Set<T> {
-  let byLine = map.get(key);
-  if (!byLine) map.set(key, byLine = new Map());
+function nested<T>(slots: (Map<number, Set<T>> | undefined)[], r: ImageReplica, line: number): Set<T> {
+  let byLine = slots[r.index];
+  if (!byLine) slots[r.index] = byLine = new Map();
   let set = byLine.get(line);
   if (!set) byLine.set(line, set = new Set());
   return set;
+}
+
+/** An empty slot per replica (a packed array: `new Array(n)` would be a dictionary at this size). */
+function slots<T>(n: number): (T | undefined)[] {
+  const a: (T | undefined)[] = [];
+  for (let i = 0; i < n; i++) a.push(undefined);
+  return a;
 }
 
 /** A min-heap of replicas by evaluation index, without duplicates. */

@@ -170,6 +170,37 @@ Deno.test("each iteration deletes at most deletion_per_iteration of the quota, t
   assertEquals(r.result.sites[0]!.usedAfter, 8400);
 });
 
+Deno.test("a candidate's order follows deletions at other sites (order keys are not stale)", () => {
+  // T2_B (more protected) deletes /L there; /L at T2_A becomes the last copy, protected, so T2_A
+  // (now more protected) goes next and deletes /X there; back at T2_B, /X has no other copy left
+  // and sorts after /Y, which still has one: T2_B deletes /Y, not /X.
+  const h = inventory({
+    sites: { T2_A: 1000, T2_B: 1000 },
+    datasets: [
+      { name: "/P/a/AOD", size: 100, at: ["T2_A"] },
+      { name: "/P/b/AOD", size: 150, at: ["T2_B"] },
+      { name: "/L/l/AOD", size: 100, at: ["T2_A", "T2_B"] },
+      { name: "/X/x/AOD", size: 200, at: ["T2_A", "T2_B"] },
+      { name: "/Y/y/AOD", size: 100, at: ["T2_A", "T2_B"] },
+      { name: "/F/a/AOD", size: 420, at: ["T2_A"] },
+      { name: "/F/b/AOD", size: 400, at: ["T2_B"] },
+    ],
+  });
+  const policy = WATERMARKS + `Protect dataset.name == /P/*
+Protect dataset.name == /L/* and replica.num_full_other_copy_common_owner == 0
+Dismiss
+Order decreasing replica.num_full_other_copy_common_owner
+`;
+  for (const incremental of [true, false]) {
+    const r = run(h, policy, NO_ATTRIBUTES, { deletionPerIteration: 0.001, incremental });
+    assertEquals(
+      r.deleted.sort(),
+      ["/L/l/AOD@T2_B", "/X/x/AOD@T2_A", "/Y/y/AOD@T2_B"],
+      `incremental ${incremental}`,
+    );
+  }
+});
+
 Deno.test("Algo Static deletes everything needed in one pass", () => {
   const datasets = Array.from(
     { length: 100 },
@@ -297,6 +328,26 @@ Deno.test("incremental and full re-evaluation give identical decisions", () => {
     evaluationsSaved += full.result.evaluations - incremental.result.evaluations;
   }
   assert(evaluationsSaved > 0, "incremental evaluation should evaluate less");
+});
+
+Deno.test("order keys kept between iterations give the decisions of keys computed at every sort", () => {
+  // Keys that read the other replicas of the dataset (copies) and the replica's own blocks (size),
+  // a small step per iteration so that each site sorts its candidates many times, and deletions at
+  // one site changing the keys of candidates at another.
+  const policy = PHYSICS_STYLE.replace(
+    "Order decreasing dataset.usage_rank increasing replica.size",
+    "Order decreasing replica.num_full_other_copy_common_owner increasing replica.size",
+  ).replace("Protect replica.num_full_other_copy_common_owner == 0\n", "");
+  let iterations = 0;
+  for (const seed of SEEDS) {
+    const { h, attrs } = randomFederation({ seed, quota: 6000 });
+    const options = { deletionPerIteration: 0.002 };
+    const kept = run(h, policy, attrs, { ...options, incremental: true });
+    const fresh = run(h, policy, attrs, { ...options, incremental: false });
+    assertEquals(canonical(kept.result), canonical(fresh.result), `seed ${seed}`);
+    iterations += kept.result.iterations;
+  }
+  assert(iterations > SEEDS.length * 5, "the sites should sort their candidates many times");
 });
 
 Deno.test("safety: triggered sites end under Until or with nothing deletable; protected data is never deleted", () => {

@@ -58,11 +58,9 @@ export class BlockNameIndex {
   /** Sets the id of a key (replacing the key's previous id, and the id's previous key). */
   add(datasetId: number, name: string, blockId: number): void {
     if (typeof name !== "string") throw new TypeError("A block name must be a string");
-    for (const [what, v] of [["dataset id", datasetId], ["block id", blockId]] as const) {
-      if (!Number.isInteger(v) || v < 0 || v >= 2 ** 31 - 1) {
-        throw new RangeError(`${what} must be a non-negative 31-bit integer, got ${String(v)}`);
-      }
-    }
+    // Checked one by one: a loop over pairs allocated three arrays per block at load.
+    checkId("dataset id", datasetId);
+    checkId("block id", blockId);
     if (this.#datasets[blockId] === datasetId && this.#names[blockId] === name) return;
     if ((this.#used + 1) * 4 > this.#slots.length * 3) this.#grow();
     const mask = this.#slots.length - 1;
@@ -107,6 +105,12 @@ export class BlockNameIndex {
       if (this.#slots[s] === EMPTY) this.#used += 1;
       this.#slots[s] = slot;
     }
+  }
+}
+
+function checkId(what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** 31 - 1) {
+    throw new RangeError(`${what} must be a non-negative 31-bit integer, got ${String(v)}`);
   }
 }
 

@@ -30,7 +30,6 @@ export class InventoryLoader {
   readonly #replicas = PersistentVector.empty<readonly DatasetReplica[]>().edit();
   readonly #names = new NameIndex();
   readonly #quotas = new Map<number, number[]>();
-  readonly #blockIds = new Map<number, number[]>();
   #datasetReplicas = 0;
   #blockReplicas = 0;
 
@@ -79,19 +78,32 @@ export class InventoryLoader {
     lastUpdate: number;
     isOpen: boolean;
   }): void {
-    const blockIds: number[] = [];
-    this.#blockIds.set(row.id, blockIds);
-    this.#datasets.set(row.id, { ...row, size: 0, numFiles: 0, blockIds });
+    // Written out rather than `{ ...row, … }`: the spread built the record field by field (millions at load).
+    this.#datasets.set(row.id, {
+      id: row.id,
+      name: row.name,
+      status: row.status,
+      dataType: row.dataType,
+      softwareVersion: row.softwareVersion,
+      lastUpdate: row.lastUpdate,
+      isOpen: row.isOpen,
+      size: 0,
+      numFiles: 0,
+      blockIds: [],
+    });
     this.#names.datasets.set(row.name, row.id);
   }
 
+  /** The loader keeps `row` (frozen) as the block's record: pass a fresh object. */
   addBlock(row: Block): void {
-    this.#blocks.set(row.id, Object.freeze({ ...row }));
-    const d = this.#datasets.get(row.datasetId) as { size: number; numFiles: number } | undefined;
+    const d = this.#datasets.get(row.datasetId) as
+      | { size: number; numFiles: number; blockIds: number[] }
+      | undefined;
     if (!d) throw new Error(`Block ${row.id} refers to unknown dataset ${row.datasetId}`);
+    this.#blocks.set(row.id, Object.freeze(row));
     d.size += row.size;
     d.numFiles += row.numFiles;
-    this.#blockIds.get(row.datasetId)!.push(row.id);
+    d.blockIds.push(row.id);
     this.#names.blocks.add(row.datasetId, row.name, row.id);
   }
 
@@ -107,7 +119,7 @@ export class InventoryLoader {
   addBlockReplica(row: BlockReplica): void {
     const block = this.#blocks.get(row.blockId);
     if (!block) throw new Error(`Block replica refers to unknown block ${row.blockId}`);
-    const dr = this.#replicas.get(block.datasetId)?.find((r) => r.siteId === row.siteId);
+    const dr = replicaAt(this.#replicas.get(block.datasetId), row.siteId);
     if (!dr) throw new Error(`Block replica ${row.blockId}@${row.siteId} has no dataset replica`);
     const site = this.#sites.get(row.siteId)!;
     const mask = this.partitions.membership({
@@ -200,4 +212,11 @@ export class InventoryLoader {
       }),
     };
   }
+}
+
+/** The replica at a site in a dataset's short list (a loop: `find` made a closure per block replica). */
+function replicaAt(list: readonly DatasetReplica[] | undefined, siteId: number): DatasetReplica | undefined {
+  if (list === undefined) return undefined;
+  for (let i = 0; i < list.length; i++) if (list[i]!.siteId === siteId) return list[i];
+  return undefined;
 }

@@ -1,0 +1,52 @@
+import { assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
+import { dbTest } from "../../tests/helpers/db.ts";
+
+dbTest("streamArrays hands every row over in order, as arrays", async ({ db }) => {
+  if (!db.streamArrays) return; // PostgreSQL only; PGlite reads in pages
+  const seen: unknown[][] = [];
+  await db.streamArrays(
+    "SELECT i, 'n' || i, i % 2 = 0, i::bigint * 1000000000 FROM generate_series(1, 3000) AS i ORDER BY i",
+    [],
+    (row) => seen.push(row),
+  );
+  assertEquals(seen.length, 3000);
+  assertEquals(seen[0], [1, "n1", false, 1_000_000_000]);
+  assertEquals(seen[2999], [3000, "n3000", true, 3_000_000_000_000]);
+});
+
+dbTest("streamArrays stops at the first row its callback refuses, and the pool goes on", async ({ db }) => {
+  if (!db.streamArrays) return;
+  let calls = 0;
+  const error = await assertRejects(() =>
+    db.streamArrays!("SELECT i FROM generate_series(1, 200000) AS i", [], (row) => {
+      calls += 1;
+      if (row[0] === 10) throw new Error("row 10 refused");
+    })
+  );
+  assertEquals((error as Error).message, "row 10 refused");
+  assertEquals(calls, 10); // no row after the refused one reaches the callback
+  assertEquals(await db.queryArrays("SELECT 1 + 1"), [[2]]);
+});
+
+dbTest("snapshotReads sees one state of the database while another connection commits", async ({ db }) => {
+  await db.exec("CREATE TABLE snap_probe (i integer); INSERT INTO snap_probe VALUES (1), (2)");
+  const count = async (reader: Pick<typeof db, "queryArrays">) =>
+    Number((await reader.queryArrays("SELECT count(*) FROM snap_probe"))[0]![0]);
+  const seen = await db.snapshotReads(async (reader) => {
+    const before = await count(reader);
+    await db.exec("INSERT INTO snap_probe VALUES (3)"); // committed by another connection of the pool
+    return [before, await count(reader)];
+  });
+  if (db.kind === "postgres") {
+    assertEquals(seen, [2, 2], "the commit made during the reads is not seen by them");
+    // Read only: a write through the reader is refused, and the connection goes back to the pool clean.
+    const refused = await assertRejects(() =>
+      db.snapshotReads((reader) => reader.queryArrays("INSERT INTO snap_probe VALUES (4)"))
+    );
+    assertEquals((refused as { code?: string }).code, "25006"); // read_only_sql_transaction
+  } else {
+    // PGlite is this process's alone; nothing else commits while its tables load (database.ts).
+    assertEquals(seen, [2, 3]);
+  }
+  assertEquals(await count(db), 3);
+});
