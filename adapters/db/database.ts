@@ -17,15 +17,6 @@ export interface BulkTransaction {
   /** Rows as arrays. */
   query(text: string, params?: unknown[]): Promise<unknown[][]>;
   copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void>;
-  /**
-   * Sends COMMIT now, behind the statements already sent, without waiting for their answers: the
-   * transaction then ends when that COMMIT answers, one round trip sooner. Only for the last step
-   * of a writer with nothing left to decide (no fence, no statement after it): a statement that
-   * failed has aborted the transaction, so this COMMIT ends as a ROLLBACK (an error, as ever).
-   * PostgreSQL only (PGlite has no round trips to save); a wrapper that runs statements of its own
-   * after the caller's (`fencedDatabase`) must not pass it on.
-   */
-  sendCommit?(): void;
 }
 
 /**
@@ -291,21 +282,15 @@ async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction)
   try {
     const begin = conn.unsafe("BEGIN");
     begin.catch(() => {}); // awaited below, after fn has sent its own statements behind it
-    let sentCommit: ReturnType<typeof conn.unsafe> | null = null;
     let result: T;
     try {
       result = await fn({
         // deno-lint-ignore no-explicit-any
         query: async (text, params = []) => await conn.unsafe(text, params as any[]).values() as unknown[][],
         copyFrom: (table, columns, rows) => copyToPostgres(conn, table, columns, rows),
-        sendCommit: () => {
-          if (sentCommit) return;
-          sentCommit = conn.unsafe("COMMIT");
-          sentCommit.catch(() => {}); // sends it now; awaited below, once fn has read its answers
-        },
       });
       await begin;
-      const commit = await (sentCommit ?? conn.unsafe("COMMIT"));
+      const commit = await conn.unsafe("COMMIT");
       if (commit.command !== "COMMIT") {
         throw new Error(`COMMIT ended as ${commit.command}: nothing was written`);
       }

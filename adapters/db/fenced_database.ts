@@ -52,11 +52,7 @@ export function fencedDatabase(db: Database, options: FencedDatabaseOptions): Da
       }),
     bulkTransaction: (fn) =>
       db.bulkTransaction(async (tx) => {
-        // Without sendCommit: the caller's COMMIT would go out before the fence below.
-        const result = await fn({
-          query: (text, params) => tx.query(text, params),
-          copyFrom: (table, columns, rows) => tx.copyFrom(table, columns, rows),
-        });
+        const result = await fn(tx);
         await close(tx);
         return result;
       }),

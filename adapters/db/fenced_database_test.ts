@@ -9,7 +9,6 @@ import { dbTest } from "../../tests/helpers/db.ts";
 import type { Database } from "./database.ts";
 import { FencedError, SqlClusterStore } from "./cluster_store.ts";
 import { fencedDatabase, LOST_ANSWER } from "./fenced_database.ts";
-import { PipelinedWrites } from "./pipelined_writes.ts";
 import { SqlRequestStore } from "./request_store.ts";
 import { SqlLockStore } from "./lock_store.ts";
 import { SqlAppLockStore } from "./app_lock_store.ts";
@@ -196,30 +195,5 @@ dbTest(
     key = undefined;
     assertEquals(await cluster.recall("k2"), null);
     assertEquals((await db.queryArrays("SELECT count(*) FROM app_locks WHERE app = 'dealer'"))[0]![0], 0);
-  },
-);
-
-dbTest(
-  "a pipelined writer with no fence of its own is still fenced: its COMMIT is not sent before the fence",
-  async ({ db }) => {
-    await db.exec("CREATE TABLE fenced_pw (id integer PRIMARY KEY)");
-    const fenced = fencedDatabase(db, {
-      fence: async (tx) => {
-        await tx.query("SELECT 1");
-        throw new Error("deposed");
-      },
-    });
-    await assertRejects(
-      () =>
-        fenced.bulkTransaction(async (raw) => {
-          // Without a fence PipelinedWrites would send COMMIT behind its writes (sendCommit), ahead of the wrapper's.
-          const tx = new PipelinedWrites(raw);
-          await tx.query("INSERT INTO fenced_pw VALUES ($1)", [1]);
-          await tx.finish();
-        }),
-      Error,
-      "deposed",
-    );
-    assertEquals(await db.queryArrays("SELECT id FROM fenced_pw"), []);
   },
 );

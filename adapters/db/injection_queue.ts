@@ -142,7 +142,8 @@ export async function settleInjections(
     await tx.query(
       `UPDATE data_injections SET status = $1, result = $2::text::jsonb, applied_seq = $3, updated_ms = $4
        WHERE id = $5 AND status = 'queued'`,
-      [s.status, JSON.stringify(s.result), s.status === "applied" ? appliedSeq : null, nowMs, s.id],
+      // `?? null`: JSON.stringify(undefined) is undefined, a parameter the driver refuses (the whole commit fails).
+      [s.status, JSON.stringify(s.result ?? null), s.status === "applied" ? appliedSeq : null, nowMs, s.id],
     );
   }
 }

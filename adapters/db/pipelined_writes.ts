@@ -35,12 +35,9 @@ export class PipelinedWrites implements BulkTransaction {
   /**
    * Runs `last` (the fence) on the transaction itself, after everything sent,
    * then waits for every answer. A write's own error is thrown before the
-   * fence's, which would only say the transaction was aborted. Without a
-   * fence nothing is left to decide: COMMIT goes out at once behind the
-   * writes (`sendCommit`), instead of a round trip after their answers.
+   * fence's, which would only say the transaction was aborted.
    */
   async finish(last?: (tx: BulkTransaction) => Promise<void>): Promise<void> {
-    if (!last) this.tx.sendCommit?.();
     const lastDone = last ? last(this.tx).then(() => null, (e: unknown) => ({ error: e })) : null;
     await this.#settle();
     const failed = await lastDone;
