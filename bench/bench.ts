@@ -32,11 +32,10 @@ import {
 import { SeededRng } from "../actors/runtime/clock.ts";
 import { BENCH_PARTITIONS, datasetName, generateInventory, SCALES, siteName } from "./generate.ts";
 import { parsePartitions } from "../policies/partitions.ts";
-import { parseDetoxPolicy } from "../policies/detox/detox_policy.ts";
 import { evaluateOnce, runDetox } from "../policies/detox/detox_engine.ts";
 import { PartitionImage } from "../policies/detox/partition_image.ts";
 import { produceAttributes } from "../policies/producers/attributes.ts";
-import { PHYSICS_POLICY } from "./physics_policy.ts";
+import { physicsCycleInputs } from "./physics_policy.ts";
 import { BENCH_DEALER_CONFIG } from "./dealer_config.ts";
 import { benchFileops } from "./fileops.ts";
 import { benchXrootdFileops } from "./fileops_xrootd.ts";
@@ -176,15 +175,7 @@ let detoxProtection: DetoxProtection;
 {
   log("detox");
   const snap = new Snapshot(state);
-  const nowMs = Date.UTC(2026, 10, 25);
-  const rng = new SeededRng(seed + 3);
-  const accesses = Array.from({ length: Math.round(scale.datasets / 2) }, () => ({
-    dataset: datasetName(1 + rng.int(scale.datasets)),
-    site: "any",
-    day: nowMs / 1000 - 86400 * (1 + rng.int(600)),
-    accesses: rng.int(2000),
-  }));
-  const policy = parseDetoxPolicy(PHYSICS_POLICY, { nowMs, file: "physics" });
+  const { nowMs, accesses, policy } = physicsCycleInputs(scale, seed);
   // Warm up the evaluator (JIT) so that neither figure pays for it.
   evaluateOnce(
     PartitionImage.build(snap, policy, produceAttributes(snap, { now: nowMs / 1000, accesses })),

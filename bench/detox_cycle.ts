@@ -19,14 +19,12 @@ import { InventoryLoader } from "../registry/inventory/bulk_loader.ts";
 import { PartitionTable } from "../registry/inventory/partitions.ts";
 import type { DatasetStatus, DataType, SiteStatus, StorageType } from "../registry/inventory/mod.ts";
 import { Snapshot } from "../registry/inventory/mod.ts";
-import { SeededRng } from "../actors/runtime/clock.ts";
 import { parsePartitions } from "../policies/partitions.ts";
-import { parseDetoxPolicy } from "../policies/detox/detox_policy.ts";
 import { runDetox } from "../policies/detox/detox_engine.ts";
 import { PartitionImage } from "../policies/detox/partition_image.ts";
 import { produceAttributes } from "../policies/producers/attributes.ts";
-import { BENCH_PARTITIONS, datasetName, generateInventory, SCALES } from "./generate.ts";
-import { PHYSICS_POLICY } from "./physics_policy.ts";
+import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
+import { physicsCycleInputs } from "./physics_policy.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -135,15 +133,7 @@ log(`inventory built: ${cpuSecondsSince(cpu)} CPU s, RSS ${Math.round(process.me
 
 // ---- the Detox cycle, as bench/bench.ts runs it -------------------------------------------
 const snap = new Snapshot(state);
-const nowMs = Date.UTC(2026, 10, 25);
-const rng = new SeededRng(seed + 3);
-const accesses = Array.from({ length: Math.round(scale.datasets / 2) }, () => ({
-  dataset: datasetName(1 + rng.int(scale.datasets)),
-  site: "any",
-  day: nowMs / 1000 - 86400 * (1 + rng.int(600)),
-  accesses: rng.int(2000),
-}));
-const policy = parseDetoxPolicy(PHYSICS_POLICY, { nowMs, file: "physics" });
+const { nowMs, accesses, policy } = physicsCycleInputs(scale, seed);
 for (let run = 0; run < Number(values.runs); run++) {
   const t = performance.now();
   cpu = process.cpuUsage();

@@ -1,3 +1,7 @@
+import { SeededRng } from "../actors/runtime/clock.ts";
+import { parseDetoxPolicy } from "../policies/detox/detox_policy.ts";
+import { datasetName, type Scale } from "./generate.ts";
+
 /**
  * A Detox policy of our own in the style of CMS's Physics.txt (same kinds of
  * lines, same order of concerns), for the benchmark inventory's partitions.
@@ -33,3 +37,21 @@ Protect replica.num_full_other_copy_common_owner == 0 and dataset.name == /*/*/R
 Dismiss
 Order decreasing dataset.usage_rank increasing replica.size
 `;
+
+/**
+ * A bench Detox cycle's inputs (bench.ts and detox_cycle.ts run the same cycle): the policy
+ * parsed at a fixed now, and accesses to half the datasets over the last 600 days, drawn
+ * from the seed.
+ */
+export function physicsCycleInputs(scale: Scale, seed: number) {
+  const nowMs = Date.UTC(2026, 10, 25);
+  const rng = new SeededRng(seed + 3);
+  const accesses = Array.from({ length: Math.round(scale.datasets / 2) }, () => ({
+    dataset: datasetName(1 + rng.int(scale.datasets)),
+    site: "any",
+    day: nowMs / 1000 - 86400 * (1 + rng.int(600)),
+    accesses: rng.int(2000),
+  }));
+  const policy = parseDetoxPolicy(PHYSICS_POLICY, { nowMs, file: "physics" });
+  return { nowMs, accesses, policy };
+}
