@@ -53,6 +53,7 @@ import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
 import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
 import { parseEnforcerRules } from "../policies/enforcer_rules.ts";
 import type { CopyRequest } from "../registry/requests/copy_request.ts";
+import { cpuSecondsSince, round } from "./figures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -463,13 +464,3 @@ await system.shutdown();
 if (values["database-url"]) await db.exec(`DROP SCHEMA ${db.schema} CASCADE`);
 await db.close();
 console.log(JSON.stringify(figures, null, 2));
-
-function cpuSecondsSince(start: { user: number; system: number }): number {
-  const d = process.cpuUsage(start);
-  return round((d.user + d.system) / 1e6, 3);
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}

@@ -25,6 +25,7 @@ import { PartitionImage } from "../policies/detox/partition_image.ts";
 import { produceAttributes } from "../policies/producers/attributes.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
 import { physicsCycleInputs } from "./physics_policy.ts";
+import { cpuSecondsSince, round } from "./figures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -163,14 +164,4 @@ for (let run = 0; run < Number(values.runs); run++) {
     rss_mb: Math.round(process.memoryUsage().rss / 1e6),
     loadavg: Deno.loadavg()[0],
   }));
-}
-
-function cpuSecondsSince(start: { user: number; system: number }): number {
-  const d = process.cpuUsage(start);
-  return round((d.user + d.system) / 1e6, 3);
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -20,6 +20,7 @@ import { migrate } from "../adapters/db/migrate.ts";
 import type { InventoryCommand, PartitionDefinition } from "../registry/inventory/mod.ts";
 import { parsePartitions } from "../policies/partitions.ts";
 import { BENCH_PARTITIONS, datasetName, generateInventory, type Scale, SCALES } from "./generate.ts";
+import { cpuSecondsSince, round } from "./figures.ts";
 
 /** The writer the journal section ran, left running for the sections after it. */
 export interface JournalBench {
@@ -100,10 +101,10 @@ export async function benchJournal(
   }
   await Promise.all(pending);
   const journalSeconds = (performance.now() - t) / 1000;
-  const used = process.cpuUsage(cpu);
+  const cpuSeconds = cpuSecondsSince(cpu);
   figures["journal.commands"] = commands.length;
   figures["journal.commands_per_second"] = Math.round(commands.length / journalSeconds);
-  figures["journal.cpu_seconds"] = round((used.user + used.system) / 1e6, 3);
+  figures["journal.cpu_seconds"] = cpuSeconds;
   figures["journal.transactions"] = publication.snapshot().generation - generation;
 
   // The limit: the same rows (one per command, at a second new site) copied raw into the same
@@ -144,11 +145,6 @@ export async function benchJournal(
     3,
   );
   return { figures, system, gateway, publication };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 async function main(): Promise<void> {
