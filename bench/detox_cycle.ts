@@ -15,9 +15,10 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import type { Cell, Database } from "../adapters/db/database.ts";
+import { STORED_TABLES } from "../adapters/db/stored_rows.ts";
 import { InventoryLoader } from "../registry/inventory/bulk_loader.ts";
 import { PartitionTable } from "../registry/inventory/partitions.ts";
-import type { DatasetStatus, DataType, SiteStatus, StorageType } from "../registry/inventory/mod.ts";
+import type { SiteStatus, StorageType } from "../registry/inventory/mod.ts";
 import { Snapshot } from "../registry/inventory/mod.ts";
 import { parsePartitions } from "../policies/partitions.ts";
 import { runDetox } from "../policies/detox/detox_engine.ts";
@@ -65,6 +66,8 @@ const sink = {
   },
 } as unknown as Database;
 
+const STORED = new Map(STORED_TABLES.map((t) => [t.name as string, t]));
+
 function addRow(name: string, c: Cell[]): void {
   switch (name) {
     case "groups":
@@ -81,39 +84,15 @@ function addRow(name: string, c: Cell[]): void {
       });
     case "quotas":
       return loader.addQuota(c[0] as number, c[1] as number, c[2] as number);
+    case "block_replicas": // file_ids come as COPY's JSON text; the store's rows have them parsed
+      return STORED.get(name)!.add(
+        loader,
+        c[6] === null ? c : [...c.slice(0, 6), JSON.parse(c[6] as string)],
+      );
     case "datasets":
-      return loader.addDataset({
-        id: c[0] as number,
-        name: c[1] as string,
-        status: c[2] as DatasetStatus,
-        dataType: c[3] as DataType,
-        softwareVersion: c[4] as string,
-        lastUpdate: c[5] as number,
-        isOpen: c[6] as boolean,
-      });
     case "blocks":
-      return loader.addBlock({
-        id: c[0] as number,
-        datasetId: c[1] as number,
-        name: c[2] as string,
-        size: c[3] as number,
-        numFiles: c[4] as number,
-        isOpen: c[5] as boolean,
-        lastUpdate: c[6] as number,
-      });
     case "dataset_replicas":
-      return loader.addDatasetReplica(c[0] as number, c[1] as number, c[2] as boolean, c[3] as number);
-    case "block_replicas":
-      return loader.addBlockReplica({
-        blockId: c[0] as number,
-        siteId: c[1] as number,
-        groupId: c[2] as number,
-        isCustodial: c[3] as boolean,
-        size: c[4] as number,
-        lastUpdate: c[5] as number,
-        fileIds: c[6] === null ? null : Object.freeze(JSON.parse(c[6] as string) as number[]),
-        partitions: 0,
-      });
+      return STORED.get(name)!.add(loader, c);
     default:
       throw new Error(`unexpected table ${name}`);
   }

@@ -5,8 +5,6 @@
  */
 import {
   COMMAND_VERSION,
-  type DatasetStatus,
-  type DataType,
   type FileAnnex,
   type FileNeeds,
   type FileRecord,
@@ -35,6 +33,7 @@ import { settleInjections } from "./injection_queue.ts";
 import { insertReplicaOperations } from "./replica_operations.ts";
 import { recordCommittedKeys } from "./cluster_store.ts";
 import { PipelinedWrites } from "./pipelined_writes.ts";
+import { STORED_TABLES } from "./stored_rows.ts";
 import { decodeJournalRow, encodeCommands, JOURNAL_FORMAT } from "./journal_codec.ts";
 
 /** Rows per page when streaming tables at start-up. */
@@ -123,72 +122,16 @@ export class SqlInventoryStore implements InventoryStore {
     ) {
       loader.addQuota(siteId as number, partitionId as number, quota as number);
     }
-    await this.#eachRow(
-      reader,
-      "datasets",
-      ["id"],
-      "id, name, status, data_type, software_version, last_update, is_open",
-      ([id, name, status, dataType, softwareVersion, lastUpdate, isOpen]) =>
-        loader.addDataset({
-          id: id as number,
-          name: name as string,
-          status: status as DatasetStatus,
-          dataType: dataType as DataType,
-          softwareVersion: softwareVersion as string | null,
-          lastUpdate: lastUpdate as number,
-          isOpen: isOpen as boolean,
-        }),
-      progress,
-    );
-    await this.#eachRow(
-      reader,
-      "blocks",
-      ["id"],
-      "id, dataset_id, name, size, num_files, is_open, last_update",
-      ([id, datasetId, name, size, numFiles, isOpen, lastUpdate]) =>
-        loader.addBlock({
-          id: id as number,
-          datasetId: datasetId as number,
-          name: name as string,
-          size: size as number,
-          numFiles: numFiles as number,
-          isOpen: isOpen as boolean,
-          lastUpdate: lastUpdate as number,
-        }),
-      progress,
-    );
-    await this.#eachRow(
-      reader,
-      "dataset_replicas",
-      ["dataset_id", "site_id"],
-      "dataset_id, site_id, growing, group_id",
-      ([datasetId, siteId, growing, groupId]) =>
-        loader.addDatasetReplica(
-          datasetId as number,
-          siteId as number,
-          growing as boolean,
-          groupId as number,
-        ),
-      progress,
-    );
-    await this.#eachRow(
-      reader,
-      "block_replicas",
-      ["block_id", "site_id"],
-      "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
-      ([blockId, siteId, groupId, isCustodial, size, lastUpdate, fileIds]) =>
-        loader.addBlockReplica({
-          blockId: blockId as number,
-          siteId: siteId as number,
-          groupId: groupId as number,
-          isCustodial: isCustodial as boolean,
-          size: size as number,
-          lastUpdate: lastUpdate as number,
-          fileIds: fileIds === null ? null : Object.freeze(fileIds as number[]),
-          partitions: 0,
-        }),
-      progress,
-    );
+    for (const table of STORED_TABLES) {
+      await this.#eachRow(
+        reader,
+        table.name,
+        table.keys,
+        table.columns,
+        (row) => table.add(loader, row),
+        progress,
+      );
+    }
     return {
       generation: tableSeq!,
       counters: {
@@ -227,7 +170,7 @@ export class SqlInventoryStore implements InventoryStore {
   async #eachRow(
     reader: TableReader,
     table: string,
-    keys: string[],
+    keys: readonly string[],
     columns: string,
     onRow: (row: unknown[]) => void,
     progress: (table: string, rows: number) => void,
@@ -256,7 +199,7 @@ export class SqlInventoryStore implements InventoryStore {
   async *#pages(
     reader: TableReader,
     table: string,
-    keys: string[],
+    keys: readonly string[],
     columns: string,
   ): AsyncGenerator<unknown[][]> {
     const order = keys.join(", ");
