@@ -280,13 +280,30 @@ export class SqlInventoryStore implements InventoryStore {
    * without waiting for each answer; see PipelinedWrites), the fence last.
    */
   async commit(
-    { entry, base, state, changes, injections, operations, idempotencyKeys }: CommitBatch,
+    { entry, base, state, changes, injections, operations, idempotencyKeys, after: previous, onWritten }:
+      CommitBatch,
   ): Promise<void> {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
     await this.db.bulkTransaction(async (raw) => {
       const tx = new PipelinedWrites(raw);
+      // Commit chaining: nothing of ours reaches the server before the previous commit's statements are
+      // all answered, so that it holds the inventory_meta row lock before we ask for it (taken first
+      // below). Asked for the other way round, it would wait for us and we for its COMMIT: a deadlock.
+      if (previous) await previous.written;
+      // First, the inventory_meta row: it serializes commits on the server. A chained commit waits here
+      // until the previous one has ended, and every statement after this one takes its snapshot after
+      // that: a row the previous commit inserted is seen (a DELETE taking its snapshot earlier would
+      // miss it). The previous commit must have committed: the row then holds its sequence number.
+      tx.queryChecked("SELECT table_seq FROM inventory_meta WHERE id = 1 FOR UPDATE", [], (rows) => {
+        const tableSeq = rows[0]?.[0];
+        if (previous && tableSeq !== previous.seq) {
+          throw new Error(
+            `commit ${entry.seq} chained to ${previous.seq}, which did not commit (table_seq is ${tableSeq})`,
+          );
+        }
+      });
       await tx.query(
         "INSERT INTO inventory_journal (seq, at_ms, version, commands, annex) VALUES ($1, $2, $3, $4, $5)",
         [
@@ -441,6 +458,10 @@ export class SqlInventoryStore implements InventoryStore {
       // Delivered at commit whatever its place in the transaction.
       await tx.query("SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
       await tx.finish(this.options.fence);
+      onWritten?.();
+      // Acknowledged means durable, in order: our COMMIT only once the previous one is durable and
+      // published. If it failed (or may not have committed), we roll back.
+      if (previous) await previous.published;
     });
   }
 }

@@ -26,6 +26,17 @@ export class PipelinedWrites implements BulkTransaction {
     return Promise.resolve([]);
   }
 
+  /**
+   * Like `query`, and `check` is given the statement's rows when they arrive: what it throws
+   * fails the transaction as the statement's own error would (surfacing in `finish`, which runs
+   * before COMMIT is sent).
+   */
+  queryChecked(text: string, params: unknown[], check: (rows: unknown[][]) => void): void {
+    const sent = this.tx.query(text, params).then(check);
+    sent.catch(() => {}); // read in settle()
+    this.#pending.push(sent);
+  }
+
   /** COPY waits for what was sent before it: its data stream is not pipelined. */
   async copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void> {
     await this.#settle();
