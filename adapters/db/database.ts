@@ -285,8 +285,13 @@ async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction)
     let result: T;
     try {
       result = await fn({
-        // deno-lint-ignore no-explicit-any
-        query: async (text, params = []) => await conn.unsafe(text, params as any[]).values() as unknown[][],
+        // Prepared (named, per connection): postgres.js's `unsafe` otherwise describes every statement
+        // that has parameters first and waits for the answer before it sends the next one, a round trip
+        // each that undid the pipelining. Every text sent here is fixed by the code (parameters carry
+        // the rows), so each connection prepares a bounded set once.
+        query: async (text, params = []) =>
+          // deno-lint-ignore no-explicit-any
+          await conn.unsafe(text, params as any[], { prepare: true }).values() as unknown[][],
         copyFrom: (table, columns, rows) => copyToPostgres(conn, table, columns, rows),
       });
       await begin;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { hasControlCharacters } from "../../registry/inventory/mod.ts";
 import type { Database } from "./database.ts";
 import { ownerDnCandidates } from "./proxy_dn.ts";
@@ -38,7 +39,7 @@ export class SqlUserStore implements UserStore {
       throw new TypeError("Invalid DN");
     }
     const token = TOKEN_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
-    const hash = await sha256Hex(token);
+    const hash = sha256Hex(token);
     await this.#write(() =>
       this.db.transaction(async (tx) => {
         let row = await tx.selectFrom("users").select(["id", "revoked_ms"]).where("name", "=", user.name)
@@ -130,7 +131,7 @@ export class SqlUserStore implements UserStore {
    */
   async authenticateToken(token: string, nowMs: number): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
-    const hash = await sha256Hex(token);
+    const hash = sha256Hex(token);
     const cache = this.#cache;
     const cached = cache?.get(hash);
     if (cached) {
@@ -253,9 +254,12 @@ function checkUserName(name: string): void {
   }
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * Synchronous: WebCrypto's `digest` hands every call to a worker thread and back, 120–470 µs of
+ * this thread per token on the bench machine (~10 % of an injection's CPU), against ~2 µs here.
+ */
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 function base64url(bytes: Uint8Array): string {
