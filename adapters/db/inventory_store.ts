@@ -278,6 +278,11 @@ export class SqlInventoryStore implements InventoryStore {
    * state cannot be in the tables, so they go in with COPY or a plain INSERT;
    * changed rows are upserted and vanished rows deleted. The statements are pipelined (sent
    * without waiting for each answer; see PipelinedWrites), the fence last.
+   *
+   * Chained (`after`): the inventory_meta row is locked by the first statement, which a chained
+   * commit's statements reach only once the previous commit's are all answered; it then waits on
+   * the server until that one has ended, checks that it committed (its sequence in `table_seq`),
+   * and every later statement sees it. COMMIT goes out only once the previous one is published.
    */
   async commit(
     { entry, base, state, changes, injections, operations, idempotencyKeys, after: previous, onWritten }:
@@ -584,12 +589,34 @@ async function upsert(
     const chunk = rows.slice(i, i + WRITE_CHUNK);
     await tx.query(
       text,
-      columns.map(([, t], c) =>
-        chunk.map((r) => (t === "boolean" && r[c] !== null ? String(r[c]) : r[c] ?? null))
-      ),
+      columns.map(([, t], c) => arrayLiteral(chunk, c, t === "integer" || t === "bigint")),
     );
   }
 }
+
+/**
+ * Column `c` of `rows` as a PostgreSQL array literal, which both drivers pass through as it is:
+ * their own serialization quoted and escaped every element through a closure and two regex
+ * replaces (~6 % of an injection's CPU on PostgreSQL). Numbers go bare, anything else quoted
+ * (booleans as `true`/`false`, cast back in the SELECT).
+ */
+export function arrayLiteral(rows: readonly Cell[][], c: number, numeric: boolean): string {
+  let out = "{";
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i]![c];
+    if (i > 0) out += ",";
+    if (v === null || v === undefined) out += "NULL";
+    else if (numeric) out += String(v);
+    else {
+      const text = String(v);
+      out += ARRAY_SPECIAL.test(text) ? `"${text.replace(/[\\"]/g, "\\$&")}"` : `"${text}"`;
+    }
+  }
+  return out + "}";
+}
+
+/** What an array literal's quoted element escapes. */
+const ARRAY_SPECIAL = /[\\"]/;
 
 async function deleteKeys(
   tx: BulkTransaction,
