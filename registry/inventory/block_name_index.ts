@@ -61,7 +61,13 @@ export class BlockNameIndex {
     // Checked one by one: a loop over pairs allocated three arrays per block at load.
     checkId("dataset id", datasetId);
     checkId("block id", blockId);
-    if (this.#datasets[blockId] === datasetId && this.#names[blockId] === name) return;
+    // The length first: a new id (every block at load) would read past the arrays' end.
+    if (
+      blockId < this.#datasets.length && this.#datasets[blockId] === datasetId &&
+      this.#names[blockId] === name
+    ) {
+      return;
+    }
     if ((this.#used + 1) * 4 > this.#slots.length * 3) this.#grow();
     const mask = this.#slots.length - 1;
     let s = hashKey(datasetId, name) & mask;
