@@ -4,7 +4,7 @@
  * just before its COMMIT (its statements answered) by a wrapper of the real store.
  */
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
-import { dbTest } from "../../tests/helpers/db.ts";
+import { dbTest, postgresTest } from "../../tests/helpers/db.ts";
 import { startWriter } from "../../tests/helpers/writer.ts";
 import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
 import type { CommitBatch, InventoryStore, PreviousCommit } from "../../adapters/db/inventory_store_port.ts";
@@ -337,3 +337,45 @@ dbTest("a commit chained to one that did not commit, or failed, writes nothing",
   assertEquals(await journalSeqs(db), []);
   assertEquals(await datasetNames(db), []);
 });
+
+postgresTest(
+  "a chained commit failing early (its lock wait cancelled) restarts the writer only once the one before it is published",
+  async ({ db }) => {
+    // A chained commit can fail while the previous COMMIT is still in flight: lock_timeout or
+    // statement_timeout set by an operator, a cancel. Reloading then would load tables without the previous
+    // commit, which lands (and is acknowledged) afterwards: the new writer would answer from a stale head.
+    const store = new HeldStore(db);
+    const { system, gateway, publication } = await startWriter(db, undefined, undefined, { store });
+    await gateway.submit(dataset("/Setup/A/X"));
+    const g = gateway.snapshot().generation;
+    const releaseA = store.hold(g + 1);
+    const a = gateway.submit(dataset("/Chain/A/X"));
+    await store.written(g + 1);
+    const b = gateway.submit(dataset("/Chain/B/X"));
+    await store.started(g + 2);
+    await chainedWaits(db);
+    const [[cancelled]] = await db.queryArrays(
+      `SELECT count(pg_cancel_backend(pid))::integer FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    ) as [[number]];
+    assertEquals(cancelled, 1);
+    // Round trips, not time: B's error reaches the writer within a few; it must not restart on it yet.
+    for (let i = 0; i < 100 && system.incarnationOf("/inventory") === 1; i++) {
+      await db.queryArrays("SELECT 1");
+    }
+    assertEquals(system.incarnationOf("/inventory"), 1, "reloaded while the previous COMMIT was in flight");
+    assertEquals(publication.snapshot().generation, g);
+    releaseA();
+    const [ra, rb] = await Promise.all([a, b]);
+    assert(ra.ok && ra.generation === g + 1, JSON.stringify(ra));
+    assert(!rb.ok && rb.error === WRITE_FAILED, JSON.stringify(rb));
+    await system.runUntilIdle();
+    assertEquals(system.incarnationOf("/inventory"), 2);
+    // The reloaded writer has A: deleting A's dataset applies, on the next generation.
+    const deleted = await gateway.submit({ commands: [c({ op: "dataset.delete", name: "/Chain/A/X" })] });
+    assert(deleted.ok && deleted.outcomes[0]!.status === "applied", JSON.stringify(deleted));
+    assertEquals(deleted.generation, g + 2);
+    assertEquals(await datasetNames(db), ["/Setup/A/X"]);
+    await system.shutdown();
+  },
+);

@@ -294,7 +294,7 @@ export class SqlInventoryStore implements InventoryStore {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
-    await this.db.bulkTransaction(async (raw) => {
+    const written = this.db.bulkTransaction(async (raw) => {
       const tx = new PipelinedWrites(raw);
       // Commit chaining: nothing of ours reaches the server before the previous commit's statements are
       // all answered, so that it holds the inventory_meta row lock before we ask for it (taken first
@@ -471,6 +471,15 @@ export class SqlInventoryStore implements InventoryStore {
       // published. If it failed (or may not have committed), we roll back.
       if (previous) await previous.published;
     });
+    try {
+      await written;
+    } catch (error) {
+      // A chained commit can fail before the previous one has ended (a lock_timeout or statement_timeout
+      // on its wait, a cancel, its connection lost). Its failure makes the writer reload: not before the
+      // previous commit is published or has failed, or the reload would miss a commit that then lands.
+      if (previous) await previous.published.catch(() => {});
+      throw error;
+    }
   }
 }
 
