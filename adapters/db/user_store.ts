@@ -160,6 +160,9 @@ export class SqlUserStore implements UserStore {
       .where("user_tokens.token_hash", "=", "")
       .where("user_tokens.revoked_ms", "is", null).where("users.revoked_ms", "is", null)
       .compile();
+    // The hash is bound as the statement's only parameter: a condition added above with a value of its
+    // own would shift it.
+    if (lookup.parameters.length !== 1) throw new Error("the token lookup must have one parameter");
     const { rows } = await this.db.kysely.executeQuery<TokenRow>(CompiledQuery.raw(lookup.sql, [hash]));
     const first = rows[0];
     if (!first) return null;
