@@ -58,8 +58,10 @@ export class PipelinedWrites implements BulkTransaction {
   async #settle(): Promise<void> {
     const pending = this.#pending;
     this.#pending = [];
-    const results = await Promise.allSettled(pending);
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    // The first failure is the answer (one connection answers in order, so it is the first statement
+    // that failed): the transaction is aborted whatever the rest do. Not waiting for the rest matters on
+    // a lost connection, where postgres.js never settles statements still queued behind the one that
+    // failed (porsager/postgres#1208).
+    await Promise.all(pending);
   }
 }
