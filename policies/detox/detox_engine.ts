@@ -277,10 +277,15 @@ class DetoxRun {
         if (!line.condition.match(r)) continue;
         this.matched.add(line.line);
         if (isBlockLine(line)) {
-          const visible = r.visible();
+          // The visible block replicas through one cursor (no view per block replica).
           const matching: number[] = [];
-          for (const b of visible) if (line.condition.match(b)) matching.push(b.row);
-          if (matching.length === visible.length) {
+          let visible = 0;
+          r.someVisible((b) => {
+            visible += 1;
+            if (line.condition.match(b)) matching.push(b.row);
+            return false;
+          });
+          if (matching.length === visible) {
             actions.push({ kind: datasetLevel(line.action), line: line.line });
             return actions;
           }

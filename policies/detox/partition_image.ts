@@ -32,20 +32,41 @@ import type {
 } from "../language/mod.ts";
 import type { DetoxPolicy } from "./detox_policy.ts";
 
-/** A view of one row of an image replica, for conditions; it is its own `br`. Identity means nothing. */
+/**
+ * A view of one row of an image replica, for conditions; it is its own `br`. Identity means nothing:
+ * `someVisible` moves one view over the rows (`moveTo`) instead of making one per row.
+ */
 export class ImageBlockReplica implements EvalBlockReplica, BlockReplicaFields {
   readonly br: BlockReplicaFields = this;
   #block: Block | null = null;
+  #row: number;
   constructor(
     readonly replica: ImageReplica,
     /** Row in the replica's columns. */
-    readonly row: number,
-    readonly groupId: number,
-  ) {}
+    row: number,
+  ) {
+    this.#row = row;
+  }
+
+  get row(): number {
+    return this.#row;
+  }
+
+  /** Points the view at another row of its replica. */
+  moveTo(row: number): this {
+    this.#row = row;
+    this.#block = null;
+    return this;
+  }
+
+  /** The current owner (the replica's, which Detox may have changed). */
+  get groupId(): number {
+    return this.replica.groupIdAt(this.#row);
+  }
 
   /** Looked up on first ask: most conditions read the owner or the replica's fields, not the block. */
   get block(): Block {
-    return this.#block ??= this.replica.world.snapshot.blockById(this.replica.columns.blockIdAt(this.row))!;
+    return this.#block ??= this.replica.world.snapshot.blockById(this.replica.columns.blockIdAt(this.#row))!;
   }
 
   get blockId(): number {
@@ -122,10 +143,7 @@ export class ImageReplica implements EvalReplica {
   views(): readonly ImageBlockReplica[] {
     if (this.#views !== null) return this.#views;
     const views = new Array<ImageBlockReplica>(this.rows.length);
-    for (let i = 0; i < views.length; i++) {
-      const row = this.rows[i]!;
-      views[i] = new ImageBlockReplica(this, row, this.groupIdAt(row));
-    }
+    for (let i = 0; i < views.length; i++) views[i] = new ImageBlockReplica(this, this.rows[i]!);
     this.world.viewed(this);
     return this.#views = views;
   }
@@ -134,6 +152,27 @@ export class ImageReplica implements EvalReplica {
     const views = this.views();
     const hidden = this.hidden;
     return hidden === null || hidden.size === 0 ? views : views.filter((b) => !hidden.has(b.row));
+  }
+
+  /** `visible().some(test)` with one view moved over the rows (the language's cursor). */
+  someVisible(test: (b: ImageBlockReplica) => boolean): boolean {
+    const rows = this.rows;
+    const hidden = this.hidden;
+    const cursor = new ImageBlockReplica(this, 0);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (hidden !== null && hidden.has(row)) continue;
+      if (test(cursor.moveTo(row))) return true;
+    }
+    return false;
+  }
+
+  visibleCount(): number {
+    const hidden = this.hidden;
+    if (hidden === null || hidden.size === 0) return this.rows.length;
+    let n = 0;
+    for (const row of this.rows) if (!hidden.has(row)) n++;
+    return n;
   }
 
   /** Drops the views (the world's `releaseViews`). */
@@ -198,19 +237,31 @@ export class PartitionImage implements EvalWorld {
       image.sites.push(imageSite);
       for (const dr of snapshot.replicasAt(site.id)) {
         let columns = dr.columns;
-        // The partition tested in place: the image keeps row numbers, no record.
-        const rows: number[] = [];
         const length = columns.length;
-        for (let i = 0; i < length; i++) {
-          if ((columns.partitionsAt(i) & mask) === 0) continue;
-          rows.push(i);
-          imageSite.used += columns.sizeAt(i);
+        // The partition tested in place: the image keeps row numbers, no record. The columns' summaries
+        // settle most replicas without reading their rows (all in the partition, or none).
+        let rows: readonly number[];
+        const total = columns.exactTotalSize;
+        if ((columns.partitionsOfAny & mask) === 0) {
+          rows = NO_ROWS;
+        } else if ((columns.partitionsOfAll & mask) !== 0 && Number.isSafeInteger(imageSite.used + total)) {
+          // Integral sizes whose sum stays a safe integer: adding the total is adding them one by one.
+          rows = allRows(length);
+          imageSite.used += total;
+        } else {
+          const some: number[] = [];
+          for (let i = 0; i < length; i++) {
+            if ((columns.partitionsAt(i) & mask) === 0) continue;
+            some.push(i);
+            imageSite.used += columns.sizeAt(i);
+          }
+          rows = some;
         }
         if (rows.length === 0 && length === 0 && site.storageType === "mss") {
           // Safety measure of the original: an empty tape replica gets zero-size placeholders
           // so that it can be evaluated; they are never reported back.
           columns = placeholders(site.id, snapshot.datasetById(dr.datasetId)!);
-          for (let i = 0; i < columns.length; i++) rows.push(i);
+          rows = allRows(columns.length);
         }
         if (rows.length === 0) continue;
         // Looked up only for replicas in the image (half of them at the bench's scales).
@@ -306,6 +357,21 @@ export class PartitionImage implements EvalWorld {
       list.splice(list.indexOf(r), 1);
     }
   }
+}
+
+const NO_ROWS: readonly number[] = Object.freeze([]);
+/** Shared lists 0, 1, …, n - 1 by n: an image replica's rows are replaced, never edited. */
+const ALL_ROWS = new Map<number, readonly number[]>();
+
+/** The rows 0 … n - 1 (one shared frozen list per length). */
+function allRows(n: number): readonly number[] {
+  let rows = ALL_ROWS.get(n);
+  if (rows === undefined) {
+    const list = new Array<number>(n);
+    for (let i = 0; i < n; i++) list[i] = i;
+    ALL_ROWS.set(n, rows = Object.freeze(list));
+  }
+  return rows;
 }
 
 /** Zero-size complete block replicas of every block of a dataset, owned by nobody, in no partition. */

@@ -9,6 +9,8 @@ import {
   type EvalSite,
   isBlockReplica,
   type ReplicaTarget,
+  someVisible,
+  visibleCount,
 } from "./targets.ts";
 
 export type ValueType = "bool" | "numeric" | "text" | "time";
@@ -31,6 +33,11 @@ export interface ReplicaVariable {
   /** The producer attribute it needs (for configuration checks and summaries). */
   readonly attribute?: string;
   get(t: ReplicaTarget): Value | readonly Value[];
+  /**
+   * Block-replica variables: whether `test` holds for the value of any visible block replica of a
+   * dataset replica (what a predicate on `get`'s list means), one block replica at a time.
+   */
+  anyOf?(r: EvalReplica, test: (v: Value) => boolean): boolean;
 }
 
 export interface SiteVariable {
@@ -67,9 +74,14 @@ const ON_TAPE = Object.freeze({ NONE: 0, FULL: 1, PARTIAL: 2, PART: 2 });
 
 const replicaOf = (t: ReplicaTarget): EvalReplica => (isBlockReplica(t) ? t.replica : t);
 const datasetOf = (t: ReplicaTarget) => replicaOf(t).dataset;
-/** Block-replica scope: one value, or one per visible block replica of a dataset replica. */
-const perBlock = <T extends Value>(f: (b: EvalBlockReplica) => T) => (t: ReplicaTarget): T | readonly T[] =>
-  isBlockReplica(t) ? f(t) : t.visible().map(f);
+/**
+ * Block-replica scope: one value, or one per visible block replica of a dataset replica; `anyOf`
+ * asks them one at a time, stopping at the first that passes (f is pure: the same answer as `get`).
+ */
+const perBlock = <T extends Value>(f: (b: EvalBlockReplica) => T) => ({
+  get: (t: ReplicaTarget): T | readonly T[] => isBlockReplica(t) ? f(t) : t.visible().map(f),
+  anyOf: (r: EvalReplica, test: (v: Value) => boolean): boolean => someVisible(r, (b) => test(f(b))),
+});
 
 function isComplete(b: EvalBlockReplica): boolean {
   return b.br.fileIds === null;
@@ -77,17 +89,20 @@ function isComplete(b: EvalBlockReplica): boolean {
 
 /** Has every block of the dataset, each complete. */
 export function isFull(r: EvalReplica): boolean {
-  const visible = r.visible();
-  return visible.length === r.dataset.blockIds.length && visible.every(isComplete);
+  return visibleCount(r) === r.dataset.blockIds.length && !someVisible(r, (b) => !isComplete(b));
 }
 
 function owners(r: EvalReplica): Set<number> {
-  return new Set(r.visible().map((b) => b.groupId));
+  const groups = new Set<number>();
+  someVisible(r, (b) => {
+    groups.add(b.groupId);
+    return false;
+  });
+  return groups;
 }
 
 function sharesOwner(a: Set<number>, r: EvalReplica): boolean {
-  for (const b of r.visible()) if (a.has(b.groupId)) return true;
-  return false;
+  return someVisible(r, (b) => a.has(b.groupId));
 }
 
 function onTape(r: EvalReplica): number {
@@ -100,12 +115,27 @@ function onTape(r: EvalReplica): number {
   return state;
 }
 
-function otherReplicasOfBlock(b: EvalBlockReplica): EvalBlockReplica[] {
-  const out: EvalBlockReplica[] = [];
+/** Whether `test` holds for a visible replica of the block at any replica of its dataset (its own included). */
+function someReplicaOfBlock(b: EvalBlockReplica, test: (o: EvalBlockReplica) => boolean): boolean {
+  const blockId = b.blockId;
   for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
-    for (const other of r.visible()) if (other.blockId === b.blockId) out.push(other);
+    if (someVisible(r, (o) => o.blockId === blockId && test(o))) return true;
   }
-  return out;
+  return false;
+}
+
+/** `r.visible().reduce(f, initial)`, without views when the replica has a cursor. */
+function foldVisible(
+  r: EvalReplica,
+  initial: number,
+  f: (acc: number, b: EvalBlockReplica) => number,
+): number {
+  let acc = initial;
+  someVisible(r, (b) => {
+    acc = f(acc, b);
+    return false;
+  });
+  return acc;
 }
 
 function release(version: string | null): string {
@@ -207,25 +237,25 @@ const vars: ReplicaVariable[] = [
     name: "replica.size",
     type: "numeric",
     local: false,
-    get: (t) => replicaOf(t).visible().reduce((s, b) => s + b.br.size, 0),
+    get: (t) => foldVisible(replicaOf(t), 0, (s, b) => s + b.br.size),
   },
   {
     name: "replica.incomplete",
     type: "bool",
     local: false,
-    get: (t) => replicaOf(t).visible().some((b) => !isComplete(b)),
+    get: (t) => someVisible(replicaOf(t), (b) => !isComplete(b)),
   },
   {
     name: "replica.last_block_created",
     type: "time",
     local: false,
-    get: (t) => replicaOf(t).visible().reduce((m, b) => Math.max(m, b.br.lastUpdate), 0),
+    get: (t) => foldVisible(replicaOf(t), 0, (m, b) => Math.max(m, b.br.lastUpdate)),
   },
   {
     name: "replica.first_block_created",
     type: "time",
     local: false,
-    get: (t) => replicaOf(t).visible().reduce((m, b) => Math.min(m, b.br.lastUpdate), 0xffffffff),
+    get: (t) => foldVisible(replicaOf(t), 0xffffffff, (m, b) => Math.min(m, b.br.lastUpdate)),
   },
   {
     name: "replica.num_access",
@@ -270,38 +300,35 @@ const vars: ReplicaVariable[] = [
     name: "blockreplica.is_last_transfer_source",
     type: "bool",
     local: false,
-    get: perBlock((b) => {
+    ...perBlock((b) => {
       if (!isComplete(b)) return false;
       let transferOngoing = false;
-      // The other replicas of the block, walked in place (Detox asks this of every replica each cycle).
-      for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
-        for (const other of r.visible()) {
-          if (other.blockId !== b.blockId || other.replica === b.replica) continue;
-          if (isComplete(other)) {
-            if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
-              return false;
-            }
-          } else {
-            transferOngoing = true;
-          }
+      // The other replicas of the block, walked in place (Detox asks this of every replica each cycle):
+      // stops at the first complete one on a ready disk.
+      const servedElsewhere = someReplicaOfBlock(b, (other) => {
+        if (other.replica === b.replica) return false;
+        if (isComplete(other)) {
+          return other.replica.site.storageType === "disk" && other.replica.site.status === "ready";
         }
-      }
-      return transferOngoing;
+        transferOngoing = true;
+        return false;
+      });
+      return !servedElsewhere && transferOngoing;
     }),
   },
-  { name: "blockreplica.last_update", type: "time", local: true, get: perBlock((b) => b.br.lastUpdate) },
+  { name: "blockreplica.last_update", type: "time", local: true, ...perBlock((b) => b.br.lastUpdate) },
   {
     name: "blockreplica.owner",
     type: "text",
     local: true,
-    get: perBlock((b) => b.replica.world.group(b.groupId).name ?? "None"),
+    ...perBlock((b) => b.replica.world.group(b.groupId).name ?? "None"),
   },
   {
     name: "blockreplica.is_locked",
     type: "bool",
     local: false,
     attribute: "locked_blocks",
-    get: perBlock((b) => {
+    ...perBlock((b) => {
       const locked = b.replica.world.attrs.lockedBlocks(b.replica.dataset.id, b.replica.site.id);
       return locked === null || (locked !== undefined && locked.has(b.blockId));
     }),
@@ -310,15 +337,21 @@ const vars: ReplicaVariable[] = [
     name: "blockreplica.num_full_disk_copy",
     type: "numeric",
     local: false,
-    get: perBlock((b) => otherReplicasOfBlock(b).filter(isComplete).length),
+    ...perBlock((b) => {
+      let n = 0;
+      someReplicaOfBlock(b, (o) => {
+        if (isComplete(o)) n++;
+        return false;
+      });
+      return n;
+    }),
   },
   {
     name: "blockreplica.on_tape",
     type: "bool",
     local: false,
-    get: perBlock((b) =>
-      isComplete(b) &&
-      otherReplicasOfBlock(b).some((o) => o.replica.site.storageType === "mss" && isComplete(o))
+    ...perBlock((b) =>
+      isComplete(b) && someReplicaOfBlock(b, (o) => o.replica.site.storageType === "mss" && isComplete(o))
     ),
   },
   {
@@ -326,9 +359,9 @@ const vars: ReplicaVariable[] = [
     type: "numeric",
     local: false,
     attribute: "blockreplica_relative_age",
-    get: perBlock((b) => b.replica.world.attrs.relativeAge(b.blockId, b.replica.site.id)),
+    ...perBlock((b) => b.replica.world.attrs.relativeAge(b.blockId, b.replica.site.id)),
   },
-  { name: "blockreplica.is_custodial", type: "bool", local: true, get: perBlock((b) => b.br.isCustodial) },
+  { name: "blockreplica.is_custodial", type: "bool", local: true, ...perBlock((b) => b.br.isCustodial) },
   // ---- the replica's site ----
   { name: "site.name", type: "text", local: true, get: (t) => replicaOf(t).site.name },
   {
