@@ -120,6 +120,12 @@ interface Entry {
   blocks: Rows;
 }
 
+/** The rows one policy line protected at one replica. */
+interface Protected {
+  line: number;
+  rows: number[];
+}
+
 /** A block replica kept because deleting it would conflict, with the line that chose it. */
 interface Held {
   r: ImageReplica;
@@ -171,8 +177,11 @@ class DetoxRun {
   // Per-replica bookkeeping sits in arrays indexed by `ImageReplica.index`, not in maps keyed by
   // replica: with a million replicas, hashing into maps that large missed the cache at every step.
   // The result goes through them in index order; its lists are sorted, so the order is the same.
-  /** Protected rows per policy line, per replica. */
-  readonly protectedSets: (Map<number, Set<number>> | undefined)[];
+  /**
+   * Protected rows per policy line, per replica: lines in the order they first protected, rows in
+   * the order protected, each once. Lists, not a map of sets: most replicas are protected, once.
+   */
+  readonly protectedRows: (Protected[] | undefined)[];
   readonly protectedBytes = new Map<ImageSite, number>();
   /** Deleted rows per policy line, per replica. */
   readonly deleted: (Map<number, Set<number>> | undefined)[];
@@ -206,7 +215,7 @@ class DetoxRun {
     this.incremental = options.incremental ?? true;
     this.holdBack = options.holdBack ?? null;
     const n = image.replicas.length;
-    this.protectedSets = slots(n);
+    this.protectedRows = slots(n);
     this.deleted = slots(n);
     this.dismiss = slots(n);
     this.dropped = new Uint8Array(n);
@@ -380,13 +389,24 @@ class DetoxRun {
     }
   }
 
+  /** Protects rows (distinct, as every caller's are: they come from one replica's `rows`). */
   protect(r: ImageReplica, line: number, rows: Rows): void {
-    const set = nested(this.protectedSets, r, line);
+    let lines = this.protectedRows[r.index];
+    if (lines === undefined) this.protectedRows[r.index] = lines = [];
+    const entry = lines.find((e) => e.line === line);
     let added = 0;
-    for (const row of rows) {
-      if (set.has(row)) continue;
-      set.add(row);
-      added += r.sizeAt(row);
+    if (entry === undefined) {
+      lines.push({ line, rows: rows.slice() });
+      for (const row of rows) added += r.sizeAt(row);
+    } else {
+      // Protected again (a re-evaluation): only the rows not yet protected by this line count.
+      const have = new Set(entry.rows);
+      for (const row of rows) {
+        if (have.has(row)) continue;
+        have.add(row);
+        entry.rows.push(row);
+        added += r.sizeAt(row);
+      }
     }
     this.protectedBytes.set(r.imageSite, this.protectedBytes.get(r.imageSite)! + added);
   }
@@ -577,12 +597,12 @@ class DetoxRun {
       deletedBlocks.set(r, all);
     }
     for (let i = 0; i < replicas.length; i++) {
-      const byLine = this.protectedSets[i];
-      if (byLine === undefined) continue;
+      const lines = this.protectedRows[i];
+      if (lines === undefined) continue;
       const r = replicas[i]!;
       const gone = deletedBlocks.get(r);
-      for (const [line, set] of byLine) {
-        const rows = [...set].filter((row) => !gone?.has(row));
+      for (const { line, rows: protectedRows } of lines) {
+        const rows = gone === undefined ? protectedRows : protectedRows.filter((row) => !gone.has(row));
         if (rows.length > 0) decisions.push(decision(r, "protect", line, rows));
       }
     }

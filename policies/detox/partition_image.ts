@@ -87,7 +87,7 @@ export class ImageBlockReplica implements EvalBlockReplica, BlockReplicaFields {
 }
 
 export class ImageReplica implements EvalReplica {
-  /** Rows of `columns` still in the image, ascending (block id order). Replaced, never edited. */
+  /** Rows of `columns` still in the image, ascending (block id order; `someVisibleOfBlock` searches them). Replaced, never edited. */
   rows: readonly number[];
   /** Rows hidden from the condition being evaluated (matched by earlier block-level lines). */
   hidden: ReadonlySet<number> | null = null;
@@ -165,6 +165,13 @@ export class ImageReplica implements EvalReplica {
       if (test(cursor.moveTo(row))) return true;
     }
     return false;
+  }
+
+  /** `someVisible` over the block's row alone: found by binary search in the columns, then in `rows`. */
+  someVisibleOfBlock(blockId: number, test: (b: ImageBlockReplica) => boolean): boolean {
+    const row = this.columns.indexOf(blockId);
+    if (row < 0 || !hasRow(this.rows, row) || (this.hidden !== null && this.hidden.has(row))) return false;
+    return test(new ImageBlockReplica(this, row));
   }
 
   visibleCount(): number {
@@ -357,6 +364,20 @@ export class PartitionImage implements EvalWorld {
       list.splice(list.indexOf(r), 1);
     }
   }
+}
+
+/** Whether ascending `rows` holds `row` (binary search). */
+function hasRow(rows: readonly number[], row: number): boolean {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = rows[mid]!;
+    if (at === row) return true;
+    if (at < row) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 const NO_ROWS: readonly number[] = Object.freeze([]);

@@ -32,6 +32,11 @@ export interface EvalReplica {
   someVisible?(test: (b: EvalBlockReplica) => boolean): boolean;
   /** Optional: `visible().length`, without views. */
   visibleCount?(): number;
+  /**
+   * Optional: `someVisible` over the visible replica of one block only (a replica has at most one per
+   * block), found without walking the others.
+   */
+  someVisibleOfBlock?(blockId: number, test: (b: EvalBlockReplica) => boolean): boolean;
   readonly world: EvalWorld;
 }
 
@@ -76,6 +81,17 @@ export function isBlockReplica(t: ReplicaTarget): t is EvalBlockReplica {
 /** `r.visible().some(test)`, through the replica's cursor when it has one (see `someVisible`). */
 export function someVisible(r: EvalReplica, test: (b: EvalBlockReplica) => boolean): boolean {
   return r.someVisible !== undefined ? r.someVisible(test) : r.visible().some(test);
+}
+
+/** `someVisible(r, (b) => b.blockId === blockId && test(b))`, by the block when the replica can look it up. */
+export function someVisibleOfBlock(
+  r: EvalReplica,
+  blockId: number,
+  test: (b: EvalBlockReplica) => boolean,
+): boolean {
+  return r.someVisibleOfBlock !== undefined
+    ? r.someVisibleOfBlock(blockId, test)
+    : someVisible(r, (b) => b.blockId === blockId && test(b));
 }
 
 /** `r.visible().length`, without views when the replica can count them. */

@@ -10,6 +10,7 @@ import {
   isBlockReplica,
   type ReplicaTarget,
   someVisible,
+  someVisibleOfBlock,
   visibleCount,
 } from "./targets.ts";
 
@@ -119,7 +120,7 @@ function onTape(r: EvalReplica): number {
 function someReplicaOfBlock(b: EvalBlockReplica, test: (o: EvalBlockReplica) => boolean): boolean {
   const blockId = b.blockId;
   for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
-    if (someVisible(r, (o) => o.blockId === blockId && test(o))) return true;
+    if (someVisibleOfBlock(r, blockId, test)) return true;
   }
   return false;
 }
