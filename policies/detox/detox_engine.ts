@@ -123,7 +123,7 @@ interface Entry {
 /** The rows one policy line protected at one replica. */
 interface Protected {
   line: number;
-  rows: number[];
+  rows: Rows;
 }
 
 /** A block replica kept because deleting it would conflict, with the line that chose it. */
@@ -328,7 +328,8 @@ class DetoxRun {
       taken ??= new Set();
       for (const row of rows) taken.add(row);
     };
-    const remaining = () => (taken === null ? initial.slice() : initial.filter((row) => !taken!.has(row)));
+    // Lists of rows are never edited (type `Rows`): the replica's own list is passed when nothing was taken.
+    const remaining = () => (taken === null ? initial : initial.filter((row) => !taken!.has(row)));
     const dismiss: Entry[] = [];
     let drop = false;
     for (const a of actions) {
@@ -389,24 +390,26 @@ class DetoxRun {
     }
   }
 
-  /** Protects rows (distinct, as every caller's are: they come from one replica's `rows`). */
+  /** Protects rows (distinct, as every caller's are: they come from one replica's `rows`; kept, not copied). */
   protect(r: ImageReplica, line: number, rows: Rows): void {
     let lines = this.protectedRows[r.index];
     if (lines === undefined) this.protectedRows[r.index] = lines = [];
     const entry = lines.find((e) => e.line === line);
     let added = 0;
     if (entry === undefined) {
-      lines.push({ line, rows: rows.slice() });
+      lines.push({ line, rows });
       for (const row of rows) added += r.sizeAt(row);
     } else {
       // Protected again (a re-evaluation): only the rows not yet protected by this line count.
       const have = new Set(entry.rows);
+      const more: number[] = [];
       for (const row of rows) {
         if (have.has(row)) continue;
         have.add(row);
-        entry.rows.push(row);
+        more.push(row);
         added += r.sizeAt(row);
       }
+      if (more.length > 0) entry.rows = [...entry.rows, ...more];
     }
     this.protectedBytes.set(r.imageSite, this.protectedBytes.get(r.imageSite)! + added);
   }

@@ -1,0 +1,93 @@
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { randomFederation } from "../../tests/helpers/federation.ts";
+import { Snapshot } from "../../registry/inventory/mod.ts";
+import type { EvalBlockReplica, EvalReplica, EvalWorld, Value } from "../language/mod.ts";
+import { REPLICA_VARIABLES } from "../language/variables.ts";
+import { parseDetoxPolicy } from "./detox_policy.ts";
+import { type ImageReplica, PartitionImage } from "./partition_image.ts";
+
+const NOW = Date.UTC(2026, 10, 25);
+const POLICY = `Partition Physics
+On site.name in [T2_* T1_*]
+When site.occupancy > 0.9
+Until site.occupancy < 0.85
+Dismiss
+`;
+
+/**
+ * The image seen through views only (what conditions read before the cursor): plain copies of
+ * `visible()`, replicas and world without `someVisible`, `visibleCount` or `someVisibleOfBlock`.
+ */
+function viewsOnly(image: PartitionImage) {
+  const replicas = new Map<ImageReplica, EvalReplica>();
+  const world: EvalWorld = {
+    replicasOf: (id) => image.imageReplicasOf(id).map(wrap),
+    group: (id) => image.group(id),
+    attrs: image.attrs,
+  };
+  function wrap(r: ImageReplica): EvalReplica {
+    let w = replicas.get(r);
+    if (w === undefined) {
+      const replica: EvalReplica = {
+        dataset: r.dataset,
+        site: r.site,
+        growing: r.growing,
+        world,
+        visible: () => r.visible().map((v): EvalBlockReplica => copy(v, replica)),
+      };
+      replicas.set(r, w = replica);
+    }
+    return w;
+  }
+  const copy = (v: EvalBlockReplica, replica: EvalReplica): EvalBlockReplica => ({
+    block: v.block,
+    blockId: v.blockId,
+    groupId: v.groupId,
+    br: {
+      size: v.br.size,
+      lastUpdate: v.br.lastUpdate,
+      isCustodial: v.br.isCustodial,
+      fileIds: v.br.fileIds,
+    },
+    replica,
+  });
+  return { wrap, copy };
+}
+
+Deno.test("every replica variable reads the same through the image's cursor as through views, hidden rows too", () => {
+  let compared = 0;
+  let hiddenCases = 0;
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const { h, attrs } = randomFederation({ seed, quota: 6000, blocksPerDataset: 4 });
+    const image = PartitionImage.build(
+      new Snapshot(h.state),
+      parseDetoxPolicy(POLICY, { nowMs: NOW }),
+      attrs,
+    );
+    const { wrap, copy } = viewsOnly(image);
+    for (const r of image.replicas) {
+      // Once as the replica is, then with every other row hidden (as an earlier block-level line does).
+      for (const hide of [false, true]) {
+        r.hidden = hide ? new Set(r.rows.filter((_, i) => i % 2 === 0)) : null;
+        if (hide) hiddenCases++;
+        for (const [name, v] of REPLICA_VARIABLES) {
+          const expected = v.get(wrap(r));
+          assertEquals(v.get(r), expected, `${name}, seed ${seed}`);
+          if (v.anyOf !== undefined) {
+            // The values `anyOf` offers, in order, are the list's (none passes: all are asked).
+            const offered: Value[] = [];
+            assert(!v.anyOf(r, (x) => (offered.push(x), false)));
+            assertEquals(offered, expected, `${name} anyOf, seed ${seed}`);
+          }
+          for (const b of r.visible()) {
+            assertEquals(v.get(b), v.get(copy(b, wrap(r))), `${name} of a block replica, seed ${seed}`);
+          }
+          compared++;
+        }
+        image.releaseViews();
+      }
+      r.hidden = null;
+    }
+  }
+  assert(compared > 1000 && hiddenCases > 50, `${compared} comparisons, ${hiddenCases} with hidden rows`);
+});
