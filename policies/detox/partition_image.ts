@@ -234,25 +234,40 @@ export class PartitionImage implements EvalWorld {
     if (!partition) throw new RangeError(`Unknown partition "${policy.partition}"`);
     const image = new PartitionImage(snapshot, partition, attrs);
     const mask = snapshot.state.partitions.maskOf(partition);
-    // Sites come sorted by name, so each dataset's list is in site name order as it is filled.
-    const byDataset = image.#byDataset;
+    // The target sites, in name order; by site id, each with its place in that order.
+    const targetAt: (ImageSite | undefined)[] = [];
+    const place: number[] = [];
     for (const site of snapshot.sites()) {
       const usage = snapshot.sitePartition(site.id, partition)!;
       const target = { site, quota: usage.quota, occupancy: usage.occupancy };
       if (!policy.targets.some((c) => c.match(target))) continue;
       const imageSite = new ImageSite(site, usage.quota, 0);
+      targetAt[site.id] = imageSite;
+      place[site.id] = image.sites.length;
       image.sites.push(imageSite);
-      for (const dr of snapshot.replicasAt(site.id)) {
+    }
+    // Dataset by dataset (each list of replicas read once, no lookup per replica), each dataset's
+    // image replicas put in site name order. A site's usage is summed in dataset order: exact, so
+    // the same as in its own order, when every size is a non-negative integer and the sum is safe;
+    // otherwise it is summed again below in the site's own order.
+    const byDataset = image.#byDataset;
+    const lists: ImageReplica[][] = [];
+    const names: string[] = [];
+    let inexact = false;
+    for (const dataset of snapshot.datasets()) {
+      let list: ImageReplica[] | null = null;
+      for (const dr of snapshot.replicasOf(dataset.id)) {
+        const imageSite = targetAt[dr.siteId];
+        if (imageSite === undefined) continue;
         let columns = dr.columns;
         const length = columns.length;
-        // The partition tested in place: the image keeps row numbers, no record. The columns' summaries
-        // settle most replicas without reading their rows (all in the partition, or none).
+        // The partition tested in place: the image keeps row numbers, no record. The columns'
+        // summaries settle most replicas without reading their rows (all in the partition, or none).
         let rows: readonly number[];
         const total = columns.exactTotalSize;
         if ((columns.partitionsOfAny & mask) === 0) {
           rows = NO_ROWS;
-        } else if ((columns.partitionsOfAll & mask) !== 0 && Number.isSafeInteger(imageSite.used + total)) {
-          // Integral sizes whose sum stays a safe integer: adding the total is adding them one by one.
+        } else if ((columns.partitionsOfAll & mask) !== 0 && !Number.isNaN(total)) {
           rows = allRows(length);
           imageSite.used += total;
         } else {
@@ -260,30 +275,38 @@ export class PartitionImage implements EvalWorld {
           for (let i = 0; i < length; i++) {
             if ((columns.partitionsAt(i) & mask) === 0) continue;
             some.push(i);
-            imageSite.used += columns.sizeAt(i);
+            const size = columns.sizeAt(i);
+            if (!(size >= 0 && Number.isSafeInteger(size))) inexact = true;
+            imageSite.used += size;
           }
           rows = some;
         }
-        if (rows.length === 0 && length === 0 && site.storageType === "mss") {
+        if (rows.length === 0 && length === 0 && imageSite.site.storageType === "mss") {
           // Safety measure of the original: an empty tape replica gets zero-size placeholders
           // so that it can be evaluated; they are never reported back.
-          columns = placeholders(site.id, snapshot.datasetById(dr.datasetId)!);
+          columns = placeholders(dr.siteId, dataset);
           rows = allRows(columns.length);
         }
         if (rows.length === 0) continue;
-        // Looked up only for replicas in the image (half of them at the bench's scales).
-        const dataset = snapshot.datasetById(dr.datasetId)!;
         const r = new ImageReplica(dataset, imageSite, dr.growing, image, columns, rows);
-        const list = byDataset.get(dataset.id);
-        if (list) list.push(r);
-        else byDataset.set(dataset.id, [r]);
+        if (list === null) list = [r];
+        else list.push(r);
+      }
+      if (list === null) continue;
+      // A dataset's replicas come in site id order.
+      if (list.length > 1) list.sort((a, b) => place[a.site.id]! - place[b.site.id]!);
+      byDataset.set(dataset.id, list);
+      lists.push(list);
+      names.push(dataset.name);
+    }
+    for (const imageSite of image.sites) {
+      if (inexact || !Number.isSafeInteger(imageSite.used)) {
+        imageSite.used = usedInOrder(snapshot, imageSite, mask);
       }
     }
     // Evaluation order: dataset name, then site name (one sort of the datasets, not of every replica).
     // The sort compares names taken out into one array, by position: comparing through each list's
     // replica and dataset records missed the cache on every step (15 s of 1 M datasets at atlas scale).
-    const lists = [...byDataset.values()];
-    const names = lists.map((list) => list[0]!.dataset.name);
     const order = Array.from(names, (_, i) => i).sort((a, b) => {
       const x = names[a]!, y = names[b]!;
       return x < y ? -1 : x > y ? 1 : 0;
@@ -364,6 +387,18 @@ export class PartitionImage implements EvalWorld {
       list.splice(list.indexOf(r), 1);
     }
   }
+}
+
+/** A site's bytes in the partition, summed in the site's own order of replicas (and rows). */
+function usedInOrder(snapshot: Snapshot, imageSite: ImageSite, mask: number): number {
+  let used = 0;
+  for (const dr of snapshot.replicasAt(imageSite.site.id)) {
+    const columns = dr.columns;
+    for (let i = 0; i < columns.length; i++) {
+      if ((columns.partitionsAt(i) & mask) !== 0) used += columns.sizeAt(i);
+    }
+  }
+  return used;
 }
 
 /** Whether ascending `rows` holds `row` (binary search). */

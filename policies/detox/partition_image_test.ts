@@ -1,6 +1,8 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { randomFederation } from "../../tests/helpers/federation.ts";
-import { Snapshot } from "../../registry/inventory/mod.ts";
+import { type InventoryState, PartitionTable, Snapshot } from "../../registry/inventory/mod.ts";
+import { InventoryLoader } from "../../registry/inventory/bulk_loader.ts";
+import { feedRow, stateRows } from "../../registry/inventory/state_rows.ts";
 import type { EvalBlockReplica, EvalReplica, EvalWorld, Value } from "../language/mod.ts";
 import { REPLICA_VARIABLES } from "../language/variables.ts";
 import { parseDetoxPolicy } from "./detox_policy.ts";
@@ -90,4 +92,37 @@ Deno.test("every replica variable reads the same through the image's cursor as t
     }
   }
   assert(compared > 1000 && hiddenCases > 50, `${compared} comparisons, ${hiddenCases} with hidden rows`);
+});
+
+/** The inventory of `state` loaded again with every block replica's size changed by `size`. */
+function withSizes(state: InventoryState, size: (bytes: number) => number): InventoryState {
+  const ids = new Map([...state.partitions.byName].map(([name, p]) => [name, p.id]));
+  const loader = new InventoryLoader(new PartitionTable(state.partitions.definitions, ids));
+  for (const row of stateRows(state)) {
+    feedRow(
+      loader,
+      row[0] === "addBlockReplica" ? ["addBlockReplica", { ...row[1], size: size(row[1].size) }] : row,
+    );
+  }
+  return loader.finish(state.generation, state.counters);
+}
+
+Deno.test("a site's usage in the image is its rows' sizes summed in its own order, fractional sizes too", () => {
+  const policy = parseDetoxPolicy(POLICY, { nowMs: NOW });
+  for (const seed of [1, 2, 3]) {
+    // More datasets than a site's id set has shards (64): its order is not the datasets' order.
+    const { h, attrs } = randomFederation({ seed, quota: 6000, datasets: 300 });
+    for (const size of [(b: number) => b, (b: number) => b / 7 + 0.1]) {
+      const snap = new Snapshot(withSizes(h.state, size));
+      const image = PartitionImage.build(snap, policy, attrs);
+      const mask = snap.state.partitions.maskOf(snap.partition("Physics")!);
+      for (const s of image.sites) {
+        let used = 0; // the walk the image made before it summed dataset by dataset
+        for (const dr of snap.replicasAt(s.site.id)) {
+          for (const br of dr.columns) if ((br.partitions & mask) !== 0) used += br.size;
+        }
+        assertEquals(s.used, used, `${s.site.name}, seed ${seed}`);
+      }
+    }
+  }
 });
