@@ -398,7 +398,11 @@ class DetoxRun {
     let added = 0;
     if (entry === undefined) {
       lines.push({ line, rows });
-      for (const row of rows) added += r.sizeAt(row);
+      // Every row (distinct rows, as many as the columns have): the columns' exact total is their
+      // sum in any order (NaN when the sizes are not all integral).
+      const total = rows.length === r.columns.length ? r.columns.exactTotalSize : Number.NaN;
+      if (!Number.isNaN(total)) added = total;
+      else for (const row of rows) added += r.sizeAt(row);
     } else {
       // Protected again (a re-evaluation): only the rows not yet protected by this line count.
       const have = new Set(entry.rows);

@@ -125,6 +125,39 @@ function someReplicaOfBlock(b: EvalBlockReplica, test: (o: EvalBlockReplica) => 
   return false;
 }
 
+/**
+ * `blockreplica.is_last_transfer_source`: a complete block replica whose block is being transferred
+ * elsewhere (an incomplete replica of it) and has no other complete replica on a ready disk. On a
+ * dataset replica, `anyOf` first asks whether any other replica of the dataset is incomplete at all:
+ * if none is, no block of this one is a transfer's source (each value is false), and the blocks'
+ * other replicas need not be looked up one by one (Detox asks this of every replica each cycle).
+ */
+function lastTransferSourceOfBlock() {
+  const of = perBlock((b) => {
+    if (!isComplete(b)) return false;
+    let transferOngoing = false;
+    // The other replicas of the block, stopping at the first complete one on a ready disk.
+    const servedElsewhere = someReplicaOfBlock(b, (other) => {
+      if (other.replica === b.replica) return false;
+      if (isComplete(other)) {
+        return other.replica.site.storageType === "disk" && other.replica.site.status === "ready";
+      }
+      transferOngoing = true;
+      return false;
+    });
+    return !servedElsewhere && transferOngoing;
+  });
+  return {
+    get: of.get,
+    anyOf: (r: EvalReplica, test: (v: Value) => boolean): boolean => {
+      const transfers = r.world.replicasOf(r.dataset.id).some((o) =>
+        o !== r && someVisible(o, (b) => !isComplete(b))
+      );
+      return transfers ? of.anyOf(r, test) : visibleCount(r) > 0 && test(false);
+    },
+  };
+}
+
 /** `r.visible().reduce(f, initial)`, without views when the replica has a cursor. */
 function foldVisible(
   r: EvalReplica,
@@ -301,21 +334,7 @@ const vars: ReplicaVariable[] = [
     name: "blockreplica.is_last_transfer_source",
     type: "bool",
     local: false,
-    ...perBlock((b) => {
-      if (!isComplete(b)) return false;
-      let transferOngoing = false;
-      // The other replicas of the block, walked in place (Detox asks this of every replica each cycle):
-      // stops at the first complete one on a ready disk.
-      const servedElsewhere = someReplicaOfBlock(b, (other) => {
-        if (other.replica === b.replica) return false;
-        if (isComplete(other)) {
-          return other.replica.site.storageType === "disk" && other.replica.site.status === "ready";
-        }
-        transferOngoing = true;
-        return false;
-      });
-      return !servedElsewhere && transferOngoing;
-    }),
+    ...lastTransferSourceOfBlock(),
   },
   { name: "blockreplica.last_update", type: "time", local: true, ...perBlock((b) => b.br.lastUpdate) },
   {
