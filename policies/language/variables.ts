@@ -36,7 +36,8 @@ export interface ReplicaVariable {
   get(t: ReplicaTarget): Value | readonly Value[];
   /**
    * Block-replica variables: whether `test` holds for the value of any visible block replica of a
-   * dataset replica (what a predicate on `get`'s list means), one block replica at a time.
+   * dataset replica (what a predicate on `get`'s list means), one block replica at a time. `test`
+   * must be pure: it may be asked fewer times than the list is long.
    */
   anyOf?(r: EvalReplica, test: (v: Value) => boolean): boolean;
 }
