@@ -640,12 +640,14 @@ class DetoxRun {
     heldBack.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.blockId - b.blockId);
     decisions.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.line - b.line);
     // Bytes per (decision, site), in one pass over the decisions (sorted, so summed in the same order).
-    const totals = new Map<string, number>();
+    // Keyed by number (site id and kind), not by a string made per decision.
+    const KIND = { delete: 0, keep: 1, protect: 2 } as const;
+    const totals = new Map<number, number>();
     for (const x of decisions) {
-      const key = `${x.decision} ${x.siteId}`;
+      const key = x.siteId * 3 + KIND[x.decision];
       totals.set(key, (totals.get(key) ?? 0) + x.size);
     }
-    const sum = (d: DecisionKind, site: ImageSite) => totals.get(`${d} ${site.site.id}`) ?? 0;
+    const sum = (d: DecisionKind, site: ImageSite) => totals.get(site.site.id * 3 + KIND[d]) ?? 0;
     const deletions = [...deletedBlocks].filter(([, set]) => set.size > 0).map(([r, set]) => ({
       siteId: r.site.id,
       datasetId: r.dataset.id,
@@ -691,6 +693,19 @@ class DetoxRun {
 }
 
 function decision(r: ImageReplica, kind: DecisionKind, line: number, rows: Rows): ReplicaDecision {
+  const columns = r.columns;
+  if (rows.length === columns.length && !Number.isNaN(columns.exactTotalSize)) {
+    // Every row (rows are distinct), integral sizes: the sum in any order, and every block id.
+    const size = columns.exactTotalSize;
+    return {
+      siteId: r.site.id,
+      datasetId: r.dataset.id,
+      decision: kind,
+      line,
+      size,
+      blockIds: columns.blockIds(),
+    };
+  }
   // One walk over the rows (sizes summed in row order); rows mostly come in block id order already.
   let size = 0;
   let ascending = true;

@@ -78,6 +78,14 @@ export class BlockReplicaColumns {
     return this.#cells[i * STRIDE + BLOCK]!;
   }
 
+  /** Every block id, ascending (a new array). */
+  blockIds(): number[] {
+    const c = this.#cells;
+    const ids = new Array<number>(c.length / STRIDE);
+    for (let i = 0, o = BLOCK; o < c.length; i++, o += STRIDE) ids[i] = c[o]!;
+    return ids;
+  }
+
   // Field readers by index (0 <= i < length, unchecked): hot readers scan the
   // columns with these instead of materialising a record per replica.
 

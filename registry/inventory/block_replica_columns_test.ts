@@ -33,6 +33,8 @@ Deno.test("columns keep block id order and give back every field as put", () => 
   assertEquals(c.at(0.5), undefined);
   assert(!c.allComplete());
   assertEquals(c.toArray(), [...c]);
+  assertEquals(c.blockIds(), [10, 20, 30, 40, 50]);
+  assertEquals(BlockReplicaColumns.empty(7).blockIds(), []);
 });
 
 Deno.test("columns grow from empty to many and shrink back, in any order", () => {
