@@ -16,7 +16,10 @@ import type { BlockReplica } from "./records.ts";
  */
 const STRIDE = 5;
 const BLOCK = 0;
-/** groupId * 2 + (custodial ? 1 : 0): stays a small integer (no boxing). */
+/**
+ * groupId * 2 + (custodial ? 1 : 0): stays a small integer (no boxing), below 2^31, so that `>> 1`
+ * and `& 1` read it as an int32 (the cells are doubles: `% 2` on them is a floating-point remainder).
+ */
 const OWNER = 1;
 const SIZE = 2;
 const UPDATE = 3;
@@ -91,11 +94,11 @@ export class BlockReplicaColumns {
 
   groupIdAt(i: number): number {
     const owner = this.#cells[i * STRIDE + OWNER]!;
-    return (owner - (owner % 2)) / 2;
+    return owner >> 1;
   }
 
   isCustodialAt(i: number): boolean {
-    return this.#cells[i * STRIDE + OWNER]! % 2 === 1;
+    return (this.#cells[i * STRIDE + OWNER]! & 1) === 1;
   }
 
   sizeAt(i: number): number {
@@ -137,7 +140,7 @@ export class BlockReplicaColumns {
   allOwnedBy(groupId: number): boolean {
     const owner = groupId * 2;
     const c = this.#cells;
-    for (let o = OWNER; o < c.length; o += STRIDE) if (c[o]! - (c[o]! % 2) !== owner) return false;
+    for (let o = OWNER; o < c.length; o += STRIDE) if ((c[o]! >> 1) * 2 !== owner) return false;
     return true;
   }
 
@@ -150,8 +153,8 @@ export class BlockReplicaColumns {
     return {
       blockId: c[o + BLOCK]!,
       siteId: this.siteId,
-      groupId: (owner - (owner % 2)) / 2,
-      isCustodial: owner % 2 === 1,
+      groupId: owner >> 1,
+      isCustodial: (owner & 1) === 1,
       size: c[o + SIZE]!,
       lastUpdate: c[o + UPDATE]!,
       fileIds: this.#files?.[i] ?? null,

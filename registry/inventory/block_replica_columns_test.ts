@@ -162,6 +162,14 @@ Deno.test("field readers by index agree with the records, and the whole-list tes
   );
   const empty = BlockReplicaColumns.empty(7);
   assert(empty.allInMask(0b1) && empty.allOwnedBy(3) && !empty.anyOwnedBy(new Set([3])));
+  // The largest group id, custodial: the packed owner is 2^31 - 1, still read exactly.
+  const edge = BlockReplicaColumns.of(7, [br(1, { groupId: MAX_COLUMN_ID, isCustodial: true })]);
+  assertEquals([edge.groupIdAt(0), edge.isCustodialAt(0), edge.allOwnedBy(MAX_COLUMN_ID)], [
+    MAX_COLUMN_ID,
+    true,
+    true,
+  ]);
+  assertEquals(edge.at(0), br(1, { groupId: MAX_COLUMN_ID, isCustodial: true }));
 });
 
 /** The summaries as a scan of the rows computes them (what readers relied on before they existed). */
