@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
 import { startWriter } from "../../tests/helpers/writer.ts";
-import { dealerConfig } from "../../tests/helpers/dealer.ts";
+import { dealerConfig, oneFileFederation } from "../../tests/helpers/dealer.ts";
 import { SeededRng, TestClock } from "../runtime/mod.ts";
 import { CycleBudget } from "../../policies/cycle_budget.ts";
 import { type DealerDecision, decideDealerCycle } from "../../policies/dealer/dealer_decision.ts";
@@ -11,44 +11,20 @@ import { SqlDetoxHistory } from "../../adapters/db/detox_history.ts";
 import { SqlDemandStore } from "../../adapters/db/demand_store.ts";
 import { SqlRequestStore } from "../../adapters/db/request_store.ts";
 import { SqlAppLockStore } from "../../adapters/db/app_lock_store.ts";
-import { replicaActor, ReplicaSlot } from "../inventory/replica_host.ts";
+import { ReplicaSlot } from "../inventory/replica_host.ts";
+import { startReplica, tellingWhenAsked, withWriteBetween } from "../../tests/helpers/replica_decider.ts";
 import { replicaDealerDecider } from "./dealer_on_replica.ts";
-import { type DealerAgentOptions, type DealerDecider, runDealerCycle } from "./dealer.ts";
+import { type DealerAgentOptions, runDealerCycle } from "./dealer.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
-const GB = 1e9;
 
 /** Five sites; /Copy/Me/AOD only at T2_A; /Any/Where/AOD at T2_A and T2_C. */
-function federation() {
-  const commands: Record<string, unknown>[] = [
-    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
-    ...["T2_A", "T2_B", "T2_C", "T2_D", "T2_E"].flatMap((site) => [
-      { op: "site.upsert", name: site, storage_type: "disk", status: "ready" },
-      { op: "quota.set", site, partition: "Default", quota: 1000 * GB },
-    ]),
-  ];
-  for (const name of ["/Copy/Me/AOD", "/Any/Where/AOD"]) {
-    commands.push(
-      { op: "dataset.upsert", name, status: "valid" },
-      { op: "block.upsert", dataset: name, block: "b1" },
-      {
-        op: "files.add",
-        dataset: name,
-        block: "b1",
-        files: [{ lfn: `/store${name.toLowerCase()}/f1`, size: GB }],
-      },
-    );
-  }
-  for (
-    const [name, site] of [["/Copy/Me/AOD", "T2_A"], ["/Any/Where/AOD", "T2_A"], ["/Any/Where/AOD", "T2_C"]]
-  ) {
-    commands.push(
-      { op: "dataset_replica.upsert", dataset: name, site, group: "AnalysisOps", growing: false },
-      { op: "block_replica.upsert", dataset: name, block: "b1", site },
-    );
-  }
-  return commands.map((c) => parseCommand(c));
-}
+const federation = () =>
+  oneFileFederation(["T2_A", "T2_B", "T2_C", "T2_D", "T2_E"], [
+    ["/Copy/Me/AOD", "T2_A"],
+    ["/Any/Where/AOD", "T2_A"],
+    ["/Any/Where/AOD", "T2_C"],
+  ]);
 
 /** A real writer, a real reader replica in a Worker, and the Dealer deciding there. */
 async function start(db: Parameters<typeof startWriter>[0]) {
@@ -60,25 +36,8 @@ async function start(db: Parameters<typeof startWriter>[0]) {
   // One request names its site; the other leaves the choice (a draw of the cycle's random source).
   await requests.submitCopy("alice", { items: ["/Copy/Me/AOD"], sites: ["T2_B"], group: null, n: 1 }, NOW);
   await requests.submitCopy("bob", { items: ["/Any/Where/AOD"], sites: [], group: null, n: 3 }, NOW);
-  const slot = new ReplicaSlot();
-  w.system.spawn({
-    id: "replica",
-    restart: "permanent",
-    behavior: () => replicaActor({ publication: w.publication, partitions: DEFAULT_PARTITIONS, slot }),
-  });
-  const replica = await slot.whenReady();
-  /** Runs between the replica's decision and the commit, once. */
-  let between: (() => Promise<void>) | null = null;
-  const onReplica = replicaDealerDecider(slot, () => w.gateway, null, clock);
-  const decider: DealerDecider = {
-    async decide(request) {
-      const decision = await onReplica.decide(request);
-      const write = between;
-      between = null;
-      await write?.();
-      return decision;
-    },
-  };
+  const { slot, replica } = await startReplica(w, DEFAULT_PARTITIONS);
+  const { decider, setBetween } = withWriteBetween(replicaDealerDecider(slot, () => w.gateway, null, clock));
   const history = new SqlDealerHistory(db);
   const options: DealerAgentOptions = {
     gateway: w.gateway,
@@ -101,7 +60,7 @@ async function start(db: Parameters<typeof startWriter>[0]) {
     requests,
     history,
     cycle,
-    setBetween: (f: () => Promise<void>) => (between = f),
+    setBetween,
   };
 }
 
@@ -241,21 +200,19 @@ dbTest(
     const t = await start(db);
     try {
       // A slot no replica is ever built into, as while one is rebuilt for longer than a cycle's budget.
-      const never = replicaDealerDecider(new ReplicaSlot(), () => t.gateway, null, t.clock);
-      let asked!: () => void;
-      const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+      const never = tellingWhenAsked(replicaDealerDecider(new ReplicaSlot(), () => t.gateway, null, t.clock));
       const before = t.gateway.snapshot().generation;
       const pending = runDealerCycle(
         {
           ...t.options,
           cycleBudgetMs: 60_000,
-          decider: { decide: (request) => (asked(), never.decide(request)) },
+          decider: never.decider,
         },
         "normal",
         null,
         () => t.clock.now(),
       );
-      await wasAsked;
+      await never.asked;
       await t.clock.advance(60_000);
       const summary = await pending;
       assertEquals(

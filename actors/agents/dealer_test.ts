@@ -1,25 +1,19 @@
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
 import { caller } from "../../tests/helpers/http.ts";
-import { dealerConfig } from "../../tests/helpers/dealer.ts";
+import { dealerConfig, oneFileFederation } from "../../tests/helpers/dealer.ts";
 import { createDynamo, type Dynamo } from "../../service/create_dynamo.ts";
-import { SqlUserStore } from "../../adapters/db/user_store.ts";
-import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
+import { addOperator, addPlainUser } from "../../tests/helpers/users.ts";
 import { ask, TestClock } from "../runtime/mod.ts";
 import { parseCommand } from "../../registry/inventory/mod.ts";
 import type { TrackerMsg, TrackerPassSummary } from "./request_tracker.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
-const GB = 1e9;
 
 async function setUp(db: Dynamo["db"]) {
-  const users = new SqlUserStore(db);
-  const { token: ops } = await users.addUser({
-    name: "ops",
-    authorizations: ["admin:inventory", "admin:application", "admin:registry"].map(parseAuthorization),
-  }, 0);
-  const { token: alice } = await users.addUser({ name: "alice", authorizations: [] }, 0);
-  const { token: bob } = await users.addUser({ name: "bob", authorizations: [] }, 0);
+  const ops = await addOperator(db);
+  const alice = await addPlainUser(db, "alice");
+  const bob = await addPlainUser(db, "bob");
   const dynamo = await createDynamo({
     database: db,
     clock: new TestClock(NOW),
@@ -27,34 +21,12 @@ async function setUp(db: Dynamo["db"]) {
     requestIntervalMs: 0,
   });
   await dynamo.ready;
-  const commands: Record<string, unknown>[] = [
-    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
-    ...["T2_A", "T2_B", "T2_C"].flatMap((site) => [
-      { op: "site.upsert", name: site, storage_type: "disk", status: "ready" },
-      { op: "quota.set", site, partition: "Default", quota: 1000 * GB },
-    ]),
-  ];
-  for (const name of ["/Copy/Me/AOD", "/Delete/Me/AOD"]) {
-    commands.push(
-      { op: "dataset.upsert", name, status: "valid" },
-      { op: "block.upsert", dataset: name, block: "b1" },
-      {
-        op: "files.add",
-        dataset: name,
-        block: "b1",
-        files: [{ lfn: `/store${name.toLowerCase()}/f1`, size: GB }],
-      },
-    );
-  }
-  for (
-    const [name, site] of [["/Copy/Me/AOD", "T2_A"], ["/Delete/Me/AOD", "T2_A"], ["/Delete/Me/AOD", "T2_C"]]
-  ) {
-    commands.push(
-      { op: "dataset_replica.upsert", dataset: name, site, group: "AnalysisOps", growing: false },
-      { op: "block_replica.upsert", dataset: name, block: "b1", site },
-    );
-  }
-  const reply = await dynamo.port.submit({ commands: commands.map((c) => parseCommand(c)), atomic: true });
+  const commands = oneFileFederation(["T2_A", "T2_B", "T2_C"], [
+    ["/Copy/Me/AOD", "T2_A"],
+    ["/Delete/Me/AOD", "T2_A"],
+    ["/Delete/Me/AOD", "T2_C"],
+  ]);
+  const reply = await dynamo.port.submit({ commands, atomic: true });
   assert(reply.ok && reply.outcomes.every((o) => o.status === "applied"));
   const trackerPass = () =>
     ask<TrackerMsg, TrackerPassSummary>(

@@ -6,8 +6,7 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
 import { createDynamo, type Dynamo } from "../../service/create_dynamo.ts";
-import { SqlUserStore } from "../../adapters/db/user_store.ts";
-import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
+import { addOperator } from "../../tests/helpers/users.ts";
 import { TestClock } from "../runtime/mod.ts";
 import { parsePartitions } from "../../policies/partitions.ts";
 import { caller } from "../../tests/helpers/http.ts";
@@ -25,11 +24,7 @@ Dismiss
 `;
 
 async function setUp(db: Dynamo["db"]) {
-  const users = new SqlUserStore(db);
-  const { token: admin } = await users.addUser({
-    name: "ops",
-    authorizations: ["admin:inventory", "admin:application", "admin:registry"].map(parseAuthorization),
-  }, 0);
+  const admin = await addOperator(db);
   const dynamo = await createDynamo({
     database: db,
     clock: new TestClock(NOW),

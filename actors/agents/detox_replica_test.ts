@@ -8,10 +8,11 @@ import { parseCommand, type Snapshot } from "../../registry/inventory/mod.ts";
 import { SqlDetoxHistory } from "../../adapters/db/detox_history.ts";
 import { SqlLockStore } from "../../adapters/db/lock_store.ts";
 import { SqlAccessStore } from "../../adapters/db/access_store.ts";
-import { replicaActor, ReplicaSlot } from "../inventory/replica_host.ts";
+import { ReplicaSlot } from "../inventory/replica_host.ts";
+import { startReplica, tellingWhenAsked, withWriteBetween } from "../../tests/helpers/replica_decider.ts";
 import { replicaDetoxDecider } from "./detox_on_replica.ts";
 import { ServiceMetrics } from "../observability/service_metrics.ts";
-import { type DetoxAgentOptions, type DetoxDecider, runCycle } from "./detox.ts";
+import { type DetoxAgentOptions, runCycle } from "./detox.ts";
 
 const NOW = Date.UTC(2026, 10, 25);
 const PARTITIONS = parsePartitions("Analysis: blockreplica.owner == AnalysisOps\n");
@@ -30,25 +31,8 @@ async function start(db: Parameters<typeof startWriter>[0]) {
   const w = await startWriter(db, clock, PARTITIONS);
   const setup = await w.gateway.submit({ commands: analysisFederation(NOW), atomic: true });
   assert(setup.ok && setup.outcomes.every((o) => o.status === "applied"));
-  const slot = new ReplicaSlot();
-  w.system.spawn({
-    id: "replica",
-    restart: "permanent",
-    behavior: () => replicaActor({ publication: w.publication, partitions: PARTITIONS, slot }),
-  });
-  const replica = await slot.whenReady();
-  /** Runs between the replica's decision and the commit, once. */
-  let between: (() => Promise<void>) | null = null;
-  const onReplica = replicaDetoxDecider(slot, () => w.gateway, null, clock);
-  const decider: DetoxDecider = {
-    async decide(request) {
-      const decision = await onReplica.decide(request);
-      const write = between;
-      between = null;
-      await write?.();
-      return decision;
-    },
-  };
+  const { slot, replica } = await startReplica(w, PARTITIONS);
+  const { decider, setBetween } = withWriteBetween(replicaDetoxDecider(slot, () => w.gateway, null, clock));
   const history = new SqlDetoxHistory(db);
   const options: DetoxAgentOptions = {
     gateway: w.gateway,
@@ -67,7 +51,7 @@ async function start(db: Parameters<typeof startWriter>[0]) {
       { mode: "normal" },
       now,
     );
-  return { ...w, replica, slot, cycle, history, setBetween: (f: () => Promise<void>) => (between = f) };
+  return { ...w, replica, slot, cycle, history, setBetween };
 }
 
 const owner = (snap: Snapshot, dataset: string, site: string) => {
@@ -171,9 +155,7 @@ dbTest(
     const t = await start(db);
     try {
       // A slot no replica is ever built into, as while one is rebuilt for longer than a cycle's budget.
-      const never = replicaDetoxDecider(new ReplicaSlot(), () => t.gateway, null, t.clock);
-      let asked!: () => void;
-      const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+      const never = tellingWhenAsked(replicaDetoxDecider(new ReplicaSlot(), () => t.gateway, null, t.clock));
       const before = t.gateway.snapshot().generation;
       const pending = runCycle(
         {
@@ -184,13 +166,13 @@ dbTest(
           policies: [{ file: "analysis.txt", text: POLICY }],
           intervalMs: 0,
           cycleBudgetMs: 60_000,
-          decider: { decide: (request) => (asked(), never.decide(request)) },
+          decider: never.decider,
         },
         { file: "analysis.txt", text: POLICY },
         { mode: "normal" },
         () => t.clock.now(),
       );
-      await wasAsked;
+      await never.asked;
       await t.clock.advance(59_999);
       let done = false;
       void pending.then(() => (done = true));

@@ -3,8 +3,7 @@ import { dbTest } from "../../tests/helpers/db.ts";
 import { caller } from "../../tests/helpers/http.ts";
 import { EXAMPLE_DEALER_CONFIG } from "../../tests/helpers/dealer.ts";
 import { createDynamo, type Dynamo } from "../../service/create_dynamo.ts";
-import { SqlUserStore } from "../../adapters/db/user_store.ts";
-import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
+import { addOperator, addPlainUser } from "../../tests/helpers/users.ts";
 import { parseDealerConfig } from "../../policies/dealer/dealer_config.ts";
 import { parseCommand } from "../../registry/inventory/mod.ts";
 import { TestClock } from "../runtime/mod.ts";
@@ -28,12 +27,8 @@ Order increasing replica.size
  * only deletable replicas); the /Keep ones are last copies.
  */
 async function setUp(db: Dynamo["db"], opts: { want: number; room: number }) {
-  const users = new SqlUserStore(db);
-  const { token: ops } = await users.addUser({
-    name: "ops",
-    authorizations: ["admin:inventory", "admin:application", "admin:registry"].map(parseAuthorization),
-  }, 0);
-  const { token: alice } = await users.addUser({ name: "alice", authorizations: [] }, 0);
+  const ops = await addOperator(db);
+  const alice = await addPlainUser(db, "alice");
   const example = JSON.parse(EXAMPLE_DEALER_CONFIG);
   const clock = new TestClock(NOW);
   const dynamo = await createDynamo({

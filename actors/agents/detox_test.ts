@@ -1,8 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { dbTest } from "../../tests/helpers/db.ts";
 import { createDynamo, type Dynamo } from "../../service/create_dynamo.ts";
-import { SqlUserStore } from "../../adapters/db/user_store.ts";
-import { parseAuthorization } from "../../adapters/db/user_store_port.ts";
+import { addOperator, addPlainUser } from "../../tests/helpers/users.ts";
 import { TestClock } from "../runtime/mod.ts";
 import { parsePartitions } from "../../policies/partitions.ts";
 import { caller } from "../../tests/helpers/http.ts";
@@ -21,12 +20,8 @@ Order decreasing dataset.usage_rank
 `;
 
 async function setUp(db: Dynamo["db"]) {
-  const users = new SqlUserStore(db);
-  const { token: admin } = await users.addUser({
-    name: "ops",
-    authorizations: ["admin:inventory", "admin:application", "admin:registry"].map(parseAuthorization),
-  }, 0);
-  const { token: alice } = await users.addUser({ name: "alice", authorizations: [] }, 0);
+  const admin = await addOperator(db);
+  const alice = await addPlainUser(db, "alice");
   const dynamo = await createDynamo({
     database: db,
     clock: new TestClock(NOW),

@@ -89,3 +89,25 @@ export function dbTest(name: string, fn: (ctx: DbTestContext) => Promise<void>):
     });
   }
 }
+
+/**
+ * Registers `name` on PostgreSQL only, for what PGlite does not have by design (e.g. streamed reads);
+ * without DYNAMO_TEST_DATABASE_URL it is ignored, and its name says so.
+ */
+export function postgresTest(name: string, fn: (ctx: DbTestContext) => Promise<void>): void {
+  const ignore = !TEST_DATABASE_URL;
+  Deno.test({
+    name: `${name} [postgres]${ignore ? " [ignored: needs DYNAMO_TEST_DATABASE_URL]" : ""}`,
+    ignore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const { db, cleanup, reopen } = await freshDatabase("postgres");
+      try {
+        await fn({ kind: "postgres", db, ...(reopen ? { reopen } : {}) });
+      } finally {
+        await cleanup();
+      }
+    },
+  });
+}

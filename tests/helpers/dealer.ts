@@ -2,7 +2,7 @@
 import { SeededRng } from "../../actors/runtime/clock.ts";
 import { parseDealerConfig } from "../../policies/dealer/dealer_config.ts";
 import type { CopyPlan } from "../../policies/dealer/copy_plan.ts";
-import { type PartitionDefinition, Snapshot } from "../../registry/inventory/mod.ts";
+import { parseCommand, type PartitionDefinition, Snapshot } from "../../registry/inventory/mod.ts";
 import { ReducerHarness } from "./inventory.ts";
 
 export const EXAMPLE_DEALER_CONFIG = Deno.readTextFileSync(
@@ -139,4 +139,38 @@ export function fullCopies(h: ReducerHarness, dataset: string): string[] {
       dr.blockReplicas.length === d.blockIds.length && dr.blockReplicas.every((br) => br.fileIds === null)
     )
     .map((dr) => s.siteById(dr.siteId)!.name).sort();
+}
+
+/**
+ * Commands for a small federation for the Dealer agent's tests: disk sites with 1000 GB of Default quota
+ * each, and datasets of one block of one 1 GB file, replicated in full (AnalysisOps) where `replicas` says.
+ */
+export function oneFileFederation(sites: string[], replicas: [dataset: string, site: string][]) {
+  const GB = 1e9;
+  const commands: Record<string, unknown>[] = [
+    { op: "group.upsert", name: "AnalysisOps", olevel: "Dataset" },
+    ...sites.flatMap((site) => [
+      { op: "site.upsert", name: site, storage_type: "disk", status: "ready" },
+      { op: "quota.set", site, partition: "Default", quota: 1000 * GB },
+    ]),
+  ];
+  for (const name of new Set(replicas.map(([dataset]) => dataset))) {
+    commands.push(
+      { op: "dataset.upsert", name, status: "valid" },
+      { op: "block.upsert", dataset: name, block: "b1" },
+      {
+        op: "files.add",
+        dataset: name,
+        block: "b1",
+        files: [{ lfn: `/store${name.toLowerCase()}/f1`, size: GB }],
+      },
+    );
+  }
+  for (const [name, site] of replicas) {
+    commands.push(
+      { op: "dataset_replica.upsert", dataset: name, site, group: "AnalysisOps", growing: false },
+      { op: "block_replica.upsert", dataset: name, block: "b1", site },
+    );
+  }
+  return commands.map((c) => parseCommand(c));
 }
