@@ -204,12 +204,16 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     async snapshotReads(fn) {
       const conn = await client.reserve();
       try {
-        await conn.unsafe("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        // Not awaited before fn's first statement, which goes out behind it (as in pipelinedBegin):
+        // a round trip less. Awaited before COMMIT, so that a failed BEGIN is the error reported.
+        const begin = conn.unsafe("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        begin.catch(() => {});
         try {
           const out = await fn({
             queryArrays: (text, params) => queryArraysOn(conn, text, params),
             streamArrays: (text, params, onRow) => streamArraysOn(conn, text, params, onRow),
           });
+          await begin;
           await conn.unsafe("COMMIT");
           return out;
         } catch (e) {

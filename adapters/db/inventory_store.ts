@@ -60,10 +60,7 @@ export class SqlInventoryStore implements InventoryStore {
     onProgress?: (p: LoadProgress) => void,
   ): Promise<InventoryState> {
     const loader = new InventoryLoader(await this.partitionTable(definitions));
-    // Block ids are handed out from 1 up: the next one bounds how many blocks are stored.
-    const [meta] = await this.db.queryArrays("SELECT next_block_id FROM inventory_meta WHERE id = 1");
-    if (meta) loader.expectBlocks(Number(meta[0]));
-    const { generation, counters } = await this.streamTables(definitions, loader, onProgress);
+    const { generation, counters } = await this.#snapshotTables(loader, onProgress);
     return loader.finish(generation, counters);
   }
 
@@ -78,9 +75,13 @@ export class SqlInventoryStore implements InventoryStore {
     onProgress?: (p: LoadProgress) => void,
   ): Promise<TablesCheckpoint> {
     await this.partitionIds(definitions);
+    return await this.#snapshotTables(loader, onProgress);
+  }
+
+  #snapshotTables(loader: TableSink, onProgress?: (p: LoadProgress) => void): Promise<TablesCheckpoint> {
     // Every table as of one moment: a follower loads while the writer on another node commits, and
     // tables read at different moments could hold a row whose block or dataset the loader never saw.
-    return await this.db.snapshotReads((reader) => this.#readTables(reader, loader, onProgress));
+    return this.db.snapshotReads((reader) => this.#readTables(reader, loader, onProgress));
   }
 
   async #readTables(
@@ -88,22 +89,28 @@ export class SqlInventoryStore implements InventoryStore {
     loader: TableSink,
     onProgress?: (p: LoadProgress) => void,
   ): Promise<TablesCheckpoint> {
-    const [meta] = await reader.queryArrays(
-      `SELECT table_seq, next_dataset_id, next_block_id, next_site_id, next_group_id, next_file_id
-       FROM inventory_meta WHERE id = 1`,
-    );
+    // The small tables' statements go out together (postgres.js pipelines them on the snapshot's
+    // connection): one round trip instead of four before the first large table.
+    const [[meta], groupRows, siteRows, quotaRows] = await Promise.all([
+      reader.queryArrays(
+        `SELECT table_seq, next_dataset_id, next_block_id, next_site_id, next_group_id, next_file_id
+         FROM inventory_meta WHERE id = 1`,
+      ),
+      reader.queryArrays("SELECT id, name, olevel FROM groups ORDER BY id"),
+      reader.queryArrays(
+        "SELECT id, name, host, storage_type, backend, status, filename_mappings FROM sites ORDER BY id",
+      ),
+      reader.queryArrays("SELECT site_id, partition_id, quota FROM quotas"),
+    ]);
     if (!meta) throw new Error("inventory_meta has no row: the database was not migrated");
     const [tableSeq, nextDatasetId, nextBlockId, nextSiteId, nextGroupId, nextFileId] = meta as number[];
     const progress = (table: string, rows: number) => onProgress?.({ table, rows });
+    // Block ids are handed out from 1 up: the next one bounds how many blocks are stored.
+    loader.expectBlocks?.(nextBlockId!);
 
-    for (
-      const [id, name, olevel] of await reader.queryArrays("SELECT id, name, olevel FROM groups ORDER BY id")
-    ) {
+    for (const [id, name, olevel] of groupRows) {
       loader.addGroup(id as number, name as string, olevel as OwnershipLevel);
     }
-    const siteRows = await reader.queryArrays(
-      "SELECT id, name, host, storage_type, backend, status, filename_mappings FROM sites ORDER BY id",
-    );
     for (const [id, name, host, storageType, backend, status, mappings] of siteRows) {
       loader.addSite({
         id: id as number,
@@ -115,11 +122,7 @@ export class SqlInventoryStore implements InventoryStore {
         filenameMappings: mappings as Record<string, MappingChain[]>,
       });
     }
-    for (
-      const [siteId, partitionId, quota] of await reader.queryArrays(
-        "SELECT site_id, partition_id, quota FROM quotas",
-      )
-    ) {
+    for (const [siteId, partitionId, quota] of quotaRows) {
       loader.addQuota(siteId as number, partitionId as number, quota as number);
     }
     for (const table of STORED_TABLES) {

@@ -35,10 +35,12 @@ export interface LoadProgress {
 export type { JournalEntry };
 
 /** Where stored rows go, in the loader's order (an `InventoryLoader`, or a reader replica's feed). */
-export type TableSink = Pick<
-  InventoryLoader,
-  "addGroup" | "addSite" | "addQuota" | "addDataset" | "addBlock" | "addDatasetReplica" | "addBlockReplica"
->;
+export type TableSink =
+  & Pick<
+    InventoryLoader,
+    "addGroup" | "addSite" | "addQuota" | "addDataset" | "addBlock" | "addDatasetReplica" | "addBlockReplica"
+  >
+  & Partial<Pick<InventoryLoader, "expectBlocks">>;
 
 /** What `finish` needs once every row has been streamed: the tables' generation and id counters. */
 export interface TablesCheckpoint {

@@ -4,8 +4,11 @@
  * Why not a Map per dataset: at a million blocks that costs ~80 bytes a block
  * (a Map object and hash table per dataset of ~10 blocks). Here one
  * open-addressing table holds block ids (linear probing, at most 3/4 full) and
- * two arrays indexed by block id hold each id's key: ~30 bytes a block, the
- * name string itself being shared with the block record.
+ * two arrays indexed by block id hold each id's key: ~22 bytes a block, the
+ * name string itself being shared with the block record. The table is an
+ * Int32Array: 4 bytes a slot instead of 8, and nothing in it for the garbage
+ * collector to visit (a JavaScript array of 2 M small integers is scanned
+ * whole at every full collection, and the load triggers several).
  *
  * Like the other name maps it only grows and is shared by every inventory
  * version: an id keeps its key until another key is set for it (an id handed
@@ -17,7 +20,7 @@ const EMPTY = 0; // slots hold blockId + 1
 const MIN_CAPACITY = 16;
 
 export class BlockNameIndex {
-  #slots: number[] = new Array<number>(MIN_CAPACITY).fill(EMPTY);
+  #slots = new Int32Array(MIN_CAPACITY); // EMPTY everywhere
   #used = 0;
   /** block id → its name and dataset id */
   #names: (string | undefined)[] = [];
@@ -61,7 +64,13 @@ export class BlockNameIndex {
     // Checked one by one: a loop over pairs allocated three arrays per block at load.
     checkId("dataset id", datasetId);
     checkId("block id", blockId);
-    if (this.#datasets[blockId] === datasetId && this.#names[blockId] === name) return;
+    // The length first: a new id (every block at load) would read past the arrays' end.
+    if (
+      blockId < this.#datasets.length && this.#datasets[blockId] === datasetId &&
+      this.#names[blockId] === name
+    ) {
+      return;
+    }
     if ((this.#used + 1) * 4 > this.#slots.length * 3) this.#grow();
     const mask = this.#slots.length - 1;
     let s = hashKey(datasetId, name) & mask;
@@ -89,7 +98,7 @@ export class BlockNameIndex {
 
   #rehash(capacity: number): void {
     const old = this.#slots;
-    this.#slots = new Array<number>(capacity).fill(EMPTY);
+    this.#slots = new Int32Array(capacity); // EMPTY everywhere
     this.#used = 0;
     const mask = this.#slots.length - 1;
     for (const slot of old) {

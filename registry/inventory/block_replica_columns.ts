@@ -270,10 +270,13 @@ export class BlockReplicaColumns {
   put(br: BlockReplica): void {
     this.#writable();
     checkReplica(br, this.siteId);
-    const i = this.indexOf(br.blockId);
+    const c = this.#cells;
+    // The loader appends in block id order: a block after the last one needs no binary search.
+    const i = c.length === 0 || c[c.length - STRIDE + BLOCK]! < br.blockId
+      ? -this.length - 1
+      : this.indexOf(br.blockId);
     const at = i >= 0 ? i : -i - 1;
     const owner = br.groupId * 2 + (br.isCustodial ? 1 : 0);
-    const c = this.#cells;
     if (i < 0 && at === this.length) {
       // Appending in block id order (the loader): no search-and-shift.
       c.push(br.blockId, owner, br.size, br.lastUpdate, br.partitions);
@@ -335,15 +338,19 @@ function checkReplica(br: BlockReplica, siteId: number): void {
     throw new RangeError(`Block replica at site id ${br.siteId} put in site id ${siteId}`);
   }
   if (typeof br.isCustodial !== "boolean") throw new TypeError("isCustodial must be a boolean");
-  for (const key of ["size", "lastUpdate"] as const) {
-    if (typeof br[key] !== "number" || !Number.isFinite(br[key])) {
-      throw new RangeError(`${key} must be a finite number, got ${String(br[key])}`);
-    }
-  }
+  // One call each, not a loop over the two keys (an array per replica at load).
+  checkFinite("size", br.size);
+  checkFinite("lastUpdate", br.lastUpdate);
   if (!Number.isInteger(br.partitions) || br.partitions < 0 || br.partitions > 0x7fffffff) {
     throw new RangeError(`partitions must be a 31-bit mask, got ${String(br.partitions)}`);
   }
   if (br.fileIds !== null && !(Array.isArray(br.fileIds) && br.fileIds.every(Number.isInteger))) {
     throw new TypeError("fileIds must be null or an array of integers");
+  }
+}
+
+function checkFinite(key: string, v: unknown): void {
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new RangeError(`${key} must be a finite number, got ${String(v)}`);
   }
 }

@@ -115,17 +115,29 @@ export class InventoryLoader {
     this.#datasetReplicas += 1;
   }
 
+  // The block of the last block replica, its dataset and dataset replicas: the rows come in block id
+  // order, a block's replicas together, so these are looked up once per block instead of once per row.
+  #replicaBlock: Block | undefined;
+  #replicaDataset: Dataset | undefined;
+  #replicaList: readonly DatasetReplica[] | undefined;
+
   /** `row.partitions` is ignored: membership is computed here from the configured partitions. */
   addBlockReplica(row: BlockReplica): void {
-    const block = this.#blocks.get(row.blockId);
-    if (!block) throw new Error(`Block replica refers to unknown block ${row.blockId}`);
-    const dr = replicaAt(this.#replicas.get(block.datasetId), row.siteId);
+    let block = this.#replicaBlock;
+    if (block === undefined || block.id !== row.blockId) {
+      block = this.#blocks.get(row.blockId);
+      if (!block) throw new Error(`Block replica refers to unknown block ${row.blockId}`);
+      this.#replicaBlock = block;
+      this.#replicaDataset = this.#datasets.get(block.datasetId)!;
+      this.#replicaList = this.#replicas.get(block.datasetId);
+    }
+    const dr = replicaAt(this.#replicaList, row.siteId);
     if (!dr) throw new Error(`Block replica ${row.blockId}@${row.siteId} has no dataset replica`);
     const site = this.#sites.get(row.siteId)!;
     const mask = this.partitions.membership({
       blockReplica: row,
       block,
-      dataset: this.#datasets.get(block.datasetId)!,
+      dataset: this.#replicaDataset!,
       datasetReplica: dr,
       site,
       group: this.#groups.get(row.groupId) ?? NULL_GROUP,
@@ -142,13 +154,14 @@ export class InventoryLoader {
     }
   }
 
-  readonly #siteUsage = new Map<number, { physical: number[]; projected: number[] }>();
+  /** By site id (an array, not a Map: it is looked up for every block replica). */
+  readonly #siteUsage: ({ physical: number[]; projected: number[] } | undefined)[] = [];
 
   #usage(siteId: number): { physical: number[]; projected: number[] } {
-    let u = this.#siteUsage.get(siteId);
+    let u = this.#siteUsage[siteId];
     if (!u) {
       const n = this.partitions.basic.length;
-      this.#siteUsage.set(siteId, u = { physical: new Array(n).fill(0), projected: new Array(n).fill(0) });
+      this.#siteUsage[siteId] = u = { physical: new Array(n).fill(0), projected: new Array(n).fill(0) };
     }
     return u;
   }

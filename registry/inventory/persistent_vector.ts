@@ -62,6 +62,8 @@ export class PersistentVector<T> {
 export class VectorBuilder<T> {
   #chunks: (Chunk<T> | undefined)[] | null = null; // copied on first write
   #owned = new Set<number>();
+  /** The chunk written last, known owned: the loader writes ids in order, and skips the Set's lookup. */
+  #lastOwned = -1;
   #size: number;
   #done = false;
 
@@ -88,13 +90,14 @@ export class VectorBuilder<T> {
     let chunk = chunks[c] as (T | undefined)[] | undefined;
     const previous = chunk?.[i];
     if (previous === value) return;
-    if (!this.#owned.has(c)) {
+    if (c !== this.#lastOwned && !this.#owned.has(c)) {
       if (value === undefined && !chunk) return;
       chunk = chunk ? chunk.slice() : new Array<T | undefined>(CHUNK_SIZE).fill(undefined);
       while (chunks.length <= c) chunks.push(undefined);
       chunks[c] = chunk;
       this.#owned.add(c);
     }
+    this.#lastOwned = c;
     chunk![i] = value;
     if (previous === undefined && value !== undefined) this.#size += 1;
     else if (previous !== undefined && value === undefined) this.#size -= 1;
