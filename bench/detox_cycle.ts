@@ -1,5 +1,5 @@
 /**
- * `deno run --allow-all --v8-flags=--max-old-space-size=16384 bench/detox_cycle.ts [--scale cms] [--seed 1] [--runs 1]`
+ * `deno run --allow-all --v8-flags=--max-old-space-size=16384 bench/detox_cycle.ts [--scale cms] [--seed 1] [--runs 1] [--floor]`
  *
  * One Detox cycle exactly as `bench/bench.ts` runs it (same policy, attributes and image), on the bench's
  * inventory built in memory: `generateInventory`'s rows go straight into the loader instead of through a
@@ -9,7 +9,9 @@
  * Prints one JSON line per run: wall and CPU seconds of the cycle (attributes, image, `runDetox`; and the
  * CPU seconds of each of the three), its iterations, evaluations and deletions, and the SHA-256 of the
  * whole `DetoxResult` (JSON): the check that a change to the engine left every decision as it was. Add
- * `--cpu-prof` before the script for a profile. The machine is shared: compare engines in one process,
+ * `--cpu-prof` before the script for a profile. `--floor` then times what a cycle cannot go below in this
+ * design: a bare walk over the replica lists, one over every block replica's size, and one evaluation
+ * pass of the whole policy over a fresh image. The machine is shared: compare engines in one process,
  * runs alternating (docs/performance.md says how it was done). Never used by tests.
  */
 import { parseArgs } from "node:util";
@@ -21,7 +23,7 @@ import { PartitionTable } from "../registry/inventory/partitions.ts";
 import type { SiteStatus, StorageType } from "../registry/inventory/mod.ts";
 import { Snapshot } from "../registry/inventory/mod.ts";
 import { parsePartitions } from "../policies/partitions.ts";
-import { runDetox } from "../policies/detox/detox_engine.ts";
+import { evaluateOnce, runDetox } from "../policies/detox/detox_engine.ts";
 import { PartitionImage } from "../policies/detox/partition_image.ts";
 import { produceAttributes } from "../policies/producers/attributes.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     scale: { type: "string", default: "cms" },
     seed: { type: "string", default: "1" },
     runs: { type: "string", default: "1" },
+    floor: { type: "boolean", default: false },
   },
 });
 const scale = SCALES[values.scale!];
@@ -141,6 +144,39 @@ for (let run = 0; run < Number(values.runs); run++) {
     "detox.sites_triggered": result.sites.filter((s) => s.triggered).length,
     sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""),
     rss_mb: Math.round(process.memoryUsage().rss / 1e6),
+    loadavg: Deno.loadavg()[0],
+  }));
+}
+
+// ---- the floor (`--floor`): what one cycle cannot go below in this design ------------------
+if (values.floor) {
+  // Every dataset's replica lists, then every block replica's size: one bare pass over the columns.
+  cpu = process.cpuUsage();
+  let lists = 0;
+  for (const d of snap.datasets()) lists += snap.replicasOf(d.id).length;
+  const listsCpu = cpuSecondsSince(cpu);
+  cpu = process.cpuUsage();
+  let bytes = 0;
+  for (const d of snap.datasets()) {
+    for (const dr of snap.replicasOf(d.id)) {
+      const columns = dr.columns;
+      for (let i = 0; i < columns.length; i++) bytes += columns.sizeAt(i);
+    }
+  }
+  const rowsCpu = cpuSecondsSince(cpu);
+  // One evaluation of the whole policy stack over every replica of a fresh image (no deletions).
+  const attrs = produceAttributes(snap, { now: nowMs / 1000, accesses });
+  const image = PartitionImage.build(snap, policy, attrs);
+  cpu = process.cpuUsage();
+  const evaluations = evaluateOnce(image, policy);
+  console.log(JSON.stringify({
+    scale: scale.name,
+    floor_cpu_seconds_replica_lists: listsCpu,
+    floor_cpu_seconds_block_replica_sizes: rowsCpu,
+    floor_cpu_seconds_one_evaluation_pass: cpuSecondsSince(cpu),
+    dataset_replicas: lists,
+    evaluations,
+    bytes,
     loadavg: Deno.loadavg()[0],
   }));
 }

@@ -120,6 +120,12 @@ interface Entry {
   blocks: Rows;
 }
 
+/** The rows one policy line protected at one replica. */
+interface Protected {
+  line: number;
+  rows: Rows;
+}
+
 /** A block replica kept because deleting it would conflict, with the line that chose it. */
 interface Held {
   r: ImageReplica;
@@ -171,8 +177,11 @@ class DetoxRun {
   // Per-replica bookkeeping sits in arrays indexed by `ImageReplica.index`, not in maps keyed by
   // replica: with a million replicas, hashing into maps that large missed the cache at every step.
   // The result goes through them in index order; its lists are sorted, so the order is the same.
-  /** Protected rows per policy line, per replica. */
-  readonly protectedSets: (Map<number, Set<number>> | undefined)[];
+  /**
+   * Protected rows per policy line, per replica: lines in the order they first protected, rows in
+   * the order protected, each once. Lists, not a map of sets: most replicas are protected, once.
+   */
+  readonly protectedRows: (Protected[] | undefined)[];
   readonly protectedBytes = new Map<ImageSite, number>();
   /** Deleted rows per policy line, per replica. */
   readonly deleted: (Map<number, Set<number>> | undefined)[];
@@ -206,7 +215,7 @@ class DetoxRun {
     this.incremental = options.incremental ?? true;
     this.holdBack = options.holdBack ?? null;
     const n = image.replicas.length;
-    this.protectedSets = slots(n);
+    this.protectedRows = slots(n);
     this.deleted = slots(n);
     this.dismiss = slots(n);
     this.dropped = new Uint8Array(n);
@@ -277,10 +286,15 @@ class DetoxRun {
         if (!line.condition.match(r)) continue;
         this.matched.add(line.line);
         if (isBlockLine(line)) {
-          const visible = r.visible();
+          // The visible block replicas through one cursor (no view per block replica).
           const matching: number[] = [];
-          for (const b of visible) if (line.condition.match(b)) matching.push(b.row);
-          if (matching.length === visible.length) {
+          let visible = 0;
+          r.someVisible((b) => {
+            visible += 1;
+            if (line.condition.match(b)) matching.push(b.row);
+            return false;
+          });
+          if (matching.length === visible) {
             actions.push({ kind: datasetLevel(line.action), line: line.line });
             return actions;
           }
@@ -314,7 +328,8 @@ class DetoxRun {
       taken ??= new Set();
       for (const row of rows) taken.add(row);
     };
-    const remaining = () => (taken === null ? initial.slice() : initial.filter((row) => !taken!.has(row)));
+    // Lists of rows are never edited (type `Rows`): the replica's own list is passed when nothing was taken.
+    const remaining = () => (taken === null ? initial : initial.filter((row) => !taken!.has(row)));
     const dismiss: Entry[] = [];
     let drop = false;
     for (const a of actions) {
@@ -375,13 +390,30 @@ class DetoxRun {
     }
   }
 
+  /** Protects rows (distinct, as every caller's are: they come from one replica's `rows`; kept, not copied). */
   protect(r: ImageReplica, line: number, rows: Rows): void {
-    const set = nested(this.protectedSets, r, line);
+    let lines = this.protectedRows[r.index];
+    if (lines === undefined) this.protectedRows[r.index] = lines = [];
+    const entry = lines.find((e) => e.line === line);
     let added = 0;
-    for (const row of rows) {
-      if (set.has(row)) continue;
-      set.add(row);
-      added += r.sizeAt(row);
+    if (entry === undefined) {
+      lines.push({ line, rows });
+      // Every row (distinct rows, as many as the columns have): the columns' exact total is their
+      // sum in any order (NaN when the sizes are not all integral).
+      const total = rows.length === r.columns.length ? r.columns.exactTotalSize : Number.NaN;
+      if (!Number.isNaN(total)) added = total;
+      else for (const row of rows) added += r.sizeAt(row);
+    } else {
+      // Protected again (a re-evaluation): only the rows not yet protected by this line count.
+      const have = new Set(entry.rows);
+      const more: number[] = [];
+      for (const row of rows) {
+        if (have.has(row)) continue;
+        have.add(row);
+        more.push(row);
+        added += r.sizeAt(row);
+      }
+      if (more.length > 0) entry.rows = [...entry.rows, ...more];
     }
     this.protectedBytes.set(r.imageSite, this.protectedBytes.get(r.imageSite)! + added);
   }
@@ -572,12 +604,12 @@ class DetoxRun {
       deletedBlocks.set(r, all);
     }
     for (let i = 0; i < replicas.length; i++) {
-      const byLine = this.protectedSets[i];
-      if (byLine === undefined) continue;
+      const lines = this.protectedRows[i];
+      if (lines === undefined) continue;
       const r = replicas[i]!;
       const gone = deletedBlocks.get(r);
-      for (const [line, set] of byLine) {
-        const rows = [...set].filter((row) => !gone?.has(row));
+      for (const { line, rows: protectedRows } of lines) {
+        const rows = gone === undefined ? protectedRows : protectedRows.filter((row) => !gone.has(row));
         if (rows.length > 0) decisions.push(decision(r, "protect", line, rows));
       }
     }
@@ -608,12 +640,14 @@ class DetoxRun {
     heldBack.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.blockId - b.blockId);
     decisions.sort((a, b) => a.siteId - b.siteId || a.datasetId - b.datasetId || a.line - b.line);
     // Bytes per (decision, site), in one pass over the decisions (sorted, so summed in the same order).
-    const totals = new Map<string, number>();
+    // Keyed by number (site id and kind), not by a string made per decision.
+    const KIND = { delete: 0, keep: 1, protect: 2 } as const;
+    const totals = new Map<number, number>();
     for (const x of decisions) {
-      const key = `${x.decision} ${x.siteId}`;
+      const key = x.siteId * 3 + KIND[x.decision];
       totals.set(key, (totals.get(key) ?? 0) + x.size);
     }
-    const sum = (d: DecisionKind, site: ImageSite) => totals.get(`${d} ${site.site.id}`) ?? 0;
+    const sum = (d: DecisionKind, site: ImageSite) => totals.get(site.site.id * 3 + KIND[d]) ?? 0;
     const deletions = [...deletedBlocks].filter(([, set]) => set.size > 0).map(([r, set]) => ({
       siteId: r.site.id,
       datasetId: r.dataset.id,
@@ -659,6 +693,19 @@ class DetoxRun {
 }
 
 function decision(r: ImageReplica, kind: DecisionKind, line: number, rows: Rows): ReplicaDecision {
+  const columns = r.columns;
+  if (rows.length === columns.length && !Number.isNaN(columns.exactTotalSize)) {
+    // Every row (rows are distinct), integral sizes: the sum in any order, and every block id.
+    const size = columns.exactTotalSize;
+    return {
+      siteId: r.site.id,
+      datasetId: r.dataset.id,
+      decision: kind,
+      line,
+      size,
+      blockIds: columns.blockIds(),
+    };
+  }
   // One walk over the rows (sizes summed in row order); rows mostly come in block id order already.
   let size = 0;
   let ascending = true;

@@ -32,20 +32,41 @@ import type {
 } from "../language/mod.ts";
 import type { DetoxPolicy } from "./detox_policy.ts";
 
-/** A view of one row of an image replica, for conditions; it is its own `br`. Identity means nothing. */
+/**
+ * A view of one row of an image replica, for conditions; it is its own `br`. Identity means nothing:
+ * `someVisible` moves one view over the rows (`moveTo`) instead of making one per row.
+ */
 export class ImageBlockReplica implements EvalBlockReplica, BlockReplicaFields {
   readonly br: BlockReplicaFields = this;
   #block: Block | null = null;
+  #row: number;
   constructor(
     readonly replica: ImageReplica,
     /** Row in the replica's columns. */
-    readonly row: number,
-    readonly groupId: number,
-  ) {}
+    row: number,
+  ) {
+    this.#row = row;
+  }
+
+  get row(): number {
+    return this.#row;
+  }
+
+  /** Points the view at another row of its replica. */
+  moveTo(row: number): this {
+    this.#row = row;
+    this.#block = null;
+    return this;
+  }
+
+  /** The current owner (the replica's, which Detox may have changed). */
+  get groupId(): number {
+    return this.replica.groupIdAt(this.#row);
+  }
 
   /** Looked up on first ask: most conditions read the owner or the replica's fields, not the block. */
   get block(): Block {
-    return this.#block ??= this.replica.world.snapshot.blockById(this.replica.columns.blockIdAt(this.row))!;
+    return this.#block ??= this.replica.world.snapshot.blockById(this.replica.columns.blockIdAt(this.#row))!;
   }
 
   get blockId(): number {
@@ -66,7 +87,7 @@ export class ImageBlockReplica implements EvalBlockReplica, BlockReplicaFields {
 }
 
 export class ImageReplica implements EvalReplica {
-  /** Rows of `columns` still in the image, ascending (block id order). Replaced, never edited. */
+  /** Rows of `columns` still in the image, ascending (block id order; `someVisibleOfBlock` searches them). Replaced, never edited. */
   rows: readonly number[];
   /** Rows hidden from the condition being evaluated (matched by earlier block-level lines). */
   hidden: ReadonlySet<number> | null = null;
@@ -122,10 +143,7 @@ export class ImageReplica implements EvalReplica {
   views(): readonly ImageBlockReplica[] {
     if (this.#views !== null) return this.#views;
     const views = new Array<ImageBlockReplica>(this.rows.length);
-    for (let i = 0; i < views.length; i++) {
-      const row = this.rows[i]!;
-      views[i] = new ImageBlockReplica(this, row, this.groupIdAt(row));
-    }
+    for (let i = 0; i < views.length; i++) views[i] = new ImageBlockReplica(this, this.rows[i]!);
     this.world.viewed(this);
     return this.#views = views;
   }
@@ -134,6 +152,34 @@ export class ImageReplica implements EvalReplica {
     const views = this.views();
     const hidden = this.hidden;
     return hidden === null || hidden.size === 0 ? views : views.filter((b) => !hidden.has(b.row));
+  }
+
+  /** `visible().some(test)` with one view moved over the rows (the language's cursor). */
+  someVisible(test: (b: ImageBlockReplica) => boolean): boolean {
+    const rows = this.rows;
+    const hidden = this.hidden;
+    const cursor = new ImageBlockReplica(this, 0);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (hidden !== null && hidden.has(row)) continue;
+      if (test(cursor.moveTo(row))) return true;
+    }
+    return false;
+  }
+
+  /** `someVisible` over the block's row alone: found by binary search in the columns, then in `rows`. */
+  someVisibleOfBlock(blockId: number, test: (b: ImageBlockReplica) => boolean): boolean {
+    const row = this.columns.indexOf(blockId);
+    if (row < 0 || !hasRow(this.rows, row) || (this.hidden !== null && this.hidden.has(row))) return false;
+    return test(new ImageBlockReplica(this, row));
+  }
+
+  visibleCount(): number {
+    const hidden = this.hidden;
+    if (hidden === null || hidden.size === 0) return this.rows.length;
+    let n = 0;
+    for (const row of this.rows) if (!hidden.has(row)) n++;
+    return n;
   }
 
   /** Drops the views (the world's `releaseViews`). */
@@ -188,44 +234,79 @@ export class PartitionImage implements EvalWorld {
     if (!partition) throw new RangeError(`Unknown partition "${policy.partition}"`);
     const image = new PartitionImage(snapshot, partition, attrs);
     const mask = snapshot.state.partitions.maskOf(partition);
-    // Sites come sorted by name, so each dataset's list is in site name order as it is filled.
-    const byDataset = image.#byDataset;
+    // The target sites, in name order; by site id, each with its place in that order.
+    const targetAt: (ImageSite | undefined)[] = [];
+    const place: number[] = [];
     for (const site of snapshot.sites()) {
       const usage = snapshot.sitePartition(site.id, partition)!;
       const target = { site, quota: usage.quota, occupancy: usage.occupancy };
       if (!policy.targets.some((c) => c.match(target))) continue;
       const imageSite = new ImageSite(site, usage.quota, 0);
+      targetAt[site.id] = imageSite;
+      place[site.id] = image.sites.length;
       image.sites.push(imageSite);
-      for (const dr of snapshot.replicasAt(site.id)) {
+    }
+    // Dataset by dataset (each list of replicas read once, no lookup per replica), each dataset's
+    // image replicas put in site name order. A site's usage is summed in dataset order: exact, so
+    // the same as in its own order, when every size is a non-negative integer and the sum is safe;
+    // otherwise it is summed again below in the site's own order.
+    const byDataset = image.#byDataset;
+    const lists: ImageReplica[][] = [];
+    const names: string[] = [];
+    let inexact = false;
+    for (const dataset of snapshot.datasets()) {
+      let list: ImageReplica[] | null = null;
+      for (const dr of snapshot.replicasOf(dataset.id)) {
+        const imageSite = targetAt[dr.siteId];
+        if (imageSite === undefined) continue;
         let columns = dr.columns;
-        // The partition tested in place: the image keeps row numbers, no record.
-        const rows: number[] = [];
         const length = columns.length;
-        for (let i = 0; i < length; i++) {
-          if ((columns.partitionsAt(i) & mask) === 0) continue;
-          rows.push(i);
-          imageSite.used += columns.sizeAt(i);
+        // The partition tested in place: the image keeps row numbers, no record. The columns'
+        // summaries settle most replicas without reading their rows (all in the partition, or none).
+        let rows: readonly number[];
+        const total = columns.exactTotalSize;
+        if ((columns.partitionsOfAny & mask) === 0) {
+          rows = NO_ROWS;
+        } else if ((columns.partitionsOfAll & mask) !== 0 && !Number.isNaN(total)) {
+          rows = allRows(length);
+          imageSite.used += total;
+        } else {
+          const some: number[] = [];
+          for (let i = 0; i < length; i++) {
+            if ((columns.partitionsAt(i) & mask) === 0) continue;
+            some.push(i);
+            const size = columns.sizeAt(i);
+            if (!(size >= 0 && Number.isSafeInteger(size))) inexact = true;
+            imageSite.used += size;
+          }
+          rows = some;
         }
-        if (rows.length === 0 && length === 0 && site.storageType === "mss") {
+        if (rows.length === 0 && length === 0 && imageSite.site.storageType === "mss") {
           // Safety measure of the original: an empty tape replica gets zero-size placeholders
           // so that it can be evaluated; they are never reported back.
-          columns = placeholders(site.id, snapshot.datasetById(dr.datasetId)!);
-          for (let i = 0; i < columns.length; i++) rows.push(i);
+          columns = placeholders(dr.siteId, dataset);
+          rows = allRows(columns.length);
         }
         if (rows.length === 0) continue;
-        // Looked up only for replicas in the image (half of them at the bench's scales).
-        const dataset = snapshot.datasetById(dr.datasetId)!;
         const r = new ImageReplica(dataset, imageSite, dr.growing, image, columns, rows);
-        const list = byDataset.get(dataset.id);
-        if (list) list.push(r);
-        else byDataset.set(dataset.id, [r]);
+        if (list === null) list = [r];
+        else list.push(r);
+      }
+      if (list === null) continue;
+      // A dataset's replicas come in site id order.
+      if (list.length > 1) list.sort((a, b) => place[a.site.id]! - place[b.site.id]!);
+      byDataset.set(dataset.id, list);
+      lists.push(list);
+      names.push(dataset.name);
+    }
+    for (const imageSite of image.sites) {
+      if (inexact || !Number.isSafeInteger(imageSite.used)) {
+        imageSite.used = usedInOrder(snapshot, imageSite, mask);
       }
     }
     // Evaluation order: dataset name, then site name (one sort of the datasets, not of every replica).
     // The sort compares names taken out into one array, by position: comparing through each list's
     // replica and dataset records missed the cache on every step (15 s of 1 M datasets at atlas scale).
-    const lists = [...byDataset.values()];
-    const names = lists.map((list) => list[0]!.dataset.name);
     const order = Array.from(names, (_, i) => i).sort((a, b) => {
       const x = names[a]!, y = names[b]!;
       return x < y ? -1 : x > y ? 1 : 0;
@@ -306,6 +387,47 @@ export class PartitionImage implements EvalWorld {
       list.splice(list.indexOf(r), 1);
     }
   }
+}
+
+/** A site's bytes in the partition, summed in the site's own order of replicas (and rows). */
+function usedInOrder(snapshot: Snapshot, imageSite: ImageSite, mask: number): number {
+  let used = 0;
+  for (const dr of snapshot.replicasAt(imageSite.site.id)) {
+    const columns = dr.columns;
+    for (let i = 0; i < columns.length; i++) {
+      if ((columns.partitionsAt(i) & mask) !== 0) used += columns.sizeAt(i);
+    }
+  }
+  return used;
+}
+
+/** Whether ascending `rows` holds `row` (binary search). */
+function hasRow(rows: readonly number[], row: number): boolean {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = rows[mid]!;
+    if (at === row) return true;
+    if (at < row) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+const NO_ROWS: readonly number[] = Object.freeze([]);
+/** Shared lists 0, 1, …, n - 1 by n: an image replica's rows are replaced, never edited. */
+const ALL_ROWS = new Map<number, readonly number[]>();
+
+/** The rows 0 … n - 1 (one shared frozen list per length). */
+function allRows(n: number): readonly number[] {
+  let rows = ALL_ROWS.get(n);
+  if (rows === undefined) {
+    const list = new Array<number>(n);
+    for (let i = 0; i < n; i++) list[i] = i;
+    ALL_ROWS.set(n, rows = Object.freeze(list));
+  }
+  return rows;
 }
 
 /** Zero-size complete block replicas of every block of a dataset, owned by nobody, in no partition. */

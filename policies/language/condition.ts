@@ -5,7 +5,7 @@
 import { compileGlob, compileLinearRegex, RegexError } from "../../registry/inventory/mod.ts";
 import { errorAt, INLINE, type SourceLocation } from "./errors.ts";
 import { MAX_NESTING } from "./limits.ts";
-import type { EvalSite, ReplicaTarget } from "./targets.ts";
+import { type EvalReplica, type EvalSite, isBlockReplica, type ReplicaTarget } from "./targets.ts";
 import { parseTimeExpression } from "./time_expression.ts";
 import {
   REPLICA_VARIABLES,
@@ -54,6 +54,7 @@ interface Variable {
   local?: boolean;
   // deno-lint-ignore no-explicit-any
   get(t: any): Value | readonly Value[];
+  anyOf?(r: EvalReplica, test: (v: Value) => boolean): boolean;
 }
 
 type Rhs = { kind: "value"; value: Value } | { kind: "regex"; re: { test(s: string): boolean } } | {
@@ -470,6 +471,15 @@ function evaluate(node: Node, t: unknown): boolean {
       for (const item of node.items) if (evaluate(item, t)) return true;
       return false;
     case "pred": {
+      const anyOf = node.variable.anyOf;
+      if (anyOf !== undefined && !isBlockReplica(t as ReplicaTarget)) {
+        // A block-replica variable on a dataset replica: the list's values asked one at a time
+        // (no list, no view per block replica); the same answers as the list below.
+        const rhs = node.rhs;
+        const op = node.op;
+        if (op === "doesnotcontain") return !anyOf(t as EvalReplica, (x) => same(rhs, x));
+        return anyOf(t as EvalReplica, (x) => test(op, rhs, x));
+      }
       const lhs = node.variable.get(t);
       if (node.op === "doesnotcontain") {
         return Array.isArray(lhs) ? !lhs.some((x) => same(node.rhs, x)) : !same(node.rhs, lhs as Value);

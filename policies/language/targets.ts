@@ -24,6 +24,19 @@ export interface EvalReplica {
   readonly growing: boolean;
   /** The block replicas the condition sees (lines may hide some from later lines). */
   visible(): readonly EvalBlockReplica[];
+  /**
+   * Optional (Detox's image has it): whether `test` holds for some block replica of `visible()`, asked
+   * in that order and stopping at the first that holds, without a view per block replica. The block
+   * replica passed is a cursor that the next step moves: read it, never keep it.
+   */
+  someVisible?(test: (b: EvalBlockReplica) => boolean): boolean;
+  /** Optional: `visible().length`, without views. */
+  visibleCount?(): number;
+  /**
+   * Optional: `someVisible` over the visible replica of one block only (a replica has at most one per
+   * block), found without walking the others.
+   */
+  someVisibleOfBlock?(blockId: number, test: (b: EvalBlockReplica) => boolean): boolean;
   readonly world: EvalWorld;
 }
 
@@ -63,6 +76,27 @@ export type ReplicaTarget = EvalReplica | EvalBlockReplica;
 
 export function isBlockReplica(t: ReplicaTarget): t is EvalBlockReplica {
   return "br" in t;
+}
+
+/** `r.visible().some(test)`, through the replica's cursor when it has one (see `someVisible`). */
+export function someVisible(r: EvalReplica, test: (b: EvalBlockReplica) => boolean): boolean {
+  return r.someVisible !== undefined ? r.someVisible(test) : r.visible().some(test);
+}
+
+/** `someVisible(r, (b) => b.blockId === blockId && test(b))`, by the block when the replica can look it up. */
+export function someVisibleOfBlock(
+  r: EvalReplica,
+  blockId: number,
+  test: (b: EvalBlockReplica) => boolean,
+): boolean {
+  return r.someVisibleOfBlock !== undefined
+    ? r.someVisibleOfBlock(blockId, test)
+    : someVisible(r, (b) => b.blockId === blockId && test(b));
+}
+
+/** `r.visible().length`, without views when the replica can count them. */
+export function visibleCount(r: EvalReplica): number {
+  return r.visibleCount !== undefined ? r.visibleCount() : r.visible().length;
 }
 
 /** Attributes when no producer is configured: nothing is locked, accessed or protected. */

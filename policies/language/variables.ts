@@ -9,6 +9,9 @@ import {
   type EvalSite,
   isBlockReplica,
   type ReplicaTarget,
+  someVisible,
+  someVisibleOfBlock,
+  visibleCount,
 } from "./targets.ts";
 
 export type ValueType = "bool" | "numeric" | "text" | "time";
@@ -31,6 +34,12 @@ export interface ReplicaVariable {
   /** The producer attribute it needs (for configuration checks and summaries). */
   readonly attribute?: string;
   get(t: ReplicaTarget): Value | readonly Value[];
+  /**
+   * Block-replica variables: whether `test` holds for the value of any visible block replica of a
+   * dataset replica (what a predicate on `get`'s list means), one block replica at a time. `test`
+   * must be pure: it may be asked fewer times than the list is long.
+   */
+  anyOf?(r: EvalReplica, test: (v: Value) => boolean): boolean;
 }
 
 export interface SiteVariable {
@@ -67,9 +76,14 @@ const ON_TAPE = Object.freeze({ NONE: 0, FULL: 1, PARTIAL: 2, PART: 2 });
 
 const replicaOf = (t: ReplicaTarget): EvalReplica => (isBlockReplica(t) ? t.replica : t);
 const datasetOf = (t: ReplicaTarget) => replicaOf(t).dataset;
-/** Block-replica scope: one value, or one per visible block replica of a dataset replica. */
-const perBlock = <T extends Value>(f: (b: EvalBlockReplica) => T) => (t: ReplicaTarget): T | readonly T[] =>
-  isBlockReplica(t) ? f(t) : t.visible().map(f);
+/**
+ * Block-replica scope: one value, or one per visible block replica of a dataset replica; `anyOf`
+ * asks them one at a time, stopping at the first that passes (f is pure: the same answer as `get`).
+ */
+const perBlock = <T extends Value>(f: (b: EvalBlockReplica) => T) => ({
+  get: (t: ReplicaTarget): T | readonly T[] => isBlockReplica(t) ? f(t) : t.visible().map(f),
+  anyOf: (r: EvalReplica, test: (v: Value) => boolean): boolean => someVisible(r, (b) => test(f(b))),
+});
 
 function isComplete(b: EvalBlockReplica): boolean {
   return b.br.fileIds === null;
@@ -77,17 +91,20 @@ function isComplete(b: EvalBlockReplica): boolean {
 
 /** Has every block of the dataset, each complete. */
 export function isFull(r: EvalReplica): boolean {
-  const visible = r.visible();
-  return visible.length === r.dataset.blockIds.length && visible.every(isComplete);
+  return visibleCount(r) === r.dataset.blockIds.length && !someVisible(r, (b) => !isComplete(b));
 }
 
 function owners(r: EvalReplica): Set<number> {
-  return new Set(r.visible().map((b) => b.groupId));
+  const groups = new Set<number>();
+  someVisible(r, (b) => {
+    groups.add(b.groupId);
+    return false;
+  });
+  return groups;
 }
 
 function sharesOwner(a: Set<number>, r: EvalReplica): boolean {
-  for (const b of r.visible()) if (a.has(b.groupId)) return true;
-  return false;
+  return someVisible(r, (b) => a.has(b.groupId));
 }
 
 function onTape(r: EvalReplica): number {
@@ -100,12 +117,60 @@ function onTape(r: EvalReplica): number {
   return state;
 }
 
-function otherReplicasOfBlock(b: EvalBlockReplica): EvalBlockReplica[] {
-  const out: EvalBlockReplica[] = [];
+/** Whether `test` holds for a visible replica of the block at any replica of its dataset (its own included). */
+function someReplicaOfBlock(b: EvalBlockReplica, test: (o: EvalBlockReplica) => boolean): boolean {
+  const blockId = b.blockId;
   for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
-    for (const other of r.visible()) if (other.blockId === b.blockId) out.push(other);
+    if (someVisibleOfBlock(r, blockId, test)) return true;
   }
-  return out;
+  return false;
+}
+
+/**
+ * `blockreplica.is_last_transfer_source`: a complete block replica whose block is being transferred
+ * elsewhere (an incomplete replica of it) and has no other complete replica on a ready disk. On a
+ * dataset replica, `anyOf` first asks whether any other replica of the dataset is incomplete at all:
+ * if none is, no block of this one is a transfer's source (each value is false), and the blocks'
+ * other replicas need not be looked up one by one (Detox asks this of every replica each cycle).
+ */
+function lastTransferSourceOfBlock() {
+  const of = perBlock((b) => {
+    if (!isComplete(b)) return false;
+    let transferOngoing = false;
+    // The other replicas of the block, stopping at the first complete one on a ready disk.
+    const servedElsewhere = someReplicaOfBlock(b, (other) => {
+      if (other.replica === b.replica) return false;
+      if (isComplete(other)) {
+        return other.replica.site.storageType === "disk" && other.replica.site.status === "ready";
+      }
+      transferOngoing = true;
+      return false;
+    });
+    return !servedElsewhere && transferOngoing;
+  });
+  return {
+    get: of.get,
+    anyOf: (r: EvalReplica, test: (v: Value) => boolean): boolean => {
+      const transfers = r.world.replicasOf(r.dataset.id).some((o) =>
+        o !== r && someVisible(o, (b) => !isComplete(b))
+      );
+      return transfers ? of.anyOf(r, test) : visibleCount(r) > 0 && test(false);
+    },
+  };
+}
+
+/** `r.visible().reduce(f, initial)`, without views when the replica has a cursor. */
+function foldVisible(
+  r: EvalReplica,
+  initial: number,
+  f: (acc: number, b: EvalBlockReplica) => number,
+): number {
+  let acc = initial;
+  someVisible(r, (b) => {
+    acc = f(acc, b);
+    return false;
+  });
+  return acc;
 }
 
 function release(version: string | null): string {
@@ -207,25 +272,25 @@ const vars: ReplicaVariable[] = [
     name: "replica.size",
     type: "numeric",
     local: false,
-    get: (t) => replicaOf(t).visible().reduce((s, b) => s + b.br.size, 0),
+    get: (t) => foldVisible(replicaOf(t), 0, (s, b) => s + b.br.size),
   },
   {
     name: "replica.incomplete",
     type: "bool",
     local: false,
-    get: (t) => replicaOf(t).visible().some((b) => !isComplete(b)),
+    get: (t) => someVisible(replicaOf(t), (b) => !isComplete(b)),
   },
   {
     name: "replica.last_block_created",
     type: "time",
     local: false,
-    get: (t) => replicaOf(t).visible().reduce((m, b) => Math.max(m, b.br.lastUpdate), 0),
+    get: (t) => foldVisible(replicaOf(t), 0, (m, b) => Math.max(m, b.br.lastUpdate)),
   },
   {
     name: "replica.first_block_created",
     type: "time",
     local: false,
-    get: (t) => replicaOf(t).visible().reduce((m, b) => Math.min(m, b.br.lastUpdate), 0xffffffff),
+    get: (t) => foldVisible(replicaOf(t), 0xffffffff, (m, b) => Math.min(m, b.br.lastUpdate)),
   },
   {
     name: "replica.num_access",
@@ -270,38 +335,21 @@ const vars: ReplicaVariable[] = [
     name: "blockreplica.is_last_transfer_source",
     type: "bool",
     local: false,
-    get: perBlock((b) => {
-      if (!isComplete(b)) return false;
-      let transferOngoing = false;
-      // The other replicas of the block, walked in place (Detox asks this of every replica each cycle).
-      for (const r of b.replica.world.replicasOf(b.replica.dataset.id)) {
-        for (const other of r.visible()) {
-          if (other.blockId !== b.blockId || other.replica === b.replica) continue;
-          if (isComplete(other)) {
-            if (other.replica.site.storageType === "disk" && other.replica.site.status === "ready") {
-              return false;
-            }
-          } else {
-            transferOngoing = true;
-          }
-        }
-      }
-      return transferOngoing;
-    }),
+    ...lastTransferSourceOfBlock(),
   },
-  { name: "blockreplica.last_update", type: "time", local: true, get: perBlock((b) => b.br.lastUpdate) },
+  { name: "blockreplica.last_update", type: "time", local: true, ...perBlock((b) => b.br.lastUpdate) },
   {
     name: "blockreplica.owner",
     type: "text",
     local: true,
-    get: perBlock((b) => b.replica.world.group(b.groupId).name ?? "None"),
+    ...perBlock((b) => b.replica.world.group(b.groupId).name ?? "None"),
   },
   {
     name: "blockreplica.is_locked",
     type: "bool",
     local: false,
     attribute: "locked_blocks",
-    get: perBlock((b) => {
+    ...perBlock((b) => {
       const locked = b.replica.world.attrs.lockedBlocks(b.replica.dataset.id, b.replica.site.id);
       return locked === null || (locked !== undefined && locked.has(b.blockId));
     }),
@@ -310,15 +358,21 @@ const vars: ReplicaVariable[] = [
     name: "blockreplica.num_full_disk_copy",
     type: "numeric",
     local: false,
-    get: perBlock((b) => otherReplicasOfBlock(b).filter(isComplete).length),
+    ...perBlock((b) => {
+      let n = 0;
+      someReplicaOfBlock(b, (o) => {
+        if (isComplete(o)) n++;
+        return false;
+      });
+      return n;
+    }),
   },
   {
     name: "blockreplica.on_tape",
     type: "bool",
     local: false,
-    get: perBlock((b) =>
-      isComplete(b) &&
-      otherReplicasOfBlock(b).some((o) => o.replica.site.storageType === "mss" && isComplete(o))
+    ...perBlock((b) =>
+      isComplete(b) && someReplicaOfBlock(b, (o) => o.replica.site.storageType === "mss" && isComplete(o))
     ),
   },
   {
@@ -326,9 +380,9 @@ const vars: ReplicaVariable[] = [
     type: "numeric",
     local: false,
     attribute: "blockreplica_relative_age",
-    get: perBlock((b) => b.replica.world.attrs.relativeAge(b.blockId, b.replica.site.id)),
+    ...perBlock((b) => b.replica.world.attrs.relativeAge(b.blockId, b.replica.site.id)),
   },
-  { name: "blockreplica.is_custodial", type: "bool", local: true, get: perBlock((b) => b.br.isCustodial) },
+  { name: "blockreplica.is_custodial", type: "bool", local: true, ...perBlock((b) => b.br.isCustodial) },
   // ---- the replica's site ----
   { name: "site.name", type: "text", local: true, get: (t) => replicaOf(t).site.name },
   {

@@ -34,10 +34,9 @@ export function popularity(snapshot: Snapshot, records: readonly AccessRecord[],
   const usageRank = new Map<number, number>();
   for (const d of snapshot.datasets()) {
     let newest = Math.max(lastAccess.get(d.id) ?? 0, d.lastUpdate);
-    for (const dr of snapshot.replicasOf(d.id)) {
-      const columns = dr.columns; // read in place: no record per block replica
-      for (let i = 0; i < columns.length; i++) newest = Math.max(newest, columns.lastUpdateAt(i));
-    }
+    // The newest block replica of each dataset replica, kept by its (sealed) columns: one read per
+    // dataset replica, not a walk over every block replica each cycle.
+    for (const dr of snapshot.replicasOf(d.id)) newest = Math.max(newest, dr.columns.newestUpdate);
     const idleDays = Math.max(0, (now - newest) / 86400);
     const gb = d.size / 1e9;
     usageRank.set(d.id, idleDays - (gb > 0 ? (numAccess.get(d.id) ?? 0) / gb : 0));

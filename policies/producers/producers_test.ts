@@ -13,6 +13,11 @@ const NOW = Date.UTC(2026, 10, 25) / 1000;
 const DAY = 86400;
 
 function snapshot() {
+  return new Snapshot(harness().state);
+}
+
+/** Three disk sites, three datasets of two blocks, four replicas (blocks updated 40 days ago). */
+function harness() {
   const h = new ReducerHarness(parsePartitions("Disk: site.storage_type == DISK\n"));
   h.nowMs = NOW * 1000;
   const cmds: Record<string, unknown>[] = [
@@ -59,7 +64,7 @@ function snapshot() {
   replica("/A/x/MINIAOD", "T2_CH_CERN", ["AnalysisOps", "AnalysisOps"]);
   replica("/A/y/MINIAOD", "T2_CH_CERN", ["AnalysisOps", "AnalysisOps"]);
   replica("/B/z/AOD", "T1_US_FNAL_Disk", ["DataOps", "DataOps"]);
-  return new Snapshot(h.state);
+  return h;
 }
 
 function lock(item: string, extra: Partial<DetoxLock> = {}): DetoxLock {
@@ -149,6 +154,28 @@ Deno.test("popularity: last access, accesses, and usage rank as in the spec", ()
   assertAlmostEquals(p.usageRank.get(x)!, 5 - 20);
   // Never accessed: idle since its newest block replica (40 days), minus nothing.
   assertAlmostEquals(p.usageRank.get(z)!, 40);
+});
+
+Deno.test("popularity: the newest block replica counts until it is deleted (the newest is not monotone)", () => {
+  const h = harness();
+  const rank = () => {
+    const s = new Snapshot(h.state);
+    return popularity(s, [], NOW).usageRank.get(s.dataset("/B/z/AOD")!.id)!;
+  };
+  assertAlmostEquals(rank(), 40);
+  h.apply({
+    op: "block_replica.upsert",
+    dataset: "/B/z/AOD",
+    block: "b2",
+    site: "T1_US_FNAL_Disk",
+    last_update: NOW - 3 * DAY,
+  });
+  assertAlmostEquals(rank(), 3);
+  h.apply({ op: "block_replica.delete", dataset: "/B/z/AOD", block: "b2", site: "T1_US_FNAL_Disk" });
+  // b1's 40 days again, and the dataset's own last update (50 days) never counted more.
+  assertAlmostEquals(rank(), 40);
+  h.apply({ op: "dataset_replica.delete", dataset: "/B/z/AOD", site: "T1_US_FNAL_Disk" });
+  assertAlmostEquals(rank(), 50);
 });
 
 Deno.test("enforcer protection: the copies a protecting rule keeps are protected, no more", () => {

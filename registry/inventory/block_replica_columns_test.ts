@@ -33,6 +33,8 @@ Deno.test("columns keep block id order and give back every field as put", () => 
   assertEquals(c.at(0.5), undefined);
   assert(!c.allComplete());
   assertEquals(c.toArray(), [...c]);
+  assertEquals(c.blockIds(), [10, 20, 30, 40, 50]);
+  assertEquals(BlockReplicaColumns.empty(7).blockIds(), []);
 });
 
 Deno.test("columns grow from empty to many and shrink back, in any order", () => {
@@ -160,4 +162,92 @@ Deno.test("field readers by index agree with the records, and the whole-list tes
   );
   const empty = BlockReplicaColumns.empty(7);
   assert(empty.allInMask(0b1) && empty.allOwnedBy(3) && !empty.anyOwnedBy(new Set([3])));
+  // The largest group id, custodial: the packed owner is 2^31 - 1, still read exactly.
+  const edge = BlockReplicaColumns.of(7, [br(1, { groupId: MAX_COLUMN_ID, isCustodial: true })]);
+  assertEquals([edge.groupIdAt(0), edge.isCustodialAt(0), edge.allOwnedBy(MAX_COLUMN_ID)], [
+    MAX_COLUMN_ID,
+    true,
+    true,
+  ]);
+  assertEquals(edge.at(0), br(1, { groupId: MAX_COLUMN_ID, isCustodial: true }));
+});
+
+/** The summaries as a scan of the rows computes them (what readers relied on before they existed). */
+function scanned(c: BlockReplicaColumns) {
+  const rows = [...c];
+  const integral = rows.every((r) => r.size >= 0 && Number.isSafeInteger(r.size));
+  const total = rows.reduce((s, r) => s + r.size, 0);
+  return {
+    newest: rows.reduce((m, r) => Math.max(m, r.lastUpdate), Number.NEGATIVE_INFINITY),
+    total: integral && Number.isSafeInteger(total) ? total : Number.NaN,
+    all: rows.reduce((m, r) => m & r.partitions, 0x7fffffff),
+    any: rows.reduce((m, r) => m | r.partitions, 0),
+  };
+}
+
+function summaries(c: BlockReplicaColumns) {
+  return { newest: c.newestUpdate, total: c.exactTotalSize, all: c.partitionsOfAll, any: c.partitionsOfAny };
+}
+
+Deno.test("sealed columns' summaries are a scan of their rows, and follow deletions (the newest too)", () => {
+  let c = BlockReplicaColumns.of(7, [
+    br(1, { lastUpdate: 100, size: 10, partitions: 0b011 }),
+    br(2, { lastUpdate: 300, size: 20, partitions: 0b001 }),
+    br(3, { lastUpdate: 200, size: 30, partitions: 0b101 }),
+  ]);
+  assertEquals(summaries(c), { newest: 300, total: 60, all: 0b001, any: 0b111 });
+  // Deleting the newest: a maximum is not monotone under deletion; the new version has its own.
+  const edited = c.copy();
+  edited.remove(2);
+  assertThrows(() => edited.newestUpdate, Error, "sealed columns only");
+  c = edited.seal();
+  assertEquals(summaries(c), { newest: 200, total: 40, all: 0b001, any: 0b111 });
+  // The original version is untouched (readers of an older snapshot still see it as it was).
+  assertEquals(BlockReplicaColumns.of(7, [br(2, { lastUpdate: 300 })]).newestUpdate, 300);
+  // Replacing a row (owner, partitions, time) changes them too.
+  const replaced = c.copy();
+  replaced.put(br(3, { lastUpdate: 50, size: 30, partitions: 0b010 }));
+  assertEquals(summaries(replaced.seal()), { newest: 100, total: 40, all: 0b010, any: 0b011 });
+  // Nothing left: no newest, no size, every bit (vacuously) in all rows, none in any.
+  const none = replaced.copy();
+  none.clear();
+  assertEquals(summaries(none.seal()), scanned(BlockReplicaColumns.empty(7)));
+  assertEquals(summaries(BlockReplicaColumns.empty(7)), {
+    newest: Number.NEGATIVE_INFINITY,
+    total: 0,
+    all: 0x7fffffff,
+    any: 0,
+  });
+});
+
+Deno.test("the exact total is NaN unless every size and the sum are non-negative safe integers", () => {
+  const total = (sizes: number[]) =>
+    BlockReplicaColumns.of(7, sizes.map((size, i) => br(i + 1, { size }))).exactTotalSize;
+  assertEquals(total([1, 2, 3]), 6);
+  assertEquals(total([1, 0.5]), Number.NaN);
+  assertEquals(total([1, -1]), Number.NaN);
+  assertEquals(total([Number.MAX_SAFE_INTEGER, 1]), Number.NaN);
+  assertEquals(total([2 ** 52, 2 ** 52 - 1]), 2 ** 53 - 1);
+});
+
+Deno.test("summaries agree with a scan on many random columns, edited and sealed again", () => {
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  let c = BlockReplicaColumns.empty(7);
+  for (let round = 0; round < 200; round++) {
+    const next = c.copy();
+    for (let k = 0; k < 5; k++) {
+      const id = 1 + rand(40);
+      if (rand(3) === 0) next.remove(id);
+      else {
+        next.put(br(id, {
+          size: rand(5) === 0 ? rand(1000) / 8 : rand(1e6),
+          lastUpdate: 1_700_000_000 + rand(1e6),
+          partitions: rand(8),
+        }));
+      }
+    }
+    c = next.seal();
+    assertEquals(summaries(c), scanned(c), `round ${round}`);
+  }
 });

@@ -5,6 +5,7 @@ import { inventoryDigest } from "./digest.ts";
 import { type PartitionDefinition, PartitionTable } from "./partitions.ts";
 import { NULL_GROUP_ID } from "./records.ts";
 import type { InventoryState } from "./state.ts";
+import { Snapshot } from "./snapshot.ts";
 import { feedRow, type RowSink, type StateRow, stateRows } from "./state_rows.ts";
 
 const PARTITIONS: readonly PartitionDefinition[] = [
@@ -98,4 +99,54 @@ Deno.test("an empty inventory has no rows (the null group is the loader's own)",
   const h = new ReducerHarness();
   assertEquals([...stateRows(h.state)], []);
   assertEquals(inventoryDigest(reload(h.state)), inventoryDigest(h.state));
+});
+
+/** Every dataset replica's column summaries against a scan of its rows; returns how many. */
+function assertSummariesAreScans(state: InventoryState): number {
+  const snap = new Snapshot(state);
+  let checked = 0;
+  for (const d of snap.datasets()) {
+    for (const dr of snap.replicasOf(d.id)) {
+      const rows = [...dr.columns];
+      assertEquals(
+        [
+          dr.columns.newestUpdate,
+          dr.columns.exactTotalSize,
+          dr.columns.partitionsOfAll,
+          dr.columns.partitionsOfAny,
+        ],
+        [
+          rows.reduce((m, r) => Math.max(m, r.lastUpdate), Number.NEGATIVE_INFINITY),
+          rows.reduce((s, r) => s + r.size, 0),
+          rows.reduce((m, r) => m & r.partitions, 0x7fffffff),
+          rows.reduce((m, r) => m | r.partitions, 0),
+        ],
+        `${d.name} at site ${dr.siteId}`,
+      );
+      checked++;
+    }
+  }
+  return checked;
+}
+
+Deno.test("column summaries (newest update, size, partitions) follow writes, deletions and a load", () => {
+  const h = richInventory();
+  assertEquals(assertSummariesAreScans(h.state), 3);
+  assertEquals(assertSummariesAreScans(reload(h.state)), 3);
+  const newestAtT2A = () => {
+    const snap = new Snapshot(h.state);
+    const site = snap.site("T2_A")!;
+    return snap.replica(snap.dataset("/A/B/RAW")!.id, site.id)!.columns.newestUpdate;
+  };
+  // A newer block replica, then its deletion: the newest goes up, then back down.
+  const before = newestAtT2A();
+  h.apply({ op: "block_replica.upsert", dataset: "/A/B/RAW", block: "b1", site: "T2_A", last_update: 9e9 });
+  assertEquals(newestAtT2A(), 9e9);
+  assertEquals(assertSummariesAreScans(reload(h.state)), 3);
+  h.apply({ op: "block_replica.delete", dataset: "/A/B/RAW", block: "b1", site: "T2_A" });
+  assertEquals(newestAtT2A(), before);
+  // An owner change moves a block replica out of a partition: the bits follow.
+  h.apply({ op: "block_replica.upsert", dataset: "/A/B/RAW", block: "b0", site: "T2_A", group: null });
+  assertSummariesAreScans(h.state);
+  assertSummariesAreScans(reload(h.state));
 });
