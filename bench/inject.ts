@@ -19,6 +19,8 @@ import { SystemClock } from "../actors/runtime/mod.ts";
 import { SqlUserStore } from "../adapters/db/user_store.ts";
 import { parseAuthorization } from "../adapters/db/user_store_port.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
+import { cpuSecondsSince } from "./figures.ts";
+import process from "node:process";
 
 const CLIENTS = 8;
 const DATASETS_PER_DOCUMENT = 10;
@@ -133,17 +135,26 @@ async function main(): Promise<void> {
   }
   log(`${CLIENTS} clients injecting ${objects} objects in ${documents.length} documents`);
   const queue = [...documents];
+  const journalRows = async () =>
+    (await db.queryArrays("SELECT count(*)::integer FROM inventory_journal"))[0]![0];
+  const rowsBefore = await journalRows() as number;
+  const cpu = process.cpuUsage();
   const t = performance.now();
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     for (let d = queue.shift(); d; d = queue.shift()) await inject(d);
   }));
   const seconds = (performance.now() - t) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpu);
+  const transactions = (await journalRows() as number) - rowsBefore;
   console.log(JSON.stringify(
     {
       "registry.inject_clients": CLIENTS,
       "registry.inject_objects": objects,
       "registry.inject_documents": documents.length,
       "registry.inject_objects_per_second": Math.round(objects / seconds),
+      // This process's CPU (server and clients) while injecting, and the writer's transactions.
+      "registry.inject_cpu_seconds": cpuSeconds,
+      "registry.inject_transactions": transactions,
     },
     null,
     2,

@@ -14,7 +14,7 @@ import {
   type Submission,
   summarizeOutcomes,
 } from "../../registry/inventory/mod.ts";
-import type { InventoryStore } from "../../adapters/db/inventory_store_port.ts";
+import type { InventoryStore, PreviousCommit } from "../../adapters/db/inventory_store_port.ts";
 import type { InjectionQueue, InjectionSettlement } from "../../adapters/db/injection_queue_port.ts";
 import type { NewReplicaOperation } from "../../adapters/db/replica_operations_port.ts";
 import type { ActorRef, Behavior } from "../runtime/mod.ts";
@@ -48,9 +48,12 @@ export type InventoryMsg =
     guard?: SubmissionGuard;
   }
   | { type: "flush" }
-  /** The commit in flight is durable and published (sent by its own continuation). */
-  | { type: "committed" }
-  | { type: "commit_failed"; error: unknown };
+  /**
+   * The statements of commit `seq` are all answered (sent by its own continuation): the next batch
+   * may be taken. `epoch` is the incarnation that started it; a later one ignores it.
+   */
+  | { type: "written"; seq: number; epoch: object }
+  | { type: "commit_failed"; error: unknown; epoch: object };
 
 export interface InventoryActorOptions {
   store: InventoryStore;
@@ -77,15 +80,20 @@ interface Pending {
 }
 
 interface State {
+  /** This incarnation: messages of commits an earlier one started are ignored. */
+  epoch: object;
   /** The last reduced version; it may still be being committed. */
   head: InventoryState;
-  /** The commit of `head` when it is in flight (settles after publication). */
-  inflight: Promise<void> | null;
+  /**
+   * The last commit started, while it may be in flight: `published` settles after it and every
+   * commit before it are durable and published.
+   */
+  inflight: PreviousCommit | null;
   pending: Pending[];
   flushQueued: boolean;
-  /** A commit was started and its `committed` message has not been handled yet. */
-  committing: boolean;
-  /** A flush waits for `committed`, to take what arrives meanwhile into the same group. */
+  /** The commit whose statements are being written: its `written` message has not been handled yet. */
+  writing: number | null;
+  /** A flush waits for `written`, to take what arrives meanwhile into the same group. */
   flushDeferred: boolean;
 }
 
@@ -95,17 +103,24 @@ interface State {
  * files they mention, reduce, write journal and tables in one transaction,
  * then publish and acknowledge.
  *
- * While a commit is in flight, submissions wait for it and then go together
- * into the next transaction (`takeNow`). A full batch does not wait: commits
- * are pipelined one deep, the next batch is reduced (in memory, on the
- * not-yet-durable head) while the previous one is being written, and its own
- * commit starts only after the previous one is durable and published. Batches
- * that must read the database (files, queued injections) first wait for the
- * write in flight, since the database does not have it yet.
+ * While a commit's statements are being written, submissions wait for them
+ * and then go together into the next transaction (`takeNow`). A full batch
+ * does not wait: it is reduced (in memory, on the not-yet-durable head) while
+ * the previous one is being written.
+ *
+ * Commits are chained (`PreviousCommit`): the next one starts its statements
+ * once the previous one's are all answered, while the previous COMMIT (the
+ * WAL flush) is still in flight, and it sends its own COMMIT only once the
+ * previous one is durable and published. So at most two transactions are
+ * open, publication and acknowledgements follow the generations, and on the
+ * server the next one's statements wait for the previous one to end (the
+ * inventory_meta row, `SqlInventoryStore.commit`). Batches that must read the
+ * database (files, queued injections) first wait for everything in flight to
+ * be published, since the database does not have it yet.
  *
  * A failed write publishes nothing, answers its callers and every later
- * batch's with the error, and restarts the actor, which reloads what is
- * actually durable.
+ * batch's with the error (a chained commit fails with the one it follows),
+ * and restarts the actor, which reloads what is actually durable.
  */
 export function inventoryActor(options: InventoryActorOptions): Behavior<InventoryMsg, State> {
   const maxBatch = options.maxBatchCommands ?? 20_000;
@@ -131,11 +146,12 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
         ms: ctx.clock.now() - started,
       });
       return {
+        epoch: {},
         head: state,
         inflight: null,
         pending: [],
         flushQueued: false,
-        committing: false,
+        writing: null,
         flushDeferred: false,
       };
     },
@@ -156,8 +172,9 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           }
           return state;
 
-        case "committed":
-          state.committing = false;
+        case "written":
+          if (msg.epoch !== state.epoch || msg.seq !== state.writing) return state;
+          state.writing = null;
           if (state.flushDeferred) {
             state.flushDeferred = false;
             ctx.self.tell({ type: "flush" });
@@ -165,12 +182,14 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           return state;
 
         case "commit_failed":
+          // A commit chained to the failed one fails too: one reload is enough.
+          if (msg.epoch !== state.epoch) return state;
           // Whether that transaction committed is unknown: reload durable state.
           throw msg.error;
 
         case "flush": {
-          if (!takeNow(state.committing, state.pending, maxBatch)) {
-            // flushQueued stays set: "committed" sends this flush again.
+          if (!takeNow(state.writing !== null, state.pending, maxBatch)) {
+            // flushQueued stays set: "written" sends this flush again.
             state.flushDeferred = true;
             return state;
           }
@@ -205,21 +224,23 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
             throw error;
           };
-          const awaitInflight = async () => {
-            if (!state.inflight) return;
+          /** Until the last commit's statements are answered, or (`published`) it is published. */
+          const awaitInflight = async (stage: "written" | "published") => {
+            const inflight = state.inflight;
+            if (!inflight) return;
             try {
-              await state.inflight;
+              await inflight[stage];
             } catch (error) {
               fail(error);
             }
-            state.inflight = null;
+            if (stage === "published" && state.inflight === inflight) state.inflight = null;
           };
           const commands = taken.flatMap((b) => b.submission.commands);
           const needs = fileNeeds(state.head, commands);
           if (
             needs.lfns.size > 0 || needs.blockIds.size > 0 || taken.some((b) => b.injectionId !== undefined)
           ) {
-            await awaitInflight();
+            await awaitInflight("published");
           }
           const base = state.head;
           const atMs = ctx.clock.now();
@@ -235,9 +256,9 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           const result = reduceBatch(base, submissions, catalogFromAnnex(annex!), atMs, base.generation + 1);
           const outcomes = result.outcomes;
           const injections = settlementsOf(batch, outcomes);
-          // One commit in flight at most: ours starts once the previous one is durable and published.
-          await awaitInflight();
           if (result.applied.length === 0) {
+            // Answered with the generation of the head: once that is published.
+            await awaitInflight("published");
             try {
               await options.injections.settle(injections, atMs);
             } catch (error) {
@@ -256,12 +277,16 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             commands: result.applied,
             annex: annex!,
           };
+          // Ours is chained to the commit in flight: its statements are answered before ours are sent.
+          await awaitInflight("written");
           state.head = next;
-          state.committing = true;
+          state.writing = next.generation;
           const operations = batch.flatMap((b, i) =>
             b.operations && outcomes[i]!.every((o) => o.status === "applied") ? b.operations : []
           );
-          state.inflight = options.store.commit({
+          const epoch = state.epoch;
+          const written = Promise.withResolvers<void>();
+          const committed = options.store.commit({
             entry,
             base,
             state: next,
@@ -269,21 +294,28 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             injections,
             operations,
             idempotencyKeys: batch.flatMap((b) => b.submission.idempotencyKey ?? []),
-          })
-            .then(() => {
-              options.publication.publishCommitted(entry, next);
-              batch.forEach((b, i) =>
-                b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
-              );
-              ctx.self.tell({ type: "committed" });
-            }, (error) => {
-              ctx.log.error("Inventory write failed: {error}", { error: String(error) });
-              for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
-              ctx.self.tell({ type: "commit_failed", error });
-              throw error;
-            });
-          // The rejection is handled by the next flush or by commit_failed; keep it from being "unhandled".
-          state.inflight.catch(() => {});
+            ...(state.inflight ? { after: state.inflight } : {}),
+            onWritten: () => {
+              written.resolve();
+              ctx.self.tell({ type: "written", seq: next.generation, epoch });
+            },
+          });
+          committed.catch(written.reject); // a failure before the statements were all answered
+          const published = committed.then(() => {
+            options.publication.publishCommitted(entry, next);
+            batch.forEach((b, i) =>
+              b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
+            );
+          }, (error) => {
+            ctx.log.error("Inventory write failed: {error}", { error: String(error) });
+            for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
+            ctx.self.tell({ type: "commit_failed", error, epoch });
+            throw error;
+          });
+          // Rejections are handled by the next flush or by commit_failed; keep them from being "unhandled".
+          written.promise.catch(() => {});
+          published.catch(() => {});
+          state.inflight = { seq: next.generation, written: written.promise, published };
           return state;
         }
       }
@@ -291,7 +323,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
 
     async onStop(state) {
       // Let the write in flight finish (and answer its callers) before the actor goes.
-      await state.inflight?.catch(() => {});
+      await state.inflight?.published.catch(() => {});
       for (const p of state.pending) p.replyTo.tell({ ok: false, error: "The inventory writer stopped" });
       state.pending = [];
     },
@@ -327,18 +359,18 @@ function settlementsOf(batch: Pending[], outcomes: CommandOutcome[][]): Injectio
 }
 
 /**
- * Whether a flush takes its batch now or after the commit in flight (group commit). Waiting
- * lets every submission that arrives during the commit join the next transaction, instead of
- * only those that came before the flush: with few concurrent callers (HTTP clients, each
- * waiting for its answer), taking early made transactions of one or two submissions. A full
- * batch is taken at once, so that it is reduced while the previous one is written.
+ * Whether a flush takes its batch now or once the statements of the commit in flight are
+ * answered (group commit). Waiting lets every submission that arrives meanwhile join the next
+ * transaction, instead of only those that came before the flush: with few concurrent callers
+ * (HTTP clients, each waiting for its answer), taking early made transactions of one or two
+ * submissions. A full batch is taken at once, so that it is reduced while the previous one is written.
  */
 export function takeNow(
-  committing: boolean,
+  writing: boolean,
   pending: readonly { submission: Submission }[],
   maxCommands: number,
 ): boolean {
-  if (!committing) return true;
+  if (!writing) return true;
   let count = 0;
   for (const p of pending) {
     count += p.submission.commands.length;

@@ -68,7 +68,7 @@ export function journalFollower(options: JournalFollowerOptions): Behavior<Follo
           }
         }
         case "flush":
-        case "committed":
+        case "written":
         case "commit_failed":
           return state;
       }

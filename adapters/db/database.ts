@@ -283,14 +283,20 @@ async function streamArraysOn(
  */
 async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction) => Promise<T>): Promise<T> {
   const conn = await client.reserve();
+  let lost = false;
   try {
     const begin = conn.unsafe("BEGIN");
     begin.catch(() => {}); // awaited below, after fn has sent its own statements behind it
     let result: T;
     try {
       result = await fn({
-        // deno-lint-ignore no-explicit-any
-        query: async (text, params = []) => await conn.unsafe(text, params as any[]).values() as unknown[][],
+        // Prepared (named, per connection): postgres.js's `unsafe` otherwise describes every statement
+        // that has parameters first and waits for the answer before it sends the next one, a round trip
+        // each that undid the pipelining. Every text sent here is fixed by the code (parameters carry
+        // the rows), so each connection prepares a bounded set once.
+        query: async (text, params = []) =>
+          // deno-lint-ignore no-explicit-any
+          await conn.unsafe(text, params as any[], { prepare: true }).values() as unknown[][],
         copyFrom: (table, columns, rows) => copyToPostgres(conn, table, columns, rows),
       });
       await begin;
@@ -299,14 +305,39 @@ async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction)
         throw new Error(`COMMIT ended as ${commit.command}: nothing was written`);
       }
     } catch (e) {
-      await conn.unsafe("ROLLBACK").catch(() => {}); // a lost connection has rolled back already
+      if (connectionLost(e)) {
+        // The server has rolled back. postgres.js already counts the connection as closed (it reconnects
+        // it for a later query); a ROLLBACK written to it, or releasing it into the pool as if open,
+        // throws in its write loop and ends the process (porsager/postgres#1154).
+        lost = true;
+      } else await conn.unsafe("ROLLBACK").catch(() => {});
       throw e;
     }
     return result;
   } finally {
-    conn.release();
+    if (!lost) conn.release();
   }
 }
+
+/**
+ * The socket's errors (a reset: what a terminated backend's statement gets), postgres.js's own for a
+ * connection that went, and the server's for one it ends (class 08, 57P01–03).
+ */
+function connectionLost(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" &&
+    (SOCKET_ERRORS.has(code) || code.startsWith("CONNECTION_") || code.startsWith("08") ||
+      /^57P0[123]$/.test(code));
+}
+
+const SOCKET_ERRORS = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ENOTCONN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+]);
 
 /**
  * postgres.js's own socket keeps Nagle's algorithm on: a COPY's data and its

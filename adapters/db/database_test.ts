@@ -1,4 +1,6 @@
-import { assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
+import type { BulkTransaction } from "./database.ts";
+import { PipelinedWrites } from "./pipelined_writes.ts";
 import { dbTest, postgresTest } from "../../tests/helpers/db.ts";
 
 // PGlite reads whole tables in keyset pages: streamed reads are PostgreSQL's.
@@ -57,3 +59,61 @@ dbTest("snapshotReads sees one state of the database while another connection co
   }
   assertEquals(await count(db), 3);
 });
+
+for (const warm of [false, true]) {
+  postgresTest(
+    `a transaction whose connection is terminated fails, and the pool goes on (${
+      warm ? "statements prepared before" : "first use"
+    })`,
+    async ({ db, reopen }) => {
+      // A server restart, a failover or an administrator ends the connection while a transaction waits on it.
+      // postgres.js never settles statements still queued on a reserved connection that closed, and a
+      // ROLLBACK written to it, or the connection released back into the pool, throws in its write loop.
+      await db.exec("CREATE TABLE t (x integer)");
+      const insert = (tx: { query(text: string, params?: unknown[]): Promise<unknown[][]> }) => {
+        const writes = new PipelinedWrites(tx as BulkTransaction);
+        for (let i = 0; i < 150; i++) writes.query("INSERT INTO t VALUES ($1)", [i]);
+        return writes.finish();
+      };
+      if (warm) {
+        await db.bulkTransaction(insert);
+        await db.exec("DELETE FROM t");
+      }
+      const other = await reopen!();
+      let unlock!: () => void;
+      const locked = Promise.withResolvers<void>();
+      const holder = other.bulkTransaction(async (tx) => {
+        await tx.query("LOCK TABLE t");
+        locked.resolve();
+        await new Promise<void>((resolve) => (unlock = resolve));
+      });
+      await locked.promise;
+      let outcome: string | null = null;
+      const victim = db.bulkTransaction(insert).then(() => "committed", (e) => `failed: ${e}`);
+      void victim.then((o) => (outcome = o));
+      // Round trips, not time: the victim's backend is found waiting on the lock and terminated; once it has
+      // gone from the server, the client is told within a few more.
+      let victimPid: number | null = null;
+      for (let i = 0; i < 1000 && victimPid === null; i++) {
+        const rows = await other.queryArrays(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        victimPid = (rows[0]?.[0] as number | undefined) ?? null;
+      }
+      assert(victimPid !== null, "the transaction never waited for the lock");
+      await other.queryArrays("SELECT pg_terminate_backend($1)", [victimPid]);
+      for (let gone = false, i = 0; i < 1000 && !gone; i++) {
+        gone =
+          (await other.queryArrays("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [victimPid])).length ===
+            0;
+      }
+      for (let i = 0; i < 200 && outcome === null; i++) await other.queryArrays("SELECT 1");
+      assertMatch(outcome ?? "still waiting", /^failed: .*(ECONNRESET|terminat|CONNECTION_)/);
+      unlock();
+      await holder;
+      // The pool reconnects: the same work commits on a new connection.
+      await db.bulkTransaction(insert);
+      assertEquals(await db.queryArrays("SELECT count(*)::integer FROM t"), [[150]]);
+    },
+  );
+}

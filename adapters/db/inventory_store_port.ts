@@ -25,6 +25,24 @@ export interface CommitBatch {
   readonly operations?: readonly NewReplicaOperation[];
   /** Idempotency keys of the submissions this batch applies, recorded in the same transaction. */
   readonly idempotencyKeys?: readonly string[];
+  /**
+   * The commit this one is chained to (commit chaining, see `SqlInventoryStore.commit`): this one's
+   * statements start once that one's are all answered, and its COMMIT once that one is durable
+   * and published. Its failure fails this one, which then writes nothing.
+   */
+  readonly after?: PreviousCommit;
+  /** Called once every statement of this commit is answered, before its COMMIT is sent. */
+  readonly onWritten?: () => void;
+}
+
+/** A commit still in flight that the next one follows. */
+export interface PreviousCommit {
+  /** Its journal sequence: the tables' `table_seq` once it is durable. */
+  readonly seq: number;
+  /** Settles once its statements are all answered (rejects if one failed). */
+  readonly written: Promise<void>;
+  /** Settles once it is durable and published (rejects if it failed or may not have committed). */
+  readonly published: Promise<void>;
 }
 
 export interface LoadProgress {

@@ -9,7 +9,7 @@ import {
   parseCommand,
   reduceBatch,
 } from "../../registry/inventory/mod.ts";
-import { SqlInventoryStore } from "./inventory_store.ts";
+import { arrayLiteral, SqlInventoryStore } from "./inventory_store.ts";
 import { JOURNAL_FORMAT } from "./journal_codec.ts";
 import { migrate, SchemaVersionError } from "./migrate.ts";
 
@@ -269,5 +269,34 @@ dbTest(
       99,
     ]]);
     assertEquals(await db.queryArrays("SELECT count(*)::integer FROM block_replicas"), [[0]]);
+  },
+);
+
+dbTest(
+  "a column passed as an array literal comes back exactly, nulls and hostile text included",
+  async ({ db }) => {
+    const text = [
+      "plain",
+      "",
+      "NULL",
+      "null",
+      " spaced ",
+      'quote " inside',
+      "back\\slash \\\\ \\N",
+      "{braces},comma",
+      "tab\tnewline\ncr\r",
+      "unicode é 漢字 🚀",
+      null,
+      '"\\',
+    ];
+    const rows = text.map((t, i) => [i === 3 ? null : i * 1_000_000_007, t, i % 2 === 0]);
+    // Read back as the store's INSERT … SELECT FROM unnest reads them (the drivers' own parsers of
+    // arrays are not what is tested: postgres.js reads a NULL element of text[] as "NULL").
+    const back = await db.queryArrays(
+      `SELECT a, b, c FROM unnest($1::bigint[], $2::text[], $3::text[]::boolean[]) WITH ORDINALITY AS u(a, b, c, i)
+       ORDER BY i`,
+      [arrayLiteral(rows, 0, true), arrayLiteral(rows, 1, false), arrayLiteral(rows, 2, false)],
+    );
+    assertEquals(back, rows);
   },
 );

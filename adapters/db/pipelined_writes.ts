@@ -26,6 +26,17 @@ export class PipelinedWrites implements BulkTransaction {
     return Promise.resolve([]);
   }
 
+  /**
+   * Like `query`, and `check` is given the statement's rows when they arrive: what it throws
+   * fails the transaction as the statement's own error would (surfacing in `finish`, which runs
+   * before COMMIT is sent).
+   */
+  queryChecked(text: string, params: unknown[], check: (rows: unknown[][]) => void): void {
+    const sent = this.tx.query(text, params).then(check);
+    sent.catch(() => {}); // read in settle()
+    this.#pending.push(sent);
+  }
+
   /** COPY waits for what was sent before it: its data stream is not pipelined. */
   async copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void> {
     await this.#settle();
@@ -47,8 +58,10 @@ export class PipelinedWrites implements BulkTransaction {
   async #settle(): Promise<void> {
     const pending = this.#pending;
     this.#pending = [];
-    const results = await Promise.allSettled(pending);
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    // The first failure is the answer (one connection answers in order, so it is the first statement
+    // that failed): the transaction is aborted whatever the rest do. Not waiting for the rest matters on
+    // a lost connection, where postgres.js never settles statements still queued behind the one that
+    // failed (porsager/postgres#1208).
+    await Promise.all(pending);
   }
 }

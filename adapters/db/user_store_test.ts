@@ -110,3 +110,22 @@ dbTest(
     assertEquals((await reader.authenticateToken(second, 5000))?.authorizations.length, 2);
   },
 );
+
+dbTest(
+  "tokens are kept as the SHA-256 of their text, so tokens issued before still authenticate",
+  async ({ db }) => {
+    const users = new SqlUserStore(db);
+    const { token } = await users.addUser({ name: "carol", authorizations: [] }, 0);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    assertEquals(await db.queryArrays("SELECT token_hash FROM user_tokens"), [[hex]]);
+    // A token stored as an earlier version stored it authenticates: the hash of "dyn_known" as coreutils'
+    // sha256sum gives it.
+    await db.queryArrays(
+      "INSERT INTO user_tokens (user_id, token_hash, created_ms) SELECT id, $1, 0 FROM users WHERE name = 'carol'",
+      ["cfca7bf400e51827d26c73f6844a21a50a2fda718225703558cfea2134bae875"],
+    );
+    assertEquals(await users.authenticateToken("dyn_known", 0), { user: "carol", authorizations: [] });
+    assertEquals(await users.authenticateToken("dyn_unknown", 0), null);
+  },
+);
