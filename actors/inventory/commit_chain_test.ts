@@ -129,6 +129,31 @@ async function chainedWaits(db: Database): Promise<void> {
   throw new Error("the chained commit never waited for the held one");
 }
 
+/**
+ * A writer over a HeldStore after one set-up commit (generation `g`): `first` is submitted and held just
+ * before its COMMIT, then `second` is submitted and chained to it (on PostgreSQL, waiting for its lock).
+ * `before(g)` runs before either is submitted.
+ */
+async function heldChain(
+  db: Database,
+  first: { commands: InventoryCommand[] },
+  second: { commands: InventoryCommand[] },
+  before?: (g: number) => Promise<void>,
+) {
+  const store = new HeldStore(db);
+  const w = await startWriter(db, undefined, undefined, { store });
+  await w.gateway.submit(dataset("/Setup/A/X"));
+  const g = w.gateway.snapshot().generation;
+  await before?.(g);
+  const releaseA = store.hold(g + 1);
+  const a = w.gateway.submit(first);
+  await store.written(g + 1);
+  const b = w.gateway.submit(second);
+  await store.started(g + 2); // B's transaction is open while A's COMMIT has not been sent
+  await chainedWaits(db);
+  return { ...w, store, g, releaseA, a, b };
+}
+
 /** Fails, at its COMMIT (a deferred constraint trigger), any transaction inserting this dataset. */
 async function failAtCommit(db: Database, name: string): Promise<void> {
   await db.exec(`
@@ -142,17 +167,11 @@ async function failAtCommit(db: Database, name: string): Promise<void> {
 dbTest(
   "a chained commit starts during the previous COMMIT and is acknowledged after it, in order",
   async ({ db }) => {
-    const store = new HeldStore(db);
-    const { system, gateway, publication } = await startWriter(db, undefined, undefined, { store });
-    await gateway.submit(dataset("/Setup/A/X"));
-    const g = gateway.snapshot().generation;
-    const releaseA = store.hold(g + 1);
+    const chain = await heldChain(db, dataset("/Chain/A/X"), dataset("/Chain/B/X"));
+    const { system, gateway, publication, g, releaseA } = chain;
     const answered: string[] = [];
-    const a = gateway.submit(dataset("/Chain/A/X")).then((r) => (answered.push("A"), r));
-    await store.written(g + 1);
-    const b = gateway.submit(dataset("/Chain/B/X")).then((r) => (answered.push("B"), r));
-    await store.started(g + 2); // B's transaction is open while A's COMMIT has not been sent
-    await chainedWaits(db);
+    const a = chain.a.then((r) => (answered.push("A"), r));
+    const b = chain.b.then((r) => (answered.push("B"), r));
     // Neither is acknowledged or published before A's COMMIT: B's COMMIT waits for A's.
     assertEquals(answered, []);
     assertEquals(publication.snapshot().generation, g);
@@ -173,23 +192,16 @@ dbTest(
   async ({ db }) => {
     // On PostgreSQL a DELETE whose snapshot was taken before the previous COMMIT would not see the row
     // inserted there and delete nothing; the chained commit's statements wait behind inventory_meta.
-    const store = new HeldStore(db);
-    const { system, gateway } = await startWriter(db, undefined, undefined, { store });
-    await gateway.submit(dataset("/Setup/A/X"));
-    const g = gateway.snapshot().generation;
-    const releaseA = store.hold(g + 1);
-    const a = gateway.submit({
-      commands: [
-        c({ op: "site.upsert", name: "T2_Q", storage_type: "disk" }),
-        c({ op: "dataset.upsert", name: "/Brief/A/X" }),
-      ],
-    });
-    await store.written(g + 1);
-    const b = gateway.submit({
-      commands: [c({ op: "dataset.delete", name: "/Brief/A/X" }), c({ op: "site.delete", name: "T2_Q" })],
-    });
-    await store.started(g + 2);
-    await chainedWaits(db);
+    const { system, gateway, releaseA, a, b } = await heldChain(
+      db,
+      {
+        commands: [
+          c({ op: "site.upsert", name: "T2_Q", storage_type: "disk" }),
+          c({ op: "dataset.upsert", name: "/Brief/A/X" }),
+        ],
+      },
+      { commands: [c({ op: "dataset.delete", name: "/Brief/A/X" }), c({ op: "site.delete", name: "T2_Q" })] },
+    );
     releaseA();
     const [ra, rb] = await Promise.all([a, b]);
     assert(ra.ok && rb.ok, JSON.stringify([ra, rb]));
@@ -206,16 +218,11 @@ dbTest(
   "a previous commit failing at COMMIT fails the chained one: both answered, nothing written, one reload",
   async ({ db }) => {
     await failAtCommit(db, "/Refused/At/Commit");
-    const store = new HeldStore(db);
-    const { system, gateway, publication } = await startWriter(db, undefined, undefined, { store });
-    await gateway.submit(dataset("/Setup/A/X"));
-    const g = gateway.snapshot().generation;
-    const releaseA = store.hold(g + 1);
-    const a = gateway.submit(dataset("/Refused/At/Commit"));
-    await store.written(g + 1);
-    const b = gateway.submit(dataset("/Chained/B/X"));
-    await store.started(g + 2);
-    await chainedWaits(db);
+    const { system, gateway, publication, g, releaseA, a, b } = await heldChain(
+      db,
+      dataset("/Refused/At/Commit"),
+      dataset("/Chained/B/X"),
+    );
     releaseA();
     const [ra, rb] = await Promise.all([a, b]);
     assert(!ra.ok && !rb.ok, JSON.stringify([ra, rb]));
@@ -271,21 +278,18 @@ dbTest(
 dbTest(
   "a chained commit that fails leaves the one before it acknowledged and durable",
   async ({ db }) => {
-    const store = new HeldStore(db);
-    const { system, gateway } = await startWriter(db, undefined, undefined, { store });
-    await gateway.submit(dataset("/Setup/A/X"));
-    const g = gateway.snapshot().generation;
-    await db.queryArrays(
-      `INSERT INTO inventory_journal (seq, at_ms, version, commands, annex)
-       VALUES ($1, 0, 1, '[{"op":"dataset.upsert","name":"/From/Elsewhere/X"}]', '{"files":[],"blockFiles":[]}')`,
-      [g + 2],
+    // Something else holds the chained one's journal sequence: its INSERT fails (primary key).
+    const { system, gateway, g, releaseA, a, b } = await heldChain(
+      db,
+      dataset("/Kept/A/X"),
+      dataset("/Lost/B/X"),
+      (g) =>
+        db.queryArrays(
+          `INSERT INTO inventory_journal (seq, at_ms, version, commands, annex)
+           VALUES ($1, 0, 1, '[{"op":"dataset.upsert","name":"/From/Elsewhere/X"}]', '{"files":[],"blockFiles":[]}')`,
+          [g + 2],
+        ).then(() => {}),
     );
-    const releaseA = store.hold(g + 1);
-    const a = gateway.submit(dataset("/Kept/A/X"));
-    await store.written(g + 1);
-    const b = gateway.submit(dataset("/Lost/B/X"));
-    await store.started(g + 2);
-    await chainedWaits(db);
     releaseA();
     const [ra, rb] = await Promise.all([a, b]);
     assert(ra.ok && ra.generation === g + 1, JSON.stringify(ra));
@@ -344,16 +348,11 @@ postgresTest(
     // A chained commit can fail while the previous COMMIT is still in flight: lock_timeout or
     // statement_timeout set by an operator, a cancel. Reloading then would load tables without the previous
     // commit, which lands (and is acknowledged) afterwards: the new writer would answer from a stale head.
-    const store = new HeldStore(db);
-    const { system, gateway, publication } = await startWriter(db, undefined, undefined, { store });
-    await gateway.submit(dataset("/Setup/A/X"));
-    const g = gateway.snapshot().generation;
-    const releaseA = store.hold(g + 1);
-    const a = gateway.submit(dataset("/Chain/A/X"));
-    await store.written(g + 1);
-    const b = gateway.submit(dataset("/Chain/B/X"));
-    await store.started(g + 2);
-    await chainedWaits(db);
+    const { system, gateway, publication, g, releaseA, a, b } = await heldChain(
+      db,
+      dataset("/Chain/A/X"),
+      dataset("/Chain/B/X"),
+    );
     const [[cancelled]] = await db.queryArrays(
       `SELECT count(pg_cancel_backend(pid))::integer FROM pg_stat_activity
        WHERE datname = current_database() AND wait_event_type = 'Lock'`,
