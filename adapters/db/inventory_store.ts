@@ -294,7 +294,7 @@ export class SqlInventoryStore implements InventoryStore {
     const before = new Snapshot(base);
     const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
-    const written = this.db.bulkTransaction(async (raw) => {
+    const transaction = this.db.bulkTransaction(async (raw) => {
       const tx = new PipelinedWrites(raw);
       // Commit chaining: nothing of ours reaches the server before the previous commit's statements are
       // all answered, so that it holds the inventory_meta row lock before we ask for it (taken first
@@ -472,7 +472,7 @@ export class SqlInventoryStore implements InventoryStore {
       if (previous) await previous.published;
     });
     try {
-      await written;
+      await transaction;
     } catch (error) {
       // A chained commit can fail before the previous one has ended (a lock_timeout or statement_timeout
       // on its wait, a cancel, its connection lost). Its failure makes the writer reload: not before the

@@ -262,10 +262,6 @@ function checkUserName(name: string): void {
   }
 }
 
-/**
- * Synchronous: WebCrypto's `digest` hands every call to a worker thread and back, 120–470 µs of
- * this thread per token on the bench machine (~10 % of an injection's CPU), against ~2 µs here.
- */
 interface TokenRow {
   name: string;
   token_id: number;
@@ -274,6 +270,10 @@ interface TokenRow {
   target: string | null;
 }
 
+/**
+ * Synchronous: WebCrypto's `digest` hands every call to a worker thread and back, 120–470 µs of
+ * this thread per token on the bench machine (~10 % of an injection's CPU), against ~2 µs here.
+ */
 function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }

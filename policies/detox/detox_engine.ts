@@ -398,9 +398,7 @@ class DetoxRun {
     let added = 0;
     if (entry === undefined) {
       lines.push({ line, rows });
-      // Every row (distinct rows, as many as the columns have): the columns' exact total is their
-      // sum in any order (NaN when the sizes are not all integral).
-      const total = rows.length === r.columns.length ? r.columns.exactTotalSize : Number.NaN;
+      const total = wholeSize(r, rows);
       if (!Number.isNaN(total)) added = total;
       else for (const row of rows) added += r.sizeAt(row);
     } else {
@@ -692,18 +690,26 @@ class DetoxRun {
   }
 }
 
+/**
+ * The size of `rows` read off the columns' summary when they are every row of the replica (rows are
+ * distinct, so as many as the columns have) and the sizes are integral, so that any order of summing
+ * gives it exactly; NaN otherwise (then they are summed in row order).
+ */
+function wholeSize(r: ImageReplica, rows: Rows): number {
+  return rows.length === r.columns.length ? r.columns.exactTotalSize : Number.NaN;
+}
+
 function decision(r: ImageReplica, kind: DecisionKind, line: number, rows: Rows): ReplicaDecision {
-  const columns = r.columns;
-  if (rows.length === columns.length && !Number.isNaN(columns.exactTotalSize)) {
-    // Every row (rows are distinct), integral sizes: the sum in any order, and every block id.
-    const size = columns.exactTotalSize;
+  const whole = wholeSize(r, rows);
+  if (!Number.isNaN(whole)) {
+    // Every row, integral sizes: every block id, in order.
     return {
       siteId: r.site.id,
       datasetId: r.dataset.id,
       decision: kind,
       line,
-      size,
-      blockIds: columns.blockIds(),
+      size: whole,
+      blockIds: r.columns.blockIds(),
     };
   }
   // One walk over the rows (sizes summed in row order); rows mostly come in block id order already.

@@ -293,7 +293,7 @@ export class PartitionImage implements EvalWorld {
         else list.push(r);
       }
       if (list === null) continue;
-      // A dataset's replicas come in site id order.
+      // A dataset's replicas come in site id order; the image lists them in site name order.
       if (list.length > 1) list.sort((a, b) => place[a.site.id]! - place[b.site.id]!);
       byDataset.set(dataset.id, list);
       lists.push(list);

@@ -138,9 +138,8 @@ export class BlockReplicaColumns {
 
   /** Whether every replica is owned by the group. */
   allOwnedBy(groupId: number): boolean {
-    const owner = groupId * 2;
     const c = this.#cells;
-    for (let o = OWNER; o < c.length; o += STRIDE) if ((c[o]! >> 1) * 2 !== owner) return false;
+    for (let o = OWNER; o < c.length; o += STRIDE) if (c[o]! >> 1 !== groupId) return false;
     return true;
   }
 
