@@ -172,9 +172,9 @@ export class InventoryLoader {
     const ledger = PersistentVector.empty<SiteLedger>().edit();
     const siteDatasets = new Map<number, number[]>();
     for (const site of this.#sites.values()) siteDatasets.set(site.id, []);
-    // Four passes, each a small loop. As one loop (the sort, the site's list, the seal and its summary
-    // loop, the freeze) it took 1.4 s of a process's first CMS-scale load against 0.3 s for a later
-    // one: optimised late, the whole body at once. Apart, 0.4 s on the first load (docs/performance.md, `load3`).
+    // Four passes, each a small loop. As one loop (the sort with a closure per dataset, the site's list,
+    // the seal and its summary loop, the freeze) it cost a process's first CMS-scale load 0.55-0.64 CPU s,
+    // optimised late; apart, 0.30-0.55 (later loads 0.17-0.30 either way; docs/performance.md, `load3`).
     for (const list of this.#replicas.values()) (list as DatasetReplica[]).sort(bySiteId);
     for (const list of this.#replicas.values()) {
       for (const dr of list) siteDatasets.get(dr.siteId)!.push(dr.datasetId);
