@@ -66,24 +66,31 @@ export class SqlUserStore implements UserStore {
   #listen(cache: TokenCache, nowMs: number): void {
     const subscribe = this.db.subscribe;
     if (!subscribe || nowMs < cache.retryAtMs) return;
-    const schema = this.db.schema;
     cache.listening = "starting";
-    cache.started = subscribe.call(
+    // The trigger names the schema of the table written; ours is where this connection's search_path finds
+    // the tables (not necessarily `db.schema`: a search_path may come with the URL). Until it is known,
+    // every notification forgets.
+    let ours: string | null = null;
+    const subscribed = subscribe.call(
       this.db,
       USER_CHANGE_CHANNEL,
       (payload) => {
-        if (payload === schema) cache.forget(); // the trigger of another schema on the same server
+        if (ours === null || payload === ours) cache.forget(); // not another schema's users
       },
       () => {
         cache.listening = "no";
         cache.forget();
       },
-    ).then(
-      () => {
-        // Lost before its LISTEN was answered: onLost has run and left it at "no".
+    );
+    const schema = this.db.queryArrays("SELECT current_schema()");
+    cache.started = Promise.all([subscribed, schema]).then(
+      ([, rows]) => {
+        ours = String(rows[0]![0]);
+        // Lost before it was ready: onLost has run and left it at "no".
         if (cache.listening === "starting") cache.listening = "yes";
       },
       () => {
+        subscribed.then((unsubscribe) => unsubscribe(), () => {}).catch(() => {});
         cache.listening = "no";
         cache.retryAtMs = nowMs + LISTEN_RETRY_MS;
       },
