@@ -47,7 +47,7 @@ import { benchCluster } from "./cluster.ts";
 import { benchClusterFence } from "./cluster_fence.ts";
 import { benchSimulate } from "./simulate.ts";
 import { benchPublish, processMemory } from "./publish.ts";
-import { bareSelect, bareStream } from "./load_limit.ts";
+import { bareSelect, bareStream, coldBareStream } from "./load_limit.ts";
 import { dealerCycle } from "../policies/dealer/dealer_cycle.ts";
 import { parseDealerConfig } from "../policies/dealer/dealer_config.ts";
 import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
@@ -122,8 +122,9 @@ const figures: Record<string, unknown> = {
 }
 
 // ---- the inventory in the database ----------------------------------------------------
+const benchSchema = `bench_${Date.now()}`;
 const db: Database = await openDatabase(
-  values["database-url"] ? { url: values["database-url"], schema: `bench_${Date.now()}` } : {},
+  values["database-url"] ? { url: values["database-url"], schema: benchSchema } : {},
 );
 await migrate(db, Date.now());
 const store = new SqlInventoryStore(db);
@@ -157,6 +158,13 @@ const bareSeconds = (performance.now() - t) / 1000;
 t = performance.now();
 await bareSelect(db);
 const pagedBareSeconds = (performance.now() - t) / 1000;
+// The load above is its process's first (nothing compiled), the limit after it reads with a compiled
+// driver: the same read in a fresh process, beside it (PostgreSQL only; docs/performance.md, `load3`).
+if (values["database-url"]) {
+  const cold = await coldBareStream(values["database-url"], benchSchema);
+  figures["inventory.load_cold_limit_seconds"] = round(cold.seconds, 3);
+  figures["inventory.load_cold_ratio"] = round(loadSeconds / cold.seconds, 2);
+}
 figures["inventory.objects"] = objects;
 figures["inventory.rows_loaded"] = bare;
 figures["inventory.bytes_per_object"] = Math.round((heapAfter - heapBefore) / objects);

@@ -1,5 +1,5 @@
 /**
- * `deno run --allow-all --v8-flags=--expose-gc bench/load.ts --database-url URL [--scale small|cms] [--rounds N]`
+ * `deno run --allow-all --v8-flags=--expose-gc bench/load.ts --database-url URL [--scale small|cms] [--rounds N] [--split] [--cold-limit]`
  *
  * The bench's load section alone, repeated: the inventory is generated once into
  * a kept schema (`bench_load_<scale>`; `--fresh` regenerates it), then each
@@ -7,7 +7,8 @@
  * bare SELECTs (`load_limit.ts`: streamed, the limit, and paged), in alternating
  * order, printing wall and CPU seconds of each and the ratios. For A/B work on the load path without
  * rerunning the whole bench. `--split` adds a round that says where the CPU went,
- * table by table, in the load and in the streamed bare read. Never used by tests.
+ * table by table, in the load and in the streamed bare read. `--cold-limit` reads the streamed limit once
+ * more in a fresh process (nothing compiled), for round 0's cold load to compare with. Never used by tests.
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -16,7 +17,7 @@ import { SqlInventoryStore } from "../adapters/db/inventory_store.ts";
 import { migrate } from "../adapters/db/migrate.ts";
 import { parsePartitions } from "../policies/partitions.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
-import { bareSelect, bareStream, LOADED_TABLES } from "./load_limit.ts";
+import { bareSelect, bareStream, coldBareStream, LOADED_TABLES } from "./load_limit.ts";
 import { InventoryLoader } from "../registry/inventory/mod.ts";
 import type { TableSink } from "../adapters/db/inventory_store_port.ts";
 
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     fresh: { type: "boolean", default: false },
     split: { type: "boolean", default: false },
+    "cold-limit": { type: "boolean", default: false },
   },
 });
 const scale = SCALES[values.scale!];
@@ -100,6 +102,17 @@ for (let round = 0; round < Number(values.rounds); round++) {
   }));
 }
 if (values.split) console.log(JSON.stringify(await splitRound()));
+if (values["cold-limit"]) {
+  // The streamed read in a fresh process: what round 0's load (this process's first) compares with
+  // when both start cold. Its own process, so this one's compiled driver does not help it.
+  const cold = await coldBareStream(url, schema);
+  console.log(
+    JSON.stringify({
+      cold_limit_seconds: round3(cold.seconds),
+      cold_limit_cpu_seconds: round3(cold.cpuSeconds),
+    }),
+  );
+}
 await db.close();
 
 /** CPU seconds per table: the load's (from each loader method's first row to the next's) and the bare read's. */

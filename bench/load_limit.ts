@@ -52,3 +52,54 @@ export async function bareStream(db: Database): Promise<number> {
   }
   return bare;
 }
+
+/**
+ * The streamed read by a fresh process (`inventory.load_cold_limit_seconds`): the bench's load is the
+ * first in its process (its driver's row parsing and the loader not compiled yet, the heap growing
+ * from nothing) while the limit read after it finds the driver compiled. This is the same read with
+ * nothing compiled, for the ratio of a starting node's load to a starting reader's. PostgreSQL only
+ * (in-memory PGlite cannot be reached from another process). Connecting is not timed.
+ */
+export async function coldBareStream(
+  url: string,
+  schema: string,
+): Promise<{ seconds: number; cpuSeconds: number; rows: number }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+      new URL(import.meta.url).pathname,
+      "--database-url",
+      url,
+      "--schema",
+      schema,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`the cold limit's process failed (exit code ${out.code})`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+if (import.meta.main) {
+  const { parseArgs } = await import("node:util");
+  const { default: process } = await import("node:process");
+  const { openDatabase } = await import("../adapters/db/database.ts");
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { "database-url": { type: "string" }, schema: { type: "string" } },
+  });
+  if (!values["database-url"] || !values.schema) {
+    throw new TypeError("usage: load_limit.ts --database-url postgres://… --schema NAME");
+  }
+  const db = await openDatabase({ url: values["database-url"], schema: values.schema });
+  await db.queryArrays("SELECT 1"); // connected before the clock starts
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const rows = await bareStream(db);
+  const seconds = (performance.now() - t) / 1000;
+  const d = process.cpuUsage(cpu);
+  await db.close();
+  console.log(JSON.stringify({ seconds, cpuSeconds: (d.user + d.system) / 1e6, rows }));
+}
