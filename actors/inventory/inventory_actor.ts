@@ -260,6 +260,10 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           } catch (error) {
             fail(error);
           }
+          // Not while the commit in flight is still handing its statements over: its COPY data needs this
+          // thread when the server asks for it, and a reduction run meanwhile left the server idle for its
+          // length. Once they are sent, the server works through them while this thread reduces.
+          await awaitInflight("sent");
           const submissions = batch.map((b) => b.submission);
           const result = reduceBatch(base, submissions, catalogFromAnnex(annex!), atMs, base.generation + 1);
           const outcomes = result.outcomes;
@@ -285,11 +289,9 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             commands: result.applied,
             annex: annex!,
           };
-          // Our statements' text and rows are built once the commit in flight has handed its own over (its
-          // COPY data needs this thread when the server asks for it), while the server works on them: then
-          // ours go out at once when its answers come, instead of after being built. A store that fails
-          // to build them fails again in `commit`, whose failure path answers the batch.
-          await awaitInflight("sent");
+          // Our statements' text and rows are built now, while the server works on the commit in flight:
+          // then ours go out at once when its answers come, instead of after being built. A store that
+          // fails to build them fails again in `commit`, whose failure path answers the batch.
           let prepared;
           try {
             prepared = options.store.prepare?.({ entry, base, state: next, changes: result.changes });
