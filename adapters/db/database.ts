@@ -68,6 +68,18 @@ export interface Database {
   copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void>;
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * PostgreSQL only: `channel` on a connection of its own, which nothing reconnects. Resolves once
+   * LISTEN has been answered, so every notification committed after that reaches `onNotify` (in
+   * commit order); `onLost` is called once when that connection closes (a dropped socket, a
+   * terminated backend, `close`), after which nothing more arrives. For what must know whether it
+   * may have missed a notification (the token cache); `listen` reconnects silently instead.
+   */
+  subscribe?(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost: () => void,
+  ): Promise<() => Promise<void>>;
   /** PGlite only: a copy of the whole data directory (to clone databases quickly). */
   dump?(): Promise<Blob>;
   close(): Promise<void>;
@@ -194,6 +206,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     ...noDelaySocket(url),
   });
   if (schema) await client.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const subscriptions = new Set<PgSql>();
   const kysely = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) });
   const safeUrl = new URL(url);
   safeUrl.password = "";
@@ -241,7 +254,49 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     async notify(channel, payload) {
       await client`SELECT pg_notify(${channel}, ${payload})`;
     },
+    async subscribe(channel, onNotify, onLost) {
+      let lost = false;
+      const lose = () => {
+        if (lost) return;
+        lost = true;
+        subscriptions.delete(listener);
+        // postgres.js would reconnect on the next statement: there is none, and the instance is ended.
+        listener.end({ timeout: 0 }).catch(() => {});
+        onLost();
+      };
+      // postgres.js's own `listen` connection takes its notifications this way; its types omit it.
+      const notifications = {
+        onnotify: (name: string, payload: string) => {
+          if (name === channel && !lost) onNotify(payload);
+        },
+      } as Record<never, never>;
+      const listener: PgSql = postgres(url, {
+        max: 1,
+        idle_timeout: 0,
+        max_lifetime: null,
+        fetch_types: false,
+        onnotice: () => {},
+        onclose: () => queueMicrotask(lose),
+        // Named, so that an operator (or a test) can tell it from the pool's connections.
+        connection: { application_name: `dynamo ${channel} ${schema ?? "public"}`.slice(0, 63) },
+        ...notifications,
+        ...noDelaySocket(url),
+      });
+      subscriptions.add(listener);
+      try {
+        await listener.unsafe(`LISTEN "${channel.replaceAll('"', '""')}"`);
+      } catch (e) {
+        lose();
+        throw e;
+      }
+      if (lost) throw new Error(`The connection listening on ${channel} closed`);
+      return async () => {
+        lose();
+        await listener.end({ timeout: 0 });
+      };
+    },
     async close() {
+      await Promise.all([...subscriptions].map((s) => s.end({ timeout: 0 })));
       await client.end({ timeout: 5 });
     },
   };

@@ -12,6 +12,7 @@ import * as m009 from "./migrations/009_consistency.ts";
 import * as m010 from "./migrations/010_consistency_digests.ts";
 import * as m011 from "./migrations/011_cluster.ts";
 import * as m012 from "./migrations/012_detox_decision_reasons.ts";
+import * as m013 from "./migrations/013_user_change_notify.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -30,6 +31,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "010_consistency_digests": m010,
   "011_cluster": m011,
   "012_detox_decision_reasons": m012,
+  "013_user_change_notify": m013,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

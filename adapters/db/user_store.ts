@@ -25,12 +25,76 @@ export class SqlUserStore implements UserStore {
 
   constructor(private readonly db: Database) {}
 
-  /** PGlite only (see `TokenCache`); shared by every store over the same database. */
-  get #cache(): TokenCache | null {
-    if (this.db.kind !== "pglite") return null;
+  /**
+   * The tokens authenticated in this process (see `TokenCache`), shared by every store over the same
+   * database; null while it may not be used (PostgreSQL, until this process listens for changes).
+   */
+  #usableCache(nowMs: number): TokenCache | null {
+    const cache = this.#cache();
+    if (this.db.kind === "pglite") return cache;
+    if (cache.listening === "yes") return cache;
+    if (cache.listening === "no") this.#listen(cache, nowMs);
+    return null;
+  }
+
+  /**
+   * Starts listening for changes to users, roles and tokens (PostgreSQL: the tokens this process
+   * authenticates are then kept for `TOKEN_CACHE_TTL_MS`); resolves to whether it listens. The first
+   * authentication starts it too; a lost listener is started again by the next one.
+   */
+  async listenForTokenChanges(nowMs: number): Promise<boolean> {
+    if (this.#usableCache(nowMs)) return true;
+    await this.#cache().started;
+    return this.#usableCache(nowMs) !== null;
+  }
+
+  /** Resolves the next time every cached token is forgotten (a change, a lost listener). For tests. */
+  tokensForgotten(): Promise<void> {
+    const cache = this.#cache();
+    return new Promise((resolve) => cache.onForget.add(resolve));
+  }
+
+  #cache(): TokenCache {
     let cache = TOKEN_CACHES.get(this.db);
-    if (!cache) TOKEN_CACHES.set(this.db, cache = new TokenCache());
+    if (!cache) {
+      cache = new TokenCache(this.db.kind === "postgres" ? TOKEN_CACHE_TTL_MS : null);
+      TOKEN_CACHES.set(this.db, cache);
+    }
     return cache;
+  }
+
+  #listen(cache: TokenCache, nowMs: number): void {
+    const subscribe = this.db.subscribe;
+    if (!subscribe || nowMs < cache.retryAtMs) return;
+    cache.listening = "starting";
+    // The trigger names the schema of the table written; ours is where this connection's search_path finds
+    // the tables (not necessarily `db.schema`: a search_path may come with the URL). Until it is known,
+    // every notification forgets.
+    let ours: string | null = null;
+    const subscribed = subscribe.call(
+      this.db,
+      USER_CHANGE_CHANNEL,
+      (payload) => {
+        if (ours === null || payload === ours) cache.forget(); // not another schema's users
+      },
+      () => {
+        cache.listening = "no";
+        cache.forget();
+      },
+    );
+    const schema = this.db.queryArrays("SELECT current_schema()");
+    cache.started = Promise.all([subscribed, schema]).then(
+      ([, rows]) => {
+        ours = String(rows[0]![0]);
+        // Lost before it was ready: onLost has run and left it at "no".
+        if (cache.listening === "starting") cache.listening = "yes";
+      },
+      () => {
+        subscribed.then((unsubscribe) => unsubscribe(), () => {}).catch(() => {});
+        cache.listening = "no";
+        cache.retryAtMs = nowMs + LISTEN_RETRY_MS;
+      },
+    );
   }
 
   async addUser(user: NewUser, nowMs: number): Promise<{ token: string }> {
@@ -123,7 +187,7 @@ export class SqlUserStore implements UserStore {
     try {
       return await fn();
     } finally {
-      this.#cache?.forget();
+      TOKEN_CACHES.get(this.db)?.forget();
     }
   }
 
@@ -135,8 +199,8 @@ export class SqlUserStore implements UserStore {
   async authenticateToken(token: string, nowMs: number): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
     const hash = sha256Hex(token);
-    const cache = this.#cache;
-    const cached = cache?.get(hash);
+    const cache = this.#usableCache(nowMs);
+    const cached = cache?.get(hash, nowMs);
     if (cached) {
       if (lastUsedIsStale(cached.lastUsedMs, nowMs)) {
         await this.db.kysely.updateTable("user_tokens").set({ last_used_ms: nowMs })
@@ -184,7 +248,7 @@ export class SqlUserStore implements UserStore {
       ) as Authorization[],
     });
     if (cache && version !== undefined) {
-      cache.put(hash, version, { principal, tokenId: first.token_id, lastUsedMs });
+      cache.put(hash, version, { principal, tokenId: first.token_id, lastUsedMs, cachedMs: nowMs });
     }
     return principal;
   }
@@ -213,24 +277,47 @@ export class SqlUserStore implements UserStore {
 interface CachedToken {
   readonly principal: Principal;
   readonly tokenId: number;
+  /** When it was looked up (the caller's clock). */
+  readonly cachedMs: number;
   lastUsedMs: number | null;
 }
 
 /**
- * Authenticated tokens of an embedded (PGlite) database, by hash. PGlite belongs to this
- * process alone (its data directory is locked), so every change to users, roles and tokens
- * goes through a `SqlUserStore` here, which forgets the cache after each: a revocation takes
- * effect at once, as without the cache. It spares each request a query that would wait behind
- * the inventory's commit (PGlite runs one statement at a time). PostgreSQL is shared with
- * other processes (the CLI, other nodes) and is asked every time.
+ * Authenticated tokens, by hash, forgotten after every write to users, roles or tokens through any
+ * `SqlUserStore` over the same `Database` object (a revocation in this process takes effect at once).
+ * Only tokens that authenticated are kept: an unknown or hostile token is asked every time and can
+ * evict nothing but by clearing, which a full cache does.
+ *
+ * - PGlite belongs to this process alone (its data directory is locked), so no other change can
+ *   happen: the cache is used always and kept until the next write. It spares each request a query
+ *   that would wait behind the inventory's commit (PGlite runs one statement at a time).
+ * - PostgreSQL is shared with other processes (the CLI, other nodes). A trigger notifies
+ *   `dynamo_users` in the transaction of every write to users, roles and tokens (migration 013),
+ *   and this process forgets its tokens when that notification arrives: a revocation elsewhere
+ *   takes effect here as soon as its notification is delivered (milliseconds), where Rucio's token
+ *   cache keeps a revoked token up to 15 minutes. Tokens are used from the cache only while the
+ *   listening connection is up, and only lookups begun while it was up are kept; its loss forgets
+ *   everything. A connection that dies without the kernel noticing delivers nothing and reports
+ *   nothing: `TOKEN_CACHE_TTL_MS` bounds that case (a token is looked up again after it).
  */
 class TokenCache {
   /** Changes whenever a write to users may have committed; a lookup begun before is not kept. */
   version = 0;
+  /** PostgreSQL: whether the listener is up; PGlite: unused. */
+  listening: "no" | "starting" | "yes" = "no";
+  started: Promise<void> = Promise.resolve();
+  /** After a failed LISTEN, when to try again (the caller's clock). */
+  retryAtMs = -Infinity;
+  readonly onForget = new Set<() => void>();
   readonly #tokens = new Map<string, CachedToken>();
 
-  get(hash: string): CachedToken | undefined {
-    return this.#tokens.get(hash);
+  constructor(private readonly ttlMs: number | null) {}
+
+  get(hash: string, nowMs: number): CachedToken | undefined {
+    const token = this.#tokens.get(hash);
+    if (!token || this.ttlMs === null || isFresh(token.cachedMs, nowMs, this.ttlMs)) return token;
+    this.#tokens.delete(hash);
+    return undefined;
   }
 
   put(hash: string, version: number, token: CachedToken): void {
@@ -242,11 +329,31 @@ class TokenCache {
   forget(): void {
     this.version += 1;
     this.#tokens.clear();
+    const waiting = [...this.onForget];
+    this.onForget.clear();
+    for (const resolve of waiting) resolve();
   }
 }
 
 const MAX_CACHED_TOKENS = 10_000;
 const TOKEN_CACHES = new WeakMap<Database, TokenCache>();
+
+/** Notified by the trigger of migration 013, with the schema as payload. */
+const USER_CHANGE_CHANNEL = "dynamo_users";
+
+/**
+ * PostgreSQL: how long an authenticated token is used from memory at most, for a listener that
+ * died unnoticed. Changes reach the cache through the listener long before.
+ */
+export const TOKEN_CACHE_TTL_MS = 5_000;
+
+/** PostgreSQL: after a LISTEN failed, tokens are looked up every time for this long before it is tried again. */
+const LISTEN_RETRY_MS = 1_000;
+
+/** Whether a token looked up at `cachedMs` may still be used at `nowMs` (a clock set back: no). */
+export function isFresh(cachedMs: number, nowMs: number, ttlMs: number): boolean {
+  return nowMs >= cachedMs && nowMs - cachedMs < ttlMs;
+}
 
 /** How precisely a token's `last_used_ms` is kept. */
 export const LAST_USED_RESOLUTION_MS = 60_000;

@@ -7,6 +7,7 @@
 import { sitePathProblem } from "./site_path.ts";
 
 const MAX_NAME = 500;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** Returns the reason a name is unacceptable, or `null` when it is fine. */
 export function nameProblem(
@@ -16,9 +17,12 @@ export function nameProblem(
   if (typeof name !== "string") return `expected a string, got ${describeType(name)}`;
   if (name.length === 0) return "must not be empty";
   if (name.length > MAX_NAME) return `must be at most ${MAX_NAME} characters, got ${name.length}`;
-  if (hasControlCharacters(name)) return `must not contain control characters, got ${JSON.stringify(name)}`;
-  const unicode = unicodeProblem(name);
-  if (unicode) return unicode;
+  // Printable ASCII (nearly every name) has no control characters and is well-formed NFC: one test.
+  if (!PRINTABLE_ASCII.test(name)) {
+    if (hasControlCharacters(name)) return `must not contain control characters, got ${JSON.stringify(name)}`;
+    const unicode = unicodeProblem(name);
+    if (unicode) return unicode;
+  }
   switch (kind) {
     case "site":
       return /^[A-Za-z0-9_.-]+$/.test(name) && name !== "." && name !== ".."
