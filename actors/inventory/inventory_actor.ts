@@ -79,6 +79,11 @@ interface Pending {
   guard?: SubmissionGuard;
 }
 
+/** The commit in flight, and when it has handed all its statements to the database (`sent`). */
+interface InflightCommit extends PreviousCommit {
+  readonly sent: Promise<void>;
+}
+
 interface State {
   /** This incarnation: messages of commits an earlier one started are ignored. */
   epoch: object;
@@ -88,7 +93,7 @@ interface State {
    * The last commit started, while it may be in flight: `published` settles after it and every
    * commit before it are durable and published.
    */
-  inflight: PreviousCommit | null;
+  inflight: InflightCommit | null;
   pending: Pending[];
   flushQueued: boolean;
   /** The commit whose statements are being written: its `written` message has not been handled yet. */
@@ -224,8 +229,11 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
             throw error;
           };
-          /** Until the last commit's statements are answered, or (`published`) it is published. */
-          const awaitInflight = async (stage: "written" | "published") => {
+          /**
+           * Until the last commit's statements are handed over (`sent`), answered (`written`), or it is
+           * published.
+           */
+          const awaitInflight = async (stage: "sent" | "written" | "published") => {
             const inflight = state.inflight;
             if (!inflight) return;
             try {
@@ -252,6 +260,10 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           } catch (error) {
             fail(error);
           }
+          // Not while the commit in flight is still handing its statements over: its COPY data needs this
+          // thread when the server asks for it, and a reduction run meanwhile left the server idle for its
+          // length. Once they are sent, the server works through them while this thread reduces.
+          await awaitInflight("sent");
           const submissions = batch.map((b) => b.submission);
           const result = reduceBatch(base, submissions, catalogFromAnnex(annex!), atMs, base.generation + 1);
           const outcomes = result.outcomes;
@@ -277,7 +289,15 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             commands: result.applied,
             annex: annex!,
           };
-          // Ours is chained to the commit in flight: its statements are answered before ours are sent.
+          // Our statements' text and rows are built now, while the server works on the commit in flight:
+          // then ours go out at once when its answers come, instead of after being built. A store that
+          // fails to build them fails again in `commit`, whose failure path answers the batch.
+          let prepared;
+          try {
+            prepared = options.store.prepare?.({ entry, base, state: next, changes: result.changes });
+          } catch {
+            prepared = undefined;
+          }
           await awaitInflight("written");
           state.head = next;
           state.writing = next.generation;
@@ -285,6 +305,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             b.operations && outcomes[i]!.every((o) => o.status === "applied") ? b.operations : []
           );
           const epoch = state.epoch;
+          const sent = Promise.withResolvers<void>();
           const written = Promise.withResolvers<void>();
           const committed = options.store.commit({
             entry,
@@ -295,12 +316,19 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             operations,
             idempotencyKeys: batch.flatMap((b) => b.submission.idempotencyKey ?? []),
             ...(state.inflight ? { after: state.inflight } : {}),
+            ...(prepared ? { prepared } : {}),
+            onSent: sent.resolve,
             onWritten: () => {
+              sent.resolve(); // a store that does not report `sent` still releases the next batch here
               written.resolve();
               ctx.self.tell({ type: "written", seq: next.generation, epoch });
             },
           });
-          committed.catch(written.reject); // a failure before the statements were all answered
+          // A failure before the statements were all handed over, or answered.
+          committed.catch((error) => {
+            sent.reject(error);
+            written.reject(error);
+          });
           const published = committed.then(() => {
             options.publication.publishCommitted(entry, next);
             batch.forEach((b, i) =>
@@ -313,9 +341,10 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             throw error;
           });
           // Rejections are handled by the next flush or by commit_failed; keep them from being "unhandled".
+          sent.promise.catch(() => {});
           written.promise.catch(() => {});
           published.catch(() => {});
-          state.inflight = { seq: next.generation, written: written.promise, published };
+          state.inflight = { seq: next.generation, sent: sent.promise, written: written.promise, published };
           return state;
         }
       }

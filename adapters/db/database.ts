@@ -17,6 +17,12 @@ export interface BulkTransaction {
   /** Rows as arrays. */
   query(text: string, params?: unknown[]): Promise<unknown[][]>;
   copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void>;
+  /**
+   * PostgreSQL only: a COPY that resolves once its data (and CopyDone) are handed to the connection;
+   * `done` settles with the server's answer. No statement may be sent on the transaction before `done`
+   * settles (postgres.js refuses one while the COPY is open).
+   */
+  copyFromSent?(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<{ done: Promise<void> }>;
 }
 
 /**
@@ -353,6 +359,7 @@ async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction)
           // deno-lint-ignore no-explicit-any
           await conn.unsafe(text, params as any[], { prepare: true }).values() as unknown[][],
         copyFrom: (table, columns, rows) => copyToPostgres(conn, table, columns, rows),
+        copyFromSent: (table, columns, rows) => sendCopy(conn, table, columns, rows),
       });
       await begin;
       const commit = await conn.unsafe("COMMIT");
@@ -451,7 +458,24 @@ async function copyToPostgres(
   columns: string[],
   rows: Iterable<Cell[]>,
 ): Promise<void> {
-  const stream = await sql.unsafe(copyStatement(table, columns, "STDIN")).writable();
+  await (await sendCopy(sql, table, columns, rows)).done;
+}
+
+/** A COPY's data and CopyDone handed to the connection; `done`: the server's answer. */
+async function sendCopy(
+  sql: Pick<postgres.Sql, "unsafe">,
+  table: string,
+  columns: string[],
+  rows: Iterable<Cell[]>,
+): Promise<{ done: Promise<void> }> {
+  const query = sql.unsafe(copyStatement(table, columns, "STDIN"));
+  const stream = await query.writable();
+  // A COPY the server refuses once its CopyDone is sent (a duplicate key in the last rows, a lost
+  // connection) ended neither the stream nor the query's promise, already resolved with the stream:
+  // postgres.js 3.4.9 hands the error only to the query's `reject`, so the COPY waited for good. That
+  // `reject` is ours now.
+  const refused = Promise.withResolvers<never>();
+  (query as unknown as { reject: (error: unknown) => void }).reject = refused.reject;
   const writer = new WritableStreamAdapter(stream);
   // A turn of the event loop between chunks: a write that needs no drain resolves at once, so without it
   // building every row's text (a Detox cycle's decisions) would be one stretch of this thread.
@@ -459,7 +483,9 @@ async function copyToPostgres(
     await writer.write(chunk);
     await turn();
   }
-  await writer.end();
+  const done = Promise.race([writer.end(), refused.promise]);
+  done.catch(() => {}); // the caller's to await
+  return { done };
 }
 
 /** Node-style writable (postgres.js COPY) with backpressure as promises. */

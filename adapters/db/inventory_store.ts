@@ -22,9 +22,11 @@ import {
 import type { BulkTransaction, Cell, Database, TableReader } from "./database.ts";
 import type {
   CommitBatch,
+  CommitContent,
   InventoryStore,
   JournalEntry,
   LoadProgress,
+  PreparedCommit,
   TablesCheckpoint,
   TableSink,
 } from "./inventory_store_port.ts";
@@ -287,14 +289,29 @@ export class SqlInventoryStore implements InventoryStore {
    * the server until that one has ended, checks that it committed (its sequence in `table_seq`),
    * and every later statement sees it. COMMIT goes out only once the previous one is published.
    */
-  async commit(
-    { entry, base, state, changes, injections, operations, idempotencyKeys, after: previous, onWritten }:
+  async commit(batch: CommitBatch): Promise<void> {
+    const previous = batch.after;
+    try {
+      const prepared = batch.prepared instanceof PreparedStatements && batch.prepared.entry === batch.entry
+        ? batch.prepared
+        : this.prepare(batch);
+      await this.#transaction(batch, prepared);
+    } catch (error) {
+      // A chained commit can fail before the previous one has ended (a lock_timeout or statement_timeout
+      // on its wait, a cancel, its connection lost). Its failure makes the writer reload: not before the
+      // previous commit is published or has failed, or the reload would miss a commit that then lands.
+      if (previous) await previous.published.catch(() => {});
+      throw error;
+    }
+  }
+
+  #transaction(
+    { entry, state, injections, operations, idempotencyKeys, after: previous, onSent, onWritten }:
       CommitBatch,
+    prepared: PreparedStatements,
   ): Promise<void> {
-    const before = new Snapshot(base);
-    const after = new Snapshot(state);
     const copyThreshold = this.db.copyThreshold;
-    const transaction = this.db.bulkTransaction(async (raw) => {
+    return this.db.bulkTransaction(async (raw) => {
       const tx = new PipelinedWrites(raw);
       // Commit chaining: nothing of ours reaches the server before the previous commit's statements are
       // all answered, so that it holds the inventory_meta row lock before we ask for it (taken first
@@ -312,148 +329,22 @@ export class SqlInventoryStore implements InventoryStore {
           );
         }
       });
+      for (const step of prepared.steps) {
+        if (step.rows) await step.rows.write(tx, step.table, step.columns, step.keys, copyThreshold);
+        else await tx.query(step.text, step.params);
+      }
+      // The journal row after the tables: a COPY above waits for its answers (its data needs this thread
+      // when the server asks for it), and the server inserts this 1 MB row while the writer goes on.
       await tx.query(
         "INSERT INTO inventory_journal (seq, at_ms, version, commands, annex) VALUES ($1, $2, $3, $4, $5)",
         [
           entry.seq,
           entry.atMs,
           JOURNAL_FORMAT, // of the row's text; the commands are COMMAND_VERSION
-          encodeCommands(entry.commands),
-          JSON.stringify(entry.annex),
+          prepared.commands,
+          prepared.annex,
         ],
       );
-
-      const datasets = new RowSet();
-      for (const id of changes.datasets) {
-        const d = state.datasets.get(id);
-        if (!d) datasets.gone.push([id]);
-        else {datasets.put(base.datasets.has(id), [
-            d.id,
-            d.name,
-            d.status,
-            d.dataType,
-            d.softwareVersion,
-            d.lastUpdate,
-            d.isOpen,
-          ]);}
-      }
-      await datasets.write(tx, "datasets", DATASET_COLUMNS, ["id"], copyThreshold);
-
-      const blocks = new RowSet();
-      for (const id of changes.blocks) {
-        const b = state.blocks.get(id);
-        if (!b) blocks.gone.push([id]);
-        else {blocks.put(base.blocks.has(id), [
-            b.id,
-            b.datasetId,
-            b.name,
-            b.size,
-            b.numFiles,
-            b.isOpen,
-            b.lastUpdate,
-          ]);}
-      }
-      await blocks.write(tx, "blocks", BLOCK_COLUMNS, ["id"], copyThreshold);
-
-      const sites = new RowSet();
-      for (const id of changes.sites) {
-        const s = state.sites.get(id);
-        if (!s) sites.gone.push([id]);
-        else {
-          sites.put(base.sites.has(id), [
-            s.id,
-            s.name,
-            s.host,
-            s.storageType,
-            s.backend,
-            s.status,
-            JSON.stringify(s.filenameMappings),
-          ]);
-        }
-      }
-      await sites.write(tx, "sites", SITE_COLUMNS, ["id"], copyThreshold);
-
-      const groups = new RowSet();
-      for (const id of changes.groups) {
-        const g = state.groups.get(id);
-        if (!g) groups.gone.push([id]);
-        else if (g.name !== null) groups.put(base.groups.has(id), [g.id, g.name, g.olevel]);
-      }
-      await groups.write(tx, "groups", GROUP_COLUMNS, ["id"], copyThreshold);
-
-      if (changes.quotaSites.size > 0) {
-        const siteIds = [...changes.quotaSites];
-        await tx.query("DELETE FROM quotas WHERE site_id = ANY($1::integer[])", [siteIds]);
-        const quotas = new RowSet();
-        for (const siteId of siteIds) {
-          const ledger = state.ledger.get(siteId);
-          if (!ledger) continue;
-          for (const p of state.partitions.basic) quotas.put(false, [siteId, p.id, ledger.quota[p.bit!]!]);
-        }
-        await quotas.write(tx, "quotas", QUOTA_COLUMNS, ["site_id", "partition_id"], copyThreshold);
-      }
-
-      const datasetReplicas = new RowSet();
-      for (const key of changes.datasetReplicas) {
-        const [datasetId, siteId] = pairOf(key);
-        const dr = after.replica(datasetId, siteId);
-        if (!dr) datasetReplicas.gone.push([datasetId, siteId]);
-        else {datasetReplicas.put(!!before.replica(datasetId, siteId), [
-            datasetId,
-            siteId,
-            dr.growing,
-            dr.groupId,
-          ]);}
-      }
-      await datasetReplicas.write(
-        tx,
-        "dataset_replicas",
-        DATASET_REPLICA_COLUMNS,
-        ["dataset_id", "site_id"],
-        copyThreshold,
-      );
-
-      const blockReplicas = new RowSet();
-      for (const key of changes.blockReplicas) {
-        const [blockId, siteId] = pairOf(key);
-        const br = blockReplicaIn(after, blockId, siteId);
-        if (!br) {
-          blockReplicas.gone.push([blockId, siteId]);
-          continue;
-        }
-        blockReplicas.put(!!blockReplicaIn(before, blockId, siteId), [
-          blockId,
-          siteId,
-          br.groupId,
-          br.isCustodial,
-          br.size,
-          br.lastUpdate,
-          br.fileIds === null ? null : JSON.stringify(br.fileIds),
-        ]);
-      }
-      await blockReplicas.write(
-        tx,
-        "block_replicas",
-        BLOCK_REPLICA_COLUMNS,
-        ["block_id", "site_id"],
-        copyThreshold,
-      );
-
-      if (changes.purgedBlockIds.size > 0) {
-        await tx.query("DELETE FROM files WHERE block_id = ANY($1::integer[])", [[
-          ...changes.purgedBlockIds,
-        ]]);
-      }
-      if (changes.deletedFileIds.size > 0) {
-        await tx.query("DELETE FROM files WHERE id = ANY($1::bigint[])", [[...changes.deletedFileIds]]);
-      }
-      // File ids are never reused: every new file is a new row.
-      const files = new RowSet();
-      for (const f of changes.newFiles.values()) {
-        files.put(false, [f.id, f.blockId, f.lfn, f.size, JSON.stringify(f.checksum)]);
-      }
-      await files.write(tx, "files", FILE_COLUMNS, ["id"], copyThreshold);
-
       const c = state.counters;
       await tx.query(
         `UPDATE inventory_meta SET table_seq = $1, next_dataset_id = $2, next_block_id = $3, next_site_id = $4,
@@ -465,21 +356,171 @@ export class SqlInventoryStore implements InventoryStore {
       if (idempotencyKeys) await recordCommittedKeys(tx, idempotencyKeys, entry.seq, entry.atMs);
       // Delivered at commit whatever its place in the transaction.
       await tx.query("SELECT pg_notify($1, $2)", [JOURNAL_CHANNEL, String(entry.seq)]);
+      onSent?.();
       await tx.finish(this.options.fence);
       onWritten?.();
       // Acknowledged means durable, in order: our COMMIT only once the previous one is durable and
       // published. If it failed (or may not have committed), we roll back.
       if (previous) await previous.published;
     });
-    try {
-      await transaction;
-    } catch (error) {
-      // A chained commit can fail before the previous one has ended (a lock_timeout or statement_timeout
-      // on its wait, a cancel, its connection lost). Its failure makes the writer reload: not before the
-      // previous commit is published or has failed, or the reload would miss a commit that then lands.
-      if (previous) await previous.published.catch(() => {});
-      throw error;
+  }
+
+  /**
+   * The journal row's text and every changed row, in the order `commit` writes them. The writer
+   * calls this as soon as a batch is reduced, while the previous commit is still being written: the
+   * text and the rows (a third of a large commit's work on this thread) are then ready when this
+   * commit's turn comes, and its statements go out at once.
+   */
+  prepare({ entry, base, state, changes }: CommitContent): PreparedStatements {
+    const before = new Snapshot(base);
+    const after = new Snapshot(state);
+    const steps: Step[] = [];
+    const rows = (table: string, columns: Columns, keys: string[], set: RowSet) =>
+      steps.push({ rows: set, table, columns, keys });
+
+    const datasets = new RowSet();
+    for (const id of changes.datasets) {
+      const d = state.datasets.get(id);
+      if (!d) datasets.gone.push([id]);
+      else {datasets.put(base.datasets.has(id), [
+          d.id,
+          d.name,
+          d.status,
+          d.dataType,
+          d.softwareVersion,
+          d.lastUpdate,
+          d.isOpen,
+        ]);}
     }
+    rows("datasets", DATASET_COLUMNS, ["id"], datasets);
+
+    const blocks = new RowSet();
+    for (const id of changes.blocks) {
+      const b = state.blocks.get(id);
+      if (!b) blocks.gone.push([id]);
+      else {blocks.put(base.blocks.has(id), [
+          b.id,
+          b.datasetId,
+          b.name,
+          b.size,
+          b.numFiles,
+          b.isOpen,
+          b.lastUpdate,
+        ]);}
+    }
+    rows("blocks", BLOCK_COLUMNS, ["id"], blocks);
+
+    const sites = new RowSet();
+    for (const id of changes.sites) {
+      const s = state.sites.get(id);
+      if (!s) sites.gone.push([id]);
+      else {
+        sites.put(base.sites.has(id), [
+          s.id,
+          s.name,
+          s.host,
+          s.storageType,
+          s.backend,
+          s.status,
+          JSON.stringify(s.filenameMappings),
+        ]);
+      }
+    }
+    rows("sites", SITE_COLUMNS, ["id"], sites);
+
+    const groups = new RowSet();
+    for (const id of changes.groups) {
+      const g = state.groups.get(id);
+      if (!g) groups.gone.push([id]);
+      else if (g.name !== null) groups.put(base.groups.has(id), [g.id, g.name, g.olevel]);
+    }
+    rows("groups", GROUP_COLUMNS, ["id"], groups);
+
+    if (changes.quotaSites.size > 0) {
+      const siteIds = [...changes.quotaSites];
+      steps.push({ text: "DELETE FROM quotas WHERE site_id = ANY($1::integer[])", params: [siteIds] });
+      const quotas = new RowSet();
+      for (const siteId of siteIds) {
+        const ledger = state.ledger.get(siteId);
+        if (!ledger) continue;
+        for (const p of state.partitions.basic) quotas.put(false, [siteId, p.id, ledger.quota[p.bit!]!]);
+      }
+      rows("quotas", QUOTA_COLUMNS, ["site_id", "partition_id"], quotas);
+    }
+
+    const datasetReplicas = new RowSet();
+    for (const key of changes.datasetReplicas) {
+      const [datasetId, siteId] = pairOf(key);
+      const dr = after.replica(datasetId, siteId);
+      if (!dr) datasetReplicas.gone.push([datasetId, siteId]);
+      else {datasetReplicas.put(!!before.replica(datasetId, siteId), [
+          datasetId,
+          siteId,
+          dr.growing,
+          dr.groupId,
+        ]);}
+    }
+    rows("dataset_replicas", DATASET_REPLICA_COLUMNS, ["dataset_id", "site_id"], datasetReplicas);
+
+    const blockReplicas = new RowSet();
+    for (const key of changes.blockReplicas) {
+      const [blockId, siteId] = pairOf(key);
+      const br = blockReplicaIn(after, blockId, siteId);
+      if (!br) {
+        blockReplicas.gone.push([blockId, siteId]);
+        continue;
+      }
+      blockReplicas.put(!!blockReplicaIn(before, blockId, siteId), [
+        blockId,
+        siteId,
+        br.groupId,
+        br.isCustodial,
+        br.size,
+        br.lastUpdate,
+        br.fileIds === null ? null : JSON.stringify(br.fileIds),
+      ]);
+    }
+    rows("block_replicas", BLOCK_REPLICA_COLUMNS, ["block_id", "site_id"], blockReplicas);
+
+    if (changes.purgedBlockIds.size > 0) {
+      steps.push({
+        text: "DELETE FROM files WHERE block_id = ANY($1::integer[])",
+        params: [[...changes.purgedBlockIds]],
+      });
+    }
+    if (changes.deletedFileIds.size > 0) {
+      steps.push({
+        text: "DELETE FROM files WHERE id = ANY($1::bigint[])",
+        params: [[...changes.deletedFileIds]],
+      });
+    }
+    // File ids are never reused: every new file is a new row.
+    const files = new RowSet();
+    for (const f of changes.newFiles.values()) {
+      files.put(false, [f.id, f.blockId, f.lfn, f.size, JSON.stringify(f.checksum)]);
+    }
+    rows("files", FILE_COLUMNS, ["id"], files);
+
+    return new PreparedStatements(entry, encodeCommands(entry.commands), JSON.stringify(entry.annex), steps);
+  }
+}
+
+/** A statement of a commit after its journal row: a table's changed rows, or one with its parameters. */
+type Step =
+  | { readonly rows: RowSet; readonly table: string; readonly columns: Columns; readonly keys: string[] }
+  | { readonly rows?: undefined; readonly text: string; readonly params: unknown[] };
+
+/** `SqlInventoryStore.prepare`'s result: the journal row's text and the steps after it. */
+class PreparedStatements implements PreparedCommit {
+  constructor(
+    readonly entry: JournalEntry,
+    readonly commands: string,
+    readonly annex: string,
+    readonly steps: readonly Step[],
+  ) {}
+
+  get seq(): number {
+    return this.entry.seq;
   }
 }
 

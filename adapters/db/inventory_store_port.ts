@@ -31,8 +31,24 @@ export interface CommitBatch {
    * and published. Its failure fails this one, which then writes nothing.
    */
   readonly after?: PreviousCommit;
+  /**
+   * Called once every statement of this commit has been handed to the database (their answers may be
+   * still to come): from then on the commit needs no more of this thread until they are.
+   */
+  readonly onSent?: () => void;
   /** Called once every statement of this commit is answered, before its COMMIT is sent. */
   readonly onWritten?: () => void;
+  /** What `InventoryStore.prepare` built for this batch, if the store has it. */
+  readonly prepared?: PreparedCommit;
+}
+
+/** What a commit's statements are built from (and nothing else): see `InventoryStore.prepare`. */
+export type CommitContent = Pick<CommitBatch, "entry" | "base" | "state" | "changes">;
+
+/** A batch's statements, built by `InventoryStore.prepare`: opaque to the writer. */
+export interface PreparedCommit {
+  /** The journal sequence it was built for. */
+  readonly seq: number;
 }
 
 /** A commit still in flight that the next one follows. */
@@ -84,6 +100,13 @@ export interface InventoryStore {
   prefetchFiles(needs: FileNeeds): Promise<FileAnnex>;
   /** Journal row + table writes + checkpoint, in one transaction. */
   commit(batch: CommitBatch): Promise<void>;
+  /**
+   * Optional: builds what a commit sends that depends only on its content (the journal row's text,
+   * the changed rows), for `CommitBatch.prepared`. The writer calls it as soon as a batch is reduced,
+   * while the previous commit's statements are still being written, so that its own statements go
+   * out at once when their turn comes instead of after being built. Pure: no I/O, no state.
+   */
+  prepare?(content: CommitContent): PreparedCommit;
   filesOfBlock(blockId: number): Promise<FileRecord[]>;
 }
 

@@ -125,6 +125,45 @@ dbTest("a database written by a newer Dynamo is refused with the unknown version
 });
 
 dbTest(
+  "new rows over the COPY threshold, the last already in the table after all, fail the commit and write nothing",
+  async ({ db }) => {
+    // The COPY is refused by the server after all its data is sent: the commit failed on PostgreSQL
+    // only by never settling (postgres.js reported that error to nobody).
+    const store = new SqlInventoryStore(db);
+    const state = await store.loadTables(DEFAULT_PARTITIONS);
+    const n = db.copyThreshold + 7;
+    const commands = Array.from(
+      { length: n },
+      (_, i) => parseCommand({ op: "dataset.upsert", name: `/C${i}/D/E` }),
+    );
+    const result = reduceBatch(state, [{ commands }], catalogFromAnnex({ files: [], blockFiles: [] }), 1, 1);
+    const lastId = result.state.names.datasets.get(`/C${n - 1}/D/E`)!;
+    await db.exec(
+      `INSERT INTO datasets (id, name, status, data_type, software_version, last_update, is_open)
+       VALUES (${lastId}, 'stray', 'valid', 'unknown', '', 0, true)`,
+    );
+    const error = await assertRejects(() =>
+      store.commit({
+        entry: {
+          seq: 1,
+          atMs: 1,
+          version: 1,
+          commands: result.applied,
+          annex: { files: [], blockFiles: [] },
+        },
+        base: state,
+        state: result.state,
+        changes: result.changes,
+      })
+    );
+    assert(/duplicate key/.test(String(error)), String(error));
+    await db.exec(`DELETE FROM datasets WHERE id = ${lastId}`);
+    assertEquals(inventoryDigest(await store.loadTables(DEFAULT_PARTITIONS)), inventoryDigest(state));
+    assertEquals(await store.journalSince(0), []);
+  },
+);
+
+dbTest(
   "batches over the COPY threshold load back the same, journal and all; a failed one leaves nothing",
   async ({ db }) => {
     // Every table gets more new rows than copyThreshold (so they go in with COPY), with text that COPY

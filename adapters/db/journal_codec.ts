@@ -47,42 +47,60 @@ interface Shape {
   keys: number[];
 }
 
+/**
+ * A node of the key-list trie: the shape of the key list that ends here, and the nodes one key
+ * longer. Looking a command's key list up key by key costs a map lookup per key and allocates
+ * nothing; keying a map by the list's text built a string per command (a third of the encoding).
+ */
+interface ShapeNode {
+  shape: Shape | null;
+  readonly next: Map<string, ShapeNode>;
+}
+
 export function encodeCommands(commands: readonly object[]): string {
   const keyIndex = new Map<string, number>();
   const keys: string[] = [];
-  const shapes = new Map<string, Shape>();
+  const root: ShapeNode = { shape: null, next: new Map() };
   const shapeKeys: number[][] = [];
   const last: unknown[] = [];
-  const rows: unknown[][] = [];
-  for (const command of commands) {
-    const record = command as Record<string, unknown>;
-    const present: string[] = [];
-    for (const name of Object.keys(record)) {
+  const rows: unknown[][] = new Array(commands.length);
+  for (let c = 0; c < commands.length; c++) {
+    const record = commands[c] as Record<string, unknown>;
+    const names = Object.keys(record);
+    let node = root;
+    for (let i = 0; i < names.length; i++) {
       // JSON.stringify leaves out undefined (and functions, symbols): so does the journal.
-      const v = record[name];
+      const v = record[names[i]!];
       if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
-      present.push(name);
+      let child = node.next.get(names[i]!);
+      if (!child) {
+        child = { shape: null, next: new Map() };
+        node.next.set(names[i]!, child);
+      }
+      node = child;
     }
-    const names = JSON.stringify(present); // unambiguous, whatever the names hold
-    let shape = shapes.get(names);
+    let shape = node.shape;
     if (!shape) {
-      const indexes = present.map((name) => {
+      const indexes: number[] = [];
+      for (const name of names) {
+        const v = record[name];
+        if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
         let i = keyIndex.get(name);
         if (i === undefined) {
           i = keys.length;
           keys.push(name);
           keyIndex.set(name, i);
         }
-        return i;
-      });
-      shape = { index: shapeKeys.length, keys: indexes };
+        indexes.push(i);
+      }
+      shape = node.shape = { index: shapeKeys.length, keys: indexes };
       shapeKeys.push(indexes);
-      shapes.set(names, shape);
     }
     const row: unknown[] = [shape.index, 0];
     let same = 0;
-    for (let i = 0; i < present.length; i++) {
-      const v = record[present[i]!];
+    for (let n = 0, i = 0; n < names.length; n++) {
+      const v = record[names[n]!];
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
       const k = shape.keys[i]!;
       if (i < MASK_KEYS && (v === null || typeof v !== "object") && last[k] === v) {
         same |= 1 << i;
@@ -90,9 +108,10 @@ export function encodeCommands(commands: readonly object[]): string {
         row.push(v);
       }
       last[k] = v;
+      i++;
     }
     row[1] = same;
-    rows.push(row);
+    rows[c] = row;
   }
   return JSON.stringify({ k: keys, s: shapeKeys, r: rows });
 }

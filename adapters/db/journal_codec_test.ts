@@ -58,6 +58,13 @@ Deno.test("key lists that would join to the same text keep their own shapes", ()
   assertRoundTrip([{ "a\u0000b": 3 }, { a: 1, b: 2 }, { "a\u0000": 4, b: 5 }, { a: 6, "\u0000b": 7 }]);
 });
 
+Deno.test("a key list that begins another keeps its own shape, in either order", () => {
+  const commands = [{ a: 1 }, { a: 1, b: 2 }, { a: 3 }, { a: 4, b: undefined }, { a: 5, b: 6, c: 7 }];
+  const text = assertRoundTrip(commands);
+  assertEquals(JSON.parse(text).s, [[0], [0, 1], [0, 1, 2]]);
+  assertRoundTrip([{ a: 1, b: 2 }, { a: 1 }, { b: 2 }, { b: 2, a: 1 }]);
+});
+
 Deno.test("repeated values come from the last command with that key, whatever its op", () => {
   const commands = [
     { op: "a", x: 1, y: "s" },

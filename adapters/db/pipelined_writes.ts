@@ -16,11 +16,21 @@ import type { BulkTransaction, Cell } from "./database.ts";
  */
 export class PipelinedWrites implements BulkTransaction {
   #pending: Promise<unknown>[] = [];
+  /**
+   * A COPY whose data is sent and whose answer has not come (PostgreSQL): statements issued meanwhile
+   * go out once it has, as postgres.js refuses any while a COPY is open.
+   */
+  #copy: Promise<void> | null = null;
 
   constructor(private readonly tx: BulkTransaction) {}
 
+  #send(text: string, params?: unknown[]): Promise<unknown[][]> {
+    const copy = this.#copy;
+    return copy ? copy.then(() => this.tx.query(text, params)) : this.tx.query(text, params);
+  }
+
   query(text: string, params?: unknown[]): Promise<unknown[][]> {
-    const sent = this.tx.query(text, params);
+    const sent = this.#send(text, params);
     sent.catch(() => {}); // read in settle(); not an unhandled rejection meanwhile
     this.#pending.push(sent);
     return Promise.resolve([]);
@@ -32,15 +42,26 @@ export class PipelinedWrites implements BulkTransaction {
    * before COMMIT is sent).
    */
   queryChecked(text: string, params: unknown[], check: (rows: unknown[][]) => void): void {
-    const sent = this.tx.query(text, params).then(check);
+    const sent = this.#send(text, params).then(check);
     sent.catch(() => {}); // read in settle()
     this.#pending.push(sent);
   }
 
-  /** COPY waits for what was sent before it: its data stream is not pipelined. */
+  /**
+   * COPY waits for what was sent before it: its data stream is not pipelined. Where the driver can say
+   * when the data is all sent (PostgreSQL), it resolves then, and the server's answer is awaited with
+   * the others: the writer's thread is free while the server works through the rows.
+   */
   async copyFrom(table: string, columns: string[], rows: Iterable<Cell[]>): Promise<void> {
     await this.#settle();
-    await this.tx.copyFrom(table, columns, rows);
+    if (!this.tx.copyFromSent) {
+      await this.tx.copyFrom(table, columns, rows);
+      return;
+    }
+    const { done } = await this.tx.copyFromSent(table, columns, rows);
+    this.#pending.push(done);
+    // Never cleared: a statement chained to an answered COPY goes out a microtask later, in order.
+    this.#copy = done;
   }
 
   /**
@@ -49,7 +70,11 @@ export class PipelinedWrites implements BulkTransaction {
    * fence's, which would only say the transaction was aborted.
    */
   async finish(last?: (tx: BulkTransaction) => Promise<void>): Promise<void> {
-    const lastDone = last ? last(this.tx).then(() => null, (e: unknown) => ({ error: e })) : null;
+    // The fence sends its statements itself: after an open COPY's answer.
+    const copy = this.#copy ?? Promise.resolve();
+    const lastDone = last
+      ? copy.then(() => last(this.tx)).then(() => null, (e: unknown) => ({ error: e }))
+      : null;
     await this.#settle();
     const failed = await lastDone;
     if (failed) throw failed.error;

@@ -31,6 +31,35 @@ dbTest("pipelined writes apply in the order sent, a COPY after them included", a
   assertEquals(await rows(db), [[1, "b"], [3, "d"]]);
 });
 
+dbTest(
+  "a COPY that fails on the server is the error reported, before the statements and fence after it",
+  async ({ db }) => {
+    await table(db);
+    await db.exec("INSERT INTO pw VALUES (1, 'kept')");
+    let fenceRan = false;
+    const error = await assertRejects(() =>
+      db.bulkTransaction(async (raw) => {
+        const tx = new PipelinedWrites(raw);
+        await tx.query("INSERT INTO pw VALUES ($1, $2)", [2, "before"]);
+        // 5,000 rows, the last one a duplicate: the server refuses it after the data has all been sent.
+        const copied: [number, string][] = [];
+        for (let i = 10; i < 5_010; i++) copied.push([i, "copied"]);
+        copied.push([1, "duplicate key"]);
+        await tx.copyFrom("pw", ["id", "note"], copied);
+        await tx.query("INSERT INTO pw VALUES ($1, $2)", [3, "after"]);
+        await tx.finish(async (t) => {
+          fenceRan = true;
+          await t.query("SELECT 1");
+        });
+      })
+    );
+    assertEquals(/duplicate key/.test(String(error)), true, String(error));
+    // PGlite runs the fence's statement in order; on PostgreSQL it waits for the COPY's answer, which failed.
+    if (db.kind === "postgres") assertEquals(fenceRan, false);
+    assertEquals(await rows(db), [[1, "kept"]]);
+  },
+);
+
 dbTest("a failed statement mid-pipeline is reported as itself and leaves nothing", async ({ db }) => {
   await table(db);
   await db.exec("INSERT INTO pw VALUES (1, 'kept')");
