@@ -4,7 +4,8 @@
  * End to end: objects injected through `POST /data/inventory/injectsync` on a
  * real HTTP listener by 8 concurrent clients, each document the replicas at a
  * new site of 10 datasets with all their blocks (1 dataset replica + 10 block
- * replicas each, 110 objects). Run by bench.ts in a process of its own (it
+ * replicas each, 110 objects), three passes to three new sites, the best
+ * reported (the first beside it). Run by bench.ts in a process of its own (it
  * builds a service over its own copy of the inventory); its figure is set
  * beside `journal.commands_per_second`, the same kind of commands submitted
  * to the writer directly. Never used by tests.
@@ -24,6 +25,8 @@ import process from "node:process";
 
 const CLIENTS = 8;
 const DATASETS_PER_DOCUMENT = 10;
+/** Passes of the injection; the best is the figure, as for the journal and its limit. */
+const INJECT_PASSES = 3;
 
 /**
  * Runs this file in a process of its own and returns its figures (bench.ts), beside
@@ -35,6 +38,7 @@ export async function benchInject(
     seed: number;
     databaseUrl?: string | undefined;
     journalCommandsPerSecond: number;
+    journalFirstPassCommandsPerSecond: number;
   },
 ): Promise<Record<string, number>> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -56,6 +60,10 @@ export async function benchInject(
   const figures = JSON.parse(new TextDecoder().decode(out.stdout)) as Record<string, number>;
   const ratio = figures["registry.inject_objects_per_second"]! / options.journalCommandsPerSecond;
   figures["registry.inject_to_journal_ratio"] = Math.round(ratio * 1000) / 1000;
+  // Each side's first pass (what a process does before anything is compiled), for the record.
+  const first = figures["registry.inject_first_pass_objects_per_second"]! /
+    options.journalFirstPassCommandsPerSecond;
+  figures["registry.inject_to_journal_first_pass_ratio"] = Math.round(first * 1000) / 1000;
   return figures;
 }
 
@@ -119,42 +127,62 @@ async function main(): Promise<void> {
     if (res.status !== 200) throw new Error(`injectsync: ${res.status} ${text.slice(0, 300)}`);
   }
 
-  await inject({ site: [{ name: "T3_INJECT", storage_type: "disk", status: "ready" }] });
-  const documents: { datasetreplica: unknown[] }[] = [];
-  let objects = 0;
+  // Three passes, each to a site of its own, as the journal beside it is measured (best of three;
+  // the first pass, which also compiles the server and the writer, reported beside the best).
   const names = [...blocks.keys()];
-  for (let i = 0; i + DATASETS_PER_DOCUMENT <= names.length; i += DATASETS_PER_DOCUMENT) {
-    const replicas = names.slice(i, i + DATASETS_PER_DOCUMENT).map((dataset) => ({
-      dataset,
-      site: "T3_INJECT",
-      group: "AnalysisOps",
-      blockreplicas: blocks.get(dataset)!.map((block) => ({ block })),
-    }));
-    objects += replicas.reduce((n, r) => n + 1 + r.blockreplicas.length, 0);
-    documents.push({ datasetreplica: replicas });
-  }
-  log(`${CLIENTS} clients injecting ${objects} objects in ${documents.length} documents`);
-  const queue = [...documents];
   const journalRows = async () =>
-    (await db.queryArrays("SELECT count(*)::integer FROM inventory_journal"))[0]![0];
-  const rowsBefore = await journalRows() as number;
-  const cpu = process.cpuUsage();
-  const t = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    for (let d = queue.shift(); d; d = queue.shift()) await inject(d);
-  }));
-  const seconds = (performance.now() - t) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
-  const transactions = (await journalRows() as number) - rowsBefore;
+    (await db.queryArrays("SELECT count(*)::integer FROM inventory_journal"))[0]![0] as number;
+  const passes: {
+    objects: number;
+    documents: number;
+    seconds: number;
+    cpuSeconds: number;
+    transactions: number;
+  }[] = [];
+  for (let pass = 0; pass < INJECT_PASSES; pass++) {
+    const site = pass === 0 ? "T3_INJECT" : `T3_INJECT_${pass}`;
+    await inject({ site: [{ name: site, storage_type: "disk", status: "ready" }] });
+    const documents: { datasetreplica: unknown[] }[] = [];
+    let objects = 0;
+    for (let i = 0; i + DATASETS_PER_DOCUMENT <= names.length; i += DATASETS_PER_DOCUMENT) {
+      const replicas = names.slice(i, i + DATASETS_PER_DOCUMENT).map((dataset) => ({
+        dataset,
+        site,
+        group: "AnalysisOps",
+        blockreplicas: blocks.get(dataset)!.map((block) => ({ block })),
+      }));
+      objects += replicas.reduce((n, r) => n + 1 + r.blockreplicas.length, 0);
+      documents.push({ datasetreplica: replicas });
+    }
+    log(`pass ${pass + 1}: ${CLIENTS} clients injecting ${objects} objects in ${documents.length} documents`);
+    const queue = [...documents];
+    const rowsBefore = await journalRows();
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    await Promise.all(Array.from({ length: CLIENTS }, async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) await inject(d);
+    }));
+    const seconds = (performance.now() - t) / 1000;
+    const cpuSeconds = cpuSecondsSince(cpu);
+    passes.push({
+      objects,
+      documents: documents.length,
+      seconds,
+      cpuSeconds,
+      transactions: (await journalRows()) - rowsBefore,
+    });
+  }
+  const best = passes.reduce((a, b) => (b.objects / b.seconds > a.objects / a.seconds ? b : a));
   console.log(JSON.stringify(
     {
       "registry.inject_clients": CLIENTS,
-      "registry.inject_objects": objects,
-      "registry.inject_documents": documents.length,
-      "registry.inject_objects_per_second": Math.round(objects / seconds),
+      "registry.inject_objects": best.objects,
+      "registry.inject_documents": best.documents,
+      "registry.inject_objects_per_second": Math.round(best.objects / best.seconds),
+      "registry.inject_first_pass_objects_per_second": Math.round(passes[0]!.objects / passes[0]!.seconds),
       // This process's CPU (server and clients) while injecting, and the writer's transactions.
-      "registry.inject_cpu_seconds": cpuSeconds,
-      "registry.inject_transactions": transactions,
+      "registry.inject_cpu_seconds": best.cpuSeconds,
+      "registry.inject_transactions": best.transactions,
     },
     null,
     2,

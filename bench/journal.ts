@@ -33,8 +33,9 @@ export interface JournalBench {
 /**
  * `journal.commands_per_second`: new replicas of existing datasets at a new site (a dataset
  * replica and its block replicas), submitted in batches of 2,000 commands all at once, each
- * acknowledged once committed. Limit `journal.copy_rows_per_second`: the same rows COPYed into the
- * same tables (best of three).
+ * acknowledged once committed; best of three passes, each to another new site (the first pass
+ * also as `journal.first_pass_commands_per_second`). Limit `journal.copy_rows_per_second`: the
+ * same rows COPYed into the same tables (best of three).
  */
 export async function benchJournal(
   options: {
@@ -69,43 +70,47 @@ export async function benchJournal(
   const figures: Record<string, number> = {};
   const journalCommands = scale.name === "cms" ? 200_000 : 50_000;
   const perBatch = 2_000;
-  await gateway.submit({
-    commands: [{ op: "site.upsert", name: site, storage_type: "disk", status: "ready" }],
-  });
-  const generation = publication.snapshot().generation;
-  // New replicas of existing datasets at one new site: one dataset replica row, then block replica rows.
-  const commands: InventoryCommand[] = [];
-  for (let d = 1; commands.length < journalCommands; d++) {
-    commands.push({ op: "dataset_replica.upsert", dataset: datasetName(d), site, group: "AnalysisOps" });
-    const snap = publication.snapshot();
-    const ds = snap.dataset(datasetName(d))!;
-    for (const blockId of ds.blockIds) {
-      commands.push({
-        op: "block_replica.upsert",
-        dataset: ds.name,
-        block: snap.blockById(blockId)!.name,
-        site,
-        files: [],
-      });
+  // Three passes, each to a site of its own, measured like the limit below (best of three): the first
+  // pass of a process also compiles the writer, which a node does once in its life. The first pass is
+  // reported beside the best (`journal.first_pass_commands_per_second`).
+  const passes: {
+    commands: InventoryCommand[];
+    seconds: number;
+    cpuSeconds: number;
+    transactions: number;
+  }[] = [];
+  for (let pass = 0; pass < JOURNAL_PASSES; pass++) {
+    const passSite = pass === 0 ? site : `${site}_${pass}`;
+    await gateway.submit({
+      commands: [{ op: "site.upsert", name: passSite, storage_type: "disk", status: "ready" }],
+    });
+    const generation = publication.snapshot().generation;
+    const commands = newReplicasAt(publication, passSite, journalCommands);
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < commands.length; i += perBatch) {
+      pending.push(
+        gateway.submit({ commands: commands.slice(i, i + perBatch) }).then((r) => {
+          if (!r.ok) throw new Error(r.error);
+        }),
+      );
     }
+    await Promise.all(pending);
+    passes.push({
+      commands,
+      seconds: (performance.now() - t) / 1000,
+      cpuSeconds: cpuSecondsSince(cpu),
+      transactions: publication.snapshot().generation - generation,
+    });
   }
-  let t = performance.now();
-  const cpu = process.cpuUsage();
-  const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < commands.length; i += perBatch) {
-    pending.push(
-      gateway.submit({ commands: commands.slice(i, i + perBatch) }).then((r) => {
-        if (!r.ok) throw new Error(r.error);
-      }),
-    );
-  }
-  await Promise.all(pending);
-  const journalSeconds = (performance.now() - t) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
+  const best = passes.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const commands = best.commands;
   figures["journal.commands"] = commands.length;
-  figures["journal.commands_per_second"] = Math.round(commands.length / journalSeconds);
-  figures["journal.cpu_seconds"] = cpuSeconds;
-  figures["journal.transactions"] = publication.snapshot().generation - generation;
+  figures["journal.commands_per_second"] = Math.round(commands.length / best.seconds);
+  figures["journal.first_pass_commands_per_second"] = Math.round(commands.length / passes[0]!.seconds);
+  figures["journal.cpu_seconds"] = best.cpuSeconds;
+  figures["journal.transactions"] = best.transactions;
 
   // The limit: the same rows (one per command, at a second new site) copied raw into the same
   // tables of the same database, against the same indexes; best of three, removed after each.
@@ -121,9 +126,9 @@ export async function benchJournal(
       drRows.push([snap.dataset(cmd.dataset)!.id, copySite, true, 1]);
     }
   }
-  let best = 0;
-  for (let k = 0; k < 3; k++) {
-    t = performance.now();
+  let bestCopy = 0;
+  for (let k = 0; k < JOURNAL_PASSES; k++) {
+    const t = performance.now();
     await db.copyFrom("dataset_replicas", ["dataset_id", "site_id", "growing", "group_id"], drRows);
     await db.copyFrom("block_replicas", [
       "block_id",
@@ -134,17 +139,40 @@ export async function benchJournal(
       "last_update",
       "file_ids",
     ], copyRows);
-    best = Math.max(best, commands.length / ((performance.now() - t) / 1000));
+    bestCopy = Math.max(bestCopy, commands.length / ((performance.now() - t) / 1000));
     await db.exec(
       `DELETE FROM block_replicas WHERE site_id = ${copySite}; DELETE FROM dataset_replicas WHERE site_id = ${copySite}`,
     );
   }
-  figures["journal.copy_rows_per_second"] = Math.round(best);
+  figures["journal.copy_rows_per_second"] = Math.round(bestCopy);
   figures["journal.ratio_to_copy"] = round(
     figures["journal.commands_per_second"]! / figures["journal.copy_rows_per_second"]!,
     3,
   );
   return { figures, system, gateway, publication };
+}
+
+/** Passes of the journal and of its limit; the best of each is the figure. */
+const JOURNAL_PASSES = 3;
+
+/** New replicas of existing datasets at one new site: one dataset replica row, then block replica rows. */
+function newReplicasAt(publication: InventoryPublication, site: string, count: number): InventoryCommand[] {
+  const commands: InventoryCommand[] = [];
+  const snap = publication.snapshot();
+  for (let d = 1; commands.length < count; d++) {
+    commands.push({ op: "dataset_replica.upsert", dataset: datasetName(d), site, group: "AnalysisOps" });
+    const ds = snap.dataset(datasetName(d))!;
+    for (const blockId of ds.blockIds) {
+      commands.push({
+        op: "block_replica.upsert",
+        dataset: ds.name,
+        block: snap.blockById(blockId)!.name,
+        site,
+        files: [],
+      });
+    }
+  }
+  return commands;
 }
 
 async function main(): Promise<void> {
