@@ -11,6 +11,7 @@ import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { postgresTest } from "../../tests/helpers/db.ts";
 import type { Database } from "./database.ts";
 import { isFresh, SqlUserStore, TOKEN_CACHE_TTL_MS } from "./user_store.ts";
+import { yieldToEventLoop } from "../../actors/runtime/clock.ts";
 import { parseAuthorization } from "./user_store_port.ts";
 
 async function silently(db: Database, text: string): Promise<void> {
@@ -231,3 +232,58 @@ Deno.test("isFresh: within the TTL and not before the lookup", () => {
   assert(!isFresh(1000, 1010, 10));
   assert(!isFresh(1000, 999, 10));
 });
+
+postgresTest(
+  "a listener lost before it was ready does not mark the next one, still starting, as listening",
+  async ({ db }) => {
+    // The real subscription. The first: LISTEN answered, then its backend terminated and the loss
+    // heard, then held (the store has not yet heard that the first attempt resolved). The second:
+    // held before it even sends LISTEN.
+    let releaseFirst!: () => void;
+    const first = new Promise<void>((resolve) => releaseFirst = resolve);
+    let firstReturned!: () => void;
+    const returned = new Promise<void>((resolve) => firstReturned = resolve);
+    let releaseSecond!: () => void;
+    const second = new Promise<void>((resolve) => releaseSecond = resolve);
+    const subscribe = db.subscribe!;
+    let calls = 0;
+    const here = new SqlUserStore({
+      ...db,
+      subscribe: async (channel, onNotify, onLost) => {
+        if (++calls === 2) await second;
+        let lostHeard!: () => void;
+        const heard = new Promise<void>((resolve) => lostHeard = resolve);
+        const unsubscribe = await subscribe.call(db, channel, onNotify, () => {
+          onLost();
+          lostHeard();
+        });
+        if (calls === 1) {
+          await db.queryArrays(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            [`dynamo dynamo_users ${db.schema}`],
+          );
+          await within(heard, "the loss");
+          await first;
+          firstReturned();
+        }
+        return unsubscribe;
+      },
+    });
+    const token = await alice(here);
+    assertEquals(await roles(here, token, 1000), BOTH); // the first attempt
+    const forgotten = here.tokensForgotten();
+    // The first attempt's loss is heard while it is held; the next authentication starts the second.
+    await within(forgotten, "the loss");
+    assertEquals(await roles(here, token, 1001), BOTH);
+    assertEquals(calls, 2);
+    releaseFirst();
+    await returned;
+    await yieldToEventLoop(); // the first attempt's answer handled
+    // The second has not sent its LISTEN: nothing may come from memory.
+    assertEquals(await roles(here, token, 1002), BOTH);
+    await silently(db, "DELETE FROM user_roles WHERE role = 'operator'");
+    assertEquals(await roles(here, token, 1003), ["admin:inventory"], "not from memory");
+    releaseSecond();
+    assert(await here.listenForTokenChanges(1004));
+  },
+);

@@ -67,6 +67,10 @@ export class SqlUserStore implements UserStore {
     const subscribe = this.db.subscribe;
     if (!subscribe || nowMs < cache.retryAtMs) return;
     cache.listening = "starting";
+    // An attempt whose connection was lost before it was ready may resolve after the next one has
+    // begun: only the latest attempt may say whether this process listens.
+    const attempt = ++cache.attempt;
+    const current = () => cache.attempt === attempt;
     // The trigger names the schema of the table written; ours is where this connection's search_path finds
     // the tables (not necessarily `db.schema`: a search_path may come with the URL). Until it is known,
     // every notification forgets.
@@ -78,7 +82,7 @@ export class SqlUserStore implements UserStore {
         if (ours === null || payload === ours) cache.forget(); // not another schema's users
       },
       () => {
-        cache.listening = "no";
+        if (current()) cache.listening = "no";
         cache.forget();
       },
     );
@@ -86,11 +90,12 @@ export class SqlUserStore implements UserStore {
     cache.started = Promise.all([subscribed, schema]).then(
       ([, rows]) => {
         ours = String(rows[0]![0]);
-        // Lost before it was ready: onLost has run and left it at "no".
-        if (cache.listening === "starting") cache.listening = "yes";
+        // Lost before it was ready: onLost has run and left it at "no" (or a later attempt has begun).
+        if (current() && cache.listening === "starting") cache.listening = "yes";
       },
       () => {
         subscribed.then((unsubscribe) => unsubscribe(), () => {}).catch(() => {});
+        if (!current()) return;
         cache.listening = "no";
         cache.retryAtMs = nowMs + LISTEN_RETRY_MS;
       },
@@ -305,6 +310,8 @@ class TokenCache {
   version = 0;
   /** PostgreSQL: whether the listener is up; PGlite: unused. */
   listening: "no" | "starting" | "yes" = "no";
+  /** PostgreSQL: counts the attempts to listen; the latest is the one `listening` describes. */
+  attempt = 0;
   started: Promise<void> = Promise.resolve();
   /** After a failed LISTEN, when to try again (the caller's clock). */
   retryAtMs = -Infinity;
