@@ -505,7 +505,7 @@ export class SqlInventoryStore implements InventoryStore {
   }
 }
 
-/** A statement of a commit after its journal row: a table's changed rows, or one with its parameters. */
+/** A statement of a commit before its journal row: a table's changed rows, or one with its parameters. */
 type Step =
   | { readonly rows: RowSet; readonly table: string; readonly columns: Columns; readonly keys: string[] }
   | { readonly rows?: undefined; readonly text: string; readonly params: unknown[] };

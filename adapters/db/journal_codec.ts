@@ -57,6 +57,11 @@ interface ShapeNode {
   readonly next: Map<string, ShapeNode>;
 }
 
+/** JSON.stringify leaves out undefined (and functions, symbols) in an object: so does the journal. */
+function omitted(v: unknown): boolean {
+  return v === undefined || typeof v === "function" || typeof v === "symbol";
+}
+
 export function encodeCommands(commands: readonly object[]): string {
   const keyIndex = new Map<string, number>();
   const keys: string[] = [];
@@ -69,9 +74,7 @@ export function encodeCommands(commands: readonly object[]): string {
     const names = Object.keys(record);
     let node = root;
     for (let i = 0; i < names.length; i++) {
-      // JSON.stringify leaves out undefined (and functions, symbols): so does the journal.
-      const v = record[names[i]!];
-      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      if (omitted(record[names[i]!])) continue;
       let child = node.next.get(names[i]!);
       if (!child) {
         child = { shape: null, next: new Map() };
@@ -83,8 +86,7 @@ export function encodeCommands(commands: readonly object[]): string {
     if (!shape) {
       const indexes: number[] = [];
       for (const name of names) {
-        const v = record[name];
-        if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+        if (omitted(record[name])) continue;
         let i = keyIndex.get(name);
         if (i === undefined) {
           i = keys.length;
@@ -100,7 +102,7 @@ export function encodeCommands(commands: readonly object[]): string {
     let same = 0;
     for (let n = 0, i = 0; n < names.length; n++) {
       const v = record[names[n]!];
-      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      if (omitted(v)) continue;
       const k = shape.keys[i]!;
       if (i < MASK_KEYS && (v === null || typeof v !== "object") && last[k] === v) {
         same |= 1 << i;
