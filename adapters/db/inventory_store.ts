@@ -36,7 +36,13 @@ import { insertReplicaOperations } from "./replica_operations.ts";
 import { recordCommittedKeys } from "./cluster_store.ts";
 import { PipelinedWrites } from "./pipelined_writes.ts";
 import { STORED_TABLES } from "./stored_rows.ts";
-import { decodeJournalRow, encodeCommands, JOURNAL_FORMAT } from "./journal_codec.ts";
+import {
+  decodeJournalRow,
+  encodeCommands,
+  JOURNAL_FORMAT,
+  PACKED_JOURNAL_FORMAT,
+  packJournalText,
+} from "./journal_codec.ts";
 
 /** Rows per page when streaming tables at start-up. */
 const PAGE = 50_000;
@@ -80,11 +86,29 @@ export class SqlInventoryStore implements InventoryStore {
     return await this.#snapshotTables(loader, onProgress);
   }
 
-  #snapshotTables(loader: TableSink, onProgress?: (p: LoadProgress) => void): Promise<TablesCheckpoint> {
+  async #snapshotTables(
+    loader: TableSink,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TablesCheckpoint> {
     // Every table as of one moment: a follower loads while the writer on another node commits, and
     // tables read at different moments could hold a row whose block or dataset the loader never saw.
-    return this.db.snapshotReads((reader) => this.#readTables(reader, loader, onProgress));
+    const [checkpoint, [[packs]]] = await Promise.all([
+      this.db.snapshotReads((reader) => this.#readTables(reader, loader, onProgress)),
+      this.db.queryArrays(
+        `SELECT attstorage = 'e' FROM pg_attribute
+         WHERE attrelid = 'inventory_journal'::regclass AND attname = 'commands'`,
+      ) as Promise<[[boolean]]>,
+    ]);
+    this.#packsJournal = packs === true;
+    return checkpoint;
   }
+
+  /**
+   * Whether a large journal row's text is packed (format 3): where migration 014 made the column
+   * EXTERNAL, as the database has no lz4. Learned with the tables (a writer loads them before it
+   * commits); until then rows are written in format 2, which reads back the same.
+   */
+  #packsJournal = false;
 
   async #readTables(
     reader: TableReader,
@@ -340,7 +364,7 @@ export class SqlInventoryStore implements InventoryStore {
         [
           entry.seq,
           entry.atMs,
-          JOURNAL_FORMAT, // of the row's text; the commands are COMMAND_VERSION
+          prepared.format, // of the row's text; the commands are COMMAND_VERSION
           prepared.commands,
           prepared.annex,
         ],
@@ -501,9 +525,23 @@ export class SqlInventoryStore implements InventoryStore {
     }
     rows("files", FILE_COLUMNS, ["id"], files);
 
-    return new PreparedStatements(entry, encodeCommands(entry.commands), JSON.stringify(entry.annex), steps);
+    const text = encodeCommands(entry.commands);
+    const packed = this.#packsJournal && text.length >= PACK_FROM_CHARS;
+    return new PreparedStatements(
+      entry,
+      packed ? PACKED_JOURNAL_FORMAT : JOURNAL_FORMAT,
+      packed ? packJournalText(text) : text,
+      JSON.stringify(entry.annex),
+      steps,
+    );
   }
 }
+
+/**
+ * Journal text shorter than this stays plain (format 2) even where rows are packed: readable in
+ * psql, and a row this small is stored whole in its table page anyway.
+ */
+const PACK_FROM_CHARS = 8192;
 
 /** A statement of a commit before its journal row: a table's changed rows, or one with its parameters. */
 type Step =
@@ -514,6 +552,7 @@ type Step =
 class PreparedStatements implements PreparedCommit {
   constructor(
     readonly entry: JournalEntry,
+    readonly format: number,
     readonly commands: string,
     readonly annex: string,
     readonly steps: readonly Step[],

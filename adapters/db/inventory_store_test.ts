@@ -10,7 +10,7 @@ import {
   reduceBatch,
 } from "../../registry/inventory/mod.ts";
 import { arrayLiteral, SqlInventoryStore } from "./inventory_store.ts";
-import { JOURNAL_FORMAT } from "./journal_codec.ts";
+import { JOURNAL_FORMAT, NEWEST_JOURNAL_FORMAT, PACKED_JOURNAL_FORMAT } from "./journal_codec.ts";
 import { migrate, SchemaVersionError } from "./migrate.ts";
 
 const COMMANDS = [
@@ -91,10 +91,67 @@ dbTest("committed batches load back to the same inventory", async ({ db }) => {
   const formats = await db.queryArrays("SELECT DISTINCT version FROM inventory_journal");
   assertEquals(formats.map((r) => Number(r[0])), [JOURNAL_FORMAT]);
   // A row of a format newer than this binary knows is refused with a message that says so.
-  await db.queryArrays("UPDATE inventory_journal SET version = $1 WHERE seq = 3", [JOURNAL_FORMAT + 1]);
+  await db.queryArrays("UPDATE inventory_journal SET version = $1 WHERE seq = 3", [
+    NEWEST_JOURNAL_FORMAT + 1,
+  ]);
   const error = await assertRejects(() => store.journalSince(1));
   assert(String(error).includes("newer Dynamo"), String(error));
 });
+
+dbTest(
+  "a large journal row is packed exactly where the database has no lz4, and reads back the same",
+  async ({ db }) => {
+    const store = new SqlInventoryStore(db);
+    let state = await store.loadTables(DEFAULT_PARTITIONS);
+    const [[storage, compression]] = await db.queryArrays(
+      `SELECT attstorage, attcompression FROM pg_attribute
+     WHERE attrelid = 'inventory_journal'::regclass AND attname = 'commands'`,
+    ) as [[string, string]];
+    // Migration 014: EXTERNAL (no second compression by the database) wherever lz4 is not there.
+    assertEquals(storage, compression === "l" ? "x" : "e");
+    if (db.kind === "pglite") assertEquals(storage, "e"); // PGlite has no lz4
+    const batches = [
+      [{ op: "dataset.upsert", name: "/Small/Row/AOD" }],
+      Array.from(
+        { length: 400 },
+        (_, i) => ({ op: "dataset.upsert", name: `/P${i}/${crypto.randomUUID()}/AOD` }),
+      ),
+    ];
+    for (const raw of batches) {
+      const commands = raw.map((c) => parseCommand(c));
+      const result = reduceBatch(
+        state,
+        [{ commands }],
+        catalogFromAnnex(EMPTY_ANNEX),
+        5,
+        state.generation + 1,
+      );
+      await store.commit({
+        entry: {
+          seq: result.state.generation,
+          atMs: 5,
+          version: 1,
+          commands: result.applied,
+          annex: EMPTY_ANNEX,
+        },
+        base: state,
+        state: result.state,
+        changes: result.changes,
+      });
+      state = result.state;
+    }
+    const rows = await db.queryArrays("SELECT seq, version FROM inventory_journal ORDER BY seq");
+    assertEquals(rows.map((r) => [Number(r[0]), Number(r[1])]), [
+      [1, JOURNAL_FORMAT], // small: plain wherever it is
+      [2, storage === "e" ? PACKED_JOURNAL_FORMAT : JOURNAL_FORMAT],
+    ]);
+    const entries = await new SqlInventoryStore(db).journalSince(0);
+    assertEquals(
+      entries.map((e) => e.commands.map((c) => (c as { name: string }).name)),
+      batches.map((b) => b.map((c) => c.name)),
+    );
+  },
+);
 
 dbTest("quotas beyond 2^53 bytes load back as numbers", async ({ db }) => {
   // PGlite hands int8 values above 2^53 back as BigInt unless told otherwise; the

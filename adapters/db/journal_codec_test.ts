@@ -1,5 +1,15 @@
-import { assertEquals } from "../../tests/helpers/assert.ts";
-import { decodeCommands, decodeJournalRow, encodeCommands, JOURNAL_FORMAT } from "./journal_codec.ts";
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { Buffer } from "node:buffer";
+import { brotliCompressSync } from "node:zlib";
+import {
+  decodeCommands,
+  decodeJournalRow,
+  encodeCommands,
+  JOURNAL_FORMAT,
+  NEWEST_JOURNAL_FORMAT,
+  PACKED_JOURNAL_FORMAT,
+  packJournalText,
+} from "./journal_codec.ts";
 
 /** Decoded commands must equal the originals as JSON does: same keys, same order, same values. */
 function assertRoundTrip(commands: object[]): string {
@@ -158,7 +168,11 @@ Deno.test("rows of format 1 (either text) and of the current format decode; othe
   assertEquals(decodeJournalRow(1, 7, JSON.stringify(commands)), commands);
   assertEquals(decodeJournalRow(1, 7, encodeCommands(commands)), commands);
   assertEquals(decodeJournalRow(JOURNAL_FORMAT, 7, encodeCommands(commands)), commands);
-  for (const format of [JOURNAL_FORMAT + 1, 0, -1, 1.5, Number.NaN, 2 ** 40]) {
+  assertEquals(
+    decodeJournalRow(PACKED_JOURNAL_FORMAT, 7, packJournalText(encodeCommands(commands))),
+    commands,
+  );
+  for (const format of [NEWEST_JOURNAL_FORMAT + 1, 0, -1, 1.5, Number.NaN, 2 ** 40]) {
     let message = "";
     try {
       decodeJournalRow(format, 7, encodeCommands(commands));
@@ -166,5 +180,54 @@ Deno.test("rows of format 1 (either text) and of the current format decode; othe
       message = String(e);
     }
     assertEquals(message.includes(`Journal row 7 is in format ${format}`), true, message);
+  }
+});
+
+Deno.test("a packed row (format 3) gives back every command exactly, and is smaller than its text", () => {
+  const commands: object[] = [];
+  for (let i = 0; i < 5_000; i++) {
+    commands.push({
+      op: "block_replica.upsert",
+      dataset: `/Primary${i % 97}/Run2024-v${i % 3}/AOD`,
+      block: `${crypto.randomUUID()}`,
+      site: "T2_CH_CERN",
+      files: i % 7 === 0 ? ['/store/ü/\u0000"quoted"', "\ud83d\ude00"] : [],
+    });
+  }
+  const text = encodeCommands(commands);
+  const packed = packJournalText(text);
+  assert(/^[A-Za-z0-9+/]*={0,2}$/.test(packed), "packed text is base64");
+  assert(packed.length < text.length * 0.8, `${packed.length} of ${text.length}`);
+  assertEquals(decodeJournalRow(PACKED_JOURNAL_FORMAT, 9, packed), commands);
+  assertEquals(decodeJournalRow(PACKED_JOURNAL_FORMAT, 9, packJournalText("[]")), []);
+});
+
+Deno.test("a damaged packed row is refused, never decoded", () => {
+  const good = packJournalText(encodeCommands([{ op: "site.upsert", name: "T2_A" }]));
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+  for (
+    const garbage of [
+      "",
+      "not base64!",
+      good.slice(0, good.length - 8), // cut short
+      "A" + good, // shifted
+      good.replace(/[A-Za-z]/, (c) => (c === "A" ? "B" : "A")), // one byte changed
+      `${good}\n`,
+      encodeCommands([{ op: "site.upsert", name: "T2_A" }]), // plain text where packed is said
+      b64(new Uint8Array(64).fill(0xff)),
+      b64(brotliCompressSync(new Uint8Array([0xc3, 0x28]))), // unpacks to bytes that are not UTF-8
+      b64(brotliCompressSync(Buffer.from('{"k":1}'))), // unpacks to text that is not the compact format
+    ]
+  ) {
+    let message = "";
+    try {
+      decodeJournalRow(PACKED_JOURNAL_FORMAT, 42, garbage);
+    } catch (e) {
+      message = String(e);
+    }
+    assert(
+      message.startsWith("SyntaxError"),
+      `decoded: ${JSON.stringify(garbage.slice(0, 40))} (${message})`,
+    );
   }
 });

@@ -13,6 +13,7 @@ import * as m010 from "./migrations/010_consistency_digests.ts";
 import * as m011 from "./migrations/011_cluster.ts";
 import * as m012 from "./migrations/012_detox_decision_reasons.ts";
 import * as m013 from "./migrations/013_user_change_notify.ts";
+import * as m014 from "./migrations/014_journal_packed.ts";
 
 // deno-lint-ignore no-explicit-any
 type Migration = { up(db: Kysely<any>): Promise<void> };
@@ -32,6 +33,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "011_cluster": m011,
   "012_detox_decision_reasons": m012,
   "013_user_change_notify": m013,
+  "014_journal_packed": m014,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;
