@@ -558,7 +558,8 @@ function upsertBlockReplica(
     );
   }
   const groupId = cmd.group !== undefined ? mustGroupId(b, cmd.group, where, "group") : undefined;
-  const files = (cmd.files ?? []).map((lfn, i) => {
+  // Most block replicas come without files (complete): no arrays or maps for them.
+  const files = cmd.files === undefined || cmd.files.length === 0 ? NO_FILES : cmd.files.map((lfn, i) => {
     const f = b.fileByLfn(lfn);
     if (!f || f.blockId !== block.id) {
       throw new InventoryValidationError(
@@ -573,7 +574,7 @@ function upsertBlockReplica(
   if (!old) {
     // Without a group the block replica takes the dataset replica's owner, which may be
     // the null group (unowned), as the original `dynamo-inject` relies on.
-    const unique = [...new Map(files.map((f) => [f.id, f])).values()];
+    const unique = files.length === 0 ? files : [...new Map(files.map((f) => [f.id, f])).values()];
     putBlockReplica(b, d, block, site.id, {
       groupId: groupId ?? dr.groupId,
       isCustodial: cmd.is_custodial ?? false,
@@ -632,6 +633,8 @@ function removeBlockReplicaCascading(
   }
 }
 
+const NO_FILES: readonly FileRecord[] = Object.freeze([]);
+
 type BlockReplicaFields = Pick<BlockReplica, "groupId" | "isCustodial" | "lastUpdate" | "fileIds" | "size">;
 
 /**
@@ -644,14 +647,16 @@ function putBlockReplica(
   block: Block,
   siteId: number,
   fields: BlockReplicaFields,
-  options: { persist?: boolean } = {},
+  options?: { persist?: boolean },
 ): void {
   let { fileIds, size } = fields;
   if (fileIds !== null && fileIds.length === block.numFiles && size === block.size) {
     fileIds = null;
   }
   if (fileIds === null) size = block.size;
-  const draft: BlockReplica = {
+  // One record, its membership filled in once the conditions have seen the rest: the state keeps
+  // its fields in columns (setBlockReplica copies them), never the record.
+  const br: { -readonly [K in keyof BlockReplica]: BlockReplica[K] } = {
     blockId: block.id,
     siteId,
     groupId: fields.groupId,
@@ -661,17 +666,13 @@ function putBlockReplica(
     fileIds: fileIds === null ? null : Object.freeze([...fileIds]),
     partitions: 0,
   };
-  const site = b.site(siteId)!;
-  const br: BlockReplica = Object.freeze({
-    ...draft,
-    partitions: b.partitions.membership({
-      blockReplica: draft,
-      block,
-      dataset: d,
-      datasetReplica: b.replica(d.id, siteId),
-      site,
-      group: b.group(draft.groupId)!,
-    }),
+  br.partitions = b.partitions.membership({
+    blockReplica: br,
+    block,
+    dataset: d,
+    datasetReplica: b.replica(d.id, siteId),
+    site: b.site(siteId)!,
+    group: b.group(br.groupId)!,
   });
   b.setBlockReplica(d.id, siteId, block.id, br, options);
 }

@@ -352,7 +352,7 @@ export class StateBuilder {
     siteId: number,
     blockId: number,
     br: BlockReplica | undefined,
-    options: { persist?: boolean } = {},
+    options?: { persist?: boolean },
   ): void {
     const current = this.replica(datasetId, siteId);
     if (!current) throw new Error(`No dataset replica of dataset id ${datasetId} at site id ${siteId}`);
@@ -372,7 +372,7 @@ export class StateBuilder {
     }
     if (!old && br) this.#counts.blockReplicas += 1;
     if (old && !br) this.#counts.blockReplicas -= 1;
-    if (options.persist !== false) this.changes.blockReplicas.add(pairKey(blockId, siteId));
+    if (options?.persist !== false) this.changes.blockReplicas.add(pairKey(blockId, siteId));
   }
 
   /** Removes every block replica of a dataset replica at once (cascades of big replicas). */
