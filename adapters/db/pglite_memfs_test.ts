@@ -1,6 +1,12 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
 import { openDatabase } from "./database.ts";
-import { growFilesGeometrically, type Memfs, type MemfsNode } from "./pglite_memfs.ts";
+import {
+  DOUBLING_MAX,
+  growFilesGeometrically,
+  grownCapacity,
+  type Memfs,
+  type MemfsNode,
+} from "./pglite_memfs.ts";
 
 /** MEMFS's own two functions, as in Emscripten (the patch must keep their contract). */
 function emscriptenMemfs(): Memfs {
@@ -40,9 +46,41 @@ Deno.test("a file lengthened page by page is copied a logarithmic number of time
     arrays.add(node.contents);
   }
   assertEquals(node.usedBytes, 2_000 * 8192);
-  // Exact resizing made 2,000 arrays (one per page); doubling to 1 MiB and then an eighth, ~45.
-  assertEquals(arrays.size < 60, true, `${arrays.size} arrays`);
+  // Exact resizing made 2,000 arrays (one per page); MEMFS's doubling to 1 MiB and then an eighth ~45;
+  // doubling all the way to 16 MB, 16.
+  assertEquals(arrays.size <= 16, true, `${arrays.size} arrays`);
   for (let pages = 1; pages <= 2_000; pages++) assertEquals(node.contents[pages * 8192 - 1], pages % 251);
+});
+
+Deno.test("a file written 8 KB at a time is copied a few times, not once per eighth it grows", () => {
+  // A new 16 MB WAL segment is written full of zeros this way (wal_init_zero); MEMFS's own growth
+  // made ~27 arrays for it, each a copy of all the segment so far.
+  const memfs = emscriptenMemfs();
+  growFilesGeometrically(memfs);
+  const node: MemfsNode = { contents: new Uint8Array(0), usedBytes: 0 };
+  const arrays = new Set<Uint8Array>();
+  let copied = 0;
+  for (let at = 0; at < 16 * 1024 * 1024; at += 8192) {
+    const before = node.contents;
+    memfs.expandFileStorage(node, at + 8192); // what MEMFS's write does first
+    if (node.contents !== before) copied += node.usedBytes;
+    node.contents.fill(at / 8192 % 251, at, at + 8192);
+    node.usedBytes = at + 8192;
+    arrays.add(node.contents);
+  }
+  assertEquals(arrays.size <= 13, true, `${arrays.size} arrays`); // 8 KB doubled to 16 MB
+  assertEquals(copied < 16 * 1024 * 1024, true, `${copied} bytes copied`);
+  for (let at = 0; at < 16 * 1024 * 1024; at += 1024 * 1024) assertEquals(node.contents[at], at / 8192 % 251);
+});
+
+Deno.test("capacity doubles up to DOUBLING_MAX, then grows by half, never below what is needed", () => {
+  assertEquals(grownCapacity(0, 10), 256);
+  assertEquals(grownCapacity(1000, 1001), 2000);
+  assertEquals(grownCapacity(1000, 5000), 5000);
+  assertEquals(grownCapacity(DOUBLING_MAX / 2, DOUBLING_MAX / 2 + 1), DOUBLING_MAX);
+  assertEquals(grownCapacity(DOUBLING_MAX, DOUBLING_MAX + 1), DOUBLING_MAX * 1.5);
+  assertEquals(grownCapacity(600_000_000, 600_000_001), 900_000_000);
+  assertEquals(grownCapacity(600_000_000, 2_000_000_000), 2_000_000_000);
 });
 
 Deno.test("lengthening reads back zeros, shortening keeps the head, as MEMFS's own truncate does", () => {
