@@ -18,7 +18,8 @@ import {
   parseCommand,
   reduceBatch,
 } from "../../registry/inventory/mod.ts";
-import { WRITE_FAILED } from "./inventory_actor.ts";
+import { type SubmitReply, WRITE_FAILED } from "./inventory_actor.ts";
+import { yieldToEventLoop } from "../runtime/clock.ts";
 
 const c = (raw: Record<string, unknown>): InventoryCommand => parseCommand(raw);
 const dataset = (name: string) => ({ commands: [c({ op: "dataset.upsert", name })] });
@@ -375,6 +376,67 @@ postgresTest(
     assert(deleted.ok && deleted.outcomes[0]!.status === "applied", JSON.stringify(deleted));
     assertEquals(deleted.generation, g + 2);
     assertEquals(await datasetNames(db), ["/Setup/A/X"]);
+    await system.shutdown();
+  },
+);
+
+/**
+ * Group commit (takeNow): two callers answered by commit A submit again at once; meanwhile B, chained
+ * to A, is unpublished and C waits for its batch. C is taken once both are back, in one transaction
+ * with them, not before (then they would wait for the transaction after it).
+ */
+dbTest("callers answered while the last commit is unpublished join the next batch", async ({ db }) => {
+  const store = new HeldStore(db);
+  const { system, gateway, publication } = await startWriter(db, undefined, undefined, { store });
+  await gateway.submit(dataset("/Setup/A/X"));
+  const g = gateway.snapshot().generation;
+  const releaseA = store.hold(g + 1);
+  const releaseB = store.hold(g + 2);
+  // The callers come back after B's statements are answered (HTTP clients take longer than a
+  // microtask): a batch taken at B's "written" would hold only C.
+  const again = (name: string) => async (r: SubmitReply) => {
+    assert(r.ok && r.generation === g + 1, JSON.stringify(r));
+    await store.written(g + 2);
+    await yieldToEventLoop();
+    return await gateway.submit(dataset(name));
+  };
+  const a = [
+    gateway.submit(dataset("/A/1/X")).then(again("/A/1/Y")),
+    gateway.submit(dataset("/A/2/X")).then(again("/A/2/Y")),
+  ];
+  await store.written(g + 1);
+  const b = gateway.submit(dataset("/B/0/X"));
+  await store.started(g + 2);
+  const waiting = gateway.submit(dataset("/C/0/X"));
+  releaseA();
+  await store.started(g + 3);
+  assertEquals(publication.snapshot().generation, g + 1, "B is still unpublished");
+  releaseB();
+  const replies = await Promise.all([b, waiting, ...a]);
+  assertEquals(replies.map((r) => r.ok && r.generation), [g + 2, g + 3, g + 3, g + 3]);
+  assertEquals(await journalSeqs(db), [g, g + 1, g + 2, g + 3]);
+  await system.shutdown();
+});
+
+dbTest(
+  "a small batch waiting for answered callers who do not come back is taken when the last commit is published",
+  async ({ db }) => {
+    const store = new HeldStore(db);
+    const { system, gateway } = await startWriter(db, undefined, undefined, { store });
+    await gateway.submit(dataset("/Setup/A/X"));
+    const g = gateway.snapshot().generation;
+    const releaseA = store.hold(g + 1);
+    const releaseB = store.hold(g + 2);
+    const a = [gateway.submit(dataset("/A/1/X")), gateway.submit(dataset("/A/2/X"))];
+    await store.written(g + 1);
+    const b = gateway.submit(dataset("/B/0/X"));
+    await store.started(g + 2);
+    const waiting = gateway.submit(dataset("/C/0/X"));
+    releaseA();
+    await Promise.all(a);
+    releaseB();
+    const replies = await Promise.all([...a, b, waiting]);
+    assertEquals(replies.map((r) => r.ok && r.generation), [g + 1, g + 1, g + 2, g + 3]);
     await system.shutdown();
   },
 );

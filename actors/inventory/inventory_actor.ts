@@ -53,6 +53,8 @@ export type InventoryMsg =
    * may be taken. `epoch` is the incarnation that started it; a later one ignores it.
    */
   | { type: "written"; seq: number; epoch: object }
+  /** Commit `seq` is durable and published, and its `answered` submissions have their replies. */
+  | { type: "published"; seq: number; epoch: object; answered: number }
   | { type: "commit_failed"; error: unknown; epoch: object };
 
 export interface InventoryActorOptions {
@@ -98,8 +100,10 @@ interface State {
   flushQueued: boolean;
   /** The commit whose statements are being written: its `written` message has not been handled yet. */
   writing: number | null;
-  /** A flush waits for `written`, to take what arrives meanwhile into the same group. */
+  /** A flush waits (for `written`, a publication or arrivals), to take what arrives meanwhile into the same group. */
   flushDeferred: boolean;
+  /** Where the commits stand, for `takeNow`. */
+  progress: CommitProgress;
 }
 
 /**
@@ -158,6 +162,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
         flushQueued: false,
         writing: null,
         flushDeferred: false,
+        progress: { writing: false, unpublished: 0, answered: 0, arrived: 0 },
       };
     },
 
@@ -171,8 +176,13 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             ...(msg.operations ? { operations: msg.operations } : {}),
             ...(msg.guard ? { guard: msg.guard } : {}),
           });
+          state.progress.arrived += 1;
           if (!state.flushQueued) {
             state.flushQueued = true;
+            ctx.self.tell({ type: "flush" });
+          } else if (state.flushDeferred && takeNow(state.progress, state.pending, maxBatch)) {
+            // The callers answered by the last publication are back: their submissions join this batch.
+            state.flushDeferred = false;
             ctx.self.tell({ type: "flush" });
           }
           return state;
@@ -180,6 +190,18 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
         case "written":
           if (msg.epoch !== state.epoch || msg.seq !== state.writing) return state;
           state.writing = null;
+          state.progress.writing = false;
+          if (state.flushDeferred) {
+            state.flushDeferred = false;
+            ctx.self.tell({ type: "flush" });
+          }
+          return state;
+
+        case "published":
+          if (msg.epoch !== state.epoch) return state;
+          state.progress.unpublished -= 1;
+          state.progress.answered = msg.answered;
+          state.progress.arrived = 0;
           if (state.flushDeferred) {
             state.flushDeferred = false;
             ctx.self.tell({ type: "flush" });
@@ -193,8 +215,8 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           throw msg.error;
 
         case "flush": {
-          if (!takeNow(state.writing !== null, state.pending, maxBatch)) {
-            // flushQueued stays set: "written" sends this flush again.
+          if (!takeNow(state.progress, state.pending, maxBatch)) {
+            // flushQueued stays set: "written", "published" or an arrival sends this flush again.
             state.flushDeferred = true;
             return state;
           }
@@ -301,6 +323,8 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           await awaitInflight("written");
           state.head = next;
           state.writing = next.generation;
+          state.progress.writing = true;
+          state.progress.unpublished += 1;
           const operations = batch.flatMap((b, i) =>
             b.operations && outcomes[i]!.every((o) => o.status === "applied") ? b.operations : []
           );
@@ -334,6 +358,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             batch.forEach((b, i) =>
               b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
             );
+            ctx.self.tell({ type: "published", seq: next.generation, epoch, answered: batch.length });
           }, (error) => {
             ctx.log.error("Inventory write failed: {error}", { error: String(error) });
             for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
@@ -387,25 +412,47 @@ function settlementsOf(batch: Pending[], outcomes: CommandOutcome[][]): Injectio
   });
 }
 
+/** Where the writer's commits stand, as `takeNow` needs it. */
+export interface CommitProgress {
+  /** A commit's statements are being written: its `written` has not been handled. */
+  writing: boolean;
+  /** Commits started and not yet published. */
+  unpublished: number;
+  /** Submissions answered by the last publication. */
+  answered: number;
+  /** Submissions received since the last publication. */
+  arrived: number;
+}
+
 /**
- * Whether a flush takes its batch now or once the statements of the commit in flight are
- * answered (group commit). Waiting lets every submission that arrives meanwhile join the next
- * transaction, instead of only those that came before the flush: with few concurrent callers
- * (HTTP clients, each waiting for its answer), taking early made transactions of one or two
- * submissions. A full batch is taken at once, so that it is reduced while the previous one is written.
+ * Whether a flush takes its batch now or waits (group commit). A full batch is taken at once,
+ * so that it is reduced while the previous one is written. Otherwise:
+ *
+ * - While the statements of a commit are being written, every submission that arrives joins the
+ *   next transaction, instead of only those that came before the flush: with few concurrent
+ *   callers (HTTP clients, each waiting for its answer), taking early made transactions of one or
+ *   two submissions.
+ * - Then, a small batch (under a tenth of the maximum) also waits while a commit before the last
+ *   one is unpublished, and, once only the last one is, until as many submissions have arrived as
+ *   the last publication answered, or the last one is published. The last commit's statements
+ *   are then waiting on the server for the one before it to end, and so would ours: taking the
+ *   batch later costs the server nothing, while the callers just answered (each waiting for its
+ *   answer before sending again) come back in time to join it instead of the transaction after.
+ *   With 8 HTTP clients a caller's round trip spanned three commits instead of two.
  */
 export function takeNow(
-  writing: boolean,
+  progress: CommitProgress,
   pending: readonly { submission: Submission }[],
   maxCommands: number,
 ): boolean {
-  if (!writing) return true;
   let count = 0;
   for (const p of pending) {
     count += p.submission.commands.length;
     if (count >= maxCommands) return true;
   }
-  return false;
+  if (progress.writing) return false;
+  if (progress.unpublished === 0 || count >= maxCommands / 10) return true;
+  return progress.unpublished === 1 && progress.arrived >= progress.answered;
 }
 
 /**

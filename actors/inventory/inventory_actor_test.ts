@@ -93,11 +93,31 @@ dbTest("submissions arriving during a commit all go into the next transaction", 
 
 Deno.test("takeNow: at once when nothing is being committed or a full batch waits; else after the commit", () => {
   const sub = (n: number) => ({ submission: { commands: Array.from({ length: n }, () => SETUP[0]!) } });
-  assertEquals(takeNow(false, [sub(1)], 10), true);
-  assertEquals(takeNow(true, [], 10), false);
-  assertEquals(takeNow(true, [sub(4), sub(5)], 10), false);
-  assertEquals(takeNow(true, [sub(4), sub(6)], 10), true);
-  assertEquals(takeNow(true, [sub(11)], 10), true);
+  const idle = { writing: false, unpublished: 0, answered: 0, arrived: 0 };
+  const writing = { writing: true, unpublished: 1, answered: 0, arrived: 0 };
+  assertEquals(takeNow(idle, [sub(1)], 10), true);
+  assertEquals(takeNow(writing, [], 10), false);
+  assertEquals(takeNow(writing, [sub(4), sub(5)], 10), false);
+  assertEquals(takeNow(writing, [sub(4), sub(6)], 10), true);
+  assertEquals(takeNow(writing, [sub(11)], 10), true);
+});
+
+Deno.test("takeNow: a small batch waits for the callers the last publication answered, or the last commit", () => {
+  const sub = (n: number) => ({ submission: { commands: Array.from({ length: n }, () => SETUP[0]!) } });
+  const small = [sub(3), sub(3)]; // 6 of 100: under a tenth
+  const large = [sub(6), sub(5)]; // 11 of 100: a tenth or more
+  // The last commit's statements are answered; the one before it is not yet published.
+  const twoUnpublished = { writing: false, unpublished: 2, answered: 3, arrived: 5 };
+  assertEquals(takeNow(twoUnpublished, small, 100), false);
+  assertEquals(takeNow(twoUnpublished, large, 100), true);
+  // Only the last one is unpublished: until as many have arrived as were answered.
+  assertEquals(takeNow({ writing: false, unpublished: 1, answered: 3, arrived: 2 }, small, 100), false);
+  assertEquals(takeNow({ writing: false, unpublished: 1, answered: 3, arrived: 3 }, small, 100), true);
+  assertEquals(takeNow({ writing: false, unpublished: 1, answered: 3, arrived: 2 }, large, 100), true);
+  // Everything published: at once, whatever arrived.
+  assertEquals(takeNow({ writing: false, unpublished: 0, answered: 8, arrived: 0 }, small, 100), true);
+  // While statements are being written, even arrivals do not take a small batch.
+  assertEquals(takeNow({ writing: true, unpublished: 1, answered: 1, arrived: 9 }, small, 100), false);
 });
 
 dbTest("a rejected command is answered with its reason and writes nothing", async ({ db }) => {

@@ -69,6 +69,7 @@ export function journalFollower(options: JournalFollowerOptions): Behavior<Follo
         }
         case "flush":
         case "written":
+        case "published":
         case "commit_failed":
           return state;
       }

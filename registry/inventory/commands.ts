@@ -12,7 +12,7 @@ import {
   type StorageType,
 } from "./enums.ts";
 import { InventoryValidationError } from "./errors.ts";
-import { describeType, hasControlCharacters, nameProblem } from "./names.ts";
+import { describeType, hasControlCharacters, type NameKind, nameProblem } from "./names.ts";
 import { checksumProblem, MAX_TOTAL_BYTES } from "./input_rules.ts";
 import type { MappingChain } from "./records.ts";
 import { regexProblem } from "./linear_regex.ts";
@@ -242,13 +242,17 @@ export function parseCommand(input: unknown): InventoryCommand {
       );
     }
     const out: Record<string, unknown> = { op };
-    for (const [field, spec] of SCHEMA_ENTRIES[op]) {
+    for (const [field, spec, nameKind] of SCHEMA_ENTRIES[op]) {
       const value = raw[field];
       if (value === undefined) {
         if (spec.required) throw new InventoryValidationError(UNLABELLED, field, "is required");
         continue;
       }
-      out[field] = checkField(UNLABELLED, field, spec.kind, value);
+      // A name that passes is kept as it is (what checkField returns); one that fails, or a null
+      // group, goes through checkField, which reports it.
+      out[field] = nameKind !== undefined && value !== null && nameProblem(nameKind, value) === null
+        ? value
+        : checkField(UNLABELLED, field, spec.kind, value);
     }
     return out as InventoryCommand;
   } catch (e) {
@@ -263,10 +267,22 @@ export function parseCommand(input: unknown): InventoryCommand {
 /** Stands for the command's label in errors thrown while it is checked; `parseCommand` puts the label in. */
 const UNLABELLED = "\u0000command";
 
-/** Each op's fields, listed once rather than on every command. */
+/** The name rule a field of this kind is checked by, if it is a name (a group may also be null). */
+const NAME_KIND_OF: Partial<Record<FieldKind, NameKind>> = {
+  dataset: "dataset",
+  block: "block",
+  site: "site",
+  group: "group",
+  partition: "partition",
+  groupOrNull: "group",
+};
+
+/** Each op's fields (with the name rule of each name), listed once rather than on every command. */
 const SCHEMA_ENTRIES = Object.fromEntries(
-  Object.entries(SCHEMA).map(([op, fields]) => [op, Object.entries(fields)]),
-) as Record<CommandOp, [string, FieldSpec][]>;
+  Object.entries(SCHEMA).map((
+    [op, fields],
+  ) => [op, Object.entries(fields).map(([field, spec]) => [field, spec, NAME_KIND_OF[spec.kind]])]),
+) as Record<CommandOp, [string, FieldSpec, NameKind | undefined][]>;
 
 function checkField(object: string, field: string, kind: FieldKind, value: unknown): unknown {
   const fail = (reason: string): never => {

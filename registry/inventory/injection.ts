@@ -67,19 +67,30 @@ export function injectionToCommands(input: unknown): InventoryCommand[] {
     const at = `datasetreplica[${i}]`;
     const { blockreplicas, ...fields } = obj(r, at, ["dataset", "site", "group", "growing", "blockreplicas"]);
     out.push(cmd(at, { op: "dataset_replica.upsert", ...fields }));
+    // The most numerous objects of a document: their path is spelt out only for an error, and each
+    // becomes one raw command (its block name replaced), not a copy without the name and then another.
     arr(blockreplicas, `${at}.blockreplicas`).forEach((br, j) => {
-      const bat = `${at}.blockreplicas[${j}]`;
-      const { block, ...bfields } = obj(br, bat, ["block", "group", "is_custodial", "last_update", "files"]);
+      const bat = () => `${at}.blockreplicas[${j}]`;
+      const o = obj(br, bat, BLOCK_REPLICA_FIELDS);
       out.push(cmd(bat, {
         op: "block_replica.upsert",
         dataset: fields.dataset,
         site: fields.site,
-        block: blockName(block, fields.dataset, `${bat}.block`),
-        ...bfields,
+        ...o,
+        block: blockName(o.block, fields.dataset, () => `${bat()}.block`),
       }));
     });
   });
   return out;
+}
+
+const BLOCK_REPLICA_FIELDS = ["block", "group", "is_custodial", "last_update", "files"];
+
+/** Where an object is in the document: a path, or how to spell it out when an error needs it. */
+type Where = string | (() => string);
+
+function spelt(at: Where): string {
+  return typeof at === "string" ? at : at();
 }
 
 /**
@@ -163,26 +174,26 @@ function arr(x: unknown, at: string): unknown[] {
   return x;
 }
 
-function obj(x: unknown, at: string, allowed: string[]): Record<string, unknown> {
+function obj(x: unknown, at: Where, allowed: string[]): Record<string, unknown> {
   if (typeof x !== "object" || x === null || Array.isArray(x)) {
-    throw new InventoryValidationError("injection", at, `expected an object, got ${describeType(x)}`);
+    throw new InventoryValidationError("injection", spelt(at), `expected an object, got ${describeType(x)}`);
   }
   for (const key of Object.keys(x)) {
     if (!allowed.includes(key)) {
-      throw new InventoryValidationError("injection", `${at}.${key}`, "unknown field");
+      throw new InventoryValidationError("injection", `${spelt(at)}.${key}`, "unknown field");
     }
   }
   return x as Record<string, unknown>;
 }
 
 /** Block names may be given bare or as `dataset#block`. */
-function blockName(name: unknown, dataset: unknown, at: string): unknown {
+function blockName(name: unknown, dataset: unknown, at: Where): unknown {
   if (typeof name !== "string" || !name.includes("#")) return name;
   const parts = splitBlockFullName(name);
   if (!parts || parts[0] !== dataset) {
     throw new InventoryValidationError(
       "injection",
-      at,
+      spelt(at),
       `block ${JSON.stringify(name)} does not belong to dataset ${JSON.stringify(dataset)}`,
     );
   }
@@ -206,12 +217,12 @@ function injectedFile(x: unknown, at: string): Record<string, unknown> {
 }
 
 /** Parses a generated command, relabelling errors with the JSON path they came from. */
-function cmd(at: string, raw: Record<string, unknown>): InventoryCommand {
+function cmd(at: Where, raw: Record<string, unknown>): InventoryCommand {
   try {
     return parseCommand(raw);
   } catch (e) {
     if (e instanceof InventoryValidationError) {
-      const field = e.field ? `${at}.${e.field}` : at;
+      const field = e.field ? `${spelt(at)}.${e.field}` : spelt(at);
       throw new InventoryValidationError("injection", field, e.reason);
     }
     throw e;

@@ -9,11 +9,32 @@ import { sitePathProblem } from "./site_path.ts";
 const MAX_NAME = 500;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
+export type NameKind = "dataset" | "block" | "lfn" | "site" | "group" | "partition";
+
+/**
+ * The last name of each kind found acceptable. A document names the same dataset and site again
+ * and again (an injection of 10 dataset replicas with 10 blocks each checks a dataset name 110
+ * times and the site 110 times): the checks below are a pure function of kind and name, so a name
+ * equal to the last one accepted is accepted again without them.
+ */
+const lastAccepted: Record<NameKind, string | undefined> = {
+  dataset: undefined,
+  block: undefined,
+  lfn: undefined,
+  site: undefined,
+  group: undefined,
+  partition: undefined,
+};
+
 /** Returns the reason a name is unacceptable, or `null` when it is fine. */
-export function nameProblem(
-  kind: "dataset" | "block" | "lfn" | "site" | "group" | "partition",
-  name: unknown,
-): string | null {
+export function nameProblem(kind: NameKind, name: unknown): string | null {
+  if (typeof name === "string" && lastAccepted[kind] === name) return null;
+  const problem = checkName(kind, name);
+  if (problem === null) lastAccepted[kind] = name as string;
+  return problem;
+}
+
+function checkName(kind: NameKind, name: unknown): string | null {
   if (typeof name !== "string") return `expected a string, got ${describeType(name)}`;
   if (name.length === 0) return "must not be empty";
   if (name.length > MAX_NAME) return `must be at most ${MAX_NAME} characters, got ${name.length}`;
@@ -75,13 +96,23 @@ export function hasControlCharacters(s: string): boolean {
 }
 
 function pathSegmentProblem(name: string): string | null {
-  for (const segment of name.split("/")) {
-    if (segment === "." || segment === "..") {
+  // Segment by segment without splitting (a split was a fifth of parsing an injection).
+  for (let start = 0; start <= name.length;) {
+    let end = name.indexOf("/", start);
+    if (end < 0) end = name.length;
+    const length = end - start;
+    if (
+      (length === 1 || length === 2) && name.charCodeAt(start) === DOT &&
+      (length === 1 || name.charCodeAt(start + 1) === DOT)
+    ) {
       return `must not contain "." or ".." path segments, got ${JSON.stringify(name)}`;
     }
+    start = end + 1;
   }
   return null;
 }
+
+const DOT = 0x2e;
 
 export function describeType(x: unknown): string {
   if (x === null) return "null";
