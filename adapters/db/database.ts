@@ -11,6 +11,7 @@ import type { DB } from "./schema.ts";
 export type Cell = string | number | boolean | null;
 
 import { FIRST_CHUNK_ROWS, inChunks, nextChunkRows } from "./copy_chunks.ts";
+import { connectionLost, CopyIn } from "./postgres_copy_in.ts";
 
 /** A transaction with raw SQL and COPY, for bulk writes that Kysely cannot express. */
 export interface BulkTransaction {
@@ -221,7 +222,8 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     queryArrays: (text, params) => queryArraysOn(client, text, params),
     streamArrays: (text, params, onRow) => streamArraysOn(client, text, params, onRow),
     async snapshotReads(fn) {
-      const conn = await client.reserve();
+      const conn = await reserveConnection(client);
+      let lost = false;
       try {
         // Not awaited before fn's first statement, which goes out behind it (as in pipelinedBegin):
         // a round trip less. Awaited before COMMIT, so that a failed BEGIN is the error reported.
@@ -236,11 +238,13 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
           await conn.unsafe("COMMIT");
           return out;
         } catch (e) {
-          await conn.unsafe("ROLLBACK").catch(() => {});
+          // As in pipelinedBegin: a lost connection gets no ROLLBACK and is not released as if open.
+          if (connectionLost(e)) lost = true;
+          else await conn.unsafe("ROLLBACK").catch(() => {});
           throw e;
         }
       } finally {
-        conn.release();
+        if (!lost) conn.release();
       }
     },
     async exec(text) {
@@ -343,7 +347,7 @@ async function streamArraysOn(
  * aborted), and a COMMIT that PostgreSQL turns into a ROLLBACK is an error.
  */
 async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction) => Promise<T>): Promise<T> {
-  const conn = await client.reserve();
+  const conn = await reserveConnection(client);
   let lost = false;
   try {
     const begin = conn.unsafe("BEGIN");
@@ -382,24 +386,20 @@ async function pipelinedBegin<T>(client: postgres.Sql, fn: (tx: BulkTransaction)
 }
 
 /**
- * The socket's errors (a reset: what a terminated backend's statement gets), postgres.js's own for a
- * connection that went, and the server's for one it ends (class 08, 57P01–03).
+ * A connection of the pool for this caller alone. postgres.js 3.4.9 keeps, across a connection's loss, the
+ * statement it was running and the server's last error for it (the "terminating connection" a backend
+ * ended by an administrator sends before it closes), and hands that error to whoever first asks for the
+ * connection once it has reconnected: a reservation that fails so had nothing sent, and is asked again,
+ * once (the stale error is gone with that answer).
  */
-function connectionLost(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" &&
-    (SOCKET_ERRORS.has(code) || code.startsWith("CONNECTION_") || code.startsWith("08") ||
-      /^57P0[123]$/.test(code));
+async function reserveConnection(client: postgres.Sql): Promise<postgres.ReservedSql> {
+  try {
+    return await client.reserve();
+  } catch (e) {
+    if (!connectionLost(e)) throw e;
+    return await client.reserve();
+  }
 }
-
-const SOCKET_ERRORS = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ECONNABORTED",
-  "ENOTCONN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-]);
 
 /**
  * postgres.js's own socket keeps Nagle's algorithm on: a COPY's data and its
@@ -469,43 +469,25 @@ async function sendCopy(
   rows: Iterable<Cell[]>,
 ): Promise<{ done: Promise<void> }> {
   const query = sql.unsafe(copyStatement(table, columns, "STDIN"));
-  const stream = await query.writable();
-  // A COPY the server refuses once its CopyDone is sent (a duplicate key in the last rows, a lost
-  // connection) ended neither the stream nor the query's promise, already resolved with the stream:
-  // postgres.js 3.4.9 hands the error only to the query's `reject`, so the COPY waited for good. That
-  // `reject` is ours now.
-  const refused = Promise.withResolvers<never>();
-  (query as unknown as { reject: (error: unknown) => void }).reject = refused.reject;
-  const writer = new WritableStreamAdapter(stream);
-  // A turn of the event loop between chunks: a write that needs no drain resolves at once, so without it
-  // building every row's text (a Detox cycle's decisions) would be one stretch of this thread.
-  for (const chunk of copyText(rows, POSTGRES_COPY_CHUNK_CHARS)) {
-    await writer.write(chunk);
-    await turn();
+  const copy = new CopyIn(
+    query as unknown as { reject: (error: unknown) => void },
+    await query.writable(),
+    `COPY into ${quoteIdent(table)}`,
+  );
+  try {
+    // A turn of the event loop between chunks: a write that needs no drain resolves at once, so without it
+    // building every row's text (a Detox cycle's decisions) would be one stretch of this thread.
+    for (const chunk of copyText(rows, POSTGRES_COPY_CHUNK_CHARS)) {
+      await copy.write(chunk);
+      await turn();
+    }
+  } catch (e) {
+    copy.abort(e); // a failure of the rows' own (or the COPY's, which this leaves as it is)
+    throw e;
   }
-  const done = Promise.race([writer.end(), refused.promise]);
+  const done = copy.end();
   done.catch(() => {}); // the caller's to await
   return { done };
-}
-
-/** Node-style writable (postgres.js COPY) with backpressure as promises. */
-class WritableStreamAdapter {
-  // deno-lint-ignore no-explicit-any
-  constructor(private readonly stream: any) {}
-  write(chunk: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const ok = this.stream.write(chunk, (err: unknown) => (err ? reject(err) : undefined));
-      if (ok) resolve();
-      else this.stream.once("drain", resolve);
-    });
-  }
-  end(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.stream.once("error", reject);
-      this.stream.once("finish", resolve);
-      this.stream.end();
-    });
-  }
 }
 
 /** Characters of COPY text sent to PostgreSQL between two turns of the event loop. */

@@ -117,3 +117,32 @@ for (const warm of [false, true]) {
     },
   );
 }
+
+postgresTest(
+  "snapshot reads whose connection is terminated fail, and the pool goes on",
+  async ({ db, reopen }) => {
+    // A follower's load (or the writer's reload) when an administrator ends its backend: a ROLLBACK written
+    // to the lost connection, or the connection released into the pool as if open, threw in postgres.js's
+    // write loop (porsager/postgres#1154) and ended the process.
+    const other = await reopen!();
+    const started = Promise.withResolvers<void>();
+    const reads = db.snapshotReads((reader) =>
+      reader.streamArrays!("SELECT generate_series(1, 1000000000), 'snapshot lost'", [], () => {
+        started.resolve();
+      })
+    ).then(() => null, (e: unknown) => e);
+    await started.promise;
+    const [[terminated]] = await other.queryArrays(
+      `SELECT count(pg_terminate_backend(pid))::integer FROM pg_stat_activity
+       WHERE datname = current_database() AND query LIKE 'SELECT generate_series(1, 1000000000), ''snapshot lost''%'`,
+    ) as [[number]];
+    assertEquals(terminated, 1);
+    const error = await reads;
+    assertMatch(String(error), /ECONNRESET|terminat|CONNECTION_/);
+    // Every connection of the pool, the lost one among them, serves snapshot reads again.
+    const counts = await Promise.all(
+      Array.from({ length: 8 }, () => db.snapshotReads((reader) => reader.queryArrays("SELECT 1 + 1"))),
+    );
+    assertEquals(counts, Array.from({ length: 8 }, () => [[2]]));
+  },
+);
