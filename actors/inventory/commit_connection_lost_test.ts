@@ -12,6 +12,7 @@ import { startWriter } from "../../tests/helpers/writer.ts";
 import type { BulkTransaction, Cell, Database } from "../../adapters/db/database.ts";
 import { type InventoryCommand, parseCommand } from "../../registry/inventory/mod.ts";
 import { WRITE_FAILED } from "./inventory_actor.ts";
+import { withinMinutes } from "../../tests/helpers/hang_guard.ts";
 
 const c = (raw: Record<string, unknown>): InventoryCommand => parseCommand(raw);
 
@@ -45,19 +46,6 @@ function endlessFilesOnce(db: Database): { db: Database; backend: Promise<number
       }),
   };
   return { db: wrapped, backend: backend.promise };
-}
-
-/** Not a timing assertion: a commit that waits for good would otherwise hang the test run. */
-async function withinMinutes<T>(what: string, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} still waiting after 2 minutes`)), 120_000);
-  });
-  try {
-    return await Promise.race([work, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 postgresTest(

@@ -8,6 +8,7 @@ import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts
 import { dbTest, postgresTest } from "../../tests/helpers/db.ts";
 import type { BulkTransaction, Cell, Database } from "./database.ts";
 import { PipelinedWrites } from "./pipelined_writes.ts";
+import { withinMinutes } from "../../tests/helpers/hang_guard.ts";
 
 /**
  * Rows without end, built as they are asked for; `started` resolves once row `at` has been (the first
@@ -22,22 +23,6 @@ function endless(at: number): { rows: Iterable<Cell[]>; started: Promise<void> }
     }
   }
   return { rows: rows(), started: started.promise };
-}
-
-/**
- * Not a timing assertion: a COPY that waits for good would otherwise hang the test run. Generous, and the
- * timer is cleared however `work` ends.
- */
-async function withinMinutes<T>(what: string, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} still waiting after 2 minutes`)), 120_000);
-  });
-  try {
-    return await Promise.race([work, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Finds the backend running `COPY "<table>"` and terminates it, in round trips on `other`. */
