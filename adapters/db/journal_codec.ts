@@ -63,15 +63,21 @@ const BROTLI_FASTEST = {
   params: { [zlib.BROTLI_PARAM_QUALITY]: 0, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT },
 };
 
-function unpackJournalText(seq: number, packed: string): string {
+/**
+ * The most bytes a packed row may unpack to: a text column's own limit (1 GB). Brotli unpacks a few
+ * hundred characters into hundreds of MB: a damaged or hostile row must fail, not take the memory.
+ */
+export const JOURNAL_TEXT_MAX_BYTES = 1 << 30;
+
+/** Exported for tests (`max`); everything else goes through `decodeJournalRow`. */
+export function unpackJournalText(seq: number, packed: string, max = JOURNAL_TEXT_MAX_BYTES): string {
   // Buffer.from skips what is not base64 rather than refuse it: a damaged row must not decode.
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(packed)) {
     throw new SyntaxError(`Journal row ${seq} (format ${PACKED_JOURNAL_FORMAT}) is not base64`);
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(
-      brotliDecompressSync(Buffer.from(packed, "base64")),
-    );
+    const bytes = brotliDecompressSync(Buffer.from(packed, "base64"), { maxOutputLength: max });
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
     throw new SyntaxError(`Journal row ${seq} (format ${PACKED_JOURNAL_FORMAT}) does not unpack: ${error}`);
   }

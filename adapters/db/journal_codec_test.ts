@@ -9,6 +9,7 @@ import {
   NEWEST_JOURNAL_FORMAT,
   PACKED_JOURNAL_FORMAT,
   packJournalText,
+  unpackJournalText,
 } from "./journal_codec.ts";
 
 /** Decoded commands must equal the originals as JSON does: same keys, same order, same values. */
@@ -230,4 +231,18 @@ Deno.test("a damaged packed row is refused, never decoded", () => {
       `decoded: ${JSON.stringify(garbage.slice(0, 40))} (${message})`,
     );
   }
+});
+
+Deno.test("a packed row that unpacks beyond the limit is refused, not unpacked", () => {
+  // 8 MB of spaces packs into a few dozen characters; with a 1 MB limit it must fail, with the row's number.
+  const bomb = Buffer.from(brotliCompressSync(Buffer.alloc(8 << 20, 0x20))).toString("base64");
+  assert(bomb.length < 200, `${bomb.length}`);
+  let message = "";
+  try {
+    unpackJournalText(5, bomb, 1 << 20);
+  } catch (e) {
+    message = String(e);
+  }
+  assert(message.includes("Journal row 5") && message.includes("does not unpack"), message);
+  assertEquals(unpackJournalText(5, bomb, 9 << 20).length, 8 << 20); // the limit is what refused it
 });

@@ -14,8 +14,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
     `
     DO $$ BEGIN
-      IF (SELECT attcompression FROM pg_attribute
-          WHERE attrelid = 'inventory_journal'::regclass AND attname = 'commands') <> 'l' THEN
+      -- Before PostgreSQL 14 there is no lz4, and no attcompression to ask (planned only if reached).
+      IF current_setting('server_version_num')::integer < 140000 THEN
+        ALTER TABLE inventory_journal ALTER COLUMN commands SET STORAGE EXTERNAL;
+      ELSIF (SELECT attcompression FROM pg_attribute
+             WHERE attrelid = 'inventory_journal'::regclass AND attname = 'commands') <> 'l' THEN
         ALTER TABLE inventory_journal ALTER COLUMN commands SET STORAGE EXTERNAL;
       END IF;
     END $$;
