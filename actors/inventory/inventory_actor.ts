@@ -354,10 +354,20 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             written.reject(error);
           });
           const published = committed.then(() => {
-            options.publication.publishCommitted(entry, next);
-            batch.forEach((b, i) =>
-              b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
-            );
+            try {
+              options.publication.publishCommitted(entry, next);
+              batch.forEach((b, i) =>
+                b.replyTo.tell({ ok: true, generation: next.generation, outcomes: outcomes[i]! })
+              );
+            } catch (error) {
+              // Durable but not published (a fault of ours): small batches wait for this publication, so
+              // the writer must reload instead; the callers are told, as for any failed commit, that the
+              // outcome is unknown (the reload finds it committed).
+              ctx.log.error("Inventory commit not published: {error}", { error: String(error) });
+              for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
+              ctx.self.tell({ type: "commit_failed", error, epoch });
+              throw error;
+            }
             ctx.self.tell({ type: "published", seq: next.generation, epoch, answered: batch.length });
           }, (error) => {
             ctx.log.error("Inventory write failed: {error}", { error: String(error) });
