@@ -83,7 +83,49 @@ Deno.test("membership remembered per (site, owner) gives what the conditions giv
   }
   // A site changed by the reducer is a new record: its answer is computed again.
   const renamed = Object.freeze({ ...disk, name: "T1_Y_MSS", storageType: "mss" as const });
+  assertEquals(table.siteOwnerMembership(renamed, ops), undefined);
   assertEquals(mask(renamed, ops), 2);
+});
+
+Deno.test("siteOwnerMembership answers only what membership remembered, for the exact records", () => {
+  const ops = group(1, "Ops"), other = group(2, "Other");
+  const disk = site("T2_X", "disk"), tape = site("T1_X_MSS", "mss");
+  const table = new PartitionTable(
+    parsePartitions("A: blockreplica.owner == Ops and site.storage_type == DISK\nT: site.name == T*_MSS\n"),
+  );
+  const mask = (s: Site, g: Group) =>
+    table.membership({
+      blockReplica: br(g.id),
+      block,
+      dataset: dataset("/x/y"),
+      datasetReplica: undefined,
+      site: s,
+      group: g,
+    });
+  assertEquals(table.siteOwnerMembership(disk, ops), undefined); // never asked: not known
+  assertEquals(mask(disk, ops), 1);
+  assertEquals(mask(tape, other), 2);
+  // Alternating pairs (the one-pair shortcut must not answer for another pair).
+  for (let i = 0; i < 3; i++) {
+    assertEquals(table.siteOwnerMembership(disk, ops), 1);
+    assertEquals(table.siteOwnerMembership(tape, other), 2);
+  }
+  assertEquals(table.siteOwnerMembership(disk, other), undefined);
+  assertEquals(table.siteOwnerMembership(tape, ops), undefined);
+  // Equal content, another record: not known (records are compared by identity).
+  assertEquals(table.siteOwnerMembership(Object.freeze({ ...disk }), ops), undefined);
+
+  // A condition reading the dataset: never answered per site and owner.
+  const byDataset = new PartitionTable(parsePartitions("D: dataset.name == /x/*\n"));
+  byDataset.membership({
+    blockReplica: br(1),
+    block,
+    dataset: dataset("/x/a"),
+    datasetReplica: undefined,
+    site: disk,
+    group: ops,
+  });
+  assertEquals(byDataset.siteOwnerMembership(disk, ops), undefined);
 });
 
 Deno.test("a partition reading the dataset is evaluated for every block replica (never remembered per site and owner)", () => {

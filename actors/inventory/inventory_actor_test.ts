@@ -91,15 +91,17 @@ dbTest("submissions arriving during a commit all go into the next transaction", 
   await system.shutdown();
 });
 
-Deno.test("takeNow: at once when nothing is being committed or a full batch waits; else after the commit", () => {
+Deno.test("takeNow: at once when nothing is being committed or a tenth of a batch waits; else after the commit", () => {
   const sub = (n: number) => ({ submission: { commands: Array.from({ length: n }, () => SETUP[0]!) } });
   const idle = { writing: false, unpublished: 0, answered: 0, arrived: 0 };
   const writing = { writing: true, unpublished: 1, answered: 0, arrived: 0 };
   assertEquals(takeNow(idle, [sub(1)], 10), true);
-  assertEquals(takeNow(writing, [], 10), false);
-  assertEquals(takeNow(writing, [sub(4), sub(5)], 10), false);
-  assertEquals(takeNow(writing, [sub(4), sub(6)], 10), true);
-  assertEquals(takeNow(writing, [sub(11)], 10), true);
+  assertEquals(takeNow(writing, [], 100), false);
+  assertEquals(takeNow(writing, [sub(4), sub(5)], 100), false);
+  // A tenth or more: reduced while the commit in flight is written, not after it.
+  assertEquals(takeNow(writing, [sub(4), sub(6)], 100), true);
+  assertEquals(takeNow(writing, [sub(40), sub(60)], 100), true);
+  assertEquals(takeNow(writing, [sub(101)], 100), true);
 });
 
 Deno.test("takeNow: a small batch waits for the callers the last publication answered, or the last commit", () => {

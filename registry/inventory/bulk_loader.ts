@@ -134,13 +134,14 @@ export class InventoryLoader {
     const dr = replicaAt(this.#replicaList, row.siteId);
     if (!dr) throw new Error(`Block replica ${row.blockId}@${row.siteId} has no dataset replica`);
     const site = this.#sites.get(row.siteId)!;
-    const mask = this.partitions.membership({
+    const group = this.#groups.get(row.groupId) ?? NULL_GROUP;
+    const mask = this.partitions.siteOwnerMembership(site, group) ?? this.partitions.membership({
       blockReplica: row,
       block,
       dataset: this.#replicaDataset!,
       datasetReplica: dr,
       site,
-      group: this.#groups.get(row.groupId) ?? NULL_GROUP,
+      group,
     });
     (row as { partitions: number }).partitions = mask;
     dr.columns.put(row);

@@ -147,6 +147,28 @@ export class PartitionTable {
     return this.definitions.map((d) => this.byName.get(d.name)!);
   }
 
+  /** The last (site, owner) pair `siteOwnerMembership` answered, and its mask. */
+  #lastSite: Site | undefined;
+  #lastGroup: Group | undefined;
+  #lastMask = 0;
+
+  /**
+   * The mask `membership` gives every block replica at `site` owned by `group`, when the conditions
+   * read nothing else and it is already known; else undefined (then call `membership`). Lets the
+   * reducer and the loader skip building a context for each block replica: consecutive ones mostly
+   * share their site and owner.
+   */
+  siteOwnerMembership(site: Site, group: Group): number | undefined {
+    if (site === this.#lastSite && group === this.#lastGroup) return this.#lastMask;
+    const mask = this.#bySiteOwner?.get(site)?.get(group);
+    if (mask !== undefined) {
+      this.#lastSite = site;
+      this.#lastGroup = group;
+      this.#lastMask = mask;
+    }
+    return mask;
+  }
+
   /** Bit mask of the basic partitions that contain this block replica. */
   membership(c: MembershipContext): number {
     const memo = this.#bySiteOwner;

@@ -18,6 +18,9 @@ export type CommandOutcome =
   | { status: "rejected"; error: InventoryValidationError }
   | { status: "aborted"; reason: string };
 
+/** The outcome of every applied command: one frozen object, not one per command (20,000 a full batch). */
+const APPLIED: CommandOutcome = Object.freeze({ status: "applied" });
+
 export interface BatchResult {
   readonly state: InventoryState;
   /** One outcome per command, per submission. */
@@ -64,7 +67,7 @@ export function reduceBatch(
         const cmd = sub.commands[j]!;
         try {
           applyCommand(b, cmd);
-          row.push({ status: "applied" });
+          row.push(APPLIED);
           applied.push(cmd);
         } catch (e) {
           const error = e instanceof InventoryValidationError ? e : new InventoryValidationError(

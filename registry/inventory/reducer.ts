@@ -548,7 +548,10 @@ function upsertBlockReplica(
   cmd: Extract<InventoryCommand, { op: "block_replica.upsert" }>,
   where: string,
 ): void {
-  const { d, block, site } = mustBlockAtSite(b, cmd, where);
+  // The three lookups of mustBlockAtSite, without its result object (one per command of a batch).
+  const d = mustDataset(b, cmd.dataset, where, "dataset");
+  const block = mustBlock(b, d, cmd.block, where);
+  const site = mustSite(b, cmd.site, where, "site");
   const dr = b.replica(d.id, site.id);
   if (!dr) {
     throw new InventoryValidationError(
@@ -579,8 +582,12 @@ function upsertBlockReplica(
       groupId: groupId ?? dr.groupId,
       isCustodial: cmd.is_custodial ?? false,
       lastUpdate: cmd.last_update ?? b.now,
-      fileIds: cmd.files === undefined ? null : unique.map((f) => f.id),
-      size: cmd.files === undefined ? block.size : unique.reduce((s, f) => s + f.size, 0),
+      fileIds: cmd.files === undefined ? null : unique.length === 0 ? NO_FILE_IDS : unique.map((f) => f.id),
+      size: cmd.files === undefined
+        ? block.size
+        : unique.length === 0
+        ? 0
+        : unique.reduce((s, f) => s + f.size, 0),
     });
     return;
   }
@@ -634,6 +641,7 @@ function removeBlockReplicaCascading(
 }
 
 const NO_FILES: readonly FileRecord[] = Object.freeze([]);
+const NO_FILE_IDS: readonly number[] = Object.freeze([]);
 
 type BlockReplicaFields = Pick<BlockReplica, "groupId" | "isCustodial" | "lastUpdate" | "fileIds" | "size">;
 
@@ -663,16 +671,19 @@ function putBlockReplica(
     isCustodial: fields.isCustodial,
     size,
     lastUpdate: fields.lastUpdate,
-    fileIds: fileIds === null ? null : Object.freeze([...fileIds]),
+    // A frozen array cannot change under the state: kept as it is (NO_FILE_IDS, a stored replica's).
+    fileIds: fileIds === null ? null : Object.isFrozen(fileIds) ? fileIds : Object.freeze([...fileIds]),
     partitions: 0,
   };
-  br.partitions = b.partitions.membership({
+  const site = b.site(siteId)!;
+  const group = b.group(br.groupId)!;
+  br.partitions = b.partitions.siteOwnerMembership(site, group) ?? b.partitions.membership({
     blockReplica: br,
     block,
     dataset: d,
     datasetReplica: b.replica(d.id, siteId),
-    site: b.site(siteId)!,
-    group: b.group(br.groupId)!,
+    site,
+    group,
   });
   b.setBlockReplica(d.id, siteId, block.id, br, options);
 }

@@ -161,7 +161,11 @@ export class StateBuilder {
     return this.#replicas.get(datasetId) ?? [];
   }
   replica(datasetId: number, siteId: number): DatasetReplica | undefined {
-    return this.replicasOf(datasetId).find((r) => r.siteId === siteId);
+    // A loop, not `find` with a closure: called several times for every block replica a batch writes.
+    const list = this.#replicas.get(datasetId);
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) if (list[i]!.siteId === siteId) return list[i];
+    return undefined;
   }
   blockReplica(dr: DatasetReplica, blockId: number): BlockReplica | undefined {
     return dr.columns.get(blockId);
