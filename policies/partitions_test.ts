@@ -63,7 +63,8 @@ D: dataset.name == /x/*
   assertEquals(defs.map((d) => d.siteAndOwnerOnly), [true, true, true, false]);
 });
 
-Deno.test("membership remembered per (site, owner) gives what the conditions give, and follows changed records", () => {
+/** Two partitions reading only the site and the owner, two owners, two sites, and `membership` for a pair. */
+function siteOwnerPartitions() {
   const ops = group(1, "Ops"), other = group(2, "Other");
   const disk = site("T2_X", "disk"), tape = site("T1_X_MSS", "mss");
   const table = new PartitionTable(
@@ -78,6 +79,11 @@ Deno.test("membership remembered per (site, owner) gives what the conditions giv
       site: s,
       group: g,
     });
+  return { ops, other, disk, tape, table, mask };
+}
+
+Deno.test("membership remembered per (site, owner) gives what the conditions give, and follows changed records", () => {
+  const { ops, other, disk, tape, table, mask } = siteOwnerPartitions();
   for (let round = 0; round < 2; round++) {
     assertEquals([mask(disk, ops), mask(disk, other), mask(tape, ops), mask(disk, NULL_GROUP)], [1, 0, 2, 0]);
   }
@@ -88,20 +94,7 @@ Deno.test("membership remembered per (site, owner) gives what the conditions giv
 });
 
 Deno.test("siteOwnerMembership answers only what membership remembered, for the exact records", () => {
-  const ops = group(1, "Ops"), other = group(2, "Other");
-  const disk = site("T2_X", "disk"), tape = site("T1_X_MSS", "mss");
-  const table = new PartitionTable(
-    parsePartitions("A: blockreplica.owner == Ops and site.storage_type == DISK\nT: site.name == T*_MSS\n"),
-  );
-  const mask = (s: Site, g: Group) =>
-    table.membership({
-      blockReplica: br(g.id),
-      block,
-      dataset: dataset("/x/y"),
-      datasetReplica: undefined,
-      site: s,
-      group: g,
-    });
+  const { ops, other, disk, tape, table, mask } = siteOwnerPartitions();
   assertEquals(table.siteOwnerMembership(disk, ops), undefined); // never asked: not known
   assertEquals(mask(disk, ops), 1);
   assertEquals(mask(tape, other), 2);
