@@ -96,6 +96,9 @@ Deno.test("membership remembered per (site, owner) gives what the conditions giv
 Deno.test("siteOwnerMembership answers only what membership remembered, for the exact records", () => {
   const { ops, other, disk, tape, table, mask } = siteOwnerPartitions();
   assertEquals(table.siteOwnerMembership(disk, ops), undefined); // never asked: not known
+  // No record (a caller's bug): not known either, not the empty mask of a pair never remembered.
+  const none = undefined as unknown as Site, nobody = undefined as unknown as Group;
+  assertEquals(table.siteOwnerMembership(none, nobody), undefined);
   assertEquals(mask(disk, ops), 1);
   assertEquals(mask(tape, other), 2);
   // Alternating pairs (the one-pair shortcut must not answer for another pair).
@@ -119,6 +122,7 @@ Deno.test("siteOwnerMembership answers only what membership remembered, for the 
     group: ops,
   });
   assertEquals(byDataset.siteOwnerMembership(disk, ops), undefined);
+  assertEquals(byDataset.siteOwnerMembership(none, nobody), undefined);
 });
 
 Deno.test("a partition reading the dataset is evaluated for every block replica (never remembered per site and owner)", () => {

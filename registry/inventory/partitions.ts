@@ -159,8 +159,11 @@ export class PartitionTable {
    * share their site and owner.
    */
   siteOwnerMembership(site: Site, group: Group): number | undefined {
-    if (site === this.#lastSite && group === this.#lastGroup) return this.#lastMask;
-    const mask = this.#bySiteOwner?.get(site)?.get(group);
+    const memo = this.#bySiteOwner;
+    if (memo === null) return undefined;
+    // `#lastSite` is undefined until a pair is remembered: a missing record is never taken for it.
+    if (site === this.#lastSite && site !== undefined && group === this.#lastGroup) return this.#lastMask;
+    const mask = memo.get(site)?.get(group);
     if (mask !== undefined) {
       this.#lastSite = site;
       this.#lastGroup = group;

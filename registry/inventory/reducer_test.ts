@@ -86,7 +86,7 @@ Deno.test("adding the remaining files collapses an incomplete replica to complet
   );
   // No files yet: an incomplete replica of nothing (its empty list is shared and frozen, never grown in place).
   const empty = new Snapshot(h.state).replicasOf(1)[0]!.blockReplicas[0]!;
-  assertEquals([empty.size, empty.fileIds], [0, []]);
+  assertEquals([empty.size, empty.fileIds, Object.isFrozen(empty.fileIds)], [0, [], true]);
   const lfns = ["/A/B/RAW/b1/f0.root", "/A/B/RAW/b1/f1.root", "/A/B/RAW/b1/f2.root"];
   h.apply({
     op: "block_replica.upsert",
