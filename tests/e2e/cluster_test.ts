@@ -258,10 +258,13 @@ Deno.test({
       assertEquals(await waitLeader(nodes), old.url);
       const db = await openDatabase({ url, maxConnections: 1 });
       try {
-        // Every node has a lease session; the leader's is the one holding an advisory lock.
+        // Every node has a lease session; the leader's is the one holding an advisory lock. Only in this
+        // test's database: the suite runs in parallel, and another test's cluster has a leader too (ending
+        // it failed both tests).
         const ended = await db.queryArrays(
           `SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-           WHERE a.application_name = 'dynamo-lease' AND l.locktype = 'advisory' AND l.granted`,
+           WHERE a.datname = current_database() AND a.application_name = 'dynamo-lease'
+             AND l.locktype = 'advisory' AND l.granted`,
         );
         assertEquals(ended.length, 1);
       } finally {
