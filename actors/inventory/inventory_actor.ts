@@ -182,8 +182,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             ctx.self.tell({ type: "flush" });
           } else if (state.flushDeferred && takeNow(state.progress, state.pending, maxBatch)) {
             // The callers answered by the last publication are back: their submissions join this batch.
-            state.flushDeferred = false;
-            ctx.self.tell({ type: "flush" });
+            flushAgain(state, ctx.self);
           }
           return state;
 
@@ -191,10 +190,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           if (msg.epoch !== state.epoch || msg.seq !== state.writing) return state;
           state.writing = null;
           state.progress.writing = false;
-          if (state.flushDeferred) {
-            state.flushDeferred = false;
-            ctx.self.tell({ type: "flush" });
-          }
+          if (state.flushDeferred) flushAgain(state, ctx.self);
           return state;
 
         case "published":
@@ -202,10 +198,7 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
           state.progress.unpublished -= 1;
           state.progress.answered = msg.answered;
           state.progress.arrived = 0;
-          if (state.flushDeferred) {
-            state.flushDeferred = false;
-            ctx.self.tell({ type: "flush" });
-          }
+          if (state.flushDeferred) flushAgain(state, ctx.self);
           return state;
 
         case "commit_failed":
@@ -435,22 +428,22 @@ export interface CommitProgress {
 }
 
 /**
- * Whether a flush takes its batch now or waits (group commit). A full batch is taken at once,
- * so that it is reduced while the previous one is written. Otherwise:
- *
- * A batch of a tenth of the maximum or more is taken at once too. A smaller one:
+ * Whether a flush takes its batch now or waits (group commit). A batch of a tenth of the maximum or
+ * more (a full one included) is taken at once and reduced while the commit in flight is written: it is
+ * not worth holding back for a few more submissions (as the last 10,000 of a 50,000-command burst, it
+ * waited ~40 ms for the previous commit's answers with this thread idle). A smaller one waits:
  *
  * - While the statements of a commit are being written, every submission that arrives joins the
  *   next transaction, instead of only those that came before the flush: with few concurrent
  *   callers (HTTP clients, each waiting for its answer), taking early made transactions of one or
  *   two submissions.
- * - Then it also waits while a commit before the last
- *   one is unpublished, and, once only the last one is, until as many submissions have arrived as
- *   the last publication answered, or the last one is published. The last commit's statements
- *   are then waiting on the server for the one before it to end, and so would ours: taking the
- *   batch later costs the server nothing, while the callers just answered (each waiting for its
- *   answer before sending again) come back in time to join it instead of the transaction after.
- *   With 8 HTTP clients a caller's round trip spanned three commits instead of two.
+ * - Then, while a commit before the last one is unpublished, and, once only the last one is, until
+ *   as many submissions have arrived as the last publication answered, or the last one is
+ *   published. The last commit's statements are then waiting on the server for the one before it to
+ *   end, and so would ours: taking the batch later costs the server nothing, while the callers just
+ *   answered (each waiting for its answer before sending again) come back in time to join it
+ *   instead of the transaction after. With 8 HTTP clients a caller's round trip spanned three
+ *   commits instead of two.
  */
 export function takeNow(
   progress: CommitProgress,
@@ -460,15 +453,17 @@ export function takeNow(
   let count = 0;
   for (const p of pending) {
     count += p.submission.commands.length;
-    if (count >= maxCommands) return true;
+    if (count >= maxCommands / 10) return true;
   }
-  // A batch of a tenth or more is not worth holding back for a few more submissions: it is taken
-  // now and reduced while the commit in flight is written (as the last 10,000 of a 50,000-command
-  // burst, it waited ~40 ms for the previous commit's answers with this thread idle).
-  if (count >= maxCommands / 10) return true;
   if (progress.writing) return false;
   if (progress.unpublished === 0) return true;
   return progress.unpublished === 1 && progress.arrived >= progress.answered;
+}
+
+/** A flush that waited (`flushDeferred`) is sent again. */
+function flushAgain(state: State, self: ActorRef<InventoryMsg>): void {
+  state.flushDeferred = false;
+  self.tell({ type: "flush" });
 }
 
 /**
