@@ -4,7 +4,7 @@
  * just before its COMMIT (its statements answered) by a wrapper of the real store.
  */
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
-import { dbTest, postgresTest } from "../../tests/helpers/db.ts";
+import { dbTest, LOCK_WAITERS_OF_THIS_SCHEMA, postgresTest } from "../../tests/helpers/db.ts";
 import { startWriter } from "../../tests/helpers/writer.ts";
 import { SqlInventoryStore } from "../../adapters/db/inventory_store.ts";
 import type { CommitBatch, InventoryStore, PreviousCommit } from "../../adapters/db/inventory_store_port.ts";
@@ -114,7 +114,7 @@ async function journalSeqs(db: Database): Promise<number[]> {
 }
 
 /**
- * PostgreSQL: until a session of this database waits for a lock, i.e. the chained commit's statements
+ * PostgreSQL: until a session of this test waits for a lock, i.e. the chained commit's statements
  * have reached the server and wait behind the held one. PGlite runs one transaction at a time: the
  * chained one cannot begin before the held one ends.
  */
@@ -122,8 +122,7 @@ async function chainedWaits(db: Database): Promise<void> {
   if (db.kind !== "postgres") return;
   for (let i = 0; i < 10_000; i++) {
     const [[n]] = await db.queryArrays(
-      `SELECT count(*)::integer FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      `SELECT count(*)::integer FROM (${LOCK_WAITERS_OF_THIS_SCHEMA}) w`,
     ) as [[number]];
     if (n > 0) return;
   }
@@ -355,8 +354,7 @@ postgresTest(
       dataset("/Chain/B/X"),
     );
     const [[cancelled]] = await db.queryArrays(
-      `SELECT count(pg_cancel_backend(pid))::integer FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      `SELECT count(pg_cancel_backend(pid))::integer FROM (${LOCK_WAITERS_OF_THIS_SCHEMA}) w`,
     ) as [[number]];
     assertEquals(cancelled, 1);
     // Round trips, not time: B's error reaches the writer within a few; it must not restart on it yet.

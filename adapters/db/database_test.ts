@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
 import type { BulkTransaction } from "./database.ts";
 import { PipelinedWrites } from "./pipelined_writes.ts";
-import { dbTest, postgresTest } from "../../tests/helpers/db.ts";
+import { dbTest, LOCK_WAITERS_OF_THIS_SCHEMA, postgresTest } from "../../tests/helpers/db.ts";
 
 // PGlite reads whole tables in keyset pages: streamed reads are PostgreSQL's.
 dbTest("PGlite has no streamed reads (the load pages through its tables)", ({ db, kind }) => {
@@ -96,7 +96,7 @@ for (const warm of [false, true]) {
       let victimPid: number | null = null;
       for (let i = 0; i < 1000 && victimPid === null; i++) {
         const rows = await other.queryArrays(
-          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          LOCK_WAITERS_OF_THIS_SCHEMA,
         );
         victimPid = (rows[0]?.[0] as number | undefined) ?? null;
       }

@@ -66,6 +66,19 @@ export async function freshDatabase(
   };
 }
 
+/**
+ * SQL: the pids of this test's sessions that wait for a lock (PostgreSQL). Every PostgreSQL test has a
+ * schema of its own in one shared database, and under `deno test --parallel` other files' sessions wait
+ * for locks too (a writer's chained commit does, every time): a session is this test's when it holds or
+ * waits for a lock on a relation of the schema it is run in (`current_schema()`). Found by the database
+ * alone, another test's waiting session was counted, cancelled or terminated.
+ */
+export const LOCK_WAITERS_OF_THIS_SCHEMA = `SELECT DISTINCT a.pid FROM pg_stat_activity a
+  JOIN pg_locks l ON l.pid = a.pid
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  JOIN pg_class c ON c.oid = l.relation
+  WHERE a.wait_event_type = 'Lock' AND c.relnamespace = current_schema()::regnamespace`;
+
 export function databaseKinds(): ("pglite" | "postgres")[] {
   return TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
 }
