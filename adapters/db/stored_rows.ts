@@ -22,52 +22,52 @@ export const STORED_TABLES: readonly StoredTable[] = [
     name: "datasets",
     keys: ["id"],
     columns: "id, name, status, data_type, software_version, last_update, is_open",
-    add: (loader, [id, name, status, dataType, softwareVersion, lastUpdate, isOpen]) =>
+    add: (loader, row) =>
       loader.addDataset({
-        id: id as number,
-        name: name as string,
-        status: status as DatasetStatus,
-        dataType: dataType as DataType,
-        softwareVersion: softwareVersion as string | null,
-        lastUpdate: lastUpdate as number,
-        isOpen: isOpen as boolean,
+        id: row[0] as number,
+        name: row[1] as string,
+        status: row[2] as DatasetStatus,
+        dataType: row[3] as DataType,
+        softwareVersion: row[4] as string | null,
+        lastUpdate: row[5] as number,
+        isOpen: row[6] as boolean,
       }),
   },
   {
     name: "blocks",
     keys: ["id"],
     columns: "id, dataset_id, name, size, num_files, is_open, last_update",
-    add: (loader, [id, datasetId, name, size, numFiles, isOpen, lastUpdate]) =>
+    add: (loader, row) =>
       loader.addBlock({
-        id: id as number,
-        datasetId: datasetId as number,
-        name: name as string,
-        size: size as number,
-        numFiles: numFiles as number,
-        isOpen: isOpen as boolean,
-        lastUpdate: lastUpdate as number,
+        id: row[0] as number,
+        datasetId: row[1] as number,
+        name: row[2] as string,
+        size: row[3] as number,
+        numFiles: row[4] as number,
+        isOpen: row[5] as boolean,
+        lastUpdate: row[6] as number,
       }),
   },
   {
     name: "dataset_replicas",
     keys: ["dataset_id", "site_id"],
     columns: "dataset_id, site_id, growing, group_id",
-    add: (loader, [datasetId, siteId, growing, groupId]) =>
-      loader.addDatasetReplica(datasetId as number, siteId as number, growing as boolean, groupId as number),
+    add: (loader, row) =>
+      loader.addDatasetReplica(row[0] as number, row[1] as number, row[2] as boolean, row[3] as number),
   },
   {
     name: "block_replicas",
     keys: ["block_id", "site_id"],
     columns: "block_id, site_id, group_id, is_custodial, size, last_update, file_ids",
-    add: (loader, [blockId, siteId, groupId, isCustodial, size, lastUpdate, fileIds]) =>
+    add: (loader, row) =>
       loader.addBlockReplica({
-        blockId: blockId as number,
-        siteId: siteId as number,
-        groupId: groupId as number,
-        isCustodial: isCustodial as boolean,
-        size: size as number,
-        lastUpdate: lastUpdate as number,
-        fileIds: fileIds === null ? null : Object.freeze(fileIds as number[]),
+        blockId: row[0] as number,
+        siteId: row[1] as number,
+        groupId: row[2] as number,
+        isCustodial: row[3] as boolean,
+        size: row[4] as number,
+        lastUpdate: row[5] as number,
+        fileIds: row[6] === null ? null : Object.freeze(row[6] as number[]),
         partitions: 0,
       }),
   },
