@@ -346,6 +346,13 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
             sent.reject(error);
             written.reject(error);
           });
+          // The callers are told the outcome is unknown, and the writer reloads what is durable.
+          const commitFailed = (message: string, error: unknown): never => {
+            ctx.log.error(message, { error: String(error) });
+            for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
+            ctx.self.tell({ type: "commit_failed", error, epoch });
+            throw error;
+          };
           const published = committed.then(() => {
             try {
               options.publication.publishCommitted(entry, next);
@@ -354,20 +361,11 @@ export function inventoryActor(options: InventoryActorOptions): Behavior<Invento
               );
             } catch (error) {
               // Durable but not published (a fault of ours): small batches wait for this publication, so
-              // the writer must reload instead; the callers are told, as for any failed commit, that the
-              // outcome is unknown (the reload finds it committed).
-              ctx.log.error("Inventory commit not published: {error}", { error: String(error) });
-              for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
-              ctx.self.tell({ type: "commit_failed", error, epoch });
-              throw error;
+              // the writer must reload instead (it finds the commit durable).
+              commitFailed("Inventory commit not published: {error}", error);
             }
             ctx.self.tell({ type: "published", seq: next.generation, epoch, answered: batch.length });
-          }, (error) => {
-            ctx.log.error("Inventory write failed: {error}", { error: String(error) });
-            for (const b of taken) b.replyTo.tell({ ok: false, error: WRITE_FAILED, cause: String(error) });
-            ctx.self.tell({ type: "commit_failed", error, epoch });
-            throw error;
-          });
+          }, (error) => commitFailed("Inventory write failed: {error}", error));
           // Rejections are handled by the next flush or by commit_failed; keep them from being "unhandled".
           sent.promise.catch(() => {});
           written.promise.catch(() => {});
