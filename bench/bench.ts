@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL]`
+ * `deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL] [--repeat N]`
  *
  * Prints one JSON object of figures, each beside the raw limit measured in the
  * same run on the same machine. Default scale runs in under a
@@ -10,7 +10,8 @@
  * Run it on both databases: without `--database-url` on embedded PGlite, and
  * with `--database-url postgres://…` on a PostgreSQL server (a schema of its
  * own, dropped afterwards). The journal, load and injection figures differ
- * between the two (docs/performance.md).
+ * between the two (docs/performance.md). `--repeat N` runs the whole bench N times, one process after
+ * another, and prints each figure's median with its range (`repeat.ts`).
  *
  * Long on purpose (~560 lines): one program that prints one JSON object, each figure
  * beside its raw limit; the measured pieces live in their own modules.
@@ -54,6 +55,7 @@ import type { DetoxProtection } from "../policies/dealer/plugins/balancer.ts";
 import { parseEnforcerRules } from "../policies/enforcer_rules.ts";
 import type { CopyRequest } from "../registry/requests/copy_request.ts";
 import { cpuSecondsSince, round } from "./figures.ts";
+import { parseRepeat, repeatBench } from "./repeat.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -61,13 +63,16 @@ const { values } = parseArgs({
     scale: { type: "string", default: "small" },
     seed: { type: "string", default: "1" },
     "database-url": { type: "string" },
+    repeat: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
-  console.log(`deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL]
+  console.log(`deno task bench [--scale small|medium|cms] [--seed N] [--database-url URL] [--repeat N]
 
 Prints one JSON object of figures, each beside its raw limit measured in the same run.
+--repeat N runs the whole bench N times (1 to 20), one process after another, and prints
+each figure's median over the runs, with its range under "bench.ranges".
 Run it on both databases: once without --database-url (embedded PGlite), and once with
 --database-url postgres://USER@HOST:PORT/DB (PostgreSQL; a schema of its own, dropped
 afterwards). The journal, load and injection figures differ between them; see
@@ -78,7 +83,19 @@ const scale = SCALES[values.scale!];
 if (!scale) {
   throw new TypeError(`--scale must be one of ${Object.keys(SCALES).join(", ")}, got "${values.scale}"`);
 }
+if (!/^[0-9]{1,9}$/.test(values.seed!)) {
+  throw new TypeError(`--seed must be a whole number, got "${values.seed}"`);
+}
 const seed = Number(values.seed);
+const repeat = parseRepeat(values.repeat);
+if (repeat > 1) {
+  const args = ["--scale", scale.name, "--seed", values.seed!];
+  if (values["database-url"]) args.push("--database-url", values["database-url"]);
+  console.log(
+    JSON.stringify(await repeatBench(args, repeat, (msg) => console.error(`bench: ${msg}`)), null, 2),
+  );
+  Deno.exit(0);
+}
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const hr = () => Number(process.hrtime.bigint()) / 1e3; // microseconds
 const log = (msg: string) => console.error(`bench: ${msg}`);
