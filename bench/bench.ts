@@ -443,6 +443,7 @@ Object.assign(
     databaseUrl: values["database-url"],
     journalCommandsPerSecond: figures["journal.commands_per_second"] as number,
     journalFirstPassCommandsPerSecond: figures["journal.first_pass_commands_per_second"] as number,
+    journalClosedLoopCommandsPerSecond: figures["journal.closed_loop_commands_per_second"] as number,
   }),
 );
 // ---- reads while the writer commits one 100-command batch after another ----------------------

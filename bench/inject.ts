@@ -21,10 +21,9 @@ import { SqlUserStore } from "../adapters/db/user_store.ts";
 import { parseAuthorization } from "../adapters/db/user_store_port.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
 import { cpuSecondsSince } from "./figures.ts";
+import { DATASETS_PER_DOCUMENT, INJECT_CLIENTS as CLIENTS } from "./inject_shape.ts";
 import process from "node:process";
 
-const CLIENTS = 8;
-const DATASETS_PER_DOCUMENT = 10;
 /** Passes of the injection; the best is the figure, as for the journal and its limit. */
 const INJECT_PASSES = 3;
 
@@ -39,6 +38,8 @@ export async function benchInject(
     databaseUrl?: string | undefined;
     journalCommandsPerSecond: number;
     journalFirstPassCommandsPerSecond: number;
+    /** The same commands submitted to the writer in this bench's shape, without HTTP (bench/journal.ts). */
+    journalClosedLoopCommandsPerSecond: number;
   },
 ): Promise<Record<string, number>> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -64,6 +65,9 @@ export async function benchInject(
   const first = figures["registry.inject_first_pass_objects_per_second"]! /
     options.journalFirstPassCommandsPerSecond;
   figures["registry.inject_to_journal_first_pass_ratio"] = Math.round(first * 1000) / 1000;
+  // Against the writer fed in the same shape (8 callers, a 110-object document each): what HTTP costs.
+  const closed = figures["registry.inject_objects_per_second"]! / options.journalClosedLoopCommandsPerSecond;
+  figures["registry.inject_to_closed_loop_ratio"] = Math.round(closed * 1000) / 1000;
   return figures;
 }
 

@@ -21,6 +21,7 @@ import type { InventoryCommand, PartitionDefinition } from "../registry/inventor
 import { parsePartitions } from "../policies/partitions.ts";
 import { BENCH_PARTITIONS, datasetName, generateInventory, type Scale, SCALES } from "./generate.ts";
 import { cpuSecondsSince, round } from "./figures.ts";
+import { DATASETS_PER_DOCUMENT, INJECT_CLIENTS } from "./inject_shape.ts";
 
 /** The writer the journal section ran, left running for the sections after it. */
 export interface JournalBench {
@@ -35,7 +36,8 @@ export interface JournalBench {
  * replica and its block replicas), submitted in batches of 2,000 commands all at once, each
  * acknowledged once committed; best of three passes, each to another new site (the first pass
  * also as `journal.first_pass_commands_per_second`). Limit `journal.copy_rows_per_second`: the
- * same rows COPYed into the same tables (best of three).
+ * same rows COPYed into the same tables (best of three). Then the same commands in the injection's
+ * shape (`closedLoopPasses`).
  */
 export async function benchJournal(
   options: {
@@ -149,11 +151,68 @@ export async function benchJournal(
     figures["journal.commands_per_second"]! / figures["journal.copy_rows_per_second"]!,
     3,
   );
+  // After the limit, so that its COPY meets the tables as the journal's passes left them.
+  Object.assign(figures, await closedLoopPasses(gateway, publication, site, journalCommands));
   return { figures, system, gateway, publication };
 }
 
 /** Passes of the journal and of its limit; the best of each is the figure. */
 const JOURNAL_PASSES = 3;
+
+/**
+ * `journal.closed_loop_commands_per_second`: the same kind of commands submitted as the injection's
+ * callers submit them (`inject_shape.ts`: 8 callers, each with one document of 10 datasets' replicas in
+ * flight, atomic, the next sent once the last is durable), to the writer directly: no HTTP, no body, no
+ * authentication. Beside the injection it says what its callers' shape alone costs (at most 880 commands
+ * in flight, so many small transactions where the journal's batches make a few large ones) and what the
+ * HTTP layer costs on top (`registry.inject_to_closed_loop_ratio`). Best of three, each to a new site.
+ */
+async function closedLoopPasses(
+  gateway: InventoryGateway,
+  publication: InventoryPublication,
+  site: string,
+  count: number,
+): Promise<Record<string, number>> {
+  let best: { perSecond: number; transactions: number } | null = null;
+  for (let pass = 0; pass < JOURNAL_PASSES; pass++) {
+    const passSite = `${site}_CLOSED_${pass}`;
+    await gateway.submit({
+      commands: [{ op: "site.upsert", name: passSite, storage_type: "disk", status: "ready" }],
+    });
+    const generation = publication.snapshot().generation;
+    const documents = inDocuments(newReplicasAt(publication, passSite, count));
+    const commands = documents.reduce((n, d) => n + d.length, 0);
+    const queue = [...documents];
+    const t = performance.now();
+    await Promise.all(Array.from({ length: INJECT_CLIENTS }, async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) {
+        const r = await gateway.submit({ commands: d, atomic: true });
+        if (!r.ok) throw new Error(r.error);
+      }
+    }));
+    const perSecond = commands / ((performance.now() - t) / 1000);
+    const transactions = publication.snapshot().generation - generation;
+    if (!best || perSecond > best.perSecond) best = { perSecond, transactions };
+  }
+  return {
+    "journal.closed_loop_commands_per_second": Math.round(best!.perSecond),
+    "journal.closed_loop_transactions": best!.transactions,
+  };
+}
+
+/** Commands (a dataset replica, then its block replicas, dataset after dataset) cut into documents. */
+function inDocuments(commands: InventoryCommand[]): InventoryCommand[][] {
+  const documents: InventoryCommand[][] = [];
+  let datasets = DATASETS_PER_DOCUMENT;
+  for (const command of commands) {
+    if (command.op === "dataset_replica.upsert" && datasets++ === DATASETS_PER_DOCUMENT) {
+      documents.push([]);
+      datasets = 1;
+    }
+    documents[documents.length - 1]!.push(command);
+  }
+  return documents;
+}
 
 /** New replicas of existing datasets at one new site: one dataset replica row, then block replica rows. */
 function newReplicasAt(publication: InventoryPublication, site: string, count: number): InventoryCommand[] {
