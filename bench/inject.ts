@@ -8,7 +8,8 @@
  * reported (the first beside it). Run by bench.ts in a process of its own (it
  * builds a service over its own copy of the inventory); its figure is set
  * beside `journal.commands_per_second`, the same kind of commands submitted
- * to the writer directly. Never used by tests.
+ * to the writer directly. Then three passes of documents ten times larger
+ * (`registry.inject_large_objects_per_second`), the same clients. Never used by tests.
  */
 import { parseArgs } from "node:util";
 import { openDatabase } from "../adapters/db/database.ts";
@@ -21,11 +22,19 @@ import { SqlUserStore } from "../adapters/db/user_store.ts";
 import { parseAuthorization } from "../adapters/db/user_store_port.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
 import { cpuSecondsSince } from "./figures.ts";
-import { DATASETS_PER_DOCUMENT, INJECT_CLIENTS as CLIENTS } from "./inject_shape.ts";
+import { DATASETS_PER_DOCUMENT, INJECT_CLIENTS as CLIENTS, LARGE_DOCUMENT_DATASETS } from "./inject_shape.ts";
 import process from "node:process";
 
 /** Passes of the injection; the best is the figure, as for the journal and its limit. */
 const INJECT_PASSES = 3;
+
+interface Pass {
+  objects: number;
+  documents: number;
+  seconds: number;
+  cpuSeconds: number;
+  transactions: number;
+}
 
 /**
  * Runs this file in a process of its own and returns its figures (bench.ts), beside
@@ -68,6 +77,9 @@ export async function benchInject(
   // Against the writer fed in the same shape (8 callers, a 110-object document each): what HTTP costs.
   const closed = figures["registry.inject_objects_per_second"]! / options.journalClosedLoopCommandsPerSecond;
   figures["registry.inject_to_closed_loop_ratio"] = Math.round(closed * 1000) / 1000;
+  // Documents ten times larger, same clients: the injection when its callers' shape is not what bounds it.
+  const large = figures["registry.inject_large_objects_per_second"]! / options.journalCommandsPerSecond;
+  figures["registry.inject_large_to_journal_ratio"] = Math.round(large * 1000) / 1000;
   return figures;
 }
 
@@ -131,25 +143,16 @@ async function main(): Promise<void> {
     if (res.status !== 200) throw new Error(`injectsync: ${res.status} ${text.slice(0, 300)}`);
   }
 
-  // Three passes, each to a site of its own, as the journal beside it is measured (best of three;
-  // the first pass, which also compiles the server and the writer, reported beside the best).
   const names = [...blocks.keys()];
   const journalRows = async () =>
     (await db.queryArrays("SELECT count(*)::integer FROM inventory_journal"))[0]![0] as number;
-  const passes: {
-    objects: number;
-    documents: number;
-    seconds: number;
-    cpuSeconds: number;
-    transactions: number;
-  }[] = [];
-  for (let pass = 0; pass < INJECT_PASSES; pass++) {
-    const site = pass === 0 ? "T3_INJECT" : `T3_INJECT_${pass}`;
+  /** One pass: every dataset's replica at `site`, `datasetsPerDocument` datasets a document. */
+  async function pass(site: string, datasetsPerDocument: number): Promise<Pass> {
     await inject({ site: [{ name: site, storage_type: "disk", status: "ready" }] });
     const documents: { datasetreplica: unknown[] }[] = [];
     let objects = 0;
-    for (let i = 0; i + DATASETS_PER_DOCUMENT <= names.length; i += DATASETS_PER_DOCUMENT) {
-      const replicas = names.slice(i, i + DATASETS_PER_DOCUMENT).map((dataset) => ({
+    for (let i = 0; i + datasetsPerDocument <= names.length; i += datasetsPerDocument) {
+      const replicas = names.slice(i, i + datasetsPerDocument).map((dataset) => ({
         dataset,
         site,
         group: "AnalysisOps",
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
       objects += replicas.reduce((n, r) => n + 1 + r.blockreplicas.length, 0);
       documents.push({ datasetreplica: replicas });
     }
-    log(`pass ${pass + 1}: ${CLIENTS} clients injecting ${objects} objects in ${documents.length} documents`);
+    log(`${site}: ${CLIENTS} clients injecting ${objects} objects in ${documents.length} documents`);
     const queue = [...documents];
     const rowsBefore = await journalRows();
     const cpu = process.cpuUsage();
@@ -167,16 +170,31 @@ async function main(): Promise<void> {
       for (let d = queue.shift(); d; d = queue.shift()) await inject(d);
     }));
     const seconds = (performance.now() - t) / 1000;
-    const cpuSeconds = cpuSecondsSince(cpu);
-    passes.push({
+    return {
       objects,
       documents: documents.length,
       seconds,
-      cpuSeconds,
+      cpuSeconds: cpuSecondsSince(cpu),
       transactions: (await journalRows()) - rowsBefore,
-    });
+    };
   }
-  const best = passes.reduce((a, b) => (b.objects / b.seconds > a.objects / a.seconds ? b : a));
+  const fastest = (passes: Pass[]) =>
+    passes.reduce((a, b) => (b.objects / b.seconds > a.objects / a.seconds ? b : a));
+
+  // Three passes, each to a site of its own, as the journal beside it is measured (best of three;
+  // the first pass, which also compiles the server and the writer, reported beside the best).
+  const passes: Pass[] = [];
+  for (let p = 0; p < INJECT_PASSES; p++) {
+    passes.push(await pass(p === 0 ? "T3_INJECT" : `T3_INJECT_${p}`, DATASETS_PER_DOCUMENT));
+  }
+  // Then documents ten times larger (same clients, same objects): how much of the injection's rate is
+  // its callers' shape (how many objects are in flight, so how large each transaction is), not HTTP.
+  const large: Pass[] = [];
+  for (let p = 0; p < INJECT_PASSES; p++) {
+    large.push(await pass(`T3_INJECT_LARGE_${p}`, LARGE_DOCUMENT_DATASETS));
+  }
+  const best = fastest(passes);
+  const bestLarge = fastest(large);
   console.log(JSON.stringify(
     {
       "registry.inject_clients": CLIENTS,
@@ -187,6 +205,9 @@ async function main(): Promise<void> {
       // This process's CPU (server and clients) while injecting, and the writer's transactions.
       "registry.inject_cpu_seconds": best.cpuSeconds,
       "registry.inject_transactions": best.transactions,
+      "registry.inject_large_documents": bestLarge.documents,
+      "registry.inject_large_objects_per_second": Math.round(bestLarge.objects / bestLarge.seconds),
+      "registry.inject_large_transactions": bestLarge.transactions,
     },
     null,
     2,

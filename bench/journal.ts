@@ -153,6 +153,10 @@ export async function benchJournal(
   );
   // After the limit, so that its COPY meets the tables as the journal's passes left them.
   Object.assign(figures, await closedLoopPasses(gateway, publication, site, journalCommands));
+  figures["journal.closed_loop_ratio"] = round(
+    figures["journal.closed_loop_commands_per_second"]! / figures["journal.commands_per_second"]!,
+    3,
+  );
   return { figures, system, gateway, publication };
 }
 
