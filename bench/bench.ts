@@ -87,18 +87,16 @@ if (!/^[0-9]{1,9}$/.test(values.seed!)) {
   throw new TypeError(`--seed must be a whole number, got "${values.seed}"`);
 }
 const seed = Number(values.seed);
+const log = (msg: string) => console.error(`bench: ${msg}`);
 const repeat = parseRepeat(values.repeat);
 if (repeat > 1) {
   const args = ["--scale", scale.name, "--seed", values.seed!];
   if (values["database-url"]) args.push("--database-url", values["database-url"]);
-  console.log(
-    JSON.stringify(await repeatBench(args, repeat, (msg) => console.error(`bench: ${msg}`)), null, 2),
-  );
+  console.log(JSON.stringify(await repeatBench(args, repeat, log), null, 2));
   Deno.exit(0);
 }
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const hr = () => Number(process.hrtime.bigint()) / 1e3; // microseconds
-const log = (msg: string) => console.error(`bench: ${msg}`);
 
 const partitions = parsePartitions(BENCH_PARTITIONS, "bench partitions");
 const figures: Record<string, unknown> = {

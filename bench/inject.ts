@@ -21,7 +21,7 @@ import { SystemClock } from "../actors/runtime/mod.ts";
 import { SqlUserStore } from "../adapters/db/user_store.ts";
 import { parseAuthorization } from "../adapters/db/user_store_port.ts";
 import { BENCH_PARTITIONS, generateInventory, SCALES } from "./generate.ts";
-import { cpuSecondsSince } from "./figures.ts";
+import { cpuSecondsSince, round } from "./figures.ts";
 import { DATASETS_PER_DOCUMENT, INJECT_CLIENTS as CLIENTS, LARGE_DOCUMENT_DATASETS } from "./inject_shape.ts";
 import process from "node:process";
 
@@ -69,17 +69,17 @@ export async function benchInject(
   if (!out.success) throw new Error(`bench/inject.ts exited ${out.code}`);
   const figures = JSON.parse(new TextDecoder().decode(out.stdout)) as Record<string, number>;
   const ratio = figures["registry.inject_objects_per_second"]! / options.journalCommandsPerSecond;
-  figures["registry.inject_to_journal_ratio"] = Math.round(ratio * 1000) / 1000;
+  figures["registry.inject_to_journal_ratio"] = round(ratio, 3);
   // Each side's first pass (what a process does before anything is compiled), for the record.
   const first = figures["registry.inject_first_pass_objects_per_second"]! /
     options.journalFirstPassCommandsPerSecond;
-  figures["registry.inject_to_journal_first_pass_ratio"] = Math.round(first * 1000) / 1000;
+  figures["registry.inject_to_journal_first_pass_ratio"] = round(first, 3);
   // Against the writer fed in the same shape (8 callers, a 110-object document each): what HTTP costs.
   const closed = figures["registry.inject_objects_per_second"]! / options.journalClosedLoopCommandsPerSecond;
-  figures["registry.inject_to_closed_loop_ratio"] = Math.round(closed * 1000) / 1000;
+  figures["registry.inject_to_closed_loop_ratio"] = round(closed, 3);
   // Documents ten times larger, same clients: the injection when its callers' shape is not what bounds it.
   const large = figures["registry.inject_large_objects_per_second"]! / options.journalCommandsPerSecond;
-  figures["registry.inject_large_to_journal_ratio"] = Math.round(large * 1000) / 1000;
+  figures["registry.inject_large_to_journal_ratio"] = round(large, 3);
   return figures;
 }
 

@@ -637,6 +637,7 @@ function removeBlockReplicaCascading(
 }
 
 const NO_FILES: readonly FileRecord[] = Object.freeze([]);
+const NO_FILE_IDS: readonly number[] = Object.freeze([]);
 
 /** The bytes of `files`: a loop, no closure per call (one per block replica command of a batch). */
 function totalSize(files: readonly { readonly size: number }[]): number {
@@ -644,7 +645,6 @@ function totalSize(files: readonly { readonly size: number }[]): number {
   for (let i = 0; i < files.length; i++) size += files[i]!.size;
   return size;
 }
-const NO_FILE_IDS: readonly number[] = Object.freeze([]);
 
 type BlockReplicaFields = Pick<BlockReplica, "groupId" | "isCustodial" | "lastUpdate" | "fileIds" | "size">;
 
